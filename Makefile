@@ -1,0 +1,35 @@
+# Everything a new user needs, installed into .venv inside the repo.
+#   make run   — the main job (see README)
+#   make test  — the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The CPU build of torch, unless a torch is already in the venv (bring your own CUDA build:
+# `python3 -m venv .venv && .venv/bin/pip install torch` before `make`).
+TORCH_CPU ?= torch==2.13.0+cpu
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
+.PHONY: venv run test check clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null \
+	  || $(BIN)/pip install -q "$(TORCH_CPU)" \
+	  || $(BIN)/pip install -q torch --index-url $(TORCH_CPU_INDEX)
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/research check research/ hubs/
+
+check: $(STAMP)
+	$(BIN)/research check research/ hubs/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

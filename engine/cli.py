@@ -1,0 +1,192 @@
+"""The `research` command: a thin typer layer over the engine.
+
+Each command parses its options, calls one engine function and prints the outcome. Every
+`ResearchError` becomes a one-paragraph message on stderr and exit code 2. Heavy libraries
+are imported inside the commands that need them, never here.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import __version__
+from .errors import ResearchError
+
+app = typer.Typer(
+    name="research",
+    help="A markdown-driven research notebook: run the spec in a report's front matter, "
+    "write the results back, keep every word you wrote.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+new_app = typer.Typer(help="Scaffold a report, hub, roadmap or kanban page from templates/.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"research {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    pass
+
+
+@app.command()
+def check(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: research/ and hubs/)."),
+) -> None:
+    """Validate specs, region markers and checksums, hub/roadmap links and image links."""
+    from .check import check_paths
+
+    targets = paths or [p for p in (Path("research"), Path("hubs")) if p.exists()] or [Path(".")]
+    problems, count = check_paths(targets)
+    for problem in problems:
+        typer.echo(str(problem))
+    noun = "file" if count == 1 else "files"
+    typer.echo(f"{count} {noun} checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command()
+def spec(
+    file: Optional[Path] = typer.Argument(None, help="An experiment report."),
+    schema: bool = typer.Option(False, "--schema", help="Print the JSON schema of the spec."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a key: --set train.lr=3e-4."),
+    as_json: bool = typer.Option(False, "--json", help="Print the resolved trials as JSON."),
+) -> None:
+    """Print the resolved trials of a report's spec (or, with --schema, the schema)."""
+    import json
+
+    from .spec import parse_set_option, spec_schema
+
+    if schema:
+        typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
+        return
+    if file is None:
+        raise ResearchError("give a report to resolve, or --schema", hint="research spec research/<topic>/exp/exp_x.md")
+    from .report import load_report
+
+    report = load_report(file)
+    overrides = dict(parse_set_option(item) for item in set_ or [])
+    trials = {t.name: {"overrides": t.overrides, "config": t.config} for t in report.spec.resolve_trials(overrides)}
+    if as_json:
+        typer.echo(json.dumps(trials, indent=2, ensure_ascii=False))
+    else:
+        import yaml
+
+        typer.echo(yaml.safe_dump(trials, sort_keys=False, allow_unicode=True, default_flow_style=None), nl=False)
+
+
+class AdoptKind(str, Enum):
+    auto = "auto"
+    exp = "exp"
+    hub = "hub"
+
+
+@app.command()
+def adopt(
+    file: Path = typer.Argument(..., help="A legacy report or hub page without markers."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
+    kind: AdoptKind = typer.Option(AdoptKind.auto, "--kind", help="What the page is."),
+) -> None:
+    """Add a front matter spec and region markers to a legacy page, changing nothing else."""
+    from .adopt import adopt_file
+
+    result = adopt_file(file, dry_run=dry_run, kind=kind.value)
+    if dry_run:
+        typer.echo(result.diff(str(file)), nl=False)
+        return
+    names = ", ".join(name for name, *_ in result.regions) or "none"
+    typer.echo(f"{file}: adopted as {result.kind}; regions: {names}")
+
+
+def _created(path: Path) -> None:
+    typer.echo(f"created {path}")
+
+
+@new_app.command("exp")
+def new_exp(
+    topic: str = typer.Argument(..., help="Topic folder, e.g. logg_1m."),
+    name: str = typer.Argument(..., help="Short name, e.g. multitask."),
+    title: Optional[str] = typer.Option(None, help="Title (default: from the name)."),
+    hub: Optional[str] = typer.Option(None, help="Hub page, relative to the notebook root."),
+    roadmap: Optional[str] = typer.Option(None, help="Roadmap page, relative to the notebook root."),
+    kanban: Optional[str] = typer.Option(None, help="Kanban page, relative to the notebook root."),
+    mvp: Optional[str] = typer.Option(None, help="The roadmap's MVP this experiment serves, e.g. MVP-1.5."),
+    author: Optional[str] = typer.Option(None, help="Author (default: your login)."),
+    prefix: str = typer.Option("EXP", help="Project prefix of the id."),
+    root: Path = typer.Option(Path("."), help="Notebook root."),
+) -> None:
+    """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
+    from .scaffold import new_experiment, write
+
+    _created(
+        write(
+            new_experiment(
+                topic, name, root=root, title=title, hub=hub, roadmap=roadmap, kanban=kanban,
+                mvp=mvp, author=author, prefix=prefix,
+            )
+        )
+    )
+
+
+def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path) -> None:
+    from .scaffold import new_page, write
+
+    _created(write(new_page(kind, topic, root=root, title=title, hub=hub)))
+
+
+@new_app.command("hub")
+def new_hub(
+    topic: str = typer.Argument(...),
+    title: Optional[str] = typer.Option(None),
+    root: Path = typer.Option(Path("."), help="Notebook root."),
+) -> None:
+    """A new hub page in hubs/."""
+    _new_page("hub", topic, title, None, root)
+
+
+@new_app.command("roadmap")
+def new_roadmap(
+    topic: str = typer.Argument(...),
+    title: Optional[str] = typer.Option(None),
+    hub: Optional[str] = typer.Option(None, help="Its hub, relative to the notebook root."),
+    root: Path = typer.Option(Path("."), help="Notebook root."),
+) -> None:
+    """A new roadmap page in hubs/."""
+    _new_page("roadmap", topic, title, hub, root)
+
+
+@new_app.command("kanban")
+def new_kanban(root: Path = typer.Option(Path("."), help="Notebook root.")) -> None:
+    """The kanban page, hubs/kanban.md."""
+    _new_page("kanban", None, None, None, root)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point: run a command; user errors are one paragraph and exit code 2."""
+    try:
+        app(args=argv, prog_name="research")
+    except ResearchError as error:
+        typer.echo(f"research: {error}", err=True)
+        return error.exit_code
+    except SystemExit as done:  # click ends every command this way, usage errors with 2
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

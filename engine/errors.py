@@ -1,0 +1,100 @@
+"""One exception hierarchy for everything a user can get wrong.
+
+The CLI maps every `ResearchError` to exit code 2 and prints `str(error)`: one paragraph,
+located like a compiler message (`file:line: key: what was wrong. suggestion`), no traceback.
+Anything that is not a `ResearchError` is a bug in the engine and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class ResearchError(Exception):
+    """A problem with the user's input: located, explained, with a way out."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.key = key
+        self.hint = hint
+
+    def located(self, *, path: str | Path | None = None, line: int | None = None) -> "ResearchError":
+        """Fill in where the problem is when the raiser did not know (returns self)."""
+        if self.path is None and path is not None:
+            self.path = str(path)
+        if self.line is None and line is not None:
+            self.line = line
+        return self
+
+    @property
+    def where(self) -> str:
+        if self.path and self.line:
+            return f"{self.path}:{self.line}"
+        return self.path or (f"line {self.line}" if self.line else "")
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(f"{self.where}:")
+        if self.key:
+            parts.append(f"{self.key}:")
+        parts.append(self.message)
+        text = _sentence(" ".join(parts))
+        if self.hint:
+            text += " " + _sentence(self.hint)
+        return text
+
+
+def _sentence(text: str) -> str:
+    """End `text` with one full stop, unless it already ends like a sentence ("did you mean 'lr'?")."""
+    text = text.rstrip().rstrip(".")
+    return text if text.endswith(("?", "!")) else text + "."
+
+
+class SpecError(ResearchError):
+    """The front matter is not a valid spec (YAML, keys, types, sweep, expressions)."""
+
+
+class ExpressionError(SpecError):
+    """A `when:` or `value:` expression does not parse or cannot be evaluated."""
+
+
+class DocumentError(ResearchError):
+    """The markdown itself is unusable: encoding, front matter fences, region markers."""
+
+
+class RegionEditedError(DocumentError):
+    """A generated region was changed by hand; overwriting it would lose the user's words."""
+
+
+class LockedError(ResearchError):
+    """Another `research` process holds the document."""
+
+
+class TemplateError(ResearchError):
+    """A template is missing or a scaffold target already exists."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean" suggestion for a misspelled name, or None when nothing is close."""
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)]
+    return f"did you mean '{close[0]}'?" if close else None

@@ -1,0 +1,82 @@
+"""Jinja2 rendering of documents and region bodies from `templates/`.
+
+Templates are looked up first in the notebook's own `templates/` folder (so a user can restyle
+any page or table by copying one file), then in the templates shipped with the engine.
+Rendering is deterministic: same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import TemplateError
+
+PACKAGED = Path(__file__).resolve().parent.parent / "templates"
+
+
+def packaged_templates() -> Path:
+    """The engine's own templates: the repo's `templates/` in a checkout, package data when installed."""
+    if PACKAGED.is_dir():
+        return PACKAGED
+    from importlib.resources import files
+
+    return Path(str(files("engine.templates")))
+
+
+@lru_cache(maxsize=8)
+def environment(root: str | None = None):
+    import jinja2
+
+    folders = []
+    if root is not None and (Path(root) / "templates").is_dir():
+        folders.append(str(Path(root) / "templates"))
+    folders.append(str(packaged_templates()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["cell"] = table_cell
+    env.filters["yaml"] = yaml_value
+    return env
+
+
+def render(template: str, root: str | Path | None = None, **values) -> str:
+    import jinja2
+
+    try:
+        return environment(str(root) if root is not None else None).get_template(template).render(**values)
+    except jinja2.TemplateNotFound:
+        raise TemplateError(
+            f"no template named '{template}'",
+            hint=f"templates are read from <notebook>/templates/ and {packaged_templates()}",
+        ) from None
+
+
+def table_cell(value) -> str:
+    """A value made safe for one markdown table cell: pipes escaped, newlines folded."""
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
+
+
+def yaml_value(value) -> str:
+    """A YAML flow scalar that loads back as the same value."""
+    import json
+
+    import yaml
+
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    text = str(value)
+    try:
+        if yaml.safe_load(text) == text and "#" not in text and not text.startswith(("{", "[", "'", '"')):
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,150 @@
+"""Reading and writing the user's documents without ever losing a byte.
+
+A write is: take the document's lock, re-read the file (edits made since we last looked are
+kept), apply a pure text → text change, and only if the text changed, write it to a temporary
+file in the same folder, fsync, and rename it over the original. A reader sees the old file or
+the new one, never half of each; a crash leaves the old file in place.
+
+The BOM is kept, line endings are kept by the text core, and a file that is not UTF-8 is an
+error, not a guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import DocumentError, LockedError
+
+BOM = b"\xef\xbb\xbf"
+LOCK_TIMEOUT_S = 30.0
+
+
+def decode(data: bytes, path: str | Path | None = None) -> tuple[str, bool]:
+    """(text without BOM, whether it had one); a clear error for bytes that are not UTF-8."""
+    bom = data.startswith(BOM)
+    if bom:
+        data = data[len(BOM) :]
+    try:
+        return data.decode("utf-8"), bom
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DocumentError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+            path=path,
+            line=line,
+            hint="save the file as UTF-8 (e.g. `iconv -f GBK -t UTF-8`)",
+        ) from None
+
+
+def encode(text: str, bom: bool) -> bytes:
+    return (BOM if bom else b"") + text.encode("utf-8")
+
+
+def read(path: str | Path) -> tuple[str, bool]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DocumentError("is a folder, not a markdown file", path=path) from None
+    return decode(data, path)
+
+
+def read_text(path: str | Path) -> str:
+    return read(path)[0]
+
+
+def lock_for(path: str | Path, timeout: float = LOCK_TIMEOUT_S):
+    """The lock guarding one document; kept outside the user's folders so it leaves no litter."""
+    from filelock import FileLock
+
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:24]
+    folder = Path(tempfile.gettempdir()) / "research-locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / f"{key}.lock"), timeout=timeout)
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Replace `path` with `data` in one rename; the old content survives any crash before it."""
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    mode = None
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def update(
+    path: str | Path,
+    change: Callable[[str], str],
+    *,
+    timeout: float = LOCK_TIMEOUT_S,
+) -> bool:
+    """Apply `change` to the file's current text under its lock; True when the file changed.
+
+    `change` runs on text read after the lock is taken, so it sees every edit made before.
+    If it raises, nothing is written.
+    """
+    from filelock import Timeout
+
+    lock = lock_for(path, timeout)
+    try:
+        with lock:
+            text, bom = read(path)
+            new = change(text)
+            if new == text:
+                return False
+            atomic_write(path, encode(new, bom))
+            return True
+    except Timeout:
+        raise LockedError(
+            f"another `research` process has held this document for {timeout:g} s",
+            path=path,
+            hint="wait for it to finish, or stop it",
+        ) from None
+
+
+def create(path: str | Path, text: str) -> None:
+    """Write a new document; refuses to replace one that exists."""
+    from filelock import Timeout
+
+    path = Path(path)
+    try:
+        with lock_for(path):
+            if path.exists():
+                raise DocumentError("already exists", path=path, hint="choose another name, or delete it first")
+            atomic_write(path, encode(text, False))
+    except Timeout:
+        raise LockedError("another `research` process holds this path", path=path) from None

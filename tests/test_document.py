@@ -1,0 +1,147 @@
+"""The text core: regions are found, replaced and sealed; everything else stays byte for byte."""
+
+import pytest
+
+from engine import document
+from engine.errors import DocumentError, RegionEditedError
+
+REPORT = """\
+---
+id: EXP-1  # the id
+status: planned   # engine-maintained
+---
+# 📘 实验报告
+
+## ⚡ 关键数字
+<!-- research:key-numbers -->
+| 指标 | 值 |
+|---|---|
+| log g MAE | [待实验] |
+<!-- /research:key-numbers -->
+
+用户写的话：$R^2 = 1 - SS_{res}/SS_{tot}$
+"""
+
+
+def test_regions_are_found_by_name_with_their_lines():
+    found = document.regions(REPORT)
+    assert list(found) == ["key-numbers"]
+    region = found["key-numbers"]
+    assert (region.start_line, region.end_line) == (8, 12)
+    assert region.body.startswith("| 指标 | 值 |\n")
+    assert region.recorded is None and not region.edited
+
+
+def test_replacing_a_region_changes_only_its_body_and_seals_it():
+    new = document.replace_regions(REPORT, {"key-numbers": "| a | b |\n|---|---|\n"})
+    before, after = REPORT.split("<!-- research:key-numbers -->")
+    assert new.startswith(before)
+    assert new.endswith("\n\n用户写的话：$R^2 = 1 - SS_{res}/SS_{tot}$\n")
+    region = document.regions(new)["key-numbers"]
+    assert region.body == "| a | b |\n|---|---|\n"
+    assert region.recorded == document.checksum(region.body)
+    assert document.replace_regions(new, {"key-numbers": "| a | b |\n|---|---|\n"}) == new
+
+
+def test_a_hand_edit_inside_a_sealed_region_stops_the_write():
+    sealed = document.replace_regions(REPORT, {"key-numbers": "| a | 1 |\n"})
+    edited = sealed.replace("| a | 1 |", "| a | 2 |")
+    assert document.regions(edited)["key-numbers"].edited
+    with pytest.raises(RegionEditedError) as err:
+        document.replace_regions(edited, {"key-numbers": "| a | 3 |\n"}, path="r.md")
+    assert "key-numbers" in str(err.value) and "edited by hand" in str(err.value)
+    assert str(err.value).startswith("r.md:8:")
+    assert "--force" in str(err.value)
+    forced = document.replace_regions(edited, {"key-numbers": "| a | 3 |\n"}, force=True)
+    assert "| a | 3 |" in forced and not document.regions(forced)["key-numbers"].edited
+
+
+def test_crlf_documents_keep_crlf_and_their_checksum():
+    crlf = REPORT.replace("\n", "\r\n")
+    new = document.replace_regions(crlf, {"key-numbers": "| x |\n| y |\n"})
+    assert "\n" not in new.replace("\r\n", "")
+    assert document.regions(new)["key-numbers"].recorded == document.checksum("| x |\n| y |\n")
+    # An editor converting the file to LF is not a hand edit.
+    assert not document.regions(new.replace("\r\n", "\n"))["key-numbers"].edited
+
+
+def test_markers_inside_code_fences_are_text():
+    text = "# doc\n\n```markdown\n<!-- research:example -->\n<!-- /research:other -->\n```\n"
+    assert document.regions(text) == {}
+    assert document.replace_regions(text, {}, path="x.md") == text
+
+
+def test_markers_inside_indented_code_are_text():
+    text = "para\n\n    <!-- research:example -->\n\nafter\n"
+    assert document.regions(text) == {}
+
+
+@pytest.mark.parametrize(
+    "text, fragment, line",
+    [
+        ("<!-- research:a -->\nx\n", "never closed", 1),
+        ("x\n<!-- /research:a -->\n", "has no start marker", 2),
+        ("<!-- research:a -->\n<!-- research:b -->\n<!-- /research:b -->\n<!-- /research:a -->\n", "inside region 'a'", 2),
+        ("<!-- research:a -->\n<!-- /research:b -->\n", "closes region 'a'", 2),
+        (
+            "<!-- research:a -->\n<!-- /research:a -->\n<!-- research:a -->\n<!-- /research:a -->\n",
+            "appears twice",
+            3,
+        ),
+        ("<!-- research:Key Numbers -->\n", "malformed region marker", 1),
+    ],
+    ids=["unclosed", "unopened", "nested", "mismatched", "duplicate", "malformed"],
+)
+def test_bad_markers_are_located_errors(text, fragment, line):
+    with pytest.raises(DocumentError) as err:
+        document.regions(text, path="doc.md")
+    assert fragment in str(err.value)
+    assert err.value.line == line
+    assert str(err.value).startswith(f"doc.md:{line}:")
+
+
+def test_replacing_a_region_that_does_not_exist_is_an_error_with_a_way_out():
+    with pytest.raises(DocumentError) as err:
+        document.replace_regions(REPORT, {"results": "x\n"}, path="r.md")
+    assert "'results'" in str(err.value) and "research adopt" in str(err.value)
+    assert document.replace_regions(REPORT, {"results": "x\n"}, missing_ok=True) == REPORT
+
+
+def test_strip_markers_gives_back_the_bodies_without_marker_lines():
+    stripped = document.strip_markers(REPORT)
+    assert "research:" not in stripped
+    assert "| log g MAE | [待实验] |\n\n用户写的话" in stripped
+
+
+def test_front_matter_span_and_line():
+    fm = document.front_matter(REPORT)
+    assert fm.first_line == 2
+    assert fm.text == "id: EXP-1  # the id\nstatus: planned   # engine-maintained\n"
+    assert REPORT[fm.body_start :].startswith("# 📘")
+    assert document.front_matter("# no front matter\n---\n") is None
+
+
+def test_a_lone_rule_on_the_first_line_is_not_front_matter():
+    assert document.front_matter("---\n# heading\n") is None
+
+
+def test_front_matter_keys_are_edited_in_place_keeping_comments_and_order():
+    new = document.set_front_matter_keys(REPORT, {"status": "done", "last_run": "2026-11-21 10:00"})
+    assert new.startswith("---\nid: EXP-1  # the id\nstatus: done   # engine-maintained\nlast_run: ")
+    import yaml
+
+    data = yaml.safe_load(document.front_matter(new).text)
+    assert data == {"id": "EXP-1", "status": "done", "last_run": "2026-11-21 10:00"}
+    assert new[document.front_matter(new).body_start :] == REPORT[document.front_matter(REPORT).body_start :]
+
+
+def test_front_matter_values_that_need_quotes_get_them():
+    new = document.set_front_matter_keys("---\nid: x\n---\n", {"note": "a: b # c", "flag": "yes"})
+    import yaml
+
+    assert yaml.safe_load(document.front_matter(new).text) == {"id": "x", "note": "a: b # c", "flag": "yes"}
+
+
+def test_split_lines_only_breaks_on_line_feeds():
+    assert document.split_lines("a\x0cb\u2028c\r\nd") == ["a\x0cb\u2028c\r\n", "d"]
+    assert "".join(document.split_lines("x\n\ny\n")) == "x\n\ny\n"
