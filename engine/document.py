@@ -121,6 +121,10 @@ def _parser():
 
 def markdown_tokens(text: str):
     """markdown-it tokens of a document body (line maps are 0-based, relative to the body)."""
+    # markdown-it ends a line at a lone CR too; `split_lines` does not. Blank it out so that the
+    # token maps count lines as the rest of this module does.
+    if "\r" in text:
+        text = re.sub(r"\r(?!\n)", " ", text)
     return _parser().parse(text)
 
 

@@ -1,0 +1,312 @@
+"""Sandboxed `when:` / `value:` expressions of a spec.
+
+A spec's decision rules and key numbers are small expressions over the results of a run::
+
+    best.mae.log_g <= 0.97 * baseline.mae.log_g
+    trials.single-task.mae.log_g - best.mae.log_g
+
+They are user text, so they are never given to `eval`: they are compiled by jinja2's
+`SandboxedEnvironment` (no access to underscored attributes, no imports, no builtins beyond
+the few listed in `FUNCTIONS`) with `StrictUndefined`, and every missing name or key is an
+`ExpressionError` that says what exists there.
+
+Trial names may contain hyphens, dots and pluses (`single-task`, `lr-1e-3`), which are not
+identifiers, so `trials.<name>` is rewritten to `trials["<name>"]` for the known trial names
+before compiling. `trials["<name>"]` may also be written directly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.parser import Parser
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.errors import ExpressionError, did_you_mean
+
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "Expression", "compile_expression"]
+
+#: The names a spec expression may use; the runner provides them when it evaluates.
+#: `trials.<name>` (every trial's metrics), `best` (the best trial by the primary metric, with
+#: its `name`), `baseline` (the trial named by `decision.baseline`) and `ci` (bootstrap
+#: confidence intervals). Add a name here when the runner starts providing it.
+EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci")
+
+#: Functions an expression may call.
+FUNCTIONS: dict[str, Any] = {
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "log10": math.log10,
+    "sqrt": math.sqrt,
+}
+
+_MAX_POWER = 1000  # `9 ** 9 ** 9` would hang the process; refuse exponents above this
+_MAX_REPEAT = 100_000  # `'x' * 10 ** 9` would eat the memory
+
+
+class _Sandbox(SandboxedEnvironment):
+    """jinja2's sandbox, with `**` and `*` guarded against resource exhaustion."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _is_number(right) and abs(right) > _MAX_POWER:
+            raise SecurityError(f"exponent {right} is too large (at most {_MAX_POWER})")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and _is_number(times):
+                    if len(seq) * max(times, 0) > _MAX_REPEAT:
+                        raise SecurityError("repeating a sequence that many times is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False)
+_ENV.globals.clear()  # no range(), dict(), lipsum(), cycler(), joiner(), namespace()
+_ENV.globals.update(FUNCTIONS)
+
+_STRING = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""", re.S)
+_TRIALS_DOT = re.compile(r"(?<![\w.])trials\s*\.")
+_NAME_CONTINUES = re.compile(r"[A-Za-z0-9_+\-]")
+
+
+def _rewrite_trial_names(source: str, names: Iterable[str]) -> str:
+    """`trials.single-task.mae` → `trials["single-task"].mae` for known trial names.
+
+    Longest names first and whole names only (the next character must not continue a name; a
+    dot may follow). Text inside string literals is left alone.
+    """
+    ordered = sorted({n for n in names if n and '"' not in n}, key=len, reverse=True)
+    if not ordered:
+        return source
+    out: list[str] = []
+    pos = 0
+    for match in _STRING.finditer(source):
+        out.append(_rewrite_code(source[pos : match.start()], ordered))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_rewrite_code(source[pos:], ordered))
+    return "".join(out)
+
+
+def _rewrite_code(code: str, names: list[str]) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _TRIALS_DOT.finditer(code):
+        if match.start() < pos:
+            continue
+        start = match.end()
+        for name in names:
+            end = start + len(name)
+            if code.startswith(name, start) and not _NAME_CONTINUES.match(code, end):
+                out.append(code[pos : match.start()])
+                out.append(f'trials["{name}"]')
+                pos = end
+                break
+    out.append(code[pos:])
+    return "".join(out)
+
+
+class Expression:
+    """A compiled, sandboxed expression. Call `evaluate(context)` to get its value."""
+
+    __slots__ = ("source", "compiled_source", "names", "trials", "path", "line", "key", "_function")
+
+    def __init__(
+        self,
+        source: str,
+        compiled_source: str,
+        function: Any,
+        *,
+        names: frozenset[str],
+        trials: frozenset[str],
+        path: str | None,
+        line: int | None,
+        key: str | None,
+    ) -> None:
+        self.source = source  #: the text as the user wrote it
+        self.compiled_source = compiled_source  #: after the trial-name rewrite
+        self.names = names  #: top-level names it reads (`best`, `trials`, …), functions excluded
+        self.trials = trials  #: trial names it reads through `trials.<name>`
+        self.path = path
+        self.line = line
+        self.key = key
+        self._function = function
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+    def _error(self, message: str, hint: str | None = None) -> ExpressionError:
+        return ExpressionError(
+            f"{message.rstrip('.')} (in `{self.source}`)", path=self.path, line=self.line, key=self.key, hint=hint
+        )
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        """The value of the expression over `context` (nested dicts; `a.b` reads `a["b"]`)."""
+        for name in sorted(self.names):
+            if name not in context:
+                available = sorted(context)
+                hint = did_you_mean(name, available) or (
+                    f"available names: {', '.join(available)}" if available else None
+                )
+                raise self._error(f"unknown name '{name}'", hint)
+        values = {name: _wrap(value, name) for name, value in context.items()}
+        try:
+            result = self._function(**values)
+            if isinstance(result, Undefined):
+                str(result)  # StrictUndefined raises the reason here
+        except ExpressionError as exc:
+            raise self._error(exc.message, exc.hint) from None
+        except SecurityError as exc:
+            raise self._error(f"not allowed: {exc}") from None
+        except UndefinedError as exc:
+            raise self._error(f"undefined value: {exc}") from None
+        except ZeroDivisionError:
+            raise self._error("division by zero") from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            raise self._error(f"cannot evaluate: {exc}") from None
+        return _unwrap(result)
+
+
+def compile_expression(
+    source: str,
+    *,
+    names: Iterable[str] = (),
+    path: str | None = None,
+    line: int | None = None,
+    key: str | None = None,
+    allowed: Iterable[str] | None = None,
+) -> Expression:
+    """Compile `source` in the sandbox, or raise a located `ExpressionError`.
+
+    `names` are the trial names (rewritten so `trials.single-task` works, and checked: a
+    reference to an unknown trial is an error when `names` is not empty). `allowed`, when
+    given, are the top-level names the expression may use (see `EXPRESSION_NAMES`).
+    """
+    names = [str(n) for n in names]
+
+    def error(message: str, hint: str | None = None) -> ExpressionError:
+        return ExpressionError(message, path=path, line=line, key=key, hint=hint)
+
+    if not isinstance(source, str) or not source.strip():
+        raise error("expected an expression, got an empty value")
+    rewritten = _rewrite_trial_names(source, names)
+    try:
+        tree = Parser(_ENV, rewritten, state="variable").parse_expression()
+        function = _ENV.compile_expression(rewritten, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise error(f"cannot parse `{source}`: {exc.message}") from None
+
+    def walk(kind: Any) -> list[Any]:
+        return ([tree] if isinstance(tree, kind) else []) + list(tree.find_all(kind))
+
+    used = {n.name for n in walk(nodes.Name) if n.ctx == "load"} - set(FUNCTIONS)
+    if allowed is not None:
+        allowed = set(allowed)
+        for name in sorted(used - allowed):
+            hint = did_you_mean(name, allowed) or f"available names: {', '.join(sorted(allowed))}"
+            raise error(f"unknown name '{name}' in `{source}`", hint)
+
+    referenced = set()
+    for node in walk((nodes.Getattr, nodes.Getitem)):
+        if not (isinstance(node.node, nodes.Name) and node.node.name == "trials"):
+            continue
+        if isinstance(node, nodes.Getattr):
+            referenced.add(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            referenced.add(node.arg.value)
+    if names:
+        for trial in sorted(referenced - set(names)):
+            hint = did_you_mean(trial, names) or f"trials: {', '.join(names)}"
+            raise error(f"no trial named '{trial}' in `{source}`", hint)
+
+    return Expression(
+        source,
+        rewritten,
+        function,
+        names=frozenset(used),
+        trials=frozenset(referenced),
+        path=path,
+        line=line,
+        key=key,
+    )
+
+
+class _Namespace:
+    """A read-only view of a dict where `ns.key` and `ns["key"]` read items.
+
+    It has no public methods, so no key is ever shadowed (`trials.items` is the trial named
+    items). A missing key raises `ExpressionError` naming the path and what exists there.
+    """
+
+    __slots__ = ("_data", "_path")
+
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        self._data = data
+        self._path = path
+
+    def _get(self, key: Any) -> Any:
+        try:
+            value = self._data[key]
+        except (KeyError, TypeError):
+            keys = [str(k) for k in self._data]
+            hint = did_you_mean(str(key), keys) or (f"it has: {', '.join(keys)}" if keys else f"{self._path} is empty")
+            raise ExpressionError(f"{self._path} has no '{key}'", hint=hint) from None
+        if isinstance(key, str) and re.fullmatch(r"[A-Za-z_]\w*", key):
+            path = f"{self._path}.{key}"
+        else:
+            path = f"{self._path}[{key!r}]"
+        return _wrap(value, path)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._get(name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._get(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._data
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: Any) -> bool:
+        return _unwrap(self) == _unwrap(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{self._path}={self._data!r}"
+
+
+def _wrap(value: Any, path: str) -> Any:
+    if isinstance(value, _Namespace):
+        return value
+    if isinstance(value, Mapping):
+        return _Namespace(value, path)
+    if isinstance(value, (list, tuple)):
+        return [_wrap(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, _Namespace):
+        return {k: _unwrap(v) for k, v in value._data.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
