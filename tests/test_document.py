@@ -145,3 +145,27 @@ def test_front_matter_values_that_need_quotes_get_them():
 def test_split_lines_only_breaks_on_line_feeds():
     assert document.split_lines("a\x0cb\u2028c\r\nd") == ["a\x0cb\u2028c\r\n", "d"]
     assert "".join(document.split_lines("x\n\ny\n")) == "x\n\ny\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- item\n\n  ```\n  <!-- research:x -->\n  ```\n",
+        "> quote\n> ```\n> <!-- research:x -->\n> ```\n",
+        "1. step\n\n       <!-- research:x -->\n",
+        "~~~\n<!-- research:x -->\n~~~\n",
+    ],
+    ids=["fence-in-list", "fence-in-quote", "indented-in-list", "tilde-fence"],
+)
+def test_markers_in_code_inside_containers_are_text(text):
+    assert document.regions(text) == {}
+
+
+def test_markers_inside_the_front_matter_are_yaml_not_regions():
+    text = "---\nnote: <!-- research:x -->\n---\n# body\n"
+    assert document.regions(text) == {}
+
+
+def test_a_setext_heading_does_not_hide_a_region():
+    text = "Title\n=====\n\n<!-- research:log -->\nrow\n<!-- /research:log -->\n"
+    assert list(document.regions(text)) == ["log"]

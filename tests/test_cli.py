@@ -1,0 +1,101 @@
+"""The command line as a user meets it; and the README documents every command there is."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine import document
+from engine.cli import app, main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "research/logg_1m/exp/exp_logg_1m_multitask.md"
+LEGACY = ROOT / "tests/fixtures/legacy_report.md"
+
+
+def command_names():
+    """Every command and sub-command the CLI has, as 'new exp', 'check', …"""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = []
+    for name, command in group.commands.items():
+        sub = getattr(command, "commands", None)
+        names.extend(f"{name} {s}" for s in sub) if sub else names.append(name)
+    return sorted(names)
+
+
+def test_the_readme_documents_every_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`research ((?:new )?[a-z]+)", readme))
+    documented |= {f"new {kind}" for kind in re.findall(r"`new ([a-z]+)", readme)}
+    assert set(command_names()) <= documented
+
+
+@pytest.mark.parametrize("command", command_names())
+def test_every_command_has_help(command, capsys):
+    assert main([*command.split(), "--help"]) == 0
+    assert "Usage: research" in capsys.readouterr().out
+
+
+def test_the_installed_script_runs():
+    script = Path(sys.executable).parent / "research"
+    if not script.exists():
+        pytest.skip("the console script is not installed in this interpreter's folder")
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("research ")
+
+
+def test_spec_prints_the_resolved_trials_of_the_example(capsys):
+    assert main(["spec", str(EXAMPLE), "--json"]) == 0
+    trials = json.loads(capsys.readouterr().out)
+    assert list(trials) == ["single-task", "equal", "inverse-variance", "logg-first"]
+    assert trials["single-task"]["config"]["data"]["targets"] == ["log_g"]
+    assert trials["equal"]["config"]["data"]["targets"] == ["log_g", "T_eff", "Fe_H"]
+    assert trials["inverse-variance"]["config"]["train"]["loss_weights"] == "inverse_variance"
+
+
+def test_set_overrides_every_trial(capsys):
+    assert main(["spec", str(EXAMPLE), "--json", "--set", "train.epochs=2"]) == 0
+    trials = json.loads(capsys.readouterr().out)
+    assert {t["config"]["train"]["epochs"] for t in trials.values()} == {2}
+
+
+def test_spec_schema_is_json_schema_of_the_whole_spec(capsys):
+    assert main(["spec", "--schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"id", "title", "data", "model", "train", "trials", "decision", "key_numbers"} <= set(schema["properties"])
+
+
+def test_adopt_dry_run_shows_the_diff_and_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "legacy.md"
+    shutil.copyfile(LEGACY, path)
+    before = path.read_bytes()
+    assert main(["adopt", str(path), "--dry-run"]) == 0
+    diff = capsys.readouterr().out
+    assert diff.startswith("---") and "+<!-- research:summary -->" in diff
+    assert path.read_bytes() == before
+
+
+def test_adopt_then_check_then_adopt_again(tmp_path, capsys):
+    path = tmp_path / "legacy.md"
+    shutil.copyfile(LEGACY, path)
+    assert main(["adopt", str(path)]) == 0
+    assert "regions: summary" in capsys.readouterr().out
+    text = path.read_text(encoding="utf-8")
+    assert yaml.safe_load(document.front_matter(text).text)["status"] == "planned"
+    after = path.read_bytes()
+    assert main(["adopt", str(path)]) == 2
+    assert "already adopted" in capsys.readouterr().err
+    assert path.read_bytes() == after
+
+
+def test_the_example_notebook_is_clean(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "research", "hubs"]) == 0
+    assert "0 problems" in capsys.readouterr().err
