@@ -9,11 +9,8 @@ naming the dotted key, what was expected and, for a misspelled key, what they pr
 
     exp.md:14: train.lrr: unknown key. did you mean 'lr'?
 
-The YAML is read with PyYAML's `SafeLoader` in two steps: the document is *composed* into a node
-tree first, which is checked (expanded size, so an alias bomb is refused before anything is
-built; tags; duplicate keys) and gives every key its line; only then is it constructed into
-Python values and validated by the pydantic models below. Floats in exponent form (`1e-3`) are
-read as numbers, as YAML 1.2 does (PyYAML's YAML 1.1 would read a string).
+The YAML is read by `engine.safe_yaml` (safe tags only, alias bombs refused, a line for every
+key), then validated by the pydantic models below.
 
 Trials are the sweep: each trial overrides the base spec's `data`, `noise`, `model` and
 `train` by dotted keys. An override *replaces* the value at its key (a mapping value replaces
@@ -32,7 +29,6 @@ from pathlib import PurePosixPath, PureWindowsPath
 from types import UnionType
 from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -49,6 +45,7 @@ from pydantic import (
 
 from engine.errors import ExpressionError, SpecError, did_you_mean
 from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression
+from engine.safe_yaml import Loc, read_yaml
 
 __all__ = [
     "BIN_PARAMS",
@@ -86,14 +83,12 @@ METADATA_KEYS: tuple[str, ...] = (
     "hub", "roadmap", "kanban", "answers",
 )  # fmt: skip
 
-MAX_YAML_NODES = 100_000  # expanded size (aliases counted each time they are used)
 
 _TRIAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
 _REGISTRY_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PLUGIN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
 
-Loc = tuple[Union[str, int], ...]
 
 
 class _Invalid(ValueError):
@@ -937,42 +932,12 @@ def spec_line(spec: Spec, key: str | Loc) -> Optional[int]:
     return None
 
 
-# ---------------------------------------------------------------------------------------------
-# YAML → nodes → checks → values
-# ---------------------------------------------------------------------------------------------
-
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_FLOAT = re.compile(
-    r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
-    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads `1e-3` as a float (YAML 1.2), not as a string."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-_Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_ALLOWED_TAGS = (frozenset(_Loader.yaml_constructors) - {None}) | {_MERGE_TAG}
-
-
 def load_spec(yaml_text: str, *, path: str | None = None, first_line: int = 1) -> Spec:
     """Parse and validate a front matter (the text between the `---` fences).
 
     `first_line` is the file line of the first YAML line, so errors name real lines.
     """
-    data, lines = _read_yaml(yaml_text, path=path, first_line=first_line, what="front matter")
+    data, lines = read_yaml(yaml_text, path=path, first_line=first_line, what="front matter")
     if data is None:
         raise SpecError(
             "the front matter is empty", path=path, line=first_line, hint="a spec needs at least id, title and model"
@@ -1005,150 +970,8 @@ def parse_set_option(text: str) -> tuple[str, Any]:
         raise SpecError(f"expected --set KEY=VALUE, got '{text}'", hint="for example --set train.epochs=1")
     if not re.fullmatch(r"[^\s=]+", key) or not all(key.split(".")):
         raise SpecError(f"expected a dotted key like train.lr, got '{key}'", key="--set")
-    parsed, _ = _read_yaml(value, path=None, first_line=None, what="value", key=f"--set {key}")
+    parsed, _ = read_yaml(value, path=None, first_line=None, what="value", key=f"--set {key}")
     return key, parsed
-
-
-def _read_yaml(
-    text: str, *, path: str | None, first_line: int | None, what: str, key: str | None = None
-) -> tuple[Any, dict[Loc, int]]:
-    """Compose, check and construct a YAML document; also return its key → line map.
-
-    `first_line` is the file line of the text's first line; None when the text is not from a
-    file (a `--set` value), and then errors name `key` instead of a line.
-    """
-    offset = first_line or 1
-
-    def error(message: str, mark: Any = None, hint: str | None = None) -> SpecError:
-        if first_line is None:
-            return SpecError(message, path=path, key=key, hint=hint)
-        line = offset + mark.line if mark is not None else None
-        return SpecError(message, path=path, line=line, hint=hint)
-
-    loader = _Loader(text)
-    try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            raise error(_yaml_problem(exc, what, offset), exc.problem_mark or exc.context_mark) from None
-        except yaml.YAMLError as exc:
-            raise error(f"invalid YAML in the {what}: {exc}") from None
-        except RecursionError:
-            raise error(f"the {what} is nested too deeply") from None
-        if node is None:
-            return None, {}
-        _check_nodes(node, error, offset)
-        lines: dict[Loc, int] = {(): offset}
-        _map_lines(node, (), lines, offset)
-        try:
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            raise error(_yaml_problem(exc, what, offset), exc.problem_mark) from None
-        return data, lines
-    finally:
-        loader.dispose()
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError, what: str, offset: int) -> str:
-    if exc.problem and "found another document" in exc.problem:
-        return f"the {what} holds more than one YAML document (a '---' line inside it)"
-    problem = exc.problem or exc.context or "unreadable"
-    if exc.context and exc.problem:
-        context = exc.context
-        if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark.line != exc.problem_mark.line:
-            context += f" that starts at line {offset + exc.context_mark.line}"
-        problem += f" ({context})"
-    return f"invalid YAML in the {what}: {problem}"
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _check_nodes(root: yaml.Node, error: Callable[..., SpecError], offset: int) -> None:
-    """Refuse alias bombs, recursive aliases, tags and duplicate keys, before building anything."""
-    # Expanded size, memoised per node: each alias counts the whole subtree it stands for.
-    sizes: dict[int, int] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        nid = id(node)
-        if done:
-            on_path.discard(nid)
-            sizes[nid] = 1 + sum(sizes[id(c)] for c in _children(node))
-            if sizes[nid] > MAX_YAML_NODES:
-                raise error(
-                    f"the YAML expands to more than {MAX_YAML_NODES:,} values (anchors and aliases "
-                    "repeat what they point to); refusing to read it",
-                    node.start_mark,
-                )
-            continue
-        if nid in sizes:
-            continue
-        on_path.add(nid)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) in on_path:
-                raise error("a YAML alias refers to a node that contains it", child.start_mark)
-            if id(child) not in sizes:
-                stack.append((child, False))
-
-    seen: set[int] = set()
-    stack2 = [root]
-    while stack2:
-        node = stack2.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.tag not in _ALLOWED_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise error(
-                f"YAML tags are not allowed here (found '{tag}')",
-                node.start_mark,
-                hint="a spec holds plain values: strings, numbers, lists and mappings",
-            )
-        if isinstance(node, yaml.MappingNode):
-            keys: dict[tuple[str, Any], yaml.Node] = {}
-            for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
-                    continue
-                ident = (key_node.tag, key_node.value)
-                if ident in keys:
-                    raise error(
-                        f"duplicate key '{key_node.value}' (first at line {offset + keys[ident].start_mark.line})",
-                        key_node.start_mark,
-                        hint="a key can appear only once in a mapping",
-                    )
-                keys[ident] = key_node
-        stack2.extend(_children(node))
-
-
-def _map_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], offset: int) -> None:
-    if isinstance(node, yaml.MappingNode):
-        merged = []
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
-                merged.append(value_node)
-                continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            lines[loc + (key,)] = offset + key_node.start_mark.line
-            _map_lines(value_node, loc + (key,), lines, offset)
-        for value_node in merged:  # `<<: *base`: keys from the anchor, where not set here
-            for source in value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]:
-                if isinstance(source, yaml.MappingNode):
-                    sub: dict[Loc, int] = {}
-                    _map_lines(source, loc, sub, offset)
-                    for k, v in sub.items():
-                        lines.setdefault(k, v)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[loc + (i,)] = offset + item.start_mark.line
-            _map_lines(item, loc + (i,), lines, offset)
 
 
 # ---------------------------------------------------------------------------------------------
