@@ -8,7 +8,6 @@ The documents adopted here are the project's own legacy-style report (tests/fixt
 ../shared is present, the user's real report and hub page.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,6 @@ every test here checks both the words and the line. The front matter in these te
 markdown file right after its opening `---`, so its first line is line 2 of the file.
 """
 
-import textwrap
 import time
 
 import pytest
