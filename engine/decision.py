@@ -1,0 +1,127 @@
+"""From trial metrics to a verdict: `best`, `baseline`, the rules and the key numbers.
+
+The spec's expressions are evaluated (sandboxed, see `engine.expressions`) over a context:
+
+    trials.<name>.<metric>.<target>      every trial's test metrics
+    best, baseline                       the best candidate and the baseline trial (+ .name)
+    best.ci.r2.log_g                     bootstrap interval [lo, hi] of a metric
+    best.delta.r2.log_g                  paired bootstrap interval of best − baseline
+    ci.<name>.<metric>.<target>          intervals of every trial
+
+`best` is the best trial by the primary metric (the first of `metrics:`) *other than the
+baseline*, so a rule like `best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate
+with the reference; without a baseline it is the best of all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ExpressionError
+
+LOWER_IS_BETTER = {"r2": False, "mae": True, "rmse": True, "bias": True}
+
+
+def badness(metric: str, value: float) -> float:
+    """A number to minimise: lower is better for every metric (|bias| for bias)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.inf
+    name = metric.split(".")[0]
+    if name == "bias":
+        return abs(value)
+    return value if LOWER_IS_BETTER[name] else -value
+
+
+def metric_value(metrics: Mapping[str, Any], dotted: str) -> float | None:
+    name, _, target = dotted.partition(".")
+    return metrics.get(name, {}).get(target)
+
+
+def pick_best(results: Mapping[str, Mapping[str, Any]], primary: str, exclude: str | None = None) -> str | None:
+    """The trial with the best primary metric, ties to the earlier trial; None when there is none."""
+    names = [n for n in results if n != exclude] or list(results)
+    if not names:
+        return None
+    return min(names, key=lambda n: (badness(primary, metric_value(results[n], primary)), names.index(n)))
+
+
+def build_context(
+    results: Mapping[str, Mapping[str, Any]],
+    *,
+    primary: str,
+    baseline: str | None,
+    ci: Mapping[str, Any] | None = None,
+    delta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape."""
+    ci = ci or {}
+    delta = delta or {}
+
+    def view(name: str | None) -> dict[str, Any] | None:
+        if name is None or name not in results:
+            return None
+        return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {})}
+
+    best = pick_best(results, primary, exclude=baseline)
+    context: dict[str, Any] = {"trials": {n: dict(m) for n, m in results.items()}, "ci": dict(ci), "best": view(best)}
+    if baseline is not None:
+        context["baseline"] = view(baseline)
+    return context
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    says: str
+    rule: int | None  # index of the rule that decided; None when the spec has no rules
+    when: str | None
+
+    @property
+    def text(self) -> str:
+        return f"{self.verdict}: {self.says}" if self.says else self.verdict
+
+
+def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
+    """The first rule whose `when` holds (or `otherwise`); None when the spec has no rules."""
+    expressions = spec.expressions()
+    for index, rule in enumerate(spec.decision.rules):
+        if rule.otherwise is not None:
+            return Verdict(rule.otherwise, rule.says, index, None)
+        expression = expressions[f"decision.rules[{index}].when"]
+        if _truth(expression.evaluate(context), expression):
+            return Verdict(rule.outcome, rule.says, index, rule.when)
+    if spec.decision.rules:
+        return Verdict("inconclusive", "no decision rule held", None, None)
+    return None
+
+
+def _truth(value: Any, expression) -> bool:
+    if isinstance(value, (bool, int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return bool(value)
+    raise ExpressionError(
+        f"`{expression.source}` gave {value!r}, not true or false",
+        path=expression.path,
+        line=expression.line,
+        key=expression.key,
+        hint="a `when:` must be a comparison, e.g. best.r2.log_g > baseline.r2.log_g",
+    )
+
+
+_METRIC_REF = re.compile(r"\b(r2|mae|rmse|bias)\.(log_g|T_eff|Fe_H)\b")
+
+
+def key_numbers(spec, context: Mapping[str, Any]) -> list[tuple[str, float | None, str | None]]:
+    """(label, value, metric it shows or None) per `key_numbers:` row, for the renderer to format."""
+    expressions = spec.expressions()
+    rows = []
+    for index, row in enumerate(spec.key_numbers):
+        expression = expressions[f"key_numbers[{index}].value"]
+        value = expression.evaluate(context)
+        refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
+        is_ratio = "/" in expression.source
+        rows.append((row.label, value, None if is_ratio or len(refs) != 1 else refs.pop()))
+    return rows

@@ -1,0 +1,39 @@
+"""Where a notebook's root, run store and cache are, found from any file inside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STATE_DIR = ".research"
+
+
+def notebook_root(start: str | Path | None = None) -> Path:
+    """The nearest folder at or above `start` holding `.research/` or `.git`; else the cwd."""
+    here = Path(start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / STATE_DIR).is_dir() or (folder / ".git").exists():
+            return folder
+    return Path.cwd().resolve()
+
+
+def state_dir(root: Path) -> Path:
+    return root / STATE_DIR
+
+
+def runs_dir(root: Path) -> Path:
+    return state_dir(root) / "runs"
+
+
+def cache_dir(root: Path) -> Path:
+    return state_dir(root) / "cache"
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when `path` lies inside `root` (output paths must never escape the notebook)."""
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False

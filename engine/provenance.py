@@ -1,0 +1,90 @@
+"""Provenance: what code, data and machine produced a number, and committing what a run wrote.
+
+Git is optional: outside a repository every field is None and nothing is committed.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("numpy", "h5py", "torch", "scikit-learn", "lightgbm", "research-notebook")
+
+
+def _repo(path: Path):
+    try:
+        import git
+    except ImportError:  # gitpython needs a git binary; without one there is no provenance
+        return None
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def git_state(path: str | Path) -> dict[str, Any]:
+    """HEAD commit (short and full), branch, and whether the work tree has uncommitted changes."""
+    repo = _repo(Path(path))
+    if repo is None:
+        return {"commit": None, "short": None, "branch": None, "dirty": None}
+    try:
+        head = repo.head.commit.hexsha
+    except ValueError:  # a repository with no commit yet
+        head = None
+    try:
+        branch = repo.active_branch.name
+    except (TypeError, ValueError):
+        branch = None
+    return {
+        "commit": head,
+        "short": head[:7] if head else None,
+        "branch": branch,
+        "dirty": repo.is_dirty(untracked_files=False),
+    }
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "packages": package_versions(),
+        "argv": sys.argv[1:],
+    }
+
+
+def commit_files(paths: Iterable[str | Path], message: str, *, cwd: str | Path) -> str | None:
+    """Commit exactly `paths` (and nothing else that was staged); the new commit's sha, or None.
+
+    None when not in a git repository or when the files hold no change against HEAD. Other
+    staged changes stay staged, uncommitted.
+    """
+    repo = _repo(Path(cwd))
+    if repo is None:
+        return None
+    root = Path(repo.working_tree_dir).resolve()
+    relative = sorted({Path(p).resolve().relative_to(root).as_posix() for p in paths})
+    if not relative:
+        return None
+    changed = set(repo.git.status("--porcelain", "--untracked-files=all", "--", *relative).splitlines())
+    if not changed:
+        return None
+    repo.git.add("--", *relative)
+    # `git commit -- paths` commits those paths only, whatever else is in the index.
+    repo.git.commit("-m", message, "--only", "--", *relative)
+    return repo.head.commit.hexsha

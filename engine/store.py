@@ -1,0 +1,195 @@
+"""The run store: every finished trial, content-addressed, under `.research/runs/`.
+
+A trial's key is a hash of what decides its numbers — the resolved trial config, the data
+fingerprint, and the code that trains and scores it (`code_version`) — and nothing else: the
+report's prose, the trial's name and the reporting sections of the spec are not in it. So an
+edited paragraph re-runs nothing, and two reports running the same config share one result.
+
+A record is a folder: `record.json` (config, metrics, model info, provenance) and
+`predictions.h5` (truth, predictions and the parameters tables are binned by). It is written to a
+temporary folder and renamed into place, so a killed run leaves either a whole record or none —
+the next run resumes from the trials that finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+RECORD = "record.json"
+PREDICTIONS = "predictions.h5"
+# The modules whose code decides a trial's numbers; a change to any of them is "code changed".
+NUMERIC_CODE = ("models", "data", "metrics.py")
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest(*parts: Any, length: int = 16) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(canonical(part).encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()[:length]
+
+
+@lru_cache(maxsize=1)
+def engine_code_hash() -> str:
+    """Hash of the engine code that produces numbers (models, data, metrics) and its version."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for name in NUMERIC_CODE:
+        target = package / name
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        for path in files:
+            if path.is_file():
+                h.update(path.relative_to(package).as_posix().encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def plugin_code_hash(model_type: str, root: Path) -> str | None:
+    """Hash of a plugin model's module file (`package.module:factory`), found without importing it."""
+    if ":" not in model_type:
+        return None
+    module = model_type.split(":", 1)[0]
+    relative = Path(*module.split("."))
+    for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+        if candidate.is_file():
+            return hashlib.sha256(candidate.read_bytes()).hexdigest()[:16]
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin and Path(spec.origin).is_file():
+        return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
+    return "missing"
+
+
+@dataclass(frozen=True)
+class KeyParts:
+    """What a trial key is made of, kept so a re-run can say *why* a trial runs again."""
+
+    config: str
+    data: str
+    code: str
+
+    @property
+    def key(self) -> str:
+        return digest(self.config, self.data, self.code)
+
+    def reason_against(self, previous: Mapping[str, str] | None) -> str:
+        if not previous:
+            return "new"
+        if previous.get("config") != self.config:
+            return "spec changed"
+        if previous.get("data") != self.data:
+            return "data changed"
+        if previous.get("code") != self.code:
+            return "code changed"
+        return "new"
+
+
+def key_parts(config: Mapping[str, Any], data_fingerprint: str, code: str) -> KeyParts:
+    return KeyParts(config=digest(config), data=data_fingerprint, code=code)
+
+
+@dataclass
+class TrialRecord:
+    key: str
+    trial: str
+    config: dict[str, Any]
+    metrics: dict[str, dict[str, float]]
+    parts: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "trial": self.trial,
+            "config": self.config,
+            "metrics": self.metrics,
+            "parts": self.parts,
+            "info": self.info,
+            "provenance": self.provenance,
+            "log": self.log,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "TrialRecord":
+        return cls(**{k: data.get(k) if data.get(k) is not None else default for k, default in _DEFAULTS.items()})
+
+
+_DEFAULTS: dict[str, Any] = {
+    "key": "", "trial": "", "config": {}, "metrics": {}, "parts": {}, "info": {}, "provenance": {}, "log": [],
+}  # fmt: skip
+
+
+class RunStore:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def has(self, key: str) -> bool:
+        return (self.path(key) / RECORD).is_file()
+
+    def load(self, key: str) -> TrialRecord | None:
+        try:
+            data = json.loads((self.path(key) / RECORD).read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return TrialRecord.from_json(data)
+
+    def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None) -> Path:
+        """Write a whole record or nothing: build it in a temp folder, then rename it in."""
+        target = self.path(record.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{record.key}.", dir=target.parent))
+        try:
+            if predictions is not None:
+                write_predictions(tmp / PREDICTIONS, predictions)
+            with open(tmp / RECORD, "w", encoding="utf-8") as handle:
+                json.dump(record.to_json(), handle, indent=1, sort_keys=True, ensure_ascii=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if target.exists():  # a concurrent run finished the same trial: same content
+                shutil.rmtree(tmp)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def predictions(self, key: str) -> dict[str, Any]:
+        return read_predictions(self.path(key) / PREDICTIONS)
+
+
+def write_predictions(path: Path, arrays: Mapping[str, Any]) -> None:
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w", track_order=True) as handle:
+        for name, values in arrays.items():
+            handle.create_dataset(name, data=np.asarray(values))
+
+
+def read_predictions(path: Path) -> dict[str, Any]:
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        return {name: handle[name][()] for name in handle}
