@@ -134,6 +134,19 @@ def hypothesis_ids(hub_text: str) -> list[str]:
     return list(seen)
 
 
+QUESTION_RE = re.compile(r"\b(Q\d+(?:\.\d+)*)\s*[:：]\s*(.+?)\s*(?:→|->|$)")
+
+
+def hypothesis_questions(hub_text: str) -> dict[str, str]:
+    """Id → question, from the first line that defines each id (the hypothesis tree)."""
+    questions: dict[str, str] = {}
+    for line in hub_text.splitlines():
+        match = QUESTION_RE.search(line)
+        if match and match.group(1) not in questions:
+            questions[match.group(1)] = match.group(2).strip()
+    return questions
+
+
 def _check_images(path: Path, text: str) -> list[Problem]:
     body, skip = document.body_of(text)
     problems = []

@@ -43,6 +43,50 @@ def _root(
     pass
 
 
+class Executor(str, Enum):
+    local = "local"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+@app.command("run")
+def run_command(
+    paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a key in every trial: --set train.epochs=2."),
+    trial: Optional[list[str]] = typer.Option(None, "--trial", help="Run only this trial (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Re-run cached trials and overwrite hand-edited regions."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
+    no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
+    device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run."),
+) -> None:
+    """Run every trial of a report's spec and write the results back into it."""
+    from .runner import execute, make_plan, run_paths
+
+    code = 0
+    for report in run_paths(paths):
+        plan = make_plan(report, sets=set_ or [], trials=trial or [], force=force,
+                         device=device.value if device else None)
+        typer.echo(f"{report}: {plan.report.spec.id}")
+        for item in plan.trials:
+            typer.echo(f"  {item.name:<24} {item.reason:<13} {item.key}")
+        if dry_run:
+            continue
+        from .progress import Progress
+
+        with Progress() as progress:
+            outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
+                              force_regions=force, commit=not no_commit, executor=executor.value)
+        if outcome.verdict is not None:
+            typer.echo(f"  verdict: {outcome.verdict.text}")
+        code = max(code, outcome.exit_code)
+    raise typer.Exit(code)
+
+
 @app.command()
 def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: research/ and hubs/)."),
@@ -173,6 +217,33 @@ def new_roadmap(
 def new_kanban(root: Path = typer.Option(Path("."), help="Notebook root.")) -> None:
     """The kanban page, hubs/kanban.md."""
     _new_page("kanban", None, None, None, root)
+
+
+data_app = typer.Typer(help="Spectra: write synthetic HDF5 shards, describe shard sets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("synth")
+def data_synth(
+    n: int = typer.Option(..., "--n", min=1, help="Number of spectra."),
+    out: Path = typer.Option(..., "--out", help="Output folder; shards go to OUT/shard_K/dataset.h5."),
+    shards: int = typer.Option(1, "--shards", min=1, help="Number of files."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the stellar parameters."),
+) -> None:
+    """Write N synthetic spectra (the embedded generator) as HDF5 shards the reader reads."""
+    from .data.synth import write_shards
+
+    paths = write_shards(out, n, shards, seed)
+    pattern = paths[0] if len(paths) == 1 else out / f"shard_{{0..{len(paths) - 1}}}" / "dataset.h5"
+    typer.echo(f"wrote {n} spectra in {len(paths)} file{'s' if len(paths) != 1 else ''}: {pattern}")
+
+
+@data_app.command("info")
+def data_info(pattern: str = typer.Argument(..., help="An HDF5 file, glob or brace pattern.")) -> None:
+    """Shapes, dtypes, parameter ranges, SNR quantiles and size of a shard set."""
+    from .data.info import describe, print_info
+
+    print_info(describe(pattern))
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -4,9 +4,10 @@ The spec's expressions are evaluated (sandboxed, see `engine.expressions`) over 
 
     trials.<name>.<metric>.<target>      every trial's test metrics
     best, baseline                       the best candidate and the baseline trial (+ .name)
-    best.ci.r2.log_g                     bootstrap interval [lo, hi] of a metric
-    best.delta.r2.log_g                  paired bootstrap interval of best − baseline
-    ci.<name>.<metric>.<target>          intervals of every trial
+    best.ci.r2.log_g.lo / .hi            bootstrap interval of a metric (and .value)
+    best.delta.r2.log_g.lo / .hi         paired bootstrap interval of best − baseline
+                                         (and .value, .p_positive)
+    ci.<name>.<metric>.<target>.lo       intervals of every trial
 
 `best` is the best trial by the primary metric (the first of `metrics:`) *other than the
 baseline*, so a rule like `best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate
@@ -100,7 +101,7 @@ def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
 
 
 def _truth(value: Any, expression) -> bool:
-    if isinstance(value, (bool, int, float)) and not (isinstance(value, float) and math.isnan(value)):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool too
         return bool(value)
     raise ExpressionError(
         f"`{expression.source}` gave {value!r}, not true or false",

@@ -86,6 +86,10 @@ class LockedError(ResearchError):
     """Another `research` process holds the document."""
 
 
+class DataError(ResearchError):
+    """The spectra are unusable: a missing file or dataset, wrong shapes, NaN/inf, an empty selection."""
+
+
 class TemplateError(ResearchError):
     """A template is missing or a scaffold target already exists."""
 

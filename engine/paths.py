@@ -19,7 +19,12 @@ def notebook_root(start: str | Path | None = None) -> Path:
 
 
 def state_dir(root: Path) -> Path:
-    return root / STATE_DIR
+    """`.research/` (created on first use, ignoring itself so git never sees run data)."""
+    folder = root / STATE_DIR
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".gitignore").write_text("# run store and caches of `research`; not for git\n*\n", encoding="utf-8")
+    return folder
 
 
 def runs_dir(root: Path) -> Path:

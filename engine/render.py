@@ -80,3 +80,32 @@ def yaml_value(value) -> str:
     except yaml.YAMLError:
         pass
     return json.dumps(text, ensure_ascii=False)
+
+
+UNITS = {"log_g": "dex", "Fe_H": "dex", "T_eff": "K"}
+
+
+def fmt_number(value) -> str:
+    """A plain number: 4 significant digits; '-' for nothing; 'nan' kept visible."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if value != value:
+        return "nan"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def fmt_metric(metric: str | None, value) -> str:
+    """A metric value in the report's one format: R² to 4 decimals, errors with their unit."""
+    if metric is None or value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return fmt_number(value)
+    name, _, target = metric.partition(".")
+    if name == "r2":
+        return f"{value:.4f}"
+    unit = UNITS.get(target, "")
+    if unit == "K":
+        return f"{value:.1f} K"
+    return f"{value:.4f} {unit}".rstrip()

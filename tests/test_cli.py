@@ -32,7 +32,7 @@ def command_names():
 
 def test_the_readme_documents_every_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"`research ((?:new )?[a-z]+)", readme))
+    documented = set(re.findall(r"`research ((?:new |data )?[a-z]+)", readme))
     documented |= {f"new {kind}" for kind in re.findall(r"`new ([a-z]+)", readme)}
     assert set(command_names()) <= documented
 

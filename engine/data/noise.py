@@ -1,33 +1,202 @@
 """Observational noise as the user adds it: `flux + level · error · N(0, 1)`.
 
-The draw for one spectrum depends only on (seed, epoch, global spectrum index), never on which
-block or worker reads it, so a result does not change with block size or executor.
+The draw for one pixel depends only on (seed, epoch, global spectrum index, pixel), never on
+which block, worker or device computes it, so a result does not change with block size or
+executor, and a net can draw the same noise on a GPU (`standard_normal_torch`).
+
+The generator is counter-based. Per spectrum, splitmix64 of (seed, epoch, index) gives three
+32-bit keys a, b, c. Pixels come in pairs k = 0 … ⌈P/2⌉−1; per pair, with H the 32-bit
+"lowbias32" integer hash (a bijection),
+
+    x = H(k ⊕ a),   w1 = H(x ⊕ b),   w2 = H(x ⊕ c)
+    u = 1 − (w1 ≫ 9)·2⁻²³ ∈ (0, 1],   θ = (w2 ≫ 9)·2⁻²³ · π/2 ∈ [0, π/2)
+    z₁ = ±√(−2 ln u) cos θ,   z₂ = ±√(−2 ln u) sin θ      (signs: bit 0 of w1, of w2)
+
+Box–Muller with the angle folded into one quadrant and random signs (the same distribution,
+cheaper). Pixel k holds z₁ of pair k and pixel ⌈P/2⌉ + k holds z₂. The 23-bit uniform truncates
+the tails at |z| ≤ 5.65. Both implementations compute in float32 from the same integers; they
+agree to float32 rounding of log, sqrt, cos and sin.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_CHUNK_PAIRS = 16384  # pairs per inner step (about 64 kB per uint32 temporary: stays in cache)
+_H1, _H2 = 0x7FEB352D, 0x846CA68B  # lowbias32 multipliers (C. Wellons)
+_TWO23 = 2.0**-23
+_HALF_PI = np.float32(np.pi / 2)
 
-def standard_normal(seed: int, epoch: int, index: np.ndarray, n_pixels: int) -> np.ndarray:
-    """N(0, 1) draws, one row per spectrum index, reproducible per (seed, epoch, index)."""
-    index = np.asarray(index, dtype=np.int64)
-    out = np.empty((len(index), n_pixels), dtype=np.float32)
-    for row, i in enumerate(index):
-        rng = np.random.Generator(np.random.Philox(key=[seed & 0xFFFFFFFFFFFFFFFF, (epoch << 40) ^ int(i)]))
-        out[row] = rng.standard_normal(n_pixels, dtype=np.float32)
+
+def _splitmix(z: np.ndarray) -> np.ndarray:
+    z = z.copy()
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def row_keys(seed: int, epoch: int, index: np.ndarray) -> np.ndarray:
+    """(rows, 3) uint32 keys (a, b, c) of each spectrum's stream."""
+    index = np.asarray(index, dtype=np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        s = _splitmix(np.array([(int(seed) ^ 0x5EED) & _M64], dtype=np.uint64))
+        e = _splitmix(s ^ np.uint64((int(epoch) * _GOLDEN + 0xE90C) & _M64))
+        rk = _splitmix(e ^ (index * np.uint64(_GOLDEN)))
+        rc = _splitmix(rk ^ np.uint64(0xC0FFEE))
+    keys = np.empty((len(index), 3), dtype=np.uint32)
+    keys[:, 0] = rk & np.uint64(0xFFFFFFFF)
+    keys[:, 1] = rk >> np.uint64(32)
+    keys[:, 2] = rc & np.uint64(0xFFFFFFFF)
+    return keys
+
+
+def _hash32(x: np.ndarray, t: np.ndarray) -> None:
+    """lowbias32 in place on a uint32 array (`t` is scratch of the same shape)."""
+    np.right_shift(x, np.uint32(16), out=t)
+    x ^= t
+    x *= np.uint32(_H1)
+    np.right_shift(x, np.uint32(15), out=t)
+    x ^= t
+    x *= np.uint32(_H2)
+    np.right_shift(x, np.uint32(16), out=t)
+    x ^= t
+
+
+def _fill(keys: np.ndarray, n_pixels: int, out: np.ndarray) -> None:
+    """Write the N(0, 1) rows for `keys` into `out` (rows × n_pixels float32)."""
+    pairs = (n_pixels + 1) // 2
+    n_sin = n_pixels - pairs
+    rows_per = max(1, _CHUNK_PAIRS // pairs)
+    k = np.arange(pairs, dtype=np.uint32)
+    shape = (rows_per, pairs)
+    x, w1, w2, t = (np.empty(shape, np.uint32) for _ in range(4))
+    r, f = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    for start in range(0, len(keys), rows_per):
+        n = min(rows_per, len(keys) - start)
+        kx, k1, k2, kt, kr, kf = x[:n], w1[:n], w2[:n], t[:n], r[:n], f[:n]
+        a, b, c = (keys[start : start + n, j, None] for j in range(3))
+        np.bitwise_xor(k, a, out=kx)
+        _hash32(kx, kt)
+        np.bitwise_xor(kx, b, out=k1)
+        _hash32(k1, kt)
+        np.bitwise_xor(kx, c, out=k2)
+        _hash32(k2, kt)
+        # radius from w1: u = 2 - f with f = 1.m in [1, 2) built from the top 23 bits
+        np.right_shift(k1, np.uint32(9), out=kt)
+        kt |= np.uint32(0x3F800000)
+        np.subtract(np.float32(2), kt.view(np.float32), out=kr)
+        np.log(kr, out=kr)
+        kr *= np.float32(-2)
+        np.sqrt(kr, out=kr)
+        # angle from w2, in [0, pi/2)
+        np.right_shift(k2, np.uint32(9), out=kt)
+        kt |= np.uint32(0x3F800000)
+        np.subtract(kt.view(np.float32), np.float32(1), out=kf)
+        kf *= _HALF_PI
+        rows = out[start : start + n]
+        cos_part, sin_part = rows[:, :pairs], rows[:, pairs:]
+        np.cos(kf, out=kx.view(np.float32))
+        np.multiply(kr, kx.view(np.float32), out=cos_part)
+        np.left_shift(k1, np.uint32(31), out=kt)
+        cos_part.view(np.uint32)[...] ^= kt
+        if n_sin:
+            np.sin(kf[:, :n_sin], out=kx.view(np.float32)[:, :n_sin])
+            np.multiply(kr[:, :n_sin], kx.view(np.float32)[:, :n_sin], out=sin_part)
+            np.left_shift(k2[:, :n_sin], np.uint32(31), out=kt[:, :n_sin])
+            sin_part.view(np.uint32)[...] ^= kt[:, :n_sin]
+
+
+def standard_normal(seed: int, epoch: int, index: np.ndarray, n_pixels: int, *, out: np.ndarray | None = None) -> np.ndarray:
+    """N(0, 1) draws, one float32 row per spectrum index, reproducible per (seed, epoch, index, pixel)."""
+    assert sys.byteorder == "little", "the float bit tricks assume a little-endian machine"
+    index = np.asarray(index, dtype=np.int64).reshape(-1)
+    if out is None:
+        out = np.empty((len(index), n_pixels), dtype=np.float32)
+    elif out.shape != (len(index), n_pixels) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {(len(index), n_pixels)}")
+    if len(index) and n_pixels:
+        _fill(row_keys(seed, epoch, index), n_pixels, out)
     return out
 
 
-def add_noise(flux: np.ndarray, error: np.ndarray, level: float, seed: int, epoch: int, index: np.ndarray) -> np.ndarray:
-    """A noisy copy of `flux` (float32); `flux` itself is not modified."""
-    if level == 0:
-        return np.array(flux, dtype=np.float32, copy=True)
-    return (flux + np.float32(level) * error * standard_normal(seed, epoch, index, flux.shape[1])).astype(np.float32, copy=False)
+def add_noise(
+    flux: np.ndarray,
+    error: np.ndarray,
+    level: float,
+    seed: int,
+    epoch: int,
+    index: np.ndarray,
+    *,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """`flux + level · error · N(0, 1)` as float32; `flux` is not modified unless it is `out`."""
+    flux = np.asarray(flux)
+    if out is None:
+        out = np.array(flux, dtype=np.float32, copy=True, order="C")
+    elif out is not flux:
+        np.copyto(out, flux, casting="same_kind")
+    if level == 0 or out.size == 0:
+        return out
+    index = np.asarray(index, dtype=np.int64).reshape(-1)
+    n_pixels = out.shape[1]
+    step = max(1, (1 << 18) // max(n_pixels, 1))  # rows per step: the draw stays in cache
+    z = np.empty((min(step, len(index)), n_pixels), dtype=np.float32)
+    scale = np.float32(level)
+    for start in range(0, len(index), step):
+        stop = min(start + step, len(index))
+        zz = z[: stop - start]
+        standard_normal(seed, epoch, index[start:stop], n_pixels, out=zz)
+        zz *= error[start:stop]
+        if scale != 1:
+            zz *= scale
+        out[start:stop] += zz
+    return out
+
+
+def standard_normal_torch(seed: int, epoch: int, index, n_pixels: int, device=None):
+    """The same draws as `standard_normal`, computed by torch on `device` (float32 tensor)."""
+    import torch
+
+    if not isinstance(index, torch.Tensor):
+        index = torch.as_tensor(np.asarray(index, dtype=np.int64))
+    device = torch.device(device) if device is not None else index.device
+    keys = torch.from_numpy(row_keys(seed, epoch, index.detach().cpu().numpy()).astype(np.int64)).to(device)
+    mask = 0xFFFFFFFF
+
+    def h(x):
+        x = x ^ (x >> 16)
+        x = (x * _H1) & mask
+        x = x ^ (x >> 15)
+        x = (x * _H2) & mask
+        return x ^ (x >> 16)
+
+    pairs = (n_pixels + 1) // 2
+    k = torch.arange(pairs, dtype=torch.int64, device=device)
+    x = h(k[None, :] ^ keys[:, :1])
+    w1 = h(x ^ keys[:, 1:2])
+    w2 = h(x ^ keys[:, 2:3])
+    u = 1.0 - (w1 >> 9).to(torch.float32) * _TWO23
+    r = torch.sqrt(torch.log(u) * -2.0)
+    theta = ((w2 >> 9).to(torch.float32) * _TWO23) * torch.tensor(_HALF_PI, device=device)
+    s1 = 1.0 - 2.0 * (w1 & 1).to(torch.float32)
+    s2 = 1.0 - 2.0 * (w2 & 1).to(torch.float32)
+    z1 = r * torch.cos(theta) * s1
+    z2 = r * torch.sin(theta) * s2
+    return torch.cat([z1, z2[:, : n_pixels - pairs]], dim=1)
 
 
 def snr(flux: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """Per-spectrum signal-to-noise: median over pixels of |flux| / error."""
+    """Per-spectrum signal-to-noise: median over pixels of |flux| / error (non-finite ratios skipped)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(flux) / error
-    return np.nanmedian(np.where(np.isfinite(ratio), ratio, np.nan), axis=1)
+    finite = np.isfinite(ratio)
+    if finite.all():
+        return np.median(ratio, axis=1).astype(np.float64)
+    return np.nanmedian(np.where(finite, ratio, np.nan), axis=1).astype(np.float64)

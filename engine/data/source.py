@@ -49,11 +49,21 @@ class ArraySource:
         self.columns = tuple(self._params)
 
     def param(self, name: str, index: np.ndarray | None = None) -> np.ndarray:
+        if name not in self._params and name in ("Fe_H", "M_H"):
+            name = "M_H" if name == "Fe_H" else "Fe_H"  # one parameter, two names
         values = self._params[name]
         return values if index is None else values[index]
 
-    def read(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.flux[index], self.error[index]
+    def read(self, index: np.ndarray, *, out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        index = np.asarray(index, dtype=np.int64)
+        if out is None:
+            return self.flux[index], self.error[index]
+        np.take(self.flux, index, axis=0, out=out[0])
+        np.take(self.error, index, axis=0, out=out[1])
+        return out
+
+    def read_flux(self, index: np.ndarray) -> np.ndarray:
+        return self.flux[np.asarray(index, dtype=np.int64)]
 
     def fingerprint(self) -> str:
         import hashlib

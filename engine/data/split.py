@@ -3,12 +3,21 @@
 Models see data only through a `Split`: in memory with `arrays()` (the nets), or streamed in
 blocks with `blocks()` (Ridge, memory bounded independently of N). Noise is applied on the way
 out, per (seed, epoch, global row index), so blocks of any size give the same numbers.
+
+Epochs: `noise_epoch` fixes the draw when set (training without redraw uses 0, validation and
+test use their own fixed epochs, so their noise differs from training noise on the same row);
+when it is None the `epoch` argument picks the draw (training with `noise.redraw`). A model that
+draws noise itself (on a GPU, with `noise.standard_normal_torch`) takes `clean()` and uses
+`noise_level`, `noise_seed` and `noise_epoch_for(epoch)`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -33,6 +42,8 @@ class Split:
     targets: tuple[str, ...]
     noise_level: float = 0.0
     noise_seed: int = 0
+    noise_epoch: Optional[int] = None  # a fixed draw, whatever the epoch; None: the epoch's draw
+    name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", np.asarray(self.index, dtype=np.int64))
@@ -49,6 +60,10 @@ class Split:
     def wave(self) -> np.ndarray:
         return self.source.wave
 
+    def noise_epoch_for(self, epoch: int = 0) -> int:
+        """The epoch whose noise this split uses when asked for `epoch`."""
+        return epoch if self.noise_epoch is None else self.noise_epoch
+
     def param(self, name: str) -> np.ndarray:
         """A parameter column of these rows (float64), e.g. for binning by T_eff or snr."""
         return self.source.param(name, self.index)
@@ -59,24 +74,55 @@ class Split:
         return np.stack([self.param(name) for name in names], axis=1).astype(np.float32)
 
     def blocks(self, rows: int = BLOCK_ROWS, *, epoch: int = 0) -> Iterator[Block]:
-        """Stream the split in blocks of `rows` (noisy per epoch when the split has noise)."""
+        """Stream the split in blocks of `rows` (noisy per epoch when the split has noise).
+
+        Each block's arrays are its own (keeping one does not pin or alias the next); memory
+        is one block plus a reused error buffer, whatever the split's length.
+        """
         y_all = self.labels()
+        error_buf = None
         for start in range(0, len(self.index), rows):
             index = self.index[start : start + rows]
-            flux, error = self.source.read(index)
-            x = self._noisy(flux, error, epoch, index)
+            if self.noise_level == 0:
+                x = self._read_flux(index)
+            else:
+                if error_buf is None or len(error_buf) < len(index):
+                    error_buf = np.empty((len(index), self.n_pixels), dtype=np.float32)
+                x = np.empty((len(index), self.n_pixels), dtype=np.float32)
+                err = error_buf[: len(index)]
+                self._read(index, x, err)
+                add_noise(x, err, self.noise_level, self.noise_seed, self.noise_epoch_for(epoch), index, out=x)
             yield Block(start, x, y_all[start : start + len(index)], index)
 
     def arrays(self, *, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) in memory: x (rows, pixels) float32 noisy as the split says, y (rows, targets)."""
-        flux, error = self.source.read(self.index)
-        return self._noisy(flux, error, epoch, self.index), self.labels()
+        x = np.empty((len(self.index), self.n_pixels), dtype=np.float32)
+        for block in self.blocks(epoch=epoch):
+            x[block.start : block.start + len(block.index)] = block.x
+        return x, self.labels()
 
     def clean(self) -> tuple[np.ndarray, np.ndarray]:
         """(flux, error) without noise, for models that draw noise themselves (on a GPU)."""
         return self.source.read(self.index)
 
-    def _noisy(self, flux: np.ndarray, error: np.ndarray, epoch: int, index: np.ndarray) -> np.ndarray:
-        if self.noise_level == 0:
-            return flux
-        return add_noise(flux, error, self.noise_level, self.noise_seed, epoch, index)
+    def fingerprint(self) -> str:
+        """The source's fingerprint, these rows, targets and noise: a run-cache key."""
+        digest = hashlib.sha256(self.source.fingerprint().encode())
+        digest.update(np.ascontiguousarray(self.index).tobytes())
+        digest.update(repr((self.targets, float(self.noise_level), self.noise_seed, self.noise_epoch)).encode())
+        return digest.hexdigest()[:16]
+
+    # -- reading through the fastest path the source offers -----------------------------------
+    def _read(self, index: np.ndarray, flux: np.ndarray, error: np.ndarray) -> None:
+        if "out" in inspect.signature(self.source.read).parameters:
+            self.source.read(index, out=(flux, error))  # type: ignore[call-arg]
+        else:  # a plugin source with the bare protocol
+            f, e = self.source.read(index)
+            flux[...] = f
+            error[...] = e
+
+    def _read_flux(self, index: np.ndarray) -> np.ndarray:
+        read_flux = getattr(self.source, "read_flux", None)
+        if read_flux is not None:
+            return read_flux(index)
+        return np.array(self.source.read(index)[0], dtype=np.float32, copy=True)

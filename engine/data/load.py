@@ -1,0 +1,233 @@
+"""From a spec's `data` and `noise` to the train, validation and test splits a model sees.
+
+Rows, per side:
+
+* **Test.** With `data.test_source`, the test rows are the rows of that source passing
+  `data.test_select`, the first `n_test` of them (all when `n_test` is absent). With
+  `source: synthetic` (and no test_source) the test set is its own synthetic set: rows
+  2⁴⁰ … of the same seed's stream, so it never shares a star with training. Otherwise the test
+  rows come out of `data.source` itself: the rows passing `test_select`, of which `n_test`
+  (default: 10 % of the source) are drawn at random with `data.seed`; training then uses only
+  the other rows, so train and test are disjoint and the split is deterministic.
+* **Train + validation.** The training candidates (all rows of `source`, minus the test rows
+  when they share it) pass `data.select`; the first `n_train + n_val` of them form the pool.
+  Validation is *in addition to* the `n_train` training rows (so Ridge and the nets train on
+  the same rows): `n_val` rows when given (0: no validation split), else
+  round(`val_frac` · n_train) with `val_frac` = `train.val_frac` (default 0.1); they are drawn
+  from the pool at random with `data.seed`. When `n_train` is absent the whole pool is used and
+  validation is carved out of it. For `source: synthetic` the defaults are n_train = 20000 and
+  n_test = 2000, and enough spectra are generated for the selections to leave that many.
+* **Noise** (`flux + level · error · N(0, 1)`) goes to the sides `noise.apply` lists (validation
+  follows training), drawn per (noise.seed, epoch, row). Training uses epoch 0 every epoch, or
+  the epoch itself with `noise.redraw`; validation and test use fixed epochs of their own
+  (`VAL_EPOCH`, `TEST_EPOCH`), so test noise is never training noise, even on the same row
+  index of a different file.
+
+`source: synthetic` generates once and caches under `cache_dir/synthetic/` keyed by (rows, seed,
+first row, generator version, pixels, ranges); concurrent runs share it safely (a file lock,
+and a temporary folder renamed into place only when complete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import DataError
+from . import synth
+from .select import random_subset, select
+from .shards import ShardSet, open_shards
+from .split import Split
+
+SYNTHETIC = "synthetic"
+SYNTHETIC_N_TRAIN = 20000
+SYNTHETIC_N_TEST = 2000
+SYNTHETIC_TEST_ROW0 = 1 << 40
+SHARD_ROWS = 200_000
+TEST_EPOCH = -1
+VAL_EPOCH = -2
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: Split
+    val: Optional[Split]
+    test: Split
+
+    def fingerprint(self) -> str:
+        parts = [s.fingerprint() if s is not None else "-" for s in (self.train, self.val, self.test)]
+        return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
+def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache", val_frac: float = 0.1) -> Splits:
+    """Train, validation (None when there is none) and test splits for a spec (see the module doc)."""
+    base_dir, cache_dir = Path(base_dir), Path(cache_dir)
+    targets = tuple("Fe_H" if t == "M_H" else t for t in data.targets)
+    synthetic = data.source == SYNTHETIC
+    n_train = data.n_train if data.n_train is not None else (SYNTHETIC_N_TRAIN if synthetic else None)
+    n_val = data.n_val if data.n_val is not None else (round(val_frac * n_train) if n_train is not None else None)
+    n_test = data.n_test if data.n_test is not None else (SYNTHETIC_N_TEST if synthetic else None)
+
+    # the test side
+    if data.test_source is not None or synthetic:
+        test_pattern = data.test_source or SYNTHETIC
+        if test_pattern == SYNTHETIC:
+            need = n_test if n_test is not None else SYNTHETIC_N_TEST
+            test_src, test_rows = _synthetic_rows(
+                need, data.test_select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir, where="data.test_select"
+            )
+        else:
+            test_src = open_shards(test_pattern, base_dir=base_dir, keys=data.keys)
+            test_rows = select(test_src, data.test_select, seed=data.seed, where="data.test_select")
+            test_rows = _take_first(test_rows, n_test, "data.n_test", test_src)
+        train_candidates = None
+    else:
+        test_src = None
+        test_rows = None
+        train_candidates = None
+
+    # the training side
+    if synthetic:
+        need = n_train + (n_val or 0)
+        train_src, pool = _synthetic_rows(need, data.select, seed=data.seed, start=0, cache_dir=cache_dir, where="data.select")
+    else:
+        train_src = open_shards(data.source, base_dir=base_dir, keys=data.keys)
+        if test_src is None:  # test rows carved out of the training source
+            test_src = train_src
+            candidates = select(train_src, data.test_select, seed=data.seed, where="data.test_select")
+            count = n_test if n_test is not None else max(1, round(0.1 * train_src.n))
+            if count > len(candidates):
+                raise DataError(
+                    f"asks for {count} test spectra but only {len(candidates)} pass data.test_select",
+                    key="data.n_test", path=data.source,
+                )  # fmt: skip
+            test_rows = random_subset(candidates, count, data.seed)
+            train_candidates = np.setdiff1d(np.arange(train_src.n, dtype=np.int64), test_rows, assume_unique=True)
+            if len(train_candidates) == 0:
+                raise DataError("no spectra left for training after the test rows", key="data.n_test", path=data.source)
+        pool = select(train_src, data.select, seed=data.seed, candidates=train_candidates, where="data.select")
+        if n_train is not None:
+            pool = _take_first(pool, n_train + (n_val or 0), "data.n_train", train_src, what="training + validation")
+    if n_val is None:
+        n_val = round(val_frac * len(pool))
+    if n_val >= len(pool):
+        raise DataError(f"n_val {n_val} leaves no training spectra (the pool has {len(pool)})", key="data.n_val")
+    val_rows = random_subset(pool, n_val, data.seed + 1) if n_val else None
+    train_rows = np.setdiff1d(pool, val_rows, assume_unique=True) if n_val else pool
+
+    level = float(noise.level)
+    train_level = level if "train" in noise.apply else 0.0
+    test_level = level if "test" in noise.apply else 0.0
+    for src in {id(train_src): train_src, id(test_src): test_src}.values():
+        _check_targets(src, targets)
+    train = Split(train_src, train_rows, targets, train_level, noise.seed, None if noise.redraw else 0, "train")
+    val = Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val") if n_val else None
+    test = Split(test_src, test_rows, targets, test_level, noise.seed, TEST_EPOCH, "test")
+    return Splits(train, val, test)
+
+
+def _take_first(rows: np.ndarray, count: Optional[int], key: str, source, what: str = "") -> np.ndarray:
+    if count is None:
+        return rows
+    if count > len(rows):
+        label = f" {what}" if what else ""
+        raise DataError(
+            f"asks for {count}{label} spectra but only {len(rows)} are available after the selection",
+            key=key, path=getattr(source, "pattern", None),
+        )  # fmt: skip
+    return rows[:count]
+
+
+def _check_targets(source, targets) -> None:
+    for name in targets:
+        source.param(name)  # loads the column once: a missing or non-finite label fails here
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic data, generated once and cached
+# ---------------------------------------------------------------------------------------------
+
+
+def _kept_fraction(selection) -> float:
+    """How much of a synthetic set a selection's ranges and SNR cut keep (an estimate)."""
+    if selection is None:
+        return 1.0
+    frac = 1.0
+    for name, (lo, hi) in (selection.ranges or {}).items():
+        if name in synth.RANGES:
+            a, b = synth.RANGES[name]
+            overlap = max(0.0, min(b, hi) - max(a, lo))
+            frac *= overlap / (b - a) if b > a else float(a >= lo and a <= hi)
+    if selection.snr_top_frac is not None:
+        frac *= selection.snr_top_frac
+    return frac
+
+
+def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str):
+    """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
+    counted = [c for c in (getattr(selection, "first", None), getattr(selection, "random", None)) if c is not None]
+    if counted and counted[0] < need:
+        raise DataError(f"selects {counted[0]} spectra but {need} are needed", key=where)
+    frac = _kept_fraction(selection)
+    if frac <= 0:
+        raise DataError("the ranges exclude every spectrum the synthetic generator makes", key=f"{where}.ranges",
+                        hint=f"the generator's ranges are {synth.RANGES}")  # fmt: skip
+    target = max(need, *counted) if counted else need
+    n = math.ceil(target / frac * 1.02) + 16
+    for _ in range(5):
+        source = synthetic_source(n, seed=seed, start=start, cache_dir=cache_dir)
+        filtered = select(source, _filters_only(selection), seed=seed, where=where)
+        if len(filtered) >= target:
+            rows = select(source, selection, seed=seed, where=where)
+            return source, rows[:need]
+        n = math.ceil(n * target / max(len(filtered), 1) * 1.1) + 64
+    raise DataError(f"cannot generate enough spectra for the selection ({need} needed)", key=where)
+
+
+def _filters_only(selection):
+    if selection is None:
+        return None
+    return selection.model_copy(update={"first": None, "random": None})
+
+
+def synthetic_key(n: int, seed: int, start: int = 0, n_pixels: int = synth.N_PIXELS, ranges=None) -> str:
+    blob = json.dumps([n, seed, start, synth.GENERATOR_VERSION, n_pixels, synth.resolve_ranges(ranges)], sort_keys=True)
+    return f"n{n}-s{seed}-v{synth.GENERATOR_VERSION}-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def synthetic_source(
+    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth.N_PIXELS
+) -> ShardSet:
+    """The synthetic set of n rows (from global row `start`), generated on first use and cached."""
+    from filelock import FileLock
+
+    root = Path(cache_dir) / "synthetic"
+    root.mkdir(parents=True, exist_ok=True)
+    key = synthetic_key(n, seed, start, n_pixels, ranges)
+    final = root / key
+    with FileLock(str(root / f"{key}.lock")):
+        if not (final / "complete.json").is_file():
+            if final.exists():
+                shutil.rmtree(final)
+            for stale in root.glob(f".tmp-{key}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            tmp = root / f".tmp-{key}-{os.getpid()}"
+            shards = max(1, math.ceil(n / SHARD_ROWS))
+            _write(tmp, n, shards, seed, start, ranges, n_pixels)
+            (tmp / "complete.json").write_text(json.dumps({"n": n, "seed": seed, "start": start, "shards": shards}))
+            os.replace(tmp, final)
+    shards = json.loads((final / "complete.json").read_text())["shards"]
+    paths = [final / f"shard_{k}" / "dataset.h5" for k in range(shards)]
+    return ShardSet(paths, pattern=f"synthetic:{key}")
+
+
+def _write(out: Path, n: int, shards: int, seed: int, start: int, ranges, n_pixels: int) -> None:
+    synth.write_shards(out, n, shards, seed, ranges=ranges, n_pixels=n_pixels, start=start)

@@ -1,0 +1,251 @@
+"""Metrics of predictions against the truth: pure numpy functions, plain floats and dicts out.
+
+    evaluate(y, pred, ("log_g", "T_eff"))            → {"r2": {"log_g": 0.93, …}, "mae": {…}, …}
+    binned(t_eff, y[:, 0], pred[:, 0], edges=[3750, 4250, 4750])  → rows per bin + the spread of the bias
+    bootstrap_ci(r2, y, pred, B=1000, seed=0)          → CI(value, lo, hi)
+    paired_bootstrap_delta(mae, y, pred_a, pred_b)     → Delta(value, lo, hi, p_positive)
+
+The four metric functions take 1-D arrays (or 2-D, giving one value per column): `r2`
+(1 − SS_res / SS_tot), `mae`, `rmse` and `bias` (mean of prediction − truth).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "METRICS",
+    "CI",
+    "Delta",
+    "bias",
+    "binned",
+    "bootstrap_ci",
+    "evaluate",
+    "mae",
+    "paired_bootstrap_delta",
+    "r2",
+    "rmse",
+    "snr_binned",
+]
+
+Metric = Callable[[np.ndarray, np.ndarray], Any]
+
+
+def _pair(y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    if y.shape != pred.shape:
+        raise ValueError(f"truth {y.shape} and predictions {pred.shape} differ in shape")
+    return y, pred
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> Any:
+    """Coefficient of determination; nan when the truth is constant or there is no row."""
+    y, pred = _pair(y, pred)
+    if len(y) == 0:
+        return _nan_like(y)
+    ss_res = ((y - pred) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
+    return _scalar(out)
+
+
+def mae(y: np.ndarray, pred: np.ndarray) -> Any:
+    y, pred = _pair(y, pred)
+    return _scalar(np.abs(pred - y).mean(axis=0)) if len(y) else _nan_like(y)
+
+
+def rmse(y: np.ndarray, pred: np.ndarray) -> Any:
+    y, pred = _pair(y, pred)
+    return _scalar(np.sqrt(((pred - y) ** 2).mean(axis=0))) if len(y) else _nan_like(y)
+
+
+def bias(y: np.ndarray, pred: np.ndarray) -> Any:
+    """Mean of prediction − truth (positive: predictions too high)."""
+    y, pred = _pair(y, pred)
+    return _scalar((pred - y).mean(axis=0)) if len(y) else _nan_like(y)
+
+
+METRICS: dict[str, Metric] = {"r2": r2, "mae": mae, "rmse": rmse, "bias": bias}
+
+
+def _scalar(value: np.ndarray) -> Any:
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
+
+
+def _nan_like(y: np.ndarray) -> Any:
+    return math.nan if y.ndim <= 1 else np.full(y.shape[1], np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# All metrics of a trial, as the runner wants them
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluate(y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str],
+             metrics: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """`{metric: {target: value}}` (plain floats). `metrics` like `['r2.log_g', 'mae.T_eff']`
+    limits the result to those; all four metrics of every target by default."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if y_true.ndim == 1:
+        y_true, y_pred = y_true[:, None], y_pred[:, None]
+    targets = list(targets)
+    if y_true.shape[1] != len(targets):
+        raise ValueError(f"{y_true.shape[1]} columns for {len(targets)} targets")
+    wanted: dict[str, list[str]] = {}
+    for item in metrics if metrics is not None else [f"{m}.{t}" for m in METRICS for t in targets]:
+        name, _, target = item.partition(".")
+        if name not in METRICS:
+            raise ValueError(f"unknown metric '{name}' in '{item}'; metrics are {', '.join(METRICS)}")
+        if target not in targets:
+            raise ValueError(f"no target '{target}' in '{item}'; targets are {', '.join(targets)}")
+        wanted.setdefault(name, []).append(target)
+    out: dict[str, dict[str, float]] = {}
+    for name, names in wanted.items():
+        values = np.atleast_1d(METRICS[name](y_true, y_pred))
+        out[name] = {t: float(values[targets.index(t)]) for t in dict.fromkeys(names)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Binned tables
+# ---------------------------------------------------------------------------------------------
+
+
+def bin_edges(values: np.ndarray, width: float, origin: float = 0.0) -> np.ndarray:
+    """Edges at multiples of `width` (from `origin`) that cover the finite `values`."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not width > 0:
+        raise ValueError(f"width must be positive, got {width}")
+    if not len(values):
+        return np.array([origin, origin + width])
+    lo = origin + math.floor((values.min() - origin) / width) * width
+    hi = origin + math.floor((values.max() - origin) / width) * width + width
+    n = max(1, int(round((hi - lo) / width)))
+    return lo + width * np.arange(n + 1)
+
+
+def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None,
+           width: float | None = None) -> dict[str, Any]:
+    """Metrics of one target in bins of another parameter (`by`): give `edges` or `width`.
+
+    Bins are [lo, hi), the last one [lo, hi]; rows outside the edges (or with a non-finite `by`)
+    are left out and counted in `outside`. Returns plain values::
+
+        {"edges": [...], "rows": [{"lo", "hi", "count", "bias", "mae", "rmse", "r2"}, ...],
+         "bias_std": std of the non-empty bins' bias (ddof 0), "outside": int}
+
+    An empty bin has count 0 and nan metrics; a bin whose truth is constant has nan r2.
+    """
+    if (edges is None) == (width is None):
+        raise ValueError("give exactly one of edges or width")
+    by = np.asarray(by, dtype=np.float64)
+    y, pred = _pair(y, pred)
+    if not (by.shape == y.shape and y.ndim == 1):
+        raise ValueError(f"by {by.shape}, truth {y.shape} and predictions {pred.shape} must be 1-D of one length")
+    e = bin_edges(by, width) if width is not None else np.asarray(edges, dtype=np.float64)
+    if len(e) < 2 or np.any(np.diff(e) <= 0):
+        raise ValueError("edges must be at least two strictly increasing values")
+    which = np.searchsorted(e, by, side="right") - 1
+    which[by == e[-1]] = len(e) - 2  # the last bin is closed
+    inside = np.isfinite(by) & (which >= 0) & (which < len(e) - 1)
+    rows = []
+    for i in range(len(e) - 1):
+        sel = inside & (which == i)
+        yi, pi = y[sel], pred[sel]
+        count = int(sel.sum())
+        rows.append({
+            "lo": float(e[i]),
+            "hi": float(e[i + 1]),
+            "count": count,
+            "bias": bias(yi, pi),
+            "mae": mae(yi, pi),
+            "rmse": rmse(yi, pi),
+            "r2": r2(yi, pi) if count >= 2 else math.nan,
+        })
+    biases = [row["bias"] for row in rows if row["count"]]
+    return {
+        "edges": [float(v) for v in e],
+        "rows": rows,
+        "bias_std": float(np.std(biases)) if biases else math.nan,
+        "outside": int((~inside).sum()),
+    }
+
+
+def snr_binned(snr: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None,
+               n_bins: int = 5) -> dict[str, Any]:
+    """`binned` by signal-to-noise: given `edges`, or `n_bins` quantile bins (equal counts)."""
+    snr = np.asarray(snr, dtype=np.float64)
+    if edges is None:
+        finite = snr[np.isfinite(snr)]
+        edges = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1))) if len(finite) else [0.0, 1.0]
+        if len(edges) < 2:
+            edges = [edges[0], edges[0] + 1.0]
+    return binned(snr, y, pred, edges=edges)
+
+
+# ---------------------------------------------------------------------------------------------
+# Uncertainty: bootstrap
+# ---------------------------------------------------------------------------------------------
+
+
+class CI(NamedTuple):
+    value: float  # the metric on the full sample
+    lo: float
+    hi: float
+
+    def as_dict(self) -> dict[str, float]:
+        return self._asdict()
+
+
+class Delta(NamedTuple):
+    value: float  # metric(a) − metric(b) on the full sample
+    lo: float
+    hi: float
+    p_positive: float  # fraction of resamples where the difference is > 0
+
+    def as_dict(self) -> dict[str, float]:
+        return self._asdict()
+
+
+def _resamples(n: int, B: int, seed: int):
+    """B index arrays of n rows drawn with replacement (a generator: memory O(n))."""
+    if n == 0:
+        raise ValueError("cannot bootstrap an empty sample")
+    rng = np.random.default_rng(seed)
+    for _ in range(B):
+        yield rng.integers(0, n, n)
+
+
+def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.nanpercentile(samples, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 1000, seed: int = 0,
+                 level: float = 0.95) -> CI:
+    """Percentile bootstrap confidence interval of `metric(y, pred)` (rows resampled)."""
+    y, pred = _pair(y, pred)
+    samples = np.array([metric(y[i], pred[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64)
+    return CI(float(metric(y, pred)), *_interval(samples, level))
+
+
+def paired_bootstrap_delta(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
+                           B: int = 1000, seed: int = 0, level: float = 0.95) -> Delta:
+    """Interval of metric(a) − metric(b) on the same test rows, both scored on each resample
+    (so what the two trials share — which rows are hard — cancels out)."""
+    y, pred_a = _pair(y, pred_a)
+    _, pred_b = _pair(y, pred_b)
+    samples = np.array(
+        [metric(y[i], pred_a[i]) - metric(y[i], pred_b[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64
+    )
+    lo, hi = _interval(samples, level)
+    return Delta(float(metric(y, pred_a) - metric(y, pred_b)), lo, hi, float(np.mean(samples > 0)))

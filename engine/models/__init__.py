@@ -1,0 +1,134 @@
+"""The model registry: `model.type` → a model.
+
+    model = build({"type": "ridge", "alphas": [0.1, 1, 10]}, train={"seed": 1}, targets=["log_g"])
+    model = build({"type": "mypkg.models:make"}, train, targets)   # a plugin from the user's repo
+    model = load("runs/…/model.npz")                                 # any built-in model's checkpoint
+
+Built-in entries are "module:Class" strings, imported only when used, so `import engine.models`
+loads neither torch nor lightgbm. `register(name, "module:Class")` adds one (the lead's
+`fisher_ceiling`, later `moe`). A plugin `package.module:factory` is imported from the user's
+repository (the working directory is put on `sys.path`); `factory(model_params, train_params,
+targets)` returns an object with `fit(train, val, *, log, progress)` and `predict(split)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.errors import SpecError, did_you_mean
+
+from .base import Model, TrainConfig, config_from, load_checkpoint, train_config
+
+__all__ = ["Model", "TrainConfig", "build", "load", "names", "register", "resolve", "validate"]
+
+_REGISTRY: dict[str, str] = {
+    "ridge": "engine.models.ridge:Ridge",
+    "lightgbm": "engine.models.lgbm:LightGBM",
+    "mlp": "engine.models.mlp:MLPModel",
+    "cnn": "engine.models.cnn:CNNModel",
+    "vit": "engine.models.vit:ViTModel",
+}
+
+
+def register(name: str, target: str | type[Model], *, replace: bool = False) -> None:
+    """Make `model.type: name` build `target` (a `Model` subclass or its "module:Class" path)."""
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"model type '{name}' is already registered")
+    _REGISTRY[name] = target  # type: ignore[assignment]
+
+
+def names() -> tuple[str, ...]:
+    """The registered model types."""
+    return tuple(sorted(_REGISTRY))
+
+
+def resolve(type_name: str) -> Any:
+    """The class (registry name) or factory (plugin `module:attr`) behind a `model.type`."""
+    if type_name in _REGISTRY:
+        target = _REGISTRY[type_name]
+        return _import(target) if isinstance(target, str) else target
+    if ":" in type_name:
+        return _import_plugin(type_name)
+    raise SpecError(
+        f"unknown model type '{type_name}'; registered types are {', '.join(names())}, "
+        "or write a plugin as 'package.module:factory'",
+        key="model.type",
+        hint=did_you_mean(type_name, names()),
+    )
+
+
+def validate(model: Mapping[str, Any]) -> Any:
+    """Check a spec's `model:` mapping; the model's config dataclass (None for a plugin)."""
+    params = dict(model)
+    type_name = params.pop("type", None)
+    if not isinstance(type_name, str):
+        raise SpecError("required key is missing", key="model.type")
+    target = resolve(type_name)
+    if isinstance(target, type) and issubclass(target, Model):
+        return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
+    return None
+
+
+def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | None, targets: Sequence[str]) -> Any:
+    """A fresh, unfitted model for a spec's `model:` and `train:` mappings and the targets.
+
+    `train` may carry `redraw` (the spec's `noise.redraw`) besides the `train:` keys."""
+    params = dict(model)
+    type_name = params.pop("type", None)
+    if not isinstance(type_name, str):
+        raise SpecError("required key is missing", key="model.type")
+    target = resolve(type_name)
+    if isinstance(target, type) and issubclass(target, Model):
+        return target.from_spec(params, train_config(train), targets)
+    train_params = dict(train) if isinstance(train, Mapping) else dict(vars(train_config(train)))
+    built = target(params, train_params, tuple(targets))
+    missing = [m for m in ("fit", "predict") if not callable(getattr(built, m, None))]
+    if missing:
+        raise SpecError(
+            f"the plugin '{type_name}' returned {type(built).__name__}, which has no {' or '.join(missing)} method",
+            key="model.type",
+        )
+    return built
+
+
+def load(path: str | Path) -> Model:
+    """A fitted built-in model from its checkpoint (the type is read from the file)."""
+    meta, _ = load_checkpoint(path)
+    target = resolve(meta["type"])
+    if not (isinstance(target, type) and issubclass(target, Model)):
+        raise ValueError(f"{path}: '{meta['type']}' is not a built-in model; load it with the plugin's own code")
+    return target.load(path)
+
+
+def _import(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _import_plugin(type_name: str) -> Any:
+    module_name, _, attr = type_name.partition(":")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SpecError(
+            f"cannot import the plugin module '{module_name}' ({exc})",
+            key="model.type",
+            hint="the module must be importable from the repository root (a package folder or a .py file there)",
+        ) from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        public = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
+        raise SpecError(
+            f"the plugin module '{module_name}' has no callable '{attr}'",
+            key="model.type",
+            hint=did_you_mean(attr, public),
+        )
+    return factory

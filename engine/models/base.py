@@ -1,0 +1,286 @@
+"""What every model is: the interface the runner calls, its typed configs, its checkpoint file.
+
+    model = engine.models.build({"type": "mlp", "hidden": [512, 256]}, train, targets=["log_g"])
+    model.fit(train_split, val_split, log=print)
+    pred = model.predict(test_split)          # (rows, targets) float64, in model.targets order
+    model.save("model.npz"); engine.models.load("model.npz").predict(test_split)
+
+A model's parameters are a frozen config dataclass (nanoGPT's `GPTConfig` style); the spec's
+`model:` mapping is checked against it by `config_from` (unknown keys and wrong types are a
+`SpecError` naming the key and the valid ones). A checkpoint is one `.npz` file read with
+`allow_pickle=False`: a JSON `__meta__` entry (type, config, train config, targets, info) and
+named arrays (weights, scalers). It loads without torch, and loading it runs no code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import types
+import typing
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import numpy as np
+
+from engine.errors import SpecError, did_you_mean
+
+CHECKPOINT_FORMAT = 1
+Log = Callable[[str], None]
+
+
+def quiet(message: str) -> None:
+    """The default `log`: say nothing."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Training settings shared by every model (the spec's `train:` section, plus `redraw`)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: Literal["cosine", "plateau", "none"] = "cosine"
+    patience: int | None = None  # early-stopping patience in epochs; None: run every epoch, keep the best
+    val_frac: float = 0.1  # used by the runner to cut the validation split, not by the models
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 42
+    amp: bool = True  # bf16 autocast, on cuda only
+    loss_weights: Union[str, dict[str, float]] = "equal"  # equal | inverse_variance | uncertainty | {target: w}
+    redraw: bool = False  # fresh training noise every epoch (the spec's `noise.redraw`)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.loss_weights, str) and self.loss_weights not in ("equal", "inverse_variance", "uncertainty"):
+            raise ValueError(
+                f"loss_weights: expected 'equal', 'inverse_variance', 'uncertainty' or a weight per target, "
+                f"got {self.loss_weights!r}"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface
+# ---------------------------------------------------------------------------------------------
+
+
+class Model(ABC):
+    """A trained (or trainable) predictor of `targets` from spectra."""
+
+    type: str = ""  # the registry name, set by each model class
+    Config: type = object  # the model's frozen config dataclass
+
+    def __init__(self, config: Any, train: TrainConfig, targets: Sequence[str]) -> None:
+        self.config = config
+        self.train = train
+        self.targets = tuple(targets)
+        self._info: dict[str, Any] = {}
+
+    @classmethod
+    def from_spec(cls, model: Mapping[str, Any], train: Mapping[str, Any], targets: Sequence[str]) -> "Model":
+        """Build from the spec's model parameters (without `type`) and `train` mapping."""
+        return cls(config_from(cls.Config, model, f"the '{cls.type}' model", prefix="model"), train_config(train), targets)
+
+    @abstractmethod
+    def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
+        """Learn from the `train` split; `val` (optional) picks α / the best epoch / early stopping."""
+
+    @abstractmethod
+    def predict(self, split) -> np.ndarray:
+        """(rows, len(targets)) float64 predictions, columns in `self.targets` order."""
+
+    def info(self) -> dict[str, Any]:
+        """What the fit chose and measured (alpha, best epoch, n_params, device, seconds …); JSON-able."""
+        return dict(self._info)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        save_checkpoint(path, self._meta(), self._arrays())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Model":
+        meta, arrays = load_checkpoint(path)
+        if meta.get("type") != cls.type:
+            raise ValueError(f"{path} holds a '{meta.get('type')}' model, not '{cls.type}'")
+        model = cls(config_from(cls.Config, meta["config"], f"the '{cls.type}' model"), train_config(meta["train"]), meta["targets"])
+        model._info = dict(meta.get("info", {}))
+        model._restore(meta.get("state", {}), arrays)
+        return model
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "type": self.type,
+            "config": dataclasses.asdict(self.config),
+            "train": dataclasses.asdict(self.train),
+            "targets": list(self.targets),
+            "info": self.info(),
+            "state": self._state(),
+        }
+
+    def _state(self) -> dict[str, Any]:
+        """Small JSON-able state the model needs back (besides its arrays)."""
+        return {}
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The fitted arrays (weights, scalers) to store."""
+        raise NotImplementedError
+
+    def _restore(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _check_split(self, split) -> None:
+        if tuple(split.targets) != self.targets:
+            raise ValueError(f"the split's targets {tuple(split.targets)} are not the model's {self.targets}")
+
+
+def save_checkpoint(path: str | Path, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    path = Path(path)
+    payload = {"__meta__": np.frombuffer(json.dumps(meta, default=_json_default).encode(), dtype=np.uint8)}
+    for name, array in arrays.items():
+        if name == "__meta__":
+            raise ValueError("'__meta__' is reserved")
+        payload[name] = np.asarray(array)
+    tmp = path.with_name(path.name + ".tmp.npz")  # np.savez appends .npz to names without it
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **payload)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+    return meta, arrays
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+# ---------------------------------------------------------------------------------------------
+# Spec mapping → config dataclass, with errors a user can act on
+# ---------------------------------------------------------------------------------------------
+
+
+def train_config(train: Mapping[str, Any] | TrainConfig | None) -> TrainConfig:
+    if isinstance(train, TrainConfig):
+        return train
+    return config_from(TrainConfig, train or {}, "train", prefix="train")
+
+
+def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str | None = None) -> Any:
+    """`cls(**params)` with lists read as tuples, ints as floats where a float is expected, and a
+    `SpecError` (key `prefix.name`) for an unknown key, a wrong type or a bad value."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    values = {}
+    for key, value in dict(params).items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if key not in names:
+            hint = did_you_mean(str(key), names) or f"valid parameters: {', '.join(names)}"
+            raise SpecError(f"unknown parameter of {what}; valid parameters are {', '.join(names)}", key=dotted, hint=hint)
+        try:
+            values[key] = _coerce(value, hints[key])
+        except _BadValue as exc:
+            raise SpecError(f"expected {exc.expected}, got {value!r}", key=dotted, hint=exc.hint) from None
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as exc:
+        raise SpecError(str(exc), key=prefix, hint=None) from None
+
+
+class _BadValue(Exception):
+    def __init__(self, expected: str, hint: str | None = None) -> None:
+        self.expected, self.hint = expected, hint
+
+
+def _coerce(value: Any, annotation: Any) -> Any:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        problems = []
+        for member in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, member)
+            except _BadValue as exc:
+                problems.append(exc.expected)
+        raise _BadValue(" or ".join(problems) + (" or null" if type(None) in args else ""))
+    if origin is Literal:
+        if value in args and not isinstance(value, bool):
+            return value
+        choices = [str(a) for a in args]
+        raise _BadValue(f"one of {', '.join(repr(a) for a in args)}", did_you_mean(str(value), choices))
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _BadValue(f"a list of {_describe(args[0])}")
+        return tuple(_coerce(v, args[0]) for v in value)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise _BadValue("a mapping")
+        return {str(k): _coerce(v, args[1]) for k, v in value.items()}
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise _BadValue("true or false")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _BadValue("an integer")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _BadValue("a number")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise _BadValue("a string")
+    return value
+
+
+def _describe(annotation: Any) -> str:
+    return {int: "integers", float: "numbers", str: "strings", bool: "booleans"}.get(annotation, "values")
+
+
+# ---------------------------------------------------------------------------------------------
+# Devices
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_device(name: str) -> str:
+    """'auto' → 'cuda' when a GPU is usable, else 'cpu'. Asks torch only when a GPU may exist, so
+    a CPU-only run of a numpy model does not pay for importing torch."""
+    if name != "auto":
+        if name == "cuda" and not _cuda_available():
+            raise SpecError("train.device is 'cuda' but no CUDA GPU is available", key="train.device", hint="use 'auto' or 'cpu'")
+        return name
+    return "cuda" if _cuda_available() else "cpu"
+
+
+def _cuda_available() -> bool:
+    if "torch" not in sys.modules and not (Path("/proc/driver/nvidia").exists() or Path("/dev/nvidia0").exists()):
+        return False
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())

@@ -1,0 +1,360 @@
+"""What the nets (mlp, cnn, vit) share: the regression wrapper, the data feed and the training loop.
+
+A net file defines only its config dataclass and its backbone (an `nn.Module` built from
+`(config, n_pixels, wave)` with an `n_features` attribute). `Regressor` puts around it:
+
+    x → per-pixel standardisation (fitted on train) → backbone → one linear head per target
+      → × y_scale + y_mean (+ a ridge prediction, with `residual_on: ridge`)
+
+so a checkpoint is the whole predictor. `NetModel.fit` trains it:
+
+- data is read once into tensors on the device (pinned on the way to a GPU); batches are
+  sliced there with a seeded permutation; with `redraw` the noise is drawn on the device per
+  batch from (seed, epoch, global row) — the same numbers the numpy reader would give;
+- the loss is the mean squared error of each standardised target, weighted `equal`, by a
+  `{target: weight}` mapping, `inverse_variance` (1 / the target's error variance in the last
+  epoch, normalised to mean 1; standardisation already makes `equal` the inverse *label*
+  variance weighting), or `uncertainty` (learned log-variances s: Σ ½·e^(−s)·L + ½·s, Kendall
+  et al. 2018);
+- AdamW (no decay on biases, norms and log-variances), cosine (with warm-up) or plateau
+  schedule, early stopping on the validation loss with `patience`, the best epoch kept;
+- bf16 autocast on cuda when `amp`; on CPU, same seed → same predictions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.progress import SILENT, epoch_line
+
+from .base import Log, Model, quiet, resolve_device
+
+EVAL_ROWS = 2048  # rows per forward pass when predicting or evaluating
+
+
+class Regressor(nn.Module):
+    """Backbone + scalers + one head per target: the whole predictor."""
+
+    def __init__(self, backbone: nn.Module, n_pixels: int, targets: tuple[str, ...], residual: bool = False) -> None:
+        super().__init__()
+        self.targets = tuple(targets)
+        self.backbone = backbone
+        self.heads = nn.ModuleDict({t: nn.Linear(backbone.n_features, 1) for t in self.targets})
+        t = len(self.targets)
+        self.register_buffer("x_mean", torch.zeros(n_pixels))
+        self.register_buffer("x_scale", torch.ones(n_pixels))
+        self.register_buffer("y_mean", torch.zeros(t))
+        self.register_buffer("y_scale", torch.ones(t))
+        self.residual = residual
+        if residual:
+            self.register_buffer("ridge_w", torch.zeros(n_pixels, t))
+            self.register_buffer("ridge_b", torch.zeros(t))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardised outputs (rows, targets): what the loss sees. The heads run in float32
+        even under autocast (bf16 would round a prediction to 3 significant digits)."""
+        h = self.backbone((x - self.x_mean) / self.x_scale)
+        with torch.autocast(x.device.type, enabled=False):
+            return torch.cat([self.heads[t](h.float()) for t in self.targets], dim=1)
+
+    def base(self, x: torch.Tensor) -> torch.Tensor | float:
+        """The prediction the net corrects: a ridge fit (in float32), or nothing."""
+        if not self.residual:
+            return 0.0
+        with torch.autocast(x.device.type, enabled=False):
+            return x.float() @ self.ridge_w + self.ridge_b
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Predictions in the targets' units."""
+        return self.base(x) + self.y_mean + self.y_scale * self(x).float()
+
+
+class DeviceData:
+    """A split's spectra as tensors on the device, served by batches of row positions."""
+
+    def __init__(self, split, device: torch.device, redraw: bool = False) -> None:
+        from engine.data import noise
+
+        self.split, self.device, self.n = split, device, len(split)
+        self.y = _to_device(split.labels(), device)
+        self.level, self.seed = float(split.noise_level), int(split.noise_seed)
+        self._draw = getattr(noise, "standard_normal_torch", None)
+        # A split may pin its noise to one draw (`noise_epoch`, e.g. validation): then no redraw.
+        self.redraw = redraw and self.level > 0 and getattr(split, "noise_epoch", None) is None
+        if self.redraw and self._draw is not None:  # keep the clean data, draw noise per batch
+            flux, error = split.clean()
+            self.flux, self.error = _to_device(flux, device), _to_device(error, device)
+            self.index = torch.as_tensor(split.index, device=device)
+            self.x = None
+        else:  # noise fixed (epoch 0), or redrawn per epoch on the host when the torch draw is missing
+            self.x = _to_device(split.arrays(epoch=0)[0], device)
+        self._epoch = 0
+
+    def start_epoch(self, epoch: int) -> None:
+        if self.redraw and self.x is not None and epoch != self._epoch:
+            self.x = _to_device(self.split.arrays(epoch=epoch)[0], self.device)
+        self._epoch = epoch
+
+    def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.x is not None:
+            return self.x[rows], self.y[rows]
+        z = self._draw(self.seed, self._epoch, self.index[rows], self.flux.shape[1], self.device)
+        return self.flux[rows] + self.level * self.error[rows] * z, self.y[rows]
+
+    def chunks(self, rows: int = EVAL_ROWS):
+        """(x, y) in order, `rows` at a time (for statistics and evaluation)."""
+        for start in range(0, self.n, rows):
+            yield self.batch(torch.arange(start, min(start + rows, self.n), device=self.device))
+
+
+def _to_device(array: np.ndarray, device: torch.device, rows: int = 8192) -> torch.Tensor:
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if device.type == "cpu":
+        return tensor
+    out = torch.empty(tensor.shape, dtype=tensor.dtype, device=device)
+    for start in range(0, len(tensor), rows):  # through pinned chunks: fast, asynchronous, bounded
+        out[start : start + rows].copy_(tensor[start : start + rows].pin_memory(), non_blocking=True)
+    return out
+
+
+class NetModel(Model):
+    """A torch net trained by the loop below; subclasses set `type`, `Config` and `Backbone`."""
+
+    Backbone: type  # nn.Module class: Backbone(config, n_pixels, wave) with .n_features
+
+    net: Regressor
+
+    def _build(self, n_pixels: int, wave: np.ndarray | None) -> Regressor:
+        backbone = self.Backbone(self.config, n_pixels, wave)
+        return Regressor(backbone, n_pixels, self.targets, residual=getattr(self.config, "residual_on", None) == "ridge")
+
+    # -- training ------------------------------------------------------------------------------
+
+    def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
+        self._check_split(train)
+        if val is not None and len(val):
+            self._check_split(val)
+        else:
+            val = None
+        cfg, progress = self.train, progress or SILENT
+        t0 = time.perf_counter()
+        device = torch.device(resolve_device(cfg.device))
+        amp = cfg.amp and device.type == "cuda"
+        if device.type == "cuda":
+            torch.set_float32_matmul_precision("high")
+        torch.manual_seed(cfg.seed)
+
+        data = DeviceData(train, device, redraw=cfg.redraw)
+        vdata = DeviceData(val, device) if val is not None else None
+        net = self._build(train.n_pixels, train.wave).to(device)
+        self.net = net
+        if net.residual:
+            self._fit_ridge(train, val, log)
+        self._fit_scalers(data)
+
+        n_targets = len(self.targets)
+        log_vars = nn.Parameter(torch.zeros(n_targets, device=device)) if cfg.loss_weights == "uncertainty" else None
+        weights = self._fixed_weights(device)
+        optimizer = _adamw(net, log_vars, cfg)
+        batch = min(cfg.batch_size, data.n)
+        steps = max(1, data.n // batch)  # drop the ragged last batch (BatchNorm needs > 1 row)
+        schedule = _schedule(optimizer, cfg, steps)
+        generator = torch.Generator(device=device)
+
+        best = {"loss": math.inf, "epoch": 0, "state": None}
+        bad_epochs, epochs_run, seen = 0, 0, 0
+        bar = progress.task(f"{self.type} epochs", total=cfg.epochs)
+        for epoch in range(cfg.epochs):
+            te = time.perf_counter()
+            net.train()
+            data.start_epoch(epoch)
+            generator.manual_seed((cfg.seed * 1_000_003 + epoch) % 2**63)
+            order = torch.randperm(data.n, generator=generator, device=device)
+            inner = progress.task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps)
+            train_per_target = self._train_epoch(net, data, order, batch, steps, optimizer, schedule, weights, log_vars, amp, inner)
+            inner.done()
+            seen += steps * batch
+            if cfg.loss_weights == "inverse_variance":  # next epoch: 1 / this epoch's error variance
+                weights = 1.0 / train_per_target.clamp_min(1e-8)
+                weights = weights / weights.mean()
+            train_loss = float(train_per_target.mean())
+            val_per_target = self._evaluate(net, vdata, amp) if vdata is not None else None
+            val_loss = float(val_per_target.mean()) if val_per_target is not None else None
+            monitored = val_loss if val_loss is not None else train_loss
+            if cfg.schedule == "plateau":
+                schedule.step(monitored)
+            epochs_run = epoch + 1
+            extra = {f"val_{t}": float(v) for t, v in zip(self.targets, val_per_target)} if val_per_target is not None and n_targets > 1 else {}
+            log(epoch_line(epoch + 1, cfg.epochs, train_loss, val_loss, optimizer.param_groups[0]["lr"], time.perf_counter() - te, **extra))
+            bar.advance()
+            if monitored < best["loss"] * (1 - 1e-6):
+                best = {"loss": monitored, "epoch": epoch + 1, "state": _copy_state(net) if vdata is not None else None}
+                bad_epochs = 0
+            else:
+                bad_epochs += 1
+                if cfg.patience is not None and bad_epochs >= cfg.patience:
+                    what = "val_loss" if vdata is not None else "train_loss"
+                    log(f"early stop after epoch {epoch + 1}: {what} has not improved for {cfg.patience} epochs (best epoch {best['epoch']})")
+                    break
+        bar.done()
+        if best["state"] is not None:
+            net.load_state_dict(best["state"])
+        seconds = time.perf_counter() - t0
+        if log_vars is not None:
+            final_weights = 0.5 * torch.exp(-log_vars.detach())
+        else:
+            final_weights = weights / weights.sum() * n_targets
+        self._info.update({
+            "device": device.type,
+            "amp": amp,
+            "n_params": sum(p.numel() for p in net.parameters()),
+            "epochs_run": epochs_run,
+            "best_epoch": best["epoch"],
+            "best_loss": best["loss"],
+            "stopped_early": epochs_run < cfg.epochs,
+            "loss_weights": {t: float(w) for t, w in zip(self.targets, final_weights.cpu())},
+            "seconds": round(seconds, 3),
+            "train_samples_per_s": round(seen / max(seconds, 1e-9), 1),
+        })
+
+    def _train_epoch(self, net, data, order, batch, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
+        """One pass over `order`; the mean per-target loss (standardised MSE), kept on the device."""
+        device = data.device
+        total = torch.zeros(len(self.targets), device=device)
+        for step in range(steps):
+            x, y = data.batch(order[step * batch : (step + 1) * batch])
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                out = net(x)
+            per_target = ((out.float() - self._standardise(net, x, y)) ** 2).mean(dim=0)
+            if log_vars is not None:  # Kendall et al.: ½·e^(−s)·L + ½·s per target
+                loss = (0.5 * torch.exp(-log_vars) * per_target + 0.5 * log_vars).sum()
+            else:
+                loss = (weights * per_target).sum() / weights.sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if self.train.schedule == "cosine":
+                schedule.step()
+            total += per_target.detach()
+            task.advance()
+        return total / steps
+
+    def _fit_ridge(self, train, val, log: Log) -> None:
+        from .ridge import Ridge, RidgeConfig
+
+        alpha = getattr(self.config, "ridge_alpha", None)
+        ridge = Ridge(RidgeConfig(alpha=alpha), self.train, self.targets)
+        ridge.fit(train, val, log=log)
+        self.net.ridge_w.copy_(torch.as_tensor(ridge.coef, dtype=torch.float32))
+        self.net.ridge_b.copy_(torch.as_tensor(ridge.intercept, dtype=torch.float32))
+        self._info["ridge_alpha"] = ridge.info()["alpha"]
+
+    @torch.no_grad()
+    def _fit_scalers(self, data: DeviceData) -> None:
+        """Per-pixel mean/std of the training inputs and per-target mean/std of what the heads
+        predict (y, or y minus the ridge prediction), in float64, a chunk at a time."""
+        net, n = self.net, data.n
+        sx = sxx = sy = syy = 0.0
+        for x, y in data.chunks():
+            x64 = x.double()
+            r = (y - net.base(x)).double()
+            sx, sxx = sx + x64.sum(0), sxx + (x64 * x64).sum(0)
+            sy, syy = sy + r.sum(0), syy + (r * r).sum(0)
+        for (mean, scale), (s, ss) in (((net.x_mean, net.x_scale), (sx, sxx)), ((net.y_mean, net.y_scale), (sy, syy))):
+            m = s / n
+            sd = (ss / n - m * m).clamp_min(0).sqrt()
+            mean.copy_(m)
+            scale.copy_(torch.where(sd > 1e-12 * sd.max().clamp_min(1e-300), sd, torch.ones_like(sd)))
+
+    def _fixed_weights(self, device: torch.device) -> torch.Tensor:
+        lw = self.train.loss_weights
+        if isinstance(lw, dict):
+            missing = [t for t in self.targets if t not in lw]
+            if missing:
+                raise ValueError(f"loss_weights has no weight for {', '.join(missing)}")
+            return torch.tensor([float(lw[t]) for t in self.targets], device=device)
+        return torch.ones(len(self.targets), device=device)
+
+    @staticmethod
+    def _standardise(net: Regressor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (y - net.base(x) - net.y_mean) / net.y_scale
+
+    @torch.no_grad()
+    def _evaluate(self, net: Regressor, data: DeviceData, amp: bool) -> torch.Tensor:
+        """Per-target mean squared error in standardised units."""
+        net.eval()
+        total = torch.zeros(len(self.targets), device=data.device)
+        for x, y in data.chunks():
+            with torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=amp):
+                out = net(x)
+            total += ((out.float() - self._standardise(net, x, y)) ** 2).sum(dim=0)
+        return total / data.n
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def predict(self, split) -> np.ndarray:
+        net = self.net
+        net.eval()
+        device = next(net.parameters()).device
+        amp = self.train.amp and device.type == "cuda"
+        out = np.empty((len(split), len(self.targets)))
+        for block in split.blocks():
+            x = _to_device(block.x, device)
+            for start in range(0, len(x), EVAL_ROWS):
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    pred = net.predict(x[start : start + EVAL_ROWS])
+                out[block.start + start : block.start + start + len(pred)] = pred.double().cpu().numpy()
+        return out
+
+    # -- checkpoint ----------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        return {"n_pixels": int(self.net.x_mean.numel())}
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {f"net/{k}": v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+
+    def _restore(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.net = self._build(state["n_pixels"], None)
+        weights = {k[4:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("net/")}
+        self.net.load_state_dict(weights)
+        device = torch.device(resolve_device(self.train.device))
+        self.net.to(device)
+
+
+def _copy_state(net: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def _adamw(net: nn.Module, log_vars: nn.Parameter | None, cfg) -> torch.optim.Optimizer:
+    """AdamW with weight decay on matrices and kernels only (nanoGPT's split)."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2] + ([log_vars] if log_vars is not None else [])
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr)
+
+
+def _schedule(optimizer: torch.optim.Optimizer, cfg, steps_per_epoch: int):
+    if cfg.schedule == "plateau":
+        patience = max(1, (cfg.patience or 4) // 2)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=patience)
+    if cfg.schedule == "cosine":
+        total = cfg.epochs * steps_per_epoch
+        warmup = min(200, total // 20)
+
+        def factor(step: int) -> float:  # linear warm-up, then cosine down to lr / 10
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return None

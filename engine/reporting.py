@@ -1,0 +1,407 @@
+"""From stored trial records to the report's regions: tables, figures, verdict, log, commit.
+
+Everything here is recomputed from the run store, so `research run` on a fully cached spec and
+a fresh `research run` write the same bytes. When nothing ran and the report already holds what
+would be rendered (same trial keys, same reporting spec, same templates), nothing is computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__, document, paths, textfile
+from .decision import build_context, decide, key_numbers, metric_value
+from .errors import ResearchError
+from .render import fmt_metric, fmt_number, packaged_templates, render
+from .store import digest, engine_code_hash
+
+VERDICT_MARKS = {"pass": "✅", "yes": "✅", "confirmed": "✅", "fail": "❌", "no": "❌", "refuted": "❌"}
+REPORTING_KEYS = ("metrics", "binned", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
+
+
+def verdict_mark(verdict: str | None) -> str:
+    if verdict is None:
+        return "⏳"
+    return VERDICT_MARKS.get(verdict.lower(), "🟡")
+
+
+@dataclass
+class Tables:
+    """What the report shows, computed once from the records and predictions."""
+
+    results: dict[str, dict[str, Any]]
+    best: str | None
+    baseline: str | None
+    context: dict[str, Any]
+    verdict: Any
+    numbers: list[tuple[str, str]]
+    binned: list[dict[str, Any]] = field(default_factory=list)
+    n_test: int = 0
+
+
+def _template_hash(root: Path) -> str:
+    files = []
+    for folder in (root / "templates", packaged_templates()):
+        if folder.is_dir():
+            files += [(p.relative_to(folder).as_posix(), p.read_bytes().hex()) for p in sorted(folder.rglob("*.j2"))]
+    return digest(files)
+
+
+def write_report(plan, outcome, *, say: Callable[[str], None], force: bool, commit: bool) -> None:
+    from .runner import read_index, write_index
+
+    report = plan.report
+    spec = report.spec
+    ran = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
+    done = [t for t in plan.trials if t.record is not None]
+    raw = {key: spec._raw.get(key) for key in REPORTING_KEYS}
+    render_key = digest(
+        [(t.name, t.key if t.record is not None else None, t.error) for t in plan.trials],
+        raw,
+        engine_code_hash(),
+        __version__,
+        _template_hash(plan.root),
+        plan.sets,
+    )
+    index = read_index(plan.root, spec.id)
+    text = textfile.read_text(report.path)
+    present = document.regions(text, str(report.path))
+    recorded = {name: region.recorded for name, region in present.items()}
+    if not ran and index.get("rendered") == render_key and index.get("checksums") == recorded:
+        say(f"{report.path}: up to date (every trial cached)")
+        return
+    if not done:
+        _finish(report.path, {}, status="failed", log_row=_log_row(outcome, plan, None, None), say=say, force=force)
+        return
+    tables = compute_tables(plan, spec)
+    outcome.verdict = tables.verdict
+    bodies, figure_files = render_bodies(plan, spec, tables, present, text)
+    failed_now = [t for t in plan.trials if t.record is None and t.reason != "skipped"]
+    status = "failed" if failed_now else "done"
+    log_row = _log_row(outcome, plan, tables, status) if ran or outcome.failed else None
+    changed = _finish(report.path, bodies, status=status, log_row=log_row, say=say, force=force, touch_last_run=bool(ran))
+    outcome.changed = changed or bool(figure_files)
+    outcome.written = [report.path, *figure_files] if changed or figure_files else []
+    final = document.regions(textfile.read_text(report.path), str(report.path))
+    write_index(
+        plan.root,
+        spec.id,
+        {**read_index(plan.root, spec.id), "rendered": render_key, "checksums": {n: r.recorded for n, r in final.items()},
+         "verdict": tables.verdict.verdict if tables.verdict else None, "status": status},
+    )
+    if commit and outcome.written:
+        from .provenance import commit_files
+
+        primary = spec.primary_metric
+        value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
+        verdict = tables.verdict.verdict if tables.verdict else status
+        message = f"research: {spec.id} {verdict} {primary}={fmt_number(value)}"
+        outcome.commit = commit_files(outcome.written, message, cwd=plan.root)
+        if outcome.commit:
+            say(f"committed {outcome.commit[:7]}: {message}")
+
+
+def _finish(path: Path, bodies: Mapping[str, str], *, status: str, log_row: str | None, say, force: bool, touch_last_run: bool = True) -> bool:
+    front = {"status": status}
+    if touch_last_run:
+        front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+    def change(text: str) -> str:
+        present = document.regions(text, str(path))
+        wanted = {name: body for name, body in bodies.items() if name in present}
+        if log_row and "log" in present:
+            wanted["log"] = _append_row(present["log"].body, log_row)
+        new = document.replace_regions(text, wanted, force=force, path=str(path))
+        if new == text and not log_row:
+            return text
+        return document.set_front_matter_keys(new, front, path=str(path))
+
+    changed = textfile.update(path, change)
+    say(f"{path}: {'written' if changed else 'unchanged'} ({status})")
+    return changed
+
+
+def _append_row(body: str, row: str) -> str:
+    body = body.replace("\r\n", "\n")
+    if body and not body.endswith("\n"):
+        body += "\n"
+    return body + row.rstrip("\n") + "\n"
+
+
+def _log_row(outcome, plan, tables: Tables | None, status: str | None) -> str:
+    from .provenance import git_state
+
+    ran = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
+    parts = []
+    ok = [t.name for t in ran if t.record is not None]
+    if ok:
+        parts.append(f"ran {', '.join(ok)}")
+    cached = [t.name for t in plan.trials if t.reason == "cached"]
+    if cached:
+        parts.append(f"{len(cached)} cached")
+    for t in outcome.failed:
+        parts.append(f"{t.name} failed: {t.error}")
+    if tables is not None and tables.verdict is not None:
+        parts.append(f"verdict {tables.verdict.verdict}")
+    state = git_state(plan.root)
+    commit = state["short"] + ("+dirty" if state["dirty"] else "") if state["short"] else None
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return render("regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+def compute_tables(plan, spec) -> Tables:
+    import numpy as np
+
+    from . import metrics
+
+    records = {t.name: t.record for t in plan.trials if t.record is not None}
+    results = {name: record.metrics for name, record in records.items()}
+    baseline = spec.decision.baseline if spec.decision.baseline in results else None
+    preds = {name: plan.store.predictions(record.key) for name, record in records.items()}
+    ci: dict[str, Any] = {}
+    delta: dict[str, Any] = {}
+    wanted = list(dict.fromkeys(spec.metrics))
+    for name, p in preds.items():
+        ci[name] = _nested(
+            (m, metrics.bootstrap_ci(_fn(m), *_columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
+            for m in wanted
+            if _has(p, m)
+        )
+    if baseline is not None:
+        base = preds[baseline]
+        for name, p in preds.items():
+            if name == baseline or not np.array_equal(p["index"], base["index"]):
+                continue
+            rows = []
+            for m in wanted:
+                if _has(p, m) and _has(base, m):
+                    truth, pred = _columns(p, m)
+                    _, pred_base = _columns(base, m)
+                    rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
+            delta[name] = _nested(rows)
+    context = build_context(results, primary=spec.primary_metric, baseline=baseline, ci=ci, delta=delta)
+    verdict = decide(spec, context)
+    numbers = []
+    for label, value, metric in key_numbers(spec, context):
+        numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+    best = context["best"]["name"] if context.get("best") else None
+    tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
+    tables.binned = [_binned_table(b, preds) for b in spec.binned]
+    return tables
+
+
+def _fn(dotted: str):
+    from . import metrics
+
+    return getattr(metrics, dotted.split(".")[0])
+
+
+def _target_column(p: Mapping[str, Any], target: str) -> int | None:
+    targets = [t.decode() if isinstance(t, bytes) else str(t) for t in p["targets"]]
+    return targets.index(target) if target in targets else None
+
+
+def _has(p: Mapping[str, Any], dotted: str) -> bool:
+    return _target_column(p, dotted.split(".", 1)[1]) is not None
+
+
+def _columns(p: Mapping[str, Any], dotted: str):
+    col = _target_column(p, dotted.split(".", 1)[1])
+    return p["y_true"][:, col], p["y_pred"][:, col]
+
+
+def _nested(pairs) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for dotted, value in pairs:
+        metric, target = dotted.split(".", 1)
+        out.setdefault(metric, {})[target] = {k: float(v) for k, v in value.items()}
+    return out
+
+
+def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    import numpy as np
+
+    from . import metrics
+
+    metric, target = binned.metric.split(".", 1)
+    usable = {name: p for name, p in preds.items() if _has(p, binned.metric) and f"param.{binned.by}" in p}
+    if not usable:
+        return {"metric": binned.metric, "by": binned.by, "trials": [], "rows": [], "spread": [], "centers": [], "series": {}}
+    by_all = np.concatenate([p[f"param.{binned.by}"] for p in usable.values()])
+    edges = np.asarray(binned.edges, dtype=float) if binned.edges else metrics.bin_edges(by_all, binned.width)
+    trials = list(usable)
+    values: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
+    spread: dict[str, float] = {}
+    for name, p in usable.items():
+        truth, pred = _columns(p, binned.metric)
+        table = metrics.binned(p[f"param.{binned.by}"], truth, pred, edges=edges)
+        values[name] = [float(row[metric]) for row in table["rows"]]
+        counts[name] = [row["count"] for row in table["rows"]]
+        filled = [v for v, c in zip(values[name], counts[name]) if c]
+        spread[name] = float(np.std(filled)) if filled else math.nan
+    rows = []
+    for i in range(len(edges) - 1):
+        rows.append({
+            "label": f"{fmt_edge(edges[i])}–{fmt_edge(edges[i + 1])}",
+            "n": int(max(counts[name][i] for name in trials)),
+            "cells": [fmt_metric(binned.metric, values[name][i]) for name in trials],
+        })
+    return {
+        "metric": binned.metric, "by": binned.by, "trials": trials, "rows": rows,
+        "spread": [fmt_metric(binned.metric, spread[name]) for name in trials], "spread_values": spread,
+        "centers": [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)], "series": values,
+    }
+
+
+def fmt_edge(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Region bodies
+
+
+def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: str) -> tuple[dict[str, str], list[Path]]:
+    root = plan.root
+    report_path = plan.report.path
+    primary = spec.primary_metric
+    bodies: dict[str, str] = {}
+    best_value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
+    base_value = metric_value(tables.results.get(tables.baseline, {}), primary) if tables.baseline else None
+    if tables.verdict is not None:
+        bodies["summary"] = render(
+            "regions/summary.md.j2", root, mark=verdict_mark(tables.verdict.verdict), verdict=tables.verdict,
+            best=tables.best, primary=primary, best_value=fmt_metric(primary, best_value),
+            baseline=tables.baseline, baseline_value=fmt_metric(primary, base_value),
+        )
+    bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
+    bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=tables.numbers)
+    rows = []
+    for trial in plan.trials:
+        metrics_of = tables.results.get(trial.name)
+        if metrics_of is None:
+            values = ["failed" if trial.error else "-" for _ in spec.metrics]
+            seconds = None
+        else:
+            values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.metrics]
+            seconds = trial.record.provenance.get("seconds")
+        rows.append({"name": trial.name, "best": trial.name == tables.best, "baseline": trial.name == tables.baseline,
+                     "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
+    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, primary=primary,
+                               best=tables.best, baseline=tables.baseline, n_test=tables.n_test)
+    binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in tables.binned]
+    if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
+        bodies["binned"] = render("regions/binned.md.j2", root, tables=tables.binned)
+    for i, body in enumerate(binned_bodies):
+        bodies[f"binned-{i}"] = body
+    figure_entries, files = _draw_figures(plan, spec, tables)
+    bodies["figures"] = render("regions/figures.md.j2", root, figures=figure_entries)
+    for i, entry in enumerate(figure_entries, start=1):
+        bodies[f"figure-{i}"] = f"![{entry['alt']}]({entry['link']})\n"
+    # The code the numbers came from (recorded when the trials ran), not today's HEAD: the
+    # run's own commit moves HEAD, and the report must not change because of it.
+    states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
+    commits = sorted({s.get("short") for s in states if s.get("short")})
+    state = {"short": ", ".join(commits) or None, "dirty": any(s.get("dirty") for s in states)}
+    rel = Path(report_path).resolve().relative_to(root.resolve()).as_posix() if paths.inside(root, report_path) else str(report_path)
+    data_parts = sorted({t.parts.data for t in plan.trials})
+    bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, commit=state["short"],
+                                 dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
+    return bodies, files
+
+
+def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
+    from .check import hypothesis_questions
+
+    questions = {}
+    if spec.hub:
+        hub = plan.report.path.parent / spec.hub
+        if hub.is_file():
+            questions = hypothesis_questions(textfile.read_text(hub))
+    mark = verdict_mark(tables.verdict.verdict if tables.verdict else None)
+    answer = tables.verdict.says if tables.verdict else "-"
+    rows = []
+    for qid in spec.answers:
+        question = questions.get(qid)
+        rows.append({"question": f"{qid}: {question}" if question else qid, "mark": mark, "answer": answer})
+    if not rows and tables.verdict is not None:
+        rows.append({"question": spec.title, "mark": mark, "answer": answer})
+    return rows
+
+
+def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], list[Path]]:
+    if not spec.figures:
+        return [], []
+    from . import figures
+
+    root = plan.root
+    folder = plan.report.path.parent
+    entries, files = [], []
+    for fig in spec.figures:
+        target = (folder / fig.file).resolve()
+        if not paths.inside(root, target):
+            raise ResearchError(f"figure file '{fig.file}' is outside the notebook", path=plan.report.path,
+                                line=spec.line_of("figures"), hint="give a path inside the repository, e.g. img/x.png")
+        if fig.kind == "bar":
+            shown = fig.metrics or spec.metrics
+            values_shown = {n: {m: metric_value(tables.results[n], m) for m in shown} for n in tables.results}
+            figures.bar(target, values_shown, shown, best=tables.best, baseline=tables.baseline)
+            facts = "; ".join(
+                f"{m}: " + ", ".join(f"{n} {fmt_metric(m, values_shown[n][m])}" for n in values_shown) for m in shown
+            )
+            caption = fig.caption or f"{', '.join(shown)} per trial (best: {tables.best}). {facts}."
+            alt = f"{', '.join(shown)} per trial"
+        elif fig.kind == "binned":
+            table = tables.binned[fig.binned]
+            figures.binned_lines(target, table["centers"], table["series"], xlabel=table["by"], ylabel=table["metric"])
+            spreads = ", ".join(f"{n} {fmt_metric(table['metric'], s)}" for n, s in table.get("spread_values", {}).items())
+            caption = fig.caption or f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}."
+            alt = f"{table['metric']} by {table['by']}"
+        elif fig.kind == "pred_vs_true":
+            name = fig.trial or tables.best
+            record = next(t.record for t in plan.trials if t.name == name and t.record is not None)
+            p = plan.store.predictions(record.key)
+            target_name = spec.primary_metric.split(".", 1)[1]
+            truth, pred = _columns(p, f"r2.{target_name}")
+            r2 = metric_value(tables.results[name], f"r2.{target_name}")
+            figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
+            caption = fig.caption or f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)})."
+            alt = f"predicted vs true {target_name}"
+        else:  # sweep
+            xs, ys, labels = [], [], []
+            for t in plan.trials:
+                if t.name in tables.results:
+                    xs.append(_dig(t.config, fig.param))
+                    ys.append(metric_value(tables.results[t.name], spec.primary_metric))
+                    labels.append(t.name)
+            numeric = [(x, y, l) for x, y, l in zip(xs, ys, labels) if isinstance(x, (int, float))]
+            figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
+                          xlabel=fig.param, ylabel=spec.primary_metric)
+            caption = fig.caption or f"{spec.primary_metric} against {fig.param}: " + ", ".join(
+                f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l in numeric) + "."
+            alt = f"{spec.primary_metric} vs {fig.param}"
+        files.append(target)
+        entries.append({"link": Path(fig.file).as_posix(), "caption": caption, "alt": alt})
+    return entries, files
+
+
+def _dig(config: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+__all__ = ["write_report", "compute_tables", "render_bodies", "verdict_mark"]

@@ -1,0 +1,90 @@
+"""Run one trial: data → model → predictions → metrics. No documents, no store, no printing.
+
+This is the unit an executor ships (locally, or to a Ray worker): its inputs are a JSON-able
+config and paths, its output a JSON-able result plus the prediction arrays.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import METRICS
+
+PARAM_COLUMNS = ("T_eff", "log_g", "Fe_H", "mag", "snr")
+
+
+@dataclass
+class TrialResult:
+    metrics: dict[str, dict[str, float]]
+    info: dict[str, Any]
+    predictions: dict[str, Any]
+    log: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    device: str = "cpu"
+
+
+def run_trial(
+    config: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    cache_dir: Path,
+    device: str | None = None,
+    log: Callable[[str], None] | None = None,
+    progress=None,
+) -> TrialResult:
+    """Train the trial's model on its train split and score it on its test split."""
+    import numpy as np
+
+    from . import metrics as metric_lib
+    from .data.load import make_splits
+    from .models import build
+    from .spec import TrialConfig
+
+    lines: list[str] = []
+
+    def say(message: str) -> None:
+        lines.append(message)
+        if log is not None:
+            log(message)
+
+    started = time.perf_counter()
+    trial = TrialConfig.model_validate(dict(config))
+    splits = make_splits(trial.data, trial.noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=trial.train.val_frac)
+    train_params = dict(config["train"])
+    if device:
+        train_params["device"] = device
+    train_params["redraw"] = trial.noise.redraw
+    targets = list(trial.data.targets)
+    model = build(dict(config["model"]), train_params, targets)
+    say(f"train {len(splits.train)} · val {len(splits.val) if splits.val is not None else 0} · test {len(splits.test)} spectra")
+    model.fit(splits.train, splits.val, log=say, progress=progress)
+    pred = np.asarray(model.predict(splits.test), dtype=np.float64)
+    truth = splits.test.labels(targets).astype(np.float64)
+    scores = metric_lib.evaluate(truth, pred, targets, [f"{m}.{t}" for m in METRICS for t in targets])
+    info = dict(model.info()) if hasattr(model, "info") else {}
+    predictions: dict[str, Any] = {
+        "index": splits.test.index,
+        "targets": np.array(targets, dtype="S"),
+        "y_true": truth,
+        "y_pred": pred,
+    }
+    columns = getattr(splits.test.source, "columns", ())
+    for name in PARAM_COLUMNS:
+        if name in columns:
+            predictions[f"param.{name}"] = splits.test.param(name)
+    seconds = time.perf_counter() - started
+    say(f"done in {seconds:.1f} s: " + ", ".join(f"{m}.{t} {scores[m][t]:.4g}" for m in ("r2", "mae") for t in targets))
+    return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))))
+
+
+def short_error(error: BaseException) -> str:
+    """One line for the report's log: the exception and where in the engine or plugin it came from."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}{where}"[:300]

@@ -1,0 +1,35 @@
+"""The run store: content-addressed, whole records or none, and why a trial runs again."""
+
+import numpy as np
+
+from engine.store import RunStore, TrialRecord, key_parts
+
+
+def test_the_key_depends_on_config_data_and_code_only():
+    a = key_parts({"model": {"type": "ridge", "alpha": 1.0}}, "data1", "code1")
+    same = key_parts({"model": {"alpha": 1.0, "type": "ridge"}}, "data1", "code1")  # key order is irrelevant
+    assert a.key == same.key
+    assert key_parts({"model": {"type": "ridge", "alpha": 2.0}}, "data1", "code1").key != a.key
+    assert key_parts({"model": {"type": "ridge", "alpha": 1.0}}, "data2", "code1").key != a.key
+
+
+def test_the_reason_a_trial_runs_again():
+    before = key_parts({"x": 1}, "d", "c")
+    record = {"config": before.config, "data": before.data, "code": before.code}
+    assert key_parts({"x": 2}, "d", "c").reason_against(record) == "spec changed"
+    assert key_parts({"x": 1}, "d2", "c").reason_against(record) == "data changed"
+    assert key_parts({"x": 1}, "d", "c2").reason_against(record) == "code changed"
+    assert before.reason_against(None) == "new"
+
+
+def test_records_round_trip_with_their_predictions(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    record = TrialRecord(key="ab" * 8, trial="t", config={"a": 1}, metrics={"r2": {"log_g": 0.5}})
+    preds = {"y_true": np.arange(6.0).reshape(3, 2), "targets": np.array(["log_g", "T_eff"], dtype="S")}
+    assert not store.has(record.key)
+    store.save(record, preds)
+    assert store.has(record.key)
+    assert store.load(record.key).metrics == {"r2": {"log_g": 0.5}}
+    back = store.predictions(record.key)
+    assert np.array_equal(back["y_true"], preds["y_true"]) and list(back["targets"]) == [b"log_g", b"T_eff"]
+    assert [p.name for p in store.path(record.key).parent.iterdir()] == [record.key]  # no temp folder left
