@@ -115,11 +115,13 @@ def _truth(value: Any, expression) -> bool:
 _METRIC_REF = re.compile(r"\b(r2|mae|rmse|bias)\.(log_g|T_eff|Fe_H)\b")
 
 
-def key_numbers(spec, context: Mapping[str, Any]) -> list[tuple[str, float | None, str | None]]:
-    """(label, value, metric it shows or None) per `key_numbers:` row, for the renderer to format."""
+def key_numbers(spec, context: Mapping[str, Any], *, only: int | None = None) -> list[tuple[str, float | None, str | None]]:
+    """(label, value, metric it shows or None) per `key_numbers:` row (or row `only`)."""
     expressions = spec.expressions()
     rows = []
     for index, row in enumerate(spec.key_numbers):
+        if only is not None and index != only:
+            continue
         expression = expressions[f"key_numbers[{index}].value"]
         value = expression.evaluate(context)
         refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}

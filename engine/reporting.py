@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, document, paths, textfile
-from .decision import build_context, decide, key_numbers, metric_value
-from .errors import ResearchError
+from .decision import Verdict, build_context, decide, key_numbers, metric_value
+from .errors import ExpressionError, ResearchError
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
@@ -189,10 +189,22 @@ def compute_tables(plan, spec) -> Tables:
                     rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
             delta[name] = _nested(rows)
     context = build_context(results, primary=spec.primary_metric, baseline=baseline, ci=ci, delta=delta)
-    verdict = decide(spec, context)
+    failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
+    try:
+        verdict = decide(spec, context)
+    except ExpressionError:
+        if not failed:
+            raise  # a mistake in the rule itself
+        verdict = Verdict("incomplete", f"cannot decide: {', '.join(failed)} failed", None, None)
     numbers = []
-    for label, value, metric in key_numbers(spec, context):
-        numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+    for index, row in enumerate(spec.key_numbers):
+        try:
+            label, value, metric = key_numbers(spec, context, only=index)[0]
+            numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+        except ExpressionError:
+            if not failed:
+                raise
+            numbers.append((row.label, "-"))
     best = context["best"]["name"] if context.get("best") else None
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
     tables.binned = [_binned_table(b, preds) for b in spec.binned]
@@ -295,7 +307,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: 
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.metrics]
             seconds = trial.record.provenance.get("seconds")
-        rows.append({"name": trial.name, "best": trial.name == tables.best, "baseline": trial.name == tables.baseline,
+        rows.append({"name": trial.name, "best": trial.name == tables.best, "baseline": trial.name == spec.decision.baseline,
                      "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, primary=primary,
                                best=tables.best, baseline=tables.baseline, n_test=tables.n_test)

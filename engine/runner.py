@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import document, paths, textfile
-from .errors import ResearchError
+from .errors import RegionEditedError, ResearchError
 from .report import Report, load_report
 from .store import KeyParts, RunStore, TrialRecord, digest, engine_code_hash, key_parts, plugin_code_hash
 
@@ -156,6 +156,15 @@ def execute(
     report = plan.report
     outcome = Outcome(plan)
     to_run = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
+    if not force_regions:  # refuse before training and before touching the file, not after
+        text = textfile.read_text(report.path)
+        for region in document.edited_regions(text, str(report.path)):
+            raise RegionEditedError(
+                f"region '{region.name}' was edited by hand since the engine wrote it",
+                path=report.path,
+                line=region.start_line,
+                hint="move your words outside the markers (they would be overwritten), or pass --force to discard the edit",
+            )
     if to_run:
         _set_status(report.path, "running")
     for number, trial in enumerate(to_run, start=1):

@@ -32,6 +32,7 @@ _REGISTRY: dict[str, str] = {
     "mlp": "engine.models.mlp:MLPModel",
     "cnn": "engine.models.cnn:CNNModel",
     "vit": "engine.models.vit:ViTModel",
+    "fisher_ceiling": "engine.models.fisher_ceiling:FisherCeiling",
 }
 
 
