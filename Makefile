@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/research check research/ hubs/
+	$(BIN)/research run research/logg_1m/exp/exp_logg_1m_multitask.md
 
 check: $(STAMP)
 	$(BIN)/research check research/ hubs/

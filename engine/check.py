@@ -112,6 +112,7 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
         target = getattr(spec, key, None)
         if target and not (path.parent / target).is_file():
             problems.append(Problem(str(path), lines.get(key), f"{key}: links to '{target}', which does not exist"))
+    problems.extend(_check_stale(path, spec, lines))
     if spec.answers:
         if not spec.hub:
             problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
@@ -124,6 +125,20 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
                         Problem(str(path), lines.get("answers"), f"answers: '{qid}' is not in the hypothesis tree of {spec.hub}; {hint}")
                     )
     return problems
+
+
+def _check_stale(path: Path, spec, lines: dict[str, int]) -> list[Problem]:
+    """A report whose numbers were written by a run is stale when a trial would run again."""
+    from .runner import make_plan, read_index
+
+    plan = make_plan(path)
+    if not read_index(plan.root, spec.id).get("rendered"):
+        return []  # never run here: nothing written that could be stale
+    stale = [f"{t.name} ({t.reason})" for t in plan.trials if not t.cached]
+    if not stale:
+        return []
+    return [Problem(str(path), lines.get("trials") or lines.get("model"),
+                    f"stale: the numbers no longer match the spec, code or data: {', '.join(stale)}; run `research run {path}`")]
 
 
 def hypothesis_ids(hub_text: str) -> list[str]:

@@ -234,3 +234,14 @@ def test_a_killed_run_leaves_the_report_whole_and_the_rerun_resumes(notebook):
     plan = subprocess.run([*command, "run", str(report), "--dry-run"], cwd=root, capture_output=True, text=True)
     base_line = next(line for line in plan.stdout.splitlines() if line.strip().startswith("base"))
     assert " cached " in base_line  # the trial that finished before the kill is not run again
+
+
+def test_check_reports_a_report_whose_spec_changed_since_its_numbers(notebook, capsys):
+    root, repo, report = notebook
+    assert main(["run", str(report)]) == 0
+    assert main(["check", str(report)]) == 0
+    report.write_text(report.read_text(encoding="utf-8").replace("hidden: [16]", "hidden: [8]"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "stale" in out and "net (spec changed)" in out and "base" not in out.split("stale")[1]
