@@ -1,9 +1,11 @@
 """The Fisher / Cramér–Rao ceiling: the best R² any unbiased estimator can reach on synthetic data.
 
-For a spectrum with parameters θ = (T_eff, log g, [Fe/H]) observed as x = f(θ) + level·σ·N(0, 1)
-(σ the per-pixel error), the Fisher matrix is F = Σ_pixels ∂f/∂θᵢ ∂f/∂θⱼ / (level·σ)², and no
-unbiased estimator has variance below CRBᵢ = (F⁻¹)ᵢᵢ — the bound on one parameter with the
-other two unknown (nuisance). Over a test set the implied ceiling is
+For a spectrum with parameters θ = (T_eff, log g, [Fe/H], mag) observed as
+x = f(θ) + level·σ·N(0, 1) (σ the per-pixel error), the Fisher matrix is
+F = Σ_pixels ∂f/∂θᵢ ∂f/∂θⱼ / (level·σ)², and no unbiased estimator has variance below
+CRBᵢ = (F⁻¹)ᵢᵢ — the bound on one parameter with all the others unknown (nuisance; the
+magnitude is one, since the flux scales with it and a model is not told it). Over a test set
+the implied ceiling is
 
     R²ᵢ(unbiased) = 1 − mean(CRBᵢ) / var(θᵢ)
 
@@ -51,7 +53,7 @@ class FisherResult:
 
 
 def fisher_matrices(params: Mapping[str, np.ndarray], *, n_pixels: int = synth.N_PIXELS, batch: int = 128) -> np.ndarray:
-    """(n, 3, 3) Fisher matrices at noise level 1 (σ = the generator's per-pixel error)."""
+    """(n, 4, 4) Fisher matrices of (T_eff, log_g, Fe_H, mag) at noise level 1 (σ = the generator's error)."""
     p = {name: _column(params, name) for name in (*TARGETS, "mag")}
     n = len(p["T_eff"])
     out = np.empty((n, 4, 4))

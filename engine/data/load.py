@@ -88,11 +88,9 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
             test_src = open_shards(test_pattern, base_dir=base_dir, keys=data.keys)
             test_rows = select(test_src, data.test_select, seed=data.seed, where="data.test_select")
             test_rows = _take_first(test_rows, n_test, "data.n_test", test_src)
-        train_candidates = None
     else:
-        test_src = None
-        test_rows = None
-        train_candidates = None
+        test_src = test_rows = None
+    train_candidates = None
 
     # the training side
     if synthetic:

@@ -62,8 +62,11 @@ class ArraySource:
         np.take(self.error, index, axis=0, out=out[1])
         return out
 
-    def read_flux(self, index: np.ndarray) -> np.ndarray:
-        return self.flux[np.asarray(index, dtype=np.int64)]
+    def read_flux(self, index: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        index = np.asarray(index, dtype=np.int64)
+        if out is None:
+            return self.flux[index]
+        return np.take(self.flux, index, axis=0, out=out)
 
     def fingerprint(self) -> str:
         import hashlib

@@ -73,26 +73,34 @@ class Split:
         names = self.targets if names is None else tuple(names)
         return np.stack([self.param(name) for name in names], axis=1).astype(np.float32)
 
-    def blocks(self, rows: int = BLOCK_ROWS, *, epoch: int = 0) -> Iterator[Block]:
+    def blocks(self, rows: int = BLOCK_ROWS, *, epoch: int = 0, reuse: bool = False) -> Iterator[Block]:
         """Stream the split in blocks of `rows` (noisy per epoch when the split has noise).
 
-        Each block's arrays are its own (keeping one does not pin or alias the next); memory
-        is one block plus a reused error buffer, whatever the split's length.
+        Memory is one block (plus a reused error buffer) whatever the split's length. By default
+        each block's arrays are its own; with `reuse=True` the next block overwrites `x` in place
+        (no allocation, ~1.5× faster reading) — for consumers that are done with a block before
+        asking for the next, such as a Gram-matrix accumulation.
         """
         y_all = self.labels()
-        error_buf = None
+        x_buf = error_buf = None
         for start in range(0, len(self.index), rows):
             index = self.index[start : start + rows]
-            if self.noise_level == 0:
-                x = self._read_flux(index)
+            n = len(index)
+            if reuse:
+                if x_buf is None:
+                    x_buf = np.empty((min(rows, len(self.index)), self.n_pixels), dtype=np.float32)
+                x = x_buf[:n]
             else:
-                if error_buf is None or len(error_buf) < len(index):
-                    error_buf = np.empty((len(index), self.n_pixels), dtype=np.float32)
-                x = np.empty((len(index), self.n_pixels), dtype=np.float32)
-                err = error_buf[: len(index)]
+                x = np.empty((n, self.n_pixels), dtype=np.float32)
+            if self.noise_level == 0:
+                self._read_flux(index, x)
+            else:
+                if error_buf is None:
+                    error_buf = np.empty((min(rows, len(self.index)), self.n_pixels), dtype=np.float32)
+                err = error_buf[:n]
                 self._read(index, x, err)
                 add_noise(x, err, self.noise_level, self.noise_seed, self.noise_epoch_for(epoch), index, out=x)
-            yield Block(start, x, y_all[start : start + len(index)], index)
+            yield Block(start, x, y_all[start : start + n], index)
 
     def arrays(self, *, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) in memory: x (rows, pixels) float32 noisy as the split says, y (rows, targets)."""
@@ -121,8 +129,9 @@ class Split:
             flux[...] = f
             error[...] = e
 
-    def _read_flux(self, index: np.ndarray) -> np.ndarray:
+    def _read_flux(self, index: np.ndarray, out: np.ndarray) -> None:
         read_flux = getattr(self.source, "read_flux", None)
-        if read_flux is not None:
-            return read_flux(index)
-        return np.array(self.source.read(index)[0], dtype=np.float32, copy=True)
+        if read_flux is not None and "out" in inspect.signature(read_flux).parameters:
+            read_flux(index, out=out)
+        else:
+            out[...] = read_flux(index) if read_flux is not None else self.source.read(index)[0]
