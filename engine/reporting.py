@@ -148,7 +148,8 @@ def _log_row(outcome, plan, tables: Tables | None, status: str | None) -> str:
         parts.append(f"{t.name} failed: {t.error}")
     if tables is not None and tables.verdict is not None:
         parts.append(f"verdict {tables.verdict.verdict}")
-    state = git_state(plan.root)
+    recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
+    state = recorded[0] if recorded else git_state(plan.root)
     commit = state["short"] + ("+dirty" if state["dirty"] else "") if state["short"] else None
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return render("regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit)

@@ -165,6 +165,9 @@ def execute(
                 line=region.start_line,
                 hint="move your words outside the markers (they would be overwritten), or pass --force to discard the edit",
             )
+    from .provenance import git_state
+
+    code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
     if to_run:
         _set_status(report.path, "running")
     for number, trial in enumerate(to_run, start=1):
@@ -195,7 +198,7 @@ def execute(
             metrics=result.metrics,
             parts={"config": trial.parts.config, "data": trial.parts.data, "code": trial.parts.code},
             info=result.info,
-            provenance=_provenance(plan.root, started, result.seconds, result.device, trial.config),
+            provenance=_provenance(code_state, started, result.seconds, result.device, trial.config),
             log=result.log,
         )
         plan.store.save(record, result.predictions)
@@ -211,11 +214,11 @@ def execute(
     return outcome
 
 
-def _provenance(root: Path, started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    from .provenance import environment, git_state
+def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    from .provenance import environment
 
     return {
-        "git": git_state(root),
+        "git": dict(code_state),
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
         "device": device,
