@@ -26,13 +26,13 @@ def linear_split(n=300, p=40, seed=0, noise=3.0, offset=True):
 
 def sklearn_fit(split, alpha, standardize, fit_intercept=True):
     from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import StandardScaler
+    from sklearn import preprocessing
 
     x, y = (a.astype(np.float64) for a in split.arrays())
     if not standardize:
         model = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(x, y)
         return model.coef_.T, model.intercept_
-    scaler = StandardScaler().fit(x)
+    scaler = preprocessing.StandardScaler().fit(x)
     model = Ridge(alpha=alpha).fit(scaler.transform(x), y)
     coef = model.coef_.T / scaler.scale_[:, None]
     return coef, model.intercept_ - scaler.mean_ @ coef
@@ -91,11 +91,11 @@ def test_alpha_chosen_on_validation_is_the_best_one():
     alphas = [1e-3, 1e-2, 0.1, 1.0, 10.0, 30.0, 100.0, 300.0, 1e3, 1e4]
     model = fit(train, val, alphas=alphas)
     from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import StandardScaler
+    from sklearn import preprocessing
 
     xt, yt = (a.astype(np.float64) for a in train.arrays())
     xv, yv = (a.astype(np.float64) for a in val.arrays())
-    scaler = StandardScaler().fit(xt)
+    scaler = preprocessing.StandardScaler().fit(xt)
     mse = np.array([((Ridge(alpha=a).fit(scaler.transform(xt), yt).predict(scaler.transform(xv)) - yv) ** 2).mean(0) for a in alphas])
     for i, target in enumerate(TARGETS):
         best = int(mse[:, i].argmin())
