@@ -131,7 +131,10 @@ def _check_stale(path: Path, spec, lines: dict[str, int]) -> list[Problem]:
     """A report whose numbers were written by a run is stale when a trial would run again."""
     from .runner import make_plan, read_index
 
-    plan = make_plan(path)
+    try:
+        plan = make_plan(path)
+    except ResearchError as error:  # e.g. data files that are gone: say so, keep checking
+        return [_problem(error, path)]
     if not read_index(plan.root, spec.id).get("rendered"):
         return []  # never run here: nothing written that could be stale
     stale = [f"{t.name} ({t.reason})" for t in plan.trials if not t.cached]

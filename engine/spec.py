@@ -105,6 +105,18 @@ def _param(value: Any) -> Any:
     return PARAM_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
+def _known_param(key: Any) -> str:
+    """A parameter name used as a mapping key (`M_H` read as `Fe_H`), or a located complaint."""
+    name = _param(key)
+    if name not in BIN_PARAMS:
+        raise _Invalid(
+            f"unknown parameter '{key}'; parameters are {', '.join(BIN_PARAMS)}",
+            loc=(key,),
+            hint=did_you_mean(str(key), BIN_PARAMS),
+        )
+    return name
+
+
 def parse_metric(text: str) -> tuple[str, str]:
     """`'mae.log_g'` → `('mae', 'log_g')`; `M_H` is read as `Fe_H`. Raises ValueError."""
     if not isinstance(text, str):
@@ -184,13 +196,7 @@ class Selection(_Frozen):
             return value
         out = {}
         for key, bounds in value.items():
-            name = _param(key)
-            if name not in BIN_PARAMS:
-                raise _Invalid(
-                    f"unknown parameter '{key}'; parameters are {', '.join(BIN_PARAMS)}",
-                    loc=(key,),
-                    hint=did_you_mean(str(key), BIN_PARAMS),
-                )
+            name = _known_param(key)
             if not (isinstance(bounds, list) and len(bounds) == 2):
                 raise _Invalid(f"expected [lo, hi], got {_show(bounds)}", loc=(key,))
             lo, hi = bounds
@@ -224,14 +230,7 @@ class DataKeys(_Frozen):
             return value
         out = {}
         for key, name in value.items():
-            param = _param(key)
-            if param not in BIN_PARAMS:
-                raise _Invalid(
-                    f"unknown parameter '{key}'; parameters are {', '.join(BIN_PARAMS)}",
-                    loc=(key,),
-                    hint=did_you_mean(str(key), BIN_PARAMS),
-                )
-            out[param] = name
+            out[_known_param(key)] = name
         return out
 
 

@@ -65,11 +65,7 @@ def resolve(type_name: str) -> Any:
 
 def validate(model: Mapping[str, Any]) -> Any:
     """Check a spec's `model:` mapping; the model's config dataclass (None for a plugin)."""
-    params = dict(model)
-    type_name = params.pop("type", None)
-    if not isinstance(type_name, str):
-        raise SpecError("required key is missing", key="model.type")
-    target = resolve(type_name)
+    type_name, params, target = _split(model)
     if isinstance(target, type) and issubclass(target, Model):
         return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
     return None
@@ -79,11 +75,7 @@ def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | Non
     """A fresh, unfitted model for a spec's `model:` and `train:` mappings and the targets.
 
     `train` may carry `redraw` (the spec's `noise.redraw`) besides the `train:` keys."""
-    params = dict(model)
-    type_name = params.pop("type", None)
-    if not isinstance(type_name, str):
-        raise SpecError("required key is missing", key="model.type")
-    target = resolve(type_name)
+    type_name, params, target = _split(model)
     if isinstance(target, type) and issubclass(target, Model):
         return target.from_spec(params, train_config(train), targets)
     train_params = dict(train) if isinstance(train, Mapping) else dict(vars(train_config(train)))
@@ -95,6 +87,15 @@ def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | Non
             key="model.type",
         )
     return built
+
+
+def _split(model: Mapping[str, Any]) -> tuple[str, dict[str, Any], Any]:
+    """(type, the other parameters, the class or factory behind the type) of a `model:` mapping."""
+    params = dict(model)
+    type_name = params.pop("type", None)
+    if not isinstance(type_name, str):
+        raise SpecError("required key is missing", key="model.type")
+    return type_name, params, resolve(type_name)
 
 
 def load(path: str | Path) -> Model:
