@@ -10,7 +10,7 @@ The spec's expressions are evaluated (sandboxed, see `engine.expressions`) over 
     ci.<name>.<metric>.<target>.lo       intervals of every trial
 
 `best` is the best trial by the primary metric (the first of `metrics:`) *other than the
-baseline*, so a rule like `best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate
+baseline* and other than the `references` (yardsticks such as a Fisher ceiling), so a rule like `best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate
 with the reference; without a baseline it is the best of all.
 """
 
@@ -42,9 +42,12 @@ def metric_value(metrics: Mapping[str, Any], dotted: str) -> float | None:
     return metrics.get(name, {}).get(target)
 
 
-def pick_best(results: Mapping[str, Mapping[str, Any]], primary: str, exclude: str | None = None) -> str | None:
-    """The trial with the best primary metric, ties to the earlier trial; None when there is none."""
-    names = [n for n in results if n != exclude] or list(results)
+def pick_best(results: Mapping[str, Mapping[str, Any]], primary: str, exclude=()) -> str | None:
+    """The trial with the best primary metric, ties to the earlier trial; None when there is none.
+
+    `exclude` (the baseline and the reference trials) are not candidates unless nothing else is."""
+    exclude = {exclude} if isinstance(exclude, str) else set(exclude or ())
+    names = [n for n in results if n not in exclude] or list(results)
     if not names:
         return None
     return min(names, key=lambda n: (badness(primary, metric_value(results[n], primary)), names.index(n)))
@@ -55,6 +58,7 @@ def build_context(
     *,
     primary: str,
     baseline: str | None,
+    references=(),
     ci: Mapping[str, Any] | None = None,
     delta: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def build_context(
             return None
         return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {})}
 
-    best = pick_best(results, primary, exclude=baseline)
+    best = pick_best(results, primary, exclude=[baseline, *references])
     context: dict[str, Any] = {"trials": {n: dict(m) for n, m in results.items()}, "ci": dict(ci), "best": view(best)}
     if baseline is not None:
         context["baseline"] = view(baseline)

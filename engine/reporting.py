@@ -189,7 +189,7 @@ def compute_tables(plan, spec) -> Tables:
                     _, pred_base = _columns(base, m)
                     rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
             delta[name] = _nested(rows)
-    context = build_context(results, primary=spec.primary_metric, baseline=baseline, ci=ci, delta=delta)
+    context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references, ci=ci, delta=delta)
     failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
     try:
         verdict = decide(spec, context)
@@ -309,6 +309,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: 
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.metrics]
             seconds = trial.record.provenance.get("seconds")
         rows.append({"name": trial.name, "best": trial.name == tables.best, "baseline": trial.name == spec.decision.baseline,
+                     "reference": trial.name in spec.decision.references,
                      "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, primary=primary,
                                best=tables.best, baseline=tables.baseline, n_test=tables.n_test)

@@ -510,6 +510,10 @@ class Decision(_Frozen):
     """How the run's results become a verdict: the first rule that holds."""
 
     baseline: Optional[str] = Field(None, description="The trial that `baseline` refers to in expressions.")
+    references: list[str] = Field(
+        default_factory=list,
+        description="Trials that are yardsticks, not candidates (a Fisher ceiling, an oracle): never `best`.",
+    )
     rules: list[Rule] = Field(default_factory=list, description="Tried in order; `otherwise` goes last.")
 
     @field_validator("rules")
@@ -725,6 +729,8 @@ class Spec(_Frozen):
             check_predicted(table.metric, ("binned", i, "metric"))
         if self.decision.baseline is not None:
             check_trial(self.decision.baseline, ("decision", "baseline"))
+        for i, name in enumerate(self.decision.references):
+            check_trial(name, ("decision", "references", i))
         for i, figure in enumerate(self.figures):
             for j, metric in enumerate(figure.metrics or ()):
                 check_predicted(metric, ("figures", i, "metrics", j))

@@ -79,3 +79,11 @@ def test_a_when_that_is_not_true_or_false_is_a_located_error():
     with pytest.raises(ExpressionError, match="not true or false") as err:
         decide(spec, context)
     assert str(err.value).startswith("exp.md:")
+
+
+def test_reference_trials_are_yardsticks_never_best():
+    results = {"ridge": {"r2": {"log_g": 0.72}}, "cnn": {"r2": {"log_g": 0.82}}, "ceiling": {"r2": {"log_g": 0.92}}}
+    context = build_context(results, primary="r2.log_g", baseline="ridge", references=["ceiling"])
+    assert context["best"]["name"] == "cnn"
+    assert context["trials"]["ceiling"]["r2"]["log_g"] == 0.92  # still there for the rules
+    assert build_context(results, primary="r2.log_g", baseline="ridge")["best"]["name"] == "ceiling"
