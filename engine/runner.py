@@ -165,10 +165,10 @@ def execute(
                 line=region.start_line,
                 hint="move your words outside the markers (they would be overwritten), or pass --force to discard the edit",
             )
-    from .provenance import git_state
-
-    code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
     if to_run:
+        from .provenance import git_state
+
+        code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
         _set_status(report.path, "running")
     for number, trial in enumerate(to_run, start=1):
         say(f"[{number}/{len(to_run)}] {trial.name} ({trial.reason})")
