@@ -133,6 +133,79 @@ def spec(
         typer.echo(yaml.safe_dump(trials, sort_keys=False, allow_unicode=True, default_flow_style=None), nl=False)
 
 
+@app.command()
+def sync(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders whose pages to rebuild (default: all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the pages that would change; write nothing."),
+) -> None:
+    """Rebuild hub, roadmap and kanban pages from the reports and their run records."""
+    from .pages.sync import sync as sync_pages
+    from .paths import notebook_root
+    from .runner import run_paths
+
+    root = notebook_root(paths[0] if paths else None)
+    written = sync_pages(root, only=run_paths(paths) if paths else None, dry_run=dry_run)
+    for page in written:
+        typer.echo(f"{page}: {'would change' if dry_run else 'updated'}")
+    typer.echo(f"{len(written)} page{'s' if len(written) != 1 else ''} {'to update' if dry_run else 'updated'}", err=True)
+
+
+@app.command()
+def status(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders (default: the whole notebook)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON rows for scripts."),
+) -> None:
+    """Every experiment: id, MVP, status, verdict, primary metric, last run, stale or not."""
+    import json
+
+    from .paths import notebook_root
+    from .status import rows
+
+    root = notebook_root(paths[0] if paths else None)
+    found = rows(root, paths)
+    if as_json:
+        typer.echo(json.dumps(found, indent=1, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "MVP", "status", "verdict", "primary metric", "last run", "stale")
+    for row in found:
+        metric = f"{row['metric']} = {row['value_text']}" if row["value_text"] else "-"
+        table.add_row(row["id"], row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
+                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no")
+    Console().print(table)
+
+
+@app.command()
+def digest(
+    topic: str = typer.Argument(..., help="The topic, as in the reports' `topic:`."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the digest to this file instead of printing it."),
+) -> None:
+    """A digest of a topic's experiments: findings, performance matrix, hypotheses, index."""
+    from . import textfile
+    from .digest import digest as make_digest
+    from .paths import notebook_root
+
+    if since is not None:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(since)
+        except ValueError:
+            raise ResearchError(f"--since expects a date YYYY-MM-DD, got '{since}'", hint="e.g. --since 2026-01-01") from None
+    root = notebook_root(out.parent if out else None)
+    text = make_digest(root, topic, since=since, out=out.resolve() if out else None)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with textfile.lock_for(out):
+        textfile.atomic_write(out, text.encode("utf-8"))
+    typer.echo(f"wrote {out}")
+
+
 class AdoptKind(str, Enum):
     auto = "auto"
     exp = "exp"

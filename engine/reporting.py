@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, document, paths, textfile
+from . import __version__, document, paths, record, textfile
 from .decision import Verdict, build_context, decide, key_numbers, metric_value
 from .errors import ExpressionError, ResearchError
 from .render import fmt_metric, fmt_number, packaged_templates, render
@@ -44,6 +44,15 @@ class Tables:
     n_test: int = 0
 
 
+RENDER_CODE = ("reporting.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py")
+
+
+def _render_code_hash() -> str:
+    """The code that turns records into regions: a change to it re-renders, re-running nothing."""
+    package = Path(__file__).resolve().parent
+    return digest([(name, (package / name).read_bytes().hex()) for name in RENDER_CODE])
+
+
 def _template_hash(root: Path) -> str:
     files = []
     for folder in (root / "templates", packaged_templates()):
@@ -66,6 +75,7 @@ def write_report(plan, outcome, *, say: Callable[[str], None], force: bool, comm
         engine_code_hash(),
         __version__,
         _template_hash(plan.root),
+        _render_code_hash(),
         plan.sets,
     )
     index = read_index(plan.root, spec.id)
@@ -74,9 +84,13 @@ def write_report(plan, outcome, *, say: Callable[[str], None], force: bool, comm
     recorded = {name: region.recorded for name, region in present.items()}
     if not ran and index.get("rendered") == render_key and index.get("checksums") == recorded:
         say(f"{report.path}: up to date (every trial cached)")
+        outcome.written = _propagate(plan, say)
+        if commit and outcome.written:
+            _commit(plan, outcome, f"research: sync pages of {spec.id}", say)
         return
     if not done:
         _finish(report.path, {}, status="failed", log_row=_log_row(outcome, plan, None, None), say=say, force=force)
+        outcome.written = [report.path, *_propagate(plan, say)]
         return
     tables = compute_tables(plan, spec)
     outcome.verdict = tables.verdict
@@ -86,24 +100,39 @@ def write_report(plan, outcome, *, say: Callable[[str], None], force: bool, comm
     log_row = _log_row(outcome, plan, tables, status) if ran or outcome.failed else None
     changed = _finish(report.path, bodies, status=status, log_row=log_row, say=say, force=force, touch_last_run=bool(ran))
     outcome.changed = changed or bool(figure_files)
-    outcome.written = [report.path, *figure_files] if changed or figure_files else []
+    outcome.written = [report.path, *figure_files] if changed or figure_files else []  # pages are added below
     final = document.regions(textfile.read_text(report.path), str(report.path))
     write_index(
         plan.root,
         spec.id,
         {**read_index(plan.root, spec.id), "rendered": render_key, "checksums": {n: r.recorded for n, r in final.items()},
-         "verdict": tables.verdict.verdict if tables.verdict else None, "status": status},
+         "verdict": tables.verdict.verdict if tables.verdict else None, "status": status,
+         "record": record.rounded(_record(plan, spec, tables))},  # for reports without a record region
     )
+    outcome.written += _propagate(plan, say)
     if commit and outcome.written:
-        from .provenance import commit_files
-
         primary = spec.primary_metric
         value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
         verdict = tables.verdict.verdict if tables.verdict else status
-        message = f"research: {spec.id} {verdict} {primary}={fmt_number(value)}"
-        outcome.commit = commit_files(outcome.written, message, cwd=plan.root)
-        if outcome.commit:
-            say(f"committed {outcome.commit[:7]}: {message}")
+        _commit(plan, outcome, f"research: {spec.id} {verdict} {primary}={fmt_number(value)}", say)
+
+
+def _propagate(plan, say) -> list[Path]:
+    """The hub, roadmap and kanban of this report, brought up to date; the pages written."""
+    from .pages.sync import sync
+
+    written = sync(plan.root, only=[plan.report.path])
+    for page in written:
+        say(f"{page}: updated")
+    return written
+
+
+def _commit(plan, outcome, message: str, say) -> None:
+    from .provenance import commit_files
+
+    outcome.commit = commit_files(outcome.written, message, cwd=plan.root)
+    if outcome.commit:
+        say(f"committed {outcome.commit[:7]}: {message}")
 
 
 def _finish(path: Path, bodies: Mapping[str, str], *, status: str, log_row: str | None, say, force: bool, touch_last_run: bool = True) -> bool:
@@ -331,7 +360,37 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: 
     data_parts = sorted({t.parts.data for t in plan.trials})
     bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, commit=state["short"],
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
+    bodies[record.REGION] = record.render(_record(plan, spec, tables))
     return bodies, files
+
+
+def _record(plan, spec, tables: Tables) -> dict[str, Any]:
+    """What the hub, roadmap, kanban and `research status` need to know about this run."""
+    verdict = tables.verdict
+    trials = []
+    for trial in plan.trials:
+        metrics_of = tables.results.get(trial.name)
+        trials.append({
+            "name": trial.name,
+            "model": str((trial.config.get("model") or {}).get("type", "?")),
+            "config": record.trial_summary(trial.config),
+            "noise": (trial.config.get("noise") or {}).get("level"),
+            "metrics": {m: metric_value(metrics_of, m) for m in spec.metrics} if metrics_of is not None else None,
+        })
+    return {
+        "id": spec.id,
+        "verdict": verdict.verdict if verdict else None,
+        "says": verdict.says if verdict else None,
+        "primary": spec.primary_metric,
+        "best": tables.best,
+        "baseline": tables.baseline,
+        "references": list(spec.decision.references),
+        "trials": trials,
+        "key_numbers": [list(row) for row in tables.numbers],
+        "spec": record.spec_digest(document.front_matter(textfile.read_text(plan.report.path)).text, plan.sets),
+        "code": engine_code_hash(),
+        "sets": list(plan.sets),
+    }
 
 
 def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
@@ -383,8 +442,8 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], lis
             alt = f"{table['metric']} by {table['by']}"
         elif fig.kind == "pred_vs_true":
             name = fig.trial or tables.best
-            record = next(t.record for t in plan.trials if t.name == name and t.record is not None)
-            p = plan.store.predictions(record.key)
+            rec = next(t.record for t in plan.trials if t.name == name and t.record is not None)
+            p = plan.store.predictions(rec.key)
             target_name = spec.primary_metric.split(".", 1)[1]
             truth, pred = _columns(p, f"r2.{target_name}")
             r2 = metric_value(tables.results[name], f"r2.{target_name}")

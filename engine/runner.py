@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import document, paths, textfile
-from .errors import RegionEditedError, ResearchError
+from .errors import DocumentError, RegionEditedError, ResearchError
 from .report import Report, load_report
 from .store import KeyParts, RunStore, TrialRecord, digest, engine_code_hash, key_parts, plugin_code_hash
 
@@ -156,6 +156,7 @@ def execute(
     report = plan.report
     outcome = Outcome(plan)
     to_run = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
+    check_pages(report)  # a missing hub or an unknown question id stops the run before any work
     if not force_regions:  # refuse before training and before touching the file, not after
         text = textfile.read_text(report.path)
         for region in document.edited_regions(text, str(report.path)):
@@ -212,6 +213,24 @@ def execute(
 
     write_report(plan, outcome, say=say, force=force_regions, commit=commit)
     return outcome
+
+
+def check_pages(report) -> None:
+    spec = report.spec
+    for key in ("hub", "roadmap", "kanban"):
+        target = getattr(spec, key)
+        if target and not (report.path.parent / target).is_file():
+            raise DocumentError(
+                f"the {key} page '{target}' does not exist",
+                path=report.path,
+                key=key,
+                hint=f"paths are relative to the report's folder; create it with `research new {key}` or fix the link",
+            )
+    if spec.hub and spec.answers:
+        from .pages.hub import check_ids
+
+        hub = report.path.parent / spec.hub
+        check_ids(textfile.read_text(hub), spec.answers, path=str(hub))
 
 
 def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:

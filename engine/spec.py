@@ -587,6 +587,7 @@ class Spec(_Frozen):
     answers: list[str] = Field(
         default_factory=list, description="Ids in the hub's hypothesis tree this experiment answers, e.g. [Q3.1]."
     )
+    gate: Optional[str] = Field(None, description="The roadmap's decision gate this experiment closes, e.g. 'Gate-2'.")
 
     data: DataSpec = Field(default_factory=DataSpec, description="The spectra and labels.")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="Noise added to the spectra.")

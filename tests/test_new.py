@@ -23,7 +23,7 @@ def test_a_new_report_has_a_spec_regions_and_relative_links(notebook):
     assert spec["hub"] == "../../../hubs/logg_1m_hub.md"
     assert spec["status"] == "planned" and spec["mvp"] == "MVP-1.5"
     found = document.regions(page.text)
-    assert set(found) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log"}
+    assert set(found) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log", "record"}
     assert all(region.recorded and not region.edited for region in found.values())
 
 

@@ -1,0 +1,91 @@
+"""`research digest TOPIC`: what a topic's experiments found, on one page.
+
+Built from the same committed inputs as the hub (front matter and run records), rendered by
+`templates/digest.md.j2`: per experiment one sentence and its key numbers, a method × noise
+matrix of each primary metric, the hub questions verified / refuted / still open, and an index.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from . import textfile
+from .decision import badness
+from .pages.experiments import Experiment, scan
+from .pages.sync import verdict_mark
+from .render import fmt_metric, render
+
+_TREE = re.compile(r"\b(Q\d+(?:\.\d+)*)\s*[:：]\s*(.+?)\s*(?:→|->)\s*(\S+)\s*(.*)$")
+VERIFIED, REFUTED = "✅", "❌"
+
+
+def build(root: Path, topic: str, *, since: str | None = None, base: Path | None = None) -> dict[str, Any]:
+    """The digest's content; links are relative to `base` (the output file's folder)."""
+    base = (base or root).resolve()
+    chosen = [e for e in scan(root) if str(e.front.get("topic")) == topic and (since is None or (e.run_date or "") >= since)]
+    chosen.sort(key=lambda e: (e.run_date or "", e.id))
+
+    def link(path: Path) -> str:
+        return Path(os.path.relpath(path.resolve(), base)).as_posix()
+
+    experiments = []
+    for e in chosen:
+        rec = e.record or {}
+        if rec.get("verdict"):
+            sentence = f"{verdict_mark(rec['verdict'])} {rec['verdict']}: {rec.get('says') or ''}".strip()
+        else:
+            sentence = f"⏳ {e.status}: not run yet" if e.status != "failed" else "🔴 failed: see the report's log"
+        experiments.append({"id": e.id, "title": e.front.get("title") or e.id, "link": link(e.path), "sentence": sentence,
+                            "numbers": [tuple(n) for n in rec.get("key_numbers", [])], "date": e.run_date or "-",
+                            "status": e.status})
+    hubs: dict[Path, None] = {}
+    for e in chosen:
+        page = e.page("hub")
+        if page is not None and page.is_file():
+            hubs.setdefault(page, None)
+    questions = {"verified": [], "refuted": [], "open": []}
+    for page in hubs:
+        for line in textfile.read_text(page).splitlines():
+            if line.lstrip().startswith("|"):
+                continue
+            m = _TREE.search(line)
+            if not m:
+                continue
+            qid, question, mark, rest = m.groups()
+            kind = "verified" if mark == VERIFIED else "refuted" if mark == REFUTED else "open"
+            questions[kind].append({"id": qid, "question": question, "answer": f"{mark} {rest}".strip(), "hub": link(page)})
+    return {"topic": topic, "since": since, "experiments": experiments, "matrices": _matrices(chosen), "questions": questions}
+
+
+def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
+    """Per primary metric: the best value of each method (model family) at each noise level."""
+    cells: dict[str, dict[tuple[str, float], float]] = {}
+    for e in experiments:
+        rec = e.record or {}
+        metric = rec.get("primary")
+        for trial in rec.get("trials", []):
+            value = (trial.get("metrics") or {}).get(metric)
+            if metric is None or value is None:
+                continue
+            method = str(trial.get("model"))
+            if trial.get("name") in (rec.get("references") or []):
+                method += " (ceiling)"
+            key = (method, float(trial.get("noise") or 0.0))
+            table = cells.setdefault(metric, {})
+            if key not in table or badness(metric, value) < badness(metric, table[key]):
+                table[key] = value
+    out = []
+    for metric, table in sorted(cells.items()):
+        noises = sorted({n for _, n in table})
+        methods = sorted({m for m, _ in table}, key=lambda m: (m.endswith("(ceiling)"), min(badness(metric, v) for (mm, _), v in table.items() if mm == m)))
+        rows = [{"method": m, "cells": [fmt_metric(metric, table[(m, n)]) if (m, n) in table else "-" for n in noises]} for m in methods]
+        out.append({"metric": metric, "noises": [f"{n:g}" for n in noises], "rows": rows})
+    return out
+
+
+def digest(root: Path, topic: str, *, since: str | None = None, out: Path | None = None) -> str:
+    content = build(root, topic, since=since, base=out.parent if out else None)
+    return render("digest.md.j2", root, **content)

@@ -1,0 +1,279 @@
+"""Hub, roadmap and kanban pages rebuilt from the experiments' reports and run records.
+
+One function per page turns (page text, the experiments) into the new page text; `sync` writes
+the pages that changed, atomically and under their locks, re-reading each right before. Every
+input is committed text (the reports' front matter and record regions), so the same reports
+give the same page bytes on any clone, and a second sync changes nothing.
+
+What a page gets:
+  hub      the tree line and branch-answers row of every answered question (latest run wins);
+           regions `authoritative`, `leaderboard`, `key-numbers`, `experiments`, and rows
+           appended to `changelog` when an experiment's verdict is new or changed
+  roadmap  the status and conclusion cells of the experiment's MVP row, the status of its gate
+  kanban   region `board`: every experiment linked to it, by status
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .. import document, textfile
+from ..decision import badness
+from ..render import fmt_metric, render
+from . import hub as hub_lines
+from . import tables
+from .experiments import Experiment, linked_to, scan
+
+VERDICT_MARKS = {"pass": "✅", "yes": "✅", "confirmed": "✅", "fail": "❌", "no": "❌", "refuted": "❌"}
+STATUS_MARKS = {"planned": "⏳", "running": "🔆", "done": "✅", "failed": "🔴"}
+STATUS_ORDER = {"running": 0, "planned": 1, "done": 2, "failed": 3}
+PAGE_KEYS = ("hub", "roadmap", "kanban")
+
+
+def verdict_mark(verdict: str | None) -> str:
+    return "⏳" if verdict is None else VERDICT_MARKS.get(str(verdict).lower(), "🟡")
+
+
+def link(page: Path, target: Path, text: str) -> str:
+    rel = Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix()
+    return f"[{text}]({rel})"
+
+
+def answered(experiment: Experiment) -> bool:
+    return experiment.status == "done" and experiment.verdict is not None
+
+
+def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
+    return sorted(experiments, key=lambda e: (e.last_run or "", e.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Hub
+
+
+def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+    mine = linked_to(experiments, "hub", page)
+    for experiment in mine:  # an unknown id stops everything before anything is written
+        hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
+    for experiment in by_last_run(e for e in mine if answered(e)):  # the latest answer wins
+        rec = experiment.record
+        for qid in experiment.front.get("answers") or []:
+            text = hub_lines.answer_question(
+                text, str(qid), mark=verdict_mark(rec["verdict"]), answer=rec.get("says") or rec["verdict"],
+                mvp=experiment.front.get("mvp"), evidence=link(page, experiment.path, experiment.id), path=str(page),
+            )
+    present = document.regions(text, str(page))
+    bodies = {
+        "authoritative": render("regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine)),
+        "leaderboard": render("regions/hub-leaderboard.md.j2", root, rows=_leaderboard(page, mine)),
+        "key-numbers": render("regions/hub-key-numbers.md.j2", root, rows=_key_numbers(page, mine)),
+        "experiments": render("regions/hub-experiments.md.j2", root, rows=_index(page, mine)),
+    }
+    if "changelog" in present:
+        bodies["changelog"] = _changelog(present["changelog"].body, mine, root)
+    return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page))
+
+
+def _rows(page: Path, experiments: Sequence[Experiment]):
+    """(experiment, trial) for every scored trial of every experiment with a record."""
+    for experiment in experiments:
+        rec = experiment.record or {}
+        for trial in rec.get("trials", []):
+            value = (trial.get("metrics") or {}).get(rec.get("primary"))
+            if value is not None:
+                yield experiment, trial, rec["primary"], value, trial.get("name") in (rec.get("references") or [])
+
+
+def _leaderboard(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    best: dict[tuple[str, str], tuple] = {}
+    for experiment, trial, metric, value, reference in _rows(page, experiments):
+        key = (metric, str(trial.get("model")))
+        if key not in best or badness(metric, value) < badness(metric, best[key][3]):
+            best[key] = (experiment, trial, metric, value, reference)
+    rows = sorted(best.values(), key=lambda r: (r[2], r[4], badness(r[2], r[3]), r[0].id))
+    return [
+        {"model": t.get("model"), "reference": ref, "metric": m, "value": fmt_metric(m, v), "config": t.get("config", ""),
+         "link": link(page, e.path, e.id), "trial": t.get("name")}
+        for e, t, m, v, ref in rows
+    ]
+
+
+def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    lines = []
+    rows = list(_rows(page, experiments))
+    for metric in sorted({r[2] for r in rows}):
+        models = [r for r in rows if r[2] == metric and not r[4]]
+        ceilings = [r for r in rows if r[2] == metric and r[4]]
+        if not models:
+            continue
+        e, t, _, v, _ = min(models, key=lambda r: (badness(metric, r[3]), r[0].id))
+        line = {"metric": metric, "best_value": fmt_metric(metric, v), "best_model": _model_and_trial(t),
+                "best_link": link(page, e.path, e.id), "condition": _condition(t), "ceiling_value": None}
+        if ceilings:
+            ce, ct, _, cv, _ = min(ceilings, key=lambda r: (badness(metric, r[3]), r[0].id))
+            line.update(ceiling_value=fmt_metric(metric, cv), ceiling_model=ct.get("model"), gap=fmt_metric(metric, abs(cv - v)))
+        lines.append(line)
+    return lines
+
+
+def _model_and_trial(trial: dict) -> str:
+    model, name = str(trial.get("model")), str(trial.get("name"))
+    return model if name == model else f"{model} · {name}"
+
+
+def _condition(trial: dict) -> str:
+    parts = [p for p in str(trial.get("config", "")).split("; ")[1:]]
+    return ", ".join(parts) or "-"
+
+
+def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    rows = []
+    for experiment in experiments:
+        rec = experiment.record or {}
+        best = next((t for t in rec.get("trials", []) if t.get("name") == rec.get("best")), {})
+        for label, value in rec.get("key_numbers", []):
+            rows.append({"label": label, "value": value, "condition": _condition(best), "link": link(page, experiment.path, experiment.id)})
+    return rows
+
+
+def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    rows = []
+    for experiment in experiments:
+        rec = experiment.record or {}
+        verdict = f"{verdict_mark(rec.get('verdict'))} {rec['verdict']}" if rec.get("verdict") else "-"
+        rows.append({
+            "id": experiment.id, "date": experiment.run_date or "-",
+            "status": f"{STATUS_MARKS.get(experiment.status, '')} {experiment.status}".strip(),
+            "verdict": verdict, "link": link(page, experiment.path, experiment.path.name),
+        })
+    return rows
+
+
+def _changelog(body: str, experiments: Sequence[Experiment], root: Path) -> str:
+    """The user's rows as they are, plus one row per experiment whose verdict is new or changed."""
+    lines = body.replace("\r\n", "\n").splitlines()
+    added = []
+    for experiment in by_last_run(e for e in experiments if answered(e)):
+        rec = experiment.record
+        mark, verdict = verdict_mark(rec["verdict"]), rec["verdict"]
+        mine = [line for line in lines + added if f"{experiment.id}：" in line or f"{experiment.id}:" in line]
+        if mine and f"{mark} {verdict} " in mine[-1]:
+            continue
+        answers = experiment.front.get("answers") or []
+        added.append(render("regions/hub-changelog-row.md.j2", root, date=experiment.run_date, id=experiment.id, mark=mark,
+                            verdict=verdict, says=rec.get("says") or "", where=", ".join(map(str, answers)) or "-").rstrip("\n"))
+    if not added:
+        return body
+    return "\n".join(lines + added) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Roadmap and kanban
+
+
+def roadmap_text(text: str, page: Path, experiments: Sequence[Experiment]) -> str:
+    mine = linked_to(experiments, "roadmap", page)
+    lines = document.split_lines(text)
+    owned = tables.region_spans(text, str(page))
+    for experiment in by_last_run(e for e in mine if e.status in ("running", "done")):
+        rec = experiment.record or {}
+        if experiment.status == "running":
+            mark, conclusion = STATUS_MARKS["running"], None
+        elif rec.get("verdict") is None:
+            continue
+        else:
+            mark, conclusion = verdict_mark(rec["verdict"]), rec.get("says") or rec["verdict"]
+        for key, first_header in (("mvp", "mvp"), ("gate", "gate")):
+            wanted = experiment.front.get(key)
+            if not wanted:
+                continue
+            for table in tables.tables(text, skip=owned):
+                if not table.header or first_header not in table.header[0].lower():
+                    continue
+                status_col = tables.column(table.header, "状态", "status")
+                result_col = tables.column(table.header, "结论", "conclusion", "result", "verdict")
+                for row in table.rows:
+                    cells = tables.cells(lines[row])
+                    if not cells or _plain(cells[0]) != str(wanted):
+                        continue
+                    new = {}
+                    if status_col is not None:
+                        new[status_col] = mark if key == "mvp" or conclusion is None else f"{mark} {rec['verdict']}"
+                    if result_col is not None and conclusion is not None:
+                        new[result_col] = conclusion
+                    lines[row] = tables.set_cells(lines[row], new)
+    return "".join(lines)
+
+
+def _plain(cell: str) -> str:
+    return cell.strip().strip("*").strip()
+
+
+def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+    present = document.regions(text, str(page))
+    if "board" not in present:
+        return text
+    mine = sorted(linked_to(experiments, "kanban", page), key=lambda e: (STATUS_ORDER.get(e.status, 9), e.id))
+    rows = []
+    for experiment in mine:
+        rec = experiment.record or {}
+        verdict = f"{verdict_mark(rec.get('verdict'))} {rec.get('says') or rec['verdict']}" if rec.get("verdict") and experiment.status == "done" else "-"
+        rows.append({
+            "status": f"{STATUS_MARKS.get(experiment.status, '')} {experiment.status}".strip(),
+            "title_link": link(page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")),
+            "mvp": experiment.front.get("mvp") or "-", "verdict": verdict, "file": experiment.path.name,
+        })
+    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows)}, path=str(page))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def pages_of(experiments: Sequence[Experiment]) -> dict[Path, str]:
+    """Every page the experiments link to, with its kind (hub, roadmap, kanban)."""
+    found: dict[Path, str] = {}
+    for experiment in experiments:
+        for key in PAGE_KEYS:
+            page = experiment.page(key)
+            if page is not None and page.is_file():
+                found.setdefault(page, key)
+    return dict(sorted(found.items()))
+
+
+def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+    if kind == "hub":
+        return hub_text(text, page, experiments, root)
+    if kind == "roadmap":
+        return roadmap_text(text, page, experiments)
+    return kanban_text(text, page, experiments, root)
+
+
+def sync(root: Path, *, only: Iterable[Path] | None = None, dry_run: bool = False) -> list[Path]:
+    """Rebuild the pages (all, or those linked from the reports in `only`); the pages written.
+
+    Every page's new text is computed before any is written, so a bad id in one hub leaves all
+    pages as they were.
+    """
+    experiments = scan(root)
+    if only is not None:
+        wanted = {os.path.normpath(Path(p).resolve()) for p in only}
+        chosen = [e for e in experiments if os.path.normpath(e.path.resolve()) in wanted]
+        pages = pages_of(chosen)
+    else:
+        pages = pages_of(experiments)
+    planned = {}
+    for page, kind in pages.items():
+        text = textfile.read_text(page)
+        planned[page] = (kind, new_text(kind, text, page, experiments, root) != text)
+    written = []
+    for page, (kind, changes) in planned.items():
+        if not changes or dry_run:
+            if changes:
+                written.append(page)
+            continue
+        if textfile.update(page, lambda text, kind=kind, page=page: new_text(kind, text, page, experiments, root)):
+            written.append(page)
+    return written
