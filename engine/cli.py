@@ -169,11 +169,12 @@ def status(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "MVP", "status", "verdict", "primary metric", "last run", "stale")
+    table = Table("MVP", "status", "verdict", "primary metric", "last run", "stale")
+    table.add_column("id", no_wrap=True)  # ids are what a reader copies: never cut them
     for row in found:
         metric = f"{row['metric']} = {row['value_text']}" if row["value_text"] else "-"
-        table.add_row(row["id"], row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
-                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no")
+        table.add_row(row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
+                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no", row["id"])
     Console().print(table)
 
 
