@@ -11,6 +11,7 @@ nothing is imported, rendered or written.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -229,7 +230,7 @@ def check_pages(report) -> None:
     if spec.hub and spec.answers:
         from .pages.hub import check_ids
 
-        hub = report.path.parent / spec.hub
+        hub = Path(os.path.normpath(report.path.parent / spec.hub))
         check_ids(textfile.read_text(hub), spec.answers, path=str(hub))
 
 
