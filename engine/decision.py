@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ExpressionError
@@ -84,6 +84,10 @@ class Verdict:
     says: str
     rule: int | None  # index of the rule that decided; None when the spec has no rules
     when: str | None
+    answers: Mapping[str, str] = field(default_factory=dict)  # hub question id -> one-line answer
+
+    def answer(self, qid: str) -> str:
+        return self.answers.get(qid) or self.says
 
     @property
     def text(self) -> str:
@@ -94,14 +98,32 @@ def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
     """The first rule whose `when` holds (or `otherwise`); None when the spec has no rules."""
     expressions = spec.expressions()
     for index, rule in enumerate(spec.decision.rules):
-        if rule.otherwise is not None:
-            return Verdict(rule.otherwise, rule.says, index, None)
-        expression = expressions[f"decision.rules[{index}].when"]
-        if _truth(expression.evaluate(context), expression):
-            return Verdict(rule.outcome, rule.says, index, rule.when)
+        if rule.otherwise is None:
+            expression = expressions[f"decision.rules[{index}].when"]
+            if not _truth(expression.evaluate(context), expression):
+                continue
+        prefix = f"decision.rules[{index}]"
+        says = _filled(rule.says, f"{prefix}.says", expressions, context)
+        answers = {q: _filled(text, f"{prefix}.answers.{q}", expressions, context) for q, text in rule.answers.items()}
+        return Verdict(rule.outcome, says, index, rule.when, answers)
     if spec.decision.rules:
         return Verdict("inconclusive", "no decision rule held", None, None)
     return None
+
+
+def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str:
+    """A says/answer text with its `{{ … }}` evaluated: metrics in their format, numbers to 4 digits."""
+    from .expressions import fill, placeholders
+    from .render import fmt_metric, fmt_number
+
+    values = []
+    for j, _ in enumerate(placeholders(text)):
+        expression = expressions[f"{key}[{j}]"]
+        value = expression.evaluate(context)
+        refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
+        plain = "/" in expression.source or "*" in expression.source or len(refs) != 1 or "round" in expression.source
+        values.append(str(value) if isinstance(value, str) else fmt_number(value) if plain else fmt_metric(refs.pop(), value))
+    return fill(text, values)
 
 
 def _truth(value: Any, expression) -> bool:

@@ -29,7 +29,20 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "Expression", "compile_expression"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "Expression", "compile_expression", "placeholders", "fill"]
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+def placeholders(text: str) -> list[str]:
+    """The expressions inside `{{ … }}` of a text such as a rule's `says`."""
+    return [inner.strip() for inner in _PLACEHOLDER.findall(text or "")]
+
+
+def fill(text: str, values: Iterable[str]) -> str:
+    """The text with each `{{ … }}` replaced, in order, by the formatted value given for it."""
+    values = iter(values)
+    return _PLACEHOLDER.sub(lambda _: next(values), text)
 
 #: The names a spec expression may use; the runner provides them when it evaluates.
 #: `trials.<name>` (every trial's metrics), `best` (the best trial by the primary metric, with

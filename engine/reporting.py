@@ -381,6 +381,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "id": spec.id,
         "verdict": verdict.verdict if verdict else None,
         "says": verdict.says if verdict else None,
+        "answers": {qid: verdict.answer(qid) for qid in spec.answers} if verdict else {},
         "primary": spec.primary_metric,
         "best": tables.best,
         "baseline": tables.baseline,
@@ -406,7 +407,8 @@ def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
     rows = []
     for qid in spec.answers:
         question = questions.get(qid)
-        rows.append({"question": f"{qid}: {question}" if question else qid, "mark": mark, "answer": answer})
+        rows.append({"question": f"{qid}: {question}" if question else qid, "mark": mark,
+                     "answer": tables.verdict.answer(qid) if tables.verdict else "-"})
     if not rows and tables.verdict is not None:
         rows.append({"question": spec.title, "mark": mark, "answer": answer})
     return rows

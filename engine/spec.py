@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from engine.errors import ExpressionError, SpecError, did_you_mean
-from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression
+from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
 from engine.safe_yaml import Loc, read_yaml
 
 __all__ = [
@@ -486,7 +486,15 @@ class Rule(_Frozen):
     when: Optional[str] = Field(None, description="Sandboxed expression over trials, best, baseline and ci.")
     verdict: Optional[str] = Field(None, min_length=1, description="The verdict when `when` holds, e.g. pass.")
     otherwise: Optional[str] = Field(None, min_length=1, description="The verdict when no rule above holds.")
-    says: str = Field(description="One line for the report's summary and the hub.")
+    says: str = Field(
+        description="One line for the report's summary and the hub; `{{ expression }}` inserts a number, "
+        "e.g. 'MAE down {{ (1 - best.mae.log_g / baseline.mae.log_g) * 100 | round(1) }} %'."
+    )
+    answers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per hub question (an id of `answers:`), the one-line answer this verdict gives, "
+        "with `{{ expression }}` as in says; a question not listed gets `says`.",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> "Rule":
@@ -753,6 +761,15 @@ class Spec(_Frozen):
 
         sources = [(("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)]
         sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
+        for i, rule in enumerate(self.decision.rules):  # the {{ … }} inside says and answers
+            texts = [(("decision", "rules", i, "says"), rule.says)]
+            texts += [(("decision", "rules", i, "answers", q), text) for q, text in rule.answers.items()]
+            for loc, text in texts:
+                sources += [((*loc, j), inner) for j, inner in enumerate(placeholders(text))]
+            for q in rule.answers:
+                if q not in self.answers:
+                    raise self._error(f"'{q}' is not one of this experiment's answers: {self.answers}",
+                                      ("decision", "rules", i, "answers", q), hint=did_you_mean(q, self.answers))
         expressions = {}
         for loc, source in sources:
             if source is None:

@@ -87,3 +87,42 @@ def test_reference_trials_are_yardsticks_never_best():
     assert context["best"]["name"] == "cnn"
     assert context["trials"]["ceiling"]["r2"]["log_g"] == 0.92  # still there for the rules
     assert build_context(results, primary="r2.log_g", baseline="ridge")["best"]["name"] == "ceiling"
+
+
+ANSWERING = """\
+id: X
+title: x
+answers: [Q1.1, Q1.2]
+model: {type: mlp}
+trials: {single-task: {}, logg-first: {}}
+metrics: [mae.log_g]
+decision:
+  baseline: single-task
+  rules:
+    - when: best.mae.log_g < baseline.mae.log_g
+      verdict: pass
+      says: "MAE down {{ ((1 - best.mae.log_g / baseline.mae.log_g) * 100) | round(1) }} % ({{ best.name }}: {{ best.mae.log_g }})"
+      answers:
+        Q1.2: "single-task MAE is {{ baseline.mae.log_g }}"
+    - otherwise: fail
+      says: no better
+"""
+
+
+def test_says_and_answers_fill_in_numbers_in_the_metric_format():
+    spec = load_spec(ANSWERING, path="x.md")
+    results = {k: RESULTS[k] for k in ("single-task", "logg-first")}
+    verdict = decide(spec, build_context(results, primary="mae.log_g", baseline="single-task"))
+    assert verdict.verdict == "pass"
+    assert verdict.says == "MAE down 6.7 % (logg-first: 0.2800 dex)"
+    assert verdict.answer("Q1.2") == "single-task MAE is 0.3000 dex"
+    assert verdict.answer("Q1.1") == verdict.says  # a question without its own answer gets says
+
+
+def test_a_bad_placeholder_or_an_answer_for_another_question_is_a_spec_error():
+    with pytest.raises(ExpressionError) as caught:
+        load_spec(ANSWERING.replace("{{ baseline.mae.log_g }}", "{{ basline.mae.log_g }}"), path="x.md")
+    assert "basline" in str(caught.value) and "decision.rules[0].answers" in str(caught.value)
+    with pytest.raises(Exception) as caught:
+        load_spec(ANSWERING.replace("        Q1.2:", "        Q1.3:"), path="x.md")
+    assert "Q1.3" in str(caught.value) and "Q1.2" in str(caught.value)

@@ -61,7 +61,8 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
         rec = experiment.record
         for qid in experiment.front.get("answers") or []:
             text = hub_lines.answer_question(
-                text, str(qid), mark=verdict_mark(rec["verdict"]), answer=rec.get("says") or rec["verdict"],
+                text, str(qid), mark=verdict_mark(rec["verdict"]),
+                answer=(rec.get("answers") or {}).get(str(qid)) or rec.get("says") or rec["verdict"],
                 mvp=experiment.front.get("mvp"), evidence=link(page, experiment.path, experiment.id), path=str(page),
             )
     present = document.regions(text, str(page))
