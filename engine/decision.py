@@ -8,10 +8,12 @@ The spec's expressions are evaluated (sandboxed, see `engine.expressions`) over 
     best.delta.r2.log_g.lo / .hi         paired bootstrap interval of best − baseline
                                          (and .value, .p_positive)
     ci.<name>.<metric>.<target>.lo       intervals of every trial
+    binned[i][<trial>][j]                bin j of binned table i (e.g. R² in the lowest SNR bin)
 
 `best` is the best trial by the primary metric (the first of `metrics:`) *other than the
-baseline* and other than the `references` (yardsticks such as a Fisher ceiling), so a rule like `best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate
-with the reference; without a baseline it is the best of all.
+baseline* and the `references` (yardsticks such as a Fisher ceiling), so a rule like
+`best.mae.log_g <= 0.97 * baseline.mae.log_g` compares a candidate with the reference; without
+a baseline it is the best of all.
 """
 
 from __future__ import annotations

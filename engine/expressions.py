@@ -44,11 +44,13 @@ def fill(text: str, values: Iterable[str]) -> str:
     values = iter(values)
     return _PLACEHOLDER.sub(lambda _: next(values), text)
 
+
 #: The names a spec expression may use; the runner provides them when it evaluates.
 #: `trials.<name>` (every trial's metrics), `best` (the best trial by the primary metric, with
 #: its `name`), `baseline` (the trial named by `decision.baseline`) and `ci` (bootstrap
-#: confidence intervals). Add a name here when the runner starts providing it.
-EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci")
+#: confidence intervals), `binned` (`binned[i][trial]`: the values of binned table i, bin by bin).
+#: Add a name here when the runner starts providing it.
+EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned")
 
 #: Functions an expression may call.
 FUNCTIONS: dict[str, Any] = {

@@ -219,6 +219,8 @@ def compute_tables(plan, spec) -> Tables:
                     rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
             delta[name] = _nested(rows)
     context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references, ci=ci, delta=delta)
+    binned_tables = [_binned_table(b, preds) for b in spec.binned]
+    context["binned"] = [table["series"] for table in binned_tables]  # binned[i][trial][bin]
     failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
     try:
         verdict = decide(spec, context)
@@ -230,14 +232,17 @@ def compute_tables(plan, spec) -> Tables:
     for index, row in enumerate(spec.key_numbers):
         try:
             label, value, metric = key_numbers(spec, context, only=index)[0]
-            numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+            if row.format and isinstance(value, (int, float)) and not isinstance(value, bool):
+                numbers.append((label, format(value, row.format)))
+            else:
+                numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
         except ExpressionError:
             if not failed:
                 raise
             numbers.append((row.label, "-"))
     best = context["best"]["name"] if context.get("best") else None
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
-    tables.binned = [_binned_table(b, preds) for b in spec.binned]
+    tables.binned = binned_tables
     return tables
 
 
@@ -275,7 +280,9 @@ def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, A
     from . import metrics
 
     metric, target = binned.metric.split(".", 1)
-    usable = {name: p for name, p in preds.items() if _has(p, binned.metric) and f"param.{binned.by}" in p}
+    extra = f"extra.{target}" if metric == "extra" else None
+    usable = {name: p for name, p in preds.items()
+              if (extra in p if extra else _has(p, binned.metric)) and f"param.{binned.by}" in p}
     if not usable:
         return {"metric": binned.metric, "by": binned.by, "trials": [], "rows": [], "spread": [], "centers": [], "series": {}}
     by_all = np.concatenate([p[f"param.{binned.by}"] for p in usable.values()])
@@ -285,11 +292,19 @@ def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, A
     counts: dict[str, list[int]] = {}
     spread: dict[str, float] = {}
     for name, p in usable.items():
-        truth, pred = _columns(p, binned.metric)
-        table = metrics.binned(p[f"param.{binned.by}"], truth, pred, edges=edges)
-        values[name] = [float(row[metric]) for row in table["rows"]]
-        counts[name] = [row["count"] for row in table["rows"]]
-        filled = [v for v, c in zip(values[name], counts[name]) if c]
+        if extra:  # the mean of a model's per-spectrum value in each bin
+            by = np.asarray(p[f"param.{binned.by}"], dtype=np.float64)
+            which = np.clip(np.searchsorted(edges, by, side="right") - 1, 0, len(edges) - 2)
+            inside = (by >= edges[0]) & (by <= edges[-1])
+            col = np.asarray(p[extra], dtype=np.float64)
+            counts[name] = [int((inside & (which == i)).sum()) for i in range(len(edges) - 1)]
+            values[name] = [float(col[inside & (which == i)].mean()) if c else math.nan for i, c in enumerate(counts[name])]
+        else:
+            truth, pred = _columns(p, binned.metric)
+            table = metrics.binned(p[f"param.{binned.by}"], truth, pred, edges=edges)
+            values[name] = [float(row[metric]) for row in table["rows"]]
+            counts[name] = [row["count"] for row in table["rows"]]
+        filled = [v for v, c in zip(values[name], counts[name]) if c and v == v]  # empty or nan bins are left out
         spread[name] = float(np.std(filled)) if filled else math.nan
     rows = []
     for i in range(len(edges) - 1):

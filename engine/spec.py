@@ -398,7 +398,10 @@ class TrialConfig(_Frozen):
 class Binned(_Frozen):
     """A table of one metric binned by a parameter: fixed `edges`, or bins of `width`."""
 
-    metric: str = Field(description="'<metric>.<target>', e.g. 'bias.log_g'.")
+    metric: str = Field(
+        description="'<metric>.<target>', e.g. 'bias.log_g'; or 'extra.<name>', the mean per bin of a "
+        "per-spectrum value a model reports, e.g. 'extra.gate_entropy' of a moe."
+    )
     by: Param = Field(description="The parameter to bin by: log_g, T_eff, Fe_H, mag or snr (M_H reads as Fe_H).")
     edges: Optional[list[float]] = Field(None, min_length=2, description="Bin edges, strictly increasing.")
     width: Optional[PositiveFloat] = Field(None, description="Bin width, from the data's range.")
@@ -406,6 +409,8 @@ class Binned(_Frozen):
     @field_validator("metric")
     @classmethod
     def _check_metric(cls, value: str) -> str:
+        if isinstance(value, str) and re.fullmatch(r"extra\.[A-Za-z_]\w*", value):
+            return value
         return _metric(value)
 
     @field_validator("by", mode="before")
@@ -718,6 +723,8 @@ class Spec(_Frozen):
         predicted = {t for trial in self._trials for t in trial.data.targets}
 
         def check_predicted(metric: str, loc: Loc) -> None:
+            if metric.startswith("extra."):
+                return  # a model's own per-spectrum value: known only when it runs
             target = metric.split(".", 1)[1]
             if target not in predicted:
                 raise self._error(

@@ -77,6 +77,10 @@ def run_trial(
     for name in PARAM_COLUMNS:
         if name in columns:
             predictions[f"param.{name}"] = splits.test.param(name)
+    extras = getattr(model, "extras", None)
+    if callable(extras):  # per-spectrum values a model reports besides its predictions (gate entropy…)
+        for name, values in extras().items():
+            predictions[f"extra.{name}"] = np.asarray(values)
     seconds = time.perf_counter() - started
     say(f"done in {seconds:.1f} s: " + ", ".join(f"{m}.{t} {scores[m][t]:.4g}" for m in ("r2", "mae") for t in targets))
     return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))))

@@ -24,13 +24,13 @@ from engine.spec import DataSpec, NoiseSpec  # noqa: E402
 N_TRAIN, N_TEST, LEVEL = 20_000, 2_000, 1.0
 TOLERANCE = 0.02
 
-# test R² measured at 20k / 2k, noise 1.0, seed 0 (2026-11-22)
+# test R² measured at 20k / 2k, noise 1.0, seed 0 (2026-11-22, generator version 3)
 MEASURED = {
-    ("ridge", "log_g"): 0.724,
-    ("ridge", "T_eff"): 0.787,
-    ("lightgbm", "log_g"): 0.746,
-    ("cnn", "log_g"): 0.817,
-    ("fisher", "log_g"): 0.918,
+    ("ridge", "log_g"): 0.714,
+    ("ridge", "T_eff"): 0.786,
+    ("lightgbm", "log_g"): 0.739,
+    ("cnn", "log_g"): 0.796,
+    ("fisher", "log_g"): 0.908,
     ("fisher", "T_eff"): 0.986,
 }
 

@@ -18,7 +18,8 @@ on 4096 pixels spanning 6500–9500 Å at resolving power R = 5000 (Gaussian σ 
     flux        F = s · c · (1 − D (1 − e^(−Στ))),  s = 10^(−0.4 (mag − 22))   (D = 0.85: saturated
                 cores keep 15 % of the continuum; the flux is in units where a mag-22 star has
                 continuum 1 at 8000 Å, so it scales with brightness as observed fluxes do)
-    error       σ = √(N F + S) / N,  N = N₀ · throughput(λ) counts per unit flux,
+    error       σ = √(N C + S) / N,  C = s · c the line-free continuum (as an exposure-time
+                calculator computes it), N = N₀ · throughput(λ) counts per unit flux,
                 S = sky continuum + OH emission lines + read noise (counts per pixel)
 
 so Teff shapes everything (continuum slope, excitation, molecules), [Fe/H] scales the line
@@ -52,7 +53,7 @@ from .source import ArraySource
 
 GENERATOR = "engine.data.synth"
 #: Bump whenever the model changes: cached synthetic data is keyed by it.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 RANGES: dict[str, tuple[float, float]] = {
     "T_eff": (3750.0, 6000.0),
@@ -309,10 +310,14 @@ class _Model:
         flux = np.exp(neg_tau, out=neg_tau)
         flux += dt.type((1 - DEPTH) / DEPTH)
         scale = np.exp(-0.4 * _LN10 * (np.asarray(mag, dtype=np.float64) - 22.0))
-        flux *= self.continuum_basis(t64, scale).astype(dt) @ self.cheb
+        continuum = self.continuum_basis(t64, scale).astype(dt) @ self.cheb  # s · D · c(λ, T)
+        flux *= continuum
         if not with_error:
             return flux, None
-        error = np.multiply(flux, self.counts)  # σ = √(N F + S) / N
+        # σ = √(N C + S) / N with C the star's continuum s · c (= continuum / D): the noise model
+        # of an exposure-time calculator, which takes the source term from the smooth SED, so the
+        # error vector tells how bright and how hot the star is, not its line strengths.
+        error = np.multiply(continuum, self.counts * dt.type(1.0 / DEPTH))
         error += self.background
         np.sqrt(error, out=error)
         error *= self.inv_counts

@@ -6,7 +6,7 @@
 
 Built-in entries are "module:Class" strings, imported only when used, so `import engine.models`
 loads neither torch nor lightgbm. `register(name, "module:Class")` adds one (the lead's
-`fisher_ceiling`, later `moe`). A plugin `package.module:factory` is imported from the user's
+`fisher_ceiling`, `moe`). A plugin `package.module:factory` is imported from the user's
 repository (the working directory is put on `sys.path`); `factory(model_params, train_params,
 targets)` returns an object with `fit(train, val, *, log, progress)` and `predict(split)`.
 """
@@ -33,6 +33,7 @@ _REGISTRY: dict[str, str] = {
     "cnn": "engine.models.cnn:CNNModel",
     "vit": "engine.models.vit:ViTModel",
     "fisher_ceiling": "engine.models.fisher_ceiling:FisherCeiling",
+    "moe": "engine.models.moe:MoE",
 }
 
 
