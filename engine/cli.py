@@ -169,13 +169,18 @@ def status(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("MVP", "status", "verdict", "primary metric", "last run", "stale")
+    table = Table()
     table.add_column("id", no_wrap=True)  # ids are what a reader copies: never cut them
+    for name in ("MVP", "status", "verdict", "primary metric", "last run", "stale"):
+        table.add_column(name)
     for row in found:
         metric = f"{row['metric']} = {row['value_text']}" if row["value_text"] else "-"
-        table.add_row(row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
-                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no", row["id"])
-    Console().print(table)
+        table.add_row(row["id"], row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
+                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no")
+    console = Console()
+    if not console.is_terminal:  # piped or captured: room for whole ids and numbers
+        console = Console(width=160)
+    console.print(table)
 
 
 @app.command()
