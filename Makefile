@@ -1,6 +1,7 @@
 # Everything a new user needs, installed into .venv inside the repo.
 #   make run   — the main job (see README)
 #   make test  — the test suite
+#   make bench — every bench/ script, one table
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 TORCH_CPU ?= torch==2.13.0+cpu
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: venv run test check clean
+.PHONY: venv run test check bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +31,9 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

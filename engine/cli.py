@@ -45,6 +45,7 @@ def _root(
 
 class Executor(str, Enum):
     local = "local"
+    ray = "ray"
 
 
 class Device(str, Enum):
@@ -62,7 +63,8 @@ def run_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
     no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
     device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
-    executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster HOST:PORT (default: start a local one)."),
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
     from .runner import execute, make_plan, run_paths
@@ -80,7 +82,7 @@ def run_command(
 
         with Progress() as progress:
             outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
-                              force_regions=force, commit=not no_commit, executor=executor.value)
+                              force_regions=force, commit=not no_commit, executor=executor.value, address=address)
         if outcome.verdict is not None:
             typer.echo(f"  verdict: {outcome.verdict.text}")
         code = max(code, outcome.exit_code)

@@ -150,9 +150,9 @@ def execute(
     force_regions: bool = False,
     commit: bool = True,
     executor: str = "local",
+    address: str | None = None,
 ) -> Outcome:
-    """Run the trials that are not cached, store them, then write the report."""
-    from .trial import run_trial, short_error
+    """Run the trials that are not cached (here or on Ray), store them, then write the report."""
 
     report = plan.report
     outcome = Outcome(plan)
@@ -172,24 +172,13 @@ def execute(
 
         code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
         _set_status(report.path, "running")
-    for number, trial in enumerate(to_run, start=1):
-        say(f"[{number}/{len(to_run)}] {trial.name} ({trial.reason})")
-        started = dt.datetime.now(dt.timezone.utc)
-        try:
-            result = run_trial(
-                trial.config,
-                base_dir=report.path.parent,
-                cache_dir=paths.cache_dir(plan.root),
-                device=device,
-                log=lambda line: say(f"    {line}"),
-                progress=progress,
-            )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except ResearchError:
-            raise
-        except Exception as error:  # a trial that raises: report it, run the others
-            trial.error = short_error(error)
+    from .executors import run_trials
+
+    trials_done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
+                             cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress)
+    for trial, result, error, started in trials_done:
+        if error is not None:
+            trial.error = error
             say(f"    failed: {trial.error}")
             outcome.failed.append(trial)
             continue
