@@ -42,6 +42,27 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}, {device}"
 
 
+def rows_of(output: str) -> list[tuple[str, str]]:
+    """(measure, value) from a script's `measure  value` lines and its markdown tables (a row each)."""
+    rows, header = [], None
+    for line in output.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if all(set(c) <= {"-", ":"} for c in cells):
+                continue
+            if header is None:
+                header = cells
+                continue
+            rest = [f"{h} {v}" for h, v in zip(header[1:], cells[1:]) if v]
+            rows.append((f"{header[0]} {cells[0]}", "; ".join(rest)))
+            continue
+        header = None
+        m = ROW.match(line)
+        if m and not set(m.group(2)) <= {"-"} and m.group(1) != "what":
+            rows.append((m.group(1), m.group(2)))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true")
@@ -55,10 +76,8 @@ def main() -> None:
         if done.returncode != 0:
             print(f"| {script} | failed | {(done.stderr.strip().splitlines() or ['?'])[-1]} |", flush=True)
             continue
-        for line in done.stdout.splitlines():
-            m = ROW.match(line)
-            if m and not set(m.group(2)) <= {"-"} and m.group(1) != "what":
-                print(f"| {script[6:-3]} | {m.group(1).replace('|', '/')} | {m.group(2).replace('|', '/')} |", flush=True)
+        for measure, value in rows_of(done.stdout):
+            print(f"| {script[6:-3]} | {measure.replace('|', '/')} | {value.replace('|', '/')} |", flush=True)
         print(f"| {script[6:-3]} | (script wall time) | {time.perf_counter() - start:.0f} s |", flush=True)
 
 
