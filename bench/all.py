@@ -27,6 +27,7 @@ QUICK = {
     "bench_document.py": [],
     "bench_engine.py": [],
     "bench_ray.py": [],
+    "bench_scale.py": [],  # writes 6.6 GB of shards once (kept in /tmp/research-bench-scale)
 }
 FULL = {**QUICK, "bench_ridge.py": ["--n", "50000", "100000"], "bench_train.py": []}
 ROW = re.compile(r"^(\S.*?\S)\s{2,}(\S.*)$")

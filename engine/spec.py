@@ -333,6 +333,11 @@ class TrainSpec(_Frozen):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' uses a GPU when there is one.")
     seed: int = Field(42, description="Seed of initialisation and batching.")
     amp: bool = Field(True, description="Mixed precision on GPU.")
+    stream_rows: Optional[PositiveInt] = Field(
+        None,
+        description="Nets: train from chunks of this many spectra, one in memory at a time (a training set larger "
+        "than memory); absent: in memory when the flux fits in 4 GiB, else 65,536-row chunks.",
+    )
     loss_weights: Union[LossWeighting, dict[Target, PositiveFloat]] = Field(
         "equal",
         description="Multi-task loss weighting: 'equal', 'inverse_variance', 'uncertainty' (learned), "

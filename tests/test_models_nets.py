@@ -166,3 +166,23 @@ def test_training_with_redraw_learns(data):
 def test_amp_is_ignored_on_cpu(data):
     net, _, _, _ = fit(data, MLP, epochs=1, amp=True)
     assert net.info()["amp"] is False
+
+
+def test_a_streamed_training_set_learns_like_one_in_memory(data):
+    in_memory, pred_mem, y, _ = fit(data, MLP)
+    streamed, pred_stream, _, lines = fit(data, MLP, stream_rows=400)  # 1500 rows: 4 chunks of ≤ 400
+    assert any(line.startswith("streaming the training set: 4 chunks") for line in lines)
+    mem, stream = evaluate(y, pred_mem, TARGETS)["r2"], evaluate(y, pred_stream, TARGETS)["r2"]
+    assert all(stream[t] > mem[t] - 0.03 for t in TARGETS), (stream, mem)
+
+
+def test_streamed_batches_visit_every_row_once_per_epoch(data):
+    from engine.models.trainer import StreamData
+
+    train = data[0]
+    stream = StreamData(train, torch.device("cpu"), rows=400)
+    generator = torch.Generator().manual_seed(0)
+    seen = torch.cat([y[:, 0] for _, y in stream.epoch_batches(50, generator)])
+    assert len(seen) == stream.steps(50) * 50 == 1500  # chunks of 400, 400, 400, 300: no ragged batch
+    labels = torch.from_numpy(train.labels()[:, 0])
+    assert len(torch.unique(seen)) == len(seen) and torch.isin(seen, labels).all()

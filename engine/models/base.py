@@ -57,6 +57,7 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast, on cuda only
     loss_weights: Union[str, dict[str, float]] = "equal"  # equal | inverse_variance | uncertainty | {target: w}
     redraw: bool = False  # fresh training noise every epoch (the spec's `noise.redraw`)
+    stream_rows: Union[int, None] = None  # nets: train from chunks of this many spectra (None: in memory if it fits in 4 GiB)
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_weights, str) and self.loss_weights not in ("equal", "inverse_variance", "uncertainty"):

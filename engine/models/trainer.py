@@ -36,6 +36,8 @@ from engine.progress import SILENT, epoch_line
 from .base import Log, Model, quiet, resolve_device
 
 EVAL_ROWS = 2048  # rows per forward pass when predicting or evaluating
+IN_MEMORY_BYTES = 4 << 30  # a training split whose flux is larger than this is streamed in chunks
+STREAM_ROWS = 65536  # rows per chunk when streaming (256 MiB of float32 at 4096 pixels)
 
 
 class Regressor(nn.Module):
@@ -112,6 +114,76 @@ class DeviceData:
         for start in range(0, self.n, rows):
             yield self.batch(torch.arange(start, min(start + rows, self.n), device=self.device))
 
+    def steps(self, batch: int) -> int:
+        return max(1, self.n // batch)  # the ragged last batch is dropped (BatchNorm needs > 1 row)
+
+    def epoch_batches(self, batch: int, generator: torch.Generator):
+        """The epoch's mini-batches: one permutation of every row."""
+        order = torch.randperm(self.n, generator=generator, device=self.device)
+        for step in range(self.steps(batch)):
+            yield self.batch(order[step * batch : (step + 1) * batch])
+
+
+class StreamData:
+    """A training split larger than memory: chunks of `rows` spectra, one in memory at a time.
+
+    Each epoch visits the chunks in a shuffled order and the rows of a chunk in a shuffled order;
+    the next chunk is read (and its noise drawn) in a background thread while the device trains
+    on this one, so memory is two chunks whatever the split's length. The noise of a row is the
+    same as in memory (it is a function of seed, epoch and row), so only the batch order differs.
+    """
+
+    def __init__(self, split, device: torch.device, rows: int, redraw: bool = False) -> None:
+        self.split, self.device, self.n, self.rows = split, device, len(split), rows
+        self.redraw = redraw and split.noise_level > 0 and getattr(split, "noise_epoch", None) is None
+        self.spans = [(a, min(a + rows, self.n)) for a in range(0, self.n, rows)]
+        self._epoch = 0
+
+    def start_epoch(self, epoch: int) -> None:
+        self._epoch = epoch
+
+    def _load(self, span: tuple[int, int], epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from dataclasses import replace
+
+        part = replace(self.split, index=self.split.index[span[0] : span[1]])
+        x, y = part.arrays(epoch=epoch)
+        return _to_device(x, self.device), _to_device(y, self.device)
+
+    def steps(self, batch: int) -> int:
+        return max(1, sum((b - a) // batch for a, b in self.spans))
+
+    def epoch_batches(self, batch: int, generator: torch.Generator):
+        from concurrent.futures import ThreadPoolExecutor
+
+        epoch = self._epoch if self.redraw else 0
+        order = torch.randperm(len(self.spans), generator=generator, device=generator.device).tolist()
+        with ThreadPoolExecutor(1) as pool:
+            coming = pool.submit(self._load, self.spans[order[0]], epoch)
+            for k in range(len(order)):
+                x, y = coming.result()
+                if k + 1 < len(order):
+                    coming = pool.submit(self._load, self.spans[order[k + 1]], epoch)
+                perm = torch.randperm(len(x), generator=generator, device=generator.device).to(self.device)
+                for step in range(len(x) // batch):
+                    rows = perm[step * batch : (step + 1) * batch]
+                    yield x[rows], y[rows]
+
+    def chunks(self, rows: int = EVAL_ROWS):
+        for block in self.split.blocks(max(rows, 4096)):
+            x, y = _to_device(block.x, self.device), _to_device(block.y, self.device)
+            for start in range(0, len(x), rows):
+                yield x[start : start + rows], y[start : start + rows]
+
+
+def training_data(split, device: torch.device, *, redraw: bool, stream_rows: int | None):
+    """In memory when the split's flux fits in IN_MEMORY_BYTES (or stream_rows says so), else streamed."""
+    if stream_rows is None:
+        fits = len(split) * split.n_pixels * 4 * (2 if redraw else 1) <= IN_MEMORY_BYTES
+        stream_rows = None if fits else STREAM_ROWS
+    if stream_rows is None or stream_rows >= len(split):
+        return DeviceData(split, device, redraw=redraw)
+    return StreamData(split, device, stream_rows, redraw=redraw)
+
 
 def _to_device(array: np.ndarray, device: torch.device, rows: int = 8192) -> torch.Tensor:
     tensor = torch.from_numpy(np.ascontiguousarray(array))
@@ -150,8 +222,10 @@ class NetModel(Model):
             torch.set_float32_matmul_precision("high")
         torch.manual_seed(cfg.seed)
 
-        data = DeviceData(train, device, redraw=cfg.redraw)
-        vdata = DeviceData(val, device) if val is not None else None
+        data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
+        vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
+        if isinstance(data, StreamData):
+            log(f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time")
         net = self._build(train.n_pixels, train.wave).to(device)
         self.net = net
         if net.residual:
@@ -163,7 +237,7 @@ class NetModel(Model):
         weights = self._fixed_weights(device)
         optimizer = _adamw(net, log_vars, cfg)
         batch = min(cfg.batch_size, data.n)
-        steps = max(1, data.n // batch)  # drop the ragged last batch (BatchNorm needs > 1 row)
+        steps = data.steps(batch)
         schedule = _schedule(optimizer, cfg, steps)
         generator = torch.Generator(device=device)
 
@@ -175,9 +249,9 @@ class NetModel(Model):
             net.train()
             data.start_epoch(epoch)
             generator.manual_seed((cfg.seed * 1_000_003 + epoch) % 2**63)
-            order = torch.randperm(data.n, generator=generator, device=device)
             inner = progress.task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps)
-            train_per_target = self._train_epoch(net, data, order, batch, steps, optimizer, schedule, weights, log_vars, amp, inner)
+            batches = data.epoch_batches(batch, generator)
+            train_per_target = self._train_epoch(net, batches, device, steps, optimizer, schedule, weights, log_vars, amp, inner)
             inner.done()
             seen += steps * batch
             if cfg.loss_weights == "inverse_variance":  # next epoch: 1 / this epoch's error variance
@@ -223,12 +297,10 @@ class NetModel(Model):
             "train_samples_per_s": round(seen / max(seconds, 1e-9), 1),
         })
 
-    def _train_epoch(self, net, data, order, batch, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
-        """One pass over `order`; the mean per-target loss (standardised MSE), kept on the device."""
-        device = data.device
+    def _train_epoch(self, net, batches, device, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
+        """One pass over the epoch's batches; the mean per-target loss (standardised MSE), on the device."""
         total = torch.zeros(len(self.targets), device=device)
-        for step in range(steps):
-            x, y = data.batch(order[step * batch : (step + 1) * batch])
+        for x, y in batches:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = net(x)
             per_target = ((out.float() - self._standardise(net, x, y)) ** 2).mean(dim=0)
