@@ -81,7 +81,7 @@ def line_features(x: np.ndarray, wave: np.ndarray) -> np.ndarray:
     return np.column_stack(out)
 
 
-def quality_features(error: np.ndarray) -> np.ndarray:
+def error_statistics(error: np.ndarray) -> np.ndarray:
     """(rows, 10) summary statistics of each error vector."""
     e = error.astype(np.float64)
     mean = e.mean(axis=1)
@@ -128,7 +128,7 @@ def raw_features(split, pca: PCA) -> tuple[np.ndarray, np.ndarray]:
         x = block.x.astype(np.float64)
         phys[rows, :9] = line_features(x, wave)
         phys[rows, 9:] = pca.transform(_normalise(x))
-        quality[rows] = quality_features(error)
+        quality[rows] = error_statistics(error)
     _MEMO[key] = (phys, quality)
     while len(_MEMO) > _MEMO_SIZE:
         _MEMO.popitem(last=False)
