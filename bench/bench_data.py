@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -159,11 +161,7 @@ def main() -> None:
         results.append((f"write_shards {args.rows:,} spectra ({path.stat().st_size / 1e9:.2f} GB)", f"{write:.1f} s = {args.rows / write:,.0f} spectra/s"))
         results += bench_reader(path, args.rows)
         results += bench_rss(path, args.rows)
-    width = max(len(name) for name, _ in results)
-    print(f"{'what':<{width}}  result")
-    print(f"{'-' * width}  ------")
-    for name, value in results:
-        print(f"{name:<{width}}  {value}")
+    print_rows(results, header=("what", "result"))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -75,9 +77,7 @@ def main() -> None:
     if research.exists():
         rows.append(("`research --help` (target <= 0.3 s)", f"{timed(lambda: subprocess.run([str(research), '--help'], capture_output=True), 5):.3f} s"))
     rows.append(("`import engine.cli`", f"{timed(lambda: subprocess.run([sys.executable, '-c', 'import engine.cli'], capture_output=True), 5):.3f} s"))
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

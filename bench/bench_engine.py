@@ -24,6 +24,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -114,9 +116,7 @@ def main() -> None:
     rows.append((f"`research run --force`, Ridge on {args.n} spectra", f"{forced:.2f} s"))
     rows.append(("the same code called directly (fresh process)", f"{direct:.2f} s"))
     rows.append(("overhead of `research run` (target <= 5 %)", f"{(forced / direct - 1) * 100:+.1f} %"))
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

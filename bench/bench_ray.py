@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -74,9 +76,7 @@ def main() -> None:
         (f"Ray sweep, {args.trials} Ridge trials on {args.n} spectra, 2 workers", f"{two:.1f} s"),
         ("Ray speed-up, 2 workers over 1", f"{one / two:.2f}x"),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -82,9 +84,7 @@ def main() -> None:
         out = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append((f"{name} on {args.n:,} spectra ({size:.1f} GB)",
                      f"fit {out['fit_s']:.0f} s, test R² {out['r2']:.3f}, peak RSS {out['rss_mb']:,.0f} MB"))
-    width = max(len(n) for n, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -105,14 +105,14 @@ def _param(value: Any) -> Any:
     return PARAM_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
-def _known_param(key: Any) -> str:
+def _known_param(key: Any, choices: tuple[str, ...] = BIN_PARAMS, what: str = "parameter") -> str:
     """A parameter name used as a mapping key (`M_H` read as `Fe_H`), or a located complaint."""
     name = _param(key)
-    if name not in BIN_PARAMS:
+    if name not in choices:
         raise _Invalid(
-            f"unknown parameter '{key}'; parameters are {', '.join(BIN_PARAMS)}",
+            f"unknown {what} '{key}'; {what}s are {', '.join(choices)}",
             loc=(key,),
-            hint=did_you_mean(str(key), BIN_PARAMS),
+            hint=did_you_mean(str(key), choices),
         )
     return name
 
@@ -361,13 +361,7 @@ class TrainSpec(_Frozen):
             )
         out = {}
         for key, weight in value.items():
-            target = _param(key)
-            if target not in TARGETS:
-                raise _Invalid(
-                    f"unknown target '{key}'; targets are {', '.join(TARGETS)}",
-                    loc=(key,),
-                    hint=did_you_mean(str(key), TARGETS),
-                )
+            target = _known_param(key, TARGETS, "target")
             if not _is_number(weight) or not weight > 0:
                 raise _Invalid(f"expected a positive number, got {_show(weight)}", loc=(key,))
             out[target] = float(weight)
