@@ -24,7 +24,6 @@ from regular expressions over the whole document; a regex only ever looks at one
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from urllib.parse import unquote
 
 from . import document, textfile
 from .errors import DocumentError
+from .questions import ITEM_ID_RE, QUESTION_ID_RE
+from .safe_yaml import YAML_UNSAFE_RE, yaml_scalar
 
 # ---------------------------------------------------------------------------------------------
 # What the headings may say. Each name maps to its synonyms, English and Chinese; a heading
@@ -95,8 +96,6 @@ _TITLE_PREFIX_RE = re.compile(r"^(?:experiment\s+report|实验报告)\s*[:：]\s
 _NUMBERING_RE = re.compile(r"^(?:§\s*)?\d+(?:\.\d+)*(?:[.)、:]\s*|\s+|$)")
 _REMARK_RE = re.compile(r"\s*\([^()]*\)\s*$")
 _HEADER_FIELD_RE = re.compile(r"^\*\*\s*(?P<label>[^*:]+?)\s*:?\s*\*\*\s*:?\s*(?P<value>.*?)\s*$")
-_ID_RE = re.compile(r"^\s*(?:\*\*)?\s*(?P<id>[QH]\d+(?:\.\d+)*)\b")
-_QUESTION_RE = re.compile(r"^Q\d+(?:\.\d+)*$")
 _HUB_TITLE_RE = re.compile(r"(?<![a-z])hub(?![a-z])", re.IGNORECASE)
 _HUB_FILE_RE = re.compile(r"(?:^|[_-])hub(?:[_-]|$)", re.IGNORECASE)
 _LEADERBOARD_HEADER = ("模型", "方法", "model", "method")
@@ -448,8 +447,8 @@ def _answers(tokens, blocks: list[_Block]) -> list[str]:
         if table is None:
             continue
         for row in _table_rows(tokens, table)[1:]:
-            match = _ID_RE.match(row[0].content) if row else None
-            if match and _QUESTION_RE.match(match["id"]) and match["id"] not in ids:
+            match = ITEM_ID_RE.match(row[0].content) if row else None
+            if match and QUESTION_ID_RE.match(match["id"]) and match["id"] not in ids:
                 ids.append(match["id"])
         break
     return ids
@@ -472,33 +471,8 @@ def _targets(tokens, blocks: list[_Block]) -> list[str] | None:
     return None
 
 
-_PLAIN_RE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+ -]*")
-_YAML_ESCAPE_RE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-
-
-def yaml_scalar(value: str) -> str:
-    """A YAML scalar that reads back as exactly `value`: plain when that is safe, else quoted."""
-    import yaml
-
-    if _PLAIN_RE.fullmatch(value) and value == value.strip():
-        try:
-            if yaml.safe_load(value) == value:
-                return value
-        except yaml.YAMLError:
-            pass
-    quoted = json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
-    # ... once what YAML reads differently is escaped too: DEL, C1 controls, U+FFFE/FFFF (not
-    # allowed), NEL, U+2028/2029 (line breaks, folded to spaces) and the BOM
-    return _YAML_ESCAPE_RE.sub(_escape, quoted)
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
 def _comment(text: str) -> str:
-    return " ".join(_YAML_ESCAPE_RE.sub(" ", text).split())
+    return " ".join(YAML_UNSAFE_RE.sub(" ", text).split())
 
 
 def _flow(items: list[str]) -> str:

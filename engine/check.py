@@ -1,9 +1,10 @@
 """`research check`: is every document of the notebook still sound? (like `cog --check`)
 
-Reads only text: no ML library, nothing written. One located problem per line, so an editor or
-CI log can jump to it. What it looks at: the encoding, the front matter spec, the region
-markers and their checksums, the links to hub / roadmap / kanban, the hypothesis ids a report
-says it answers, and relative image links.
+No ML library, nothing written. One located problem per line, so an editor or CI log can jump
+to it. What it looks at: the encoding, the region markers and their checksums, relative image
+links, and for a report the spec and everything `engine.validate` checks before a run (models,
+expressions, paths, pages, hub ids, data files — all but reading every spectrum), whether its
+numbers are stale (`engine.staleness`), and whether it was left `running` by a killed run.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import document, textfile
-from .errors import ResearchError, did_you_mean
+from .errors import ResearchError
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".research", ".pytest_cache", ".hypothesis"}
-HYPOTHESIS_ID_RE = re.compile(r"\b(Q\d+(?:\.\d+)*)\s*[:：]")
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,14 @@ def markdown_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 def check_paths(paths: Iterable[str | Path]) -> tuple[list[Problem], int]:
-    """(problems, number of files checked)."""
-    problems: list[Problem] = []
+    """(problems, number of files checked); a problem two files lead to (a hand edit in a hub
+    two reports write) is listed once."""
+    problems: dict[Problem, None] = {}
     count = 0
     for path in markdown_files(paths):
         count += 1
-        problems.extend(check_file(path))
-    return problems, count
+        problems.update(dict.fromkeys(check_file(path)))
+    return list(problems), count
 
 
 def _problem(error: ResearchError, path: Path) -> Problem:
@@ -100,69 +101,40 @@ def _key_lines(fm: document.FrontMatter) -> dict[str, int]:
 
 
 def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
+    """The spec, then the one validation a run makes (without reading every spectrum), then staleness."""
+    from . import locks
+    from .pages.experiments import read
+    from .paths import notebook_root
+    from .plan import make_plan
+    from .record import spec_digest
     from .spec import load_spec
+    from .staleness import STUCK, stale_reasons
+    from .validate import problems as validation_problems
 
     try:
         spec = load_spec(fm.text, path=str(path), first_line=fm.first_line)
     except ResearchError as error:
         return [_problem(error, path)]
-    problems = []
     lines = _key_lines(fm)
-    for key in ("hub", "roadmap", "kanban"):
-        target = getattr(spec, key, None)
-        if target and not (path.parent / target).is_file():
-            problems.append(Problem(str(path), lines.get(key), f"{key}: links to '{target}', which does not exist"))
-    problems.extend(_check_stale(path, spec, lines))
-    if spec.answers:
-        if not spec.hub:
-            problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
-        elif (path.parent / spec.hub).is_file():
-            known = hypothesis_ids(textfile.read_text(path.parent / spec.hub))
-            for qid in spec.answers:
-                if qid not in known:
-                    hint = did_you_mean(qid, known) or f"the hub's ids are {', '.join(sorted(known)) or 'none'}"
-                    problems.append(
-                        Problem(str(path), lines.get("answers"), f"answers: '{qid}' is not in the hypothesis tree of {spec.hub}; {hint}")
-                    )
-    return problems
-
-
-def _check_stale(path: Path, spec, lines: dict[str, int]) -> list[Problem]:
-    """A report whose numbers were written by a run is stale when a trial would run again."""
-    from .runner import make_plan, read_index
-
+    experiment = read(path, notebook_root(path))
+    rec = experiment.record if experiment is not None else None
+    sets = list((rec or {}).get("sets") or [])
     try:
-        plan = make_plan(path)
+        plan = make_plan(path, sets=sets)
     except ResearchError as error:  # e.g. data files that are gone: say so, keep checking
         return [_problem(error, path)]
-    if not read_index(plan.root, spec.id).get("rendered"):
-        return []  # never run here: nothing written that could be stale
-    stale = [f"{t.name} ({t.reason})" for t in plan.trials if not t.cached]
-    if not stale:
-        return []
-    return [Problem(str(path), lines.get("trials") or lines.get("model"),
-                    f"stale: the numbers no longer match the spec, code or data: {', '.join(stale)}; run `research run {path}`")]
-
-
-def hypothesis_ids(hub_text: str) -> list[str]:
-    """Ids like Q3.1 that a hub's hypothesis tree or tables define (`Q3.1: question`)."""
-    seen: dict[str, None] = {}
-    for match in HYPOTHESIS_ID_RE.finditer(hub_text):
-        seen.setdefault(match.group(1), None)
-    return list(seen)
-
-
-QUESTION_RE = re.compile(r"\b(Q\d+(?:\.\d+)*)\s*[:：]\s*(.+?)\s*(?:→|->|$)")
-
-
-def hypothesis_questions(hub_text: str) -> dict[str, str]:
-    """Id → question, from the first line that defines each id (the hypothesis tree)."""
-    questions: dict[str, str] = {}
-    for line in hub_text.splitlines():
-        match = QUESTION_RE.search(line)
-        if match and match.group(1) not in questions:
-            questions[match.group(1)] = match.group(2).strip()
-    return questions
+    problems = [_problem(error, Path(error.path or path)) for error in validation_problems(plan, data=True, scan=False)]
+    if spec.answers and not spec.hub:
+        problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
+    if spec.status == "running" and not locks.is_running(plan.root, spec.id):
+        problems.append(Problem(str(path), lines.get("status"), STUCK))
+    reasons = stale_reasons(rec, status=spec.status, spec_now=spec_digest(fm.text, sets),
+                            parts_now={t.name: t.parts for t in plan.trials})
+    if reasons:
+        problems.append(Problem(str(path), lines.get("trials") or lines.get("model"),
+                                f"stale: the numbers no longer match the spec, code or data: {', '.join(reasons)}; "
+                                f"run `research run {path}`"))
+    return problems
 
 
 def _check_images(path: Path, text: str) -> list[Problem]:

@@ -1,8 +1,9 @@
 """The `research` command: a thin typer layer over the engine.
 
 Each command parses its options, calls one engine function and prints the outcome. Every
-`ResearchError` becomes a one-paragraph message on stderr and exit code 2. Heavy libraries
-are imported inside the commands that need them, never here.
+`ResearchError` becomes a one-paragraph message on stderr and its exit code (`errors.Exit`: 2
+for bad input); Ctrl-C and SIGTERM exit 130; a bug in the engine is one paragraph too, with its
+traceback kept in a file. Heavy libraries are imported inside the commands that need them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .errors import ResearchError
+from .errors import Exit, ResearchError, RunInterrupted
 
 app = typer.Typer(
     name="research",
@@ -68,6 +69,7 @@ def run_command(
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
     from .runner import execute, make_plan, run_paths
+    from .validate import validate
 
     code = 0
     for report in run_paths(paths):
@@ -75,14 +77,19 @@ def run_command(
                          device=device.value if device else None)
         typer.echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:
-            typer.echo(f"  {item.name:<24} {item.reason:<13} {item.key}")
+            typer.echo(f"  {item.name:<24} {str(item.reason):<13} {item.key}")
         if dry_run:
+            validate(plan, data=True, scan=False, build=True, force=force)
             continue
         from .progress import Progress
 
-        with Progress() as progress:
-            outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
-                              force_regions=force, commit=not no_commit, executor=executor.value, address=address)
+        try:
+            with Progress() as progress:
+                outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
+                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address)
+        except KeyboardInterrupt:  # click would make it "Aborted!" and exit 1
+            raise RunInterrupted("interrupted", path=report,
+                                 hint="the trials that finished are stored; the next run resumes from them") from None
         if outcome.verdict is not None:
             typer.echo(f"  verdict: {outcome.verdict.text}")
         code = max(code, outcome.exit_code)
@@ -122,11 +129,13 @@ def spec(
         return
     if file is None:
         raise ResearchError("give a report to resolve, or --schema", hint="research spec research/<topic>/exp/exp_x.md")
-    from .report import load_report
+    from .plan import make_plan
+    from .validate import validate
 
-    report = load_report(file)
+    plan = make_plan(file, sets=set_ or [])
+    validate(plan, data=False, scan=False, build=False)
     overrides = dict(parse_set_option(item) for item in set_ or [])
-    trials = {t.name: {"overrides": t.overrides, "config": t.config} for t in report.spec.resolve_trials(overrides)}
+    trials = {t.name: {"overrides": t.overrides, "config": t.config} for t in plan.report.spec.resolve_trials(overrides)}
     if as_json:
         typer.echo(json.dumps(trials, indent=2, ensure_ascii=False))
     else:
@@ -327,17 +336,51 @@ def data_info(pattern: str = typer.Argument(..., help="An HDF5 file, glob or bra
     print_info(describe(pattern))
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, read as Ctrl-C: the run stops the same way and leaves the same state."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Interrupted()
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    """Entry point: run a command; user errors are one paragraph and exit code 2."""
+    """Entry point: run a command; every ending is one paragraph and an exit code, never a traceback."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app(args=argv, prog_name="research")
     except ResearchError as error:
         typer.echo(f"research: {error}", err=True)
-        return error.exit_code
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("research: interrupted", err=True)
+        return int(Exit.INTERRUPTED)
     except SystemExit as done:  # click ends every command this way, usage errors with 2
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    except Exception as error:  # a bug in the engine: say so in one paragraph, keep the traceback in a file
+        typer.echo(f"research: internal error: {type(error).__name__}: {error}. This is a bug in research; "
+                   f"the traceback is in {_crash_report(error)}.", err=True)
+        return int(Exit.FAILED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return int(Exit.OK)
+
+
+def _crash_report(error: BaseException) -> str:
+    import os
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    if os.environ.get("RESEARCH_DEBUG"):
+        typer.echo(text, err=True)
+    fd, path = tempfile.mkstemp(prefix="research-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
 
 
 def run() -> None:

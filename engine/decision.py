@@ -80,6 +80,48 @@ def build_context(
     return context
 
 
+def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
+    """The context `build_context` will give once the trials in `trial_targets` (name → the
+    targets it predicts) have results, with every number a `Probe`. Evaluating an expression
+    over it finds, before anything trains, every name, key and bin index that will not exist."""
+    from .expressions import PROBE, AnyBins
+    from .metrics import CI, Delta
+    from .spec import METRICS
+
+    wanted = [m.split(".", 1) for m in dict.fromkeys(spec.metrics)]
+
+    def scores(targets) -> dict[str, Any]:
+        return {m: {t: PROBE for t in targets} for m in METRICS}
+
+    def intervals(targets, fields) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for metric, target in wanted:
+            if target in targets:
+                out.setdefault(metric, {})[target] = {f: PROBE for f in fields}
+        return out
+
+    targets = {name: list(ts) for name, ts in trial_targets.items()}
+    baseline = spec.decision.baseline if spec.decision.baseline in targets else None
+    base_targets = set(targets.get(baseline, ()))
+    ci = {name: intervals(ts, CI._fields) for name, ts in targets.items()}
+    delta = {name: intervals(set(ts) & base_targets, Delta._fields) for name, ts in targets.items() if name != baseline} if baseline else {}
+    context = build_context({n: scores(ts) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
+                            references=spec.decision.references, ci=ci, delta=delta)
+    pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
+    if pool:  # `best` is any of these: it has what they all have
+        common = set.intersection(*(set(targets[n]) for n in pool))
+        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI._fields),
+                           "delta": intervals(common & base_targets, Delta._fields) if baseline else {}}
+    tables = []
+    for table in spec.binned:
+        metric, target = table.metric.split(".", 1)
+        usable = [n for n, ts in targets.items() if metric == "extra" or target in ts]
+        bins = (lambda: [PROBE] * (len(table.edges) - 1)) if table.edges else AnyBins
+        tables.append({name: bins() for name in usable})
+    context["binned"] = tables
+    return context
+
+
 @dataclass(frozen=True)
 class Verdict:
     verdict: str

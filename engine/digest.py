@@ -8,18 +8,17 @@ matrix of each primary metric, the hub questions verified / refuted / still open
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from . import textfile
 from .decision import badness
 from .pages.experiments import Experiment, scan
-from .pages.sync import verdict_mark
+from .marks import VERDICT_MARKS, verdict_mark
+from .questions import ANSWERED_RE
 from .render import fmt_metric, render
 
-_TREE = re.compile(r"\b(Q\d+(?:\.\d+)*)\s*[:：]\s*(.+?)\s*(?:→|->)\s*(\S+)\s*(.*)$")
-VERIFIED, REFUTED = "✅", "❌"
+VERIFIED, REFUTED = VERDICT_MARKS["pass"], VERDICT_MARKS["fail"]
 
 
 def build(root: Path, topic: str, *, since: str | None = None, base: Path | None = None) -> dict[str, Any]:
@@ -51,7 +50,7 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
         for line in textfile.read_text(page).splitlines():
             if line.lstrip().startswith("|"):
                 continue
-            m = _TREE.search(line)
+            m = ANSWERED_RE.search(line)
             if not m:
                 continue
             qid, question, mark, rest = m.groups()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import DocumentError, RegionEditedError
+from .safe_yaml import yaml_scalar
 
 BOM = "\ufeff"
 NAME = r"[a-z0-9][a-z0-9_.-]*"
@@ -252,6 +253,35 @@ def regions(text: str, path: str | None = None) -> dict[str, Region]:
     return found
 
 
+def safe_body(body: str) -> str:
+    """A generated region body that cannot break its document: a line that reads like a region
+    marker is escaped (`&lt;!--`), and a code fence left open is closed (it would swallow the
+    end marker). The document re-parses to the same regions, whatever text a body quotes."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    escaped = ["&lt;!--" + line.split("<!--", 1)[1] if MARKERISH_RE.match(line) else line for line in lines]
+    body = "\n".join(escaped)
+    fence = _open_fence(body)
+    if fence:
+        body = body.rstrip("\n") + "\n" + fence + "\n"
+    return body
+
+
+def _open_fence(text: str) -> str | None:
+    """The fence that closes the text's last code fence when it is never closed, else None."""
+    if "```" not in text and "~~~" not in text:
+        return None
+    lines = text.split("\n")
+    for token in markdown_tokens(text, blocks_only=True):
+        if token.type != "fence" or not token.map:
+            continue
+        begin, end = token.map
+        last = lines[end - 1].strip() if end - 1 > begin and end - 1 < len(lines) else ""
+        marker = token.markup
+        if not (last.startswith(marker[0] * len(marker)) and set(last) <= {marker[0]}):
+            return marker
+    return None
+
+
 def end_marker(name: str, body: str) -> str:
     return f"<!-- /research:{name} sha256:{checksum(body)} -->"
 
@@ -301,7 +331,7 @@ def replace_regions(
                 hint="move your words outside the markers (they would be overwritten), "
                 "or pass --force to discard the edit",
             )
-        body = with_newlines(body, newline)
+        body = with_newlines(safe_body(body), newline)
         if body and not body.endswith(newline):
             body += newline
         edits.append((region.body_start, region.end_marker_end, body + end_marker(name, body)))
@@ -326,6 +356,24 @@ def strip_markers(text: str, path: str | None = None) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Front matter keys maintained by the engine (status, last_run): edited in place as text
+
+
+def front_matter_values(text: str, keys) -> dict[str, object]:
+    """The values of a few top-level scalar keys (`status`, `last_run`), read without the spec."""
+    import yaml
+
+    fm = front_matter(text)
+    if fm is None:
+        return {}
+    out: dict[str, object] = {}
+    for line in fm.text.splitlines():
+        name, colon, rest = line.partition(":")
+        if colon and name in keys and name not in out:
+            try:
+                out[name] = yaml.safe_load(rest.strip() or "null")
+            except yaml.YAMLError:
+                out[name] = rest.strip()
+    return out
 
 
 def set_front_matter_keys(text: str, values: Mapping[str, str], path: str | None = None) -> str:
@@ -355,7 +403,7 @@ def set_front_matter_keys(text: str, values: Mapping[str, str], path: str | None
     appended = []
     edits = []
     for key, value in values.items():
-        rendered = _yaml_scalar(value)
+        rendered = yaml_scalar(value)
         node = existing.get(key)
         if node is None:
             appended.append(f"{key}: {rendered}{newline}")
@@ -372,14 +420,3 @@ def set_front_matter_keys(text: str, values: Mapping[str, str], path: str | None
             yaml_text += newline
         yaml_text += "".join(appended)
     return text[: fm.start] + yaml_text + text[fm.end :]
-
-
-def _yaml_scalar(value: str) -> str:
-    """A plain YAML scalar when that reads back as the same string, else a quoted one."""
-    import yaml
-
-    plain = str(value)
-    if plain and re.fullmatch(r"[A-Za-z0-9_.:+/ -]*[A-Za-z0-9_.+/-]", plain):
-        if yaml.safe_load(plain) == plain:
-            return plain
-    return '"' + plain.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,21 +1,31 @@
-"""One exception hierarchy for everything a user can get wrong.
+"""One exception hierarchy for everything a user can get wrong, and the exit code of each outcome.
 
-The CLI maps every `ResearchError` to exit code 2 and prints `str(error)`: one paragraph,
-located like a compiler message (`file:line: key: what was wrong. suggestion`), no traceback.
-Anything that is not a `ResearchError` is a bug in the engine and keeps its traceback.
+The CLI maps every `ResearchError` to its class's exit code (2: bad input) and prints
+`str(error)`: one paragraph, located like a compiler message (`file:line: key: what was wrong.
+suggestion`), no traceback. `Exit` is the one table of exit codes the README documents.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from enum import IntEnum
 from pathlib import Path
+
+
+class Exit(IntEnum):
+    """What `research` exits with."""
+
+    OK = 0  #: everything ran, or nothing needed to
+    FAILED = 1  #: a trial failed, or `research check` / `research reproduce` found problems
+    BAD_INPUT = 2  #: the input is wrong (spec, document, data, a path): nothing ran, nothing changed
+    INTERRUPTED = 130  #: stopped by Ctrl-C (SIGINT) or SIGTERM
 
 
 class ResearchError(Exception):
     """A problem with the user's input: located, explained, with a way out."""
 
-    exit_code = 2
+    exit_code = Exit.BAD_INPUT
 
     def __init__(
         self,
@@ -88,6 +98,18 @@ class LockedError(ResearchError):
 
 class DataError(ResearchError):
     """The spectra are unusable: a missing file or dataset, wrong shapes, NaN/inf, an empty selection."""
+
+
+class GitError(ResearchError):
+    """git refused to commit what a run wrote (the files are written; the next run commits them)."""
+
+    exit_code = Exit.FAILED
+
+
+class RunInterrupted(ResearchError):
+    """Ctrl-C or SIGTERM stopped a run."""
+
+    exit_code = Exit.INTERRUPTED
 
 
 class TemplateError(ResearchError):

@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "Expression", "compile_expression", "placeholders", "fill"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "AnyBins", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -232,6 +232,21 @@ def compile_expression(
             hint = did_you_mean(name, allowed) or f"available names: {', '.join(sorted(allowed))}"
             raise error(f"unknown name '{name}' in `{source}`", hint)
 
+    for node in walk(nodes.Getattr):
+        if node.attr.startswith("_"):
+            raise error(f"`{source}` reads '{node.attr}': names starting with '_' are not allowed",
+                        "read results only: trials.<name>.<metric>.<target>, best, baseline, ci, binned")
+    for node in walk(nodes.Getitem):
+        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
+            raise error(f"`{source}` reads '{node.arg.value}': names starting with '_' are not allowed")
+
+    for node in walk(nodes.Call):
+        if isinstance(node.node, nodes.Name) and node.node.name not in FUNCTIONS:
+            raise error(f"unknown name '{node.node.name}' in `{source}`", f"the functions are {', '.join(FUNCTIONS)}")
+        if not isinstance(node.node, nodes.Name):
+            raise error(f"`{source}`: calling a method is not allowed",
+                        f"an expression may call only {', '.join(FUNCTIONS)} (and use filters such as `| round(2)`)")
+
     referenced = set()
     for node in walk((nodes.Getattr, nodes.Getitem)):
         if not (isinstance(node.node, nodes.Name) and node.node.name == "trials"):
@@ -255,6 +270,68 @@ def compile_expression(
         line=line,
         key=key,
     )
+
+
+class Probe:
+    """A stand-in number: the value of every metric when an expression is checked before any
+    result exists. Arithmetic, comparisons, `round`, `abs`, `log10` and formats all work on it,
+    so evaluating an expression over a context of probes fails exactly where a name, a key or
+    an index it reads would not exist in the real results."""
+
+    __slots__ = ()
+
+    def _same(self, *_: Any) -> "Probe":
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _same
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __round__ = _same
+
+    def _compare(self, _: Any) -> bool:
+        return True
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+    def __eq__(self, other: Any) -> bool:
+        return True
+
+    def __ne__(self, other: Any) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __float__(self) -> float:
+        return 0.5
+
+    def __int__(self) -> int:
+        return 1
+
+    def __format__(self, spec: str) -> str:
+        return format(0.5, spec)
+
+    def __repr__(self) -> str:
+        return "<a number>"
+
+
+class AnyBins(Mapping):
+    """The bins of a table whose count is known only from the data (`width:`): any index is a bin."""
+
+    def __getitem__(self, key: Any) -> Probe:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return PROBE
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+PROBE = Probe()
 
 
 class _Namespace:

@@ -2,7 +2,8 @@
 
 Same numbers, same file: no timestamps or software version in the metadata, a fixed SVG hash
 salt, a fixed size and DPI, so a re-run makes no git diff. Each function takes plain data (the
-runner has already computed the numbers) and returns the caption text stating what it shows.
+runner has already computed the numbers) and returns the image's bytes: the end of a run writes
+them with everything else it writes, or nothing at all.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ def _pyplot():
     return plt
 
 
-def save(fig, path: Path) -> None:
-    """Write the figure atomically with no volatile metadata."""
-    from .textfile import atomic_write
+def image_bytes(fig, path: Path) -> bytes:
+    """The figure in the format of `path`'s suffix, with no volatile metadata."""
     import io
 
     plt = _pyplot()
@@ -37,10 +37,10 @@ def save(fig, path: Path) -> None:
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
     plt.close(fig)
-    atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
-def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], *, best: str | None, baseline: str | None) -> None:
+def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], *, best: str | None, baseline: str | None) -> bytes:
     """Grouped bars: one panel per metric, one bar per trial (best and baseline marked)."""
     plt = _pyplot()
     trials = list(values)
@@ -55,10 +55,10 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
             if np.isfinite(h):
                 ax.annotate(f"{h:.4g}", (i, h), ha="center", va="bottom", fontsize=7)
     fig.tight_layout()
-    save(fig, path)
+    return image_bytes(fig, path)
 
 
-def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str) -> None:
+def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str) -> bytes:
     """One line per trial of a binned metric against the bin centres."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
@@ -69,10 +69,10 @@ def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequ
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    save(fig, path)
+    return image_bytes(fig, path)
 
 
-def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str, title: str) -> None:
+def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str, title: str) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(SIZE[1] * 1.1, SIZE[1]))
     ax.hexbin(truth, pred, gridsize=40, mincnt=1, cmap="viridis")
@@ -82,10 +82,10 @@ def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str
     ax.set_ylabel(f"predicted {target}")
     ax.set_title(title)
     fig.tight_layout()
-    save(fig, path)
+    return image_bytes(fig, path)
 
 
-def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *, xlabel: str, ylabel: str) -> None:
+def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *, xlabel: str, ylabel: str) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
     order = np.argsort(np.asarray(xs, dtype=float))
@@ -99,4 +99,4 @@ def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
-    save(fig, path)
+    return image_bytes(fig, path)

@@ -5,6 +5,7 @@ Git is optional: outside a repository every field is None and nothing is committ
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from collections.abc import Iterable
@@ -68,23 +69,48 @@ def environment() -> dict[str, Any]:
     }
 
 
-def commit_files(paths: Iterable[str | Path], message: str, *, cwd: str | Path) -> str | None:
+def repository_root(path: str | Path) -> Path | None:
+    """The work tree of the git repository holding `path`, or None."""
+    repo = _repo(Path(path))
+    return Path(repo.working_tree_dir).resolve() if repo is not None and repo.working_tree_dir else None
+
+
+def commit_files(paths: Iterable[str | Path], message: str, *, cwd: str | Path, staged=None) -> str | None:
     """Commit exactly `paths` (and nothing else that was staged); the new commit's sha, or None.
 
-    None when not in a git repository or when the files hold no change against HEAD. Other
-    staged changes stay staged, uncommitted.
+    None when not in a git repository or when the files hold no change against HEAD (also when
+    another run committed them a moment ago: "nothing to commit" is not an error). Other staged
+    changes stay staged, uncommitted. `staged` is called between `git add` and `git commit`.
     """
+    import git
+
+    from .errors import GitError
+
     repo = _repo(Path(cwd))
     if repo is None:
         return None
     root = Path(repo.working_tree_dir).resolve()
-    relative = sorted({Path(p).resolve().relative_to(root).as_posix() for p in paths})
+    relative = sorted({Path(os.path.realpath(p)).relative_to(root).as_posix() for p in paths})
     if not relative:
         return None
-    changed = set(repo.git.status("--porcelain", "--untracked-files=all", "--", *relative).splitlines())
-    if not changed:
-        return None
-    repo.git.add("--", *relative)
-    # `git commit -- paths` commits those paths only, whatever else is in the index.
-    repo.git.commit("-m", message, "--only", "--", *relative)
+    try:
+        changed = set(repo.git.status("--porcelain", "--untracked-files=all", "--", *relative).splitlines())
+        if not changed:
+            return None
+        repo.git.add("--", *relative)
+        if staged is not None:
+            staged()
+        # `git commit -- paths` commits those paths only, whatever else is in the index.
+        repo.git.commit("-m", message, "--only", "--", *relative)
+    except git.GitCommandError as error:
+        text = f"{error.stdout or ''}\n{error.stderr or ''}"
+        if "nothing to commit" in text or "no changes added to commit" in text:
+            return None
+        detail = " ".join(line.strip() for line in (error.stderr or str(error)).splitlines() if line.strip())
+        raise GitError(
+            f"git could not commit the run's files: {detail[:400]}",
+            path=root,
+            hint="the files are written; fix git (e.g. `git config user.email …`) and run again to commit them, "
+            "or pass --no-commit",
+        ) from None
     return repo.head.commit.hexsha

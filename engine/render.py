@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import TemplateError
+from .safe_yaml import yaml_scalar
 
 PACKAGED = Path(__file__).resolve().parent.parent / "templates"
 
@@ -41,7 +42,7 @@ def environment(root: str | None = None):
         autoescape=False,
     )
     env.filters["cell"] = table_cell
-    env.filters["yaml"] = yaml_value
+    env.filters["yaml"] = yaml_scalar
     return env
 
 
@@ -61,25 +62,6 @@ def table_cell(value) -> str:
     """A value made safe for one markdown table cell: pipes escaped, newlines folded."""
     text = "" if value is None else str(value)
     return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
-
-
-def yaml_value(value) -> str:
-    """A YAML flow scalar that loads back as the same value."""
-    import json
-
-    import yaml
-
-    if value is None:
-        return "null"
-    if isinstance(value, (bool, int, float)):
-        return json.dumps(value)
-    text = str(value)
-    try:
-        if yaml.safe_load(text) == text and "#" not in text and not text.startswith(("{", "[", "'", '"')):
-            return text
-    except yaml.YAMLError:
-        pass
-    return json.dumps(text, ensure_ascii=False)
 
 
 UNITS = {"log_g": "dex", "Fe_H": "dex", "T_eff": "K"}

@@ -1,33 +1,27 @@
-"""From stored trial records to the report's regions: tables, figures, verdict, log, commit.
+"""From stored trial records to what the report shows: tables, figures, verdict, record, log row.
 
-Everything here is recomputed from the run store, so `research run` on a fully cached spec and
-a fresh `research run` write the same bytes. When nothing ran and the report already holds what
-would be rendered (same trial keys, same reporting spec, same templates), nothing is computed.
+Pure: everything is recomputed from the run store and returned — region bodies, figure bytes,
+the run record, the log row — and nothing is written here (the end of a run writes it all, or
+nothing: `engine.runner`). So a fully cached `research run` and a fresh one give the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, document, paths, record, textfile
+from . import __version__, paths, record
 from .decision import Verdict, build_context, decide, key_numbers, metric_value
-from .errors import ExpressionError, ResearchError
+from .errors import ExpressionError
+from .marks import verdict_mark
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
-VERDICT_MARKS = {"pass": "✅", "yes": "✅", "confirmed": "✅", "fail": "❌", "no": "❌", "refuted": "❌"}
 REPORTING_KEYS = ("metrics", "binned", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
-
-
-def verdict_mark(verdict: str | None) -> str:
-    if verdict is None:
-        return "⏳"
-    return VERDICT_MARKS.get(verdict.lower(), "🟡")
 
 
 @dataclass
@@ -42,6 +36,16 @@ class Tables:
     numbers: list[tuple[str, str]]
     binned: list[dict[str, Any]] = field(default_factory=list)
     n_test: int = 0
+
+
+@dataclass
+class Rendered:
+    """Everything the end of a run writes into the report and beside it."""
+
+    bodies: dict[str, str]  # region name → body
+    figures: dict[Path, bytes]  # image path → its bytes
+    record: dict[str, Any]  # the run record (also the index's copy for reports without the region)
+    tables: Tables
 
 
 RENDER_CODE = ("reporting.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py")
@@ -61,125 +65,50 @@ def _template_hash(root: Path) -> str:
     return digest(files)
 
 
-def write_report(plan, outcome, *, say: Callable[[str], None], force: bool, commit: bool) -> None:
-    from .runner import read_index, write_index
-
-    report = plan.report
-    spec = report.spec
-    ran = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
-    done = [t for t in plan.trials if t.record is not None]
+def render_key(plan) -> str:
+    """What the rendered regions depend on: trial keys, reporting spec, templates, render code."""
+    spec = plan.report.spec
     raw = {key: spec._raw.get(key) for key in REPORTING_KEYS}
-    render_key = digest(
+    return digest(
         [(t.name, t.key if t.record is not None else None, t.error) for t in plan.trials],
-        raw,
-        engine_code_hash(),
-        __version__,
-        _template_hash(plan.root),
-        _render_code_hash(),
-        plan.sets,
-    )
-    index = read_index(plan.root, spec.id)
-    text = textfile.read_text(report.path)
-    present = document.regions(text, str(report.path))
-    recorded = {name: region.recorded for name, region in present.items()}
-    if not ran and index.get("rendered") == render_key and index.get("checksums") == recorded:
-        say(f"{report.path}: up to date (every trial cached)")
-        outcome.written = _propagate(plan, say)
-        if commit and outcome.written:
-            _commit(plan, outcome, f"research: sync pages of {spec.id}", say)
-        return
-    if not done:
-        _finish(report.path, {}, status="failed", log_row=_log_row(outcome, plan, None, None), say=say, force=force)
-        outcome.written = [report.path, *_propagate(plan, say)]
-        return
-    tables = compute_tables(plan, spec)
-    outcome.verdict = tables.verdict
-    bodies, figure_files = render_bodies(plan, spec, tables, present, text)
-    failed_now = [t for t in plan.trials if t.record is None and t.reason != "skipped"]
-    status = "failed" if failed_now else "done"
-    log_row = _log_row(outcome, plan, tables, status) if ran or outcome.failed else None
-    changed = _finish(report.path, bodies, status=status, log_row=log_row, say=say, force=force, touch_last_run=bool(ran))
-    outcome.changed = changed or bool(figure_files)
-    outcome.written = [report.path, *figure_files] if changed or figure_files else []  # pages are added below
-    final = document.regions(textfile.read_text(report.path), str(report.path))
-    write_index(
-        plan.root,
-        spec.id,
-        {**read_index(plan.root, spec.id), "rendered": render_key, "checksums": {n: r.recorded for n, r in final.items()},
-         "verdict": tables.verdict.verdict if tables.verdict else None, "status": status,
-         "record": record.rounded(_record(plan, spec, tables))},  # for reports without a record region
-    )
-    outcome.written += _propagate(plan, say)
-    if commit and outcome.written:
-        primary = spec.primary_metric
-        value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
-        verdict = tables.verdict.verdict if tables.verdict else status
-        _commit(plan, outcome, f"research: {spec.id} {verdict} {primary}={fmt_number(value)}", say)
+        raw, engine_code_hash(), __version__, _template_hash(plan.root), _render_code_hash(), plan.sets,
+    )  # fmt: skip
 
 
-def _propagate(plan, say) -> list[Path]:
-    """The hub, roadmap and kanban of this report, brought up to date; the pages written."""
-    from .pages.sync import sync
-
-    written = sync(plan.root, only=[plan.report.path])
-    for page in written:
-        say(f"{page}: updated")
-    return written
+def render_report(plan, present: Mapping[str, Any]) -> Rendered:
+    """Compute the tables and render every region body and figure of the report (nothing written)."""
+    tables = compute_tables(plan, plan.report.spec)
+    bodies, figures = render_bodies(plan, plan.report.spec, tables, present)
+    return Rendered(bodies, figures, record.rounded(_record(plan, plan.report.spec, tables)), tables)
 
 
-def _commit(plan, outcome, message: str, say) -> None:
-    from .provenance import commit_files
-
-    outcome.commit = commit_files(outcome.written, message, cwd=plan.root)
-    if outcome.commit:
-        say(f"committed {outcome.commit[:7]}: {message}")
-
-
-def _finish(path: Path, bodies: Mapping[str, str], *, status: str, log_row: str | None, say, force: bool, touch_last_run: bool = True) -> bool:
-    front = {"status": status}
-    if touch_last_run:
-        front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-    def change(text: str) -> str:
-        present = document.regions(text, str(path))
-        wanted = {name: body for name, body in bodies.items() if name in present}
-        if log_row and "log" in present:
-            wanted["log"] = _append_row(present["log"].body, log_row)
-        new = document.replace_regions(text, wanted, force=force, path=str(path))
-        if new == text and not log_row:
-            return text
-        return document.set_front_matter_keys(new, front, path=str(path))
-
-    changed = textfile.update(path, change)
-    say(f"{path}: {'written' if changed else 'unchanged'} ({status})")
-    return changed
-
-
-def _append_row(body: str, row: str) -> str:
+def append_row(body: str, row: str) -> str:
+    """A log body with `row` added, unless its last row already is `row` (a finished end replayed)."""
     body = body.replace("\r\n", "\n")
+    if body.rstrip("\n").endswith(row.rstrip("\n")):
+        return body
     if body and not body.endswith("\n"):
         body += "\n"
     return body + row.rstrip("\n") + "\n"
 
 
-def _log_row(outcome, plan, tables: Tables | None, status: str | None) -> str:
-    from .provenance import git_state
-
-    ran = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
+def log_row(plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any]) -> str:
+    """The report's log row of this run: what ran, what was cached, what failed, the verdict, the commit."""
+    ran = [t for t in plan.trials if t.runs]
     parts = []
     ok = [t.name for t in ran if t.record is not None]
     if ok:
         parts.append(f"ran {', '.join(ok)}")
-    cached = [t.name for t in plan.trials if t.reason == "cached"]
+    cached = [t.name for t in plan.trials if t.cached]
     if cached:
         parts.append(f"{len(cached)} cached")
-    for t in outcome.failed:
+    for t in failed:
         parts.append(f"{t.name} failed: {t.error}")
     if tables is not None and tables.verdict is not None:
         parts.append(f"verdict {tables.verdict.verdict}")
     recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
-    state = recorded[0] if recorded else git_state(plan.root)
-    commit = state["short"] + ("+dirty" if state["dirty"] else "") if state["short"] else None
+    state = recorded[0] if recorded else code_state
+    commit = state.get("short") + ("+dirty" if state.get("dirty") else "") if state.get("short") else None
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return render("regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit)
 
@@ -328,7 +257,7 @@ def fmt_edge(value: float) -> str:
 # Region bodies
 
 
-def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: str) -> tuple[dict[str, str], list[Path]]:
+def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tuple[dict[str, str], dict[Path, bytes]]:
     root = plan.root
     report_path = plan.report.path
     primary = spec.primary_metric
@@ -362,7 +291,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: 
         bodies["binned"] = render("regions/binned.md.j2", root, tables=tables.binned)
     for i, body in enumerate(binned_bodies):
         bodies[f"binned-{i}"] = body
-    figure_entries, files = _draw_figures(plan, spec, tables)
+    figure_entries, images = _draw_figures(plan, spec, tables)
     bodies["figures"] = render("regions/figures.md.j2", root, figures=figure_entries)
     for i, entry in enumerate(figure_entries, start=1):
         bodies[f"figure-{i}"] = f"![{entry['alt']}]({entry['link']})\n"
@@ -376,7 +305,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any], text: 
     bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, commit=state["short"],
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
     bodies[record.REGION] = record.render(_record(plan, spec, tables))
-    return bodies, files
+    return bodies, images
 
 
 def _record(plan, spec, tables: Tables) -> dict[str, Any]:
@@ -387,6 +316,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         metrics_of = tables.results.get(trial.name)
         trials.append({
             "name": trial.name,
+            "parts": trial.record.parts if trial.record is not None else None,
             "model": str((trial.config.get("model") or {}).get("type", "?")),
             "config": record.trial_summary(trial.config),
             "noise": (trial.config.get("noise") or {}).get("level"),
@@ -403,14 +333,15 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "references": list(spec.decision.references),
         "trials": trials,
         "key_numbers": [list(row) for row in tables.numbers],
-        "spec": record.spec_digest(document.front_matter(textfile.read_text(plan.report.path)).text, plan.sets),
+        "spec": record.spec_digest(plan.report.front.text, plan.sets),  # the spec the numbers came from
         "code": engine_code_hash(),
         "sets": list(plan.sets),
     }
 
 
 def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
-    from .check import hypothesis_questions
+    from . import textfile
+    from .questions import hypothesis_questions
 
     questions = {}
     if spec.hub:
@@ -429,23 +360,25 @@ def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
     return rows
 
 
-def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], list[Path]]:
+def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dict[Path, bytes]]:
+    """The figures' entries for the figures region, and each image's bytes by its path (the
+    path as linked: a link inside the notebook is written through by the writer)."""
     if not spec.figures:
-        return [], []
+        return [], {}
     from . import figures
 
-    root = plan.root
     folder = plan.report.path.parent
-    entries, files = [], []
+    entries, images = [], {}
     for fig in spec.figures:
-        target = (folder / fig.file).resolve()
-        if not paths.inside(root, target):
-            raise ResearchError(f"figure file '{fig.file}' is outside the notebook", path=plan.report.path,
-                                line=spec.line_of("figures"), hint="give a path inside the repository, e.g. img/x.png")
+        target = folder / fig.file
+        if fig.kind == "pred_vs_true" and (fig.trial or tables.best) not in tables.results:
+            entries.append({"link": Path(fig.file).as_posix(), "alt": "no figure",
+                            "caption": f"(no figure: {fig.trial or 'the best trial'} has no result)"})
+            continue
         if fig.kind == "bar":
             shown = fig.metrics or spec.metrics
             values_shown = {n: {m: metric_value(tables.results[n], m) for m in shown} for n in tables.results}
-            figures.bar(target, values_shown, shown, best=tables.best, baseline=tables.baseline)
+            image = figures.bar(target, values_shown, shown, best=tables.best, baseline=tables.baseline)
             facts = "; ".join(
                 f"{m}: " + ", ".join(f"{n} {fmt_metric(m, values_shown[n][m])}" for n in values_shown) for m in shown
             )
@@ -453,7 +386,7 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], lis
             alt = f"{', '.join(shown)} per trial"
         elif fig.kind == "binned":
             table = tables.binned[fig.binned]
-            figures.binned_lines(target, table["centers"], table["series"], xlabel=table["by"], ylabel=table["metric"])
+            image = figures.binned_lines(target, table["centers"], table["series"], xlabel=table["by"], ylabel=table["metric"])
             spreads = ", ".join(f"{n} {fmt_metric(table['metric'], s)}" for n, s in table.get("spread_values", {}).items())
             caption = fig.caption or f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}."
             alt = f"{table['metric']} by {table['by']}"
@@ -464,7 +397,7 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], lis
             target_name = spec.primary_metric.split(".", 1)[1]
             truth, pred = _columns(p, f"r2.{target_name}")
             r2 = metric_value(tables.results[name], f"r2.{target_name}")
-            figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
+            image = figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
             caption = fig.caption or f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)})."
             alt = f"predicted vs true {target_name}"
         else:  # sweep
@@ -475,14 +408,14 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], lis
                     ys.append(metric_value(tables.results[t.name], spec.primary_metric))
                     labels.append(t.name)
             numeric = [(x, y, l) for x, y, l in zip(xs, ys, labels) if isinstance(x, (int, float))]
-            figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
+            image = figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
                           xlabel=fig.param, ylabel=spec.primary_metric)
             caption = fig.caption or f"{spec.primary_metric} against {fig.param}: " + ", ".join(
                 f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l in numeric) + "."
             alt = f"{spec.primary_metric} vs {fig.param}"
-        files.append(target)
+        images[target] = image
         entries.append({"link": Path(fig.file).as_posix(), "caption": caption, "alt": alt})
-    return entries, files
+    return entries, images
 
 
 def _dig(config: Mapping[str, Any], dotted: str) -> Any:
@@ -494,4 +427,4 @@ def _dig(config: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-__all__ = ["write_report", "compute_tables", "render_bodies", "verdict_mark"]
+__all__ = ["Rendered", "Tables", "append_row", "compute_tables", "log_row", "render_bodies", "render_key", "render_report"]

@@ -1,128 +1,36 @@
-"""`research run`: plan the trials of a report, run what is not cached, write the report.
+"""`research run`: plan → validate → run the trials → render every target → write + commit.
 
     plan = make_plan("research/logg_1m/exp/exp_logg_1m_multitask.md")
     outcome = execute(plan)
 
-Planning reads only text and small JSON files (no ML library), so a fully cached re-run is
-fast: when every trial is in the store and the report already shows what would be rendered,
-nothing is imported, rendered or written.
+The data flows one way, and each step has its module:
+
+    plan         engine.plan          the resolved trials, their keys, why each runs
+    validate     engine.validate      everything the run will meet, before anything changes
+    run trials   engine.executors     here or on Ray; each result into the run store
+    render       engine.reporting     region bodies, figures, the run record (pure)
+                 engine.pages.sync    the hub, roadmap and kanban edits (pure)
+    write        engine.transaction   journal, atomic writes, the commit
+
+A refusal (any problem `validate` finds) changes nothing, not even the report's status. Once
+the trials start, the report says `running`; any ending but success — a failed trial, an error,
+Ctrl-C — leaves it `failed`. The end of the run is one transaction under the notebook's end lock
+(see `engine.transaction`): a hand edit in any target stops it before a byte is written, and a
+run killed there is finished by the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import document, paths, textfile
-from .errors import DocumentError, RegionEditedError, ResearchError
-from .report import Report, load_report
-from .store import KeyParts, RunStore, TrialRecord, digest, engine_code_hash, key_parts, plugin_code_hash
-
-
-@dataclass
-class TrialPlan:
-    name: str
-    config: dict[str, Any]
-    parts: KeyParts
-    reason: str  # "cached", "new", "spec changed", "data changed", "code changed", "forced"
-    record: TrialRecord | None = None
-    error: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.parts.key
-
-    @property
-    def cached(self) -> bool:
-        return self.reason == "cached"
-
-
-@dataclass
-class Plan:
-    report: Report
-    root: Path
-    store: RunStore
-    trials: list[TrialPlan]
-    sets: list[str] = field(default_factory=list)
-    selected: list[str] = field(default_factory=list)
-
-    @property
-    def to_run(self) -> list[TrialPlan]:
-        return [t for t in self.trials if not t.cached]
-
-
-def index_path(root: Path, report_id: str) -> Path:
-    """Per report: which key each trial had last time (to say why a trial runs again)."""
-    return paths.state_dir(root) / "reports" / f"{report_id}.json"
-
-
-def read_index(root: Path, report_id: str) -> dict[str, Any]:
-    try:
-        return json.loads(index_path(root, report_id).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def write_index(root: Path, report_id: str, data: Mapping[str, Any]) -> None:
-    path = index_path(root, report_id)
-    textfile.atomic_write(path, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-
-
-def make_plan(
-    path: str | Path,
-    *,
-    sets: Sequence[str] = (),
-    trials: Sequence[str] = (),
-    force: bool = False,
-    device: str | None = None,
-) -> Plan:
-    """Resolve the trials and say, for each, whether it is a cache hit or why it runs."""
-    from .fingerprint import data_fingerprint
-    from .spec import parse_set_option
-
-    report = load_report(path)
-    spec = report.spec
-    root = paths.notebook_root(report.path)
-    store = RunStore(paths.runs_dir(root))
-    overrides = dict(parse_set_option(item) for item in sets)
-    if device:
-        overrides["train.device"] = device
-    resolved = spec.resolve_trials(overrides)
-    unknown = [name for name in trials if name not in {t.name for t in resolved}]
-    if unknown:
-        from .errors import did_you_mean
-
-        raise ResearchError(
-            f"no trial named '{unknown[0]}'",
-            path=report.path,
-            key="--trial",
-            hint=did_you_mean(unknown[0], [t.name for t in resolved]) or f"trials: {', '.join(t.name for t in resolved)}",
-        )
-    previous = read_index(root, spec.id).get("trials", {})
-    code = engine_code_hash()
-    planned = []
-    for trial in resolved:
-        plugin = plugin_code_hash(trial.model.type, root)
-        fingerprint = data_fingerprint(trial.data, base_dir=report.path.parent, cache_dir=paths.cache_dir(root))
-        parts = key_parts(trial.config, fingerprint, code if plugin is None else f"{code}+{plugin}")
-        selected = not trials or trial.name in trials
-        record = store.load(parts.key)
-        if record is not None and not (force and selected):
-            reason = "cached"
-        elif force and selected:
-            reason = "forced"
-        else:
-            reason = parts.reason_against(previous.get(trial.name))
-        if not selected and record is None:
-            reason = "skipped"
-        planned.append(TrialPlan(trial.name, trial.config, parts, reason, record))
-    return Plan(report, root, store, planned, list(sets), list(trials))
-
+from . import document, locks, paths, textfile, transaction
+from .errors import Exit, ResearchError
+from .plan import Plan, Reason, TrialPlan, make_plan
+from .store import TrialRecord
 
 Say = Callable[[str], None]
 
@@ -138,7 +46,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return Exit.FAILED if self.failed else Exit.OK
 
 
 def execute(
@@ -152,31 +60,41 @@ def execute(
     executor: str = "local",
     address: str | None = None,
 ) -> Outcome:
-    """Run the trials that are not cached (here or on Ray), store them, then write the report."""
+    """Validate, run the trials that are not cached (here or on Ray), then write and commit."""
+    from .validate import validate
 
+    validate(plan, data=True, scan=True, build=True, force=force_regions)  # a refusal changes nothing
     report = plan.report
     outcome = Outcome(plan)
-    to_run = [t for t in plan.trials if t.reason not in ("cached", "skipped")]
-    check_pages(report)  # a missing hub or an unknown question id stops the run before any work
-    if not force_regions:  # refuse before training and before touching the file, not after
-        text = textfile.read_text(report.path)
-        for region in document.edited_regions(text, str(report.path)):
-            raise RegionEditedError(
-                f"region '{region.name}' was edited by hand since the engine wrote it",
-                path=report.path,
-                line=region.start_line,
-                hint="move your words outside the markers (they would be overwritten), or pass --force to discard the edit",
-            )
-    if to_run:
-        from .provenance import git_state
+    to_run = plan.to_run
+    with locks.live_run(plan.root, report.spec.id):
+        code_state: Mapping[str, Any] = {}
+        if to_run:
+            from .provenance import git_state
 
-        code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
-        _set_status(report.path, "running")
+            code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
+            _set_status(report.path, "running")
+        try:
+            _run_trials(plan, outcome, to_run, code_state, executor=executor, address=address, device=device,
+                        say=say, progress=progress)
+        except BaseException:
+            if to_run:  # an error or Ctrl-C while training: the report must not say `running`
+                _set_status(report.path, "failed")
+            raise
+        plan.index.update(report.spec.id, trials={
+            t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key} for t in plan.trials
+        })  # fmt: skip
+        finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state)
+    return outcome
+
+
+def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device, say, progress) -> None:
     from .executors import run_trials
 
-    trials_done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
-                             cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress)
-    for trial, result, error, started in trials_done:
+    report = plan.report
+    done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
+                      cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress)
+    for trial, result, error, started in done:
         if error is not None:
             trial.error = error
             say(f"    failed: {trial.error}")
@@ -194,33 +112,151 @@ def execute(
         )
         plan.store.save(record, result.predictions)
         trial.record = record
-    write_index(
-        plan.root,
-        report.spec.id,
-        {**read_index(plan.root, report.spec.id), "trials": {t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key} for t in plan.trials}},
-    )
-    from .reporting import write_report
-
-    write_report(plan, outcome, say=say, force=force_regions, commit=commit)
-    return outcome
 
 
-def check_pages(report) -> None:
+# ---------------------------------------------------------------------------------------------
+# The end of a run
+
+
+def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = False, commit: bool = True,
+           code_state: Mapping[str, Any] | None = None) -> None:
+    """Render every target and write + commit them as one transaction, under the end lock;
+    first finish what killed runs left unfinished in this notebook."""
+    with locks.end_of_run(plan.root, say=say):
+        mine = None
+        for journal in transaction.pending(plan.root):
+            if textfile.real_path(journal.report) == textfile.real_path(plan.report.path):
+                mine = journal
+            else:
+                _replay(journal, say=say, commit=commit)
+        if mine is not None:
+            say(f"{plan.report.path}: finishing the end of a run that was stopped")
+        _end(plan, outcome, pending=mine, say=say, force=force, commit=commit, code_state=code_state or {})
+
+
+def recover(root: Path, *, say: Say = print, commit: bool = True) -> int:
+    """Finish every end of a run that a killed run left in the notebook; how many there were."""
+    with locks.end_of_run(root, say=say):
+        journals = transaction.pending(root)
+        for journal in journals:
+            _replay(journal, say=say, commit=commit)
+    return len(journals)
+
+
+def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
+    """Finish another report's killed end: render it again from the store when every trial is
+    there, else commit its targets as they are on disk."""
+    try:
+        plan = make_plan(journal.report)
+    except ResearchError as error:
+        say(f"{journal.report}: cannot finish its stopped run ({error}); committing its files as they are")
+        plan = None
+    if plan is not None and all(t.record is not None for t in plan.trials):
+        say(f"{journal.report}: finishing the end of a run that was stopped")
+        _end(plan, Outcome(plan), pending=journal, say=say, force=False, commit=commit, code_state={})
+        return
+    if commit:
+        transaction.commit_paths(paths.notebook_root(journal.report), journal.targets, journal.message, say=say)
+    transaction.discard(journal)
+
+
+def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state) -> None:
+    from .pages.sync import page_edits
+    from .reporting import log_row, render_key, render_report
+
+    report = plan.report
     spec = report.spec
-    for key in ("hub", "roadmap", "kanban"):
-        target = getattr(spec, key)
-        if target and not (report.path.parent / target).is_file():
-            raise DocumentError(
-                f"the {key} page '{target}' does not exist",
-                path=report.path,
-                key=key,
-                hint=f"paths are relative to the report's folder; create it with `research new {key}` or fix the link",
-            )
-    if spec.hub and spec.answers:
-        from .pages.hub import check_ids
+    ran = [t for t in plan.trials if t.runs]
+    done = [t for t in plan.trials if t.record is not None]
+    key = render_key(plan)
+    text = textfile.read_text(report.path)
+    present = document.regions(text, str(report.path))
+    index = plan.index.read(spec.id)
+    recorded = {name: region.recorded for name, region in present.items()}
+    status_now = (document.front_matter_values(text, ("status",)).get("status")) or "planned"
+    if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
+            and status_now == index.get("status")):
+        say(f"{report.path}: up to date (every trial cached)")
+        edits = page_edits(plan.root, only=[report.path], force=force)
+        if edits:
+            changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
+            outcome.written, outcome.commit = transaction.apply(
+                plan.root, report.path, changes, message=f"research: sync pages of {spec.id}", commit=commit, say=say)
+            _said(outcome, say)
+        return
 
-        hub = Path(os.path.normpath(report.path.parent / spec.hub))
-        check_ids(textfile.read_text(hub), spec.answers, path=str(hub))
+    failed_now = [t for t in plan.trials if t.record is None and t.runs]
+    status = "failed" if failed_now or not done else "done"
+    bodies: dict[str, str] = {}
+    images: dict[Path, bytes] = {}
+    rendered = None
+    if done:
+        rendered = render_report(plan, present)
+        outcome.verdict = rendered.tables.verdict
+        bodies, images = rendered.bodies, rendered.figures
+    row = log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state) if ran or outcome.failed else None
+    front = {"status": status}
+    if ran:
+        front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if pending is not None and not ran:  # replaying a killed end: its log row and dates
+        row = pending.extra.get("log_row") or row
+        front = {**front, **(pending.extra.get("front") or {})}
+        front["status"] = status
+
+    def edit_report(current: str) -> str:
+        return _report_text(current, bodies, front=front, log_row=row, force=force, path=report.path)
+
+    new_report = edit_report(text)  # a hand edit in the report stops here, before any write
+    edits = page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
+    changes = [transaction.Change(path, data=data) for path, data in images.items()]
+    changes.append(transaction.Change(report.path, edit=edit_report))
+    changes += [transaction.Change(page, edit=edit) for page, edit in edits.items()]
+    message = _message(spec, rendered, status)
+    outcome.written, outcome.commit = transaction.apply(
+        plan.root, report.path, changes, message=message, extra={"log_row": row, "front": front}, commit=commit,
+        also_commit=pending.targets if pending is not None else (), say=say,
+    )
+    outcome.changed = bool(outcome.written)
+    say(f"{report.path}: {'written' if report.path in outcome.written else 'unchanged'} ({status})")
+    _said(outcome, say, skip=report.path)
+    final = document.regions(textfile.read_text(report.path), str(report.path))
+    plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in final.items()},
+                      verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
+                      status=status, record=rendered.record if rendered else None)  # fmt: skip
+
+
+def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
+    for path in outcome.written:
+        if path != skip:
+            say(f"{path}: updated")
+    if outcome.commit:
+        say(f"committed {outcome.commit[:7]}")
+
+
+def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, str], log_row: str | None,
+                 force: bool, path: Path) -> str:
+    """The report with its regions, log row and engine-maintained front matter keys (pure)."""
+    from .reporting import append_row
+
+    present = document.regions(text, str(path))
+    wanted = {name: body for name, body in bodies.items() if name in present}
+    if log_row and "log" in present:
+        wanted["log"] = append_row(present["log"].body, log_row)
+    new = document.replace_regions(text, wanted, force=force, path=str(path))
+    return document.set_front_matter_keys(new, front, path=str(path))
+
+
+def _message(spec, rendered, status: str) -> str:
+    from .decision import metric_value
+    from .render import fmt_number
+
+    primary = spec.primary_metric
+    if rendered is None:
+        return f"research: {spec.id} {status}"
+    tables = rendered.tables
+    value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
+    verdict = tables.verdict.verdict if tables.verdict else status
+    return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}"
 
 
 def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,4 +295,4 @@ def run_paths(paths_: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-__all__ = ["Plan", "TrialPlan", "Outcome", "make_plan", "execute", "run_paths", "digest"]
+__all__ = ["Outcome", "Plan", "Reason", "TrialPlan", "execute", "finish", "make_plan", "recover", "run_paths"]

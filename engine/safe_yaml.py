@@ -62,7 +62,18 @@ def read_yaml(
         line = offset + mark.line if mark is not None else None
         return SpecError(message, path=path, line=line, hint=hint)
 
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader refuses a NUL or other control character up front
+        mark = getattr(exc, "position", None)
+        line = text[: mark].count("\n") if isinstance(mark, int) else None
+        character = getattr(exc, "character", None)
+        shown = f" (U+{character:04X})" if isinstance(character, int) else ""
+        message = f"the {what} holds a control character{shown} YAML does not allow"
+        if first_line is None:
+            raise SpecError(message, path=path, key=key, hint="remove it") from None
+        raise SpecError(message, path=path, line=offset + line if line is not None else None,
+                        hint="remove it (a NUL byte often comes from a file saved as UTF-16)") from None
     try:
         try:
             node = loader.get_single_node()
@@ -188,3 +199,36 @@ def _map_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], offset: int) ->
             _map_lines(item, loc + (i,), lines, offset)
 
 
+# ---------------------------------------------------------------------------------------------
+# Writing one scalar back (engine-maintained keys, scaffolds, adopted front matter)
+
+_PLAIN_RE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+ -]*")
+#: What YAML reads differently from JSON inside a double-quoted string, or refuses: DEL, C1
+#: controls, U+FFFE/FFFF, NEL, U+2028/2029 (line breaks, folded to spaces) and the BOM.
+YAML_UNSAFE_RE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def yaml_scalar(value: Any) -> str:
+    """A YAML scalar that reads back as exactly `value`: plain when that is safe, else quoted.
+
+    None, booleans and numbers are written as JSON writes them (which YAML reads back)."""
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN_RE.fullmatch(text) and text == text.strip():
+        try:
+            if yaml.safe_load(text) == text:
+                return text
+        except yaml.YAMLError:
+            pass
+    quoted = json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    return YAML_UNSAFE_RE.sub(_escape, quoted)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

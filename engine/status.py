@@ -13,23 +13,15 @@ from typing import Any
 
 from .pages.experiments import Experiment, scan
 from .render import fmt_metric
-from .store import engine_code_hash
+from .staleness import stale_reasons as _stale_reasons
 
 FIELDS = ("id", "mvp", "status", "verdict", "metric", "value", "last_run", "stale", "why", "path")
 
 
 def stale_reasons(experiment: Experiment) -> list[str]:
-    rec = experiment.record
     if experiment.error:
         return [experiment.error]
-    if rec is None:
-        return ["no run record"] if experiment.status == "done" else []
-    reasons = []
-    if rec.get("spec") != experiment.spec_now():
-        reasons.append("spec changed")
-    if rec.get("code") != engine_code_hash():
-        reasons.append("code changed")
-    return reasons
+    return _stale_reasons(experiment.record, status=experiment.status, spec_now=experiment.spec_now())
 
 
 def rows(root: Path, paths: Iterable[Path] | None = None) -> list[dict[str, Any]]:

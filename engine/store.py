@@ -46,16 +46,22 @@ def digest(*parts: Any, length: int = 16) -> str:
 
 @lru_cache(maxsize=1)
 def engine_code_hash() -> str:
-    """Hash of the engine code that produces numbers (models, data, metrics) and its version."""
+    """Hash of the engine code that produces numbers (models, data, metrics) and its version.
+
+    A hashed path that is gone is an error, not a smaller hash: a moved module would otherwise
+    make every stored result look valid for code that no longer exists."""
     package = Path(__file__).resolve().parent
     h = hashlib.sha256(__version__.encode())
     for name in NUMERIC_CODE:
         target = package / name
+        if not target.exists():
+            raise RuntimeError(f"the code hash reads {target}, which does not exist; update store.NUMERIC_CODE")
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        if not files:
+            raise RuntimeError(f"the code hash reads {target}, which holds no Python file")
         for path in files:
-            if path.is_file():
-                h.update(path.relative_to(package).as_posix().encode())
-                h.update(path.read_bytes())
+            h.update(path.relative_to(package).as_posix().encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -148,11 +154,21 @@ class RunStore:
         return (self.path(key) / RECORD).is_file()
 
     def load(self, key: str) -> TrialRecord | None:
+        """The stored trial, or None; a record that cannot be read (a disk error, a hand edit) is
+        removed, so the trial runs again and its new record takes the place."""
+        folder = self.path(key)
         try:
-            data = json.loads((self.path(key) / RECORD).read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+            data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("key") != key or not (folder / PREDICTIONS).is_file():
+                raise ValueError("not a whole record")
+            return TrialRecord.from_json(data)
+        except FileNotFoundError:
+            if folder.is_dir():  # a folder without its record.json: not a result
+                shutil.rmtree(folder, ignore_errors=True)
             return None
-        return TrialRecord.from_json(data)
+        except (ValueError, TypeError, UnicodeDecodeError):
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
 
     def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None) -> Path:
         """Write a whole record or nothing: build it in a temp folder, then rename it in."""
@@ -166,9 +182,10 @@ class RunStore:
                 json.dump(record.to_json(), handle, indent=1, sort_keys=True, ensure_ascii=False)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if target.exists():  # a concurrent run finished the same trial: same content
-                shutil.rmtree(tmp)
+            if target.exists() and self.load(record.key) is not None:
+                shutil.rmtree(tmp)  # a concurrent run finished the same trial: same content
             else:
+                shutil.rmtree(target, ignore_errors=True)  # a broken record is replaced
                 os.replace(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -193,3 +210,28 @@ def read_predictions(path: Path) -> dict[str, Any]:
 
     with h5py.File(path, "r") as handle:
         return {name: handle[name][()] for name in handle}
+
+
+class ReportIndex:
+    """Per report, what its last run here left: each trial's key parts (to say *why* a trial
+    runs again), the render key and region checksums (to skip a re-render), the run record
+    (for a report without a `record` region). `.research/reports/<id>.json`, beside the runs."""
+
+    def __init__(self, state_dir: str | Path):
+        self.folder = Path(state_dir) / "reports"
+
+    def path(self, report_id: str) -> Path:
+        return self.folder / f"{report_id}.json"
+
+    def read(self, report_id: str) -> dict[str, Any]:
+        try:
+            value = json.loads(self.path(report_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def update(self, report_id: str, **values: Any) -> None:
+        from .textfile import atomic_write
+
+        data = {**self.read(report_id), **values}
+        atomic_write(self.path(report_id), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))

@@ -6,7 +6,8 @@ file in the same folder, fsync, and rename it over the original. A reader sees t
 the new one, never half of each; a crash leaves the old file in place.
 
 The BOM is kept, line endings are kept by the text core, and a file that is not UTF-8 is an
-error, not a guess.
+error, not a guess. A path that is a symbolic link is written through to its target (the link
+stays a link); a new file gets the permissions the user's umask gives, like any editor's.
 """
 
 from __future__ import annotations
@@ -63,30 +64,55 @@ def lock_for(path: str | Path, timeout: float = LOCK_TIMEOUT_S):
     """The lock guarding one document; kept outside the user's folders so it leaves no litter."""
     from filelock import FileLock
 
-    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:24]
+    key = hashlib.sha256(str(real_path(path)).encode()).hexdigest()[:24]
     folder = Path(tempfile.gettempdir()) / "research-locks"
     folder.mkdir(parents=True, exist_ok=True)
     return FileLock(str(folder / f"{key}.lock"), timeout=timeout)
 
 
+TMP_SUFFIX = ".tmp"
+
+
+def temp_files(path: str | Path) -> list[Path]:
+    """Temporary files `atomic_write` makes beside `path` (left only by a process killed mid-write)."""
+    path = real_path(path)
+    return sorted(path.parent.glob(f".{glob_escape(path.name)}.*{TMP_SUFFIX}"))
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def real_path(path: str | Path) -> Path:
+    """The file a path names, links followed (so a write through a link changes its target)."""
+    return Path(os.path.realpath(path))
+
+
+def _new_file_mode() -> int:
+    """0o666 less the umask: what `open()` would give a new file (mkstemp gives 0o600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename; the old content survives any crash before it."""
-    path = Path(path)
+    path = real_path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    mode = None
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        mode = _new_file_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -134,6 +160,23 @@ def update(
             path=path,
             hint="wait for it to finish, or stop it",
         ) from None
+
+
+def replace_bytes(path: str | Path, data: bytes, *, timeout: float = LOCK_TIMEOUT_S) -> bool:
+    """Write `data` to `path` under its lock, atomically, unless it already holds them; True when written."""
+    from filelock import Timeout
+
+    try:
+        with lock_for(path, timeout):
+            try:
+                if real_path(path).read_bytes() == data:
+                    return False
+            except FileNotFoundError:
+                pass
+            atomic_write(path, data)
+            return True
+    except Timeout:
+        raise LockedError(f"another `research` process has held this file for {timeout:g} s", path=path) from None
 
 
 def create(path: str | Path, text: str) -> None:

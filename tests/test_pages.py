@@ -260,5 +260,5 @@ def test_run_stops_on_an_unknown_id_before_training(notebook, capsys):
     before = path.read_bytes()
     assert main(["run", str(path), "--no-commit"]) == 2
     err = capsys.readouterr().err
-    assert "no question Q3.9" in err and "closest ids: " in err and "Q3.1" in err and "hubs/hub.md" in err
+    assert "'Q3.9' is not in the hypothesis tree" in err and "closest ids: " in err and "Q3.1" in err and "hubs/hub.md" in err
     assert path.read_bytes() == before and not (notebook / ".research" / "runs").exists()

@@ -132,6 +132,78 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     return Splits(train, val, test)
 
 
+def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache",
+               val_frac: float = 0.1, scan: bool = True) -> None:
+    """Raise the `DataError` a trial would meet, without training and without generating data.
+
+    Synthetic data: the selections must be able to leave enough spectra. HDF5 files: they must
+    open, hold the datasets and labels with the right shapes and dtypes, and the selections must
+    leave `n_train` + `n_val` + `n_test` spectra — the very row choice `make_splits` makes, from
+    the parameter columns only. With `scan`, the fluxes and errors of every row a trial will read
+    are checked to be finite; a file set that passed once is remembered by its fingerprint, so a
+    re-run does not read it again.
+    """
+    base_dir, cache_dir = Path(base_dir), Path(cache_dir)
+    synthetic = data.source == SYNTHETIC
+    test_synthetic = data.test_source == SYNTHETIC or (data.test_source is None and synthetic)
+    n_train = data.n_train if data.n_train is not None else (SYNTHETIC_N_TRAIN if synthetic else None)
+    n_val = data.n_val if data.n_val is not None else (round(val_frac * n_train) if n_train is not None else None)
+    if synthetic:
+        _check_synthetic_selection(n_train + (n_val or 0), data.select, "data.select")
+    if test_synthetic:
+        need = data.n_test if data.n_test is not None else SYNTHETIC_N_TEST
+        _check_synthetic_selection(need, data.test_select, "data.test_select")
+    if synthetic and test_synthetic:
+        return  # nothing on disk: the generator makes as many finite spectra as asked
+    targets = tuple(data.targets)
+    if not synthetic and not test_synthetic:  # every row choice as a run makes it
+        splits = make_splits(data, noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=val_frac)
+        sides = [(s.source, s.index) for s in (splits.train, splits.val, splits.test) if s is not None]
+    elif synthetic:  # a test file beside synthetic training data
+        source = open_shards(data.test_source, base_dir=base_dir, keys=data.keys)
+        rows = _take_first(select(source, data.test_select, seed=data.seed, where="data.test_select"), data.n_test, "data.n_test", source)
+        _check_targets(source, targets)
+        sides = [(source, rows)]
+    else:  # training files, a synthetic test set
+        source = open_shards(data.source, base_dir=base_dir, keys=data.keys)
+        pool = select(source, data.select, seed=data.seed, where="data.select")
+        if n_train is not None:
+            pool = _take_first(pool, n_train + (n_val or 0), "data.n_train", source, what="training + validation")
+        _check_targets(source, targets)
+        sides = [(source, pool)]
+    if scan:
+        for source, rows in sides:
+            _scan(source, rows, cache_dir)
+
+
+def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path) -> None:
+    """Read the rows' flux and error in blocks (the reader refuses a NaN or inf, naming file and row)."""
+    from ..store import digest
+
+    memo_path = cache_dir / "scanned.json"
+    key = digest(source.fingerprint(), hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest())
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    if memo.get(key):
+        return
+    rows = np.sort(np.asarray(rows, dtype=np.int64))
+    step = 8192
+    flux = np.empty((min(step, len(rows)), source.n_pixels), dtype=np.float32)
+    error = np.empty_like(flux)
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        source.read(part, out=(flux[: len(part)], error[: len(part)]))
+    memo[key] = True
+    try:
+        from ..textfile import atomic_write
+
+        atomic_write(memo_path, json.dumps(memo, sort_keys=True).encode())
+    except OSError:
+        pass
+
+
 def _take_first(rows: np.ndarray, count: Optional[int], key: str, source, what: str = "") -> np.ndarray:
     if count is None:
         return rows
@@ -169,8 +241,8 @@ def _kept_fraction(selection) -> float:
     return frac
 
 
-def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str):
-    """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
+def _check_synthetic_selection(need: int, selection, where: str) -> tuple[float, list[int]]:
+    """(the fraction a selection keeps, its explicit counts), or a DataError when it cannot leave `need` rows."""
     counted = [c for c in (getattr(selection, "first", None), getattr(selection, "random", None)) if c is not None]
     if counted and counted[0] < need:
         raise DataError(f"selects {counted[0]} spectra but {need} are needed", key=where)
@@ -178,6 +250,12 @@ def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: P
     if frac <= 0:
         raise DataError("the ranges exclude every spectrum the synthetic generator makes", key=f"{where}.ranges",
                         hint=f"the generator's ranges are {synth.RANGES}")  # fmt: skip
+    return frac, counted
+
+
+def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str):
+    """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
+    frac, counted = _check_synthetic_selection(need, selection, where)
     target = max(need, *counted) if counted else need
     n = math.ceil(target / frac * 1.02) + 16
     for _ in range(5):

@@ -26,7 +26,7 @@ from .base import Model, TrainConfig, config_from, load_checkpoint, train_config
 
 __all__ = ["Model", "TrainConfig", "build", "load", "names", "register", "resolve", "validate"]
 
-_REGISTRY: dict[str, str] = {
+_BUILT_IN: dict[str, str] = {
     "ridge": "engine.models.ridge:Ridge",
     "lightgbm": "engine.models.lgbm:LightGBM",
     "mlp": "engine.models.mlp:MLPModel",
@@ -35,6 +35,7 @@ _REGISTRY: dict[str, str] = {
     "fisher_ceiling": "engine.models.fisher_ceiling:FisherCeiling",
     "moe": "engine.models.moe:MoE",
 }
+_REGISTRY: dict[str, Any] = dict(_BUILT_IN)
 
 
 def register(name: str, target: str | type[Model], *, replace: bool = False) -> None:
@@ -65,11 +66,47 @@ def resolve(type_name: str) -> Any:
 
 
 def validate(model: Mapping[str, Any]) -> Any:
-    """Check a spec's `model:` mapping; the model's config dataclass (None for a plugin)."""
-    type_name, params, target = _split(model)
+    """Check a spec's `model:` mapping before anything trains; the model's config (None for a plugin).
+
+    A built-in model is checked against its config in `configs` (no torch, no lightgbm is
+    imported); a plugin's module is imported and its factory must be a function or class that
+    takes `(params, train, targets)` — anything else is a located `SpecError`."""
+    from .configs import CONFIGS
+
+    params = dict(model)
+    type_name = params.pop("type", None)
+    if not isinstance(type_name, str):
+        raise SpecError("required key is missing", key="model.type")
+    if type_name in CONFIGS and _REGISTRY.get(type_name) == _BUILT_IN.get(type_name):
+        return config_from(CONFIGS[type_name], params, f"the '{type_name}' model", prefix="model")
+    target = resolve(type_name)
     if isinstance(target, type) and issubclass(target, Model):
         return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
+    _check_factory(type_name, target)
     return None
+
+
+def _check_factory(type_name: str, factory: Any) -> None:
+    """A plugin factory is a Python function or class taking (params, train, targets)."""
+    import inspect
+
+    if not (inspect.isfunction(factory) or inspect.isclass(factory) or inspect.ismethod(factory)):
+        raise SpecError(
+            f"'{type_name}' is a {type(factory).__name__}, not a model factory",
+            key="model.type",
+            hint="a plugin is a function or class of your own, called as factory(params, train, targets), "
+            "that returns an object with fit() and predict()",
+        )
+    try:
+        inspect.signature(factory).bind(None, None, None)
+    except TypeError:
+        raise SpecError(
+            f"the plugin factory '{type_name}' does not take (params, train, targets)",
+            key="model.type",
+            hint="define it as `def factory(params, train, targets): ...`",
+        ) from None
+    except ValueError:  # no signature to read: let the call tell
+        pass
 
 
 def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | None, targets: Sequence[str]) -> Any:
@@ -79,6 +116,7 @@ def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | Non
     type_name, params, target = _split(model)
     if isinstance(target, type) and issubclass(target, Model):
         return target.from_spec(params, train_config(train), targets)
+    _check_factory(type_name, target)
     train_params = dict(train) if isinstance(train, Mapping) else dict(vars(train_config(train)))
     built = target(params, train_params, tuple(targets))
     missing = [m for m in ("fit", "predict") if not callable(getattr(built, m, None))]
@@ -86,6 +124,7 @@ def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | Non
         raise SpecError(
             f"the plugin '{type_name}' returned {type(built).__name__}, which has no {' or '.join(missing)} method",
             key="model.type",
+            hint="a plugin factory returns an object with fit(train, val, *, log, progress) and predict(split)",
         )
     return built
 

@@ -24,11 +24,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
-import numpy as np
 
 from engine.errors import SpecError, did_you_mean
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: checking a spec needs none
+    import numpy as np
 
 CHECKPOINT_FORMAT = 1
 Log = Callable[[str], None]
@@ -144,6 +146,8 @@ class Model(ABC):
 
 
 def save_checkpoint(path: str | Path, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    import numpy as np
+
     path = Path(path)
     payload = {"__meta__": np.frombuffer(json.dumps(meta, default=_json_default).encode(), dtype=np.uint8)}
     for name, array in arrays.items():
@@ -157,6 +161,8 @@ def save_checkpoint(path: str | Path, meta: Mapping[str, Any], arrays: Mapping[s
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    import numpy as np
+
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
     meta = json.loads(arrays.pop("__meta__").tobytes().decode())
@@ -166,6 +172,8 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

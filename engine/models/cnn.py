@@ -11,38 +11,11 @@ the validation split) and the net learns only what the linear model misses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
 from torch import nn
 
 from .trainer import NetModel
-
-
-@dataclass(frozen=True)
-class CNNConfig:
-    channels: tuple[int, ...] = (16, 32, 64)  # output channels of each conv layer
-    kernel: int = 7
-    dilation: int | tuple[int, ...] = 2  # one for all layers, or one per layer
-    stride: int = 2
-    pool: int = 16  # positions kept by the adaptive average pool before the dense layer
-    hidden: int = 256  # dense layer after pooling (0: heads straight on the pooled features)
-    dropout: float = 0.0
-    residual_on: Literal["ridge"] | None = None
-    ridge_alpha: float | None = None  # None: chosen on the validation split from the default path
-
-    def __post_init__(self) -> None:
-        dilations = self.dilation if isinstance(self.dilation, tuple) else (self.dilation,) * len(self.channels)
-        if len(dilations) != len(self.channels):
-            raise ValueError(f"dilation lists {len(dilations)} values for {len(self.channels)} layers")
-        if not self.channels or min(self.channels) < 1 or self.kernel < 1 or self.stride < 1 or min(dilations) < 1:
-            raise ValueError("channels, kernel, stride and dilation must be positive")
-        if self.pool < 1 or self.hidden < 0 or not 0 <= self.dropout < 1:
-            raise ValueError("pool must be >= 1, hidden >= 0, dropout in [0, 1)")
-
-    @property
-    def dilations(self) -> tuple[int, ...]:
-        return self.dilation if isinstance(self.dilation, tuple) else (self.dilation,) * len(self.channels)
+from .configs import CNNConfig
 
 
 class CNN(nn.Module):

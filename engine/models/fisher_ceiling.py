@@ -14,16 +14,11 @@ The exact ceiling R² per target is in `info()` (`r2_ceiling`, `r2_unbiased`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from .base import Model, quiet
-
-
-@dataclass(frozen=True)
-class FisherCeilingConfig:
-    pass
+from .configs import FisherCeilingConfig
 
 
 class FisherCeiling(Model):

@@ -15,41 +15,15 @@ keep it and each round cheaper, with little loss on smooth spectra.
 from __future__ import annotations
 
 import os
-import re
 import time
-from dataclasses import dataclass
+
 from typing import Any
 
 import numpy as np
 
 from .base import Log, Model, quiet
+from .configs import LightGBMConfig
 
-_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
-
-
-@dataclass(frozen=True)
-class LightGBMConfig:
-    features: str = "pixels"  # pixels | binned:<k> | pca:<k>
-    n_estimators: int = 1000  # boosting rounds at most (early stopping on val cuts them)
-    learning_rate: float = 0.05
-    num_leaves: int = 31
-    max_depth: int = -1
-    min_child_samples: int = 20
-    feature_fraction: float = 0.5  # features tried per tree
-    bagging_fraction: float = 1.0  # rows per tree (with bagging_freq > 0)
-    bagging_freq: int = 0
-    lambda_l2: float = 0.0
-    max_bin: int = 63
-    early_stopping_rounds: int = 50
-    threads: int | None = None  # None: os.cpu_count()
-
-    def __post_init__(self) -> None:
-        if not _FEATURES.fullmatch(self.features):
-            raise ValueError(f"features: expected 'pixels', 'binned:<k>' or 'pca:<k>', got {self.features!r}")
-        if self.n_estimators < 1 or self.num_leaves < 2 or self.early_stopping_rounds < 1:
-            raise ValueError("n_estimators and early_stopping_rounds must be >= 1, num_leaves >= 2")
-        if not (0 < self.feature_fraction <= 1 and 0 < self.bagging_fraction <= 1 and self.learning_rate > 0):
-            raise ValueError("feature_fraction and bagging_fraction must be in (0, 1], learning_rate > 0")
 
 
 class LightGBM(Model):

@@ -7,27 +7,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
 from torch import nn
 
 from .trainer import NetModel
+from .configs import MLPConfig
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU}
-
-
-@dataclass(frozen=True)
-class MLPConfig:
-    hidden: tuple[int, ...] = (512, 256)  # widths of the hidden layers
-    dropout: float = 0.0
-    activation: Literal["gelu", "relu", "silu"] = "gelu"
-
-    def __post_init__(self) -> None:
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError("hidden must list at least one positive width")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 class MLP(nn.Module):

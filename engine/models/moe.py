@@ -25,45 +25,17 @@ learn to avoid are honest ones. The weights of the last predicted split are kept
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Literal, Optional
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from . import features as feats
 from .base import Log, Model, quiet
+from .configs import MoEConfig
 
 GATES = ("oracle", "logistic", "mlp_regression", "linear_regression", "dual_tower", "quality_only")
-DEFAULT_FEATURES = {"logistic": "phys", "mlp_regression": "phys", "linear_regression": "phys",
-                    "dual_tower": "both", "quality_only": "quality", "oracle": None}
 MIN_BIN_ROWS = 20
-
-
-@dataclass(frozen=True)
-class MoEConfig:
-    experts: Literal["grid", "snr"] = "grid"
-    teff_edges: tuple[float, ...] = (3750.0, 4500.0, 5250.0, 6000.0)
-    feh_edges: tuple[float, ...] = (-1.0, -2.0 / 3.0, -1.0 / 3.0, 0.0)
-    snr_edges: tuple[float, ...] = (0.0, 2.0, 4.0, 7.0, 1e9)  # ≤ 2, 2–4, 4–7, > 7
-    alpha: float = 1e4  # ridge penalty of every expert (on standardised pixels)
-    gate: Literal["oracle", "logistic", "mlp_regression", "linear_regression", "dual_tower", "quality_only"] = "oracle"
-    features: Optional[Literal["phys", "quality", "both"]] = None  # default: by gate (see DEFAULT_FEATURES)
-    hidden: tuple[int, ...] = (32, 16)
-    gate_steps: int = 400  # full-batch Adam steps of a regression gate
-    gate_lr: float = 1e-2
-    gate_weight_decay: float = 1e-4
-
-    def __post_init__(self) -> None:
-        for name in ("teff_edges", "feh_edges", "snr_edges"):
-            edges = getattr(self, name)
-            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
-                raise ValueError(f"{name} must be at least two increasing numbers, got {list(edges)}")
-        if self.alpha <= 0 or self.gate_steps < 1 or self.gate_lr <= 0:
-            raise ValueError("alpha, gate_steps and gate_lr must be positive")
-
-    @property
-    def feature_set(self) -> Optional[str]:
-        return self.features or DEFAULT_FEATURES[self.gate]
 
 
 class MoE(Model):

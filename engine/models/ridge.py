@@ -18,40 +18,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from .base import Log, Model, quiet, resolve_device
+from .configs import RidgeConfig
 
-DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 CHUNK_ROWS = 2048  # rows converted to float64 at a time (64 MiB at 4096 pixels)
-
-
-@dataclass(frozen=True)
-class RidgeConfig:
-    alpha: float | None = None  # one fixed α (the penalty on the standardised coefficients)
-    alphas: tuple[float, ...] | None = None  # a path, chosen per target; DEFAULT_ALPHAS when neither is given
-    standardize: bool = True  # scale every pixel to unit variance before the penalty, as StandardScaler
-    fit_intercept: bool = True
-    precision: Literal["float64", "float32"] = "float64"  # of the Gram product; sums are float64 always
-    block_rows: int = 8192  # rows read from the split at a time
-
-    def __post_init__(self) -> None:
-        if self.alpha is not None and self.alphas is not None:
-            raise ValueError("give either alpha or alphas, not both")
-        if self.alpha is not None and not self.alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
-        if self.alphas is not None and (not self.alphas or min(self.alphas) < 0):
-            raise ValueError("alphas must be a non-empty list of numbers >= 0")
-        if self.block_rows < 1:
-            raise ValueError("block_rows must be positive")
-
-    @property
-    def path(self) -> tuple[float, ...]:
-        if self.alpha is not None:
-            return (self.alpha,)
-        return tuple(self.alphas) if self.alphas is not None else DEFAULT_ALPHAS
 
 
 @dataclass

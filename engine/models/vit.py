@@ -14,8 +14,6 @@ patch index) or `none`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
@@ -23,26 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .trainer import NetModel
-
-
-@dataclass(frozen=True)
-class ViTConfig:
-    patch: int = 64  # pixels per token
-    dim: int = 128  # token width
-    depth: int = 4  # transformer blocks
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    dropout: float = 0.0
-    pos: Literal["learned", "wave", "none"] = "learned"
-    pool: Literal["mean", "cls"] = "mean"
-
-    def __post_init__(self) -> None:
-        if min(self.patch, self.dim, self.depth, self.heads) < 1 or self.mlp_ratio <= 0:
-            raise ValueError("patch, dim, depth, heads and mlp_ratio must be positive")
-        if self.dim % self.heads:
-            raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+from .configs import ViTConfig
 
 
 class SelfAttention(nn.Module):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,15 @@ class Experiment:
         return ((best or {}).get("metrics") or {}).get(rec.get("primary"))
 
 
-def read(path: Path, root: Path | None = None) -> Experiment | None:
+def read(path: Path, root: Path | None = None, *, text: str | None = None) -> Experiment | None:
     """The experiment in a markdown file, or None when the file is not a report (no `id:`).
 
-    The record comes from the report's `record` region; a report without one (adopted, older)
-    falls back to the copy the last run left in the run store's index under `root`."""
-    text = textfile.read_text(path)
+    `text`: the report's text when it is not (yet) on disk — the end of a run renders pages
+    from the report it is about to write. The record comes from the report's `record` region;
+    a report without one (adopted, older) falls back to the copy the last run left in the
+    run store's index under `root`."""
+    if text is None:
+        text = textfile.read_text(path)
     fm = document.front_matter(text, str(path))
     if fm is None:
         return None
@@ -106,11 +110,13 @@ def _indexed_record(root: Path, report_id: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def scan(root: Path, *, cache: bool = True) -> list[Experiment]:
+def scan(root: Path, *, cache: bool = True, texts: Mapping[Path, str] | None = None) -> list[Experiment]:
     """Every report under `root` (markdown with an `id:` in its front matter), sorted by id.
 
     What each file gave is cached in `.research/cache/reports.json` by (size, mtime), so a
-    notebook of a thousand reports is re-read only where a file changed."""
+    notebook of a thousand reports is re-read only where a file changed. `texts` gives the
+    text of reports about to be written (read from it, not from disk, and not cached)."""
+    texts = {os.path.normpath(Path(p).resolve()): t for p, t in (texts or {}).items()}
     state = root / paths.STATE_DIR
     cache_file = state / "cache" / "reports.json"
     old = _load_cache(cache_file) if cache and state.is_dir() else {}
@@ -122,6 +128,17 @@ def scan(root: Path, *, cache: bool = True) -> list[Experiment]:
             if not name.endswith(".md"):
                 continue
             path = Path(folder) / name
+            given = texts.get(os.path.normpath(path.resolve()))
+            if given is not None:
+                experiment = read(path, text=given)
+                if experiment is not None:
+                    if experiment.record is None and experiment.error is None:
+                        experiment.record = _indexed_record(root, experiment.id)
+                    found.append(experiment)
+                entry = old.get(str(path))
+                if entry is not None:
+                    new[str(path)] = entry
+                continue
             stat = path.stat()
             stamp = [stat.st_size, stat.st_mtime_ns]
             entry = old.get(str(path))

@@ -12,16 +12,11 @@ evidence column; its other cells (the user's "so what") stay. Every other byte i
 from __future__ import annotations
 
 import difflib
-import re
 
 from .. import document
-from ..check import hypothesis_ids
 from ..errors import DocumentError
+from ..questions import MVP_RE, ROW_ID_RE, TREE_LINE_RE, hypothesis_ids
 from . import tables
-
-_TREE = re.compile(r"^(?P<head>[^|\n]*?\b(?P<id>Q\d+(?:\.\d+)*)\s*[:：][^\n]*?)(?P<arrow>\s*(?:→|->)\s*)(?P<tail>[^\r\n]*)")
-_MVP = re.compile(r"\bMVP-[\w.-]*\w")
-_FIRST_ID = re.compile(r"^\s*\**\s*(Q\d+(?:\.\d+)*)\b")
 
 
 def check_ids(text: str, ids, *, path: str) -> None:
@@ -52,12 +47,12 @@ def answer_question(text: str, qid: str, *, mark: str, answer: str, mvp: str | N
     in_region = {i for a, b in owned for i in range(a, b + 1)}
     code = document.code_lines(text)
     # the tree line: prefer one inside a code block (the tree is drawn in a fence)
-    candidates = [i for i, line in enumerate(lines) if i not in in_region and (m := _TREE.match(line)) and m.group("id") == qid]
+    candidates = [i for i, line in enumerate(lines) if i not in in_region and (m := TREE_LINE_RE.match(line)) and m.group("id") == qid]
     candidates.sort(key=lambda i: i not in code)
     if candidates:
         i = candidates[0]
-        m = _TREE.match(lines[i])
-        old_mvps = _MVP.findall(m.group("tail"))
+        m = TREE_LINE_RE.match(lines[i])
+        old_mvps = MVP_RE.findall(m.group("tail"))
         reference = old_mvps[-1] if old_mvps else mvp
         new_tail = tree_tail(mark, answer, reference)
         lines[i] = lines[i][: m.start("tail")] + new_tail + lines[i][m.end("tail") :]
@@ -70,7 +65,7 @@ def answer_question(text: str, qid: str, *, mark: str, answer: str, mvp: str | N
         evidence_col = tables.column(table.header, "证据", "evidence", "来源", "source")
         for row in table.rows:
             found = tables.cells(lines[row])
-            first = _FIRST_ID.match(found[0]) if found else None
+            first = ROW_ID_RE.match(found[0]) if found else None
             if not first or first.group(1) != qid:
                 continue
             new = {answer_col: " ".join(str(answer).split())}

@@ -16,25 +16,18 @@ What a page gets:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import document, textfile
 from ..decision import badness
+from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
 from ..render import fmt_metric, render
 from . import hub as hub_lines
 from . import tables
 from .experiments import Experiment, linked_to, scan
 
-VERDICT_MARKS = {"pass": "✅", "yes": "✅", "confirmed": "✅", "fail": "❌", "no": "❌", "refuted": "❌"}
-STATUS_MARKS = {"planned": "⏳", "running": "🔆", "done": "✅", "failed": "🔴"}
-STATUS_ORDER = {"running": 0, "planned": 1, "done": 2, "failed": 3}
 PAGE_KEYS = ("hub", "roadmap", "kanban")
-
-
-def verdict_mark(verdict: str | None) -> str:
-    return "⏳" if verdict is None else VERDICT_MARKS.get(str(verdict).lower(), "🟡")
-
 
 def link(page: Path, target: Path, text: str) -> str:
     rel = Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix()
@@ -53,7 +46,7 @@ def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
 # Hub
 
 
-def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
     mine = linked_to(experiments, "hub", page)
     for experiment in mine:  # an unknown id stops everything before anything is written
         hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
@@ -74,7 +67,7 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
     }
     if "changelog" in present:
         bodies["changelog"] = _changelog(present["changelog"].body, mine, root)
-    return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page))
+    return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force)
 
 
 def _rows(page: Path, experiments: Sequence[Experiment]):
@@ -146,7 +139,7 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
         verdict = f"{verdict_mark(rec.get('verdict'))} {rec['verdict']}" if rec.get("verdict") else "-"
         rows.append({
             "id": experiment.id, "date": experiment.run_date or "-",
-            "status": f"{STATUS_MARKS.get(experiment.status, '')} {experiment.status}".strip(),
+            "status": status_text(experiment.status),
             "verdict": verdict, "link": link(page, experiment.path, experiment.path.name),
         })
     return rows
@@ -212,7 +205,7 @@ def _plain(cell: str) -> str:
     return cell.strip().strip("*").strip()
 
 
-def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
     present = document.regions(text, str(page))
     if "board" not in present:
         return text
@@ -222,11 +215,11 @@ def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: 
         rec = experiment.record or {}
         verdict = f"{verdict_mark(rec.get('verdict'))} {rec.get('says') or rec['verdict']}" if rec.get("verdict") and experiment.status == "done" else "-"
         rows.append({
-            "status": f"{STATUS_MARKS.get(experiment.status, '')} {experiment.status}".strip(),
+            "status": status_text(experiment.status),
             "title_link": link(page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")),
             "mvp": experiment.front.get("mvp") or "-", "verdict": verdict, "file": experiment.path.name,
         })
-    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows)}, path=str(page))
+    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows)}, path=str(page), force=force)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,37 +237,44 @@ def pages_of(experiments: Sequence[Experiment]) -> dict[Path, str]:
     return dict(sorted(found.items()))
 
 
-def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path) -> str:
+def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
+    """The page's text brought up to date with the experiments (a pure text → text function)."""
     if kind == "hub":
-        return hub_text(text, page, experiments, root)
+        return hub_text(text, page, experiments, root, force=force)
     if kind == "roadmap":
         return roadmap_text(text, page, experiments)
-    return kanban_text(text, page, experiments, root)
+    return kanban_text(text, page, experiments, root, force=force)
+
+
+def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping[Path, str] | None = None,
+               force: bool = False) -> dict[Path, Callable[[str], str]]:
+    """The pages that would change (all, or those linked from the reports in `only`) and, for
+    each, its edit: a text → text function, to be applied to the page's latest text when it is
+    written. `texts` are reports about to be written, read from there instead of the disk.
+
+    Every page's new text is computed here, so a bad id or a hand-edited region in one page
+    raises before any page is written."""
+    experiments = scan(root, texts=texts)
+    if only is not None:
+        wanted = {os.path.normpath(Path(p).resolve()) for p in only}
+        pages = pages_of([e for e in experiments if os.path.normpath(e.path.resolve()) in wanted])
+    else:
+        pages = pages_of(experiments)
+    edits: dict[Path, Callable[[str], str]] = {}
+    for page, kind in pages.items():
+        def edit(text: str, kind: str = kind, page: Path = page) -> str:
+            return new_text(kind, text, page, experiments, root, force=force)
+
+        current = textfile.read_text(page)
+        if edit(current) != current:
+            edits[page] = edit
+    return edits
 
 
 def sync(root: Path, *, only: Iterable[Path] | None = None, dry_run: bool = False) -> list[Path]:
-    """Rebuild the pages (all, or those linked from the reports in `only`); the pages written.
-
-    Every page's new text is computed before any is written, so a bad id in one hub leaves all
-    pages as they were.
-    """
-    experiments = scan(root)
-    if only is not None:
-        wanted = {os.path.normpath(Path(p).resolve()) for p in only}
-        chosen = [e for e in experiments if os.path.normpath(e.path.resolve()) in wanted]
-        pages = pages_of(chosen)
-    else:
-        pages = pages_of(experiments)
-    planned = {}
-    for page, kind in pages.items():
-        text = textfile.read_text(page)
-        planned[page] = (kind, new_text(kind, text, page, experiments, root) != text)
-    written = []
-    for page, (kind, changes) in planned.items():
-        if not changes or dry_run:
-            if changes:
-                written.append(page)
-            continue
-        if textfile.update(page, lambda text, kind=kind, page=page: new_text(kind, text, page, experiments, root)):
-            written.append(page)
-    return written
+    """Rebuild the pages (all, or those linked from the reports in `only`); the pages written
+    (or, with `dry_run`, that would be)."""
+    edits = page_edits(root, only=only)
+    if dry_run:
+        return list(edits)
+    return [page for page, edit in edits.items() if textfile.update(page, edit)]

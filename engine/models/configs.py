@@ -1,0 +1,174 @@
+"""The configs of the built-in models: what a spec's `model:` mapping may say, per model type.
+
+One frozen dataclass per model (nanoGPT's `GPTConfig` style), checked by `base.config_from`
+(unknown keys, wrong types and bad values are a located `SpecError`). They live here, apart from
+the models, so that a spec is checked before anything heavy is imported: this module needs
+neither numpy nor torch nor lightgbm, and `research check` or a cached re-run stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+#: Ridge's α path when a spec gives neither alpha nor alphas.
+DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
+LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
+#: The gate features a MoE gate reads when `features` is not given.
+MOE_DEFAULT_FEATURES = {"logistic": "phys", "mlp_regression": "phys", "linear_regression": "phys",
+                        "dual_tower": "both", "quality_only": "quality", "oracle": None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RidgeConfig:
+    alpha: float | None = None  # one fixed α (the penalty on the standardised coefficients)
+    alphas: tuple[float, ...] | None = None  # a path, chosen per target; DEFAULT_ALPHAS when neither is given
+    standardize: bool = True  # scale every pixel to unit variance before the penalty, as StandardScaler
+    fit_intercept: bool = True
+    precision: Literal["float64", "float32"] = "float64"  # of the Gram product; sums are float64 always
+    block_rows: int = 8192  # rows read from the split at a time
+
+    def __post_init__(self) -> None:
+        if self.alpha is not None and self.alphas is not None:
+            raise ValueError("give either alpha or alphas, not both")
+        if self.alpha is not None and not self.alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if self.alphas is not None and (not self.alphas or min(self.alphas) < 0):
+            raise ValueError("alphas must be a non-empty list of numbers >= 0")
+        if self.block_rows < 1:
+            raise ValueError("block_rows must be positive")
+
+    @property
+    def path(self) -> tuple[float, ...]:
+        if self.alpha is not None:
+            return (self.alpha,)
+        return tuple(self.alphas) if self.alphas is not None else DEFAULT_ALPHAS
+
+
+@dataclass(frozen=True)
+class LightGBMConfig:
+    features: str = "pixels"  # pixels | binned:<k> | pca:<k>
+    n_estimators: int = 1000  # boosting rounds at most (early stopping on val cuts them)
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    max_depth: int = -1
+    min_child_samples: int = 20
+    feature_fraction: float = 0.5  # features tried per tree
+    bagging_fraction: float = 1.0  # rows per tree (with bagging_freq > 0)
+    bagging_freq: int = 0
+    lambda_l2: float = 0.0
+    max_bin: int = 63
+    early_stopping_rounds: int = 50
+    threads: int | None = None  # None: os.cpu_count()
+
+    def __post_init__(self) -> None:
+        if not LGBM_FEATURES.fullmatch(self.features):
+            raise ValueError(f"features: expected 'pixels', 'binned:<k>' or 'pca:<k>', got {self.features!r}")
+        if self.n_estimators < 1 or self.num_leaves < 2 or self.early_stopping_rounds < 1:
+            raise ValueError("n_estimators and early_stopping_rounds must be >= 1, num_leaves >= 2")
+        if not (0 < self.feature_fraction <= 1 and 0 < self.bagging_fraction <= 1 and self.learning_rate > 0):
+            raise ValueError("feature_fraction and bagging_fraction must be in (0, 1], learning_rate > 0")
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    hidden: tuple[int, ...] = (512, 256)  # widths of the hidden layers
+    dropout: float = 0.0
+    activation: Literal["gelu", "relu", "silu"] = "gelu"
+
+    def __post_init__(self) -> None:
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError("hidden must list at least one positive width")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class CNNConfig:
+    channels: tuple[int, ...] = (16, 32, 64)  # output channels of each conv layer
+    kernel: int = 7
+    dilation: int | tuple[int, ...] = 2  # one for all layers, or one per layer
+    stride: int = 2
+    pool: int = 16  # positions kept by the adaptive average pool before the dense layer
+    hidden: int = 256  # dense layer after pooling (0: heads straight on the pooled features)
+    dropout: float = 0.0
+    residual_on: Literal["ridge"] | None = None
+    ridge_alpha: float | None = None  # None: chosen on the validation split from the default path
+
+    def __post_init__(self) -> None:
+        dilations = self.dilation if isinstance(self.dilation, tuple) else (self.dilation,) * len(self.channels)
+        if len(dilations) != len(self.channels):
+            raise ValueError(f"dilation lists {len(dilations)} values for {len(self.channels)} layers")
+        if not self.channels or min(self.channels) < 1 or self.kernel < 1 or self.stride < 1 or min(dilations) < 1:
+            raise ValueError("channels, kernel, stride and dilation must be positive")
+        if self.pool < 1 or self.hidden < 0 or not 0 <= self.dropout < 1:
+            raise ValueError("pool must be >= 1, hidden >= 0, dropout in [0, 1)")
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        return self.dilation if isinstance(self.dilation, tuple) else (self.dilation,) * len(self.channels)
+
+
+@dataclass(frozen=True)
+class ViTConfig:
+    patch: int = 64  # pixels per token
+    dim: int = 128  # token width
+    depth: int = 4  # transformer blocks
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    dropout: float = 0.0
+    pos: Literal["learned", "wave", "none"] = "learned"
+    pool: Literal["mean", "cls"] = "mean"
+
+    def __post_init__(self) -> None:
+        if min(self.patch, self.dim, self.depth, self.heads) < 1 or self.mlp_ratio <= 0:
+            raise ValueError("patch, dim, depth, heads and mlp_ratio must be positive")
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class MoEConfig:
+    experts: Literal["grid", "snr"] = "grid"
+    teff_edges: tuple[float, ...] = (3750.0, 4500.0, 5250.0, 6000.0)
+    feh_edges: tuple[float, ...] = (-1.0, -2.0 / 3.0, -1.0 / 3.0, 0.0)
+    snr_edges: tuple[float, ...] = (0.0, 2.0, 4.0, 7.0, 1e9)  # ≤ 2, 2–4, 4–7, > 7
+    alpha: float = 1e4  # ridge penalty of every expert (on standardised pixels)
+    gate: Literal["oracle", "logistic", "mlp_regression", "linear_regression", "dual_tower", "quality_only"] = "oracle"
+    features: Optional[Literal["phys", "quality", "both"]] = None  # default: by gate (see MOE_DEFAULT_FEATURES)
+    hidden: tuple[int, ...] = (32, 16)
+    gate_steps: int = 400  # full-batch Adam steps of a regression gate
+    gate_lr: float = 1e-2
+    gate_weight_decay: float = 1e-4
+
+    def __post_init__(self) -> None:
+        for name in ("teff_edges", "feh_edges", "snr_edges"):
+            edges = getattr(self, name)
+            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ValueError(f"{name} must be at least two increasing numbers, got {list(edges)}")
+        if self.alpha <= 0 or self.gate_steps < 1 or self.gate_lr <= 0:
+            raise ValueError("alpha, gate_steps and gate_lr must be positive")
+
+    @property
+    def feature_set(self) -> Optional[str]:
+        return self.features or MOE_DEFAULT_FEATURES[self.gate]
+
+
+@dataclass(frozen=True)
+class FisherCeilingConfig:
+    pass
+
+
+#: `model.type` → its config, for every built-in model.
+CONFIGS: dict[str, type] = {
+    "ridge": RidgeConfig,
+    "lightgbm": LightGBMConfig,
+    "mlp": MLPConfig,
+    "cnn": CNNConfig,
+    "vit": ViTConfig,
+    "moe": MoEConfig,
+    "fisher_ceiling": FisherCeilingConfig,
+}

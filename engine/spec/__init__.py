@@ -1,0 +1,28 @@
+"""The spec: an experiment report's YAML front matter, as typed, frozen objects.
+
+    from engine.spec import load_spec
+    spec = load_spec(front_matter_text, path="exp.md", first_line=2)
+
+The package's modules are its parts, each with one job:
+
+    vocabulary      targets, parameters, metrics, sections: the names every other part speaks
+    run_config      data, noise, model, train: one trial's training run (what a worker validates)
+    report_config   binned tables, figures, decision rules, key numbers, bootstrap
+    sweep           the trials resolved from the base spec, their overrides and --set
+    experiment      the whole spec: `Spec`, `load_spec`, the checks across sections
+    explain         pydantic's errors as one located sentence
+"""
+
+from .experiment import Spec, load_spec, spec_line, spec_schema
+from .explain import dotted, line_at
+from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber, Rule
+from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrainSpec, TrialConfig
+from .sweep import Trial, parse_set_option
+from .vocabulary import BIN_PARAMS, METRICS, PARAM_ALIASES, TARGETS, TRAINING_SECTIONS, parse_metric
+
+__all__ = [
+    "BIN_PARAMS", "METRICS", "PARAM_ALIASES", "TARGETS", "TRAINING_SECTIONS",
+    "Binned", "Bootstrap", "DataKeys", "DataSpec", "Decision", "Figure", "KeyNumber", "ModelSpec", "NoiseSpec",
+    "Rule", "Selection", "Spec", "TrainSpec", "Trial", "TrialConfig",
+    "dotted", "line_at", "load_spec", "parse_metric", "parse_set_option", "spec_line", "spec_schema",
+]  # fmt: skip

@@ -1,0 +1,351 @@
+"""The spec: an experiment report's YAML front matter, as one typed, frozen object.
+
+    spec = load_spec(front_matter_text, path="exp.md", first_line=2)
+    for trial in spec.resolve_trials():
+        trial.name, trial.config          # "single-task", {"data": {...}, "noise": ..., ...}
+
+Everything a user can get wrong is a `SpecError` located at the real line of the markdown file,
+naming the dotted key, what was expected and, for a misspelled key, what they probably meant.
+The YAML is read by `engine.safe_yaml` (safe tags only, alias bombs refused, a line for every
+key), then validated by the models of `run_config` and `report_config`; the checks across
+sections (a metric no trial predicts, a figure of a binned table that does not exist, the names
+an expression reads) run here, before anything trains.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Optional
+
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+
+from engine.errors import ExpressionError, SpecError, did_you_mean
+from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
+from engine.safe_yaml import Loc, read_yaml
+
+from . import sweep
+from .explain import Invalid, dotted, explain, kind_of, line_at, show
+from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber
+from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
+from .sweep import Trial
+from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_key, relative_path, unique
+
+__all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
+
+
+class Spec(Frozen):
+    """An experiment: what it is, the training run and its sweep, and how results are reported."""
+
+    id: str = Field(description="Unique experiment id, e.g. 'VIT-20251222-logg_1m-multitask'.")
+    title: str = Field(min_length=1, description="Human title of the experiment.")
+    topic: Optional[str] = Field(None, description="Topic the experiment belongs to, e.g. 'logg_1m'.")
+    mvp: Optional[str] = Field(None, description="Roadmap MVP this experiment delivers, e.g. 'MVP-1.5'.")
+    author: Optional[str] = Field(None, description="Who planned it.")
+    date: Optional[str] = Field(None, description="Planned date, ISO 'YYYY-MM-DD'.")
+    status: Literal["planned", "running", "done", "failed"] = Field(
+        "planned", description="Engine-maintained: planned, running, done or failed."
+    )
+    last_run: Optional[str] = Field(None, description="Engine-maintained: when it last ran (ISO).")
+    hub: Optional[str] = Field(None, description="Hub page, relative to this file.")
+    roadmap: Optional[str] = Field(None, description="Roadmap page, relative to this file.")
+    kanban: Optional[str] = Field(None, description="Kanban page, relative to this file.")
+    answers: list[str] = Field(
+        default_factory=list, description="Ids in the hub's hypothesis tree this experiment answers, e.g. [Q3.1]."
+    )
+    gate: Optional[str] = Field(None, description="The roadmap's decision gate this experiment closes, e.g. 'Gate-2'.")
+
+    data: DataSpec = Field(default_factory=DataSpec, description="The spectra and labels.")
+    noise: NoiseSpec = Field(default_factory=NoiseSpec, description="Noise added to the spectra.")
+    model: ModelSpec = Field(description="The model and its parameters.")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="The training loop.")
+    trials: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="The sweep: trial name → dotted-key overrides of data/noise/model/train, "
+        "e.g. {single-task: {data.targets: [log_g]}}. Empty: one trial named 'main'.",
+    )
+
+    metrics: list[str] = Field(
+        default_factory=lambda: ["r2.log_g", "mae.log_g"],
+        min_length=1,
+        description="'<metric>.<target>' with metric r2, mae, rmse or bias; the first is the primary metric.",
+    )
+    binned: list[Binned] = Field(default_factory=list, description="Binned tables.")
+    figures: list[Figure] = Field(default_factory=list, description="Figures to draw.")
+    decision: Decision = Field(default_factory=Decision, description="Rules that give the verdict.")
+    key_numbers: list[KeyNumber] = Field(default_factory=list, description="The key-numbers table.")
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="Bootstrap confidence intervals.")
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
+    _dotted_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _path: Optional[str] = PrivateAttr(None)
+    _trials: list[Trial] = PrivateAttr(default_factory=list)
+    _expressions: dict[str, Expression] = PrivateAttr(default_factory=dict)
+
+    # -- field checks --------------------------------------------------------------------------
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not ID_PATTERN.fullmatch(value):
+            raise Invalid(f"expected letters, digits and _ . + - (no spaces), got {show(value)}")
+        return value
+
+    @field_validator("date", "last_run", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value.isoformat()
+        return value
+
+    @field_validator("hub", "roadmap", "kanban", mode="before")
+    @classmethod
+    def _link(cls, value: Any, info: ValidationInfo) -> Any:
+        return relative_path(value, f"{info.field_name} page")
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _answers(cls, value: Any) -> Any:
+        value = as_list(value)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str) and (not item or re.search(r"\s", item)):
+                    raise Invalid(f"expected a hypothesis id like Q3.1, got {show(item)}", loc=(i,))
+        return value
+
+    @field_validator("trials", mode="before")
+    @classmethod
+    def _trials_shape(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for name, overrides in value.items():
+            if isinstance(name, str) and not TRIAL_NAME.fullmatch(name):
+                raise Invalid(
+                    f"trial name {show(name)} must start with a letter or digit and use only "
+                    "letters, digits and _ . + -",
+                    loc=(name,),
+                )
+            if overrides is None:
+                overrides = {}
+            if isinstance(overrides, Mapping):
+                for key in overrides:
+                    if not isinstance(key, str) or not all(key.split(".")):
+                        raise Invalid(
+                            f"expected a dotted key like train.lr, got {show(key)}", loc=(name, key)
+                        )
+            out[name] = overrides
+        return out
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: list[str]) -> list[str]:
+        out = []
+        for i, item in enumerate(value):
+            try:
+                out.append(metric_key(item))
+            except Invalid as exc:
+                raise Invalid(exc.message, loc=(i,), hint=exc.hint) from None
+        return unique(out, "metric")
+
+    # -- checks across fields, trials, expressions ---------------------------------------------
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _whole(cls, data: Any, handler: Callable[[Any], "Spec"], info: ValidationInfo) -> "Spec":
+        spec = handler(data)
+        if isinstance(data, Spec):
+            return spec
+        context = info.context or {}
+        spec._raw = copy.deepcopy(dict(data))
+        spec._lines = dict(context.get("lines") or {})
+        spec._dotted_lines = {dotted(loc): line for loc, line in spec._lines.items() if loc}
+        spec._path = context.get("path")
+        spec._trials = sweep.resolve(spec, {})
+        spec._check()
+        return spec
+
+    def _error(self, message: str, loc: Loc, hint: str | None = None, cls: type[SpecError] = SpecError) -> SpecError:
+        return cls(message, path=self._path, line=line_at(self._lines, loc), key=dotted(loc), hint=hint)
+
+    def _check(self) -> None:
+        names = self.trial_names
+        predicted = {t for trial in self._trials for t in trial.data.targets}
+
+        def check_predicted(metric: str, loc: Loc) -> None:
+            if metric.startswith("extra."):
+                return  # a model's own per-spectrum value: known only when it runs
+            target = metric.split(".", 1)[1]
+            if target not in predicted:
+                raise self._error(
+                    f"'{metric}': no trial predicts {target} (targets: {', '.join(sorted(predicted))})",
+                    loc,
+                    hint=f"add {target} to data.targets",
+                )
+
+        def check_trial(name: str, loc: Loc) -> None:
+            if name not in names:
+                raise self._error(
+                    f"no trial named '{name}'", loc, hint=did_you_mean(name, names) or f"trials: {', '.join(names)}"
+                )
+
+        for i, metric in enumerate(self.metrics):
+            check_predicted(metric, ("metrics", i))
+        for i, table in enumerate(self.binned):
+            check_predicted(table.metric, ("binned", i, "metric"))
+        if self.decision.baseline is not None:
+            check_trial(self.decision.baseline, ("decision", "baseline"))
+        for i, name in enumerate(self.decision.references):
+            check_trial(name, ("decision", "references", i))
+        for i, figure in enumerate(self.figures):
+            for j, metric in enumerate(figure.metrics or ()):
+                check_predicted(metric, ("figures", i, "metrics", j))
+            if figure.trial is not None:
+                check_trial(figure.trial, ("figures", i, "trial"))
+            if figure.binned is not None and figure.binned >= len(self.binned):
+                raise self._error(
+                    f"there is no binned table {figure.binned} (binned has {len(self.binned)}, counted from 0)",
+                    ("figures", i, "binned"),
+                )
+            if figure.param is not None:
+                keys = sorted({k for trial in self._trials for k in flatten(trial.config)})
+                if figure.param not in keys:
+                    raise self._error(
+                        f"'{figure.param}' is not a key of the trials' config",
+                        ("figures", i, "param"),
+                        hint=did_you_mean(figure.param, keys),
+                    )
+
+        sources = [(("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)]
+        sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
+        for i, rule in enumerate(self.decision.rules):  # the {{ … }} inside says and answers
+            texts = [(("decision", "rules", i, "says"), rule.says)]
+            texts += [(("decision", "rules", i, "answers", q), text) for q, text in rule.answers.items()]
+            for loc, text in texts:
+                sources += [((*loc, j), inner) for j, inner in enumerate(placeholders(text))]
+            for q in rule.answers:
+                if q not in self.answers:
+                    raise self._error(f"'{q}' is not one of this experiment's answers: {self.answers}",
+                                      ("decision", "rules", i, "answers", q), hint=did_you_mean(q, self.answers))
+        expressions = {}
+        for loc, source in sources:
+            if source is None:
+                continue
+            key = dotted(loc)
+            expression = compile_expression(
+                source, names=names, path=self._path, line=line_at(self._lines, loc), key=key,
+                allowed=EXPRESSION_NAMES,
+            )  # fmt: skip
+            if "baseline" in expression.names and self.decision.baseline is None:
+                raise self._error(
+                    f"`{source}` uses baseline, but decision.baseline is not set",
+                    loc,
+                    hint="set decision.baseline to a trial name",
+                    cls=ExpressionError,
+                )
+            expressions[key] = expression
+        self._expressions = expressions
+
+    # -- trials --------------------------------------------------------------------------------
+
+    @property
+    def trial_names(self) -> list[str]:
+        """The trials in the file's order; `['main']` when the spec has no sweep."""
+        return list(self.trials) or ["main"]
+
+    @property
+    def primary_metric(self) -> str:
+        """The first of `metrics`, e.g. 'r2.log_g': what 'best' means."""
+        return self.metrics[0]
+
+    def resolve_trials(self, overrides: Mapping[str, Any] | None = None) -> list[Trial]:
+        """Every trial: the base training sections, the trial's overrides, then `overrides`.
+
+        `overrides` are `--set` style dotted keys (`{"train.epochs": 1}`), applied to every
+        trial; a key `trials.<name>.<dotted key>` applies to that trial only.
+        """
+        if not overrides:
+            return list(self._trials)
+        return sweep.resolve(self, dict(overrides))
+
+    # -- locations, expressions, schema --------------------------------------------------------
+
+    @property
+    def path(self) -> Optional[str]:
+        """The file the spec was read from, when known."""
+        return self._path
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Dotted key (`train.lr`, `decision.rules[0].when`) → line in the file."""
+        return dict(self._dotted_lines)
+
+    def line_of(self, key: str | Loc) -> Optional[int]:
+        """The file line of a dotted key (or of its nearest parent present in the file)."""
+        return spec_line(self, key)
+
+    def expressions(self) -> dict[str, Expression]:
+        """Every `when:` and `value:`, compiled and located, by dotted key."""
+        return dict(self._expressions)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON schema of a spec (`research spec --schema`)."""
+        return spec_schema()
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON schema of a spec (`research spec --schema`)."""
+    schema = Spec.model_json_schema()
+    schema["title"] = "research experiment spec"
+    return schema
+
+
+def spec_line(spec: Spec, key: str | Loc) -> Optional[int]:
+    """The file line of a dotted key of a loaded spec (or of its nearest parent in the file)."""
+    if isinstance(key, tuple):
+        return line_at(spec._lines, key)
+    lines = spec._dotted_lines
+    while key:
+        if key in lines:
+            return lines[key]
+        cut = max(key.rfind("."), key.rfind("["))
+        if cut <= 0:
+            break
+        key = key[:cut]
+    return None
+
+
+def load_spec(yaml_text: str, *, path: str | None = None, first_line: int = 1) -> Spec:
+    """Parse and validate a front matter (the text between the `---` fences).
+
+    `first_line` is the file line of the first YAML line, so errors name real lines.
+    """
+    data, lines = read_yaml(yaml_text, path=path, first_line=first_line, what="front matter")
+    if data is None:
+        raise SpecError(
+            "the front matter is empty", path=path, line=first_line, hint="a spec needs at least id, title and model"
+        )
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"the front matter must be a mapping of keys, got {kind_of(data)}", path=path, line=first_line
+        )
+    try:
+        return Spec.model_validate(data, context={"lines": lines, "path": path})
+    except ValidationError as exc:
+        # The first problem in the file, but a missing key last: a misspelled key often is why
+        # a required one is missing, and `titel: unknown key. did you mean 'title'?` says both.
+        errors = exc.errors()
+        problems = [explain(e, Spec) + (e["type"] == "missing",) for e in errors]
+        problems.sort(key=lambda p: (p[3], line_at(lines, p[0]) or 0))
+        loc, message, hint, _ = problems[0]
+        if len(problems) > 1:
+            more = len(problems) - 1
+            more_text = f"({more} more problem{'s' if more > 1 else ''})"
+            hint = f"{hint} {more_text}" if hint else more_text
+        raise SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint) from None

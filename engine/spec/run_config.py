@@ -1,0 +1,233 @@
+"""The training run of one trial: data, noise, model and train, as typed, frozen objects.
+
+`TrialConfig` is what a worker validates before it trains (`engine.trial.run_trial`): the base
+spec's training sections with one trial's overrides applied. Nothing here knows about reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, Optional, Union, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from engine.errors import did_you_mean
+
+from .explain import Invalid, is_number, show
+from .vocabulary import (
+    PLUGIN, REGISTRY_NAME, TARGETS, Frozen, Param, Target, as_list, known_param, param_name, unique,
+)  # fmt: skip
+
+class Selection(Frozen):
+    """Which spectra of a source to use. Filters apply in order: ranges, SNR, then first/random."""
+
+    first: Optional[PositiveInt] = Field(None, description="Keep the first N spectra.")
+    random: Optional[PositiveInt] = Field(None, description="Keep N spectra drawn at random (seeded).")
+    seed: Optional[int] = Field(None, description="Seed of `random`; defaults to `data.seed`.")
+    snr_top_frac: Optional[float] = Field(
+        None, gt=0, le=1, description="Keep the fraction of spectra with the highest SNR, in (0, 1]."
+    )
+    ranges: dict[Param, list[float]] = Field(
+        default_factory=dict,
+        description="Keep spectra whose parameter lies in [lo, hi], e.g. {T_eff: [3750, 6000]}.",
+    )
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for key, bounds in value.items():
+            name = known_param(key)
+            if not (isinstance(bounds, list) and len(bounds) == 2):
+                raise Invalid(f"expected [lo, hi], got {show(bounds)}", loc=(key,))
+            lo, hi = bounds
+            if all(is_number(b) for b in bounds) and not lo < hi:
+                raise Invalid(f"expected lo < hi, got [{lo}, {hi}]", loc=(key,))
+            out[name] = bounds
+        return out
+
+    @model_validator(mode="after")
+    def _one_count(self) -> "Selection":
+        if self.first is not None and self.random is not None:
+            raise Invalid("give either first or random, not both", loc=("random",))
+        return self
+
+
+class DataKeys(Frozen):
+    """Dataset names inside the HDF5 shards, when they differ from the defaults."""
+
+    flux: str = Field("flux", description="Dataset of the fluxes, N x pixels.")
+    error: str = Field("error", description="Dataset of the per-pixel errors, N x pixels.")
+    wave: str = Field("wave", description="Dataset of the wavelength grid, pixels.")
+    params: dict[Param, str] = Field(
+        default_factory=dict,
+        description="Parameter → dataset name, e.g. {Fe_H: M_H}; a parameter not listed is read from its own name.",
+    )
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for key, name in value.items():
+            out[known_param(key)] = name
+        return out
+
+
+class DataSpec(Frozen):
+    """Where the spectra come from and which labels are predicted."""
+
+    source: str = Field(
+        "synthetic",
+        min_length=1,
+        description="'synthetic' (the embedded generator, cached on first use), or an HDF5 path, "
+        "glob or brace pattern such as 'train_200k_{0..4}/dataset.h5'.",
+    )
+    test_source: Optional[str] = Field(
+        None, min_length=1, description="Separate test shards; when absent the test set is split from `source`."
+    )
+    n_train: Optional[PositiveInt] = Field(None, description="Number of training spectra (all when absent).")
+    n_val: Optional[NonNegativeInt] = Field(
+        None, description="Number of validation spectra; when absent `train.val_frac` of the training set."
+    )
+    n_test: Optional[PositiveInt] = Field(None, description="Number of test spectra.")
+    targets: list[Target] = Field(
+        default_factory=lambda: ["log_g"],
+        min_length=1,
+        description="Labels to predict, in order; M_H is read as Fe_H.",
+    )
+    select: Optional[Selection] = Field(None, description="Which training spectra to use.")
+    test_select: Optional[Selection] = Field(None, description="Which test spectra to use, e.g. {snr_top_frac: 0.2}.")
+    keys: DataKeys = Field(default_factory=DataKeys, description="Dataset names inside the HDF5 shards.")
+    seed: int = Field(0, description="Seed of the synthetic generator and of the splits.")
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> Any:
+        value = as_list(value)
+        if isinstance(value, list):
+            value = unique([param_name(v) for v in value], "target")
+        return value
+
+
+class NoiseSpec(Frozen):
+    """Noise added to the fluxes: flux + level · error · N(0, 1)."""
+
+    level: float = Field(0.0, ge=0, description="Noise level; 0 adds no noise.")
+    apply: list[Literal["train", "test"]] = Field(
+        default_factory=lambda: ["train", "test"], description="Which splits get noise."
+    )
+    seed: int = Field(42, description="Seed of the noise draw.")
+    redraw: bool = Field(False, description="Draw fresh training noise every epoch.")
+
+    @field_validator("apply", mode="before")
+    @classmethod
+    def _apply(cls, value: Any) -> Any:
+        value = as_list(value)
+        return unique(value, "split") if isinstance(value, list) else value
+
+
+class ModelSpec(BaseModel):
+    """The model: `type` picks it from the registry; the other keys are its parameters."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
+
+    type: str = Field(
+        description="A registry name such as 'ridge', 'lightgbm', 'mlp', 'cnn', 'vit', 'moe', "
+        "or a plugin 'package.module:factory'. Other keys are the model's own parameters."
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if REGISTRY_NAME.fullmatch(value) or PLUGIN.fullmatch(value):
+            return value
+        hint = None
+        lowered = re.sub(r"[^a-z0-9_]", "_", value.strip().lower())
+        if lowered != value and REGISTRY_NAME.fullmatch(lowered):
+            hint = f"did you mean '{lowered}'?"
+        raise Invalid(
+            f"expected a registry name like 'mlp' or a plugin 'package.module:factory', got {show(value)}",
+            hint=hint,
+        )
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The model-specific parameters (every key but `type`)."""
+        return dict(self.model_extra or {})
+
+
+LossWeighting = Literal["equal", "inverse_variance", "uncertainty"]
+
+
+class TrainSpec(Frozen):
+    """How to train (ignored by closed-form models where it does not apply)."""
+
+    epochs: PositiveInt = Field(10, description="Training epochs.")
+    batch_size: PositiveInt = Field(256, description="Mini-batch size.")
+    lr: PositiveFloat = Field(1e-3, description="Learning rate.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    schedule: Literal["cosine", "plateau", "none"] = Field("cosine", description="Learning-rate schedule.")
+    patience: Optional[PositiveInt] = Field(None, description="Early-stopping patience in epochs; none when absent.")
+    val_frac: float = Field(0.1, gt=0, lt=1, description="Fraction of the training set held out for validation.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' uses a GPU when there is one.")
+    seed: int = Field(42, description="Seed of initialisation and batching.")
+    amp: bool = Field(True, description="Mixed precision on GPU.")
+    stream_rows: Optional[PositiveInt] = Field(
+        None,
+        description="Nets: train from chunks of this many spectra, one in memory at a time (a training set larger "
+        "than memory); absent: in memory when the flux fits in 4 GiB, else 65,536-row chunks.",
+    )
+    loss_weights: Union[LossWeighting, dict[Target, PositiveFloat]] = Field(
+        "equal",
+        description="Multi-task loss weighting: 'equal', 'inverse_variance', 'uncertainty' (learned), "
+        "or a weight per target such as {log_g: 2, T_eff: 1, Fe_H: 1}.",
+    )
+
+    @field_validator("loss_weights", mode="before")
+    @classmethod
+    def _loss_weights(cls, value: Any) -> Any:
+        choices = get_args(LossWeighting)
+        if isinstance(value, str):
+            if value not in choices:
+                raise Invalid(
+                    f"expected one of {', '.join(repr(c) for c in choices)} or a weight per target, got {show(value)}",
+                    hint=did_you_mean(value, choices),
+                )
+            return value
+        if not isinstance(value, Mapping):
+            raise Invalid(
+                f"expected one of {', '.join(repr(c) for c in choices)} or a mapping of target to weight, got {show(value)}"
+            )
+        out = {}
+        for key, weight in value.items():
+            target = known_param(key, TARGETS, "target")
+            if not is_number(weight) or not weight > 0:
+                raise Invalid(f"expected a positive number, got {show(weight)}", loc=(key,))
+            out[target] = float(weight)
+        return out
+
+
+class TrialConfig(Frozen):
+    """One training run: the base spec's training sections with a trial's overrides applied."""
+
+    data: DataSpec = Field(default_factory=DataSpec)
+    noise: NoiseSpec = Field(default_factory=NoiseSpec)
+    model: ModelSpec
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+    @model_validator(mode="after")
+    def _weights_cover_targets(self) -> "TrialConfig":
+        weights = self.train.loss_weights
+        if isinstance(weights, dict):
+            missing = [t for t in self.data.targets if t not in weights]
+            if missing:
+                raise Invalid(
+                    f"no weight for {', '.join(missing)} (data.targets is {', '.join(self.data.targets)})",
+                    loc=("train", "loss_weights"),
+                )
+        return self

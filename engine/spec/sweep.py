@@ -1,0 +1,165 @@
+"""The sweep: a spec's trials resolved into validated training configs.
+
+Each trial overrides the base spec's `data`, `noise`, `model` and `train` by dotted keys. An
+override *replaces* the value at its key (a mapping value replaces the whole mapping there);
+missing mappings on the way are created. `--set` options are applied last, to every trial, or
+to one (`trials.<name>.<dotted key>`). An invalid result is a `SpecError` at the line of the
+override that caused it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import SpecError, did_you_mean
+from engine.safe_yaml import Loc, read_yaml
+
+from .explain import dotted, explain, kind_of
+from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
+from .vocabulary import TRAINING_SECTIONS
+
+__all__ = ["Trial", "parse_set_option", "resolve"]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One resolved trial: its name, overrides, a JSON-able config and the validated sections.
+
+    `origins` says where each override came from: the spec location `("trials", name, key)`
+    of the file, or the `--set …` option, so a later check can name the line that set a value."""
+
+    name: str
+    overrides: dict[str, Any]
+    config: dict[str, Any]
+    data: DataSpec
+    noise: NoiseSpec
+    model: ModelSpec
+    train: TrainSpec
+    origins: dict[str, Any] = field(default_factory=dict)
+
+    def origin_of(self, key: str) -> Any:
+        """The origin of the most specific override at or above the dotted `key`; None: the base spec."""
+        best, best_len = None, -1
+        parts = key.split(".")
+        for dotted_key, origin in self.origins.items():
+            own = dotted_key.split(".")
+            if parts[: len(own)] == own and len(own) >= best_len:
+                best, best_len = origin, len(own)
+        return best
+
+
+def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
+    """Every trial of `spec` with its overrides, then the `--set` style `extra` keys, validated."""
+    names = spec.trial_names
+    per_trial: dict[str, list[tuple[str, str, Any]]] = {name: [] for name in names}
+    for key, value in extra.items():
+        target, dotted = None, key
+        if key.startswith("trials."):
+            rest = key[len("trials.") :]
+            for name in sorted(names, key=len, reverse=True):
+                if rest.startswith(name + "."):
+                    target, dotted = name, rest[len(name) + 1 :]
+                    break
+            else:
+                wanted = rest.split(".", 1)[0]
+                raise SpecError(
+                    f"no trial named '{wanted}'",
+                    path=spec._path,
+                    key=f"--set {key}",
+                    hint=did_you_mean(wanted, names) or f"trials: {', '.join(names)}",
+                )
+        for name in names if target is None else [target]:
+            per_trial[name].append((f"--set {key}", dotted, value))
+
+    base = {k: copy.deepcopy(spec._raw[k]) for k in TRAINING_SECTIONS if k in spec._raw}
+    resolved = []
+    for name in names:
+        own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()]
+        applied: list[tuple[Any, str, Any]] = own + per_trial[name]  # (origin, dotted key, value)
+        config = copy.deepcopy(base)
+        for origin, key, value in applied:
+            _set(spec, config, key, value, origin, name)
+        try:
+            validated = TrialConfig.model_validate(config)
+        except ValidationError as exc:
+            raise _trial_error(spec, name, exc, applied) from None
+        resolved.append(
+            Trial(
+                name=name,
+                overrides={key: copy.deepcopy(value) for _, key, value in applied},
+                config=validated.model_dump(mode="json"),
+                data=validated.data,
+                noise=validated.noise,
+                model=validated.model,
+                train=validated.train,
+                origins={key: origin for origin, key, _ in applied},
+            )
+        )
+    return resolved
+
+def _origin_error(spec, origin: Any, message: str, hint: str | None = None, rest: Loc = ()) -> SpecError:
+    if isinstance(origin, str):  # a --set option: not in the file
+        key = origin + "".join(f"[{r}]" if isinstance(r, int) else f".{r}" for r in rest)
+        return SpecError(message, path=spec._path, key=key, hint=hint)
+    return spec._error(message, tuple(origin) + tuple(rest), hint)
+
+def _set(spec, config: dict[str, Any], key: str, value: Any, origin: Any, trial: str) -> None:
+    parts = key.split(".")
+    if not all(parts):
+        raise _origin_error(spec, origin, f"expected a dotted key like train.lr, got '{key}'")
+    if parts[0] not in TRAINING_SECTIONS:
+        if parts[0] in type(spec).model_fields:
+            raise _origin_error(spec, 
+                origin, f"a trial can only override {', '.join(TRAINING_SECTIONS)}, not {parts[0]}"
+            )
+        raise _origin_error(spec, 
+            origin,
+            f"unknown section '{parts[0]}' in trial '{trial}'",
+            hint=did_you_mean(parts[0], TRAINING_SECTIONS) or f"sections: {', '.join(TRAINING_SECTIONS)}",
+        )
+    node = config
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            where = ".".join(parts[: i + 1])
+            raise _origin_error(spec, 
+                origin, f"cannot set {key}: {where} is {kind_of(child)}, not a mapping, in trial '{trial}'"
+            )
+        node = child
+    node[parts[-1]] = copy.deepcopy(value)
+
+def _trial_error(spec, name: str, exc: ValidationError, applied: list[tuple[Any, str, Any]]) -> SpecError:
+    problems = [explain(e, TrialConfig) for e in exc.errors()]
+    loc, message, hint = problems[0]
+    best = None
+    for origin, key, _ in applied:  # the most specific override wins; a later one on a tie
+        parts = tuple(key.split("."))
+        n = min(len(parts), len(loc))
+        if n and tuple(map(str, loc[:n])) == parts[:n] and (best is None or len(parts) >= len(best[1])):
+            best = (origin, parts)
+    if best is not None:
+        origin, parts = best
+        return _origin_error(spec, origin, message, hint, rest=loc[len(parts) :])
+    if name in spec.trials:
+        return spec._error(f"{dotted(loc)}: {message}", ("trials", name), hint)
+    return spec._error(message, loc, hint)
+
+
+def parse_set_option(text: str) -> tuple[str, Any]:
+    """`"train.lr=3e-4"` → `("train.lr", 0.0003)`; the value is read as YAML (`[64, 32]`, `{log_g: 2}`)."""
+    key, eq, value = text.partition("=")
+    key = key.strip()
+    if not eq or not key:
+        raise SpecError(f"expected --set KEY=VALUE, got '{text}'", hint="for example --set train.epochs=1")
+    if not re.fullmatch(r"[^\s=]+", key) or not all(key.split(".")):
+        raise SpecError(f"expected a dotted key like train.lr, got '{key}'", key="--set")
+    parsed, _ = read_yaml(value, path=None, first_line=None, what="value", key=f"--set {key}")
+    return key, parsed

@@ -1,0 +1,123 @@
+"""The vocabulary of a spec: targets, parameters, metrics, sections, and the small checks on them.
+
+Every other part of the spec speaks these names: a metric is `'<metric>.<target>'`
+(`mae.log_g`), a parameter is one of `BIN_PARAMS` (`M_H` is read as `Fe_H`), trials override
+only `TRAINING_SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import did_you_mean
+
+from .explain import Invalid, show
+
+Target = Literal["log_g", "T_eff", "Fe_H"]
+Param = Literal["log_g", "T_eff", "Fe_H", "mag", "snr"]
+MetricName = Literal["r2", "mae", "rmse", "bias"]
+
+TARGETS: tuple[str, ...] = get_args(Target)
+#: Parameters a selection or a binned table can use (the targets, magnitude and SNR).
+BIN_PARAMS: tuple[str, ...] = get_args(Param)
+METRICS: tuple[str, ...] = get_args(MetricName)
+#: Other names the user's data uses for a parameter.
+PARAM_ALIASES = {"M_H": "Fe_H"}
+#: The sections of a spec that define a training run; trials override only these.
+TRAINING_SECTIONS: tuple[str, ...] = ("data", "noise", "model", "train")
+#: Top-level keys that describe the document, not a run.
+METADATA_KEYS: tuple[str, ...] = (
+    "id", "title", "topic", "mvp", "author", "date", "status", "last_run",
+    "hub", "roadmap", "kanban", "answers",
+)  # fmt: skip
+
+
+TRIAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
+REGISTRY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+PLUGIN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
+
+
+
+
+
+def param_name(value: Any) -> Any:
+    return PARAM_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+def known_param(key: Any, choices: tuple[str, ...] = BIN_PARAMS, what: str = "parameter") -> str:
+    """A parameter name used as a mapping key (`M_H` read as `Fe_H`), or a located complaint."""
+    name = param_name(key)
+    if name not in choices:
+        raise Invalid(
+            f"unknown {what} '{key}'; {what}s are {', '.join(choices)}",
+            loc=(key,),
+            hint=did_you_mean(str(key), choices),
+        )
+    return name
+
+
+def parse_metric(text: str) -> tuple[str, str]:
+    """`'mae.log_g'` → `('mae', 'log_g')`; `M_H` is read as `Fe_H`. Raises ValueError."""
+    if not isinstance(text, str):
+        raise Invalid(f"expected '<metric>.<target>' like 'mae.log_g', got {show(text)}")
+    metric, dot, target = text.partition(".")
+    if not dot or not metric or not target:
+        raise Invalid(f"expected '<metric>.<target>' like 'mae.log_g', got {show(text)}")
+    if metric not in METRICS:
+        raise Invalid(
+            f"unknown metric '{metric}' in '{text}'; metrics are {', '.join(METRICS)}",
+            hint=did_you_mean(metric, METRICS),
+        )
+    target = param_name(target)
+    if target not in TARGETS:
+        raise Invalid(
+            f"unknown target '{target}' in '{text}'; targets are {', '.join(TARGETS)}",
+            hint=did_you_mean(target, TARGETS),
+        )
+    return metric, target
+
+
+def metric_key(value: Any) -> str:
+    metric, target = parse_metric(value)
+    return f"{metric}.{target}"
+
+
+def as_list(value: Any) -> Any:
+    """Let a single item stand for a one-item list (`apply: train`)."""
+    return [value] if isinstance(value, str) else value
+
+
+def unique(values: list[Any], what: str) -> list[Any]:
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise Invalid(f"{what} '{value}' is listed twice", loc=(i,))
+        seen.add(value)
+    return values
+
+
+def relative_path(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise Invalid(f"expected a relative path to the {what}, got an empty string")
+        if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
+            raise Invalid(f"expected a path relative to this file, got the absolute path '{value}'")
+    return value
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        yield dotted
+        if isinstance(value, Mapping):
+            yield from flatten(value, dotted + ".")

@@ -1,0 +1,301 @@
+"""One validation, before anything runs or changes: `spec`, `check`, `run --dry-run` and `run`.
+
+A mistake found after training started is a bug, so everything a run will meet is looked at
+first, against the plan (the resolved trials, which of them run, which will have results):
+
+    models        every trial's model type and parameters, against the model's own config
+                  (no torch, no lightgbm imported); a plugin factory must be a function or
+                  class taking (params, train, targets) — and, before a run, must build a model
+    expressions   every `when`, `says`/`answers` placeholder and key number is evaluated over
+                  a context shaped like the results (`decision.shape_context`): each trial,
+                  metric, interval field and bin it reads must exist
+    paths         the report, hub, roadmap, kanban and figures resolve (symlinks followed)
+                  inside the notebook; the pages exist
+    pages         the hub has every id of `answers:`; no region the run rewrites (the report's,
+                  the pages') was edited by hand
+    data          files open with the datasets, labels, shapes and dtypes a trial reads, the
+                  selections leave n_train + n_val + n_test spectra, and (before a run) every
+                  row a trial reads is finite
+
+Every problem is a `ResearchError` located at the report's file and line — of the trial's
+override when one set the value, else of the base key — naming the trial when the spec has
+several. `problems` lists them all (for `research check`); `validate` raises the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import document, paths, textfile
+from .errors import DataError, DocumentError, ExpressionError, RegionEditedError, ResearchError, SpecError
+
+PAGE_KEYS = ("hub", "roadmap", "kanban")
+
+
+def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False) -> None:
+    """Raise the first problem of `plan` (with how many more there are), or return."""
+    found = problems(plan, data=data, scan=scan, build=build, force=force)
+    if found:
+        first = found[0]
+        if len(found) > 1:
+            more = f"({len(found) - 1} more problem{'s' if len(found) > 2 else ''}: `research check {plan.report.path}` lists them)"
+            first.hint = f"{first.hint} {more}" if first.hint else more
+        raise first
+
+
+def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False,
+             all_trials: bool = True) -> list[ResearchError]:
+    """Every problem found, in the order a reader fixes them: paths, pages, models, expressions, data.
+
+    `all_trials`: check the model and data of every trial, not only of those that will run
+    (a cached trial's config passed when it ran, under the same code)."""
+    found: list[ResearchError] = []
+    found += _paths(plan)
+    found += _pages(plan, force=force)
+    chosen = [t for t in plan.trials if all_trials or t.runs]
+    found += _models(plan, chosen, build=build)
+    found += _expressions(plan)
+    if data:
+        found += _data(plan, chosen, scan=scan)
+    return _unique(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating a problem at the line that caused it
+
+
+def locate(plan, trial, error: ResearchError, *, several: bool | None = None) -> ResearchError:
+    """Point `error` (raised with a dotted key such as `model.alpah`) at the report's line: the
+    override of `trial` that set the key, else the base spec's key; name the trial."""
+    spec = plan.report.spec
+    key = error.key or ""
+    origin = trial.trial.origin_of(key) if trial is not None and trial.trial is not None and key else None
+    if isinstance(origin, str):  # a --set option
+        error.key = f"{origin} ({key})" if origin != f"--set {key}" else origin
+        line = None
+    elif origin is not None:
+        line = spec.line_of(tuple(origin))
+    else:
+        line = spec.line_of(key) if key else None
+    error.path = str(plan.report.path)
+    error.line = line
+    several = len(plan.trials) > 1 if several is None else several
+    if trial is not None and several and "(trial" not in error.message:
+        error.message = f"{error.message} (trial '{trial.name}')"
+    return error
+
+
+def _unique(found: Iterable[ResearchError]) -> list[ResearchError]:
+    """One problem per place and message: a base key wrong in every trial is said once."""
+    seen, out = set(), []
+    for error in found:
+        message = error.message.split(" (trial '")[0]
+        mark = (error.path, error.line, error.key, message)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        out.append(error)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def _paths(plan) -> list[ResearchError]:
+    report = plan.report
+    spec = report.spec
+    root = plan.root
+    found: list[ResearchError] = []
+    if not paths.inside(root, report.path):
+        found.append(DocumentError(
+            f"resolves to {Path(report.path).resolve()}, outside the notebook {root}",
+            path=report.path,
+            hint="a report that is a link is written through to its target, which must lie inside the notebook",
+        ))  # fmt: skip
+    folder = report.path.parent
+    for key in PAGE_KEYS:
+        target = getattr(spec, key)
+        if not target:
+            continue
+        page = folder / target
+        if not paths.inside(root, page):
+            found.append(DocumentError(
+                f"'{target}' resolves outside the notebook ({os.path.normpath(page.resolve())})",
+                path=report.path, line=spec.line_of(key), key=key,
+                hint="a run writes its pages, so they must lie inside the notebook (the folder with .git or .research)",
+            ))  # fmt: skip
+        elif not page.is_file():
+            found.append(DocumentError(
+                f"the {key} page '{target}' does not exist",
+                path=report.path, line=spec.line_of(key), key=key,
+                hint=f"paths are relative to the report's folder; create it with `research new {key}` or fix the link",
+            ))  # fmt: skip
+    for i, figure in enumerate(spec.figures):
+        target = folder / figure.file
+        if not paths.inside(root, target):
+            found.append(DocumentError(
+                f"figure file '{figure.file}' resolves outside the notebook",
+                path=report.path, line=spec.line_of(f"figures[{i}].file"), key=f"figures[{i}].file",
+                hint="give a path inside the notebook, e.g. img/x.png",
+            ))  # fmt: skip
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: question ids, hand edits
+
+
+def page_paths(report) -> dict[str, Path]:
+    """The hub, roadmap and kanban the report links to, as normalised paths."""
+    out = {}
+    for key in PAGE_KEYS:
+        target = getattr(report.spec, key)
+        if target:
+            out[key] = Path(os.path.normpath(report.path.parent / target))
+    return out
+
+
+def _pages(plan, *, force: bool) -> list[ResearchError]:
+    from .questions import hypothesis_ids
+
+    report = plan.report
+    spec = report.spec
+    found: list[ResearchError] = []
+    targets = [(report.path, report.text)]
+    for key, page in page_paths(report).items():
+        if not (page.is_file() and paths.inside(plan.root, page)):
+            continue
+        try:
+            text = textfile.read_text(page)
+        except ResearchError as error:
+            found.append(error)
+            continue
+        targets.append((page, text))
+        if key == "hub" and spec.answers:
+            known = hypothesis_ids(text)
+            for qid in spec.answers:
+                if qid not in known:
+                    close = difflib.get_close_matches(qid, known, n=3, cutoff=0.5)
+                    found.append(DocumentError(
+                        f"'{qid}' is not in the hypothesis tree of {spec.hub}",
+                        path=report.path, line=spec.line_of("answers"), key="answers",
+                        hint=(f"closest ids: {', '.join(close)}" if close else f"the hub's ids are {', '.join(known) or 'none'}")
+                        + "; fix `answers:` or add the question to the hub's tree",
+                    ))  # fmt: skip
+    if force:
+        return found
+    for path, text in targets:
+        try:
+            edited = document.edited_regions(text, str(path))
+        except ResearchError as error:
+            found.append(error)
+            continue
+        for region in edited:
+            found.append(RegionEditedError(
+                f"region '{region.name}' was edited by hand since the engine wrote it",
+                path=path, line=region.start_line,
+                hint="move your words outside the markers (the run would overwrite them), or pass --force to discard the edit",
+            ))  # fmt: skip
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def _models(plan, trials, *, build: bool) -> list[ResearchError]:
+    from . import models
+
+    found: list[ResearchError] = []
+    for trial in trials:
+        model = dict(trial.config.get("model") or {})
+        try:
+            models.validate(model)
+            if build and trial.runs and ":" in str(model.get("type", "")):
+                train = dict(trial.config.get("train") or {})
+                models.build(model, train, list(trial.config.get("data", {}).get("targets") or ["log_g"]))
+        except SpecError as error:
+            found.append(locate(plan, trial, error))
+        except Exception as error:  # the user's factory raised while building: say where
+            found.append(locate(plan, trial, SpecError(
+                f"the plugin factory '{model.get('type')}' raised {type(error).__name__}: {error}",
+                key="model.type", hint="fix the plugin; a factory should only build the model, not train it")))  # fmt: skip
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Expressions
+
+
+def _expressions(plan) -> list[ResearchError]:
+    from .decision import shape_context
+
+    spec = plan.report.spec
+    having = [t for t in plan.trials if t.reason.value != "skipped"]
+    context = shape_context(spec, {t.name: list(t.config.get("data", {}).get("targets") or []) for t in having})
+    names = {t.name for t in having}
+    skipped = [t.name for t in plan.trials if t.name not in names]
+    found: list[ResearchError] = []
+    for key, expression in spec.expressions().items():
+        missing = sorted(expression.trials - names)
+        if "baseline" in expression.names and spec.decision.baseline in skipped:
+            missing.append(spec.decision.baseline)
+        if missing:
+            found.append(ExpressionError(
+                f"`{expression.source}` reads trial '{missing[0]}', which will have no result: --trial leaves it out "
+                "and it has not run before",
+                path=expression.path, line=expression.line, key=key,
+                hint=f"add --trial {missing[0]}, or run every trial once",
+            ))  # fmt: skip
+            continue
+        try:
+            expression.evaluate(context)
+        except ExpressionError as error:
+            found.append(error)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def _data(plan, trials, *, scan: bool) -> list[ResearchError]:
+    from .data.load import check_data
+
+    found: list[ResearchError] = []
+    seen: dict[str, Any] = {}
+    base_dir = plan.report.path.parent
+    cache_dir = paths.cache_dir(plan.root)
+    for trial in trials:
+        config = trial.trial
+        if config is None:
+            continue
+        mark = repr((config.data.model_dump(), config.noise.model_dump(), config.train.val_frac, scan))
+        if mark in seen:
+            if seen[mark] is not None:
+                found.append(locate(plan, trial, _copy(seen[mark])))
+            continue
+        try:
+            check_data(config.data, config.noise, base_dir=base_dir, cache_dir=cache_dir,
+                       val_frac=config.train.val_frac, scan=scan)
+            seen[mark] = None
+        except DataError as error:
+            seen[mark] = _copy(error)
+            data_path = error.path
+            located = locate(plan, trial, error)
+            if data_path and data_path != str(plan.report.path):
+                located.message = f"{located.message} (in {data_path})"
+            if located.line is None:  # a dataset key, not a spec key: point at the source
+                located.line = plan.report.spec.line_of(("trials", trial.name)) if trial.trial.origins else None
+                located.line = located.line or plan.report.spec.line_of("data.source") or plan.report.spec.line_of("data")
+            found.append(located)
+    return found
+
+
+def _copy(error: ResearchError) -> ResearchError:
+    return type(error)(error.message, path=error.path, line=error.line, key=error.key, hint=error.hint)
