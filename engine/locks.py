@@ -37,10 +37,21 @@ def _run_lock(root: Path, report_id: str):
 
 
 @contextlib.contextmanager
-def live_run(root: Path, report_id: str) -> Iterator[None]:
-    """Hold the report's run lock (a second run of the same report waits here)."""
-    with _run_lock(root, report_id):
+def live_run(root: Path, report_id: str, *, say: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the report's run lock: a second run of the same report waits here, and says so."""
+    from filelock import Timeout
+
+    lock = _run_lock(root, report_id)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if say is not None:
+            say(f"waiting for another `research run` of {report_id} to finish…")
+        lock.acquire()
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def is_running(root: Path, report_id: str) -> bool:

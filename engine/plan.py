@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-from .errors import ResearchError, did_you_mean
+from .errors import DataError, ResearchError, did_you_mean
 from .report import Report, load_report
 from .store import KeyParts, ReportIndex, RunStore, TrialRecord, engine_code_hash, key_parts, plugin_code_hash
 
@@ -89,6 +89,21 @@ class Plan:
         return [t.name for t in self.trials if t.reason is not Reason.SKIPPED]
 
 
+def locate_data_error(spec, trial, error: DataError, report_path: Path) -> DataError:
+    """A data problem (raised with a dataset or file as its place) put at the report's line of
+    `data.source` — the trial's override when it has one — naming the file in the message."""
+    origin = trial.origin_of("data.source") if trial is not None else None
+    line = spec.line_of(tuple(origin)) if isinstance(origin, tuple) else spec.line_of("data.source")
+    where = error.path
+    message = error.message if not error.key or error.key.startswith("data.") else f"{error.key}: {error.message}"
+    if where and where != str(report_path):
+        message = f"{message} ({where})"
+    key = error.key if error.key and error.key.startswith("data.") else "data.source"
+    if isinstance(origin, tuple) and len(spec.trial_names) > 1:
+        message = f"{message} (trial '{trial.name}')"
+    return DataError(message, path=report_path, line=line, key=key, hint=error.hint)
+
+
 def make_plan(
     path: str | Path,
     *,
@@ -120,7 +135,10 @@ def make_plan(
     planned = []
     for trial in resolved:
         plugin = plugin_code_hash(trial.model.type, root)
-        fingerprint = data_fingerprint(trial.data, base_dir=report.path.parent, cache_dir=paths.cache_dir(root))
+        try:
+            fingerprint = data_fingerprint(trial.data, base_dir=report.path.parent, cache_dir=paths.cache_dir(root))
+        except DataError as error:  # a data file that is not there: at the line that names it
+            raise locate_data_error(spec, trial, error, report.path) from None
         parts = key_parts(trial.config, fingerprint, code if plugin is None else f"{code}+{plugin}")
         selected = not trials or trial.name in trials
         record = store.load(parts.key)

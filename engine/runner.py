@@ -66,8 +66,11 @@ def execute(
     validate(plan, data=True, scan=True, build=True, force=force_regions)  # a refusal changes nothing
     report = plan.report
     outcome = Outcome(plan)
-    to_run = plan.to_run
-    with locks.live_run(plan.root, report.spec.id):
+    with locks.live_run(plan.root, report.spec.id, say=say):
+        for trial in plan.to_run:  # a run we waited for may have stored some of them
+            if trial.reason is not Reason.FORCED and (record := plan.store.load(trial.key)) is not None:
+                trial.record, trial.reason = record, Reason.CACHED
+        to_run = plan.to_run
         code_state: Mapping[str, Any] = {}
         if to_run:
             from .provenance import git_state

@@ -233,14 +233,23 @@ def recover_index_lock(repo: Path, *, say: Callable[[str], None] = print, wait_s
 
 
 def _held_open(lock: Path) -> bool:
-    """True when some process has `lock` open (Linux: /proc/*/fd); elsewhere, assume it is."""
+    """True when some process has `lock` open, or a git process works in its repository (git
+    closes the lock while a hook runs) — Linux: /proc; elsewhere, assume it is held."""
     proc = Path("/proc")
     if not proc.is_dir():
         return True
     target = str(lock.resolve())
+    work_tree = str(lock.resolve().parent.parent)
     for pid in proc.iterdir():
-        if not pid.name.isdigit():
+        if not pid.name.isdigit() or pid.name == str(os.getpid()):
             continue
+        try:
+            if (pid / "comm").read_text().strip() == "git":
+                cwd = os.readlink(pid / "cwd")
+                if cwd == work_tree or cwd.startswith(work_tree + os.sep):
+                    return True
+        except OSError:
+            pass
         try:
             for fd in (pid / "fd").iterdir():
                 try:

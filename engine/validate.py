@@ -28,7 +28,6 @@ import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from . import document, paths, textfile
 from .errors import DataError, DocumentError, ExpressionError, RegionEditedError, ResearchError, SpecError
@@ -83,7 +82,7 @@ def locate(plan, trial, error: ResearchError, *, several: bool | None = None) ->
         line = spec.line_of(key) if key else None
     error.path = str(plan.report.path)
     error.line = line
-    several = len(plan.trials) > 1 if several is None else several
+    several = (len(plan.trials) > 1 and origin is not None) if several is None else several
     if trial is not None and several and "(trial" not in error.message:
         error.message = f"{error.message} (trial '{trial.name}')"
     return error
@@ -265,37 +264,32 @@ def _expressions(plan) -> list[ResearchError]:
 
 
 def _data(plan, trials, *, scan: bool) -> list[ResearchError]:
+    """Each distinct data setting once: a problem of the base spec's data is said once."""
     from .data.load import check_data
+    from .plan import locate_data_error
 
     found: list[ResearchError] = []
-    seen: dict[str, Any] = {}
+    seen: set[str] = set()
     base_dir = plan.report.path.parent
     cache_dir = paths.cache_dir(plan.root)
     for trial in trials:
         config = trial.trial
         if config is None:
             continue
-        mark = repr((config.data.model_dump(), config.noise.model_dump(), config.train.val_frac, scan))
+        mark = repr((config.data.model_dump(), config.noise.model_dump(), config.train.val_frac))
         if mark in seen:
-            if seen[mark] is not None:
-                found.append(locate(plan, trial, _copy(seen[mark])))
             continue
+        seen.add(mark)
         try:
             check_data(config.data, config.noise, base_dir=base_dir, cache_dir=cache_dir,
                        val_frac=config.train.val_frac, scan=scan)
-            seen[mark] = None
         except DataError as error:
-            seen[mark] = _copy(error)
-            data_path = error.path
-            located = locate(plan, trial, error)
-            if data_path and data_path != str(plan.report.path):
-                located.message = f"{located.message} (in {data_path})"
-            if located.line is None:  # a dataset key, not a spec key: point at the source
-                located.line = plan.report.spec.line_of(("trials", trial.name)) if trial.trial.origins else None
-                located.line = located.line or plan.report.spec.line_of("data.source") or plan.report.spec.line_of("data")
-            found.append(located)
+            if error.key and error.key.startswith("data.") and error.key != "data.source":
+                data_path = error.path
+                located = locate(plan, trial, error)
+                if data_path and data_path != str(plan.report.path):
+                    located.message = f"{located.message} ({data_path})"
+                found.append(located)
+            else:
+                found.append(locate_data_error(plan.report.spec, config, error, plan.report.path))
     return found
-
-
-def _copy(error: ResearchError) -> ResearchError:
-    return type(error)(error.message, path=error.path, line=error.line, key=error.key, hint=error.hint)

@@ -27,3 +27,134 @@ def shared_example(tmp_path):
         return target
 
     return copy
+
+
+# ---------------------------------------------------------------------------------------------
+# A small git notebook: one report of two Ridge trials on synthetic spectra, a hub, a kanban.
+# Ridge keeps it fast (no torch); the run store and synthetic cache are made once per session
+# and copied, so a test starts with every trial stored but the report not yet rendered.
+
+NOTEBOOK_REPORT = """\
+---
+id: EXP-NB
+title: ridge on a small set
+status: planned
+hub: ../../../hubs/hub.md
+kanban: ../../../hubs/kanban.md
+answers: [Q1.1]
+data: {source: synthetic, n_train: 300, n_test: 100, targets: [log_g]}
+noise: {level: 1.0}
+model: {type: ridge, alpha: 100}
+trials:
+  base: {model.alpha: 1.0e+6}
+  cand: {}
+metrics: [r2.log_g, mae.log_g]
+figures:
+  - {kind: bar, file: img/bar.png}
+decision:
+  baseline: base
+  rules:
+    - when: best.r2.log_g > baseline.r2.log_g
+      verdict: pass
+      says: "ridge reaches R² {{ best.r2.log_g }}"
+    - otherwise: fail
+      says: "ridge does not beat the baseline"
+key_numbers:
+  - {label: cand log g R², value: trials.cand.r2.log_g}
+---
+# A small ridge experiment
+
+用户写的前言。
+
+<!-- research:summary -->
+<!-- /research:summary -->
+
+<!-- research:key-numbers -->
+<!-- /research:key-numbers -->
+
+<!-- research:results -->
+<!-- /research:results -->
+
+<!-- research:figures -->
+<!-- /research:figures -->
+
+<!-- research:log -->
+| 时间 | 事件 | 提交 |
+|---|---|---|
+<!-- /research:log -->
+
+<!-- research:record -->
+<!-- /research:record -->
+"""
+
+NOTEBOOK_HUB = """\
+# Hub
+
+```
+Q1: does ridge work? → ⏳
+├── Q1.1: does it beat a heavy penalty? → ⏳ MVP-1
+```
+
+<!-- research:leaderboard -->
+<!-- /research:leaderboard -->
+
+<!-- research:changelog -->
+| 日期 | 事件 |
+|---|---|
+<!-- /research:changelog -->
+"""
+
+NOTEBOOK_KANBAN = "# Kanban\n\n<!-- research:board -->\n<!-- /research:board -->\n"
+REPORT_PATH = "research/nb/exp/exp_nb.md"
+
+
+def _git(root, *args):
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="session")
+def _template_notebook(tmp_path_factory):
+    from engine.cli import main
+
+    root = tmp_path_factory.mktemp("template") / "nb"
+    (root / "research/nb/exp").mkdir(parents=True)
+    (root / "hubs").mkdir()
+    (root / REPORT_PATH).write_text(NOTEBOOK_REPORT, encoding="utf-8")
+    (root / "hubs/hub.md").write_text(NOTEBOOK_HUB, encoding="utf-8")
+    (root / "hubs/kanban.md").write_text(NOTEBOOK_KANBAN, encoding="utf-8")
+    _git(root, "init", "-q")
+    _git(root, "config", "user.email", "tester@example.com")
+    _git(root, "config", "user.name", "tester")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "notebook")
+    assert main(["run", str(root / REPORT_PATH), "--no-commit"]) == 0  # fills the run store and the cache
+    _git(root, "checkout", "-q", "--", ".")
+    _git(root, "clean", "-qfd", "research", "hubs")
+    shutil.rmtree(root / ".research" / "reports")
+    return root
+
+
+@pytest.fixture
+def small_notebook(_template_notebook, tmp_path, monkeypatch):
+    """(root, report path): a copy of the template notebook, every trial stored, nothing rendered."""
+    root = tmp_path / "nb"
+    shutil.copytree(_template_notebook, root, symlinks=True)
+    for leftover in ("locks", "journal"):
+        shutil.rmtree(root / ".research" / leftover, ignore_errors=True)
+    monkeypatch.chdir(root)
+    return root, root / REPORT_PATH
+
+
+def tree_digest(root) -> dict:
+    """Every file of the notebook (but .git and .research) with a hash of its bytes."""
+    import hashlib
+    from pathlib import Path
+
+    out = {}
+    for path in sorted(Path(root).rglob("*")):
+        parts = path.relative_to(root).parts
+        if path.is_file() and parts[0] not in (".git", ".research"):
+            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

@@ -150,9 +150,11 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
     n_val = data.n_val if data.n_val is not None else (round(val_frac * n_train) if n_train is not None else None)
     if synthetic:
         _check_synthetic_selection(n_train + (n_val or 0), data.select, "data.select")
+        _check_room(_synthetic_size(n_train + (n_val or 0), data.select), data.seed, 0, cache_dir, "data.n_train")
     if test_synthetic:
         need = data.n_test if data.n_test is not None else SYNTHETIC_N_TEST
         _check_synthetic_selection(need, data.test_select, "data.test_select")
+        _check_room(_synthetic_size(need, data.test_select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, "data.n_test")
     if synthetic and test_synthetic:
         return  # nothing on disk: the generator makes as many finite spectra as asked
     targets = tuple(data.targets)
@@ -241,6 +243,42 @@ def _kept_fraction(selection) -> float:
     return frac
 
 
+def _synthetic_size(need: int, selection) -> int:
+    """How many spectra `_synthetic_rows` first generates for `need` rows passing `selection`."""
+    frac = _kept_fraction(selection)
+    counted = [c for c in (getattr(selection, "first", None), getattr(selection, "random", None)) if c is not None]
+    target = max(need, *counted) if counted else need
+    return math.ceil(target / max(frac, 1e-12) * 1.02) + 16
+
+
+def check_disk(n: int, cache_dir: Path, *, key: str, n_pixels: int = synth.N_PIXELS) -> None:
+    """Refuse to generate n synthetic spectra that the cache's disk cannot hold (flux + error, float32)."""
+    need = n * n_pixels * 8
+    folder = Path(cache_dir)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if need > 0.9 * free:
+        raise DataError(
+            f"{n:,} synthetic spectra need {_size(need)} on disk (in {Path(cache_dir)}), but it has {_size(free)} free",
+            key=key,
+            hint="ask for fewer spectra (the embedded examples use 20,000), or free disk space",
+        )
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n_bytes < 1000 or unit == "TB":
+            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1000
+    return f"{n_bytes:.1f} PB"
+
+
+def _check_room(n: int, seed: int, start: int, cache_dir: Path, key: str) -> None:
+    if not (Path(cache_dir) / "synthetic" / synthetic_key(n, seed, start) / "complete.json").is_file():
+        check_disk(n, cache_dir, key=key)
+
+
 def _check_synthetic_selection(need: int, selection, where: str) -> tuple[float, list[int]]:
     """(the fraction a selection keeps, its explicit counts), or a DataError when it cannot leave `need` rows."""
     counted = [c for c in (getattr(selection, "first", None), getattr(selection, "random", None)) if c is not None]
@@ -291,6 +329,7 @@ def synthetic_source(
     final = root / key
     with FileLock(str(root / f"{key}.lock")):
         if not (final / "complete.json").is_file():
+            check_disk(n, root, key="data", n_pixels=n_pixels)
             if final.exists():
                 shutil.rmtree(final)
             for stale in root.glob(f".tmp-{key}-*"):

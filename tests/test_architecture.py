@@ -1,0 +1,113 @@
+"""The structure the design promises: imports flow one way, nothing imports the CLI, one table
+of exit codes (the README's), and a code hash that cannot silently shrink."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import engine.store
+from engine import errors
+
+ENGINE = Path(__file__).resolve().parents[1] / "engine"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ENGINE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module → the engine modules it imports, at the top or inside functions."""
+    modules = {_module_name(p): p for p in ENGINE.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - node.level + 1]
+                    stem = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    stem = node.module or ""
+                targets = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name and target.startswith("engine"):
+                    graph[name].add(target)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_engine_has_no_import_cycle():
+    graph = _imports()
+    # a package's __init__ may hand on its own modules' names; its modules importing it is not a cycle of ours
+    for name in graph:
+        graph[name] = {t for t in graph[name] if not (name.startswith(t + ".") and (ENGINE.parent / Path(*t.split("."))).is_dir())}
+    cycle = _cycle(graph)
+    assert cycle is None, " → ".join(cycle or [])
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_nothing_imports_the_cli():
+    graph = _imports()
+    assert [name for name, targets in graph.items() if "engine.cli" in targets] == []
+
+
+def test_every_error_class_has_an_exit_code_of_the_one_table():
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.ResearchError)]
+    assert len(classes) >= 8
+    for cls in classes:
+        assert cls.exit_code in set(errors.Exit), cls
+
+
+def test_the_readme_documents_the_exit_codes():
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Exit codes"):]
+    for code in errors.Exit:
+        assert re.search(rf"\|\s*`?{int(code)}`?\s*\|", section), code
+
+
+def test_the_code_hash_fails_loudly_when_a_hashed_path_is_gone(monkeypatch):
+    engine.store.engine_code_hash.cache_clear()
+    monkeypatch.setattr(engine.store, "NUMERIC_CODE", ("models", "data", "no_such_module.py"))
+    try:
+        with pytest.raises(RuntimeError, match="no_such_module.py"):
+            engine.store.engine_code_hash()
+    finally:
+        engine.store.engine_code_hash.cache_clear()
