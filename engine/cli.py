@@ -97,6 +97,32 @@ def run_command(
 
 
 @app.command()
+def reproduce(
+    paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
+) -> None:
+    """Retrain every trial into a scratch store and compare it with the report's record; write nothing."""
+    from .reproduce import reproduce_report
+    from .runner import run_paths
+
+    code = Exit.OK
+    for report in run_paths(paths):
+        from .progress import Progress
+
+        with Progress() as progress:
+            result, changed = reproduce_report(report, say=typer.echo, progress=progress)
+        for name in changed:
+            typer.echo(f"{report}: {name}: its spec, data or code changed since the record; nothing to compare (stale)")
+        if result is None:
+            typer.echo(f"{report}: no trial to compare")
+            code = Exit.FAILED
+            continue
+        typer.echo(f"{report}: {result.summary()}")
+        if not result.reproduced or changed:
+            code = Exit.FAILED
+    raise typer.Exit(int(code))
+
+
+@app.command()
 def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: research/ and hubs/)."),
 ) -> None:

@@ -55,6 +55,59 @@ def pick_best(results: Mapping[str, Mapping[str, Any]], primary: str, exclude=()
     return min(names, key=lambda n: (badness(primary, metric_value(results[n], primary)), names.index(n)))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where the best candidate stands: against the baseline, the references, the ceilings.
+
+    `best` is the best *candidate* (neither the baseline nor a reference) by the primary metric.
+    It may still lose to the baseline; a reference (a global model beside experts) may beat every
+    candidate; a candidate that beats a ceiling (a Fisher bound) means the ceiling or the data is
+    wrong. The report, the hub and the commit message say each of these in words."""
+
+    primary: str
+    best: str | None
+    best_value: float | None
+    baseline: str | None = None
+    baseline_value: float | None = None
+    beats_baseline: bool | None = None  # None: no baseline to beat
+    references_beating: tuple[tuple[str, float], ...] = ()  # references better than every candidate
+    ceilings_beaten: tuple[tuple[str, float], ...] = ()  # ceilings some candidate is better than
+
+    @property
+    def honest_best(self) -> str | None:
+        """The best candidate when it beats the baseline (or there is none): the one to crown."""
+        return self.best if self.beats_baseline in (None, True) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_value": self.best_value, "baseline": self.baseline,
+                "baseline_value": self.baseline_value, "beats_baseline": self.beats_baseline,
+                "references_beating": [list(r) for r in self.references_beating],
+                "ceilings_beaten": [list(c) for c in self.ceilings_beaten]}  # fmt: skip
+
+
+def standing(results: Mapping[str, Mapping[str, Any]], primary: str, *, baseline: str | None, references=(),
+             ceilings=()) -> Standing:
+    """The best candidate and how it compares (see `Standing`)."""
+    references = [r for r in references if r in results]
+    best = pick_best(results, primary, exclude=[baseline, *references])
+    if best in references or best == baseline:  # nothing but yardsticks ran
+        best = None
+    value = metric_value(results[best], primary) if best else None
+    out: dict[str, Any] = {"primary": primary, "best": best, "best_value": value}
+    if baseline in results:
+        base = metric_value(results[baseline], primary)
+        out.update(baseline=baseline, baseline_value=base,
+                   beats_baseline=None if best is None else badness(primary, value) < badness(primary, base))
+    candidates = [n for n in results if n != baseline and n not in references]
+    if candidates:
+        best_badness = min(badness(primary, metric_value(results[n], primary)) for n in candidates)
+        out["references_beating"] = tuple((r, metric_value(results[r], primary)) for r in references
+                                          if r not in ceilings and badness(primary, metric_value(results[r], primary)) < best_badness)
+        out["ceilings_beaten"] = tuple((c, metric_value(results[c], primary)) for c in ceilings
+                                       if c in results and best_badness < badness(primary, metric_value(results[c], primary)))
+    return Standing(**out)
+
+
 def build_context(
     results: Mapping[str, Mapping[str, Any]],
     *,

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, paths, record
-from .decision import Verdict, build_context, decide, key_numbers, metric_value
+from .decision import Verdict, build_context, decide, key_numbers, metric_value, standing
 from .errors import ExpressionError
 from .marks import verdict_mark
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
+CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
 REPORTING_KEYS = ("metrics", "binned", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
 
 
@@ -36,6 +37,7 @@ class Tables:
     numbers: list[tuple[str, str]]
     binned: list[dict[str, Any]] = field(default_factory=list)
     n_test: int = 0
+    standing: Any = None  # decision.Standing: the best candidate against baseline, references, ceilings
 
 
 @dataclass
@@ -92,7 +94,8 @@ def append_row(body: str, row: str) -> str:
     return body + row.rstrip("\n") + "\n"
 
 
-def log_row(plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any]) -> str:
+def log_row(plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any],
+            note: str | None = None) -> str:
     """The report's log row of this run: what ran, what was cached, what failed, the verdict, the commit."""
     ran = [t for t in plan.trials if t.runs]
     parts = []
@@ -106,6 +109,8 @@ def log_row(plan, failed, tables: Tables | None, status: str | None, code_state:
         parts.append(f"{t.name} failed: {t.error}")
     if tables is not None and tables.verdict is not None:
         parts.append(f"verdict {tables.verdict.verdict}")
+    if note:
+        parts.append(note)
     recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
     state = recorded[0] if recorded else code_state
     commit = state.get("short") + ("+dirty" if state.get("dirty") else "") if state.get("short") else None
@@ -172,6 +177,9 @@ def compute_tables(plan, spec) -> Tables:
     best = context["best"]["name"] if context.get("best") else None
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
     tables.binned = binned_tables
+    ceilings = [t.name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL]
+    tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
+                               ceilings=ceilings)
     return tables
 
 
@@ -264,12 +272,17 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     bodies: dict[str, str] = {}
     best_value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
     base_value = metric_value(tables.results.get(tables.baseline, {}), primary) if tables.baseline else None
+    place = tables.standing
+    shown = {
+        "best": tables.best, "primary": primary, "best_value": fmt_metric(primary, best_value),
+        "baseline": tables.baseline, "baseline_value": fmt_metric(primary, base_value),
+        "beats_baseline": place.beats_baseline,
+        "references_beating": [(n, fmt_metric(primary, v)) for n, v in place.references_beating],
+        "ceilings_beaten": [(n, fmt_metric(primary, v)) for n, v in place.ceilings_beaten],
+    }  # fmt: skip
     if tables.verdict is not None:
-        bodies["summary"] = render(
-            "regions/summary.md.j2", root, mark=verdict_mark(tables.verdict.verdict), verdict=tables.verdict,
-            best=tables.best, primary=primary, best_value=fmt_metric(primary, best_value),
-            baseline=tables.baseline, baseline_value=fmt_metric(primary, base_value),
-        )
+        bodies["summary"] = render("regions/summary.md.j2", root, mark=verdict_mark(tables.verdict.verdict),
+                                   verdict=tables.verdict, **shown)
     bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
     bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=tables.numbers)
     rows = []
@@ -281,11 +294,11 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.metrics]
             seconds = trial.record.provenance.get("seconds")
-        rows.append({"name": trial.name, "best": trial.name == tables.best, "baseline": trial.name == spec.decision.baseline,
+        rows.append({"name": trial.name, "best": trial.name == place.honest_best, "baseline": trial.name == spec.decision.baseline,
                      "reference": trial.name in spec.decision.references,
                      "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
-    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, primary=primary,
-                               best=tables.best, baseline=tables.baseline, n_test=tables.n_test)
+    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, n_test=tables.n_test,
+                               **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
     binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in tables.binned]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
         bodies["binned"] = render("regions/binned.md.j2", root, tables=tables.binned)
@@ -310,11 +323,14 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
 
 def _record(plan, spec, tables: Tables) -> dict[str, Any]:
     """What the hub, roadmap, kanban and `research status` need to know about this run."""
+    from .reproduce import standard_errors
+
     verdict = tables.verdict
     trials = []
     for trial in plan.trials:
         metrics_of = tables.results.get(trial.name)
         trials.append({
+            "se": standard_errors(tables.context.get("ci", {}).get(trial.name, {}), spec.metrics) if metrics_of is not None else None,
             "name": trial.name,
             "parts": trial.record.parts if trial.record is not None else None,
             "model": str((trial.config.get("model") or {}).get("type", "?")),
@@ -330,13 +346,24 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "primary": spec.primary_metric,
         "best": tables.best,
         "baseline": tables.baseline,
+        "standing": tables.standing.as_dict(),
         "references": list(spec.decision.references),
         "trials": trials,
         "key_numbers": [list(row) for row in tables.numbers],
         "spec": record.spec_digest(plan.report.front.text, plan.sets),  # the spec the numbers came from
         "code": engine_code_hash(),
+        "commit": _numbers_commit(plan),
         "sets": list(plan.sets),
     }
+
+
+def _numbers_commit(plan) -> str | None:
+    """The code commit the numbers came from (recorded when the trials ran), '+dirty' when the tree was."""
+    states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
+    commits = sorted({s.get("short") for s in states if s.get("short")})
+    if not commits:
+        return None
+    return ", ".join(commits) + ("+dirty" if any(s.get("dirty") for s in states) else "")
 
 
 def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:

@@ -43,6 +43,7 @@ class Outcome:
     commit: str | None = None
     failed: list[TrialPlan] = field(default_factory=list)
     changed: bool = False
+    reproduction: Any = None  # engine.reproduce.Reproduction, when trials ran again with their recorded keys
 
     @property
     def exit_code(self) -> int:
@@ -188,6 +189,21 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
             _said(outcome, say)
         return
 
+    from . import record as run_record
+    from .reproduce import compare
+
+    recorded = run_record.parse(text, str(report.path))
+    reproduction = compare(recorded, [t for t in ran if t.record is not None], spec.reproduce)
+    outcome.reproduction = reproduction
+    if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
+            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets)):
+        _keep_as_recorded(plan, key, recorded)
+        say(f"{report.path}: {reproduction.summary()}; the report keeps its numbers, nothing to commit")
+        return
+    if reproduction is not None and not reproduction.reproduced:
+        for line in reproduction.moved():
+            say(f"  not reproduced: {line}")
+
     failed_now = [t for t in plan.trials if t.record is None and t.runs]
     status = "failed" if failed_now or not done else "done"
     bodies: dict[str, str] = {}
@@ -197,7 +213,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
         rendered = render_report(plan, present)
         outcome.verdict = rendered.tables.verdict
         bodies, images = rendered.bodies, rendered.figures
-    row = log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state) if ran or outcome.failed else None
+    note = "; ".join(f"not reproduced: {line}" for line in reproduction.moved()) if reproduction and not reproduction.reproduced else None
+    row = log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state, note=note) if ran or outcome.failed else None
     front = {"status": status}
     if ran:
         front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -226,6 +243,18 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in final.items()},
                       verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
                       status=status, record=rendered.record if rendered else None)  # fmt: skip
+
+
+def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None:
+    """Every trial that ran reproduced the report's record: keep the report's bytes (its status
+    back to what it was before the run) and remember that what it shows is this store's result."""
+    report = plan.report
+    spec = report.spec
+    _set_status(report.path, spec.status)  # the run set `running`; the committed text said this
+    final = textfile.read_text(report.path)
+    present = document.regions(final, str(report.path))
+    plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in present.items()},
+                      verdict=recorded.get("verdict"), status=spec.status, record=dict(recorded))
 
 
 def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
@@ -259,6 +288,10 @@ def _message(spec, rendered, status: str) -> str:
     tables = rendered.tables
     value = metric_value(tables.results.get(tables.best, {}), primary) if tables.best else None
     verdict = tables.verdict.verdict if tables.verdict else status
+    place = tables.standing
+    if place is not None and place.beats_baseline is False:
+        return (f"research: {spec.id} {verdict}: no candidate beats the baseline "
+                f"({primary} {fmt_number(place.best_value)} for {place.best} vs {fmt_number(place.baseline_value)})")
     return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}"
 
 

@@ -129,6 +129,13 @@ def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
         best = next((t for t in rec.get("trials", []) if t.get("name") == rec.get("best")), {})
         for label, value in rec.get("key_numbers", []):
             rows.append({"label": label, "value": value, "condition": _condition(best), "link": link(page, experiment.path, experiment.id)})
+        place = rec.get("standing") or {}
+        if place.get("beats_baseline") is False:  # a "best" that lost must not pass for a result
+            metric = rec.get("primary")
+            rows.append({"label": f"⚠ no candidate beats the baseline ({metric})",
+                         "value": f"{place['best']} {fmt_metric(metric, place['best_value'])} vs baseline "
+                                  f"{place['baseline']} {fmt_metric(metric, place['baseline_value'])}",
+                         "condition": _condition(best), "link": link(page, experiment.path, experiment.id)})
     return rows
 
 

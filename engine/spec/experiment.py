@@ -28,7 +28,7 @@ from engine.safe_yaml import Loc, read_yaml
 
 from . import sweep
 from .explain import Invalid, dotted, explain, kind_of, line_at, show
-from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber
+from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber, Reproduce
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
 from .sweep import Trial
 from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_key, relative_path, unique
@@ -77,6 +77,7 @@ class Spec(Frozen):
     decision: Decision = Field(default_factory=Decision, description="Rules that give the verdict.")
     key_numbers: list[KeyNumber] = Field(default_factory=list, description="The key-numbers table.")
     bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="Bootstrap confidence intervals.")
+    reproduce: Reproduce = Field(default_factory=Reproduce, description="When a re-run reproduces the recorded numbers.")
 
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)

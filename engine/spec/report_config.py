@@ -183,3 +183,30 @@ class Bootstrap(Frozen):
 
     n: PositiveInt = Field(1000, description="Resamples.")
     seed: int = Field(0, description="Seed of the resampling.")
+
+
+class Reproduce(Frozen):
+    """When a trial that ran before runs again (a fresh clone, --force, another machine), how far
+    its metrics may move from the report's record and still count as the same result."""
+
+    tolerance: PositiveFloat = Field(
+        0.25,
+        description="The largest change of a metric, in bootstrap standard errors of the recorded value, "
+        "that reproduces it (floating-point differences between machines move numbers by ~0.01–0.1).",
+    )
+    metrics: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="A tolerance per metric, e.g. {mae.log_g: 0.5}, instead of `tolerance`."
+    )
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_keys(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, tolerance in value.items():
+            try:
+                out[metric_key(key)] = tolerance
+            except Invalid as exc:
+                raise Invalid(exc.message, loc=(key,), hint=exc.hint) from None
+        return out

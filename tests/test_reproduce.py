@@ -1,0 +1,133 @@
+"""Numbers you can trust: a re-run with the record's keys is a reproduction, and "best" is honest.
+
+A notebook copied without its run store (a fresh clone) retrains, finds every number within
+tolerance of the report's record, and changes no byte and commits nothing. A record that says
+otherwise for one trial (as another machine's would) makes that trial, and only that one,
+"not reproduced", with the numbers that moved. A candidate that loses to the baseline is never
+crowned: the summary, the results table, the hub and the commit message say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+from conftest import tree_digest
+from engine import document, record
+from engine.cli import main
+
+
+def git(root, *args):
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+
+
+def run_and_commit(root, report):
+    assert main(["run", str(report)]) == 0
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_notebook_without_its_run_store_reproduces_its_record_and_changes_nothing(small_notebook, capsys):
+    root, report = small_notebook
+    run_and_commit(root, report)
+    head = git(root, "rev-parse", "HEAD")
+    before = tree_digest(root)
+    shutil.rmtree(root / ".research")  # a fresh clone: no run store, no cache, no index
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "(new)" in out and "reproduced: 2 trials, largest change" in out and "nothing to commit" in out
+    assert tree_digest(root) == before and git(root, "rev-parse", "HEAD") == head
+    assert main(["run", str(report)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def _tamper(report, trial: str, metric: str, factor: float) -> None:
+    """Make the report's record say what another machine might have measured for one trial."""
+    text = report.read_text(encoding="utf-8")
+    rec = record.parse(text)
+    for row in rec["trials"]:
+        if row["name"] == trial:
+            row["metrics"][metric] *= factor
+    report.write_text(document.replace_regions(text, {record.REGION: record.render(rec)}), encoding="utf-8")
+
+
+def test_a_record_that_disagrees_is_not_reproduced_for_that_trial_only(small_notebook, capsys):
+    root, report = small_notebook
+    run_and_commit(root, report)
+    _tamper(report, "cand", "mae.log_g", 1.2)
+    git(root, "commit", "-qam", "another machine's record")
+    shutil.rmtree(root / ".research")
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    out = capsys.readouterr().out
+    moved = [line for line in out.splitlines() if "not reproduced:" in line]
+    assert len(moved) == 1 and "cand mae.log_g" in moved[0] and "→" in moved[0] and "standard errors" in moved[0]
+    log = document.regions(report.read_text(encoding="utf-8"))["log"].body
+    assert "not reproduced: cand mae.log_g" in log and "base" not in log.split("not reproduced:")[1]
+    assert git(root, "status", "--porcelain") == ""  # the new numbers are written and committed
+
+
+def test_research_reproduce_compares_without_writing(small_notebook, capsys):
+    root, report = small_notebook
+    run_and_commit(root, report)
+    before = tree_digest(root)
+    assert main(["reproduce", str(report)]) == 0
+    assert "reproduced: 2 trials" in capsys.readouterr().out
+    _tamper(report, "base", "mae.log_g", 1.2)
+    tampered = tree_digest(root)
+    assert main(["reproduce", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "not reproduced: base mae.log_g" in out and "cand" not in out.split("not reproduced:")[1]
+    assert tree_digest(root) == tampered != before
+
+
+def test_a_tolerance_in_the_spec_is_obeyed(small_notebook, capsys):
+    root, report = small_notebook
+    run_and_commit(root, report)
+    _tamper(report, "cand", "mae.log_g", 1.05)
+    git(root, "commit", "-qam", "a small disagreement")
+    assert main(["reproduce", str(report)]) == 1
+    capsys.readouterr()
+    text = report.read_text(encoding="utf-8").replace("key_numbers:", "reproduce: {tolerance: 50}\nkey_numbers:")
+    report.write_text(text, encoding="utf-8")
+    assert main(["reproduce", str(report)]) == 0
+    assert "reproduced: 2 trials" in capsys.readouterr().out
+
+
+def test_a_candidate_that_loses_to_the_baseline_is_not_crowned(small_notebook, capsys):
+    root, report = small_notebook
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace("base: {model.alpha: 1.0e+6}", "base: {model.alpha: 100}")
+                      .replace("  cand: {}", "  cand: {model.alpha: 1.0e+6}"), encoding="utf-8")
+    git(root, "commit", "-qam", "the candidate is worse")
+    assert main(["run", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    regions = document.regions(text)
+    assert "No candidate beats the baseline" in regions["summary"].body
+    assert "🥇" not in regions["results"].body and "No candidate beats the baseline" in regions["results"].body
+    values = re.findall(r"\d\.\d{4}", regions["summary"].body)
+    assert len(values) == 2  # both numbers
+    hub = (root / "hubs/hub.md").read_text(encoding="utf-8")
+    message = git(root, "log", "-1", "--format=%s")
+    assert "no candidate beats the baseline" in message and "cand" in message
+    rec = record.parse(text)
+    assert rec["standing"]["beats_baseline"] is False
+    assert "EXP-NB" in hub
+
+
+def test_a_reference_that_beats_every_candidate_is_named_and_a_beaten_ceiling_flagged():
+    from engine.decision import standing
+
+    results = {
+        "global": {"r2": {"log_g": 0.71}},
+        "moe-a": {"r2": {"log_g": 0.65}},
+        "moe-b": {"r2": {"log_g": 0.60}},
+        "ceiling": {"r2": {"log_g": 0.62}},
+    }
+    place = standing(results, "r2.log_g", baseline="moe-b", references=["global", "ceiling"], ceilings=["ceiling"])
+    assert place.best == "moe-a" and place.beats_baseline is True
+    assert place.references_beating == (("global", 0.71),)
+    assert place.ceilings_beaten == (("ceiling", 0.62),)
+    assert json.dumps(place.as_dict())
