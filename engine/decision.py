@@ -116,18 +116,22 @@ def build_context(
     references=(),
     ci: Mapping[str, Any] | None = None,
     delta: Mapping[str, Any] | None = None,
+    info: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape."""
+    """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
+    `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`)."""
     ci = ci or {}
     delta = delta or {}
+    info = info or {}
 
     def view(name: str | None) -> dict[str, Any] | None:
         if name is None or name not in results:
             return None
-        return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {})}
+        return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {}), "info": info.get(name, {})}
 
     best = pick_best(results, primary, exclude=[baseline, *references])
-    context: dict[str, Any] = {"trials": {n: dict(m) for n, m in results.items()}, "ci": dict(ci), "best": view(best)}
+    trials = {n: {**m, "info": info.get(n, {})} for n, m in results.items()}
+    context: dict[str, Any] = {"trials": trials, "ci": dict(ci), "best": view(best)}
     if baseline is not None:
         context["baseline"] = view(baseline)
     return context
@@ -137,7 +141,7 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist."""
-    from .expressions import PROBE, AnyBins
+    from .expressions import PROBE, PROBE_TREE, AnyBins
     from .metrics import CI, Delta
     from .spec import METRICS
 
@@ -159,11 +163,11 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     ci = {name: intervals(ts, CI._fields) for name, ts in targets.items()}
     delta = {name: intervals(set(ts) & base_targets, Delta._fields) for name, ts in targets.items() if name != baseline} if baseline else {}
     context = build_context({n: scores(ts) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
-                            references=spec.decision.references, ci=ci, delta=delta)
+                            references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets})
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
-        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI._fields),
+        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI._fields), "info": PROBE_TREE,
                            "delta": intervals(common & base_targets, Delta._fields) if baseline else {}}
     tables = []
     for table in spec.binned:

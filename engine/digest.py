@@ -14,7 +14,9 @@ from typing import Any
 from . import textfile
 from .decision import badness
 from .pages.experiments import Experiment, scan
-from .marks import VERDICT_MARKS, verdict_mark
+from .marks import VERDICT_MARKS, status_text, verdict_mark
+from .pages.sync import CEILING_MODEL
+from .record import conditions_text
 from .questions import ANSWERED_RE
 from .render import fmt_metric, render
 
@@ -35,8 +37,12 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
         rec = e.record or {}
         if rec.get("verdict"):
             sentence = f"{verdict_mark(rec['verdict'])} {rec['verdict']}: {rec.get('says') or ''}".strip()
+        elif e.status == "failed":
+            sentence = "🔴 failed: see the report's log"
+        elif rec:  # it ran, and has no decision rules: its numbers are its finding
+            sentence = f"{status_text(e.status)}: no decision rules; its key numbers are below"
         else:
-            sentence = f"⏳ {e.status}: not run yet" if e.status != "failed" else "🔴 failed: see the report's log"
+            sentence = f"⏳ {e.status}: not run yet"
         experiments.append({"id": e.id, "title": e.front.get("title") or e.id, "link": link(e.path), "sentence": sentence,
                             "numbers": [tuple(n) for n in rec.get("key_numbers", [])], "date": e.run_date or "-",
                             "status": e.status})
@@ -60,8 +66,10 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
 
 
 def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
-    """Per primary metric: the best value of each method (model family) at each noise level."""
-    cells: dict[str, dict[tuple[str, float], float]] = {}
+    """Per primary metric and conditions other than noise (data, N_train, pixels, test set): the
+    best value of each method (model family) at each noise level. Cells of different conditions
+    are never in one matrix."""
+    cells: dict[tuple[str, str], dict[tuple[str, float], float]] = {}
     for e in experiments:
         rec = e.record or {}
         metric = rec.get("primary")
@@ -70,18 +78,23 @@ def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
             if metric is None or value is None:
                 continue
             method = str(trial.get("model"))
-            if trial.get("name") in (rec.get("references") or []):
+            if method == CEILING_MODEL:
                 method += " (ceiling)"
-            key = (method, float(trial.get("noise") or 0.0))
-            table = cells.setdefault(metric, {})
+            elif trial.get("name") in (rec.get("references") or []):
+                method += " (reference)"
+            conditions = trial.get("conditions") or {}
+            noise = float(conditions.get("noise") or trial.get("noise") or 0.0)
+            where = conditions_text(conditions, noise=False) if conditions else "conditions not recorded"
+            key = (method, noise)
+            table = cells.setdefault((metric, where), {})
             if key not in table or badness(metric, value) < badness(metric, table[key]):
                 table[key] = value
     out = []
-    for metric, table in sorted(cells.items()):
+    for (metric, where), table in sorted(cells.items()):
         noises = sorted({n for _, n in table})
-        methods = sorted({m for m, _ in table}, key=lambda m: (m.endswith("(ceiling)"), min(badness(metric, v) for (mm, _), v in table.items() if mm == m)))
+        methods = sorted({m for m, _ in table}, key=lambda m: (m.endswith(")"), min(badness(metric, v) for (mm, _), v in table.items() if mm == m)))
         rows = [{"method": m, "cells": [fmt_metric(metric, table[(m, n)]) if (m, n) in table else "-" for n in noises]} for m in methods]
-        out.append({"metric": metric, "noises": [f"{n:g}" for n in noises], "rows": rows})
+        out.append({"metric": metric, "conditions": where, "noises": [f"{n:g}" for n in noises], "rows": rows})
     return out
 
 

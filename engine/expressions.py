@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "AnyBins", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_TREE", "AnyBins", "ProbeTree", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -316,6 +316,21 @@ class Probe:
         return "<a number>"
 
 
+class ProbeTree(Probe):
+    """A stand-in for a model's `info`, whose keys are known only once it has run: any key or
+    index reads another stand-in, and it is a number too."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> "ProbeTree":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self
+
+    def __getitem__(self, key: Any) -> "ProbeTree":
+        return self
+
+
 class AnyBins(Mapping):
     """The bins of a table whose count is known only from the data (`width:`): any index is a bin."""
 
@@ -332,6 +347,7 @@ class AnyBins(Mapping):
 
 
 PROBE = Probe()
+PROBE_TREE = ProbeTree()
 
 
 class _Namespace:

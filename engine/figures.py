@@ -58,12 +58,25 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
     return image_bytes(fig, path)
 
 
-def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str) -> bytes:
-    """One line per trial of a binned metric against the bin centres."""
+def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
+                 small: Sequence[bool] = (), log_x: bool = False) -> bytes:
+    """One line per trial of a binned metric against the bin positions; bins with too few
+    spectra (`small`) are drawn as hollow markers, off the line."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
+    small = list(small) or [False] * len(centers)
     for name, ys in series.items():
-        ax.plot(centers, ys, marker="o", label=name)
+        ys = np.asarray(ys, dtype=float)
+        kept = np.where(small, np.nan, ys)
+        (line,) = ax.plot(centers, kept, marker="o", label=name)
+        hollow = [i for i, s in enumerate(small) if s and np.isfinite(ys[i])]
+        if hollow:
+            ax.plot([centers[i] for i in hollow], ys[hollow], linestyle="none", marker="o",
+                    markerfacecolor="none", markeredgecolor=line.get_color())
+    if any(small):
+        ax.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="grey", label="too few spectra")
+    if log_x and min(centers, default=1) > 0:
+        ax.set_xscale("log")
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

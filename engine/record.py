@@ -118,6 +118,58 @@ def trial_summary(config: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def trial_conditions(config: Mapping[str, Any], split: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The conditions a trial's numbers hold under: where the spectra came from, how many trained
+    it, their pixels, the noise, and which test set scored it. Numbers compare only under the
+    same test conditions (`test_condition`); `split` is what the run measured (`info["split"]`)."""
+    data, noise = dict(config.get("data") or {}), dict(config.get("noise") or {})
+    split = dict(split or {})
+    level = noise.get("level", 0.0)
+    applies = noise.get("apply") or ["train", "test"]
+    return {
+        "source": str(data.get("source", "synthetic")),
+        "test_source": data.get("test_source"),
+        "n_train": split.get("n_train", data.get("n_train")),
+        "n_test": split.get("n_test", data.get("n_test")),
+        "n_pixels": split.get("n_pixels"),
+        "noise": level,
+        "test_noise": level if "test" in applies else 0.0,
+        "test_select": _selection_text(data.get("test_select")),
+    }
+
+
+def _selection_text(selection: Mapping[str, Any] | None) -> str | None:
+    if not selection:
+        return None
+    parts = []
+    for name, (lo, hi) in sorted((selection.get("ranges") or {}).items()):
+        parts.append(f"{name} {_short(lo)}–{_short(hi)}")
+    if selection.get("snr_top_frac") is not None:
+        parts.append(f"top {_short(selection['snr_top_frac'] * 100)} % SNR")
+    if selection.get("first"):
+        parts.append(f"first {selection['first']}")
+    if selection.get("random"):
+        parts.append(f"{selection['random']} at random")
+    return ", ".join(parts) or None
+
+
+def test_condition(conditions: Mapping[str, Any], *, noise: bool = True) -> str:
+    """The test set a number was measured on, in words: numbers compare only when this matches."""
+    c = conditions or {}
+    source = c.get("test_source") or c.get("source") or "?"
+    parts = [f"{source} test", f"{c['n_test']} spectra" if c.get("n_test") else None, c.get("test_select"),
+             f"noise {_short(c.get('test_noise', 0.0))}" if noise else None, f"{c['n_pixels']} px" if c.get("n_pixels") else None]
+    return " · ".join(p for p in parts if p)
+
+
+def conditions_text(conditions: Mapping[str, Any], *, noise: bool = True) -> str:
+    """`N_train 20000 · synthetic test · 2000 spectra · noise 1 · 4096 px`: what a number holds under."""
+    c = conditions or {}
+    head = [f"N_train {c['n_train']}" if c.get("n_train") else None,
+            f"train {c['source']}" if c.get("test_source") else None]
+    return " · ".join([p for p in head if p] + [test_condition(c, noise=noise)])
+
+
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"

@@ -152,7 +152,8 @@ def compute_tables(plan, spec) -> Tables:
                     _, pred_base = _columns(base, m)
                     rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
             delta[name] = _nested(rows)
-    context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references, ci=ci, delta=delta)
+    context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
+                            ci=ci, delta=delta, info={name: rec.info or {} for name, rec in records.items()})
     binned_tables = [_binned_table(b, preds) for b in spec.binned]
     context["binned"] = [table["series"] for table in binned_tables]  # binned[i][trial][bin]
     failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
@@ -221,7 +222,8 @@ def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, A
     usable = {name: p for name, p in preds.items()
               if (extra in p if extra else _has(p, binned.metric)) and f"param.{binned.by}" in p}
     if not usable:
-        return {"metric": binned.metric, "by": binned.by, "trials": [], "rows": [], "spread": [], "centers": [], "series": {}}
+        return {"metric": binned.metric, "by": binned.by, "trials": [], "rows": [], "spread": [], "centers": [], "series": {},
+                "values": {}, "small": [], "edges": [], "min_n": binned.min_n, "spread_values": {}}
     by_all = np.concatenate([p[f"param.{binned.by}"] for p in usable.values()])
     edges = np.asarray(binned.edges, dtype=float) if binned.edges else metrics.bin_edges(by_all, binned.width)
     trials = list(usable)
@@ -241,20 +243,41 @@ def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, A
             table = metrics.binned(p[f"param.{binned.by}"], truth, pred, edges=edges)
             values[name] = [float(row[metric]) for row in table["rows"]]
             counts[name] = [row["count"] for row in table["rows"]]
-        filled = [v for v, c in zip(values[name], counts[name]) if c and v == v]  # empty or nan bins are left out
-        spread[name] = float(np.std(filled)) if filled else math.nan
+        # too few spectra (or none): shown, marked, but not in the spread or what rules read
+        kept = [v for v, c in zip(values[name], counts[name]) if c >= binned.min_n and v == v]
+        spread[name] = float(np.std(kept)) if kept else math.nan
+    small = [max(counts[name][i] for name in trials) < binned.min_n for i in range(len(edges) - 1)]
     rows = []
     for i in range(len(edges) - 1):
+        cells = [fmt_metric(binned.metric, values[name][i]) for name in trials]
         rows.append({
             "label": f"{fmt_edge(edges[i])}–{fmt_edge(edges[i + 1])}",
             "n": int(max(counts[name][i] for name in trials)),
-            "cells": [fmt_metric(binned.metric, values[name][i]) for name in trials],
+            "small": small[i],
+            "cells": [f"({c})" if small[i] else c for c in cells],
         })
     return {
-        "metric": binned.metric, "by": binned.by, "trials": trials, "rows": rows,
+        "metric": binned.metric, "by": binned.by, "trials": trials, "rows": rows, "min_n": binned.min_n,
         "spread": [fmt_metric(binned.metric, spread[name]) for name in trials], "spread_values": spread,
-        "centers": [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)], "series": values,
+        "centers": bin_positions(edges, by_all), "edges": [float(e) for e in edges], "small": small,
+        "values": values,  # every bin, for the figure (small bins drawn hollow)
+        "series": {name: [math.nan if small[i] else v for i, v in enumerate(vals)] for name, vals in values.items()},
     }
+
+
+def bin_positions(edges, values) -> list[float]:
+    """Where each bin is drawn: its centre, but an open last bin (wider than the others put
+    together, like SNR > 7 up to 1e9) at the median of the values that fall in it."""
+    import numpy as np
+
+    edges = np.asarray(edges, dtype=float)
+    widths = np.diff(edges)
+    out = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
+    if len(widths) > 1 and widths[-1] > widths[:-1].sum():
+        values = np.asarray(values, dtype=float)
+        inside = values[(values >= edges[-2]) & (values <= edges[-1])]
+        out[-1] = float(np.median(inside)) if len(inside) else float(edges[-2])
+    return out
 
 
 def fmt_edge(value: float) -> str:
@@ -297,7 +320,17 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         rows.append({"name": trial.name, "best": trial.name == place.honest_best, "baseline": trial.name == spec.decision.baseline,
                      "reference": trial.name in spec.decision.references,
                      "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
+    from .notes import model_notes
+
+    notes, warnings = [], []
+    for trial in plan.trials:
+        if trial.record is None:
+            continue
+        said, warned = model_notes(str((trial.config.get("model") or {}).get("type")), trial.record.info or {})
+        notes += [(trial.name, "; ".join(said))] if said else []
+        warnings += [(trial.name, w) for w in warned]
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, n_test=tables.n_test,
+                               notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
     binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in tables.binned]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
@@ -335,6 +368,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
             "parts": trial.record.parts if trial.record is not None else None,
             "model": str((trial.config.get("model") or {}).get("type", "?")),
             "config": record.trial_summary(trial.config),
+            "conditions": record.trial_conditions(trial.config, (trial.record.info or {}).get("split") if trial.record else None),
             "noise": (trial.config.get("noise") or {}).get("level"),
             "metrics": {m: metric_value(metrics_of, m) for m in spec.metrics} if metrics_of is not None else None,
         })
@@ -349,12 +383,25 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "standing": tables.standing.as_dict(),
         "references": list(spec.decision.references),
         "trials": trials,
-        "key_numbers": [list(row) for row in tables.numbers],
+        "key_numbers": [[*row, sorted(_trials_read(spec, i, tables))] for i, row in enumerate(tables.numbers)],
         "spec": record.spec_digest(plan.report.front.text, plan.sets),  # the spec the numbers came from
         "code": engine_code_hash(),
         "commit": _numbers_commit(plan),
         "sets": list(plan.sets),
     }
+
+
+def _trials_read(spec, index: int, tables: Tables) -> set[str]:
+    """The trials a key number's expression reads: `trials.<name>`, `best`, `baseline`."""
+    expression = spec.expressions().get(f"key_numbers[{index}].value")
+    if expression is None:
+        return set()
+    names = set(expression.trials)
+    if "best" in expression.names and tables.best:
+        names.add(tables.best)
+    if "baseline" in expression.names and tables.baseline:
+        names.add(tables.baseline)
+    return names
 
 
 def _numbers_commit(plan) -> str | None:
@@ -413,7 +460,8 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
             alt = f"{', '.join(shown)} per trial"
         elif fig.kind == "binned":
             table = tables.binned[fig.binned]
-            image = figures.binned_lines(target, table["centers"], table["series"], xlabel=table["by"], ylabel=table["metric"])
+            image = figures.binned_lines(target, table["centers"], table["values"], xlabel=table["by"], ylabel=table["metric"],
+                                         small=table["small"], log_x=table["by"] == "snr")
             spreads = ", ".join(f"{n} {fmt_metric(table['metric'], s)}" for n, s in table.get("spread_values", {}).items())
             caption = fig.caption or f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}."
             alt = f"{table['metric']} by {table['by']}"

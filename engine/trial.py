@@ -67,6 +67,8 @@ def run_trial(
     truth = splits.test.labels(targets).astype(np.float64)
     scores = metric_lib.evaluate(truth, pred, targets, [f"{m}.{t}" for m in METRICS for t in targets])
     info = dict(model.info()) if hasattr(model, "info") else {}
+    info["split"] = {"n_train": len(splits.train), "n_val": len(splits.val) if splits.val is not None else 0,
+                     "n_test": len(splits.test), "n_pixels": int(splits.test.n_pixels)}  # the conditions the numbers hold under
     predictions: dict[str, Any] = {
         "index": splits.test.index,
         "targets": np.array(targets, dtype="S"),

@@ -21,8 +21,10 @@ USER_HUB = ROOT.parent / "shared" / "examples" / "logg_1m_hub.md"
 
 def report(notebook: Path, name: str, *, answers=("Q3.1",), verdict="pass", says="three heads cut log g MAE by 7.7 %",
            mae=0.1992, status="done", mvp="MVP-1.5", gate=None, topic="logg_1m", last_run="2026-02-01T10:00:00+00:00",
-           noise=1.0, hub="hubs/hub.md") -> Path:
+           noise=1.0, hub="hubs/hub.md", n_train=12000, test_select="top 20 % SNR") -> Path:
     """A finished report with a run record, as `research run` writes one."""
+    conditions = {"source": "synthetic", "test_source": None, "n_train": n_train, "n_test": 2000, "n_pixels": 4096,
+                  "noise": noise, "test_noise": noise, "test_select": test_select}
     path = notebook / "research" / topic / "exp" / f"exp_{name}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     front = [
@@ -44,9 +46,9 @@ def report(notebook: Path, name: str, *, answers=("Q3.1",), verdict="pass", says
             "key_numbers": [["best log g MAE", f"{mae:.4f} dex"]],
             "trials": [
                 {"name": "single", "model": "mlp", "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
-                 "noise": noise, "metrics": {"mae.log_g": 0.2159, "r2.log_g": 0.90}},
+                 "noise": noise, "metrics": {"mae.log_g": 0.2159, "r2.log_g": 0.90}, "conditions": conditions},
                 {"name": "equal", "model": "mlp", "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
-                 "noise": noise, "metrics": {"mae.log_g": mae, "r2.log_g": 0.91}},
+                 "noise": noise, "metrics": {"mae.log_g": mae, "r2.log_g": 0.91}, "conditions": conditions},
             ],
         }
         text = document.replace_regions(text, {"record": record.render(rec)})
@@ -121,9 +123,10 @@ def test_the_project_hub_changes_only_the_answer_lines_and_its_owned_regions(not
         "[EXP-multitask](../research/logg_1m/exp/exp_multitask.md) |",
     ]
     regions = document.regions(after)
-    assert "| mlp | mae.log_g = 0.1992 dex | mlp(hidden=[256,128]); n_train=12000; noise=1 |" in regions["leaderboard"].body
+    assert "| mlp | mae.log_g = 0.1992 dex | 12000 | mlp(hidden=[256,128]); n_train=12000; noise=1 |" in regions["leaderboard"].body
+    assert "测试集：synthetic test · 2000 spectra · top 20 % SNR · noise 1 · 4096 px" in regions["leaderboard"].body
     assert "Best = 0.1992 dex（mlp · equal" in regions["authoritative"].body
-    assert "| best log g MAE | 0.1992 dex | n_train=12000, noise=1 |" in regions["key-numbers"].body
+    assert "| best log g MAE | 0.1992 dex | N_train 12000 · synthetic test · 2000 spectra · top 20 % SNR · noise 1 · 4096 px |" in regions["key-numbers"].body
     assert "| `EXP-multitask` | 2026-02-01 | ✅ done | ✅ pass |" in regions["experiments"].body
     assert regions["changelog"].body.splitlines()[-1] == (
         "| 2026-02-01 | EXP-multitask：✅ pass — three heads cut log g MAE by 7.7 % | Q3.1 |"
@@ -262,3 +265,18 @@ def test_run_stops_on_an_unknown_id_before_training(notebook, capsys):
     err = capsys.readouterr().err
     assert "'Q3.9' is not in the hypothesis tree" in err and "closest ids: " in err and "Q3.1" in err and "hubs/hub.md" in err
     assert path.read_bytes() == before and not (notebook / ".research" / "runs").exists()
+
+
+def test_a_hub_ranks_only_numbers_of_one_test_set_together(notebook):
+    report(notebook, "multitask")
+    report(notebook, "fullset", mae=0.15, test_select=None, n_train=20000, answers=())
+    sync(notebook)
+    board = document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))["leaderboard"].body
+    tables = board.split("**mae.log_g**")[1:]
+    assert len(tables) == 2  # the top-20 %-SNR test and the full test set apart, each with its own ranking
+    full = next(t for t in tables if "top 20 % SNR" not in t.split("\n")[0])
+    top = next(t for t in tables if "top 20 % SNR" in t.split("\n")[0])
+    assert "0.1500 dex" in full and "0.1500 dex" not in top and "0.1992 dex" in top
+    assert "| 20000 |" in full and "| 12000 |" in top
+    keys = document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))["key-numbers"].body
+    assert "N_train 20000" in keys and "N_train 12000" in keys

@@ -131,3 +131,28 @@ def test_a_reference_that_beats_every_candidate_is_named_and_a_beaten_ceiling_fl
     assert place.references_beating == (("global", 0.71),)
     assert place.ceilings_beaten == (("ceiling", 0.62),)
     assert json.dumps(place.as_dict())
+
+
+def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the_rules():
+    import math
+
+    import numpy as np
+
+    from engine.render import render
+    from engine.reporting import _binned_table
+    from engine.spec import Binned
+
+    rng = np.random.default_rng(0)
+    snr = np.concatenate([rng.uniform(0.5, 6.5, 500), [40.0]])  # one spectrum in the open bin > 7
+    truth = rng.normal(3, 1, len(snr))
+    preds = {name: {"targets": np.array([b"log_g"]), "y_true": truth[:, None], "y_pred": (truth + rng.normal(0, s, len(snr)))[:, None],
+                    "param.snr": snr, "index": np.arange(len(snr))} for name, s in (("a", 0.3), ("b", 0.5))}
+    spec = Binned(metric="mae.log_g", by="snr", edges=[0, 2, 4, 7, 1e9])
+    table = _binned_table(spec, preds)
+    assert table["small"] == [False, False, False, True] and table["rows"][3]["n"] == 1
+    assert math.isnan(table["series"]["a"][3]) and not math.isnan(table["values"]["a"][3])
+    kept = [v for v in table["values"]["a"][:3]]
+    assert table["spread_values"]["a"] == np.std(kept)
+    assert table["centers"][3] == 40.0  # the open bin where its spectra are, not at 5e8
+    body = render("regions/binned.md.j2", None, tables=[table])
+    assert "| 1 † |" in body and "fewer than 30 spectra" in body and "(0." in body.split("| 1 † |")[1].split("\n")[0]

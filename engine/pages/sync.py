@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import document, textfile
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
+from ..record import conditions_text, test_condition
 from ..render import fmt_metric, render
 from . import hub as hub_lines
 from . import tables
@@ -61,7 +63,7 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
     present = document.regions(text, str(page))
     bodies = {
         "authoritative": render("regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine)),
-        "leaderboard": render("regions/hub-leaderboard.md.j2", root, rows=_leaderboard(page, mine)),
+        "leaderboard": render("regions/hub-leaderboard.md.j2", root, groups=_leaderboard(page, mine)),
         "key-numbers": render("regions/hub-key-numbers.md.j2", root, rows=_key_numbers(page, mine)),
         "experiments": render("regions/hub-experiments.md.j2", root, rows=_index(page, mine)),
     }
@@ -70,44 +72,88 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
     return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force)
 
 
+CEILING_MODEL = "fisher_ceiling"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One scored trial of one experiment, as the hub compares it."""
+
+    experiment: Experiment
+    trial: dict
+    metric: str
+    value: float
+    reference: bool  # a yardstick of its report (decision.references)
+
+    @property
+    def ceiling(self) -> bool:
+        """A ceiling is a ceiling model (a Fisher bound), not any reference."""
+        return self.trial.get("model") == CEILING_MODEL
+
+    @property
+    def test(self) -> str:
+        return test_condition(self.trial.get("conditions") or _old_conditions(self.trial))
+
+
+def _old_conditions(trial: dict) -> dict:
+    """Conditions from the short config of a record written before they were recorded."""
+    parts = dict(p.split("=", 1) for p in str(trial.get("config", "")).split("; ")[1:] if "=" in p)
+    return {"n_train": parts.get("n_train"), "noise": parts.get("noise"), "test_noise": parts.get("noise")}
+
+
 def _rows(page: Path, experiments: Sequence[Experiment]):
-    """(experiment, trial) for every scored trial of every experiment with a record."""
+    """Every scored trial of every experiment with a record."""
     for experiment in experiments:
         rec = experiment.record or {}
         for trial in rec.get("trials", []):
             value = (trial.get("metrics") or {}).get(rec.get("primary"))
             if value is not None:
-                yield experiment, trial, rec["primary"], value, trial.get("name") in (rec.get("references") or [])
+                yield Row(experiment, trial, rec["primary"], value, trial.get("name") in (rec.get("references") or []))
+
+
+def _groups(rows):
+    """Rows of one metric on one test set: the only numbers that rank together."""
+    out: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        out.setdefault((row.metric, row.test), []).append(row)
+    return dict(sorted(out.items()))
 
 
 def _leaderboard(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
-    best: dict[tuple[str, str], tuple] = {}
-    for experiment, trial, metric, value, reference in _rows(page, experiments):
-        key = (metric, str(trial.get("model")))
-        if key not in best or badness(metric, value) < badness(metric, best[key][3]):
-            best[key] = (experiment, trial, metric, value, reference)
-    rows = sorted(best.values(), key=lambda r: (r[2], r[4], badness(r[2], r[3]), r[0].id))
-    return [
-        {"model": t.get("model"), "reference": ref, "metric": m, "value": fmt_metric(m, v), "config": t.get("config", ""),
-         "link": link(page, e.path, e.id), "trial": t.get("name")}
-        for e, t, m, v, ref in rows
-    ]
+    """One table per metric and test set: the best trial of each model family there."""
+    groups = []
+    for (metric, test), rows in _groups(_rows(page, experiments)).items():
+        best: dict[str, Row] = {}
+        for row in rows:
+            family = str(row.trial.get("model"))
+            if family not in best or badness(metric, row.value) < badness(metric, best[family].value):
+                best[family] = row
+        ranked = sorted(best.values(), key=lambda r: (r.ceiling, badness(metric, r.value), r.experiment.id))
+        groups.append({"metric": metric, "test": test, "rows": [
+            {"model": r.trial.get("model"), "ceiling": r.ceiling, "reference": r.reference and not r.ceiling,
+             "value": fmt_metric(metric, r.value), "config": r.trial.get("config", ""),
+             "n_train": (r.trial.get("conditions") or _old_conditions(r.trial)).get("n_train") or "-",
+             "link": link(page, r.experiment.path, r.experiment.id), "trial": r.trial.get("name")}
+            for r in ranked]})  # fmt: skip
+    return groups
 
 
 def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    """Per metric and test set: the best model, the ceiling and the gap between them."""
     lines = []
-    rows = list(_rows(page, experiments))
-    for metric in sorted({r[2] for r in rows}):
-        models = [r for r in rows if r[2] == metric and not r[4]]
-        ceilings = [r for r in rows if r[2] == metric and r[4]]
+    for (metric, test), rows in _groups(_rows(page, experiments)).items():
+        models = [r for r in rows if not r.ceiling and not r.reference]
+        ceilings = [r for r in rows if r.ceiling]
         if not models:
             continue
-        e, t, _, v, _ = min(models, key=lambda r: (badness(metric, r[3]), r[0].id))
-        line = {"metric": metric, "best_value": fmt_metric(metric, v), "best_model": _model_and_trial(t),
-                "best_link": link(page, e.path, e.id), "condition": _condition(t), "ceiling_value": None}
+        top = min(models, key=lambda r: (badness(metric, r.value), r.experiment.id))
+        line = {"metric": metric, "best_value": fmt_metric(metric, top.value), "best_model": _model_and_trial(top.trial),
+                "best_link": link(page, top.experiment.path, top.experiment.id), "condition": conditions_text(top.trial.get("conditions") or _old_conditions(top.trial)),
+                "ceiling_value": None}
         if ceilings:
-            ce, ct, _, cv, _ = min(ceilings, key=lambda r: (badness(metric, r[3]), r[0].id))
-            line.update(ceiling_value=fmt_metric(metric, cv), ceiling_model=ct.get("model"), gap=fmt_metric(metric, abs(cv - v)))
+            cap = min(ceilings, key=lambda r: (badness(metric, r.value), r.experiment.id))
+            line.update(ceiling_value=fmt_metric(metric, cap.value), ceiling_model=cap.trial.get("model"),
+                        gap=fmt_metric(metric, abs(cap.value - top.value)))
         lines.append(line)
     return lines
 
@@ -117,26 +163,35 @@ def _model_and_trial(trial: dict) -> str:
     return model if name == model else f"{model} · {name}"
 
 
-def _condition(trial: dict) -> str:
-    parts = [p for p in str(trial.get("config", "")).split("; ")[1:]]
-    return ", ".join(parts) or "-"
-
-
 def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+    """Every experiment's key numbers, each under the conditions of the trials it reads."""
     rows = []
     for experiment in experiments:
         rec = experiment.record or {}
-        best = next((t for t in rec.get("trials", []) if t.get("name") == rec.get("best")), {})
-        for label, value in rec.get("key_numbers", []):
-            rows.append({"label": label, "value": value, "condition": _condition(best), "link": link(page, experiment.path, experiment.id)})
+        trials = {t.get("name"): t for t in rec.get("trials", [])}
+        best = trials.get(rec.get("best"), {})
+        where = link(page, experiment.path, experiment.id)
+        for entry in rec.get("key_numbers", []):
+            label, value = entry[0], entry[1]
+            read = entry[2] if len(entry) > 2 and entry[2] else [rec.get("best")]
+            rows.append({"label": label, "value": value, "condition": _conditions_of([trials.get(n, {}) for n in read]), "link": where})
         place = rec.get("standing") or {}
         if place.get("beats_baseline") is False:  # a "best" that lost must not pass for a result
             metric = rec.get("primary")
             rows.append({"label": f"⚠ no candidate beats the baseline ({metric})",
                          "value": f"{place['best']} {fmt_metric(metric, place['best_value'])} vs baseline "
                                   f"{place['baseline']} {fmt_metric(metric, place['baseline_value'])}",
-                         "condition": _condition(best), "link": link(page, experiment.path, experiment.id)})
+                         "condition": _conditions_of([best, trials.get(place.get("baseline"), {})]), "link": where})
     return rows
+
+
+def _conditions_of(trials: Sequence[dict]) -> str:
+    """The conditions shared by the trials a number comes from; each trial's when they differ."""
+    texts = [conditions_text(t.get("conditions") or _old_conditions(t)) for t in trials if t]
+    unique = list(dict.fromkeys(texts))
+    if len(unique) <= 1:
+        return unique[0] if unique else "-"
+    return "; ".join(f"{t.get('name')}: {text}" for t, text in zip([t for t in trials if t], texts))
 
 
 def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:

@@ -27,6 +27,10 @@ class Binned(Frozen):
     by: Param = Field(description="The parameter to bin by: log_g, T_eff, Fe_H, mag or snr (M_H reads as Fe_H).")
     edges: Optional[list[float]] = Field(None, min_length=2, description="Bin edges, strictly increasing.")
     width: Optional[PositiveFloat] = Field(None, description="Bin width, from the data's range.")
+    min_n: PositiveInt = Field(
+        30, description="Bins with fewer spectra are shown in parentheses but left out of the spread, of what "
+        "rules read (NaN there) and of the figure's line (drawn hollow)."
+    )
 
     @field_validator("metric")
     @classmethod
