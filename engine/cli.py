@@ -180,8 +180,11 @@ def sync(
     from .paths import notebook_root
     from .runner import run_paths
 
+    from .locks import end_of_run
+
     root = notebook_root(paths[0] if paths else None)
-    written = sync_pages(root, only=run_paths(paths) if paths else None, dry_run=dry_run)
+    with end_of_run(root, say=typer.echo):  # never beside a run's write-and-commit
+        written = sync_pages(root, only=run_paths(paths) if paths else None, dry_run=dry_run)
     for page in written:
         typer.echo(f"{page}: {'would change' if dry_run else 'updated'}")
     typer.echo(f"{len(written)} page{'s' if len(written) != 1 else ''} {'to update' if dry_run else 'updated'}", err=True)

@@ -64,7 +64,9 @@ def execute(
     """Validate, run the trials that are not cached (here or on Ray), then write and commit."""
     from .validate import validate
 
-    validate(plan, data=True, scan=True, build=True, force=force_regions)  # a refusal changes nothing
+    # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
+    # same code (the key says so): only the trials that run are checked again.
+    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False)
     report = plan.report
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):
@@ -196,7 +198,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     reproduction = compare(recorded, [t for t in ran if t.record is not None], spec.reproduce)
     outcome.reproduction = reproduction
     if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
-            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets)):
+            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets)
+            and not any(region.edited for region in present.values())):  # --force over a hand edit re-renders
         _keep_as_recorded(plan, key, recorded)
         say(f"{report.path}: {reproduction.summary()}; the report keeps its numbers, nothing to commit")
         return

@@ -35,9 +35,10 @@ from .errors import DataError, DocumentError, ExpressionError, RegionEditedError
 PAGE_KEYS = ("hub", "roadmap", "kanban")
 
 
-def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False) -> None:
+def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
+             all_trials: bool = True) -> None:
     """Raise the first problem of `plan` (with how many more there are), or return."""
-    found = problems(plan, data=data, scan=scan, build=build, force=force)
+    found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials)
     if found:
         first = found[0]
         if len(found) > 1:

@@ -14,6 +14,21 @@ def test_a_row_is_the_same_in_any_block():
         assert np.array_equal(np.concatenate(parts), whole)
 
 
+def test_full_width_rows_do_not_depend_on_the_block_size():
+    """4096 pixels: 8 rows per inner chunk and 64 per add_noise step, so blocks cross both."""
+    rows = np.arange(5, 5 + 150) * 7919
+    whole = standard_normal(3, 1, rows, 4096)
+    for size in (1, 7, 8, 9, 63, 64, 65, 149):
+        parts = [standard_normal(3, 1, rows[i : i + size], 4096) for i in range(0, len(rows), size)]
+        assert np.concatenate(parts).tobytes() == whole.tobytes(), size
+    flux = np.linspace(1, 2, 150 * 4096, dtype=np.float32).reshape(150, 4096)
+    error = np.full_like(flux, 0.1)
+    noisy = add_noise(flux, error, 1.5, 3, 1, rows)
+    for size in (1, 9, 64, 100):
+        parts = [add_noise(flux[i : i + size], error[i : i + size], 1.5, 3, 1, rows[i : i + size]) for i in range(0, 150, size)]
+        assert np.concatenate(parts).tobytes() == noisy.tobytes(), size
+
+
 def test_seed_epoch_and_row_each_change_the_draw():
     base = standard_normal(1, 0, [5], 64)
     for other in (standard_normal(2, 0, [5], 64), standard_normal(1, 1, [5], 64), standard_normal(1, 0, [6], 64)):

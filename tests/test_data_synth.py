@@ -112,3 +112,156 @@ def test_fisher_ceiling_refuses_other_data():
     src = ArraySource(np.ones((2, 4)), np.ones((2, 4)), {"log_g": np.ones(2)})
     with pytest.raises(DataError, match="synthetic generator"):
         ceiling_for_split(Split(src, [0, 1], ("log_g",)))
+
+
+# ---- determinism: a row is a function of (seed, global row) alone ---------------------------
+# Bit-identity is asserted only where the code guarantees it by construction (same machine, other
+# n / start / batch / blocks / threads); across machines the golden values are compared to 1e-6.
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return synth.generate(300, seed=11)
+
+
+def same_rows(src, ref, rows):
+    assert src.flux.tobytes() == ref.flux[rows].tobytes()
+    assert src.error.tobytes() == ref.error[rows].tobytes()
+    for name in (*synth.PARAMS, "snr"):
+        assert src.param(name).tobytes() == ref.param(name)[rows].tobytes(), name
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 127, 128, 129, 300])
+def test_rows_are_bit_identical_whatever_n(reference, n):
+    same_rows(synth.generate(n, seed=11), reference, slice(0, n))
+
+
+@pytest.mark.parametrize("start, n", [(1, 1), (5, 2), (64, 129), (127, 7), (128, 172), (129, 128), (299, 1)])
+def test_rows_are_bit_identical_whatever_start(reference, start, n):
+    same_rows(synth.generate(n, seed=11, start=start), reference, slice(start, start + n))
+
+
+def test_rows_do_not_depend_on_the_batch_tile_or_thread_count(reference, monkeypatch):
+    params = synth.draw_params(300, seed=11)
+    for batch, tile in ((synth.BATCH, synth.TILE), (7, 3), (50, 128), (128, 50), (300, 300)):
+        monkeypatch.setattr(synth, "BATCH", batch)
+        monkeypatch.setattr(synth, "TILE", tile)
+        for workers in (1, 2, 3):
+            flux, error, snr = np.empty((300, 4096), np.float32), np.empty((300, 4096), np.float32), np.empty(300)
+            synth._run(300, params, flux, error, snr, synth.N_PIXELS, workers=workers)
+            assert flux.tobytes() == reference.flux.tobytes(), (batch, tile, workers)
+            assert error.tobytes() == reference.error.tobytes() and np.array_equal(snr, reference.param("snr"))
+
+
+def test_spectra_of_one_row_equal_the_row_of_a_batch():
+    params = synth.draw_params(600, seed=3)
+    for dtype in (np.float32, np.float64):
+        flux, error = synth.spectra(params, dtype=dtype)
+        for i in (0, 1, 77, 128, 511, 512, 599):
+            f, e = synth.spectra({k: v[i : i + 1] for k, v in params.items()}, dtype=dtype)
+            assert f.tobytes() == flux[i : i + 1].tobytes() and e.tobytes() == error[i : i + 1].tobytes()
+        f, e = synth.spectra(params, dtype=dtype, with_error=False)
+        assert e is None and f.tobytes() == flux.tobytes()
+
+
+@pytest.mark.parametrize("shards, block", [(1, 8192), (2, 7), (3, 64), (5, 129)])
+def test_shards_of_any_count_and_block_hold_the_same_bytes(tmp_path, shards, block):
+    n = 150
+    synth.write_shards(tmp_path, n, shards=shards, seed=11, block=block)
+    data = open_shards(f"shard_{{0..{shards - 1}}}/dataset.h5", base_dir=tmp_path)
+    ref = synth.generate(n, seed=11)
+    flux, error = data.read(np.arange(n))
+    assert flux.tobytes() == ref.flux.tobytes() and error.tobytes() == ref.error.tobytes()
+    for name in (*synth.PARAMS, "snr"):
+        assert np.array_equal(data.param(name), ref.param(name).astype("f4")), name
+
+
+# generate(4, seed=0) at pixels GOLDEN_PIXELS, computed by generator version 4. Bits may differ on
+# another machine only through the residual the module docstring names, so compare to 1e-6.
+GOLDEN_PIXELS = [0, 100, 1000, 2048, 3000, 4095]
+GOLDEN_FLUX = [
+    [4.221443176, 4.082773685, 3.750461578, 3.238412619, 2.802570105, 2.358142614],
+    [2.896833897, 2.53117013, 2.582904577, 2.23694849, 1.940083265, 1.635963321],
+    [2.224295855, 2.176091433, 1.982762694, 1.716936707, 1.488879085, 1.255327582],
+    [1.321153522, 0.200201139, 1.151078582, 1.390953898, 1.307341456, 1.269997001],
+]
+GOLDEN_ERROR = [
+    [0.647539496, 0.632793128, 0.543729544, 0.520353317, 0.576240659, 0.796573102],
+    [0.576503038, 0.563189983, 0.484564513, 0.468864232, 0.529154718, 0.753596544],
+    [0.536850274, 0.524271607, 0.451146841, 0.439756006, 0.502762914, 0.729927599],
+    [0.478540301, 0.468760133, 0.416410774, 0.4215554, 0.4951289, 0.731167555],
+]
+GOLDEN_SNR = [6.077432632446289, 4.621089696884155, 3.802988290786743, 2.6529083251953125]
+GOLDEN_PARAMS = {
+    "T_eff": [5517.009765625, 5465.29736328125, 5468.3779296875, 3787.96240234375],
+    "log_g": [1.4837703704833984, 1.2649073600769043, 4.009178161621094, 3.2095563411712646],
+    "Fe_H": [-0.8868668079376221, -0.08997483551502228, -0.8620407581329346, -0.13301540911197662],
+    "mag": [20.724088668823242, 21.125774383544922, 21.41303253173828, 21.627931594848633],
+}
+
+
+def test_golden_values_of_generator_version_4():
+    assert synth.GENERATOR_VERSION == 4  # a new version must come with new golden values
+    src = synth.generate(4, seed=0)
+    assert np.allclose(src.flux[:, GOLDEN_PIXELS], GOLDEN_FLUX, rtol=1e-6, atol=0)
+    assert np.allclose(src.error[:, GOLDEN_PIXELS], GOLDEN_ERROR, rtol=1e-6, atol=0)
+    assert np.allclose(src.param("snr"), GOLDEN_SNR, rtol=1e-6, atol=0)
+    for name, values in GOLDEN_PARAMS.items():
+        assert np.allclose(src.param(name), values, rtol=1e-6, atol=0), name
+
+
+def test_the_compressed_continuum_is_the_planck_ratio():
+    t = np.linspace(synth._T_MIN, synth._T_MAX, 97)
+    exact = synth.DEPTH * synth._planck(synth.wavelength(), t)
+    for dtype, tol in (("float64", 1e-10), ("float32", 3e-7)):
+        m = synth.model(dtype=dtype)
+        weights = m.continuum_weights(t, np.ones(len(t)))
+        approx = sum(weights[:, r : r + 1] * m.basis[r].astype(np.float64) for r in range(len(m.basis)))
+        assert np.max(np.abs(approx / exact - 1)) < tol, dtype
+    series, floor = synth._continuum_series(synth.wavelength())
+    for rank, tol in ((8, 3e-10), (12, 1e-14)):
+        mix, basis = synth._compress(series, floor, rank)
+        assert np.max(np.abs(mix @ basis - series) / floor) < tol, rank
+
+
+# ---- the deterministic exp and log -----------------------------------------------------------
+
+
+def ulps32(a, b):
+    """Distance in float32 ulps between arrays of positive float32 values."""
+    return np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64))
+
+
+def ulps64(a, b):
+    return np.abs(a.view(np.int64) - b.view(np.int64))
+
+
+def test_exp32_is_within_2_ulp_of_numpy_and_elementwise():
+    from engine.data.detmath import exp32
+
+    x = np.concatenate([np.linspace(-86.5, 88.0, 3_000_001), np.linspace(-1, 1, 200_001), [0.0, -0.0, 1e-30, -1e-30]])
+    x = x.astype(np.float32)
+    got = exp32(x)
+    expected = np.exp(x.astype(np.float64)).astype(np.float32)  # numpy in float64, rounded once
+    assert ulps32(got, expected).max() <= 2
+    assert got[-4] == 1 and got[-3] == 1
+    # the same bits for an element whatever the array around it (shape, offset, in place)
+    block = x[1000:1300].reshape(3, 100).copy()
+    assert exp32(block).tobytes() == got[1000:1300].tobytes()
+    exp32(block, out=block)
+    assert block.tobytes() == got[1000:1300].tobytes()
+    assert exp32(np.float32([-1000.0, -90.0]))[0] == exp32(np.float32([-86.5]))[0] > np.finfo(np.float32).tiny
+
+
+def test_exp64_and_log64_are_within_2_ulp_of_numpy():
+    from engine.data.detmath import exp64, log64, log_1p_exp64, log1p_64
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-700, 700, 500_000), rng.uniform(-1, 1, 500_000), rng.uniform(-1e-8, 1e-8, 10_000), [0.0]])
+    assert ulps64(exp64(x), np.exp(x)).max() <= 2
+    y = np.concatenate([np.exp(rng.uniform(-700, 700, 500_000)), rng.uniform(0.5, 2, 500_000), 1 + rng.uniform(-1e-9, 1e-9, 10_000)])
+    assert ulps64(log64(y), np.log(y)).max() <= 2
+    z = rng.uniform(-60, 60, 200_000)
+    assert np.allclose(log_1p_exp64(z), np.logaddexp(0, z), rtol=2e-15, atol=0)
+    w = np.concatenate([rng.uniform(0, 1e-3, 10_000), [0.0, 1e-300, 1e-17]])
+    assert np.allclose(log1p_64(w), np.log1p(w), rtol=2e-15, atol=0)

@@ -28,32 +28,56 @@ lines of the dominant ionisation stage (∝ 1/P_e, weaker in dwarfs), the dampin
 dwarfs) and the molecular bands (stronger in cool dwarfs) — effects of opposite sign whose size
 depends on Teff and [Fe/H], so log g is coupled to them nonlinearly, and a linear model also
 has to cope with the brightness scale s. Median SNR per spectrum at noise 1 runs from ~6 at
-mag 20.5 to ~2 at mag 22.5. The explicit lines' cores and the bands are rows of one template
-matmul; the wings are computed only on a window of pixels around each line.
+mag 20.5 to ~2 at mag 22.5. The optical depth is summed pixel by pixel: the dense templates
+(forest groups, TiO, CaH) over the span where each is nonzero, then each explicit line's
+Gaussian core (exactly 0 beyond 7σ) and damping wings on a window of pixels around it. The
+continuum's 16-term series is compressed to 8 basis spectra in float32 (12 in float64;
+relative error 1e-10, 2e-15) by pivoted Gram–Schmidt, as the continuum is smooth in λ too.
 
 Everything is a pure function of the four parameters (`spectra`), so the Fisher ceiling
-(`engine.data.fisher`) differentiates exactly the function that made the data. Parameters are
-drawn per global row from a counter-based hash of (seed, row): the first n rows of a set of
-n' > n are the set of n, and shards of one set are slices of it.
+(`engine.data.fisher`) differentiates exactly the function that made the data (in float64; the
+float32 data are that function to within float32 rounding).
+
+Determinism. Parameters are drawn per global row from a counter-based hash of (seed, row), and
+each row of flux and error is computed from its own parameters by elementwise numpy operations
+in a fixed order per pixel: no BLAS (matmul, dot, einsum, np.convolve), no LAPACK, no sum along
+the row axis. So a row's bits are a function of (seed, global row index) alone — by construction,
+whatever n, `start`, the batch it falls in, `write_shards`' shard count and block, or the number
+of threads: the first n rows of a set of n' > n are the set of n, and shards of one set are
+slices of it. The per-spectrum path also avoids numpy's transcendental ufuncs (np.exp, np.log,
+np.power, np.logaddexp take AVX2 / AVX512 / SVML paths that differ in the last bit between CPUs):
+exp and log come from `engine.data.detmath`, built from operations IEEE 754 rounds exactly
+(+ − × ÷ √, comparisons, integer and bit operations), so the same numpy gives the same bits on
+any machine. The star-independent constants (templates, the continuum series — fitted in
+closed form at Chebyshev nodes — its basis, sky, throughput) are computed once in float64 with
+the same helpers and fixed-order or correctly rounded (math.fsum) sums, and rounded to float32.
+The one documented residual: a few constants still pass through the C library or the compiler
+— the cosines of the 64 Chebyshev nodes, the sines of the TiO and CaH ripples, and numpy's
+random draws for the forest and sky lines (its normal sampler uses exp/log in rare branches, and
+a compiler may fuse its multiply-adds on some CPUs) — and a 1-ulp difference in a float64 value
+there flips the float32 constant made from it with probability ~1e-9 per value.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
+import math
 import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from .detmath import INV_LN10, LN10, exp32, exp64, log64, log_1p_exp64, pow10_64
 from .source import ArraySource
 
 GENERATOR = "engine.data.synth"
 #: Bump whenever the model changes: cached synthetic data is keyed by it.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 RANGES: dict[str, tuple[float, float]] = {
     "T_eff": (3750.0, 6000.0),
@@ -65,7 +89,8 @@ PARAMS = ("T_eff", "log_g", "Fe_H", "mag")
 WAVE_RANGE = (6500.0, 9500.0)
 RESOLUTION = 5000.0
 N_PIXELS = 4096
-BATCH = 128  # spectra per work item (its arrays stay in the L2 cache)
+BATCH = 512  # spectra per work item (and per numpy call on the star's scalars and the lines' windows)
+TILE = 128  # spectra per pass over full rows (2 MB per float32 array: the passes stay in cache)
 
 # ---- the physics knobs (a reference star: T = 5000 K, log g = 3, [Fe/H] = -0.5) -------------
 T_REF, G_REF, M_REF = 5000.0, 3.0, -0.5
@@ -118,10 +143,10 @@ CAH_BANDS = [(6750.0, 1.0, 60.0), (6830.0, 0.8, 50.0), (6950.0, 0.6, 40.0)]
 TIO_BANDS = [(7054.0, 1.0, 160.0), (7589.0, 0.6, 120.0), (8206.0, 0.35, 100.0), (8432.0, 0.5, 140.0), (8859.0, 0.55, 160.0)]
 
 _SEED_MODEL = 20240607  # fixed: the forest, band structure and sky are part of the model
-_LN10 = float(np.log(10.0))
 _T_MIN, _T_MAX = 2500.0, 12000.0  # the continuum series is exact to 1e-10 over this range
 _U_LO, _U_HI = 1.0 / _T_MAX, 1.0 / _T_MIN
-_CHEB = 16
+_CHEB = 16  # Chebyshev terms in 1/T of the continuum
+_RANK = {"float32": 8, "float64": 12}  # basis spectra the series is compressed to (relative error 1e-10, 2e-15)
 
 
 def wavelength(n_pixels: int = N_PIXELS) -> np.ndarray:
@@ -179,7 +204,11 @@ def draw_params(n: int, *, seed: int, ranges: Mapping | None = None, start: int 
 
 
 class _Model:
-    """Everything about the spectra that does not depend on the star, for one grid and dtype."""
+    """Everything about the spectra that does not depend on the star, for one grid and dtype.
+
+    The constants are computed once in float64 (with `detmath`'s exp, fixed-order sums, no
+    BLAS or LAPACK) and rounded to the model's dtype.
+    """
 
     def __init__(self, n_pixels: int, dtype: np.dtype):
         self.dtype = dt = np.dtype(dtype)
@@ -190,162 +219,370 @@ class _Model:
         sigma = np.sqrt((wave / (2.3548 * RESOLUTION)) ** 2 + step**2 / 12.0)  # LSF + pixel width
         rng = np.random.default_rng(_SEED_MODEL)
 
-        # continuum D · c(λ, T) as a Chebyshev series in 1/T (relative error < 1e-10): a matmul
-        nodes = np.cos(np.pi * (np.arange(64) + 0.5) / 64)
-        u = (nodes * (_U_HI - _U_LO) + (_U_HI + _U_LO)) / 2
-        exact = DEPTH * _planck(wave, 1.0 / u)
-        vander = np.polynomial.chebyshev.chebvander(nodes, _CHEB - 1)
-        self.cheb = np.linalg.lstsq(vander, exact, rcond=None)[0].astype(dt)  # (K, pixels)
+        # continuum D · c(λ, T): a Chebyshev series in 1/T (relative error < 1e-10), compressed to
+        # a few basis spectra: D · c(λ, T) = Σ_r w_r(T) basis_r(λ), w_r = Σ_k T_k(x(T)) mix_kr
+        series, floor = _continuum_series(wave)
+        self.mix, basis = _compress(series, floor, _RANK[dt.name])  # (K, rank), (rank, pixels)
+        self.basis = basis.astype(dt)
 
-        # optical-depth templates: weak-line forest groups, TiO bands, the Gaussian core of each line
-        templates = []
+        # dense optical-depth templates: the weak-line forest groups, TiO bands, CaH bands
+        dense = []
         for stage, ion, chi, count, _ in FOREST:
             lam = rng.uniform(*WAVE_RANGE, count)
-            strength = 10 ** rng.uniform(*FOREST_LINE_LOG_A, count)
+            strength = pow10_64(rng.uniform(*FOREST_LINE_LOG_A, count))
             t = np.zeros(n_pixels)
             for l0, a0 in zip(lam, strength):
-                t += a0 * _gauss(wave, l0, np.interp(l0, wave, sigma))
-            templates.append(t)
+                t += a0 * _gauss(wave, l0, _interp(l0, wave, sigma))
+            dense.append(t)
         tio = np.zeros(n_pixels)
         for head, depth, decay in TIO_BANDS:
             d = wave - head
-            band = np.where(d >= 0, np.exp(-np.clip(d, 0, None) / decay), 0.0)
-            ripple = 1 + 0.35 * np.sin(2 * np.pi * d / rng.uniform(6, 11)) * np.exp(-np.clip(d, 0, None) / (2 * decay))
+            band = np.where(d >= 0, exp64(-np.clip(d, 0, None) / decay), 0.0)
+            ripple = 1 + 0.35 * np.sin(2 * np.pi * d / rng.uniform(6, 11)) * exp64(-np.clip(d, 0, None) / (2 * decay))
             tio += depth * band * ripple
-        templates.append(_smooth(tio, wave, sigma))
+        dense.append(_smooth(tio, wave, sigma))
         cah = np.zeros(n_pixels)
         for head, depth, decay in CAH_BANDS:
             d = wave - head
-            band = np.where(d <= 0, np.exp(np.clip(d, None, 0) / decay), 0.0)  # CaH degrades to the blue
+            band = np.where(d <= 0, exp64(np.clip(d, None, 0) / decay), 0.0)  # CaH degrades to the blue
             ripple = 1 + 0.4 * np.sin(2 * np.pi * d / rng.uniform(4, 8))
             cah += depth * band * ripple
-        templates.append(_smooth(cah, wave, sigma))
-        # explicit lines: the core is a template row, the damping wings are computed on a window
+        dense.append(_smooth(cah, wave, sigma))
+        self.dense = [_Template(-row.astype(dt), *_support(row)) for row in dense]  # −template, nonzero span
+
+        # explicit lines: a Gaussian core (exactly 0 beyond 7σ) and damping wings on a window
         self.lines, edges = [], []
         for lam, _element, _stage, _ion, _chi, _log_a, _gamma0, half in LINES:
-            templates.append(_gauss(wave, lam, np.interp(lam, wave, sigma)))
+            core = _gauss(wave, lam, _interp(lam, wave, sigma))
+            c0, c1 = _support(core)
             p0, p1 = (int(i) for i in np.searchsorted(wave, [lam - half, lam + half]))
             x = wave[p0:p1] - lam
-            self.lines.append((p0, p1, (x * x).astype(dt)))
+            self.lines.append(_Line(p0, p1, (x * x).astype(dt), c0, c1, core[c0:c1].astype(dt)))
             edges.append(half * half)
-        self.neg_templates = -np.array(templates, dtype=dt)  # (groups + 1 + lines, pixels)
         self.edge2 = np.array(edges)
-        self.widest = max([p1 - p0 for p0, p1, _ in self.lines] + [1])
-        table = np.array([row[2:7] for row in LINES], dtype=np.float64)
-        self.stage, self.ion, self.chi, self.log_a, self.gamma0 = table.T
-        self.is_metal = np.array([row[1] != "H" for row in LINES])
-        forest = np.array([row[:3] + row[4:] for row in FOREST], dtype=np.float64)
-        self.f_stage, self.f_ion, self.f_chi, self.f_log_a = forest.T
+        self.widest = max([max(ln.p1 - ln.p0, ln.c1 - ln.c0) for ln in self.lines] + [1])
+        self.gamma0 = np.array([row[6] for row in LINES])
+        # the species whose strengths follow Saha and Boltzmann: the lines, then the forest groups
+        self.species = _Species(
+            stage=np.array([row[2] for row in LINES] + [row[0] for row in FOREST], dtype=np.float64),
+            ion=np.array([row[3] for row in LINES] + [row[1] for row in FOREST]),
+            chi=np.array([row[4] for row in LINES] + [row[2] for row in FOREST]),
+            log_a=np.array([row[5] for row in LINES] + [row[4] for row in FOREST]),
+            metal=np.array([row[1] != "H" for row in LINES] + [True for _ in FOREST]),
+        )
+        ref = [np.array([[v]]) for v in (T_REF, G_REF, M_REF)]
+        self.ref_log_strength = self._log_strength(*ref, self._logs(ref[0]))
 
         # noise model: throughput and sky (counts per pixel)
-        throughput = np.exp(-(((wave - 7700.0) / 2300.0) ** 2))
+        throughput = exp64(-(((wave - 7700.0) / 2300.0) ** 2))
         sky = SKY_CONT * (0.6 + 0.4 * (wave - WAVE_RANGE[0]) / (WAVE_RANGE[1] - WAVE_RANGE[0]))
         for lo, hi, count, strength in [
             (6830, 6990, 10, 0.5), (7240, 7420, 16, 1.0), (7750, 8000, 22, 1.5),
             (8280, 8500, 24, 2.2), (8760, 9050, 26, 3.0), (9300, 9500, 20, 3.5),
         ]:  # fmt: skip
             for l0 in rng.uniform(lo, hi, count):
-                amp = SKY_LINES * SKY_CONT * 4 * strength * rng.lognormal(0, 0.8)
-                sky += amp * step * _gauss(wave, l0, np.interp(l0, wave, sigma))
-        self.counts = (N0 * throughput).astype(dt)
+                lognormal = exp64(rng.normal(0, 0.8))  # = rng.lognormal(0, 0.8), the same draw
+                amp = SKY_LINES * SKY_CONT * 4 * strength * lognormal
+                sky += amp * step * _gauss(wave, l0, _interp(l0, wave, sigma))
+        counts = (N0 * throughput).astype(dt)
+        self.counts_over_depth = counts * dt.type(1.0 / DEPTH)
         self.inv_counts = (1.0 / (N0 * throughput)).astype(dt)
         self.background = (sky + READ_NOISE**2).astype(dt)
 
-    # -- star-dependent pieces (float64, shapes (B, 1) against (lines,)) -----------------------
+    # -- star-dependent scalars (float64, shapes (B, 1) against (species,)) --------------------
     @staticmethod
-    def _log_pe(t, g, m):
-        return PE0 + PE_G * (g - 4.4) + PE_M * m + PE_T * np.log10(t / 5777.0)
+    def _logs(t):
+        """(log10(T / 5777), log10 T, ln(T / T_REF)) for (B, 1) temperatures, in one log call."""
+        ln = log64(np.concatenate([t / 5777.0, t, t / T_REF], axis=1))
+        return ln[:, :1] * INV_LN10, ln[:, 1:2] * INV_LN10, ln[:, 2:]
 
-    @staticmethod
-    def _log_stage(t, log_pe, stage, ion):
-        """log10 of the fraction of the element in `stage` (1 neutral, 2 ionised), by Saha."""
-        log_ratio = 2.5 * np.log10(t) - 5040.0 * ion / t - log_pe - 0.18  # log N_II / N_I
-        log_total = np.logaddexp(0.0, log_ratio * _LN10) / _LN10  # log10(1 + N_II/N_I)
-        return np.where(stage == 1, 0.0, log_ratio) - log_total
-
-    def _log_strength(self, t, g, m, stage, ion, chi, metal):
-        log_pe = self._log_pe(t, g, m)
-        return np.where(metal, m, 0.0) + self._log_stage(t, log_pe, stage, ion) - 5040.0 * chi / t - log_pe
+    def _log_strength(self, t, g, m, logs):
+        """log10 of each species' strength (B, lines + forest groups), up to its constant A₀."""
+        sp = self.species
+        log_t5777, log_t, _ = logs
+        log_pe = PE0 + PE_G * (g - 4.4) + PE_M * m + PE_T * log_t5777
+        # Saha: log N_II / N_I, and log10 of the fraction in the species' stage
+        log_ratio = 2.5 * log_t - 5040.0 * sp.ion / t - log_pe - 0.18
+        log_total = log_1p_exp64(log_ratio * LN10) * INV_LN10  # log10(1 + N_II/N_I)
+        log_stage = np.where(sp.stage == 1, 0.0, log_ratio) - log_total
+        return np.where(sp.metal, m, 0.0) + log_stage - 5040.0 * sp.chi / t - log_pe
 
     def strengths(self, t, g, m):
-        """Line strengths A (B, lines), damping widths γ (B, lines), template amplitudes (B, templates)."""
+        """Line strengths A (B, lines), damping widths γ (B, lines), dense-template amplitudes (B, 5)."""
         t, g, m = (np.asarray(v, dtype=np.float64)[:, None] for v in (t, g, m))
-        ref = [np.array([[v]]) for v in (T_REF, G_REF, M_REF)]
-        args = (self.stage, self.ion, self.chi, self.is_metal)
-        log_a = self.log_a + self._log_strength(t, g, m, *args) - self._log_strength(*ref, *args)
-        gamma = self.gamma0 * np.exp(_LN10 * DAMP_G * (g - G_REF)) * (t / T_REF) ** 0.3
-        fargs = (self.f_stage, self.f_ion, self.f_chi, True)
-        log_f = self.f_log_a + self._log_strength(t, g, m, *fargs) - self._log_strength(*ref, *fargs)
+        logs = self._logs(t)
+        log_a = self.species.log_a + self._log_strength(t, g, m, logs) - self.ref_log_strength
         log_tio = TIO0 + m - (t - 3750.0) / TIO_T + TIO_G * (g - G_REF)
         log_cah = CAH0 + m - (t - 3750.0) / CAH_T + CAH_G * (g - G_REF)
-        a_line = np.exp(_LN10 * log_a)
-        amps = np.exp(_LN10 * np.concatenate([log_f, log_tio, log_cah, log_a], axis=1))
-        return a_line, gamma, amps
+        # one exp call: 10^(log A) of the lines, forest groups, TiO, CaH; then 10^(d (g − 3)), (T / T_REF)^0.3
+        powers = [log_a * LN10, log_tio * LN10, log_cah * LN10, DAMP_G * (g - G_REF) * LN10, 0.3 * logs[2]]
+        e = exp64(np.concatenate(powers, axis=1))
+        n_lines = len(self.lines)
+        gamma = self.gamma0 * (e[:, -2:-1] * e[:, -1:])
+        return e[:, :n_lines], gamma, e[:, n_lines:-2]
 
-    def continuum_basis(self, t, scale):
-        """(B, K) Chebyshev weights: basis @ self.cheb = scale · D · c(λ, T)."""
+    def continuum_weights(self, t, scale):
+        """(B, rank) weights with Σ_r weights[:, r] · self.basis[r] = scale · D · c(λ, T) (float64)."""
         u = 1.0 / np.asarray(t, dtype=np.float64)
         x = (2 * u - (_U_HI + _U_LO)) / (_U_HI - _U_LO)
-        return np.polynomial.chebyshev.chebvander(x, _CHEB - 1) * np.asarray(scale, dtype=np.float64)[:, None]
+        cheb = _chebyshev_table(x)  # T_k(x), (B, K)
+        out = cheb[:, :1] * self.mix[0]
+        for k in range(1, _CHEB):  # a fixed order (no matmul)
+            out += cheb[:, k : k + 1] * self.mix[k]
+        return out * np.asarray(scale, dtype=np.float64)[:, None]
 
-    def flux_error(self, t, g, m, mag, *, with_error=True):
-        dt = self.dtype
-        t64 = np.asarray(t, dtype=np.float64)
-        a_line, gamma, amps = self.strengths(t64, g, m)
-        # -τ: the templates (forest, TiO, line cores), then each line's damping wings on its window
-        neg_tau = amps.astype(dt) @ self.neg_templates
+    # -- the spectra: elementwise, in a fixed order per pixel ----------------------------------
+    # Each pixel of each row gets the same sequence of roundings whatever the number of rows, the
+    # block or the tile: no matmul, no reduction, nothing that mixes rows.
+    def _dense_tau(self, out, amps, scratch):
+        """−τ of the dense templates, in order, into `out` (rows, pixels); `amps` in the model's dtype."""
+        rows = out.shape[0]
+        np.multiply(amps[:, :1], self.dense[0].neg, out=out)  # the whole row: initialises every pixel
+        for j, tpl in enumerate(self.dense[1:], start=1):
+            # only the span holding its nonzero values: adding zeros would change no bit. (Finer
+            # spans around the forest's lines are slower: numpy pays ~30 ns per row and call.)
+            part = _rows(scratch, rows, tpl.hi - tpl.lo)
+            np.multiply(amps[:, j : j + 1], tpl.neg[tpl.lo : tpl.hi], out=part)
+            out[:, tpl.lo : tpl.hi] += part
+        return out
+
+    def _line_tau(self, out, a_line, gamma, scratch):
+        """Subtract each explicit line's damping wings and Gaussian core from −τ in `out`."""
+        dt, rows = self.dtype, out.shape[0]
         coef = a_line * gamma / np.pi
         g2 = gamma * gamma
         edge = coef / (self.edge2 + g2)  # the Lorentzian's value at the window edge: wings end at 0
-        coef, g2, edge = (v.astype(dt) for v in (coef, g2, edge))
-        scratch = np.empty(len(t64) * self.widest, dtype=dt)
-        for j, (p0, p1, x2) in enumerate(self.lines):
-            buf = scratch[: len(t64) * (p1 - p0)].reshape(len(t64), p1 - p0)  # contiguous: 5× faster
-            np.add(x2, g2[:, j : j + 1], out=buf)
-            np.divide(coef[:, j : j + 1], buf, out=buf)
-            buf -= edge[:, j : j + 1]
-            view = neg_tau[:, p0:p1]
-            view -= buf
-        # flux = s · D · c(λ, T) · (e^−τ + (1 − D) / D)
-        flux = np.exp(neg_tau, out=neg_tau)
+        coef, g2, edge, a_core = (v.astype(dt) for v in (coef, g2, edge, a_line))
+        for j, line in enumerate(self.lines):
+            if line.p1 > line.p0:  # damping wings coef / (x² + γ²) − edge
+                buf = _rows(scratch, rows, line.p1 - line.p0)
+                np.add(line.x2, g2[:, j : j + 1], out=buf)
+                np.divide(coef[:, j : j + 1], buf, out=buf)
+                buf -= edge[:, j : j + 1]
+                out[:, line.p0 : line.p1] -= buf
+            if line.c1 > line.c0:  # Gaussian core A · G(λ − λ_j)
+                buf = _rows(scratch, rows, line.c1 - line.c0)
+                np.multiply(a_core[:, j : j + 1], line.core, out=buf)
+                out[:, line.c0 : line.c1] -= buf
+        return out
+
+    def _continuum(self, weights, out, tmp):
+        """scale · D · c(λ, T) into `out`: the basis spectra summed one by one, smallest first."""
+        last = weights.shape[1] - 1
+        np.multiply(weights[:, last:], self.basis[last], out=out)
+        for r in range(last - 1, -1, -1):
+            np.multiply(weights[:, r : r + 1], self.basis[r], out=tmp)
+            out += tmp
+        return out
+
+    def flux_error(self, t, g, m, mag, *, with_error=True, out=None):
+        """Flux and error (rows, pixels) in the model's dtype; `out` = (flux, error) arrays to fill.
+
+        The star's scalars and the lines' windows are done for all rows at once (few numpy calls
+        per row: threads contend for the GIL in each call), the passes over full rows tile by tile.
+        """
+        dt = self.dtype
+        t64 = np.asarray(t, dtype=np.float64)
+        rows, shape = len(t64), (len(t64), self.n_pixels)
+        a_line, gamma, amps = self.strengths(t64, g, m)
+        scale = pow10_64(-0.4 * (np.asarray(mag, dtype=np.float64) - 22.0))
+        weights = self.continuum_weights(t64, scale).astype(dt)
+        amps = amps.astype(dt)
+        if out is None:
+            out = (np.empty(shape, dt), np.empty(shape, dt) if with_error else None)
+        flux, error = out
+        tiles = [(s, min(s + TILE, rows)) for s in range(0, rows, TILE)]
+        for s, e in tiles:
+            self._dense_tau(flux[s:e], amps[s:e], _work(e - s, self.n_pixels, dt)[0].reshape(-1))
+        self._line_tau(flux, a_line, gamma, _scratch("lines", rows * self.widest, dt))
+        for s, e in tiles:
+            work = _work(e - s, self.n_pixels, dt)
+            self._finish(flux[s:e], None if error is None else error[s:e], weights[s:e], work)
+        return flux, error
+
+    def _finish(self, flux, error, weights, work):
+        """flux ← s · D · c(λ, T) · (e^−τ + (1 − D) / D) from −τ in `flux`; error from the continuum."""
+        dt = self.dtype
+        _exp_inplace(flux, work)
         flux += dt.type((1 - DEPTH) / DEPTH)
-        scale = np.exp(-0.4 * _LN10 * (np.asarray(mag, dtype=np.float64) - 22.0))
-        continuum = self.continuum_basis(t64, scale).astype(dt) @ self.cheb  # s · D · c(λ, T)
+        continuum = self._continuum(weights, work[0], work[1])  # s · D · c(λ, T)
         flux *= continuum
-        if not with_error:
-            return flux, None
+        if error is None:
+            return
         # σ = √(N C + S) / N with C the star's continuum s · c (= continuum / D): the noise model
         # of an exposure-time calculator, which takes the source term from the smooth SED, so the
         # error vector tells how bright and how hot the star is, not its line strengths.
-        error = np.multiply(continuum, self.counts * dt.type(1.0 / DEPTH))
+        np.multiply(continuum, self.counts_over_depth, out=error)
         error += self.background
         np.sqrt(error, out=error)
         error *= self.inv_counts
-        return flux, error
+
+
+class _Species(NamedTuple):
+    stage: np.ndarray  # 1 neutral, 2 ionised
+    ion: np.ndarray  # ionisation energy (eV)
+    chi: np.ndarray  # excitation energy (eV)
+    log_a: np.ndarray  # log10 strength at the reference star
+    metal: np.ndarray  # scales with [Fe/H]
+
+
+class _Template(NamedTuple):
+    neg: np.ndarray  # −template over all pixels
+    lo: int  # the span [lo, hi) outside which it is exactly 0
+    hi: int
+
+
+class _Line(NamedTuple):
+    p0: int  # the wings' window [p0, p1)
+    p1: int
+    x2: np.ndarray  # (λ − λ_j)² on the window
+    c0: int  # the core's nonzero span [c0, c1)
+    c1: int
+    core: np.ndarray  # the unit-area Gaussian on that span
+
+
+_local = threading.local()
+
+
+def _scratch(name: str, size: int, dtype) -> np.ndarray:
+    """A flat scratch array of at least `size` elements, per thread and reused between calls:
+    fresh multi-MB arrays cost page faults that would take a third of the generator's time."""
+    dt = np.dtype(dtype)
+    cache = _local.__dict__.setdefault("arrays", {})
+    have = cache.get((name, dt.str))
+    if have is None or have.size < size:
+        have = cache[(name, dt.str)] = np.empty(max(size, 1), dt)
+    return have[:size]
+
+
+def _work(rows: int, n_pixels: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch arrays (float, float, uint of the float's width) of shape (rows, n_pixels) ≤ one tile."""
+    dt = np.dtype(dtype)
+    kinds = (dt, dt, np.dtype(f"u{dt.itemsize}"))
+    if rows > TILE:
+        return tuple(np.empty((rows, n_pixels), k) for k in kinds)
+    return tuple(_scratch(f"work{i}", TILE * n_pixels, k)[: rows * n_pixels].reshape(rows, n_pixels) for i, k in enumerate(kinds))
+
+
+def _rows(flat: np.ndarray, rows: int, width: int) -> np.ndarray:
+    """A contiguous (rows, width) view at the start of a flat scratch array (5× faster than a strided one)."""
+    return flat[: rows * width].reshape(rows, width)
+
+
+def _exp_inplace(x: np.ndarray, work) -> None:
+    """x ← e^x for a (rows, pixels) array: exp32 with scratch, or exp64 on 16 rows at a time
+    (its temporaries then stay small: 5× faster than on 128 rows)."""
+    if x.dtype == np.float32:
+        exp32(x, out=x, scratch=work)
+        return
+    for s in range(0, len(x), 16):
+        x[s : s + 16] = exp64(x[s : s + 16])
+
+
+def _support(row: np.ndarray) -> tuple[int, int]:
+    """The span [lo, hi) outside which `row` is exactly 0."""
+    nonzero = np.flatnonzero(row)
+    return (int(nonzero[0]), int(nonzero[-1]) + 1) if len(nonzero) else (0, 0)
+
+
+def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
+    """np.interp at one point, written out (a fixed formula: no compiler-fused multiply-add)."""
+    j = int(np.clip(np.searchsorted(xp, x, side="right") - 1, 0, max(len(xp) - 2, 0)))
+    if len(xp) < 2:
+        return float(fp[0])
+    w = (x - xp[j]) / (xp[j + 1] - xp[j])
+    return float(fp[j] + w * (fp[j + 1] - fp[j]))
 
 
 def _planck(wave: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """B_λ(T) / B_8000(T), rows per temperature."""
+    """B_λ(T) / B_8000(T), rows per temperature (float64; e^x − 1 loses nothing, as x ≥ 1.26 here)."""
     t = np.asarray(t, dtype=np.float64)[:, None]
-    ref = REF_WAVE
-    return (wave / ref) ** -5 * np.expm1(1.4388e8 / (ref * t)) / np.expm1(1.4388e8 / (wave * t))
+    q = wave / REF_WAVE
+    return (exp64(1.4388e8 / (REF_WAVE * t)) - 1.0) / ((exp64(1.4388e8 / (wave * t)) - 1.0) * (q * q * q * q * q))
+
+
+def _chebyshev_table(x: np.ndarray) -> np.ndarray:
+    """(len(x), K) values T_k(x) by the three-term recurrence (as np.polynomial's chebvander)."""
+    out = np.empty((len(x), _CHEB))
+    out[:, 0] = 1.0
+    out[:, 1] = x
+    x2 = 2 * x
+    for k in range(2, _CHEB):
+        out[:, k] = out[:, k - 1] * x2 - out[:, k - 2]
+    return out
+
+
+def _continuum_series(wave: np.ndarray, nodes: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(K, pixels) Chebyshev coefficients in u = 1/T of D · c(λ, T) over [1/T_max, 1/T_min], and
+    the smallest D · c(λ, T) at each pixel over the nodes.
+
+    The least-squares fit of degree K − 1 at N Chebyshev nodes, in closed form (the columns of
+    the Vandermonde matrix are orthogonal there, so no LAPACK solve is needed):
+    c_k = (2 − δ_k0) / N · Σ_j f(x_j) T_k(x_j), summed over the nodes j in a fixed order.
+    """
+    x = np.cos(np.pi * (np.arange(nodes) + 0.5) / nodes)  # libm cos: see the module docstring
+    u = (x * (_U_HI - _U_LO) + (_U_HI + _U_LO)) / 2
+    exact = DEPTH * _planck(wave, 1.0 / u)  # (nodes, pixels)
+    vander = _chebyshev_table(x)  # (nodes, K)
+    coef = np.zeros((_CHEB, len(wave)))
+    for j in range(nodes):
+        coef += vander[j][:, None] * exact[j]
+    coef *= 2.0 / nodes
+    coef[0] *= 0.5
+    return coef, exact.min(axis=0)
+
+
+def _compress(series: np.ndarray, floor: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Compress K series rows to `rank` basis spectra: series ≈ mix @ basis, mix (K, rank).
+
+    The continuum is smooth in λ as well as in 1/T, so far fewer than K spectra span it: pivoted
+    modified Gram–Schmidt on the rows, each pixel measured relative to the smallest continuum
+    there, keeps the directions that matter (as a truncated SVD would; rank 8 leaves 1e-10
+    relative, rank 9 3e-12, rank 12 2e-15). Dot products by math.fsum: correctly rounded, no BLAS.
+    """
+    scaled = series / floor
+    residual = scaled.copy()
+    basis: list[np.ndarray] = []
+    for _ in range(min(rank, len(floor))):
+        norms = [math.fsum(row * row) for row in residual]
+        if max(norms) == 0.0:
+            break
+        q = residual[int(np.argmax(norms))].copy()
+        for _ in range(2):  # orthogonalise twice: exact to rounding ("twice is enough")
+            for b in basis:
+                q -= math.fsum(q * b) * b
+            q /= math.sqrt(math.fsum(q * q))
+        basis.append(q)
+        for row in residual:
+            row -= math.fsum(row * q) * q
+    mix = np.array([[math.fsum(row * b) for b in basis] for row in scaled])
+    return mix, np.array(basis) * floor
 
 
 def _gauss(wave: np.ndarray, center: float, sigma: float) -> np.ndarray:
     """A unit-area Gaussian on the grid, exactly 0 beyond 7σ (no denormal floats downstream)."""
     out = np.zeros_like(wave)
     lo, hi = np.searchsorted(wave, [center - 7 * sigma, center + 7 * sigma])
-    out[lo:hi] = np.exp(-0.5 * ((wave[lo:hi] - center) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+    out[lo:hi] = exp64(-0.5 * ((wave[lo:hi] - center) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
     return out
 
 
 def _smooth(values: np.ndarray, wave: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Convolve with the (locally constant) line-spread function."""
+    """Convolve with the (locally constant) line-spread function: a fixed-order sum over the taps.
+
+    (np.convolve would call a BLAS dot product, whose order depends on the CPU.)
+    """
     step = wave[1] - wave[0]
     s = float(np.median(sigma)) / step
     half = int(np.ceil(5 * s))
-    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / s) ** 2)
-    return np.convolve(values, kernel / kernel.sum(), mode="same")
+    kernel = exp64(-0.5 * (np.arange(-half, half + 1) / s) ** 2)
+    kernel = kernel / math.fsum(kernel)
+    n = len(values)
+    padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
+    out = np.zeros(n)
+    for i, k in enumerate(kernel[::-1]):  # out[p] = Σ_i kernel[i] values[p + half - i] (np.convolve "same")
+        out += k * padded[i : i + n]
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -359,30 +596,44 @@ def spectra(
     """Noise-free flux and per-pixel error (rows × pixels) for the given parameters: the model.
 
     `params` holds T_eff, log_g, Fe_H (or M_H) and mag arrays. Single-threaded; `generate`
-    spreads batches over the cores.
+    spreads batches over the cores. Row i depends on row i's parameters only.
     """
     m = model(n_pixels, np.dtype(dtype).name)
     feh = params["Fe_H"] if "Fe_H" in params else params["M_H"]
-    return m.flux_error(params["T_eff"], params["log_g"], feh, params["mag"], with_error=with_error)
+    t, g, mh, mag = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (params["T_eff"], params["log_g"], feh, params["mag"]))
+    flux = np.empty((len(t), n_pixels), dtype=m.dtype)
+    error = np.empty_like(flux) if with_error else None
+    for s in range(0, len(t), BATCH):
+        e = min(s + BATCH, len(t))
+        out = (flux[s:e], error[s:e] if with_error else None)
+        m.flux_error(t[s:e], g[s:e], mh[s:e], mag[s:e], with_error=with_error, out=out)
+    return flux, error
 
 
-def snr_of(flux: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """median(|flux| / error) per row: one partition and a max (np.median is several times slower)."""
-    ratio = np.abs(flux) / error
+def snr_of(flux: np.ndarray, error: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """median(|flux| / error) per row: one partition and a max (np.median is several times slower).
+
+    `scratch`: a float32 array of flux's shape to work in (it is overwritten).
+    """
+    ratio = np.abs(flux, out=scratch)
+    ratio /= error
     p = ratio.shape[1]
-    part = np.partition(ratio, p // 2, axis=1)
-    upper = part[:, p // 2].astype(np.float64)
+    ratio.partition(p // 2, axis=1)
+    upper = ratio[:, p // 2].astype(np.float64)
     if p % 2:
         return upper
-    return 0.5 * (part[:, : p // 2].max(axis=1) + upper)
+    return 0.5 * (ratio[:, : p // 2].max(axis=1) + upper)
 
 
 def _fill(out_flux, out_error, out_snr, params, start, stop, n_pixels):
-    piece = {k: v[start:stop] for k, v in params.items()}
-    flux, error = spectra(piece, n_pixels=n_pixels)
-    out_flux[start:stop] = flux
-    out_error[start:stop] = error
-    out_snr[start:stop] = snr_of(flux, error)
+    """Rows start … stop-1, written in place (each row depends on its own parameters only)."""
+    m = model(n_pixels, "float32")
+    feh = params["Fe_H"] if "Fe_H" in params else params["M_H"]
+    t, g, mh, mag = (v[start:stop] for v in (params["T_eff"], params["log_g"], feh, params["mag"]))
+    flux, error = m.flux_error(t, g, mh, mag, out=(out_flux[start:stop], out_error[start:stop]))
+    for s in range(0, stop - start, TILE):
+        e = min(s + TILE, stop - start)
+        out_snr[start + s : start + e] = snr_of(flux[s:e], error[s:e], scratch=_work(e - s, n_pixels, np.float32)[0])
 
 
 def _threads() -> int:
@@ -393,21 +644,18 @@ def _threads() -> int:
 
 
 def _run(n, params, flux, error, snr, n_pixels, workers=None):
-    try:
-        from threadpoolctl import threadpool_limits  # comes with scikit-learn
-    except ImportError:  # pragma: no cover
-        threadpool_limits = None
+    """Fill rows 0 … n-1 batch by batch, the batches spread over `workers` threads.
 
+    A row's bits do not depend on the batch it falls in, so neither on the thread count.
+    """
     spans = [(s, min(s + BATCH, n)) for s in range(0, n, BATCH)]
     workers = workers or _threads()
-    limit = threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext()
-    with limit:  # the batches are the parallelism; BLAS threads would only contend
-        if workers == 1 or len(spans) == 1:
-            for s, e in spans:
-                _fill(flux, error, snr, params, s, e, n_pixels)
-            return
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda span: _fill(flux, error, snr, params, *span, n_pixels), spans))
+    if workers == 1 or len(spans) == 1:
+        for s, e in spans:
+            _fill(flux, error, snr, params, s, e, n_pixels)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda span: _fill(flux, error, snr, params, *span, n_pixels), spans))
 
 
 def generate(n: int, *, seed: int = 0, ranges: Mapping | None = None, n_pixels: int = N_PIXELS, start: int = 0) -> ArraySource:
