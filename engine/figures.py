@@ -76,13 +76,26 @@ def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequ
     if any(small):
         ax.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="grey", label="too few spectra")
     if log_x and min(centers, default=1) > 0:
-        ax.set_xscale("log")
+        _log_axis(ax, centers)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return image_bytes(fig, path)
+
+
+def _log_axis(ax, xs: Sequence[float]) -> None:
+    """A log x axis labelled in plain numbers at 1-2-5 steps (not 2×10⁰)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    ax.set_xscale("log")
+    lo, hi = min(xs), max(xs)
+    ticks = [m * 10.0**e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1) for m in (1, 2, 5)]
+    ax.xaxis.set_major_locator(FixedLocator([t for t in ticks if lo / 1.5 <= t <= hi * 1.5]))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str, title: str) -> bytes:

@@ -156,7 +156,7 @@ def test_sync_is_idempotent(notebook):
     assert {p: p.read_bytes() for p in pages} == pages
 
 
-def test_a_rerun_with_the_same_verdict_adds_no_changelog_row_and_a_new_verdict_adds_one(notebook):
+def test_a_rerun_with_the_same_answer_adds_no_changelog_row_and_a_new_answer_adds_one(notebook):
     def changelog() -> list[str]:
         return document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))["changelog"].body.splitlines()
 
@@ -170,9 +170,13 @@ def test_a_rerun_with_the_same_verdict_adds_no_changelog_row_and_a_new_verdict_a
     sync(notebook)
     sync(notebook)
     assert changelog() == rows + ["| 2026-04-01 | EXP-multitask：❌ fail — no gain | Q3.1 |"]
+    report(notebook, "multitask", verdict="fail", says="no gain at all", last_run="2026-05-01T10:00:00+00:00")
+    sync(notebook)
+    sync(notebook)  # the same verdict with another answer: the hub's answer changed, so one row
+    assert changelog()[-1] == "| 2026-05-01 | EXP-multitask：❌ fail — no gain at all | Q3.1 |" and len(changelog()) == len(rows) + 2
     assert rows[:3] == ["| 日期 | 变更 | 影响 |", "|---|---|---|", "| 2026-01-05 | 创建 hub，列出 Q1/Q3/Q4 | - |"]
     hub = (notebook / "hubs" / "hub.md").read_text(encoding="utf-8")
-    assert "Q3.1: 三头联合训练能否把三个因素分开？ → ❌ no gain (MVP-1.5)" in hub
+    assert "Q3.1: 三头联合训练能否把三个因素分开？ → ❌ no gain at all (MVP-1.5)" in hub
 
 
 def test_roadmap_rows_and_kanban_board(notebook):

@@ -24,7 +24,7 @@ from .. import document, textfile
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
 from ..record import conditions_text, test_condition
-from ..render import fmt_metric, render
+from ..render import fmt_metric, render, table_cell
 from . import hub as hub_lines
 from . import tables
 from .experiments import Experiment, linked_to, scan
@@ -215,11 +215,12 @@ def _changelog(body: str, experiments: Sequence[Experiment], root: Path) -> str:
         rec = experiment.record
         mark, verdict = verdict_mark(rec["verdict"]), rec["verdict"]
         mine = [line for line in lines + added if f"{experiment.id}：" in line or f"{experiment.id}:" in line]
-        if mine and f"{mark} {verdict} " in mine[-1]:
-            continue
+        says = rec.get("says") or ""
+        if mine and f"{mark} {verdict} " in mine[-1] and table_cell(says) in mine[-1]:
+            continue  # the same verdict and the same answer: nothing new to log
         answers = experiment.front.get("answers") or []
         added.append(render("regions/hub-changelog-row.md.j2", root, date=experiment.run_date, id=experiment.id, mark=mark,
-                            verdict=verdict, says=rec.get("says") or "", where=", ".join(map(str, answers)) or "-").rstrip("\n"))
+                            verdict=verdict, says=says, where=", ".join(map(str, answers)) or "-").rstrip("\n"))
     if not added:
         return body
     return "\n".join(lines + added) + "\n"
