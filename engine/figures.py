@@ -65,15 +65,17 @@ def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequ
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
     small = list(small) or [False] * len(centers)
+    drawn_hollow = False
     for name, ys in series.items():
         ys = np.asarray(ys, dtype=float)
         kept = np.where(small, np.nan, ys)
         (line,) = ax.plot(centers, kept, marker="o", label=name)
         hollow = [i for i, s in enumerate(small) if s and np.isfinite(ys[i])]
         if hollow:
+            drawn_hollow = True
             ax.plot([centers[i] for i in hollow], ys[hollow], linestyle="none", marker="o",
                     markerfacecolor="none", markeredgecolor=line.get_color())
-    if any(small):
+    if drawn_hollow:
         ax.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="grey", label="too few spectra")
     if log_x and min(centers, default=1) > 0:
         _log_axis(ax, centers)
