@@ -26,6 +26,11 @@ from typing import Any
 
 from .errors import ExpressionError
 
+#: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
+#: (`best.delta.r2.log_g.p_positive`): `metrics.CI` and `metrics.Delta` as rules read them
+#: (named here too, so that checking a rule needs no numpy; a test holds the two equal).
+CI_FIELDS = ("value", "lo", "hi")
+DELTA_FIELDS = ("value", "lo", "hi", "p_positive")
 LOWER_IS_BETTER = {"r2": False, "mae": True, "rmse": True, "bias": True}
 
 
@@ -142,7 +147,6 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist."""
     from .expressions import PROBE, PROBE_TREE, AnyBins
-    from .metrics import CI, Delta
     from .spec import METRICS
 
     wanted = [m.split(".", 1) for m in dict.fromkeys(spec.metrics)]
@@ -160,15 +164,15 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     targets = {name: list(ts) for name, ts in trial_targets.items()}
     baseline = spec.decision.baseline if spec.decision.baseline in targets else None
     base_targets = set(targets.get(baseline, ()))
-    ci = {name: intervals(ts, CI._fields) for name, ts in targets.items()}
-    delta = {name: intervals(set(ts) & base_targets, Delta._fields) for name, ts in targets.items() if name != baseline} if baseline else {}
+    ci = {name: intervals(ts, CI_FIELDS) for name, ts in targets.items()}
+    delta = {name: intervals(set(ts) & base_targets, DELTA_FIELDS) for name, ts in targets.items() if name != baseline} if baseline else {}
     context = build_context({n: scores(ts) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
                             references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets})
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
-        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI._fields), "info": PROBE_TREE,
-                           "delta": intervals(common & base_targets, Delta._fields) if baseline else {}}
+        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
+                           "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {}}
     tables = []
     for table in spec.binned:
         metric, target = table.metric.split(".", 1)

@@ -132,17 +132,19 @@ def markdown_tokens(text: str, *, blocks_only: bool = False):
 _MAYBE_CODE_RE = re.compile(r"^(?: {0,3}(?:```|~~~)| {4}|\t| {0,3}[-*+>]| {0,3}\d+[.)])", re.M)
 
 
-def code_lines(text: str) -> set[int]:
-    """0-based indexes of document lines inside fenced or indented code blocks."""
+@lru_cache(maxsize=32)
+def code_lines(text: str) -> frozenset[int]:
+    """0-based indexes of document lines inside fenced or indented code blocks (remembered per
+    text: a run asks for the same report and pages several times)."""
     body, skip = body_of(text)
     if not _MAYBE_CODE_RE.search(body):  # no fence, no indent, no container: no code anywhere
-        return set()
+        return frozenset()
     inside: set[int] = set()
     for token in markdown_tokens(body, blocks_only=True):
         if token.type in ("fence", "code_block") and token.map:
             begin, end = token.map
             inside.update(range(begin + skip, end + skip))
-    return inside
+    return frozenset(inside)
 
 
 # ---------------------------------------------------------------------------------------------

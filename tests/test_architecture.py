@@ -111,3 +111,9 @@ def test_the_code_hash_fails_loudly_when_a_hashed_path_is_gone(monkeypatch):
             engine.store.engine_code_hash()
     finally:
         engine.store.engine_code_hash.cache_clear()
+
+
+def test_the_interval_fields_rules_read_are_those_the_metrics_make():
+    from engine import decision, metrics
+
+    assert decision.CI_FIELDS == metrics.CI._fields and decision.DELTA_FIELDS == metrics.Delta._fields
