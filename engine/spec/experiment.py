@@ -31,7 +31,7 @@ from .explain import Invalid, dotted, explain, kind_of, line_at, show
 from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber, Reproduce
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
 from .sweep import Trial
-from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_key, relative_path, unique
+from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, unique
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
@@ -146,13 +146,7 @@ class Spec(Frozen):
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: list[str]) -> list[str]:
-        out = []
-        for i, item in enumerate(value):
-            try:
-                out.append(metric_key(item))
-            except Invalid as exc:
-                raise Invalid(exc.message, loc=(i,), hint=exc.hint) from None
-        return unique(out, "metric")
+        return unique(metric_list(value), "metric")
 
     # -- checks across fields, trials, expressions ---------------------------------------------
 

@@ -15,7 +15,7 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_va
 from engine.errors import did_you_mean
 
 from .explain import Invalid, show
-from .vocabulary import BIN_PARAMS, Frozen, Param, metric_key, param_name, relative_path
+from .vocabulary import BIN_PARAMS, Frozen, Param, metric_key, metric_list, param_name, relative_path
 
 class Binned(Frozen):
     """A table of one metric binned by a parameter: fixed `edges`, or bins of `width`."""
@@ -92,15 +92,7 @@ class Figure(Frozen):
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: Optional[list[str]]) -> Optional[list[str]]:
-        if value is None:
-            return None
-        out = []
-        for i, item in enumerate(value):
-            try:
-                out.append(metric_key(item))
-            except Invalid as exc:
-                raise Invalid(exc.message, loc=(i,), hint=exc.hint) from None
-        return out
+        return None if value is None else metric_list(value)
 
     @model_validator(mode="after")
     def _needs(self) -> "Figure":

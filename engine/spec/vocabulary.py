@@ -88,6 +88,17 @@ def metric_key(value: Any) -> str:
     return f"{metric}.{target}"
 
 
+def metric_list(values: list[Any]) -> list[str]:
+    """Each item a metric key (`mae.log_g`), or a complaint located at its index."""
+    out = []
+    for i, item in enumerate(values):
+        try:
+            out.append(metric_key(item))
+        except Invalid as exc:
+            raise Invalid(exc.message, loc=(i,), hint=exc.hint) from None
+    return out
+
+
 def as_list(value: Any) -> Any:
     """Let a single item stand for a one-item list (`apply: train`)."""
     return [value] if isinstance(value, str) else value
