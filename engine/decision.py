@@ -90,6 +90,27 @@ class Standing:
                 "ceilings_beaten": [list(c) for c in self.ceilings_beaten]}  # fmt: skip
 
 
+def _no_comparison(results):
+    def compare(a: str, b: str):
+        raise ExpressionError(f"cannot compare '{a}' with '{b}' here")
+
+    return compare
+
+
+def compare_names(a: Any, b: Any, having: Mapping[str, Any]) -> None:
+    """`compare(a, b)` needs two trials that have results."""
+    for name in (a, b):
+        if not isinstance(name, str):
+            raise ExpressionError(f"compare() takes two trial names in quotes, got {name!r}")
+        if name not in having:
+            from .errors import did_you_mean
+
+            raise ExpressionError(f"compare(): no trial '{name}' with a result",
+                                  hint=did_you_mean(name, list(having)) or f"trials: {', '.join(having)}")
+    if a == b:
+        raise ExpressionError(f"compare(): '{a}' with itself")
+
+
 def standing(results: Mapping[str, Mapping[str, Any]], primary: str, *, baseline: str | None, references=(),
              ceilings=()) -> Standing:
     """The best candidate and how it compares (see `Standing`)."""
@@ -122,9 +143,11 @@ def build_context(
     ci: Mapping[str, Any] | None = None,
     delta: Mapping[str, Any] | None = None,
     info: Mapping[str, Any] | None = None,
+    compare=None,
 ) -> dict[str, Any]:
     """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
-    `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`)."""
+    `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`); `compare(a, b)` the
+    paired bootstrap intervals of a − b, shaped like `delta`."""
     ci = ci or {}
     delta = delta or {}
     info = info or {}
@@ -136,7 +159,8 @@ def build_context(
 
     best = pick_best(results, primary, exclude=[baseline, *references])
     trials = {n: {**m, "info": info.get(n, {})} for n, m in results.items()}
-    context: dict[str, Any] = {"trials": trials, "ci": dict(ci), "best": view(best)}
+    context: dict[str, Any] = {"trials": trials, "ci": dict(ci), "best": view(best),
+                               "compare": compare or _no_comparison(results)}
     if baseline is not None:
         context["baseline"] = view(baseline)
     return context
@@ -146,7 +170,7 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist."""
-    from .expressions import PROBE, PROBE_TREE, AnyBins
+    from .expressions import PROBE, PROBE_TREE, AnyBins, AnyCells
     from .spec import METRICS
 
     wanted = [m.split(".", 1) for m in dict.fromkeys(spec.metrics)]
@@ -166,19 +190,32 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
     base_targets = set(targets.get(baseline, ()))
     ci = {name: intervals(ts, CI_FIELDS) for name, ts in targets.items()}
     delta = {name: intervals(set(ts) & base_targets, DELTA_FIELDS) for name, ts in targets.items() if name != baseline} if baseline else {}
+    def compare(a, b):
+        compare_names(a, b, targets)
+        return intervals(set(targets[a]) & set(targets[b]), DELTA_FIELDS)
+
     context = build_context({n: scores(ts) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
-                            references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets})
+                            references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets},
+                            compare=compare)
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
         context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
                            "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {}}
-    tables = []
-    for table in spec.binned:
+    from .binned import cell_keys
+
+    tables: dict[Any, Any] = {}
+    for i, table in enumerate(spec.binned):
         metric, target = table.metric.split(".", 1)
-        usable = [n for n, ts in targets.items() if metric == "extra" or target in ts]
-        bins = (lambda: [PROBE] * (len(table.edges) - 1)) if table.edges else AnyBins
-        tables.append({name: bins() for name in usable})
+        usable = [n for n, ts in targets.items() if (metric == "extra" or target in ts) and (not table.trials or n in table.trials)]
+        count = table.n_bins
+        tables[i] = {name: ([PROBE] * count if count else AnyBins()) for name in usable}
+        if table.name:
+            reference = baseline if table.delta == "baseline" else table.delta
+            cell = {**{name: PROBE for name in usable}, "n": PROBE,
+                    "delta": {name: {f: PROBE for f in DELTA_FIELDS} for name in usable if reference and name != reference}}
+            keys = cell_keys(table)
+            tables[table.name] = {key: cell for key in keys} if keys else AnyCells(cell)
     context["binned"] = tables
     return context
 

@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_TREE", "AnyBins", "ProbeTree", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_TREE", "AnyBins", "AnyCells", "ProbeTree", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -50,7 +50,9 @@ def fill(text: str, values: Iterable[str]) -> str:
 #: its `name`), `baseline` (the trial named by `decision.baseline`) and `ci` (bootstrap
 #: confidence intervals), `binned` (`binned[i][trial]`: the values of binned table i, bin by bin).
 #: Add a name here when the runner starts providing it.
-EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned")
+EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned", "compare")
+#: Names of the context that are functions: `compare('a', 'b').r2.log_g.lo`.
+CONTEXT_FUNCTIONS: tuple[str, ...] = ("compare",)
 
 #: Functions an expression may call.
 FUNCTIONS: dict[str, Any] = {
@@ -241,7 +243,7 @@ def compile_expression(
             raise error(f"`{source}` reads '{node.arg.value}': names starting with '_' are not allowed")
 
     for node in walk(nodes.Call):
-        if isinstance(node.node, nodes.Name) and node.node.name not in FUNCTIONS:
+        if isinstance(node.node, nodes.Name) and node.node.name not in FUNCTIONS and node.node.name not in CONTEXT_FUNCTIONS:
             raise error(f"unknown name '{node.node.name}' in `{source}`", f"the functions are {', '.join(FUNCTIONS)}")
         if not isinstance(node.node, nodes.Name):
             raise error(f"`{source}`: calling a method is not allowed",
@@ -346,6 +348,24 @@ class AnyBins(Mapping):
         return 0
 
 
+class AnyCells(Mapping):
+    """The cells of a named table whose bins are known only from the data: any name is a cell."""
+
+    def __init__(self, cell: Mapping[str, Any]) -> None:
+        self._cell = cell
+
+    def __getitem__(self, key: Any) -> Mapping[str, Any]:
+        if isinstance(key, str):
+            return self._cell
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 PROBE = Probe()
 PROBE_TREE = ProbeTree()
 
@@ -405,6 +425,12 @@ class _Namespace:
 def _wrap(value: Any, path: str) -> Any:
     if isinstance(value, _Namespace):
         return value
+    if callable(value) and not isinstance(value, (Mapping, Probe)):  # a context function: wrap what it gives
+
+        def call(*args: Any) -> Any:
+            return _wrap(value(*args), f"{path}({', '.join(repr(a) for a in args)})")
+
+        return call
     if isinstance(value, Mapping):
         return _Namespace(value, path)
     if isinstance(value, (list, tuple)):

@@ -128,3 +128,136 @@ def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence
     ax.set_ylabel(ylabel)
     fig.tight_layout()
     return image_bytes(fig, path)
+
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str,
+                small: Sequence[bool] = ()) -> bytes:
+    """Grouped bars per bin (or cell), one colour per trial; bins with too few spectra hatched."""
+    plt = _pyplot()
+    trials = list(series)
+    fig, ax = plt.subplots(figsize=(max(SIZE[0], 0.55 * len(labels) * max(1, len(trials)) + 1.5), SIZE[1]))
+    width = 0.8 / max(1, len(trials))
+    small = list(small) or [False] * len(labels)
+    for k, name in enumerate(trials):
+        xs = np.arange(len(labels)) + (k - (len(trials) - 1) / 2) * width
+        ys = np.asarray(series[name], dtype=float)
+        bars = ax.bar(xs, np.nan_to_num(ys, nan=0.0), width, label=name, color=COLORS[k % len(COLORS)])
+        for bar, is_small, y in zip(bars, small, ys):
+            if is_small or not np.isfinite(y):
+                bar.set_alpha(0.35)
+                bar.set_hatch("//")
+    ax.set_xticks(range(len(labels)), labels, rotation=30 if max(map(len, labels), default=0) > 8 else 0, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return image_bytes(fig, path)
+
+
+def delta_bars(path: Path, labels: Sequence[str], deltas: Mapping[str, Sequence[Mapping[str, float] | None]], *,
+               ylabel: str, reference: str) -> bytes:
+    """Each trial's Δ from `reference` per bin (or cell), with its 95 % interval as an error bar."""
+    plt = _pyplot()
+    trials = list(deltas)
+    fig, ax = plt.subplots(figsize=(max(SIZE[0], 0.55 * len(labels) * max(1, len(trials)) + 1.5), SIZE[1]))
+    width = 0.8 / max(1, len(trials))
+    for k, name in enumerate(trials):
+        xs = np.arange(len(labels)) + (k - (len(trials) - 1) / 2) * width
+        values = [d["value"] if d else np.nan for d in deltas[name]]
+        lo = [d["value"] - d["lo"] if d else np.nan for d in deltas[name]]
+        hi = [d["hi"] - d["value"] if d else np.nan for d in deltas[name]]
+        ax.bar(xs, np.nan_to_num(values, nan=0.0), width, yerr=[np.nan_to_num(lo), np.nan_to_num(hi)], capsize=3,
+               label=f"{name} − {reference}", color=COLORS[k % len(COLORS)])
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(labels)), labels, rotation=30 if max(map(len, labels), default=0) > 8 else 0, ha="right")
+    ax.set_ylabel(f"Δ {ylabel}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return image_bytes(fig, path)
+
+
+def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, experts: Sequence[str] | None = None) -> bytes:
+    """Per trial, the distribution of the gate's soft weight on each expert (a box per expert)."""
+    plt = _pyplot()
+    trials = list(weights)
+    fig, axes = plt.subplots(1, len(trials), figsize=(SIZE[0] * max(1, len(trials)) / 1.6, SIZE[1]), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], trials):
+        w = np.asarray(weights[name], dtype=float)
+        if w.ndim != 2:
+            ax.set_title(f"{name}: no per-expert weights")
+            continue
+        labels = list(experts or [str(k) for k in range(w.shape[1])])[: w.shape[1]]
+        ax.boxplot([w[:, k] for k in range(w.shape[1])], showfliers=False)
+        ax.set_xticks(range(1, w.shape[1] + 1), labels, rotation=45 if w.shape[1] > 5 else 0, ha="right")
+        ax.set_title(name)
+        ax.set_xlabel("expert")
+    axes[0][0].set_ylabel("gate weight")
+    fig.tight_layout()
+    return image_bytes(fig, path)
+
+
+def bootstrap_distribution(path: Path, samples: Mapping[str, np.ndarray], intervals: Mapping[str, Mapping[str, float]], *,
+                           xlabel: str, reference: str) -> bytes:
+    """The paired bootstrap distribution of each trial's Δ from `reference`, its 95 % interval shaded."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=SIZE)
+    for k, (name, values) in enumerate(samples.items()):
+        color = COLORS[k % len(COLORS)]
+        values = np.asarray(values, dtype=float)
+        ax.hist(values[np.isfinite(values)], bins=40, histtype="stepfilled", alpha=0.35, color=color,
+                label=f"{name} − {reference}")
+        interval = intervals[name]
+        ax.axvspan(interval["lo"], interval["hi"], color=color, alpha=0.12)
+        ax.axvline(interval["value"], color=color, linewidth=1.2)
+    ax.axvline(0.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(f"Δ {xlabel}")
+    ax.set_ylabel("resamples")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return image_bytes(fig, path)
+
+
+def heatmap(path: Path, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray], *, xlabel: str, ylabel: str,
+            log_x: bool = False) -> bytes:
+    """Per trial, a 2-D histogram of a per-spectrum value against a parameter, with a colour bar."""
+    plt = _pyplot()
+    trials = list(x)
+    fig, axes = plt.subplots(1, len(trials), figsize=(SIZE[0] * max(1, len(trials)) / 1.5, SIZE[1]), squeeze=False, sharey=True)
+    xs_all = np.concatenate([np.asarray(x[t], dtype=float) for t in trials])
+    ys_all = np.concatenate([np.asarray(y[t], dtype=float) for t in trials])
+    finite = np.isfinite(xs_all) & np.isfinite(ys_all) & ((xs_all > 0) if log_x else True)
+    xr = (xs_all[finite].min(), xs_all[finite].max()) if finite.any() else (0, 1)
+    yr = (ys_all[finite].min(), ys_all[finite].max()) if finite.any() else (0, 1)
+    xbins = np.geomspace(*xr, 31) if log_x and xr[0] > 0 else np.linspace(*xr, 31)
+    ybins = np.linspace(yr[0], yr[1] if yr[1] > yr[0] else yr[0] + 1, 31)
+    image = None
+    for ax, name in zip(axes[0], trials):
+        counts, _, _ = np.histogram2d(np.asarray(x[name], dtype=float), np.asarray(y[name], dtype=float), bins=[xbins, ybins])
+        image = ax.pcolormesh(xbins, ybins, counts.T, cmap="viridis", shading="flat")
+        ax.grid(False)
+        if log_x:
+            _log_axis(ax, [xbins[0], xbins[-1]])
+        ax.set_title(name)
+        ax.set_xlabel(xlabel)
+    axes[0][0].set_ylabel(ylabel)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), label="spectra")
+    return image_bytes(fig, path)
+
+
+def ablation(path: Path, deltas: Mapping[str, Mapping[str, float]], *, ylabel: str, reference: str) -> bytes:
+    """Each trial's Δ of a metric from `reference`, with its paired bootstrap 95 % interval."""
+    plt = _pyplot()
+    names = list(deltas)
+    fig, ax = plt.subplots(figsize=(SIZE[0], max(2.2, 0.45 * len(names) + 1.2)))
+    values = [deltas[n]["value"] for n in names]
+    err = [[deltas[n]["value"] - deltas[n]["lo"] for n in names], [deltas[n]["hi"] - deltas[n]["value"] for n in names]]
+    ax.barh(range(len(names)), values, xerr=err, capsize=3, color=[COLORS[k % len(COLORS)] for k in range(len(names))])
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"Δ {ylabel} vs {reference}")
+    fig.tight_layout()
+    return image_bytes(fig, path)

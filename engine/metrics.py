@@ -244,8 +244,17 @@ def paired_bootstrap_delta(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pr
     (so what the two trials share — which rows are hard — cancels out)."""
     y, pred_a = _pair(y, pred_a)
     _, pred_b = _pair(y, pred_b)
-    samples = np.array(
-        [metric(y[i], pred_a[i]) - metric(y[i], pred_b[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64
-    )
+    samples = paired_bootstrap_samples(metric, y, pred_a, pred_b, B=B, seed=seed)
     lo, hi = _interval(samples, level)
     return Delta(float(metric(y, pred_a) - metric(y, pred_b)), lo, hi, float(np.mean(samples > 0)))
+
+
+def paired_bootstrap_samples(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
+                             B: int = 1000, seed: int = 0) -> np.ndarray:
+    """The B resampled differences metric(a) − metric(b) that `paired_bootstrap_delta` summarises
+    (for a figure of their distribution)."""
+    y, pred_a = _pair(y, pred_a)
+    _, pred_b = _pair(y, pred_b)
+    return np.array(
+        [metric(y[i], pred_a[i]) - metric(y[i], pred_b[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64
+    )

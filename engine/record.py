@@ -22,7 +22,8 @@ from .store import digest
 
 REGION = "record"
 # the spec keys that decide the numbers, the tables and the verdict (not the prose keys)
-RUN_KEYS = ("data", "noise", "model", "train", "trials", "metrics", "binned", "figures", "decision", "key_numbers", "bootstrap")
+RUN_KEYS = ("data", "noise", "model", "train", "trials", "metrics", "binned", "comparisons", "figures", "decision", "key_numbers",
+            "bootstrap")
 _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 
 

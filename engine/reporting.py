@@ -8,21 +8,21 @@ nothing: `engine.runner`). So a fully cached `research run` and a fresh one give
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__, paths, record
-from .decision import Verdict, build_context, decide, key_numbers, metric_value, standing
+from .binned import binned_table, cell_texts, series_for, signed
+from .decision import Verdict, build_context, compare_names, decide, key_numbers, metric_value, standing
 from .errors import ExpressionError
 from .marks import verdict_mark
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
 CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
-REPORTING_KEYS = ("metrics", "binned", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
+REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Tables:
     binned: list[dict[str, Any]] = field(default_factory=list)
     n_test: int = 0
     standing: Any = None  # decision.Standing: the best candidate against baseline, references, ceilings
+    comparisons: list[dict[str, Any]] = field(default_factory=list)  # rows of the comparisons region
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Rendered:
     tables: Tables
 
 
-RENDER_CODE = ("reporting.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py")
+RENDER_CODE = ("reporting.py", "binned.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py", "notes.py")
 
 
 def _render_code_hash() -> str:
@@ -140,22 +141,48 @@ def compute_tables(plan, spec) -> Tables:
             for m in wanted
             if _has(p, m)
         )
-    if baseline is not None:
-        base = preds[baseline]
-        for name, p in preds.items():
-            if name == baseline or not np.array_equal(p["index"], base["index"]):
-                continue
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def compare(a: str, b: str, metrics_: Sequence[str] = wanted) -> dict[str, Any]:
+        """a − b on the test rows both scored: paired bootstrap intervals, shaped like `delta`."""
+        compare_names(a, b, preds)
+        if not np.array_equal(preds[a]["index"], preds[b]["index"]):
+            raise ExpressionError(f"compare(): '{a}' and '{b}' were scored on different test sets")
+        key = (a, b, tuple(metrics_))
+        if key not in pairs:
             rows = []
-            for m in wanted:
-                if _has(p, m) and _has(base, m):
-                    truth, pred = _columns(p, m)
-                    _, pred_base = _columns(base, m)
-                    rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, pred_base, B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict()))
-            delta[name] = _nested(rows)
+            for m in metrics_:
+                if _has(preds[a], m) and _has(preds[b], m):
+                    truth, pred = _columns(preds[a], m)
+                    _, other = _columns(preds[b], m)
+                    rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, other, B=spec.bootstrap.n,
+                                                                   seed=spec.bootstrap.seed).as_dict()))
+            pairs[key] = _nested(rows)
+        return pairs[key]
+
+    if baseline is not None:
+        for name, p in preds.items():
+            if name != baseline and np.array_equal(p["index"], preds[baseline]["index"]):
+                delta[name] = compare(name, baseline)
     context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
-                            ci=ci, delta=delta, info={name: rec.info or {} for name, rec in records.items()})
-    binned_tables = [_binned_table(b, preds) for b in spec.binned]
-    context["binned"] = [table["series"] for table in binned_tables]  # binned[i][trial][bin]
+                            ci=ci, delta=delta, info={name: rec.info or {} for name, rec in records.items()},
+                            compare=lambda a, b: compare(a, b))
+    comparisons = []
+    for pair in spec.comparisons:
+        if pair.a not in preds or pair.b not in preds:
+            continue
+        chosen = pair.metrics or [spec.primary_metric]
+        try:
+            found = compare(pair.a, pair.b, tuple(chosen))
+        except ExpressionError:
+            continue
+        for m in chosen:
+            name, target = m.split(".", 1)
+            if target in found.get(name, {}):
+                comparisons.append({"a": pair.a, "b": pair.b, "metric": m, **found[name][target]})
+    binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed))
+                     for b in spec.binned]
+    context["binned"] = series_for(binned_tables, spec.binned)  # binned[i][trial][bin], binned['name'][bin][trial]
     failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
     try:
         verdict = decide(spec, context)
@@ -178,6 +205,7 @@ def compute_tables(plan, spec) -> Tables:
     best = context["best"]["name"] if context.get("best") else None
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
     tables.binned = binned_tables
+    tables.comparisons = comparisons
     ceilings = [t.name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL]
     tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
                                ceilings=ceilings)
@@ -210,78 +238,6 @@ def _nested(pairs) -> dict[str, dict[str, Any]]:
         metric, target = dotted.split(".", 1)
         out.setdefault(metric, {})[target] = {k: float(v) for k, v in value.items()}
     return out
-
-
-def _binned_table(binned, preds: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    import numpy as np
-
-    from . import metrics
-
-    metric, target = binned.metric.split(".", 1)
-    extra = f"extra.{target}" if metric == "extra" else None
-    usable = {name: p for name, p in preds.items()
-              if (extra in p if extra else _has(p, binned.metric)) and f"param.{binned.by}" in p}
-    if not usable:
-        return {"metric": binned.metric, "by": binned.by, "trials": [], "rows": [], "spread": [], "centers": [], "series": {},
-                "values": {}, "small": [], "edges": [], "min_n": binned.min_n, "spread_values": {}}
-    by_all = np.concatenate([p[f"param.{binned.by}"] for p in usable.values()])
-    edges = np.asarray(binned.edges, dtype=float) if binned.edges else metrics.bin_edges(by_all, binned.width)
-    trials = list(usable)
-    values: dict[str, list[float]] = {}
-    counts: dict[str, list[int]] = {}
-    spread: dict[str, float] = {}
-    for name, p in usable.items():
-        if extra:  # the mean of a model's per-spectrum value in each bin
-            by = np.asarray(p[f"param.{binned.by}"], dtype=np.float64)
-            which = np.clip(np.searchsorted(edges, by, side="right") - 1, 0, len(edges) - 2)
-            inside = (by >= edges[0]) & (by <= edges[-1])
-            col = np.asarray(p[extra], dtype=np.float64)
-            counts[name] = [int((inside & (which == i)).sum()) for i in range(len(edges) - 1)]
-            values[name] = [float(col[inside & (which == i)].mean()) if c else math.nan for i, c in enumerate(counts[name])]
-        else:
-            truth, pred = _columns(p, binned.metric)
-            table = metrics.binned(p[f"param.{binned.by}"], truth, pred, edges=edges)
-            values[name] = [float(row[metric]) for row in table["rows"]]
-            counts[name] = [row["count"] for row in table["rows"]]
-        # too few spectra (or none): shown, marked, but not in the spread or what rules read
-        kept = [v for v, c in zip(values[name], counts[name]) if c >= binned.min_n and v == v]
-        spread[name] = float(np.std(kept)) if kept else math.nan
-    small = [max(counts[name][i] for name in trials) < binned.min_n for i in range(len(edges) - 1)]
-    rows = []
-    for i in range(len(edges) - 1):
-        cells = [fmt_metric(binned.metric, values[name][i]) for name in trials]
-        rows.append({
-            "label": f"{fmt_edge(edges[i])}–{fmt_edge(edges[i + 1])}",
-            "n": int(max(counts[name][i] for name in trials)),
-            "small": small[i],
-            "cells": [f"({c})" if small[i] else c for c in cells],
-        })
-    return {
-        "metric": binned.metric, "by": binned.by, "trials": trials, "rows": rows, "min_n": binned.min_n,
-        "spread": [fmt_metric(binned.metric, spread[name]) for name in trials], "spread_values": spread,
-        "centers": bin_positions(edges, by_all), "edges": [float(e) for e in edges], "small": small,
-        "values": values,  # every bin, for the figure (small bins drawn hollow)
-        "series": {name: [math.nan if small[i] else v for i, v in enumerate(vals)] for name, vals in values.items()},
-    }
-
-
-def bin_positions(edges, values) -> list[float]:
-    """Where each bin is drawn: its centre, but an open last bin (wider than the others put
-    together, like SNR > 7 up to 1e9) at the median of the values that fall in it."""
-    import numpy as np
-
-    edges = np.asarray(edges, dtype=float)
-    widths = np.diff(edges)
-    out = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
-    if len(widths) > 1 and widths[-1] > widths[:-1].sum():
-        values = np.asarray(values, dtype=float)
-        inside = values[(values >= edges[-2]) & (values <= edges[-1])]
-        out[-1] = float(np.median(inside)) if len(inside) else float(edges[-2])
-    return out
-
-
-def fmt_edge(value: float) -> str:
-    return f"{value:g}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,9 +288,13 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, n_test=tables.n_test,
                                notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
-    binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in tables.binned]
+    bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
+        {**row, "delta": signed(fmt_metric(row["metric"], row["value"])), "lo": signed(fmt_metric(row["metric"], row["lo"])),
+         "hi": signed(fmt_metric(row["metric"], row["hi"])), "p": f"{row['p_positive']:.3f}"} for row in tables.comparisons])
+    shown_tables = [_shown_binned(t) for t in tables.binned]
+    binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in shown_tables]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
-        bodies["binned"] = render("regions/binned.md.j2", root, tables=tables.binned)
+        bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables)
     for i, body in enumerate(binned_bodies):
         bodies[f"binned-{i}"] = body
     figure_entries, images = _draw_figures(plan, spec, tables)
@@ -352,6 +312,13 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
     bodies[record.REGION] = record.render(_record(plan, spec, tables))
     return bodies, images
+
+
+def _shown_binned(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A binned table with its numbers formatted for the template."""
+    fmt = lambda v: fmt_metric(table["metric"], v)  # noqa: E731
+    return {**table, "rows": cell_texts(table, fmt), "named": any(table["names"]),
+            "spread": [fmt(table["spread_values"][name]) for name in table["trials"]]}
 
 
 def _record(plan, spec, tables: Tables) -> dict[str, Any]:
@@ -439,58 +406,147 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
     path as linked: a link inside the notebook is written through by the writer)."""
     if not spec.figures:
         return [], {}
-    from . import figures
-
     folder = plan.report.path.parent
     entries, images = [], {}
     for fig in spec.figures:
-        target = folder / fig.file
-        if fig.kind == "pred_vs_true" and (fig.trial or tables.best) not in tables.results:
+        drawn = _figure(plan, spec, tables, fig, folder / fig.file)
+        if drawn is None:
             entries.append({"link": Path(fig.file).as_posix(), "alt": "no figure",
-                            "caption": f"(no figure: {fig.trial or 'the best trial'} has no result)"})
+                            "caption": f"(no {fig.kind} figure: the trials it shows have no result)"})
             continue
-        if fig.kind == "bar":
-            shown = fig.metrics or spec.metrics
-            values_shown = {n: {m: metric_value(tables.results[n], m) for m in shown} for n in tables.results}
-            image = figures.bar(target, values_shown, shown, best=tables.best, baseline=tables.baseline)
-            facts = "; ".join(
-                f"{m}: " + ", ".join(f"{n} {fmt_metric(m, values_shown[n][m])}" for n in values_shown) for m in shown
-            )
-            caption = fig.caption or f"{', '.join(shown)} per trial (best: {tables.best}). {facts}."
-            alt = f"{', '.join(shown)} per trial"
-        elif fig.kind == "binned":
-            table = tables.binned[fig.binned]
-            image = figures.binned_lines(target, table["centers"], table["values"], xlabel=table["by"], ylabel=table["metric"],
-                                         small=table["small"], log_x=table["by"] == "snr")
-            spreads = ", ".join(f"{n} {fmt_metric(table['metric'], s)}" for n, s in table.get("spread_values", {}).items())
-            caption = fig.caption or f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}."
-            alt = f"{table['metric']} by {table['by']}"
-        elif fig.kind == "pred_vs_true":
-            name = fig.trial or tables.best
-            rec = next(t.record for t in plan.trials if t.name == name and t.record is not None)
-            p = plan.store.predictions(rec.key)
-            target_name = spec.primary_metric.split(".", 1)[1]
-            truth, pred = _columns(p, f"r2.{target_name}")
-            r2 = metric_value(tables.results[name], f"r2.{target_name}")
-            image = figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
-            caption = fig.caption or f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)})."
-            alt = f"predicted vs true {target_name}"
-        else:  # sweep
-            xs, ys, labels = [], [], []
-            for t in plan.trials:
-                if t.name in tables.results:
-                    xs.append(_dig(t.config, fig.param))
-                    ys.append(metric_value(tables.results[t.name], spec.primary_metric))
-                    labels.append(t.name)
-            numeric = [(x, y, l) for x, y, l in zip(xs, ys, labels) if isinstance(x, (int, float))]
-            image = figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
-                          xlabel=fig.param, ylabel=spec.primary_metric)
-            caption = fig.caption or f"{spec.primary_metric} against {fig.param}: " + ", ".join(
-                f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l in numeric) + "."
-            alt = f"{spec.primary_metric} vs {fig.param}"
-        images[target] = image
-        entries.append({"link": Path(fig.file).as_posix(), "caption": caption, "alt": alt})
+        image, caption, alt = drawn
+        images[folder / fig.file] = image
+        entries.append({"link": Path(fig.file).as_posix(), "caption": fig.caption or caption, "alt": alt})
     return entries, images
+
+
+def _table_of(spec, tables: Tables, ref) -> dict[str, Any]:
+    if isinstance(ref, int):
+        return tables.binned[ref]
+    return tables.binned[next(i for i, b in enumerate(spec.binned) if b.name == ref)]
+
+
+def _figure(plan, spec, tables: Tables, fig, target: Path):
+    """(image bytes, caption, alt text) of one figure, or None when what it shows did not run."""
+    import numpy as np
+
+    from . import figures
+    from . import metrics as metric_lib
+
+    having = [t.name for t in plan.trials if t.name in tables.results]
+    shown = [n for n in (fig.trials or having) if n in tables.results]
+    primary = fig.metric or spec.primary_metric
+    if fig.kind == "bar":
+        chosen = fig.metrics or spec.metrics
+        values = {n: {m: metric_value(tables.results[n], m) for m in chosen} for n in shown}
+        if not values:
+            return None
+        image = figures.bar(target, values, chosen, best=tables.standing.honest_best, baseline=tables.baseline)
+        facts = "; ".join(f"{m}: " + ", ".join(f"{n} {fmt_metric(m, values[n][m])}" for n in values) for m in chosen)
+        return image, f"{', '.join(chosen)} per trial (best: {tables.best}). {facts}.", f"{', '.join(chosen)} per trial"
+    if fig.kind in ("binned", "binned_delta"):
+        table = _table_of(spec, tables, fig.binned)
+        labels = [n or l for n, l in zip(table["names"], table["labels"])]
+        if fig.kind == "binned_delta":
+            deltas = {n: table["delta_values"][n] for n in (fig.trials or table["delta_trials"]) if n in table["delta_values"]}
+            if not deltas:
+                return None
+            image = figures.delta_bars(target, labels, deltas, ylabel=table["metric"], reference=table["reference"])
+            best_bins = ", ".join(f"{n}: largest in {labels[int(np.nanargmax([d['value'] if d else np.nan for d in v]))]}"
+                                  for n, v in deltas.items() if any(d for d in v))
+            return image, (f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
+                           f"bootstrap 95 % interval. {best_bins}."), f"Δ {table['metric']} by {table['by']}"
+        series = {n: table["values"][n] for n in (fig.trials or table["trials"]) if n in table["values"]}
+        if not series:
+            return None
+        if fig.style == "bars" or len(table["axes"]) > 1:
+            image = figures.binned_bars(target, labels, series, ylabel=table["metric"], small=table["small"])
+        else:
+            image = figures.binned_lines(target, table["centers"], series, xlabel=table["by"], ylabel=table["metric"],
+                                         small=table["small"], log_x=table["by"] == "snr")
+        spreads = ", ".join(f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series)
+        return (image, f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}.",
+                f"{table['metric']} by {table['by']}")
+    if fig.kind == "pred_vs_true":
+        name = fig.trial or tables.best
+        if name not in tables.results:
+            return None
+        p = _predictions(plan, name)
+        target_name = primary.split(".", 1)[1]
+        truth, pred = _columns(p, f"r2.{target_name}")
+        r2 = metric_value(tables.results[name], f"r2.{target_name}")
+        image = figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
+        return (image, f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
+                f"predicted vs true {target_name}")
+    if fig.kind == "weights":
+        weights = {n: p["extra.gate_weights"] for n in shown if "extra.gate_weights" in (p := _predictions(plan, n))}
+        if not weights:
+            return None
+        image = figures.weight_distribution(target, weights)
+        means = "; ".join(f"{n}: mean weight of the top expert {np.mean(np.max(w, axis=1)):.2f}" for n, w in weights.items())
+        return image, f"Distribution of the gate's weight on each expert, per trial. {means}.", "gate weights per expert"
+    if fig.kind in ("bootstrap", "ablation"):
+        against = fig.against or tables.baseline
+        if against not in tables.results:
+            return None
+        candidates = fig.trials or [n for n in having if n not in spec.decision.references]
+        chosen = [n for n in candidates if n != against and n in tables.results]
+        compare = tables.context["compare"]
+        name_, tgt = primary.split(".", 1)
+        found = {}
+        for n in chosen:
+            try:
+                found[n] = compare(n, against)[name_][tgt]
+            except (ExpressionError, KeyError):
+                continue
+        if not found:
+            return None
+        if fig.kind == "ablation":
+            image = figures.ablation(target, found, ylabel=primary, reference=against)
+            facts = ", ".join(f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
+                              f"{signed(fmt_metric(primary, d['hi']))}]" for n, d in found.items())
+            return image, f"Δ {primary} of each trial from {against}, with its paired bootstrap 95 % interval: {facts}.", f"Δ {primary} vs {against}"
+        base = _predictions(plan, against)
+        samples = {}
+        for n in found:
+            truth, pred = _columns(_predictions(plan, n), primary)
+            _, other = _columns(base, primary)
+            samples[n] = metric_lib.paired_bootstrap_samples(_fn(primary), truth, pred, other, B=spec.bootstrap.n,
+                                                              seed=spec.bootstrap.seed)
+        image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against)
+        facts = ", ".join(f"{n}: P(Δ > 0) = {d['p_positive']:.3f}" for n, d in found.items())
+        return (image, f"Paired bootstrap distribution of Δ {primary} (trial − {against}, {spec.bootstrap.n} resamples; "
+                       f"shaded: the 95 % interval). {facts}.", f"bootstrap distribution of Δ {primary}")
+    if fig.kind == "heatmap":
+        key, by = f"extra.{fig.extra}", f"param.{fig.by}"
+        xs, ys = {}, {}
+        for n in shown:
+            p = _predictions(plan, n)
+            if key in p and by in p and np.asarray(p[key]).ndim == 1:
+                xs[n], ys[n] = p[by], p[key]
+        if not xs:
+            return None
+        image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=fig.extra, log_x=fig.by == "snr")
+        return image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell).", f"{fig.extra} vs {fig.by}"
+    # sweep
+    xs, ys, labels = [], [], []
+    for t in plan.trials:
+        if t.name in shown:
+            xs.append(_dig(t.config, fig.param))
+            ys.append(metric_value(tables.results[t.name], spec.primary_metric))
+            labels.append(t.name)
+    numeric = [(x, y, l) for x, y, l in zip(xs, ys, labels) if isinstance(x, (int, float))]
+    if not numeric:
+        return None
+    image = figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
+                          xlabel=fig.param, ylabel=spec.primary_metric)
+    return (image, f"{spec.primary_metric} against {fig.param}: " + ", ".join(
+        f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
+
+
+def _predictions(plan, name: str) -> dict[str, Any]:
+    rec = next(t.record for t in plan.trials if t.name == name and t.record is not None)
+    return plan.store.predictions(rec.key)
 
 
 def _dig(config: Mapping[str, Any], dotted: str) -> Any:

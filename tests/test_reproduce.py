@@ -138,8 +138,9 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
 
     import numpy as np
 
+    from engine.binned import binned_table
     from engine.render import render
-    from engine.reporting import _binned_table
+    from engine.reporting import _shown_binned
     from engine.spec import Binned
 
     rng = np.random.default_rng(0)
@@ -148,11 +149,11 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
     preds = {name: {"targets": np.array([b"log_g"]), "y_true": truth[:, None], "y_pred": (truth + rng.normal(0, s, len(snr)))[:, None],
                     "param.snr": snr, "index": np.arange(len(snr))} for name, s in (("a", 0.3), ("b", 0.5))}
     spec = Binned(metric="mae.log_g", by="snr", edges=[0, 2, 4, 7, 1e9])
-    table = _binned_table(spec, preds)
+    table = binned_table(spec, preds)
     assert table["small"] == [False, False, False, True] and table["rows"][3]["n"] == 1
     assert math.isnan(table["series"]["a"][3]) and not math.isnan(table["values"]["a"][3])
     kept = [v for v in table["values"]["a"][:3]]
     assert table["spread_values"]["a"] == np.std(kept)
     assert table["centers"][3] == 40.0  # the open bin where its spectra are, not at 5e8
-    body = render("regions/binned.md.j2", None, tables=[table])
+    body = render("regions/binned.md.j2", None, tables=[_shown_binned(table)])
     assert "| 1 † |" in body and "fewer than 30 spectra" in body and "(0." in body.split("| 1 † |")[1].split("\n")[0]

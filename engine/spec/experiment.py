@@ -28,7 +28,7 @@ from engine.safe_yaml import Loc, read_yaml
 
 from . import sweep
 from .explain import Invalid, dotted, explain, kind_of, line_at, show
-from .report_config import Binned, Bootstrap, Decision, Figure, KeyNumber, Reproduce
+from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
 from .sweep import Trial
 from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, unique
@@ -73,6 +73,11 @@ class Spec(Frozen):
         description="'<metric>.<target>' with metric r2, mae, rmse or bias; the first is the primary metric.",
     )
     binned: list[Binned] = Field(default_factory=list, description="Binned tables.")
+    comparisons: list[Comparison] = Field(
+        default_factory=list,
+        description="Pairs of trials compared with a paired bootstrap: [[regress-mlp, classify], [regress-linear, classify]], "
+        "or {a, b, metrics}; each row a − b with its 95 % interval (region `comparisons`; rules: compare('a', 'b')).",
+    )
     figures: list[Figure] = Field(default_factory=list, description="Figures to draw.")
     decision: Decision = Field(default_factory=Decision, description="Rules that give the verdict.")
     key_numbers: list[KeyNumber] = Field(default_factory=list, description="The key-numbers table.")
@@ -148,6 +153,20 @@ class Spec(Frozen):
     def _metrics(cls, value: list[str]) -> list[str]:
         return unique(metric_list(value), "metric")
 
+    @field_validator("comparisons", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, list):
+                if len(item) != 2:
+                    raise Invalid(f"a comparison is a pair [a, b], got {len(item)} items", loc=(i,))
+                item = {"a": item[0], "b": item[1]}
+            out.append(item)
+        return out
+
     # -- checks across fields, trials, expressions ---------------------------------------------
 
     @model_validator(mode="wrap")
@@ -191,8 +210,27 @@ class Spec(Frozen):
 
         for i, metric in enumerate(self.metrics):
             check_predicted(metric, ("metrics", i))
+        table_names = {}
         for i, table in enumerate(self.binned):
             check_predicted(table.metric, ("binned", i, "metric"))
+            for j, name in enumerate(table.trials or ()):
+                check_trial(name, ("binned", i, "trials", j))
+            if table.delta == "baseline" and self.decision.baseline is None:
+                raise self._error("`delta: baseline` needs decision.baseline", ("binned", i, "delta"),
+                                  hint="set decision.baseline, or name the trial: delta: <trial>")
+            if table.delta not in (None, "baseline"):
+                check_trial(table.delta, ("binned", i, "delta"))
+            if table.name is not None:
+                if table.name in table_names:
+                    raise self._error(f"two binned tables are named '{table.name}'", ("binned", i, "name"))
+                table_names[table.name] = i
+        for i, pair in enumerate(self.comparisons):
+            check_trial(pair.a, ("comparisons", i, "a"))
+            check_trial(pair.b, ("comparisons", i, "b"))
+            if pair.a == pair.b:
+                raise self._error(f"'{pair.a}' is compared with itself", ("comparisons", i))
+            for j, metric in enumerate(pair.metrics or ()):
+                check_predicted(metric, ("comparisons", i, "metrics", j))
         if self.decision.baseline is not None:
             check_trial(self.decision.baseline, ("decision", "baseline"))
         for i, name in enumerate(self.decision.references):
@@ -202,11 +240,26 @@ class Spec(Frozen):
                 check_predicted(metric, ("figures", i, "metrics", j))
             if figure.trial is not None:
                 check_trial(figure.trial, ("figures", i, "trial"))
-            if figure.binned is not None and figure.binned >= len(self.binned):
+            if isinstance(figure.binned, int) and figure.binned >= len(self.binned):
                 raise self._error(
                     f"there is no binned table {figure.binned} (binned has {len(self.binned)}, counted from 0)",
                     ("figures", i, "binned"),
                 )
+            if isinstance(figure.binned, str) and figure.binned not in table_names:
+                raise self._error(f"no binned table is named '{figure.binned}'", ("figures", i, "binned"),
+                                  hint=did_you_mean(figure.binned, list(table_names)) or f"names: {', '.join(table_names) or 'none'}")
+            if figure.kind == "binned_delta":
+                table = self.binned[figure.binned if isinstance(figure.binned, int) else table_names.get(figure.binned, 0)]
+                if table.delta is None:
+                    raise self._error("a binned_delta figure needs a binned table with `delta:`", ("figures", i, "binned"))
+            for j, name in enumerate(figure.trials or ()):
+                check_trial(name, ("figures", i, "trials", j))
+            if figure.against is not None:
+                check_trial(figure.against, ("figures", i, "against"))
+            elif figure.kind in ("bootstrap", "ablation") and self.decision.baseline is None:
+                raise self._error(f"a {figure.kind} figure needs `against: <trial>` (or decision.baseline)", ("figures", i, "kind"))
+            if figure.metric is not None:
+                check_predicted(figure.metric, ("figures", i, "metric"))
             if figure.param is not None:
                 keys = sorted({k for trial in self._trials for k in flatten(trial.config)})
                 if figure.param not in keys:

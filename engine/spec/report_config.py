@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Any, Literal, Optional
+from typing import Any, Literal, NamedTuple, Optional, Union
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
@@ -17,16 +17,51 @@ from engine.errors import did_you_mean
 from .explain import Invalid, show
 from .vocabulary import BIN_PARAMS, Frozen, Param, metric_key, metric_list, param_name, relative_path
 
+class Axis(NamedTuple):
+    """One parameter a binned table bins by, with its edges (or width) and its bins' names."""
+
+    by: str
+    edges: Optional[list[float]]
+    width: Optional[float]
+    names: Optional[list[str]]
+
+
 class Binned(Frozen):
-    """A table of one metric binned by a parameter: fixed `edges`, or bins of `width`."""
+    """A table of one metric in bins of one parameter, or in the cells of two (`by: [T_eff, Fe_H]`).
+
+    One-way: `{metric: bias.log_g, by: T_eff, edges: [3750, 4500, 5250, 6000]}`. Two-way: edges,
+    width and names are given per parameter, and each cell is named by its bins' names::
+
+        {metric: r2.log_g, by: [T_eff, Fe_H], name: cells,
+         edges: {T_eff: [3750, 4500, 5250, 6000], Fe_H: [-1, -0.67, -0.33, 0]},
+         names: {T_eff: [Cool, Warm, Hot], Fe_H: [Metal-poor, Intermediate, Metal-rich]},
+         delta: baseline}                     # → cells "Cool Metal-poor" … "Hot Metal-rich", Δ columns
+    """
 
     metric: str = Field(
         description="'<metric>.<target>', e.g. 'bias.log_g'; or 'extra.<name>', the mean per bin of a "
         "per-spectrum value a model reports, e.g. 'extra.gate_entropy' of a moe."
     )
-    by: Param = Field(description="The parameter to bin by: log_g, T_eff, Fe_H, mag or snr (M_H reads as Fe_H).")
-    edges: Optional[list[float]] = Field(None, min_length=2, description="Bin edges, strictly increasing.")
-    width: Optional[PositiveFloat] = Field(None, description="Bin width, from the data's range.")
+    by: Union[Param, list[Param]] = Field(
+        description="The parameter to bin by (log_g, T_eff, Fe_H, mag or snr; M_H reads as Fe_H), or two of them "
+        "for a table of cells."
+    )
+    edges: Optional[Union[list[float], dict[Param, list[float]]]] = Field(
+        None, description="Bin edges, strictly increasing; for two parameters, edges per parameter."
+    )
+    width: Optional[Union[PositiveFloat, dict[Param, PositiveFloat]]] = Field(
+        None, description="Bin width, from the data's range; for two parameters, per parameter."
+    )
+    names: Optional[Union[list[str], dict[Param, list[str]]]] = Field(
+        None, description="A name per bin (per parameter for two): rows are named by them, a cell by its bins' "
+        "names joined ('Hot Metal-poor'), and rules read `binned['<table name>']['<bin name>']['<trial>']`."
+    )
+    name: Optional[str] = Field(None, min_length=1, description="The table's name in rules: `binned['cells']`.")
+    delta: Optional[str] = Field(
+        None, description="Show each trial's difference from this trial ('baseline' for decision.baseline) in "
+        "every bin, with a paired bootstrap 95 % interval."
+    )
+    trials: Optional[list[str]] = Field(None, min_length=1, description="The trials shown, in this order (default: all).")
     min_n: PositiveInt = Field(
         30, description="Bins with fewer spectra are shown in parentheses but left out of the spread, of what "
         "rules read (NaN there) and of the figure's line (drawn hollow)."
@@ -42,42 +77,113 @@ class Binned(Frozen):
     @field_validator("by", mode="before")
     @classmethod
     def _by(cls, value: Any) -> Any:
-        value = param_name(value)
-        if isinstance(value, str) and value not in BIN_PARAMS:
-            raise Invalid(
-                f"expected one of {', '.join(BIN_PARAMS)}, got {show(value)}", hint=did_you_mean(value, BIN_PARAMS)
-            )
-        return value
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            item = param_name(item)
+            if isinstance(item, str) and item not in BIN_PARAMS:
+                raise Invalid(f"expected one of {', '.join(BIN_PARAMS)}, got {show(item)}",
+                              loc=(i,) if isinstance(value, list) else (), hint=did_you_mean(item, BIN_PARAMS))
+            out.append(item)
+        if isinstance(value, list):
+            if not 1 <= len(out) <= 2:
+                raise Invalid(f"bin by one parameter or by two, got {len(out)}")
+            if len(set(out)) != len(out):
+                raise Invalid("the two parameters must differ")
+            return out
+        return out[0]
 
-    @field_validator("edges")
+    @field_validator("edges", "width", "names", mode="before")
     @classmethod
-    def _increasing(cls, value: Optional[list[float]]) -> Optional[list[float]]:
-        if value is not None:
-            for i in range(1, len(value)):
-                if not value[i] > value[i - 1]:
-                    raise Invalid(
-                        f"edges must be strictly increasing, but {value[i]} follows {value[i - 1]}", loc=(i,)
-                    )
+    def _per_parameter(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {param_name(k): v for k, v in value.items()}
         return value
 
     @model_validator(mode="after")
-    def _edges_or_width(self) -> "Binned":
-        if (self.edges is None) == (self.width is None):
-            raise Invalid("give exactly one of edges or width")
+    def _shape(self) -> "Binned":
+        params = self.parameters
+        for field in ("edges", "width", "names"):
+            value = getattr(self, field)
+            if isinstance(value, dict):
+                extra = [k for k in value if k not in params]
+                if extra:
+                    raise Invalid(f"{field} names '{extra[0]}', which this table does not bin by ({', '.join(params)})",
+                                  loc=(field, extra[0]))
+            elif value is not None and len(params) == 2:
+                raise Invalid(f"a table of two parameters takes {field} per parameter, e.g. {{{params[0]}: …, {params[1]}: …}}",
+                              loc=(field,))
+        for axis in self.axes:
+            if (axis.edges is None) == (axis.width is None):
+                raise Invalid(f"give exactly one of edges or width for {axis.by}", loc=("edges",))
+            if axis.edges is not None:
+                if len(axis.edges) < 2:
+                    raise Invalid(f"{axis.by} needs at least two edges", loc=("edges",))
+                for i in range(1, len(axis.edges)):
+                    if not axis.edges[i] > axis.edges[i - 1]:
+                        where = ("edges", axis.by, i) if isinstance(self.edges, dict) else ("edges", i)
+                        raise Invalid(f"edges must be strictly increasing, but {axis.edges[i]} follows {axis.edges[i - 1]}",
+                                      loc=where)
+            if axis.names is not None:
+                if axis.edges is None:
+                    raise Invalid("names need edges (bins of a width are known only from the data)", loc=("names",))
+                if len(axis.names) != len(axis.edges) - 1:
+                    raise Invalid(f"{len(axis.names)} names for {len(axis.edges) - 1} bins of {axis.by}", loc=("names",))
         return self
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.by) if isinstance(self.by, list) else [self.by]
+
+    @property
+    def axes(self) -> list[Axis]:
+        def pick(value, param):
+            return value.get(param) if isinstance(value, dict) else value
+
+        return [Axis(p, pick(self.edges, p), pick(self.width, p), pick(self.names, p)) for p in self.parameters]
+
+    @property
+    def n_bins(self) -> Optional[int]:
+        """The number of bins (cells), when the edges are given."""
+        count = 1
+        for axis in self.axes:
+            if axis.edges is None:
+                return None
+            count *= len(axis.edges) - 1
+        return count
+
+
+FIGURE_KINDS = {
+    "bar": "metrics per trial",
+    "binned": "a binned table as lines (style: bars for bars per bin)",
+    "binned_delta": "each trial's Δ from the table's reference in every bin, with its interval",
+    "pred_vs_true": "predicted against true values of one trial",
+    "sweep": "the primary metric against a swept parameter",
+    "weights": "the distribution of a MoE gate's weight on each expert (extra.gate_weights)",
+    "bootstrap": "the paired bootstrap distribution of each trial's Δ from `against`, with its interval",
+    "heatmap": "a per-spectrum extra (e.g. gate_entropy) against a parameter (e.g. snr), one panel per trial",
+    "ablation": "each trial's Δ of a metric from `against`, with its paired bootstrap interval",
+}
 
 
 class Figure(Frozen):
-    """A figure the run draws and links from the report."""
+    """A figure the run draws and links from the report; `trials:` chooses and orders what it shows."""
 
-    kind: Literal["bar", "binned", "pred_vs_true", "sweep"] = Field(
-        description="bar: metrics per trial; binned: a binned table as a plot; pred_vs_true: a scatter "
-        "of one trial; sweep: the primary metric against a swept parameter."
+    kind: Literal[tuple(FIGURE_KINDS)] = Field(  # type: ignore[valid-type]
+        description="; ".join(f"{k}: {v}" for k, v in FIGURE_KINDS.items()) + "."
     )
     file: str = Field(description="Output path relative to the report, ending in .png or .svg.")
+    trials: Optional[list[str]] = Field(None, min_length=1, description="The trials shown, in this order (default: all).")
     metrics: Optional[list[str]] = Field(None, description="For bar: the metrics to show (default: all).")
-    binned: Optional[NonNegativeInt] = Field(None, description="For binned: index into `binned`.")
+    metric: Optional[str] = Field(None, description="For bootstrap and ablation: the metric (default: the primary).")
+    binned: Optional[Union[NonNegativeInt, str]] = Field(
+        None, description="For binned and binned_delta: the binned table, by index or by its `name`."
+    )
+    style: Literal["lines", "bars"] = Field("lines", description="For binned: lines through the bins, or bars per bin.")
     trial: Optional[str] = Field(None, description="For pred_vs_true: the trial (default: the best).")
+    against: Optional[str] = Field(None, description="For bootstrap and ablation: the trial Δ is taken from (default: the baseline).")
+    extra: Optional[str] = Field(None, description="For heatmap: the per-spectrum extra on the y axis, e.g. gate_entropy.")
+    by: Optional[Param] = Field(None, description="For heatmap: the parameter on the x axis, e.g. snr.")
     param: Optional[str] = Field(None, description="For sweep: the dotted key on the x axis, e.g. 'train.lr'.")
     caption: Optional[str] = Field(None, description="Caption under the image.")
 
@@ -94,13 +200,39 @@ class Figure(Frozen):
     def _metrics(cls, value: Optional[list[str]]) -> Optional[list[str]]:
         return None if value is None else metric_list(value)
 
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: Optional[str]) -> Optional[str]:
+        return None if value is None else metric_key(value)
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any) -> Any:
+        return param_name(value)
+
     @model_validator(mode="after")
     def _needs(self) -> "Figure":
-        if self.kind == "binned" and self.binned is None:
-            raise Invalid("a binned figure needs `binned: <index into binned>`", loc=("kind",))
+        if self.kind in ("binned", "binned_delta") and self.binned is None:
+            raise Invalid(f"a {self.kind} figure needs `binned: <index or name of a binned table>`", loc=("kind",))
         if self.kind == "sweep" and not self.param:
             raise Invalid("a sweep figure needs `param: <dotted key>`, e.g. train.lr", loc=("kind",))
+        if self.kind == "heatmap" and not (self.extra and self.by):
+            raise Invalid("a heatmap needs `extra: <name>` and `by: <parameter>`, e.g. extra: gate_entropy, by: snr",
+                          loc=("kind",))
         return self
+
+
+class Comparison(Frozen):
+    """A pair of trials compared on the same test rows: `a` − `b`, with a paired bootstrap interval."""
+
+    a: str = Field(description="The trial whose metric the other's is taken from.")
+    b: str = Field(description="The trial it is compared with.")
+    metrics: Optional[list[str]] = Field(None, description="The metrics compared (default: the primary).")
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        return None if value is None else metric_list(value)
 
 
 class Rule(Frozen):
