@@ -10,6 +10,12 @@ run; with one, the run joins that cluster and leaves it running. Each trial is o
 for one GPU when its device is cuda and the cluster has GPUs, one CPU otherwise. Tasks run in the
 driver's working directory (plugins are imported from it) with the notebook's cache folder, so
 the synthetic data generated once serves every worker on this machine.
+
+A trial that reads another trial's stored result (`model: {from: …}`, a probe's `of`, a
+mixture's `experts_from`) starts only after that trial ended and was stored: the runner stores
+each result before the executor goes on, so locally the plan's order (sources first) is enough,
+and on Ray such a trial is submitted when its sources are done. When a source failed, the trials
+that use it fail with it, without running.
 """
 
 from __future__ import annotations
@@ -37,46 +43,73 @@ def run_trials(
     device: str | None,
     say: Say,
     progress=None,
+    store_dir: Path | None = None,
 ) -> Iterator[tuple[Any, Any, str | None, dt.datetime]]:
-    """(trial, result or None, error or None, start time) for each trial, as each ends."""
+    """(trial, result or None, error or None, start time) for each trial, as each ends.
+
+    `store_dir`: the run store's folder (shared artifacts, the stored trials a trial reads)."""
     if executor not in EXECUTORS:
         raise ResearchError(f"unknown executor '{executor}'", hint=f"executors: {', '.join(EXECUTORS)}")
     if not trials:
         return
     if executor == "local":
-        yield from _local(trials, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, progress=progress)
+        yield from _local(trials, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, progress=progress,
+                          store_dir=store_dir)
     else:
-        yield from _ray(trials, address=address, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say)
+        yield from _ray(trials, address=address, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say,
+                        store_dir=store_dir)
 
 
-def _local(trials, *, base_dir, cache_dir, device, say, progress):
+def _needs(trial, batch: set[str]) -> list[str]:
+    """The trials of this batch whose stored result `trial` reads."""
+    return [name for name in getattr(trial, "needs", ()) if name in batch and name != trial.name]
+
+
+def _failed_source(trial, failed: set[str]) -> str | None:
+    gone = [name for name in getattr(trial, "needs", ()) if name in failed]
+    return f"not run: the trial it reads, '{gone[0]}', failed" if gone else None
+
+
+def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
     from .trial import run_trial, short_error
 
+    failed: set[str] = set()
     for number, trial in enumerate(trials, start=1):
         say(f"[{number}/{len(trials)}] {trial.name} ({trial.reason})")
         started = dt.datetime.now(dt.timezone.utc)
+        if (why := _failed_source(trial, failed)) is not None:
+            failed.add(trial.name)
+            yield trial, None, why, started
+            continue
         try:
             result = run_trial(trial.config, base_dir=base_dir, cache_dir=cache_dir, device=device,
+                               store_dir=store_dir, uses=dict(getattr(trial, "uses", {}) or {}),
                                log=lambda line: say(f"    {line}"), progress=progress)
         except (KeyboardInterrupt, SystemExit, ResearchError):
             raise
         except Exception as error:  # a trial that raises: report it, run the others
+            failed.add(trial.name)
             yield trial, None, short_error(error), started
             continue
         yield trial, result, None, started
 
 
-def _remote_trial(config, base_dir: str, cache_dir: str, device, cwd: str):
-    """The body of a Ray task: the same `run_trial`, in the driver's working directory."""
+def _remote_trial(config, base_dir: str, cache_dir: str, device, cwd: str, store_dir: str | None = None,
+                  uses: dict | None = None):
+    """The body of a Ray task: the same `run_trial`, in the driver's working directory. The
+    fitted model travels back as the bytes of its file (`model_file`), not as a live object."""
     os.chdir(cwd)
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
     from engine.trial import run_trial
 
-    return run_trial(config, base_dir=Path(base_dir), cache_dir=Path(cache_dir), device=device)
+    result = run_trial(config, base_dir=Path(base_dir), cache_dir=Path(cache_dir), device=device,
+                       store_dir=Path(store_dir) if store_dir else None, uses=uses or {})
+    result.model = None
+    return result
 
 
-def _ray(trials, *, address, base_dir, cache_dir, device, say):
+def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
     try:
         import ray
     except ImportError:
@@ -101,14 +134,42 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say):
         remote = ray.remote(_remote_trial)
         pending, started = {}, {}
         cwd = os.getcwd()
-        for trial in trials:
-            wants_gpu = (device or trial.config.get("train", {}).get("device")) in ("cuda", "auto") and gpus >= 1
-            options = {"num_gpus": 1, "num_cpus": 1} if wants_gpu else {"num_cpus": 1}
-            ref = remote.options(max_retries=0, **options).remote(trial.config, str(base_dir), str(cache_dir), device, cwd)
-            pending[ref] = trial
-            started[ref] = dt.datetime.now(dt.timezone.utc)
+        batch = {t.name for t in trials}
+        waiting = list(trials)  # in the plan's order: sources first
+        finished: set[str] = set()
+        failed: set[str] = set()
         done_count = 0
-        while pending:
+
+        def submit_ready():
+            for trial in list(waiting):
+                if any(name not in finished for name in _needs(trial, batch)) or _failed_source(trial, failed):
+                    continue  # its sources are not stored yet, or one failed (said by the loop below)
+                waiting.remove(trial)
+                wants_gpu = (device or trial.config.get("train", {}).get("device")) in ("cuda", "auto") and gpus >= 1
+                options = {"num_gpus": 1, "num_cpus": 1} if wants_gpu else {"num_cpus": 1}
+                ref = remote.options(max_retries=0, **options).remote(
+                    trial.config, str(base_dir), str(cache_dir), device, cwd,
+                    str(store_dir) if store_dir is not None else None, dict(getattr(trial, "uses", {}) or {}))
+                pending[ref] = trial
+                started[ref] = dt.datetime.now(dt.timezone.utc)
+
+        submit_ready()
+        while pending or waiting:
+            orphans = [t for t in waiting if _failed_source(t, failed) is not None]
+            for trial in orphans:
+                waiting.remove(trial)
+                failed.add(trial.name)
+                finished.add(trial.name)
+                done_count += 1
+                say(f"[{done_count}/{len(trials)}] {trial.name} ({trial.reason}) — not run")
+                yield trial, None, _failed_source(trial, failed), dt.datetime.now(dt.timezone.utc)
+            submit_ready()
+            if not pending:
+                if orphans:
+                    continue
+                for trial in waiting:  # cannot happen: the plan refuses a cycle of sources
+                    yield trial, None, "not run: its sources never ran", dt.datetime.now(dt.timezone.utc)
+                break
             ready, _ = ray.wait(list(pending), num_returns=1)
             ref = ready[0]
             trial = pending.pop(ref)
@@ -118,11 +179,16 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say):
                 result = ray.get(ref)
             except ray.exceptions.RayTaskError as error:
                 cause = getattr(error, "cause", None)
+                failed.add(trial.name)
+                finished.add(trial.name)
                 yield trial, None, short_error(cause if isinstance(cause, BaseException) else error), started[ref]
+                submit_ready()
                 continue
             for line in result.log:
                 say(f"    {line}")
-            yield trial, result, None, started[ref]
+            yield trial, result, None, started[ref]  # the runner stores it before we go on
+            finished.add(trial.name)
+            submit_ready()
     finally:
         if started_here:
             ray.shutdown()

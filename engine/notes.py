@@ -34,11 +34,26 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
             if edge:
                 warnings.append(f"α of {', '.join(edge)} is at the end of the path [{_g(path[0])} … {_g(path[-1])}]: "
                                 "the best α may lie beyond it; widen `alphas`")
-    if "best_epoch" in info:
+    if model == "moe" and "best_epoch" in info:  # a regression gate: full-batch Adam steps
+        if info.get("gate_validation"):
+            line = f"gate: best step {info['best_epoch']} of {info.get('epochs_run')} full-batch Adam steps"
+            line += " (stopped early)" if info.get("stopped_early") else ""
+            notes.append(f"{line}, on {info['gate_validation']}")
+        else:
+            notes.append(f"gate: {info.get('epochs_run')} full-batch Adam steps (no early stopping)")
+    elif "best_epoch" in info:
         line = f"best epoch {info['best_epoch']} of {info.get('epochs_run')}"
         if info.get("stopped_early"):
             line += " (stopped early)"
         notes.append(line)
+    if model == "moe" and info.get("experts_source"):
+        fits = info.get("expert_fits")
+        notes.append(f"experts {info['experts_source']}" + (f" ({fits} ridge fits in this trial)" if fits else ""))
+    if model == "stored" and info.get("from"):
+        notes.append(f"the stored {info.get('model') or 'model'} of {info['from']}, not retrained")
+    if model == "probe" and info.get("of"):
+        notes.append(f"probe: {info.get('head')} on {info.get('n_features')} features at {info.get('layer')} "
+                     f"of the {info.get('net')} of {info['of']}")
     if "best_iteration" in info:
         notes.append("rounds: " + ", ".join(f"{t} {n}" for t, n in info["best_iteration"].items()))
     if model == "moe" and "trained_bins" in info:

@@ -7,6 +7,14 @@ Planning reads only text and small JSON files (no ML library): a cached re-run, 
 check` and `--dry-run` stay fast. A trial is cached when the run store has a record for its key
 (config + data fingerprint + the code that produces numbers); otherwise the reason says what
 changed since the trial last ran here.
+
+A trial whose model reads another trial's stored result (`model: {from: cand}`, a probe's
+`of`, a mixture's `experts_from`; see `engine.sources`) has that trial's key in its own: its
+config part is the hash of (config, {parameter: source key}), so it runs again when its source
+changed ("source changed"). The plan runs sources first (`Plan.to_run` is in that order); a
+source of another report is read at the key its run record names, and a problem with it (the
+report missing, not done, stale, its model not stored here) is kept on the trial for
+`engine.validate` to locate — planning itself never refuses.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from typing import Any
 from . import paths
 from .errors import DataError, ResearchError, did_you_mean
 from .report import Report, load_report
-from .store import KeyParts, ReportIndex, RunStore, TrialRecord, engine_code_hash, key_parts, plugin_code_hash
+from .sources import Source, references, resolve_other
+from .store import KeyParts, ReportIndex, RunStore, TrialRecord, digest, engine_code_hash, key_parts, plugin_code_hash
 
 
 class Reason(str, Enum):
@@ -31,6 +40,7 @@ class Reason(str, Enum):
     SPEC_CHANGED = "spec changed"
     DATA_CHANGED = "data changed"
     CODE_CHANGED = "code changed"
+    SOURCE_CHANGED = "source changed"  # a stored trial its model reads has another key
     FORCED = "forced"
     SKIPPED = "skipped"  # left out by --trial, with no stored result
 
@@ -55,6 +65,13 @@ class TrialPlan:
     record: TrialRecord | None = None
     error: str | None = None
     trial: Any = None  # the resolved engine.spec.Trial (its origins locate errors)
+    sources: list[Source] = field(default_factory=list)  # the stored trials its model reads
+    uses: dict[str, str] = field(default_factory=dict)  # model parameter → the source trial's key
+
+    @property
+    def needs(self) -> list[str]:
+        """The trials of this report whose stored result this trial reads (they run first)."""
+        return [s.trial for s in self.sources if s.report is None and s.trial]
 
     @property
     def key(self) -> str:
@@ -79,9 +96,16 @@ class Plan:
     sets: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
 
+    order: list[str] = field(default_factory=list)  # the trials' names, every source before its readers
+
     @property
     def to_run(self) -> list[TrialPlan]:
-        return [t for t in self.trials if t.runs]
+        """The trials that run, sources before the trials that read them (else in the file's order)."""
+        return self.in_order([t for t in self.trials if t.runs])
+
+    def in_order(self, trials: Sequence[TrialPlan]) -> list[TrialPlan]:
+        rank = {name: i for i, name in enumerate(self.order)}
+        return sorted(trials, key=lambda t: rank.get(t.name, len(rank)))
 
     @property
     def with_results(self) -> list[str]:
@@ -111,6 +135,7 @@ def make_plan(
     trials: Sequence[str] = (),
     force: bool = False,
     device: str | None = None,
+    _visiting: frozenset = frozenset(),
 ) -> Plan:
     """Resolve the trials and say, for each, whether it is a cache hit or why it runs."""
     from .fingerprint import data_fingerprint
@@ -132,23 +157,71 @@ def make_plan(
                                 hint=did_you_mean(name, names) or f"trials: {', '.join(names)}")
     previous = index.read(spec.id).get("trials", {})
     code = engine_code_hash()
-    planned = []
+    base = {}
     for trial in resolved:
         plugin = plugin_code_hash(trial.model.type, root)
         try:
             fingerprint = data_fingerprint(trial.data, base_dir=report.path.parent, cache_dir=paths.cache_dir(root))
         except DataError as error:  # a data file that is not there: at the line that names it
             raise locate_data_error(spec, trial, error, report.path) from None
-        parts = key_parts(trial.config, fingerprint, code if plugin is None else f"{code}+{plugin}")
+        base[trial.name] = (fingerprint, code if plugin is None else f"{code}+{plugin}",
+                            references(trial.config.get("model") or {}, report.path.parent))
+    order, cyclic = _order({name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names)
+    memo: dict = {}
+    keys: dict[str, str] = {}
+    planned = {}
+    for name in order + cyclic:
+        trial = next(t for t in resolved if t.name == name)
+        fingerprint, code_part, refs = base[name]
+        for source in refs:
+            if source.problem is not None:
+                continue
+            if source.report is not None:
+                resolve_other(source, me=report.path, root=root, store=store, make_plan=make_plan,
+                              visiting=frozenset(_visiting) | {report.path}, memo=memo)
+            elif source.trial not in names:
+                source.fail(f"no trial named '{source.trial}'",
+                            hint=did_you_mean(source.trial, names) or f"trials: {', '.join(names)}")
+            elif source.trial == name:
+                source.fail(f"trial '{name}' reads its own model", hint="name another trial, one that trains a model")
+            elif source.trial in cyclic:
+                source.fail(f"trial '{name}' reads '{source.trial}', which reads it in turn (a cycle of "
+                            f"{', '.join(cyclic)})")
+            else:
+                source.key = keys[source.trial]
+        uses = {s.param: s.key if s.key is not None else f"unresolved:{s.ref}" for s in refs}
+        if refs:
+            parts = KeyParts(config=digest(trial.config, sorted(uses.items())), data=fingerprint, code=code_part)
+        else:
+            parts = key_parts(trial.config, fingerprint, code_part)
+        keys[name] = parts.key
         selected = not trials or trial.name in trials
         record = store.load(parts.key)
+        before = previous.get(trial.name)
         if force and selected:
             reason = Reason.FORCED
         elif record is not None:
             reason = Reason.CACHED
         elif not selected:
             reason = Reason.SKIPPED
+        elif refs and before and before.get("uses") and before.get("uses") != uses and \
+                before.get("config") == digest(trial.config, sorted(before["uses"].items())):
+            reason = Reason.SOURCE_CHANGED
         else:
-            reason = _REASONS[parts.reason_against(previous.get(trial.name))]
-        planned.append(TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial))
-    return Plan(report, root, store, index, planned, list(sets), list(trials))
+            reason = _REASONS[parts.reason_against(before)]
+        planned[name] = TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial, sources=refs, uses=uses)
+    return Plan(report, root, store, index, [planned[t.name] for t in resolved], list(sets), list(trials), order=order + cyclic)
+
+
+def _order(needs: dict[str, list[str]], names: list[str]) -> tuple[list[str], list[str]]:
+    """(the trials with every source before its readers, in the file's order otherwise; the
+    trials caught in a cycle of sources, or reading one)."""
+    done: list[str] = []
+    left = list(names)
+    while True:
+        ready = [n for n in left if n not in needs[n] and all(d in done or d not in names for d in needs[n])]
+        if not ready:
+            return done, left
+        first = ready[0]  # one at a time: the file's order among the ready ones
+        done.append(first)
+        left.remove(first)

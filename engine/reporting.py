@@ -355,6 +355,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "code": engine_code_hash(),
         "commit": _numbers_commit(plan),
         "sets": list(plan.sets),
+        **({"prerequisite": list(spec.prerequisite)} if spec.prerequisite else {}),
     }
 
 

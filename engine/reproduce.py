@@ -141,6 +141,7 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     """`research reproduce`: retrain every trial of a report into a scratch store and hold it
     against the report's record, writing nothing; (the comparison, the trials that cannot be
     compared because their key is not the recorded one)."""
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -160,13 +161,20 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     comparable = [t for t in plan.trials if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key]
     changed = [t.name for t in plan.trials if t not in comparable]
     with tempfile.TemporaryDirectory(prefix="research-reproduce-") as scratch:
-        plan.store = RunStore(scratch)
+        real, plan.store = plan.store, RunStore(scratch)
         for trial in comparable:
             trial.record, trial.reason = None, Reason.FORCED
-        for trial, result, error, _ in run_trials(comparable, base_dir=plan.report.path.parent,
-                                                  cache_dir=paths.cache_dir(plan.root), device=None, say=say, progress=progress):
+        retrained = {t.key for t in comparable}
+        for trial in comparable:  # a stored trial read from another report (or not retrained here): as stored
+            for key in trial.uses.values():
+                if key not in retrained and real.path(key).is_dir() and not plan.store.path(key).exists():
+                    shutil.copytree(real.path(key), plan.store.path(key))
+        for trial, result, error, _ in run_trials(plan.in_order(comparable), base_dir=plan.report.path.parent,
+                                                  cache_dir=paths.cache_dir(plan.root), device=None, say=say, progress=progress,
+                                                  store_dir=plan.store.folder):
             if error is not None:
                 say(f"    failed: {error}")
                 continue
             trial.record = TrialRecord(key=trial.key, trial=trial.name, config=trial.config, metrics=result.metrics)
+            plan.store.save(trial.record, result.predictions, model=result.model_file)  # a later trial may read it
     return compare(text_record, [t for t in comparable if t.record is not None], plan.report.spec.reproduce), changed

@@ -88,7 +88,8 @@ def execute(
                 _set_status(report.path, "failed")
             raise
         plan.index.update(report.spec.id, trials={
-            t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key} for t in plan.trials
+            t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
+                     **({"uses": t.uses} if t.uses else {})} for t in plan.trials
         })  # fmt: skip
         finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state)
     return outcome
@@ -99,7 +100,8 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
 
     report = plan.report
     done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
-                      cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress)
+                      cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress,
+                      store_dir=plan.store.folder)
     for trial, result, error, started in done:
         if error is not None:
             trial.error = error
@@ -116,7 +118,7 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             provenance=_provenance(code_state, started, result.seconds, result.device, trial.config),
             log=result.log,
         )
-        plan.store.save(record, result.predictions)
+        plan.store.save(record, result.predictions, model=result.model_file)  # the model kept beside its record
         trial.record = record
 
 

@@ -5,10 +5,14 @@ fingerprint, and the code that trains and scores it (`code_version`) — and not
 report's prose, the trial's name and the reporting sections of the spec are not in it. So an
 edited paragraph re-runs nothing, and two reports running the same config share one result.
 
-A record is a folder: `record.json` (config, metrics, model info, provenance) and
-`predictions.h5` (truth, predictions and the parameters tables are binned by). It is written to a
-temporary folder and renamed into place, so a killed run leaves either a whole record or none —
-the next run resumes from the trials that finished.
+A record is a folder: `record.json` (config, metrics, model info, provenance),
+`predictions.h5` (truth, predictions and the parameters tables are binned by) and the fitted
+model — `model.npz` (a built-in model's checkpoint: the whole predictor, its config inside,
+`engine.models.load` reads it) or `model.bin` (what a plugin's own `save` wrote); a model that
+cannot be saved is not kept. It is written to a temporary folder and renamed into place, so a
+killed run leaves either a whole record or none — the next run resumes from the trials that
+finished. Artifacts that several trials share (a mixture's experts) live beside the records,
+under `experts/`, with keys of their own.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from . import __version__
 
 RECORD = "record.json"
 PREDICTIONS = "predictions.h5"
+MODEL = "model.npz"  # a built-in model's checkpoint (engine.models.load)
+PLUGIN_MODEL = "model.bin"  # what a plugin model's own save() wrote
+MODEL_FILES = (MODEL, PLUGIN_MODEL)
+EXPERTS = "experts"  # shared MoE experts: <runs>/experts/<key[:2]>/<key>/
 # The modules whose code decides a trial's numbers; a change to any of them is "code changed".
 NUMERIC_CODE = ("models", "data", "metrics.py")
 
@@ -170,14 +178,25 @@ class RunStore:
             shutil.rmtree(folder, ignore_errors=True)
             return None
 
-    def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None) -> Path:
-        """Write a whole record or nothing: build it in a temp folder, then rename it in."""
+    def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None,
+             model: tuple[str, bytes] | None = None) -> Path:
+        """Write a whole record or nothing: build it in a temp folder, then rename it in.
+
+        `model`: (file name, bytes) of the fitted model (`MODEL` or `PLUGIN_MODEL`)."""
         target = self.path(record.key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{record.key}.", dir=target.parent))
         try:
             if predictions is not None:
                 write_predictions(tmp / PREDICTIONS, predictions)
+            if model is not None:
+                name, data = model
+                if name not in MODEL_FILES:
+                    raise ValueError(f"a stored model is one of {MODEL_FILES}, not {name!r}")
+                with open(tmp / name, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
             with open(tmp / RECORD, "w", encoding="utf-8") as handle:
                 json.dump(record.to_json(), handle, indent=1, sort_keys=True, ensure_ascii=False)
                 handle.flush()
@@ -194,6 +213,46 @@ class RunStore:
 
     def predictions(self, key: str) -> dict[str, Any]:
         return read_predictions(self.path(key) / PREDICTIONS)
+
+    def model_path(self, key: str) -> Path | None:
+        """The stored trial's model file, or None (not stored, or its model could not be saved)."""
+        return model_file(self.path(key))
+
+    @property
+    def experts_dir(self) -> Path:
+        return self.folder / EXPERTS
+
+
+def model_file(folder: Path) -> Path | None:
+    """The model file in a record folder, or None."""
+    for name in MODEL_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def model_meta(path: Path) -> dict[str, Any] | None:
+    """The JSON `__meta__` of a checkpoint (`model.npz`), read without numpy (a zip of .npy
+    files; `__meta__` is a uint8 array of UTF-8 JSON); None when it cannot be read."""
+    import ast
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            raw = archive.read("__meta__.npy")
+        if raw[:6] != b"\x93NUMPY":
+            return None
+        major = raw[6]
+        size_bytes = 2 if major == 1 else 4
+        header_len = int.from_bytes(raw[8 : 8 + size_bytes], "little")
+        start = 8 + size_bytes
+        header = ast.literal_eval(raw[start : start + header_len].decode("latin1"))
+        if header.get("descr") not in ("|u1", "<u1"):
+            return None
+        value = json.loads(raw[start + header_len :].decode("utf-8"))
+        return value if isinstance(value, dict) else None
+    except (OSError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile):
+        return None
 
 
 def write_predictions(path: Path, arrays: Mapping[str, Any]) -> None:

@@ -1,7 +1,14 @@
-"""Run one trial: data → model → predictions → metrics. No documents, no store, no printing.
+"""Run one trial: data → model → predictions → metrics. No documents, no printing; the run store
+only as the folder where shared artifacts and the stored trials a model reads are found.
 
 This is the unit an executor ships (locally, or to a Ray worker): its inputs are a JSON-able
-config and paths, its output a JSON-able result plus the prediction arrays.
+config and paths, its output a JSON-able result plus the prediction arrays and the fitted model,
+both as the live object (`model`, local only) and as the bytes of its file (`model_file`, what
+the run store keeps as `model.npz` beside the record; picklable, so a Ray worker sends it back).
+
+`store_dir` (the run store's folder) is where the model may keep and find artifacts shared
+between trials (a mixture's experts); `uses` maps a model parameter that names another trial
+(`from`, `of`, `experts_from`) to that trial's key, whose record folder the model reads.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ class TrialResult:
     log: list[str] = field(default_factory=list)
     seconds: float = 0.0
     device: str = "cpu"
+    model: Any = None  # the fitted model (None once shipped back from a worker)
+    model_file: tuple[str, bytes] | None = None  # (store.MODEL or store.PLUGIN_MODEL, its bytes); None: not kept
 
 
 def run_trial(
@@ -33,17 +42,21 @@ def run_trial(
     *,
     base_dir: Path,
     cache_dir: Path,
+    store_dir: Path | None = None,
+    uses: Mapping[str, str] | None = None,
     device: str | None = None,
     log: Callable[[str], None] | None = None,
     progress=None,
 ) -> TrialResult:
-    """Train the trial's model on its train split and score it on its test split."""
+    """Train the trial's model on its train split and score it on its test split (a model that
+    comes from a stored trial, `from:`, is loaded instead of trained)."""
     import numpy as np
 
     from . import metrics as metric_lib
     from .data.load import make_splits
-    from .models import build
+    from .models import Model, Workspace, build
     from .spec import TrialConfig
+    from .store import RunStore, engine_code_hash
 
     lines: list[str] = []
 
@@ -61,6 +74,11 @@ def run_trial(
     train_params["redraw"] = trial.noise.redraw
     targets = list(trial.data.targets)
     model = build(dict(config["model"]), train_params, targets)
+    if isinstance(model, Model) or hasattr(model, "workspace"):
+        store = RunStore(store_dir) if store_dir is not None else None
+        sources = {name: store.path(key) for name, key in (uses or {}).items()} if store is not None else {}
+        model.workspace = Workspace(artifacts=Path(store_dir) if store_dir is not None else None, sources=sources,
+                                    code=engine_code_hash())
     say(f"train {len(splits.train)} · val {len(splits.val) if splits.val is not None else 0} · test {len(splits.test)} spectra")
     model.fit(splits.train, splits.val, log=say, progress=progress)
     pred = np.asarray(model.predict(splits.test), dtype=np.float64)
@@ -83,9 +101,43 @@ def run_trial(
     if callable(extras):  # per-spectrum values a model reports besides its predictions (gate entropy…)
         for name, values in extras().items():
             predictions[f"extra.{name}"] = np.asarray(values)
+    kept = model_bytes(model, say)
     seconds = time.perf_counter() - started
     say(f"done in {seconds:.1f} s: " + ", ".join(f"{m}.{t} {scores[m][t]:.4g}" for m in ("r2", "mae") for t in targets))
-    return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))))
+    return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))),
+                       model=model, model_file=kept)
+
+
+def model_bytes(model: Any, say: Callable[[str], None] = lambda line: None) -> tuple[str, bytes] | None:
+    """The fitted model as (file name, bytes) for the run store: a built-in model's checkpoint
+    (`model.npz`), or what a plugin's own `save(path)` writes (`model.bin`); None for a plugin
+    without `save` (it is simply not kept) or whose save failed (said in the log)."""
+    import tempfile
+
+    from .models import Model
+    from .store import MODEL, PLUGIN_MODEL
+
+    stored = getattr(model, "stored_file", None)
+    if isinstance(stored, Path):  # `from:` a stored trial: its source's file, as it is
+        return stored.name, stored.read_bytes()
+    save = getattr(model, "save", None)
+    if not callable(save):
+        return None
+    with tempfile.TemporaryDirectory(prefix="research-model-") as tmp:
+        folder = Path(tmp)
+        if isinstance(model, Model):
+            model.save(folder / MODEL)
+            return MODEL, (folder / MODEL).read_bytes()
+        try:
+            save(folder / "model")
+        except Exception as error:  # the plugin's own code: the trial's numbers still count
+            say(f"the model is not kept: its save() raised {type(error).__name__}: {error}")
+            return None
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        if len(files) != 1:
+            say(f"the model is not kept: its save() wrote {len(files)} files, not one")
+            return None
+        return PLUGIN_MODEL, files[0].read_bytes()
 
 
 def short_error(error: BaseException) -> str:

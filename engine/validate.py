@@ -16,6 +16,11 @@ first, against the plan (the resolved trials, which of them run, which will have
     data          files open with the datasets, labels, shapes and dtypes a trial reads, the
                   selections leave n_train + n_val + n_test spectra, and (before a run) every
                   row a trial reads is finite
+    sources       a model that reads a stored trial (`from`, a probe's `of`, `experts_from`):
+                  the trial exists, will be stored before it is read (or is), kept its model,
+                  is of a kind that fits and predicts the same targets; another report's trial
+                  is recorded there, with today's key, and stored here (`engine.sources`)
+    prerequisite  every report this one builds on exists, is done and is not stale
 
 Every problem is a `ResearchError` located at the report's file and line — of the trial's
 override when one set the value, else of the base key — naming the trial when the spec has
@@ -58,6 +63,8 @@ def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False
     found += _pages(plan, force=force)
     chosen = [t for t in plan.trials if all_trials or t.runs]
     found += _models(plan, chosen, build=build)
+    found += _sources(plan, chosen, build=build)
+    found += _prerequisites(plan)
     found += _expressions(plan)
     if data:
         found += _data(plan, chosen, scan=scan)
@@ -293,4 +300,111 @@ def _data(plan, trials, *, scan: bool) -> list[ResearchError]:
                 found.append(located)
             else:
                 found.append(locate_data_error(plan.report.spec, config, error, plan.report.path))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Stored trials a model reads; reports this one builds on
+
+
+def _sources(plan, trials, *, build: bool) -> list[ResearchError]:
+    """Each `from` / `of` / `experts_from` of a trial that is checked: what `engine.plan` found,
+    and, for a trial of this report, whether it will be there (with its model) when read."""
+    from .sources import check_kind
+
+    by_name = {t.name: t for t in plan.trials}
+    found: list[ResearchError] = []
+    for trial in trials:
+        own_targets = list(trial.config.get("data", {}).get("targets") or [])
+        for source in trial.sources:
+            if source.problem is None and source.report is None:
+                kind, targets = _same_report_source(plan, trial, source, by_name, build=build)
+                if source.problem is None:
+                    check_kind(source, kind, targets, own_targets)
+            elif source.problem is None:
+                kind = source.model_type
+                check_kind(source, kind, source.targets, own_targets)
+            if source.problem is None and source.param == "of" and build and trial.runs:
+                params = source.model_config
+                if params is None and source.report is None:
+                    params = dict(by_name[source.trial].config.get("model") or {})
+                layer = (trial.config.get("model") or {}).get("layer")
+                if params is not None and kind in ("mlp", "cnn", "vit") and layer is not None:
+                    from .models.probe import check_layer
+
+                    try:
+                        check_layer(kind, params, layer)
+                    except SpecError as error:
+                        if error.key == "model.layer":  # the net's own parameters are checked where it is defined
+                            found.append(locate(plan, trial, error))
+                    except Exception:
+                        pass
+            if source.problem is not None:
+                problem = source.problem  # a copy: `locate` edits the error, the plan is checked again
+                found.append(locate(plan, trial, type(problem)(problem.message, key=problem.key, hint=problem.hint)))
+    return found
+
+
+def _same_report_source(plan, trial, source, by_name, *, build: bool) -> tuple[str | None, list[str] | None]:
+    """(the source's model type, its targets), or a problem on `source`."""
+    from .sources import describe_stored
+
+    origin = by_name[source.trial]
+    again = f"research run {plan.report.path} --trial {origin.name} --force"
+    if origin.record is not None and not (origin.runs and trial.runs):
+        if describe_stored(source, plan.store, how=f"run it again to keep it: {again}"):
+            return source.model_type, source.targets
+        return None, None
+    if origin.reason.value == "skipped":
+        if trial.runs:
+            source.fail(f"reads trial '{origin.name}', which --trial leaves out and which is not stored",
+                        hint=f"add --trial {origin.name} (it runs first), or run every trial once")
+        return None, None
+    model = dict(origin.config.get("model") or {})
+    kind = str(model.get("type") or "")
+    targets = list(origin.config.get("data", {}).get("targets") or []) or None
+    if kind == "stored":  # read through: the model its own source kept
+        inner = next((s for s in origin.sources if s.param == "from"), None)
+        if inner is None or inner.problem is not None:
+            return None, targets
+        if inner.report is not None:
+            return inner.model_type, targets
+        return _same_report_source(plan, origin, inner, by_name, build=build)[0], targets
+    if ":" in kind and build:
+        from . import models
+
+        try:
+            built = models.build(model, dict(origin.config.get("train") or {}), targets or ["log_g"])
+        except Exception:  # said by the model check of that trial
+            return kind, targets
+        if not callable(getattr(built, "save", None)):
+            source.fail(f"the plugin model of trial '{origin.name}' has no save(path), so it is not kept and cannot be read",
+                        hint="give the plugin's model save(path) and load(path) methods")
+    return kind, targets
+
+
+def _prerequisites(plan) -> list[ResearchError]:
+    """`prerequisite:` — each report exists, is done, and its numbers are not stale."""
+    from .plan import make_plan
+    from .sources import other_report, stale
+
+    report = plan.report
+    spec = report.spec
+    found: list[ResearchError] = []
+    memo: dict = {}
+    for i, item in enumerate(spec.prerequisite):
+        path = Path(os.path.normpath(report.path.parent / item))
+        line = spec.line_of(("prerequisite", i)) or spec.line_of("prerequisite")
+        other = other_report(path, me=report.path, root=plan.root, make_plan=make_plan,
+                             visiting=frozenset({report.path}), memo=memo)
+        if other.problem is not None:
+            found.append(DocumentError(f"prerequisite '{item}': {other.problem}", path=report.path, line=line,
+                                       key="prerequisite", hint=other.hint))
+            continue
+        reasons = stale(other)
+        if reasons:
+            found.append(DocumentError(
+                f"prerequisite '{item}' is stale: {', '.join(reasons)}", path=report.path, line=line, key="prerequisite",
+                hint=f"run it again first: research run {path}",
+            ))  # fmt: skip
     return found

@@ -3,12 +3,19 @@
     model = build({"type": "ridge", "alphas": [0.1, 1, 10]}, train={"seed": 1}, targets=["log_g"])
     model = build({"type": "mypkg.models:make"}, train, targets)   # a plugin from the user's repo
     model = load("runs/…/model.npz")                                 # any built-in model's checkpoint
+    model = load_stored(".research/runs/ab/ab12…")                   # what a stored trial kept (plugins too)
 
 Built-in entries are "module:Class" strings, imported only when used, so `import engine.models`
 loads neither torch nor lightgbm. `register(name, "module:Class")` adds one (the lead's
 `fisher_ceiling`, `moe`). A plugin `package.module:factory` is imported from the user's
 repository (the working directory is put on `sys.path`); `factory(model_params, train_params,
-targets)` returns an object with `fit(train, val, *, log, progress)` and `predict(split)`.
+targets)` returns an object with `fit(train, val, *, log, progress)` and `predict(split)`; with
+`save(path)` (and `load(path)`) its fitted model is kept in the run store like a built-in one.
+
+Two built-in types read a stored trial rather than training from spectra alone: `stored`
+(`model: {from: cand}`, the fitted model of trial `cand`) and `probe` (a ridge or MLP on the
+embeddings of a stored net). `engine.trial.run_trial` hands them, as every built-in model, a
+`Workspace` (the run store's folder, the stored trials they read); `moe` keeps its experts there.
 """
 
 from __future__ import annotations
@@ -22,9 +29,9 @@ from typing import Any
 
 from engine.errors import SpecError, did_you_mean
 
-from .base import Model, TrainConfig, config_from, load_checkpoint, train_config
+from .base import Model, TrainConfig, Workspace, config_from, load_checkpoint, train_config
 
-__all__ = ["Model", "TrainConfig", "build", "load", "names", "register", "resolve", "validate"]
+__all__ = ["Model", "TrainConfig", "Workspace", "build", "load", "load_stored", "names", "register", "resolve", "validate"]
 
 _BUILT_IN: dict[str, str] = {
     "ridge": "engine.models.ridge:Ridge",
@@ -34,6 +41,8 @@ _BUILT_IN: dict[str, str] = {
     "vit": "engine.models.vit:ViTModel",
     "fisher_ceiling": "engine.models.fisher_ceiling:FisherCeiling",
     "moe": "engine.models.moe:MoE",
+    "stored": "engine.models.stored:StoredModel",
+    "probe": "engine.models.probe:Probe",
 }
 _REGISTRY: dict[str, Any] = dict(_BUILT_IN)
 
@@ -77,6 +86,8 @@ def validate(model: Mapping[str, Any]) -> Any:
     type_name = params.pop("type", None)
     if not isinstance(type_name, str):
         raise SpecError("required key is missing", key="model.type")
+    if type_name == "stored" and _REGISTRY.get(type_name) == _BUILT_IN[type_name]:
+        return stored_config(params)
     if type_name in CONFIGS and _REGISTRY.get(type_name) == _BUILT_IN.get(type_name):
         return config_from(CONFIGS[type_name], params, f"the '{type_name}' model", prefix="model")
     target = resolve(type_name)
@@ -84,6 +95,43 @@ def validate(model: Mapping[str, Any]) -> Any:
         return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
     _check_factory(type_name, target)
     return None
+
+
+def stored_config(params: Mapping[str, Any]) -> Any:
+    """The config of `model: {from: cand}` (the spec's `from` is the config's `source`)."""
+    from .configs import StoredConfig
+
+    extra = sorted(str(k) for k in params if k != "from")
+    if extra:
+        raise SpecError(f"a stored model takes only `from`, not {', '.join(extra)}", key=f"model.{extra[0]}",
+                        hint="a model read from a stored trial is used as it was fitted")
+    ref = params.get("from")
+    if not isinstance(ref, str) or not ref.strip():
+        raise SpecError(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}", key="model.from")
+    return StoredConfig(source=ref.strip())
+
+
+def load_stored(folder: str | Path) -> Any:
+    """The fitted model a stored trial kept, from its record folder in the run store: a built-in
+    model's checkpoint (`model.npz`), or a plugin's own file (`model.bin`), which the plugin
+    loads — its factory builds the model from the stored config, then `load(path)` either
+    returns the loaded model or loads it in place."""
+    import json
+
+    from engine.store import MODEL, PLUGIN_MODEL, RECORD
+
+    folder = Path(folder)
+    if (folder / MODEL).is_file():
+        return load(folder / MODEL)
+    if (folder / PLUGIN_MODEL).is_file():
+        config = json.loads((folder / RECORD).read_text(encoding="utf-8"))["config"]
+        built = build(config["model"], config.get("train") or {}, (config.get("data") or {}).get("targets") or ["log_g"])
+        loader = getattr(built, "load", None)
+        if not callable(loader):
+            raise ValueError(f"the plugin model '{config['model'].get('type')}' has no load(path): its stored file cannot be read")
+        loaded = loader(folder / PLUGIN_MODEL)
+        return loaded if loaded is not None else built
+    raise ValueError(f"the stored trial {folder.name} kept no model (run before models were kept, or it has no save())")
 
 
 def _check_factory(type_name: str, factory: Any) -> None:

@@ -22,7 +22,7 @@ import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
@@ -70,6 +70,34 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------------------------------------
+# What a model may use besides its splits
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Handed to a model by `engine.trial.run_trial` (never a global): `artifacts`, the folder
+    where fitted parts that several trials share are kept (the run store's, e.g. a mixture's
+    experts under `experts/`), None when there is none (then nothing is shared); `sources`, for
+    each parameter that names another trial (`from`, `of`, `experts_from`), the record folder of
+    that stored trial; `code`, the hash of the code that produces numbers (part of an artifact's
+    key)."""
+
+    artifacts: Path | None = None
+    sources: Mapping[str, Path] = field(default_factory=dict)
+    code: str = ""
+
+    def source(self, name: str) -> Path:
+        if name not in self.sources:
+            raise ValueError(f"model.{name} names a stored trial, but none was handed to the model "
+                             "(run it through `research run`, which finds the stored trial)")
+        return Path(self.sources[name])
+
+
+NO_WORKSPACE = Workspace()
+
+
+# ---------------------------------------------------------------------------------------------
 # The interface
 # ---------------------------------------------------------------------------------------------
 
@@ -79,6 +107,7 @@ class Model(ABC):
 
     type: str = ""  # the registry name, set by each model class
     Config: type = object  # the model's frozen config dataclass
+    workspace: Workspace = NO_WORKSPACE  # set by run_trial before fit
 
     def __init__(self, config: Any, train: TrainConfig, targets: Sequence[str]) -> None:
         self.config = config
@@ -113,9 +142,14 @@ class Model(ABC):
         meta, arrays = load_checkpoint(path)
         if meta.get("type") != cls.type:
             raise ValueError(f"{path} holds a '{meta.get('type')}' model, not '{cls.type}'")
+        return cls.from_parts(meta, arrays)
+
+    @classmethod
+    def from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Model":
+        """The fitted model from a checkpoint's meta and arrays (a probe keeps its net this way)."""
         model = cls(config_from(cls.Config, meta["config"], f"the '{cls.type}' model"), train_config(meta["train"]), meta["targets"])
         model._info = dict(meta.get("info", {}))
-        model._restore(meta.get("state", {}), arrays)
+        model._restore(dict(meta.get("state", {})), dict(arrays))
         return model
 
     def _meta(self) -> dict[str, Any]:
@@ -154,10 +188,20 @@ def save_checkpoint(path: str | Path, meta: Mapping[str, Any], arrays: Mapping[s
         if name == "__meta__":
             raise ValueError("'__meta__' is reserved")
         payload[name] = np.asarray(array)
-    tmp = path.with_name(path.name + ".tmp.npz")  # np.savez appends .npz to names without it
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **payload)
-    os.replace(tmp, path)
+    import tempfile
+
+    # a temp file of its own in the same folder (two workers may write one artifact at once), renamed in
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **payload)
+        mask = os.umask(0o022)  # what open() would give a new file (mkstemp gives 0o600)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
@@ -140,9 +140,12 @@ class MoEConfig:
     gate: Literal["oracle", "logistic", "mlp_regression", "linear_regression", "dual_tower", "quality_only"] = "oracle"
     features: Optional[Literal["phys", "quality", "both"]] = None  # default: by gate (see MOE_DEFAULT_FEATURES)
     hidden: tuple[int, ...] = (32, 16)
-    gate_steps: int = 400  # full-batch Adam steps of a regression gate
+    gate_steps: int = 400  # full-batch Adam steps (= epochs) of a regression gate, at most
     gate_lr: float = 1e-2
     gate_weight_decay: float = 1e-4
+    gate_patience: Optional[int] = None  # early stopping: steps without a better validation MSE; None: every step, the last kept
+    gate_val_frac: float = 0.1  # with gate_patience and no validation split: the gate's training rows held out
+    experts_from: Optional[str] = None  # take the experts of a stored moe trial ('phys-gate' or 'path/exp.md#phys-gate')
 
     def __post_init__(self) -> None:
         for name in ("teff_edges", "feh_edges", "snr_edges"):
@@ -151,6 +154,12 @@ class MoEConfig:
                 raise ValueError(f"{name} must be at least two increasing numbers, got {list(edges)}")
         if self.alpha <= 0 or self.gate_steps < 1 or self.gate_lr <= 0:
             raise ValueError("alpha, gate_steps and gate_lr must be positive")
+        if self.gate_patience is not None and self.gate_patience < 1:
+            raise ValueError(f"gate_patience must be >= 1, got {self.gate_patience}")
+        if not 0 < self.gate_val_frac < 1:
+            raise ValueError(f"gate_val_frac must be in (0, 1), got {self.gate_val_frac}")
+        if self.experts_from is not None and not self.experts_from.strip():
+            raise ValueError("experts_from: name the stored moe trial, e.g. experts_from: phys-gate")
 
     @property
     def feature_set(self) -> Optional[str]:
@@ -162,6 +171,34 @@ class FisherCeilingConfig:
     pass
 
 
+@dataclass(frozen=True)
+class StoredConfig:
+    """`model: {from: cand}`: the fitted model trial `cand` kept (spec key `from`, a Python keyword)."""
+
+    source: str  # 'cand' (a trial of this report) or 'path/to/exp.md#cand' (relative to the report)
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """A latent probe: a ridge (or small MLP) on the embeddings a stored net makes at one layer."""
+
+    of: str = ""  # the stored mlp / cnn / vit trial: 'cnn' or 'path/to/exp.md#cnn'
+    layer: Union[int, str, None] = None  # a module name ('backbone.convs.3') or an index into the backbone's
+    #                                       layers (leaf modules, in order; -1 the last); None: the backbone's output
+    head: Literal["ridge", "mlp"] = "ridge"
+    alpha: Optional[float] = None  # ridge: one fixed α; neither alpha nor alphas: the default path, chosen on val
+    alphas: Optional[tuple[float, ...]] = None
+    hidden: tuple[int, ...] = (64,)  # mlp head: its hidden widths (trained with the trial's `train:`)
+    pool: int = 16  # a convolutional layer's feature map is averaged down to this many positions
+
+    def __post_init__(self) -> None:
+        if not self.of.strip():
+            raise ValueError("of: name the stored net's trial, e.g. of: cnn (or of: 'path/to/exp.md#cnn')")
+        RidgeConfig(alpha=self.alpha, alphas=self.alphas)  # the same rules as a ridge's
+        if not self.hidden or min(self.hidden) < 1 or self.pool < 1:
+            raise ValueError("hidden must list positive widths and pool be >= 1")
+
+
 #: `model.type` → its config, for every built-in model.
 CONFIGS: dict[str, type] = {
     "ridge": RidgeConfig,
@@ -171,4 +208,8 @@ CONFIGS: dict[str, type] = {
     "vit": ViTConfig,
     "moe": MoEConfig,
     "fisher_ceiling": FisherCeilingConfig,
+    "stored": StoredConfig,
+    "probe": ProbeConfig,
 }
+#: spec key → config field, where the spec's word is a Python keyword
+SPEC_NAMES: dict[str, dict[str, str]] = {"stored": {"from": "source"}}

@@ -203,6 +203,8 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
             "id": experiment.id, "date": experiment.run_date or "-",
             "status": status_text(experiment.status),
             "verdict": verdict, "link": link(page, experiment.path, experiment.path.name),
+            "builds_on": [link(page, Path(os.path.normpath(experiment.path.parent / p)), Path(p).name)
+                          for p in rec.get("prerequisite") or []],
         })
     return rows
 

@@ -56,6 +56,11 @@ class Spec(Frozen):
         default_factory=list, description="Ids in the hub's hypothesis tree this experiment answers, e.g. [Q3.1]."
     )
     gate: Optional[str] = Field(None, description="The roadmap's decision gate this experiment closes, e.g. 'Gate-2'.")
+    prerequisite: list[str] = Field(
+        default_factory=list,
+        description="Reports this one builds on, relative to this file, e.g. [../exp/exp_moe_regression_gate.md]: "
+        "before anything runs each must exist, be `status: done` and not be stale.",
+    )
 
     data: DataSpec = Field(default_factory=DataSpec, description="The spectra and labels.")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="Noise added to the spectra.")
@@ -111,6 +116,19 @@ class Spec(Frozen):
     @classmethod
     def _link(cls, value: Any, info: ValidationInfo) -> Any:
         return relative_path(value, f"{info.field_name} page")
+
+    @field_validator("prerequisite", mode="before")
+    @classmethod
+    def _prerequisite(cls, value: Any) -> Any:
+        value = as_list(value)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                try:
+                    relative_path(item, "report it builds on")
+                except Invalid as error:
+                    raise Invalid(error.message, loc=(i,), hint=error.hint) from None
+            value = unique(value, "report")
+        return value
 
     @field_validator("answers", mode="before")
     @classmethod

@@ -137,9 +137,34 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow", strict=True)
 
     type: str = Field(
-        description="A registry name such as 'ridge', 'lightgbm', 'mlp', 'cnn', 'vit', 'moe', "
-        "or a plugin 'package.module:factory'. Other keys are the model's own parameters."
+        description="A registry name such as 'ridge', 'lightgbm', 'mlp', 'cnn', 'vit', 'moe', 'probe' "
+        "(a ridge or MLP on the embeddings of a stored net: `of`, `layer`, `head`), "
+        "or a plugin 'package.module:factory'. Other keys are the model's own parameters. "
+        "`{from: <trial>}` alone (or `{from: 'path/to/exp.md#trial'}`, relative to this report) is the fitted "
+        "model a stored trial kept, scored on this trial's test split without training (type 'stored'). "
+        "A moe's regression gate stops early with `gate_patience` (on the val split, or `gate_val_frac` of its rows); "
+        "`experts_from: <trial>` takes the experts of a stored moe trial."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored(cls, value: Any) -> Any:
+        """`{from: cand}` is the stored model of trial `cand`: type 'stored', nothing else to say."""
+        if not isinstance(value, Mapping) or "from" not in value:
+            return value
+        kind = value.get("type", "stored")
+        if kind != "stored":
+            raise Invalid(
+                f"`from` replaces the whole model, but this model is {show(kind)} too",
+                loc=("from",),
+                hint="write the model as `model: {from: " + str(value.get("from")) + "}` (in a trial: "
+                "`{model: {from: …}}`, not `model.from`)",
+            )
+        extra = sorted(str(k) for k in value if k not in ("from", "type"))
+        if extra:
+            raise Invalid(f"a stored model takes only `from`, not {', '.join(extra)}", loc=(extra[0],),
+                          hint="a model read from a stored trial is used as it was fitted")
+        return {"type": "stored", **{k: v for k, v in value.items() if k != "type"}}
 
     @field_validator("type")
     @classmethod
