@@ -33,7 +33,8 @@ def test_the_dual_tower_report_fills_in_and_propagates(tmp_path, capsys):
     assert regions["summary"].body.startswith("> **")
     assert "| dual-tower" in regions["results"].body and "| global-ridge (reference) |" in regions["results"].body
     assert "**extra.gate_entropy by snr**" in regions["binned"].body and "**r2.log_g by snr**" in regions["binned"].body
-    for image in ("dual_tower_r2.png", "dual_tower_r2_by_snr.png", "dual_tower_entropy_by_snr.png", "dual_tower_pred.png"):
+    for image in ("dual_tower_r2.png", "dual_tower_r2_by_snr.png", "dual_tower_pred.png", "dual_tower_entropy_vs_snr.png",
+                  "dual_tower_ablation.png"):
         assert (report.parent / "img" / image).stat().st_size > 1000
     rec = record.parse(text)
     assert rec["primary"] == "r2.log_g" and rec["best"] != "global-ridge" and rec["references"] == ["global-ridge"]
