@@ -308,7 +308,9 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     state = {"short": ", ".join(commits) or None, "dirty": any(s.get("dirty") for s in states)}
     rel = Path(report_path).resolve().relative_to(root.resolve()).as_posix() if paths.inside(root, report_path) else str(report_path)
     data_parts = sorted({t.parts.data for t in plan.trials})
+    prerequisites = [{"name": Path(p).name, "link": Path(p).as_posix()} for p in getattr(spec, "prerequisite", None) or []]
     bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, commit=state["short"],
+                                 prerequisites=prerequisites,
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
     bodies[record.REGION] = record.render(_record(plan, spec, tables))
     return bodies, images

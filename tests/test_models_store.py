@@ -18,6 +18,7 @@ pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from engine import record as run_record  # noqa: E402
+from engine import document  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.data import synth  # noqa: E402
 from engine.store import MODEL, RunStore  # noqa: E402
@@ -456,7 +457,12 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
     out = problems()
     assert f"{later}:5: prerequisite: prerequisite '../../a/exp/exp_base.md' is stale: main (spec changed)" in out
     assert main(["run", str(base), "--no-commit"]) == 0
+    later.write_text(later.read_text(encoding="utf-8") + "\n<!-- research:reproduce -->\n<!-- /research:reproduce -->\n",
+                     encoding="utf-8")
     assert main(["run", str(later), "--no-commit"]) == 0
+    text = later.read_text(encoding="utf-8")
+    assert run_record.parse(text)["prerequisite"] == ["../../a/exp/exp_base.md"]
+    assert "Builds on: [exp_base.md](../../a/exp/exp_base.md)" in document.regions(text)["reproduce"].body
 
 
 def test_on_ray_a_reader_waits_for_its_source(nb, capsys):
