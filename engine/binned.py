@@ -19,19 +19,11 @@ from collections.abc import Mapping, Sequence
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
+from .predictions import metric_fn, target_column, view
+from .spec.vocabulary import split_test
+
 if TYPE_CHECKING:  # numpy is imported where arrays are made: naming a table's cells needs none
     import numpy as np
-
-
-def _fn(metric: str):
-    from . import metrics
-
-    return getattr(metrics, metric)
-
-
-def _column(p: Mapping[str, Any], target: str) -> int | None:
-    targets = [t.decode() if isinstance(t, bytes) else str(t) for t in p["targets"]]
-    return targets.index(target) if target in targets else None
 
 
 def _values(p: Mapping[str, Any], metric: str, target: str):
@@ -40,13 +32,13 @@ def _values(p: Mapping[str, Any], metric: str, target: str):
 
     if metric == "extra":
         return None, np.asarray(p[f"extra.{target}"], dtype=np.float64)
-    col = _column(p, target)
+    col = target_column(p, target)
     return p["y_true"][:, col], p["y_pred"][:, col]
 
 
 def _usable(table, p: Mapping[str, Any]) -> bool:
-    metric, target = table.metric.split(".", 1)
-    has = f"extra.{target}" in p if metric == "extra" else _column(p, target) is not None
+    metric, target = split_test(table.metric)[0].split(".", 1)
+    has = f"extra.{target}" in p if metric == "extra" else target_column(p, target) is not None
     return has and all(f"param.{axis.by}" in p for axis in table.axes)
 
 
@@ -78,7 +70,7 @@ def _statistic(metric: str, truth, pred) -> float:
         return float(np.mean(pred)) if len(pred) else math.nan
     if not len(pred) or (metric == "r2" and len(pred) < 2):
         return math.nan
-    return float(_fn(metric)(truth, pred))
+    return float(metric_fn(metric)(truth, pred))
 
 
 def fmt_edge(value: float) -> str:
@@ -110,7 +102,10 @@ def binned_table(table, preds: Mapping[str, Mapping[str, Any]], *, baseline: str
     """The table's rows and what rules and figures read (see the module docstring)."""
     import numpy as np
 
-    metric, target = table.metric.split(".", 1)
+    base, test = split_test(table.metric)  # `mae.log_g@low_noise`: the table of a named test set
+    if test is not None:
+        preds = {name: arrays for name, p in preds.items() if (arrays := view(p, test)) is not None}
+    metric, target = base.split(".", 1)
     shown = [n for n in (table.trials or list(preds)) if n in preds and _usable(table, preds[n])]
     axes = table.axes
     if not shown:
@@ -185,7 +180,7 @@ def _deltas(used, shown, reference, index_of, n_cells, small, metric, target, bo
 
     from . import metrics
 
-    fn = _fn(metric)
+    fn = metric_fn(metric)
     B, seed = bootstrap
     ref = used[reference]
     out: dict[str, list[dict[str, float] | None]] = {}

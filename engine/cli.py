@@ -358,11 +358,34 @@ def data_synth(
 
 
 @data_app.command("info")
-def data_info(pattern: str = typer.Argument(..., help="An HDF5 file, glob or brace pattern.")) -> None:
-    """Shapes, dtypes, parameter ranges, SNR quantiles and size of a shard set."""
-    from .data.info import describe, print_info
+def data_info(
+    pattern: Optional[str] = typer.Argument(
+        None, help="An HDF5 file, a folder (every *.h5 / *.hdf5 under it), a glob or brace pattern; "
+        "with --spec, default: the report's data.source and data.test_source."),
+    keys: Optional[str] = typer.Option(
+        None, "--keys", help="Where the arrays and labels are, as the spec's data.keys (YAML or JSON): "
+        "--keys '{params: {log_g: params/logg}}'. Replaces the report's keys with --spec."),
+    spec: Optional[Path] = typer.Option(
+        None, "--spec", help="Read data.source, data.test_source and data.keys from this report, as a run would."),
+) -> None:
+    """Where each array and label is found; shapes, dtypes, parameter ranges, SNR quantiles and size of a shard set."""
+    from .data.info import describe, parse_keys, print_info
+    from .errors import DataError
 
-    print_info(describe(pattern))
+    given = parse_keys(keys) if keys is not None else None
+    if spec is None:
+        if pattern is None:
+            raise DataError("give an HDF5 file, folder or pattern, or --spec REPORT", key="research data info",
+                            hint="e.g. research data info 'train_{0..4}/dataset.h5'")
+        print_info(describe(pattern, keys=given))
+        return
+    from .data.info import report_sources
+    from .report import load_report
+
+    report = load_report(spec)
+    for label, source, base_dir, used, targets in report_sources(report.spec.resolve_trials(), report.path, pattern, given):
+        typer.echo(label)
+        print_info(describe(source, base_dir=base_dir, keys=used, targets=targets))
 
 
 class Interrupted(KeyboardInterrupt):

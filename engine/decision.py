@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ExpressionError
+from .spec.vocabulary import base_metric, metric_parts
 
 #: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
 #: (`best.delta.r2.log_g.p_positive`): `metrics.CI` and `metrics.Delta` as rules read them
@@ -32,20 +33,27 @@ from .errors import ExpressionError
 CI_FIELDS = ("value", "lo", "hi")
 DELTA_FIELDS = ("value", "lo", "hi", "p_positive")
 LOWER_IS_BETTER = {"r2": False, "mae": True, "rmse": True, "bias": True}
+CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
+
+
+def ceiling_trial(trials) -> str | None:
+    """The trial rules call `ceiling`: the report's first `fisher_ceiling` trial, if any."""
+    return next((t.name for t in trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL), None)
 
 
 def badness(metric: str, value: float) -> float:
     """A number to minimise: lower is better for every metric (|bias| for bias)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.inf
-    name = metric.split(".")[0]
+    name = base_metric(metric)
     if name == "bias":
         return abs(value)
     return value if LOWER_IS_BETTER[name] else -value
 
 
 def metric_value(metrics: Mapping[str, Any], dotted: str) -> float | None:
-    name, _, target = dotted.partition(".")
+    """A trial's score by reference: 'r2.log_g', or 'r2.log_g@low_noise' on a named test set."""
+    name, target = metric_parts(dotted)
     return metrics.get(name, {}).get(target)
 
 
@@ -144,6 +152,7 @@ def build_context(
     delta: Mapping[str, Any] | None = None,
     info: Mapping[str, Any] | None = None,
     compare=None,
+    ceiling: str | None = None,
 ) -> dict[str, Any]:
     """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
     `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`); `compare(a, b)` the
@@ -163,20 +172,31 @@ def build_context(
                                "compare": compare or _no_comparison(results)}
     if baseline is not None:
         context["baseline"] = view(baseline)
+    if ceiling is not None:  # the information limit, for rules such as best.rmse.log_g / ceiling.sigma.log_g > 2
+        context["ceiling"] = view(ceiling)
     return context
 
 
-def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
+def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, Any] | None = None,
+                  own_scores: Mapping[str, Any] | None = None, ceiling: str | None = None) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
-    over it finds, before anything trains, every name, key and bin index that will not exist."""
+    over it finds, before anything trains, every name, key and bin index that will not exist.
+    `tests` (name → its named test sets) and `own_scores` (name → the scores its model adds,
+    a Fisher ceiling's `sigma`) give the metrics a trial has beyond the standard ones."""
     from .expressions import PROBE, PROBE_TREE, AnyBins, AnyCells
     from .spec import METRICS
 
-    wanted = [m.split(".", 1) for m in dict.fromkeys(spec.metrics)]
+    wanted = [metric_parts(m) for m in spec.interval_metrics]
+    tests = tests or {}
+    own_scores = own_scores or {}
 
-    def scores(targets) -> dict[str, Any]:
-        return {m: {t: PROBE for t in targets} for m in METRICS}
+    def scores(targets, name=None) -> dict[str, Any]:
+        names = [*METRICS, *own_scores.get(name, ())]
+        out = {m: {t: PROBE for t in targets} for m in names}
+        for test in tests.get(name, ()):
+            out.update({f"{m}@{test}": {t: PROBE for t in targets} for m in names})
+        return out
 
     def intervals(targets, fields) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -194,13 +214,15 @@ def shape_context(spec, trial_targets: Mapping[str, Any]) -> dict[str, Any]:
         compare_names(a, b, targets)
         return intervals(set(targets[a]) & set(targets[b]), DELTA_FIELDS)
 
-    context = build_context({n: scores(ts) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
+    context = build_context({n: scores(ts, n) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
                             references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets},
-                            compare=compare)
+                            compare=compare, ceiling=ceiling if ceiling in targets else None)
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
-        context["best"] = {**scores(common), "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
+        shared = {m: v for m, v in scores(common, pool[0]).items()
+                  if all(m in scores(common, n) for n in pool)}
+        context["best"] = {**shared, "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
                            "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {}}
     from .binned import cell_keys
 

@@ -360,6 +360,18 @@ def strip_markers(text: str, path: str | None = None) -> str:
 # Front matter keys maintained by the engine (status, last_run): edited in place as text
 
 
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.M)
+
+
+def key_blocks(front_text: str) -> dict[str, str]:
+    """The front matter's text split by top-level key (each block: its line and the indented ones)."""
+    starts = [(m.start(), m.group(1)) for m in _TOP_KEY.finditer(front_text)]
+    blocks = {}
+    for (start, key), (end, _) in zip(starts, starts[1:] + [(len(front_text), "")]):
+        blocks[key] = front_text[start:end]
+    return blocks
+
+
 def front_matter_values(text: str, keys) -> dict[str, object]:
     """The values of a few top-level scalar keys (`status`, `last_run`), read without the spec."""
     import yaml
@@ -368,13 +380,13 @@ def front_matter_values(text: str, keys) -> dict[str, object]:
     if fm is None:
         return {}
     out: dict[str, object] = {}
-    for line in fm.text.splitlines():
-        name, colon, rest = line.partition(":")
-        if colon and name in keys and name not in out:
+    for name, block in key_blocks(fm.text).items():
+        if name in keys and name not in out:
+            rest = block.split("\n", 1)[0].partition(":")[2].strip()
             try:
-                out[name] = yaml.safe_load(rest.strip() or "null")
+                out[name] = yaml.safe_load(rest or "null")
             except yaml.YAMLError:
-                out[name] = rest.strip()
+                out[name] = rest
     return out
 
 

@@ -48,9 +48,10 @@ def fill(text: str, values: Iterable[str]) -> str:
 #: The names a spec expression may use; the runner provides them when it evaluates.
 #: `trials.<name>` (every trial's metrics), `best` (the best trial by the primary metric, with
 #: its `name`), `baseline` (the trial named by `decision.baseline`) and `ci` (bootstrap
-#: confidence intervals), `binned` (`binned[i][trial]`: the values of binned table i, bin by bin).
+#: confidence intervals), `binned` (`binned[i][trial]`: the values of binned table i, bin by bin),
+#: `ceiling` (the report's `fisher_ceiling` trial: `best.rmse.log_g / ceiling.sigma.log_g`).
 #: Add a name here when the runner starts providing it.
-EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned", "compare")
+EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned", "compare", "ceiling")
 #: Names of the context that are functions: `compare('a', 'b').r2.log_g.lo`.
 CONTEXT_FUNCTIONS: tuple[str, ...] = ("compare",)
 
@@ -113,6 +114,23 @@ def _rewrite_trial_names(source: str, names: Iterable[str]) -> str:
         out.append(match.group(0))
         pos = match.end()
     out.append(_rewrite_code(source[pos:], ordered))
+    return "".join(out)
+
+
+_AT_TEST = re.compile(r"\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)@([A-Za-z_]\w*)")
+
+
+def _rewrite_test_sets(source: str) -> str:
+    """`best.r2.log_g@low_noise` → `best["r2@low_noise"].log_g`: a named test set's scores sit
+    beside the primary's in a trial's metrics under `<metric>@<test set>`, so a reference reads
+    as the metric string the spec's `metrics:` list uses. String literals are left alone."""
+    out: list[str] = []
+    pos = 0
+    for match in _STRING.finditer(source):
+        out.append(_AT_TEST.sub(r'["\1@\3"].\2', source[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_AT_TEST.sub(r'["\1@\3"].\2', source[pos:]))
     return "".join(out)
 
 
@@ -217,7 +235,7 @@ def compile_expression(
 
     if not isinstance(source, str) or not source.strip():
         raise error("expected an expression, got an empty value")
-    rewritten = _rewrite_trial_names(source, names)
+    rewritten = _rewrite_test_sets(_rewrite_trial_names(source, names))
     try:
         tree = Parser(_ENV, rewritten, state="variable").parse_expression()
         function = _ENV.compile_expression(rewritten, undefined_to_none=False)

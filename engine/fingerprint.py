@@ -22,6 +22,9 @@ def data_fingerprint(data, *, base_dir: Path, cache_dir: Path) -> str:
     parts = [_source_fingerprint(data.source, data, base_dir, cache_dir)]
     if data.test_source is not None:
         parts.append(_source_fingerprint(data.test_source, data, base_dir, cache_dir))
+    for name, test in getattr(data, "tests", {}).items():  # named test sets with files of their own
+        if test.source is not None:
+            parts.append([name, _source_fingerprint(test.source, data, base_dir, cache_dir)])
     return digest(parts)
 
 

@@ -107,11 +107,6 @@ class Plan:
         rank = {name: i for i, name in enumerate(self.order)}
         return sorted(trials, key=lambda t: rank.get(t.name, len(rank)))
 
-    @property
-    def with_results(self) -> list[str]:
-        """The trials that will have a result if every trial that runs succeeds."""
-        return [t.name for t in self.trials if t.reason is not Reason.SKIPPED]
-
 
 def locate_data_error(spec, trial, error: DataError, report_path: Path) -> DataError:
     """A data problem (raised with a dataset or file as its place) put at the report's line of

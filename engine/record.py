@@ -27,17 +27,7 @@ RUN_KEYS = ("data", "noise", "model", "train", "trials", "metrics", "binned", "c
 _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 
 
-_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.M)
 _COMMENT = re.compile(r"(^|\s)#.*$")
-
-
-def key_blocks(front_text: str) -> dict[str, str]:
-    """The front matter's text split by top-level key (each block: its line and the indented ones)."""
-    starts = [(m.start(), m.group(1)) for m in _TOP_KEY.finditer(front_text)]
-    blocks = {}
-    for (start, key), (end, _) in zip(starts, starts[1:] + [(len(front_text), "")]):
-        blocks[key] = front_text[start:end]
-    return blocks
 
 
 def spec_digest(front_text: str, sets=()) -> str:
@@ -45,7 +35,7 @@ def spec_digest(front_text: str, sets=()) -> str:
     dropped), plus the run's --set overrides. Text, not parsed YAML, so `research status` can
     tell a changed spec without a YAML parse of every report; a reformatted key counts as a
     change, an edited comment or prose key does not."""
-    blocks = key_blocks(front_text.replace("\r\n", "\n"))
+    blocks = document.key_blocks(front_text.replace("\r\n", "\n"))
     parts = []
     for key in RUN_KEYS:
         lines = []
@@ -127,7 +117,7 @@ def trial_conditions(config: Mapping[str, Any], split: Mapping[str, Any] | None 
     split = dict(split or {})
     level = noise.get("level", 0.0)
     applies = noise.get("apply") or ["train", "test"]
-    return {
+    out = {
         "source": str(data.get("source", "synthetic")),
         "test_source": data.get("test_source"),
         "n_train": split.get("n_train", data.get("n_train")),
@@ -137,6 +127,19 @@ def trial_conditions(config: Mapping[str, Any], split: Mapping[str, Any] | None 
         "test_noise": level if "test" in applies else 0.0,
         "test_select": _selection_text(data.get("test_select")),
     }
+    tests = data.get("tests") or {}
+    if tests:  # the bare metrics are the primary named set's: its conditions are the trial's
+        primary = data.get("primary_test") or next(iter(tests))
+        chosen = tests.get(primary) or {}
+        out["test_set"] = primary
+        if chosen.get("source") is not None:
+            out["test_source"], out["test_select"] = chosen["source"], None
+        if chosen.get("select"):
+            shown = _selection_text(chosen["select"])
+            out["test_select"] = f"{out['test_select']}; {shown}" if out["test_select"] else shown
+        if chosen.get("noise") is not None:
+            out["test_noise"] = chosen["noise"]
+    return out
 
 
 def _selection_text(selection: Mapping[str, Any] | None) -> str | None:

@@ -84,7 +84,7 @@ def fmt_metric(metric: str | None, value) -> str:
     """A metric value in the report's one format: R² to 4 decimals, errors with their unit."""
     if metric is None or value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return fmt_number(value)
-    name, _, target = metric.partition(".")
+    name, _, target = metric.partition("@")[0].partition(".")
     if name == "r2":
         return f"{value:.4f}"
     unit = UNITS.get(target, "")

@@ -15,13 +15,14 @@ from typing import Any
 
 from . import __version__, paths, record
 from .binned import binned_table, cell_texts, series_for, signed
-from .decision import Verdict, build_context, compare_names, decide, key_numbers, metric_value, standing
+from .decision import CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, key_numbers, metric_value, standing
 from .errors import ExpressionError
 from .marks import verdict_mark
+from .predictions import columns, has_metric, metric_fn
+from .spec.vocabulary import metric_parts
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
-CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
 REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
 
 
@@ -51,7 +52,7 @@ class Rendered:
     tables: Tables
 
 
-RENDER_CODE = ("reporting.py", "binned.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py", "notes.py")
+RENDER_CODE = ("reporting.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py", "notes.py")
 
 
 def _render_code_hash() -> str:
@@ -134,12 +135,12 @@ def compute_tables(plan, spec) -> Tables:
     preds = {name: plan.store.predictions(record.key) for name, record in records.items()}
     ci: dict[str, Any] = {}
     delta: dict[str, Any] = {}
-    wanted = list(dict.fromkeys(spec.metrics))
+    wanted = spec.interval_metrics
     for name, p in preds.items():
         ci[name] = _nested(
-            (m, metrics.bootstrap_ci(_fn(m), *_columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
+            (m, metrics.bootstrap_ci(metric_fn(m), *columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
             for m in wanted
-            if _has(p, m)
+            if has_metric(p, m)
         )
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -152,10 +153,10 @@ def compute_tables(plan, spec) -> Tables:
         if key not in pairs:
             rows = []
             for m in metrics_:
-                if _has(preds[a], m) and _has(preds[b], m):
-                    truth, pred = _columns(preds[a], m)
-                    _, other = _columns(preds[b], m)
-                    rows.append((m, metrics.paired_bootstrap_delta(_fn(m), truth, pred, other, B=spec.bootstrap.n,
+                if has_metric(preds[a], m) and has_metric(preds[b], m):
+                    truth, pred = columns(preds[a], m)
+                    _, other = columns(preds[b], m)
+                    rows.append((m, metrics.paired_bootstrap_delta(metric_fn(m), truth, pred, other, B=spec.bootstrap.n,
                                                                    seed=spec.bootstrap.seed).as_dict()))
             pairs[key] = _nested(rows)
         return pairs[key]
@@ -164,9 +165,10 @@ def compute_tables(plan, spec) -> Tables:
         for name, p in preds.items():
             if name != baseline and np.array_equal(p["index"], preds[baseline]["index"]):
                 delta[name] = compare(name, baseline)
+    ceiling = ceiling_trial(plan.trials)
     context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
                             ci=ci, delta=delta, info={name: rec.info or {} for name, rec in records.items()},
-                            compare=lambda a, b: compare(a, b))
+                            compare=lambda a, b: compare(a, b), ceiling=ceiling if ceiling in results else None)
     comparisons = []
     for pair in spec.comparisons:
         if pair.a not in preds or pair.b not in preds:
@@ -177,7 +179,7 @@ def compute_tables(plan, spec) -> Tables:
         except ExpressionError:
             continue
         for m in chosen:
-            name, target = m.split(".", 1)
+            name, target = metric_parts(m)
             if target in found.get(name, {}):
                 comparisons.append({"a": pair.a, "b": pair.b, "metric": m, **found[name][target]})
     binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed))
@@ -212,30 +214,10 @@ def compute_tables(plan, spec) -> Tables:
     return tables
 
 
-def _fn(dotted: str):
-    from . import metrics
-
-    return getattr(metrics, dotted.split(".")[0])
-
-
-def _target_column(p: Mapping[str, Any], target: str) -> int | None:
-    targets = [t.decode() if isinstance(t, bytes) else str(t) for t in p["targets"]]
-    return targets.index(target) if target in targets else None
-
-
-def _has(p: Mapping[str, Any], dotted: str) -> bool:
-    return _target_column(p, dotted.split(".", 1)[1]) is not None
-
-
-def _columns(p: Mapping[str, Any], dotted: str):
-    col = _target_column(p, dotted.split(".", 1)[1])
-    return p["y_true"][:, col], p["y_pred"][:, col]
-
-
 def _nested(pairs) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for dotted, value in pairs:
-        metric, target = dotted.split(".", 1)
+        metric, target = metric_parts(dotted)
         out.setdefault(metric, {})[target] = {k: float(v) for k, v in value.items()}
     return out
 
@@ -268,10 +250,10 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     for trial in plan.trials:
         metrics_of = tables.results.get(trial.name)
         if metrics_of is None:
-            values = ["failed" if trial.error else "-" for _ in spec.metrics]
+            values = ["failed" if trial.error else "-" for _ in spec.shown_metrics]
             seconds = None
         else:
-            values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.metrics]
+            values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
             seconds = trial.record.provenance.get("seconds")
         rows.append({"name": trial.name, "best": trial.name == place.honest_best, "baseline": trial.name == spec.decision.baseline,
                      "reference": trial.name in spec.decision.references,
@@ -285,7 +267,8 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         said, warned = model_notes(str((trial.config.get("model") or {}).get("type")), trial.record.info or {})
         notes += [(trial.name, "; ".join(said))] if said else []
         warnings += [(trial.name, w) for w in warned]
-    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.metrics, rows=rows, n_test=tables.n_test,
+    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.shown_metrics, rows=rows, n_test=tables.n_test,
+                               test_sets=_test_set_sizes(plan, spec),
                                notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
     bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
@@ -316,6 +299,16 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     return bodies, images
 
 
+def _test_set_sizes(plan, spec) -> list[tuple[str, int | None, bool]]:
+    """(name, spectra, primary?) of each named test set, as the trials that ran recorded them."""
+    sizes: dict[str, int] = {}
+    for trial in plan.trials:
+        split = ((trial.record.info or {}).get("split") or {}) if trial.record is not None else {}
+        for name, count in (split.get("tests") or {}).items():
+            sizes.setdefault(name, count)
+    return [(name, sizes.get(name), name == spec.primary_test) for name in spec.test_sets]
+
+
 def _shown_binned(table: Mapping[str, Any]) -> dict[str, Any]:
     """A binned table with its numbers formatted for the template."""
     fmt = lambda v: fmt_metric(table["metric"], v)  # noqa: E731
@@ -332,14 +325,14 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
     for trial in plan.trials:
         metrics_of = tables.results.get(trial.name)
         trials.append({
-            "se": standard_errors(tables.context.get("ci", {}).get(trial.name, {}), spec.metrics) if metrics_of is not None else None,
+            "se": standard_errors(tables.context.get("ci", {}).get(trial.name, {}), spec.interval_metrics) if metrics_of is not None else None,
             "name": trial.name,
             "parts": trial.record.parts if trial.record is not None else None,
             "model": str((trial.config.get("model") or {}).get("type", "?")),
             "config": record.trial_summary(trial.config),
             "conditions": record.trial_conditions(trial.config, (trial.record.info or {}).get("split") if trial.record else None),
             "noise": (trial.config.get("noise") or {}).get("level"),
-            "metrics": {m: metric_value(metrics_of, m) for m in spec.metrics} if metrics_of is not None else None,
+            "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics} if metrics_of is not None else None,
         })
     return {
         "id": spec.id,
@@ -475,8 +468,8 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         if name not in tables.results:
             return None
         p = _predictions(plan, name)
-        target_name = primary.split(".", 1)[1]
-        truth, pred = _columns(p, f"r2.{target_name}")
+        target_name = metric_parts(primary)[1]
+        truth, pred = columns(p, f"r2.{target_name}")
         r2 = metric_value(tables.results[name], f"r2.{target_name}")
         image = figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
         return (image, f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
@@ -495,7 +488,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         candidates = fig.trials or [n for n in having if n not in spec.decision.references]
         chosen = [n for n in candidates if n != against and n in tables.results]
         compare = tables.context["compare"]
-        name_, tgt = primary.split(".", 1)
+        name_, tgt = metric_parts(primary)
         found = {}
         for n in chosen:
             try:
@@ -512,9 +505,9 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         base = _predictions(plan, against)
         samples = {}
         for n in found:
-            truth, pred = _columns(_predictions(plan, n), primary)
-            _, other = _columns(base, primary)
-            samples[n] = metric_lib.paired_bootstrap_samples(_fn(primary), truth, pred, other, B=spec.bootstrap.n,
+            truth, pred = columns(_predictions(plan, n), primary)
+            _, other = columns(base, primary)
+            samples[n] = metric_lib.paired_bootstrap_samples(metric_fn(primary), truth, pred, other, B=spec.bootstrap.n,
                                                               seed=spec.bootstrap.seed)
         image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against)
         facts = ", ".join(f"{n}: P(Δ > 0) = {d['p_positive']:.3f}" for n, d in found.items())

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .spec.vocabulary import metric_parts
+
 Z95 = 1.959964
 
 
@@ -34,7 +36,7 @@ def standard_errors(ci: Mapping[str, Any], metrics: Iterable[str]) -> dict[str, 
     """The bootstrap standard error of each metric from its 95 % interval (`ci[metric][target]`)."""
     out = {}
     for dotted in metrics:
-        metric, target = dotted.split(".", 1)
+        metric, target = metric_parts(dotted)
         interval = (ci.get(metric) or {}).get(target)
         if interval and interval.get("hi") is not None and interval.get("lo") is not None:
             out[dotted] = (float(interval["hi"]) - float(interval["lo"])) / (2 * Z95)

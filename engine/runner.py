@@ -142,15 +142,6 @@ def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = Fals
         _end(plan, outcome, pending=mine, say=say, force=force, commit=commit, code_state=code_state or {})
 
 
-def recover(root: Path, *, say: Say = print, commit: bool = True) -> int:
-    """Finish every end of a run that a killed run left in the notebook; how many there were."""
-    with locks.end_of_run(root, say=say):
-        journals = transaction.pending(root)
-        for journal in journals:
-            _replay(journal, say=say, commit=commit)
-    return len(journals)
-
-
 def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
     """Finish another report's killed end: render it again from the store when every trial is
     there, else commit its targets as they are on disk."""
@@ -336,4 +327,4 @@ def run_paths(paths_: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-__all__ = ["Outcome", "Plan", "Reason", "TrialPlan", "execute", "finish", "make_plan", "recover", "run_paths"]
+__all__ = ["Outcome", "Plan", "Reason", "TrialPlan", "execute", "finish", "make_plan", "run_paths"]

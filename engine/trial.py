@@ -52,7 +52,6 @@ def run_trial(
     comes from a stored trial, `from:`, is loaded instead of trained)."""
     import numpy as np
 
-    from . import metrics as metric_lib
     from .data.load import make_splits
     from .models import Model, Workspace, build
     from .spec import TrialConfig
@@ -81,31 +80,62 @@ def run_trial(
                                     code=engine_code_hash())
     say(f"train {len(splits.train)} · val {len(splits.val) if splits.val is not None else 0} · test {len(splits.test)} spectra")
     model.fit(splits.train, splits.val, log=say, progress=progress)
-    pred = np.asarray(model.predict(splits.test), dtype=np.float64)
-    truth = splits.test.labels(targets).astype(np.float64)
-    scores = metric_lib.evaluate(truth, pred, targets, [f"{m}.{t}" for m in METRICS for t in targets])
+    primary = trial.data.primary
+    scored = splits.tests or {None: splits.test}
+    scores: dict[str, dict[str, float]] = {}
+    predictions: dict[str, Any] = {}
+    for name, split in sorted(scored.items(), key=lambda item: item[0] == primary):  # the primary last: info() is its
+        got, arrays = score_split(model, split, targets)
+        if name is not None:
+            scores.update({f"{metric}@{name}": values for metric, values in got.items()})
+        if name == primary:  # bare names: `r2`, `y_true`; the others' arrays under `@<name>:`
+            scores.update(got)
+            predictions.update(arrays)
+        else:
+            predictions.update({f"@{name}:{key}": values for key, values in arrays.items()})
+        if name is not None:
+            say(f"test {name}: {len(split)} spectra, " + ", ".join(f"r2.{t} {got['r2'][t]:.4g}" for t in targets))
+    if splits.tests:
+        predictions["primary_test"] = np.array(primary, dtype="S")
     info = dict(model.info()) if hasattr(model, "info") else {}
     info["split"] = {"n_train": len(splits.train), "n_val": len(splits.val) if splits.val is not None else 0,
                      "n_test": len(splits.test), "n_pixels": int(splits.test.n_pixels)}  # the conditions the numbers hold under
-    predictions: dict[str, Any] = {
-        "index": splits.test.index,
-        "targets": np.array(targets, dtype="S"),
-        "y_true": truth,
-        "y_pred": pred,
-    }
-    columns = getattr(splits.test.source, "columns", ())
-    for name in PARAM_COLUMNS:
-        if name in columns:
-            predictions[f"param.{name}"] = splits.test.param(name)
-    extras = getattr(model, "extras", None)
-    if callable(extras):  # per-spectrum values a model reports besides its predictions (gate entropy…)
-        for name, values in extras().items():
-            predictions[f"extra.{name}"] = np.asarray(values)
+    if splits.tests:
+        info["split"]["tests"] = {name: len(split) for name, split in splits.tests.items()}
+        info["split"]["primary_test"] = primary
     kept = model_bytes(model, say)
     seconds = time.perf_counter() - started
     say(f"done in {seconds:.1f} s: " + ", ".join(f"{m}.{t} {scores[m][t]:.4g}" for m in ("r2", "mae") for t in targets))
     return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))),
                        model=model, model_file=kept)
+
+
+def score_split(model, split, targets) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """The model's metrics on one test split and the arrays the report reads back: truth,
+    predictions, the parameter columns tables are binned by, the model's per-spectrum extras.
+    A model's own scores (`scores()`: a Fisher ceiling's σ) join the metrics under their names."""
+    import numpy as np
+
+    from . import metrics as metric_lib
+
+    pred = np.asarray(model.predict(split), dtype=np.float64)
+    truth = split.labels(targets).astype(np.float64)
+    scores = metric_lib.evaluate(truth, pred, targets, [f"{m}.{t}" for m in METRICS for t in targets])
+    own = getattr(model, "scores", None)
+    if callable(own):
+        for name, values in own().items():
+            if name not in METRICS:
+                scores[name] = {t: float(v) for t, v in values.items()}
+    arrays: dict[str, Any] = {"index": split.index, "targets": np.array(targets, dtype="S"), "y_true": truth, "y_pred": pred}
+    columns = getattr(split.source, "columns", ())
+    for name in PARAM_COLUMNS:
+        if name in columns:
+            arrays[f"param.{name}"] = split.param(name)
+    extras = getattr(model, "extras", None)
+    if callable(extras):  # per-spectrum values a model reports besides its predictions (gate entropy…)
+        for name, values in extras().items():
+            arrays[f"extra.{name}"] = np.asarray(values)
+    return scores, arrays
 
 
 def model_bytes(model: Any, say: Callable[[str], None] = lambda line: None) -> tuple[str, bytes] | None:

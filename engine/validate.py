@@ -36,8 +36,9 @@ from pathlib import Path
 
 from . import document, paths, textfile
 from .errors import DataError, DocumentError, ExpressionError, RegionEditedError, ResearchError, SpecError
+from .pages.experiments import PAGE_KEYS
+from .plan import Reason
 
-PAGE_KEYS = ("hub", "roadmap", "kanban")
 
 
 def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
@@ -240,11 +241,18 @@ def _models(plan, trials, *, build: bool) -> list[ResearchError]:
 
 
 def _expressions(plan) -> list[ResearchError]:
-    from .decision import shape_context
+    from .decision import ceiling_trial, shape_context
 
     spec = plan.report.spec
-    having = [t for t in plan.trials if t.reason.value != "skipped"]
-    context = shape_context(spec, {t.name: list(t.config.get("data", {}).get("targets") or []) for t in having})
+    having = [t for t in plan.trials if t.reason is not Reason.SKIPPED]
+    from .models.configs import CONFIGS
+
+    context = shape_context(
+        spec, {t.name: list(t.config.get("data", {}).get("targets") or []) for t in having},
+        tests={t.name: list((t.config.get("data") or {}).get("tests") or {}) for t in having},
+        own_scores={t.name: getattr(CONFIGS.get(str((t.config.get("model") or {}).get("type"))), "SCORES", ()) for t in having},
+        ceiling=ceiling_trial(having),
+    )  # fmt: skip
     names = {t.name for t in having}
     skipped = [t.name for t in plan.trials if t.name not in names]
     found: list[ResearchError] = []

@@ -6,7 +6,6 @@ reported like a local one, and a local re-run of the Ray notebook is all cache h
 """
 
 import json
-import shutil
 import sys
 from pathlib import Path
 

@@ -62,7 +62,6 @@ def _plugin(body):
 def _hub_edit(root, report):
     hub = root / "hubs" / "hub.md"
     text = hub.read_text(encoding="utf-8")
-    hub.write_text(text.replace("<!-- research:leaderboard -->\n", "<!-- research:leaderboard -->\nmine\n"), encoding="utf-8")
     # a sealed but edited region: seal it first as the engine would, then edit inside
     from engine import document
 

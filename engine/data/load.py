@@ -35,7 +35,7 @@ import json
 import math
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -60,10 +60,12 @@ VAL_EPOCH = -2
 class Splits:
     train: Split
     val: Optional[Split]
-    test: Split
+    test: Split  # the primary test set (of data.tests, when it names some)
+    tests: dict[str, Split] = field(default_factory=dict)  # every named test set, in the spec's order
 
     def fingerprint(self) -> str:
         parts = [s.fingerprint() if s is not None else "-" for s in (self.train, self.val, self.test)]
+        parts += [f"{name}={s.fingerprint()}" for name, s in self.tests.items()]
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
@@ -129,7 +131,34 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     train = Split(train_src, train_rows, targets, train_level, noise.seed, None if noise.redraw else 0, "train")
     val = Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val") if n_val else None
     test = Split(test_src, test_rows, targets, test_level, noise.seed, TEST_EPOCH, "test")
-    return Splits(train, val, test)
+    named = named_tests(data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir)
+    return Splits(train, val, named[data.primary] if named else test, named)
+
+
+def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: Path, cache_dir: Path) -> dict[str, Split]:
+    """The splits of `data.tests`. A set without a source is a subset of the report's test set
+    (its rows pass the set's selection), so a row scored in both has the same noise draw and
+    `r2@low_noise` is literally the score on part of the full set's rows; a set with a source
+    reads its own files (or the synthetic test stream). The test noise epoch is shared: test
+    noise is never training noise."""
+    out: dict[str, Split] = {}
+    for name, spec in data.tests.items():
+        where = f"data.tests.{name}"
+        if spec.source is None:
+            source = test.source
+            rows = select(source, spec.select, seed=data.seed, candidates=test.index, where=f"{where}.select")
+        elif spec.source == SYNTHETIC:
+            need = spec.n if spec.n is not None else SYNTHETIC_N_TEST
+            source, rows = _synthetic_rows(need, spec.select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir,
+                                           where=f"{where}.select")
+        else:
+            source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
+            rows = select(source, spec.select, seed=data.seed, where=f"{where}.select")
+        rows = _take_first(rows, spec.n, f"{where}.n", source)
+        _check_targets(source, test.targets)
+        set_level = float(spec.noise) if spec.noise is not None else level
+        out[name] = Split(source, rows, test.targets, set_level, noise_seed, TEST_EPOCH, f"test {name}")
+    return out
 
 
 def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache",
@@ -155,27 +184,57 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
         need = data.n_test if data.n_test is not None else SYNTHETIC_N_TEST
         _check_synthetic_selection(need, data.test_select, "data.test_select")
         _check_room(_synthetic_size(need, data.test_select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, "data.n_test")
+    sides = _check_named_sources(data, base_dir, cache_dir, n_test=data.n_test or SYNTHETIC_N_TEST) if test_synthetic else []
     if synthetic and test_synthetic:
-        return  # nothing on disk: the generator makes as many finite spectra as asked
+        if scan:
+            for source, rows in sides:
+                _scan(source, rows, cache_dir)
+        return  # nothing else on disk: the generator makes as many finite spectra as asked
     targets = tuple(data.targets)
     if not synthetic and not test_synthetic:  # every row choice as a run makes it
         splits = make_splits(data, noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=val_frac)
-        sides = [(s.source, s.index) for s in (splits.train, splits.val, splits.test) if s is not None]
+        sides = [(s.source, s.index) for s in (splits.train, splits.val, splits.test, *splits.tests.values()) if s is not None]
     elif synthetic:  # a test file beside synthetic training data
         source = open_shards(data.test_source, base_dir=base_dir, keys=data.keys)
         rows = _take_first(select(source, data.test_select, seed=data.seed, where="data.test_select"), data.n_test, "data.n_test", source)
         _check_targets(source, targets)
-        sides = [(source, rows)]
+        named = named_tests(data, Split(source, rows, targets), 0.0, 0, base_dir=base_dir, cache_dir=cache_dir)
+        sides += [(source, rows), *((s.source, s.index) for s in named.values())]
     else:  # training files, a synthetic test set
         source = open_shards(data.source, base_dir=base_dir, keys=data.keys)
         pool = select(source, data.select, seed=data.seed, where="data.select")
         if n_train is not None:
             pool = _take_first(pool, n_train + (n_val or 0), "data.n_train", source, what="training + validation")
         _check_targets(source, targets)
-        sides = [(source, pool)]
+        sides += [(source, pool)]
     if scan:
         for source, rows in sides:
             _scan(source, rows, cache_dir)
+
+
+def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optional[int]) -> list:
+    """The named test sets a synthetic test set cannot check by building them: those with files
+    of their own (opened, selected and counted: their (source, rows) are returned for the scan),
+    the synthetic stream, and subsets of a synthetic test set (their selection must be able to
+    leave their n)."""
+    sides = []
+    targets = tuple(data.targets)
+    for name, spec in data.tests.items():
+        where = f"data.tests.{name}"
+        if spec.source == SYNTHETIC or (spec.source is None and n_test is not None):
+            frac, _ = _check_synthetic_selection(spec.n or 1, spec.select, f"{where}.select")
+            if spec.source is None and spec.n is not None and spec.n > frac * n_test:
+                raise DataError(f"asks for {spec.n} spectra, but its selection keeps about {int(frac * n_test)} of the "
+                                f"{n_test} test spectra", key=f"{where}.n")
+            if spec.source == SYNTHETIC:
+                need = spec.n or SYNTHETIC_N_TEST
+                _check_room(_synthetic_size(need, spec.select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, f"{where}.n")
+        elif spec.source is not None:
+            source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
+            rows = _take_first(select(source, spec.select, seed=data.seed, where=f"{where}.select"), spec.n, f"{where}.n", source)
+            _check_targets(source, targets)
+            sides.append((source, rows))
+    return sides
 
 
 def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path) -> None:

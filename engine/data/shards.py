@@ -1,17 +1,46 @@
 """HDF5 shard sets: the user's files read as one table, in contiguous runs, checked as they are read.
 
-A shard set is one or more HDF5 files given as a path, a glob (`train_*/dataset.h5`) or a brace
-pattern (`train_200k_{0..4}/dataset.h5`, `{train,extra}.h5`), concatenated in sorted order
-(numbers sorted as numbers). Each file holds
+A shard set is one or more HDF5 files given as a path, a folder (every `*.h5` / `*.hdf5` under
+it), a glob (`train_*/dataset.h5`) or a brace pattern (`train_200k_{0..4}/dataset.h5`,
+`{train,extra}.h5`), concatenated in sorted order (numbers sorted as numbers). Each file holds
 
     flux    N × pixels float   the spectra                (key `data.keys.flux`)
     error   N × pixels float   per-pixel 1σ errors        (key `data.keys.error`)
     wave    pixels             wavelengths, Å             (key `data.keys.wave`)
-    T_eff, log_g, M_H or Fe_H, mag, snr: N-vectors        (names via `data.keys.params`)
+    T_eff, log_g, Fe_H (= M_H), mag, snr: N values each  (keys `data.keys.params`)
 
-`M_H` and `Fe_H` are one parameter: either name in the file satisfies either name asked. A
-parameter key may be a path inside the file (`params/logg`). `snr`, when a file lacks it, is
-computed as median(|flux| / error) in one streamed pass.
+Layouts. Flux, error and wave are datasets; the labels may be datasets (`log_g`, `params/logg`),
+fields of a compound dataset (`params` with fields `teff`, `logg`, `mh`), or columns of a
+pandas-written table, `fixed` or `table` format, read with h5py alone (see `engine.data.layout`).
+The labels may sit apart from the spectra (flux, error, wave flat; labels in a table `labels`).
+
+Finding them without keys. A dataset named exactly like the role at the top level (`flux`,
+`log_g`; `Fe_H`, then `M_H`) is taken first, as the reader always did. Otherwise every dataset
+at the top level or one group down, every compound field and every pandas column is compared
+with the role's usual names, ignoring case and punctuation (`layout.ALIASES`: T_eff ← teff,
+Teff, TEFF, t_eff; log_g ← logg, logG; Fe_H ← feh, FeH, [Fe/H], mh, M_H, [M/H]; mag ←
+magnitude; error ← err, sigma, flux_err, never ivar; wave ← wavelength, lambda …). One match of
+the right shape is read; two are an error naming both and the `data.keys` entry that would
+choose. `snr`, when a file lacks it, is computed as median(|flux| / error) in one streamed pass.
+
+The key notation (`data.keys`, the spec's and `research data info --keys`). A key is a path
+inside the file, `/`-separated; its last part may name a field of a compound dataset or a
+column of a pandas table, so one notation reads every layout (`params.logg` is accepted too):
+
+    data.keys:
+      flux: spectra/flux                 # a dataset in a group
+      params: {log_g: params/logg,       # a field of the compound dataset `params`
+               T_eff: labels/teff,       # a column of the pandas table `labels`
+               Fe_H: "labels/[Fe/H]",    # quote names YAML would read as a list
+               mag: gmag}                # a bare name: the one member so named, anywhere searched
+      files:                             # other keys for the files a glob matches
+        "test_10k*": {params: {log_g: logg}}
+
+`files` globs match a file's path relative to the report's folder, or its name; its entries
+override the keys above them for the files they match, later entries over earlier ones. A key
+that reads nothing is an error listing what the file holds and proposing the keys that would.
+Flux, error and wave must resolve when the set is opened; a label only when a run asks for it.
+`ShardSet.mapping` says where each role was found (`log_g ← params/logg (compound field)`).
 
 `read` takes sorted global rows and reads each shard's rows in contiguous runs with
 `read_direct` (runs separated by small gaps are read whole and the wanted rows picked in
@@ -22,6 +51,7 @@ checked for NaN/inf as they are read, parameters when first loaded; every proble
 
 from __future__ import annotations
 
+import fnmatch
 import glob as _glob
 import hashlib
 import itertools
@@ -33,13 +63,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from . import layout as _layout
+from .layout import ARRAYS, PARAMS, FileLayout
 from .noise import snr as _snr
 
-PARAMS = ("T_eff", "log_g", "Fe_H", "mag", "snr")
-ALIASES = {"Fe_H": ("Fe_H", "M_H"), "M_H": ("M_H", "Fe_H")}
+HDF5_SUFFIXES = (".h5", ".hdf5")
 MERGE_GAP = 32  # rows: a gap this small is cheaper to read through than to seek over
 PIECE_ROWS = 256  # rows of scratch when reading through gaps
-_BRACE = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 
 
@@ -49,26 +79,49 @@ _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 
 
 def _braces(pattern: str) -> list[str]:
-    """Expand `{0..4}` (zero padding kept: `{00..04}`) and `{a,b}`; several braces multiply out."""
-    match = _BRACE.search(pattern)
-    if not match:
-        return [pattern]
-    body = match.group(1)
+    """Expand `{0..4}` (zero padding kept: `{00..04}`) and `{a,b}` as a shell does: several
+    braces multiply out, braces nest (`{train_{0..4},test}.h5`), and a pair with neither a comma
+    nor a range is literal text."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "{":
+            close = _closing(pattern, i)
+            if close is None:
+                break
+            options = _alternatives(pattern[i + 1 : close])
+            if options is not None:
+                head, tail = pattern[:i], pattern[close + 1 :]
+                return [head + a + b for option in options for a in _braces(option) for b in _braces(tail)]
+        i += 1
+    return [pattern]
+
+
+def _closing(text: str, start: int) -> int | None:
+    depth = 0
+    for j in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return j
+    return None
+
+
+def _alternatives(body: str) -> list[str] | None:
     ranged = _RANGE.match(body)
     if ranged:
         lo_text, hi_text = ranged.groups()
         lo, hi = int(lo_text), int(hi_text)
         width = len(lo_text) if lo_text.startswith("0") and len(lo_text) > 1 else 0
         step = 1 if hi >= lo else -1
-        options = [str(i).zfill(width) for i in range(lo, hi + step, step)]
-    elif "," in body:
-        options = body.split(",")
-    else:
-        options = ["{" + body + "}"]  # a literal brace pair
-        head, tail = pattern[: match.end()], pattern[match.end() :]
-        return [head + rest for rest in _braces(tail)]
-    head, tail = pattern[: match.start()], pattern[match.end() :]
-    return [head + option + rest for option in options for rest in _braces(tail)]
+        return [str(i).zfill(width) for i in range(lo, hi + step, step)]
+    parts, depth, last = [], 0, 0
+    for j, char in enumerate(body):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[last:j])
+            last = j + 1
+    if not parts:
+        return None
+    return parts + [body[last:]]
 
 
 def _natural(path: Path) -> list:
@@ -92,6 +145,12 @@ def expand(pattern: str | Path, base_dir: str | Path = ".") -> list[Path]:
             found.update(hits)
         elif os.path.isfile(full):
             found.add(Path(full))
+        elif os.path.isdir(full):  # what `research data synth --out DIR` wrote: shard_K/dataset.h5
+            hits = [p for p in Path(full).rglob("*") if p.suffix.lower() in HDF5_SUFFIXES and p.is_file()]
+            if not hits:
+                raise DataError(f"no *.h5 or *.hdf5 file under the folder {item}", path=str(base) if str(base) != "." else None,
+                                hint="give the files as a path, glob or brace pattern such as 'train_{0..4}/dataset.h5'")
+            found.update(hits)
         else:
             missing.append(item)
     if missing:
@@ -110,10 +169,47 @@ def expand(pattern: str | Path, base_dir: str | Path = ".") -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _keys(keys) -> tuple[str, str, str, dict[str, str]]:
+def _explicit(keys, path: Path, base_dir: Path | None) -> tuple[dict[str, tuple[str, str | None]], tuple[str, ...]]:
+    """role → (key, the `files` glob it came from or None) for one file, and the globs that applied.
+
+    A top-level array key equal to its default is no key: the search then finds `flux` first
+    and other tools' names after it, as when nothing is said."""
     if keys is None:
-        return "flux", "error", "wave", {}
-    return keys.flux, keys.error, keys.wave, dict(keys.params)
+        return {}, ()
+    out: dict[str, tuple[str, str | None]] = {}
+    for role in ARRAYS:
+        value = getattr(keys, role, role)
+        if value and value != role:
+            out[role] = (value, None)
+    for name, key in dict(getattr(keys, "params", None) or {}).items():
+        out[_canonical(name)] = (key, None)
+    globs = []
+    for glob, entry in dict(getattr(keys, "files", None) or {}).items():
+        if not _matches(glob, path, base_dir):
+            continue
+        globs.append(glob)
+        for role in ARRAYS:
+            value = getattr(entry, role, None)
+            if value:
+                out[role] = (value, glob)
+        for name, key in dict(getattr(entry, "params", None) or {}).items():
+            out[_canonical(name)] = (key, glob)
+    return out, tuple(globs)
+
+
+def _canonical(name: str) -> str:
+    return "Fe_H" if name == "M_H" else name
+
+
+def _matches(glob: str, path: Path, base_dir: Path | None) -> bool:
+    names = {path.name, path.as_posix()}
+    if base_dir is not None:
+        for a, b in ((path, base_dir), (path.resolve(), Path(base_dir).resolve())):
+            try:
+                names.add(a.relative_to(b).as_posix())
+            except ValueError:
+                pass
+    return any(fnmatch.fnmatchcase(name, g) for g in _braces(glob) for name in names)
 
 
 def _runs(local: np.ndarray, gap: int) -> list[tuple[int, int, int, int]]:
@@ -127,62 +223,91 @@ def _runs(local: np.ndarray, gap: int) -> list[tuple[int, int, int, int]]:
 
 
 class ShardSet:
-    """HDF5 shards read as one table of spectra (implements `Source`)."""
+    """HDF5 shards read as one table of spectra (implements `Source`).
 
-    def __init__(self, paths: Sequence[str | Path], keys=None, *, pattern: str | None = None):
+    `layouts[k]` is where file k keeps each array and label (`engine.data.layout.FileLayout`);
+    `mapping` says it in words, one line per role; `warnings` lists what a reader should know
+    but that does not stop a run (an empty parameter table)."""
+
+    def __init__(self, paths: Sequence[str | Path], keys=None, *, pattern: str | None = None, base_dir: str | Path | None = None):
         self.paths = [Path(p) for p in paths]
         if not self.paths:
             raise DataError("no data files", hint=f"pattern '{pattern}'" if pattern else None)
         self.pattern = pattern or str(self.paths[0])
-        self.flux_key, self.error_key, self.wave_key, self._param_keys = _keys(keys)
+        # the keys as configured: the fingerprint of a flat layout has always hashed these
+        self._configured = (getattr(keys, "flux", "flux"), getattr(keys, "error", "error"), getattr(keys, "wave", "wave"),
+                            {_canonical(k): v for k, v in dict(getattr(keys, "params", None) or {}).items()})
         self._files: list | None = None
+        self._arrays: list | None = None
         self._columns: dict[str, np.ndarray] = {}
-        counts, wave, self._param_paths = [], None, []
+        base = Path(base_dir) if base_dir is not None else None
+        self.layouts: list[FileLayout] = []
+        wave = None
         for path in self.paths:
             f = self._open_file(path)
             try:
-                flux = self._dataset(f, path, self.flux_key)
-                if flux.ndim != 2 or flux.dtype.kind != "f":
-                    raise self._error(path, self.flux_key, f"expected 2-D float array N × pixels, got {_describe(flux)}")
-                error = self._dataset(f, path, self.error_key)
-                if error.shape != flux.shape or error.dtype.kind != "f":
-                    raise self._error(
-                        path, self.error_key,
-                        f"expected a float array the shape of '{self.flux_key}' {flux.shape}, got {_describe(error)}",
+                explicit, globs = _explicit(keys, path, base)
+                lay = _layout.read_layout(f, path, explicit, globs)
+                flux, error, w_col = lay.arrays["flux"], lay.arrays["error"], lay.arrays["wave"]
+                if error.shape != flux.shape or error.numpy_kind != "f":
+                    raise DataError(
+                        f"expected a float array the shape of '{flux.key}' {flux.shape}, got shape {error.shape} {error.dtype}",
+                        path=path, key=error.label,
                     )  # fmt: skip
-                w = self._dataset(f, path, self.wave_key)
-                if w.shape != (flux.shape[1],):
-                    raise self._error(path, self.wave_key, f"expected {flux.shape[1]} wavelengths (one per pixel), got {_describe(w)}")
-                w = np.asarray(w[()], dtype=np.float64)
+                if w_col.shape != (flux.shape[1],):
+                    raise DataError(f"expected {flux.shape[1]} wavelengths (one per pixel), got shape {w_col.shape} {w_col.dtype}",
+                                    path=path, key=w_col.label)
+                w = np.asarray(w_col.read(f), dtype=np.float64)
                 if wave is None:
                     wave = w
                 elif w.shape != wave.shape or not np.allclose(w, wave, rtol=1e-9, atol=0):
-                    raise self._error(path, self.wave_key, f"wavelength grid differs from that of {self.paths[0]}")
-                found = {}
-                for name in PARAMS:
-                    key = self._find_param(f, name)
-                    if key is None:
-                        continue
-                    ds = f[key]
-                    if ds.shape != (flux.shape[0],):
-                        raise self._error(path, key, f"expected {flux.shape[0]} values (one per spectrum), got {_describe(ds)}")
-                    found[name] = key
-                self._param_paths.append(found)
-                counts.append(flux.shape[0])
-                self._dtypes = (flux.dtype, error.dtype)
+                    raise DataError(f"wavelength grid differs from that of {self.paths[0]}", path=path, key=w_col.label)
+                self.layouts.append(lay)
+                self._dtypes = (f[flux.dataset].dtype, f[error.dataset].dtype)  # as h5py says them: the fingerprint hashes the text
             finally:
                 f.close()
-        self.counts = np.array(counts, dtype=np.int64)
+        self.counts = np.array([lay.rows for lay in self.layouts], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
         self.n = int(self.offsets[-1])
         self.wave = wave
         self.n_pixels = int(wave.shape[0])
-        common = [name for name in PARAMS if all(name in found for found in self._param_paths)]
+        first = self.layouts[0].arrays
+        self.flux_key, self.error_key, self.wave_key = first["flux"].key, first["error"].key, first["wave"].key
+        self._keys = [(lay.arrays["flux"].key, lay.arrays["error"].key) for lay in self.layouts]
+        common = [name for name in PARAMS if all(name in lay.params for lay in self.layouts)]
         if "snr" not in common:
             common.append("snr")  # computed when read
         self.columns = tuple(common)
+        self.warnings = [w for lay in self.layouts for w in lay.warnings]
         if self.n == 0:
             raise DataError(f"no spectra in {self.pattern}", key=f"dataset '{self.flux_key}'")
+
+    # -- where things are ---------------------------------------------------------------------
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Role → where it is read from, e.g. `{'log_g': 'params/logg (compound field)'}`.
+
+        A role read differently in different files lists each way with the files it applies
+        to; a label no file has is absent (`snr` then says it is computed)."""
+        out = {}
+        for role in (*ARRAYS, *PARAMS):
+            ways: dict[str, list[Path]] = {}
+            for lay in self.layouts:
+                column = lay.arrays.get(role) or lay.params.get(role)
+                if column is not None:
+                    text = str(column)
+                elif role in lay.problems:
+                    text = f"unreadable: {lay.problems[role].message.split('; the file holds')[0]}"
+                else:
+                    text = "computed: median |flux| / error" if role == "snr" else "missing"
+                ways.setdefault(text, []).append(lay.path)
+            if set(ways) == {"missing"}:
+                continue
+            if len(ways) == 1:
+                out[role] = next(iter(ways))
+            else:
+                out[role] = "; ".join(f"{text} in {_files_text(files)}" for text, files in ways.items())
+        return out
 
     # -- files --------------------------------------------------------------------------------
     @staticmethod
@@ -200,41 +325,18 @@ class ShardSet:
     def _error(path, key: str, message: str) -> DataError:
         return DataError(message, path=path, key=f"dataset '{key}'")
 
-    def _dataset(self, f, path, key: str):
-        import h5py
-
-        obj = f.get(key)
-        if not isinstance(obj, h5py.Dataset):
-            have = ", ".join(sorted(f.keys())) or "nothing"
-            what = "is not a dataset" if obj is not None else "missing"
-            raise DataError(
-                f"{what}; the file has {have}", path=path, key=f"dataset '{key}'",
-                hint="name the datasets with data.keys (flux, error, wave, params)",
-            )  # fmt: skip
-        return obj
-
-    def _find_param(self, f, name: str) -> str | None:
-        import h5py
-
-        wanted = self._param_keys.get(name) or self._param_keys.get("M_H" if name == "Fe_H" else name)
-        candidates = [wanted] if wanted else []
-        for alias in ALIASES.get(name, (name,)):
-            candidates.append(self._param_keys.get(alias, alias))
-            candidates.append(alias)
-        for key in dict.fromkeys(c for c in candidates if c):
-            if isinstance(f.get(key), h5py.Dataset):
-                return key
-        return None
-
     def _handles(self) -> list:
         if self._files is None:
             self._files = [self._open_file(p) for p in self.paths]
+            # the datasets a read touches, looked up once rather than by name on every read
+            self._arrays = [(f[flux], f[error]) for f, (flux, error) in zip(self._files, self._keys)]
         return self._files
 
     def close(self) -> None:
         for f in self._files or []:
             f.close()
         self._files = None
+        self._arrays = None
 
     def __enter__(self) -> "ShardSet":
         return self
@@ -245,6 +347,7 @@ class ShardSet:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_files"] = None
+        state["_arrays"] = None
         return state
 
     def __del__(self) -> None:  # pragma: no cover - best effort
@@ -255,7 +358,7 @@ class ShardSet:
 
     # -- parameters ---------------------------------------------------------------------------
     def param(self, name: str, index: np.ndarray | None = None) -> np.ndarray:
-        name = "Fe_H" if name == "M_H" else name
+        name = _canonical(name)
         if name not in self._columns:
             self._columns[name] = self._load_column(name)
         values = self._columns[name]
@@ -264,25 +367,36 @@ class ShardSet:
     def _load_column(self, name: str) -> np.ndarray:
         if name not in PARAMS:
             raise DataError(f"unknown parameter '{name}'; parameters are {', '.join(PARAMS)}")
-        missing = [p for p, found in zip(self.paths, self._param_paths) if name not in found]
+        for lay in self.layouts:
+            if name in lay.problems:
+                raise lay.problems[name]
+        missing = [lay for lay in self.layouts if name not in lay.params]
         if missing:
             if name == "snr":
                 return self._computed_snr()
-            key = self._param_keys.get(name, name)
-            alias = " (or M_H)" if name == "Fe_H" else ""
-            raise DataError(
-                f"missing{alias}", path=missing[0], key=f"dataset '{key}'",
-                hint="name the parameter's dataset with data.keys.params, e.g. {Fe_H: M_H}",
-            )  # fmt: skip
+            raise self._missing(name, missing[0])
         out = np.empty(self.n, dtype=np.float64)
         for k, f in enumerate(self._handles()):
-            key = self._param_paths[k][name]
+            column = self.layouts[k].params[name]
             part = out[self.offsets[k] : self.offsets[k + 1]]
-            part[:] = f[key][()]
+            part[:] = column.read(f)
             bad = np.flatnonzero(~np.isfinite(part))
             if len(bad):
-                raise self._error(self.paths[k], key, f"row {bad[0]} is {part[bad[0]]} (labels must be finite)")
+                raise DataError(f"row {bad[0]} is {part[bad[0]]} (labels must be finite)", path=self.paths[k], key=column.label)
         return out
+
+    def _missing(self, name: str, lay: FileLayout) -> DataError:
+        """A label no search found: what the file holds, and keys for this file alone when
+        the other files have it (a test file written by another tool)."""
+        others = [other for other in self.layouts if name in other.params]
+        glob = lay.path.name if others else None
+        key = self._configured[3].get(name, name)
+        alias = " (or M_H)" if name == "Fe_H" else ""
+        named = " or ".join(_layout.ALIASES[name])
+        return _layout.layout_error(
+            lay.path, lay.inventory, name, f"missing{alias}: no dataset, field or column is named {named} (any case)",
+            key=f"dataset '{key}'", rows=lay.rows, file_glob=glob,
+        )  # fmt: skip
 
     def _computed_snr(self) -> np.ndarray:
         out = np.empty(self.n, dtype=np.float64)
@@ -304,30 +418,32 @@ class ShardSet:
         index = self._check_index(index)
         flux = out[0] if out is not None else np.empty((len(index), self.n_pixels), dtype=np.float32)
         error = out[1] if out is not None else np.empty((len(index), self.n_pixels), dtype=np.float32)
-        self._read_into(index, [(self.flux_key, flux), (self.error_key, error)])
+        self._read_into(index, [(0, flux), (1, error)])
         return flux, error
 
     def read_flux(self, index, *, out: np.ndarray | None = None) -> np.ndarray:
         """Only the fluxes (half the reading, for noise-free splits)."""
         index = self._check_index(index)
         flux = out if out is not None else np.empty((len(index), self.n_pixels), dtype=np.float32)
-        self._read_into(index, [(self.flux_key, flux)])
+        self._read_into(index, [(0, flux)])
         return flux
 
-    def _read_into(self, index: np.ndarray, targets: list[tuple[str, np.ndarray]]) -> None:
-        files = self._handles()
+    def _read_into(self, index: np.ndarray, targets: list[tuple[int, np.ndarray]]) -> None:
+        """`targets`: (0 for flux, 1 for error, destination rows)."""
+        self._handles()
         bounds = np.searchsorted(index, self.offsets)
-        scratch: dict[str, np.ndarray] = {}
-        for k, f in enumerate(files):
+        scratch: dict[int, np.ndarray] = {}
+        for k, arrays in enumerate(self._arrays):
             a, b = int(bounds[k]), int(bounds[k + 1])
             if a == b:
                 continue
             local = index[a:b] - self.offsets[k]
-            datasets = [(key, f[key], dest[a:b]) for key, dest in targets]
+            keys = self._keys[k]
+            datasets = [(keys[role], arrays[role], dest[a:b], role) for role, dest in targets]
             chunk_rows = datasets[0][1].chunks[0] if datasets[0][1].chunks else 1
             for lo, hi, pos, count in _runs(local, max(MERGE_GAP, chunk_rows)):
                 if hi - lo == count:  # dense: straight into the destination
-                    for key, ds, dest in datasets:
+                    for key, ds, dest, _ in datasets:
                         piece = dest[pos : pos + count]
                         ds.read_direct(piece, source_sel=np.s_[lo:hi])
                         self._check_finite(piece, k, key, lo)
@@ -338,10 +454,10 @@ class ShardSet:
                     i0, i1 = np.searchsorted(rows, [p, q])
                     if i0 == i1:
                         continue
-                    for key, ds, dest in datasets:
-                        buf = scratch.get(key)
+                    for key, ds, dest, role in datasets:
+                        buf = scratch.get(role)
                         if buf is None:
-                            buf = scratch[key] = np.empty((PIECE_ROWS, self.n_pixels), dtype=np.float32)
+                            buf = scratch[role] = np.empty((PIECE_ROWS, self.n_pixels), dtype=np.float32)
                         ds.read_direct(buf[: q - p], source_sel=np.s_[p:q])
                         piece = dest[pos + i0 : pos + i1]
                         np.take(buf, rows[i0:i1] - p, axis=0, out=piece)
@@ -360,20 +476,34 @@ class ShardSet:
         raise self._error(self.paths[shard], key, f"row {row} has a {value} value (spectra must be finite)")
 
     # -- identity -----------------------------------------------------------------------------
+    def _plain(self) -> bool:
+        """The layout the fingerprint always described: the configured datasets, labels as
+        datasets, no per-file keys. Anything else adds the mapping to the fingerprint."""
+        flux, error, wave, _ = self._configured
+        for lay in self.layouts:
+            if lay.globs or (lay.arrays["flux"].key, lay.arrays["error"].key, lay.arrays["wave"].key) != (flux, error, wave):
+                return False
+            if any(c.kind != "dataset" for c in lay.params.values()):
+                return False
+        return True
+
     def fingerprint(self) -> str:
         """Shapes, dtypes, sizes, mtimes and a hash of sampled rows of every shard."""
+        flux_key, error_key, wave_key, param_keys = self._configured
         digest = hashlib.sha256()
-        digest.update(repr((self.flux_key, self.error_key, self.wave_key, sorted(self._param_keys.items()))).encode())
+        digest.update(repr((flux_key, error_key, wave_key, sorted(param_keys.items()))).encode())
+        if not self._plain():
+            digest.update(repr([lay.signature() for lay in self.layouts]).encode())
         for k, (path, f) in enumerate(zip(self.paths, self._handles())):
             stat = path.stat()
             n = int(self.counts[k])
             digest.update(repr((n, self.n_pixels, str(self._dtypes), stat.st_size, stat.st_mtime_ns)).encode())
             sample = sorted({*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)})
             for start, stop in _contiguous(sample):
-                for key in (self.flux_key, self.error_key):
-                    digest.update(np.ascontiguousarray(f[key][start:stop]).tobytes())
-                for name, key in sorted(self._param_paths[k].items()):
-                    digest.update(np.ascontiguousarray(f[key][start:stop]).tobytes())
+                for ds in self._arrays[k]:
+                    digest.update(np.ascontiguousarray(ds[start:stop]).tobytes())
+                for name, column in sorted(self.layouts[k].params.items()):
+                    digest.update(np.ascontiguousarray(column.read(f, start, stop)).tobytes())
         return digest.hexdigest()[:16]
 
     def synthetic_info(self) -> dict | None:
@@ -398,6 +528,11 @@ class ShardSet:
         return f"ShardSet({self.pattern!r}, {len(self.paths)} files, {self.n} × {self.n_pixels})"
 
 
+def _files_text(files: list[Path]) -> str:
+    names = [p.name if len({q.name for q in files}) == len(files) else str(p) for p in files]
+    return names[0] if len(names) == 1 else f"{len(names)} files ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+
+
 def _contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:
     out = []
     for _, group in itertools.groupby(enumerate(rows), key=lambda t: t[1] - t[0]):
@@ -406,10 +541,7 @@ def _contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _describe(ds) -> str:
-    return f"shape {tuple(ds.shape)} {ds.dtype}"
-
-
 def open_shards(pattern: str | Path, *, base_dir: str | Path = ".", keys=None) -> ShardSet:
-    """Expand a path / glob / brace pattern and open the files as one `ShardSet`."""
-    return ShardSet(expand(pattern, base_dir), keys, pattern=str(pattern))
+    """Expand a path / folder / glob / brace pattern and open the files as one `ShardSet`
+    (`data.keys.files` globs match paths relative to `base_dir`)."""
+    return ShardSet(expand(pattern, base_dir), keys, pattern=str(pattern), base_dir=base_dir)

@@ -19,6 +19,8 @@ import yaml
 from .. import document, paths, record, textfile
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The front matter keys that link a report to its pages.
+PAGE_KEYS = ("hub", "roadmap", "kanban")
 META_KEYS = ("id", "title", "topic", "mvp", "author", "date", "status", "last_run", "hub", "roadmap", "kanban", "answers", "gate")
 SKIP_DIRS = {".git", ".research", ".venv", "node_modules", "__pycache__", "templates"}
 
@@ -85,7 +87,7 @@ def read(path: Path, root: Path | None = None, *, text: str | None = None) -> Ex
     fm = document.front_matter(text, str(path))
     if fm is None:
         return None
-    blocks = record.key_blocks(fm.text)
+    blocks = document.key_blocks(fm.text)
     try:  # only the keys the pages use: a fraction of a full parse of the spec
         front = yaml.load("".join(_line(blocks.get(k, "")) for k in META_KEYS) or "{}", Loader=_Loader)
     except yaml.YAMLError as error:

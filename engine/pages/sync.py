@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import document, textfile
+from ..decision import CEILING_MODEL
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
 from ..record import conditions_text, test_condition
 from ..render import fmt_metric, render, table_cell
 from . import hub as hub_lines
 from . import tables
-from .experiments import Experiment, linked_to, scan
+from .experiments import PAGE_KEYS, Experiment, linked_to, scan
 
-PAGE_KEYS = ("hub", "roadmap", "kanban")
 
 def link(page: Path, target: Path, text: str) -> str:
     rel = Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix()
@@ -70,9 +70,6 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
     if "changelog" in present:
         bodies["changelog"] = _changelog(present["changelog"].body, mine, root)
     return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force)
-
-
-CEILING_MODEL = "fisher_ceiling"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .explain import Invalid, dotted, explain, kind_of, line_at, show
 from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
 from .sweep import Trial
-from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, unique
+from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, split_test, unique
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
@@ -208,11 +208,18 @@ class Spec(Frozen):
     def _check(self) -> None:
         names = self.trial_names
         predicted = {t for trial in self._trials for t in trial.data.targets}
+        tests = self.test_sets
 
         def check_predicted(metric: str, loc: Loc) -> None:
-            if metric.startswith("extra."):
+            base, test = split_test(metric)
+            if test is not None and test not in tests:
+                raise self._error(
+                    f"'{metric}': no test set named '{test}'" + (f" (data.tests: {', '.join(tests)})" if tests else ""),
+                    loc, hint=did_you_mean(test, tests) or "name test sets in data.tests, e.g. {low_noise: {select: {snr_top_frac: 0.2}}}",
+                )  # fmt: skip
+            if base.startswith("extra."):
                 return  # a model's own per-spectrum value: known only when it runs
-            target = metric.split(".", 1)[1]
+            target = base.split(".", 1)[1]
             if target not in predicted:
                 raise self._error(
                     f"'{metric}': no trial predicts {target} (targets: {', '.join(sorted(predicted))})",
@@ -328,6 +335,34 @@ class Spec(Frozen):
     def primary_metric(self) -> str:
         """The first of `metrics`, e.g. 'r2.log_g': what 'best' means."""
         return self.metrics[0]
+
+    @property
+    def test_sets(self) -> list[str]:
+        """The named test sets (`data.tests`) of the trials, in the spec's order (none: [])."""
+        return list(dict.fromkeys(name for trial in self._trials for name in trial.data.tests))
+
+    @property
+    def primary_test(self) -> Optional[str]:
+        """The test set the bare metrics read (`r2.log_g`), when the spec names test sets."""
+        return next((trial.data.primary for trial in self._trials if trial.data.tests), None)
+
+    @property
+    def shown_metrics(self) -> list[str]:
+        """The metrics the results table, the intervals and the run record carry: `metrics` on
+        each named test set in turn (`r2.log_g@low_noise`, `r2.log_g@full`, …), or `metrics`
+        as they are when the spec names none. The primary set's columns come first."""
+        tests = self.test_sets
+        if not tests:
+            return list(self.metrics)
+        order = [self.primary_test, *(t for t in tests if t != self.primary_test)]
+        plain = [m for m in self.metrics if "@" not in m]
+        return list(dict.fromkeys([f"{m}@{t}" for t in order for m in plain] + [m for m in self.metrics if "@" in m]))
+
+    @property
+    def interval_metrics(self) -> list[str]:
+        """Every metric reference a run gives bootstrap intervals for (`ci`, `delta`, `compare`):
+        the shown metrics and the bare ones (`r2.log_g`, the primary test set's)."""
+        return list(dict.fromkeys([*self.metrics, *self.shown_metrics]))
 
     def resolve_trials(self, overrides: Mapping[str, Any] | None = None) -> list[Trial]:
         """Every trial: the base training sections, the trial's overrides, then `overrides`.

@@ -10,13 +10,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, Optional, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_serializer, model_validator
 
 from engine.errors import did_you_mean
 
 from .explain import Invalid, is_number, show
 from .vocabulary import (
-    PLUGIN, REGISTRY_NAME, TARGETS, Frozen, Param, Target, as_list, known_param, param_name, unique,
+    PLUGIN, REGISTRY_NAME, TARGETS, TEST_SET_NAME, Frozen, Param, Target, as_list, known_param, param_name, unique,
 )  # fmt: skip
 
 class Selection(Frozen):
@@ -57,14 +57,41 @@ class Selection(Frozen):
 
 
 class DataKeys(Frozen):
-    """Dataset names inside the HDF5 shards, when they differ from the defaults."""
+    """Where the arrays and labels sit inside the HDF5 shards, when the reader's own search (each
+    role's name, then other tools' names: teff, logg, [Fe/H] …) does not find them.
 
-    flux: str = Field("flux", description="Dataset of the fluxes, N x pixels.")
+    A key is a path inside the file; its last part may name a field of a compound dataset or a
+    column of a pandas table (`params/logg`; `params.logg` reads the same), so one notation
+    reads every layout `engine.data.shards` documents. `files` gives the files a glob matches
+    keys of their own: a test file written by another tool need not be rewritten."""
+
+    class FileKeys(Frozen):
+        """The keys of the files one `files` glob matches; what it leaves out is the set's own."""
+
+        flux: Optional[str] = Field(None, min_length=1, description="Dataset of the fluxes in these files.")
+        error: Optional[str] = Field(None, min_length=1, description="Dataset of the errors in these files.")
+        wave: Optional[str] = Field(None, min_length=1, description="Dataset of the wavelengths in these files.")
+        params: dict[Param, str] = Field(
+            default_factory=dict, description="Parameter → dataset, compound field or pandas column in these files."
+        )
+
+        @field_validator("params", mode="before")
+        @classmethod
+        def _params(cls, value: Any) -> Any:
+            return {known_param(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    flux: str = Field("flux", description="Dataset of the fluxes, N x pixels, e.g. spectra/flux.")
     error: str = Field("error", description="Dataset of the per-pixel errors, N x pixels.")
     wave: str = Field("wave", description="Dataset of the wavelength grid, pixels.")
     params: dict[Param, str] = Field(
         default_factory=dict,
-        description="Parameter → dataset name, e.g. {Fe_H: M_H}; a parameter not listed is read from its own name.",
+        description="Parameter → dataset, compound field or pandas column, e.g. {Fe_H: M_H, log_g: params/logg}; "
+        "a parameter not listed is searched for under its usual names (teff, logg, feh, [M/H] …).",
+    )
+    files: dict[str, FileKeys] = Field(
+        default_factory=dict,
+        description="Keys for the files a glob matches (path relative to this report, or file name), over the keys "
+        "above; later globs over earlier ones, e.g. {'test_10k*': {params: {log_g: logg}}}.",
     )
 
     @field_validator("params", mode="before")
@@ -76,6 +103,29 @@ class DataKeys(Frozen):
         for key, name in value.items():
             out[known_param(key)] = name
         return out
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """No `files` when there are none: a spec written before they existed keeps its cache key."""
+        out = handler(self)
+        if not self.files and isinstance(out, dict):
+            out.pop("files", None)
+        return out
+
+
+class TestSet(Frozen):
+    """One named test set of `data.tests`: a subset of the report's test set, or another source."""
+
+    source: Optional[str] = Field(
+        None, min_length=1,
+        description="HDF5 path, glob or brace pattern of its own (or 'synthetic'); when absent the set is "
+        "drawn from the report's test set (data.test_source, or the rows held out of data.source).",
+    )  # fmt: skip
+    select: Optional[Selection] = Field(None, description="Which of those spectra, e.g. {snr_top_frac: 0.2}.")
+    n: Optional[PositiveInt] = Field(None, description="Keep the first n spectra that pass the selection.")
+    noise: Optional[float] = Field(
+        None, ge=0, description="Noise level of this set; when absent the report's (noise.level where noise.apply has test)."
+    )
 
 
 class DataSpec(Frozen):
@@ -104,6 +154,51 @@ class DataSpec(Frozen):
     test_select: Optional[Selection] = Field(None, description="Which test spectra to use, e.g. {snr_top_frac: 0.2}.")
     keys: DataKeys = Field(default_factory=DataKeys, description="Dataset names inside the HDF5 shards.")
     seed: int = Field(0, description="Seed of the synthetic generator and of the splits.")
+    tests: dict[str, TestSet] = Field(
+        default_factory=dict,
+        description="Named test sets, each scored by every trial: {low_noise: {select: {snr_top_frac: 0.2}}, "
+        "full: {}, test_10k: {source: test_10k.h5}}. Metrics read them as 'r2.log_g@low_noise'.",
+    )
+    primary_test: Optional[str] = Field(
+        None, description="The test set whose scores are the bare metrics ('r2.log_g'), pick `best` and decide; "
+        "default: the first of data.tests.",
+    )  # fmt: skip
+
+    @field_validator("tests", mode="before")
+    @classmethod
+    def _test_names(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            for name, body in value.items():
+                if not isinstance(name, str) or not TEST_SET_NAME.fullmatch(name):
+                    raise Invalid(f"a test set name is letters, digits and _ (it follows '@' in 'r2.log_g@name'), got {show(name)}",
+                                  loc=(name,))
+            return {name: ({} if body is None else body) for name, body in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _primary(self) -> "DataSpec":
+        if self.primary_test is not None and self.primary_test not in self.tests:
+            names = list(self.tests)
+            raise Invalid(f"no test set named '{self.primary_test}' in data.tests" + (f" ({', '.join(names)})" if names else ""),
+                          loc=("primary_test",), hint=did_you_mean(self.primary_test, names))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """No `tests` / `primary_test` when there are none: a spec written before named test sets
+        keeps its trials' cache keys (a re-run says what changed, not "spec changed")."""
+        out = handler(self)
+        if isinstance(out, dict):
+            if not self.tests:
+                out.pop("tests", None)
+            if self.primary_test is None:
+                out.pop("primary_test", None)
+        return out
+
+    @property
+    def primary(self) -> Optional[str]:
+        """The name of the primary test set, or None when the report has no named test sets."""
+        return self.primary_test or next(iter(self.tests), None)
 
     @field_validator("targets", mode="before")
     @classmethod

@@ -62,10 +62,37 @@ def known_param(key: Any, choices: tuple[str, ...] = BIN_PARAMS, what: str = "pa
     return name
 
 
+#: A named test set (`data.tests`): an identifier, so `r2.log_g@low_noise` reads unambiguously.
+TEST_SET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def split_test(dotted: str) -> tuple[str, str | None]:
+    """`'r2.log_g@low_noise'` → `('r2.log_g', 'low_noise')`; no `@`: the primary test set (None)."""
+    base, at, test = dotted.partition("@")
+    return base, (test if at else None)
+
+
+def metric_parts(dotted: str) -> tuple[str, str]:
+    """`'r2.log_g@low_noise'` → `('r2@low_noise', 'log_g')`: the keys of a trial's metrics mapping,
+    where a named test set's scores sit beside the primary's under `<metric>@<test set>`."""
+    base, test = split_test(dotted)
+    metric, _, target = base.partition(".")
+    return (f"{metric}@{test}" if test else metric), target
+
+
+def base_metric(name: str) -> str:
+    """The metric function's name in `'mae@low_noise'`, `'mae.log_g'` or `'mae.log_g@low_noise'`."""
+    return name.split("@", 1)[0].split(".", 1)[0]
+
+
 def parse_metric(text: str) -> tuple[str, str]:
-    """`'mae.log_g'` → `('mae', 'log_g')`; `M_H` is read as `Fe_H`. Raises ValueError."""
+    """`'mae.log_g'` → `('mae', 'log_g')`; `M_H` is read as `Fe_H`; a test-set suffix
+    (`'mae.log_g@low_noise'`) is checked for form and dropped (see `metric_key`). Raises Invalid."""
     if not isinstance(text, str):
         raise Invalid(f"expected '<metric>.<target>' like 'mae.log_g', got {show(text)}")
+    text, test = split_test(text)
+    if test is not None and not TEST_SET_NAME.fullmatch(test):
+        raise Invalid(f"expected a test set name after '@' (letters, digits, _), got {show(test)}")
     metric, dot, target = text.partition(".")
     if not dot or not metric or not target:
         raise Invalid(f"expected '<metric>.<target>' like 'mae.log_g', got {show(text)}")
@@ -84,8 +111,10 @@ def parse_metric(text: str) -> tuple[str, str]:
 
 
 def metric_key(value: Any) -> str:
+    """The canonical form of a metric reference: `'mae.M_H@low_noise'` → `'mae.Fe_H@low_noise'`."""
     metric, target = parse_metric(value)
-    return f"{metric}.{target}"
+    test = split_test(value)[1]
+    return f"{metric}.{target}" + (f"@{test}" if test else "")
 
 
 def metric_list(values: list[Any]) -> list[str]:
