@@ -66,5 +66,16 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
             warnings.append(f"{len(left)} of {len(counts)} experts not trained — {detail} had too few training spectra "
                             "and route to the nearest expert")
     if "r2_ceiling" in info:
-        notes.append("exact ceiling R² " + ", ".join(f"{t} {v:.4f}" for t, v in info["r2_ceiling"].items()))
+        derived = info.get("method") == "data"
+        values = ", ".join(f"{t} {v:.4f}" for t, v in info["r2_ceiling"].items())
+        if not derived:
+            notes.append("exact ceiling R² " + values)
+        else:
+            detail = info.get("data_ceiling") or {}
+            notes.append(f"ceiling R² {values}, from the data (derivatives of the noiseless fluxes fitted over "
+                         f"{detail.get('neighbours', '?')} neighbours in {', '.join(detail.get('parameters') or []) or '?'})")
+            chi2 = detail.get("fit_chi2")
+            if chi2 is not None and chi2 > 1:
+                warnings.append(f"the local fits of the ceiling leave χ² {chi2:.3g} per pixel (≲ 0.3 when the file lists every "
+                                "parameter that changes the flux): a parameter missing from the file makes the ceiling too high")
     return notes, warnings

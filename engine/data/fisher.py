@@ -20,12 +20,19 @@ with the prior variance V = var(θᵢ), as a Gaussian prior would (the Bayesian 
 `engine.data.synth.spectra` in float64 — the very function that made the data, regenerated
 from the stored parameters — so the ceiling belongs to the data. CRB ∝ level², so one Fisher
 matrix serves every noise level (`FisherResult.at`).
+
+Data the generator did not make (a user's simulated spectra: noise-free flux and an error
+array) get the same bound with the derivatives estimated from neighbours in parameter space
+(`engine.data.fisher_local`, whose `ceiling_of` picks the method: exact whenever the data allow
+it, since the estimate is slightly optimistic — that module says how much).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +42,7 @@ TARGETS = ("T_eff", "log_g", "Fe_H")
 NUISANCE = ("mag",)
 STEPS = {"T_eff": 2.0, "log_g": 0.004, "Fe_H": 0.004, "mag": 0.004}  # central-difference steps
 MAG_EDGES = (20.5, 21.0, 21.5, 22.0, 22.5)
+SNR_EDGES = (0.0, 2.0, 4.0, 7.0, math.inf)  # SNR at the split's noise level; the MoE's SNR experts' bins
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,22 @@ class FisherResult:
     r2_unbiased: dict[str, float]  # 1 − mean(CRB) / var: the classic unbiased-estimator ceiling
     r2_by_mag: dict[str, list[tuple[float, float, int, float]]]  # target -> [(lo, hi, count, R²)]
     truth: dict[str, np.ndarray] = field(repr=False)
-    mag: np.ndarray = field(repr=False)
+    mag: np.ndarray | None = field(repr=False)  # None where the data have no magnitudes (then no mag bins)
+    r2_by_snr: dict[str, list[tuple[float, float, int, float]]] = field(default_factory=dict)  # when the SNR is known
+    snr: np.ndarray | None = field(default=None, repr=False)  # per spectrum, at `level`
+    method: str = "exact"  # "exact": the generator's derivatives; "data": estimated from neighbours
+    details: dict[str, Any] = field(default_factory=dict)  # what the data-derived estimate chose (k, parameters …)
 
     def at(self, level: float, mag_edges: Sequence[float] = MAG_EDGES) -> "FisherResult":
         """The same ceiling at another noise level (the bound scales as level²)."""
-        return _result(self.sigma * (level / self.level), level, self.truth, self.mag, mag_edges)
+        ratio = level / self.level
+        snr = None if self.snr is None else self.snr / ratio
+        return _result(self.sigma * ratio, level, self.truth, self.mag, mag_edges, snr=snr, method=self.method,
+                       details=self.details)
+
+    def sigma_of(self, target: str) -> np.ndarray:
+        """The per-spectrum Cramér–Rao σ of one target (M_H reads as Fe_H)."""
+        return self.sigma[:, TARGETS.index("Fe_H" if target == "M_H" else target)]
 
 
 def fisher_matrices(params: Mapping[str, np.ndarray], *, n_pixels: int = synth.N_PIXELS, batch: int = 128) -> np.ndarray:
@@ -114,7 +133,10 @@ def ceiling_for_split(split, *, level: float | None = None, mag_edges: Sequence[
         )
     level = split.noise_level if level is None else level
     params = {name: split.param(name) for name in (*TARGETS, "mag")}
-    return ceiling(params, level=level, n_pixels=split.n_pixels, mag_edges=mag_edges)
+    result = ceiling(params, level=level, n_pixels=split.n_pixels, mag_edges=mag_edges)
+    if "snr" not in getattr(split.source, "columns", ()):
+        return result
+    return _result(result.sigma, level, result.truth, result.mag, mag_edges, snr=split.param("snr") / level)
 
 
 def _column(params: Mapping[str, np.ndarray], name: str) -> np.ndarray:
@@ -124,21 +146,32 @@ def _column(params: Mapping[str, np.ndarray], name: str) -> np.ndarray:
 
 
 def _r2(sigma: np.ndarray, truth: np.ndarray, *, unbiased: bool = False) -> float:
+    if len(truth) < 2:  # an empty or single-spectrum bin
+        return float("nan")
     var = float(np.var(truth))
-    if var == 0 or len(truth) < 2:
+    if var == 0:
         return float("nan")
     crb = sigma**2
     err = crb if unbiased else crb * var / (crb + var)
+    if not unbiased and np.isinf(crb).any():  # no information at all: the prior's variance
+        err = np.where(np.isinf(crb), var, err)
     return 1.0 - float(np.mean(err)) / var
 
 
-def _result(sigma, level, truth, mag, mag_edges) -> FisherResult:
+def _result(sigma, level, truth, mag, mag_edges, *, snr=None, snr_edges=SNR_EDGES, method="exact", details=None) -> FisherResult:
     r2 = {name: _r2(sigma[:, j], truth[name]) for j, name in enumerate(TARGETS)}
     r2_unbiased = {name: _r2(sigma[:, j], truth[name], unbiased=True) for j, name in enumerate(TARGETS)}
-    by_mag: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in TARGETS}
-    edges = list(mag_edges)
+    by_mag = _binned(sigma, truth, mag, mag_edges) if mag is not None else {name: [] for name in TARGETS}
+    by_snr = _binned(sigma, truth, snr, snr_edges) if snr is not None else {}
+    return FisherResult(level, sigma, r2, r2_unbiased, by_mag, truth, mag, by_snr, snr, method, dict(details or {}))
+
+
+def _binned(sigma, truth, values, edges) -> dict[str, list[tuple[float, float, int, float]]]:
+    """target -> [(lo, hi, count, R²)] over bins [lo, hi) of `values` (the last bin closed)."""
+    out: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in TARGETS}
+    edges = list(edges)
     for lo, hi in zip(edges[:-1], edges[1:]):
-        inside = (mag >= lo) & ((mag < hi) | ((hi == edges[-1]) & (mag <= hi)))
+        inside = (values >= lo) & ((values < hi) | ((hi == edges[-1]) & (values <= hi)))
         for j, name in enumerate(TARGETS):
-            by_mag[name].append((lo, hi, int(inside.sum()), _r2(sigma[inside, j], truth[name][inside])))
-    return FisherResult(level, sigma, r2, r2_unbiased, by_mag, truth, mag)
+            out[name].append((lo, hi, int(inside.sum()), _r2(sigma[inside, j], truth[name][inside])))
+    return out

@@ -168,7 +168,24 @@ class MoEConfig:
 
 @dataclass(frozen=True)
 class FisherCeilingConfig:
-    pass
+    """The Cramér–Rao ceiling: `exact` differentiates the generator (its data only), `data`
+    estimates the derivatives from neighbours in parameter space (any simulated set with an error
+    array; slightly optimistic, see engine.data.fisher_local); `auto` is exact where it can be."""
+
+    SCORES = ("sigma", "r2_ceiling")  # what scores() reports: rms Cramér–Rao σ and ceiling R² per target
+
+    method: Literal["auto", "exact", "data"] = "auto"
+    neighbours: Optional[int] = None  # data: k of the local fits; None: 3 × the coefficients (42 for 4 parameters)
+    nuisance: Optional[tuple[str, ...]] = None  # data: non-target columns to marginalise; None: those that affect the flux
+
+    def __post_init__(self) -> None:
+        if self.neighbours is not None and self.neighbours < 3:
+            raise ValueError(f"neighbours must be >= 3 (a local quadratic needs more points than coefficients), "
+                             f"got {self.neighbours}")
+        if self.method == "exact" and (self.neighbours is not None or self.nuisance is not None):
+            raise ValueError("neighbours and nuisance set the data-derived ceiling; method: exact takes neither")
+        if self.nuisance is not None and "snr" in self.nuisance:
+            raise ValueError("nuisance: snr is computed from the flux, not a parameter of it")
 
 
 @dataclass(frozen=True)
