@@ -23,7 +23,8 @@ from .spec.vocabulary import metric_parts
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
-REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub")
+REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub",
+                  "language")
 
 
 @dataclass
@@ -52,7 +53,8 @@ class Rendered:
     tables: Tables
 
 
-RENDER_CODE = ("reporting.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "decision.py", "expressions.py", "notes.py")
+RENDER_CODE = ("reporting.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "quantities.py",
+               "decision.py", "expressions.py", "notes.py")
 
 
 def _render_code_hash() -> str:
@@ -274,16 +276,28 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
         {**row, "delta": signed(fmt_metric(row["metric"], row["value"])), "lo": signed(fmt_metric(row["metric"], row["lo"])),
          "hi": signed(fmt_metric(row["metric"], row["hi"])), "p": f"{row['p_positive']:.3f}"} for row in tables.comparisons])
-    shown_tables = [_shown_binned(t) for t in tables.binned]
-    binned_bodies = [render("regions/binned.md.j2", root, tables=[t]) for t in shown_tables]
+    from .observations import heading, observe_binned
+    from .observations import render as observation_list
+
+    focus = place.honest_best or tables.best
+    shown_tables = []
+    for i, table in enumerate(tables.binned):
+        ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
+        said = observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,  # yardsticks are not ranked
+                              baseline=table.get("reference"), lang=spec.language) if ranked else []
+        shown_tables.append({**_shown_binned(table), "observations": said})
+        bodies[f"observations-binned-{i}"] = observation_list(said)
+    said_heading = heading(spec.language)
+    binned_bodies = [render("regions/binned.md.j2", root, tables=[t], observations_heading=said_heading) for t in shown_tables]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
-        bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables)
+        bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables, observations_heading=said_heading)
     for i, body in enumerate(binned_bodies):
         bodies[f"binned-{i}"] = body
     figure_entries, images = _draw_figures(plan, spec, tables)
-    bodies["figures"] = render("regions/figures.md.j2", root, figures=figure_entries)
+    bodies["figures"] = render("regions/figures.md.j2", root, figures=figure_entries, observations_heading=said_heading)
     for i, entry in enumerate(figure_entries, start=1):
         bodies[f"figure-{i}"] = f"![{entry['alt']}]({entry['link']})\n"
+        bodies[f"observations-figure-{i}"] = observation_list(entry.get("observations") or [])
     # The code the numbers came from (recorded when the trials ran), not today's HEAD: the
     # run's own commit moves HEAD, and the report must not change because of it.
     states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
@@ -412,8 +426,68 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
             continue
         image, caption, alt = drawn
         images[folder / fig.file] = image
-        entries.append({"link": Path(fig.file).as_posix(), "caption": fig.caption or caption, "alt": alt})
+        entries.append({"link": Path(fig.file).as_posix(), "caption": fig.caption or caption, "alt": alt,
+                        "observations": _figure_observations(plan, spec, tables, fig)})
     return entries, images
+
+
+def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
+    """The key observations under a figure, from the numbers it draws (`engine.observations`):
+    who leads and whether the intervals separate (bar), the bins (binned), which Δ intervals
+    exclude 0 (bootstrap, ablation), the trend and the optimum (sweep). None for the kinds
+    that show a distribution rather than a comparison (pred_vs_true, weights, heatmap)."""
+    from . import observations as obs
+
+    lang = spec.language
+    primary = fig.metric or spec.primary_metric
+    having = [t.name for t in plan.trials if t.name in tables.results]
+    shown = [n for n in (fig.trials or having) if n in tables.results]
+    if fig.kind == "bar":
+        intervals = {n: iv for n in shown if (iv := _interval_of(tables, n, primary)) is not None}
+        deltas = {n: d for n in shown if (d := _delta_of(tables, n, primary)) is not None}
+        ceilings = [n for n in spec.decision.references if n == ceiling_trial(plan.trials)]
+        return obs.observe_trials({n: metric_value(tables.results[n], primary) for n in shown}, intervals or None,
+                                  metric=primary, best=tables.standing.honest_best, baseline=tables.baseline,
+                                  references=[r for r in spec.decision.references if r not in ceilings], ceilings=ceilings,
+                                  deltas=deltas or None, lang=lang)
+    if fig.kind in ("binned", "binned_delta"):
+        table = _table_of(spec, tables, fig.binned)
+        ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
+        focus = tables.standing.honest_best or tables.best
+        return obs.observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
+                                  baseline=table.get("reference"), lang=lang) if ranked else []
+    if fig.kind in ("bootstrap", "ablation"):
+        against = fig.against or tables.baseline
+        if against not in tables.results:
+            return []
+        compare = tables.context["compare"]
+        name, target = metric_parts(primary)
+        found = {}
+        for n in (fig.trials or [n for n in having if n not in spec.decision.references]):
+            if n != against and n in tables.results:
+                try:
+                    found[n] = compare(n, against)[name][target]
+                except (ExpressionError, KeyError):
+                    continue
+        return obs.observe_deltas(found, metric=primary, reference=against, lang=lang) if found else []
+    if fig.kind == "sweep":
+        points = [(x, None, metric_value(tables.results[t.name], spec.primary_metric),
+                   _interval_of(tables, t.name, spec.primary_metric))
+                  for t in plan.trials if t.name in shown
+                  for x in [_dig(t.config, fig.param)] if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        return obs.observe_sweep(points, x_key=fig.param, metric=spec.primary_metric, lang=lang) if points else []
+    return []
+
+
+def _delta_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | None:
+    """The paired bootstrap interval of trial − baseline (what `compare` gives rules), if any."""
+    if tables.baseline is None or trial == tables.baseline:
+        return None
+    name, target = metric_parts(metric)
+    try:
+        return (tables.context["compare"](trial, tables.baseline).get(name) or {}).get(target)
+    except ExpressionError:
+        return None
 
 
 def _table_of(spec, tables: Tables, ref) -> dict[str, Any]:
@@ -422,46 +496,148 @@ def _table_of(spec, tables: Tables, ref) -> dict[str, Any]:
     return tables.binned[next(i for i, b in enumerate(spec.binned) if b.name == ref)]
 
 
+def _roles(spec, tables: Tables):
+    """Who the figures colour as best, baseline and references: the report's own standing (the
+    best is crowned only when it beats the baseline, as the summary says)."""
+    from .figures import Roles
+
+    return Roles(best=tables.standing.honest_best, baseline=tables.baseline, references=tuple(spec.decision.references),
+                 primary=spec.primary_metric)
+
+
+def _interval_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | None:
+    """The bootstrap interval the run computed for a trial's metric (`ci`), if it did."""
+    name, target = metric_parts(metric)
+    return ((tables.context.get("ci", {}).get(trial) or {}).get(name) or {}).get(target)
+
+
+def _cells_of(p: Mapping[str, Any], axes: Sequence[str], edges: Sequence[Sequence[float]]):
+    """The flat bin (cell) index of each test row, -1 outside: the rule binned.py bins by
+    ([lo, hi), the last bin closed), so the intervals belong to the table's own bins."""
+    import numpy as np
+
+    flat = None
+    outside = None
+    for by, e in zip(axes, edges):
+        e = np.asarray(e, dtype=float)
+        values = np.asarray(p[f"param.{by}"], dtype=float)
+        which = np.searchsorted(e, values, side="right") - 1
+        which[values == e[-1]] = len(e) - 2
+        out = ~np.isfinite(values) | (values < e[0]) | (values > e[-1])
+        flat = np.maximum(which, 0) if flat is None else flat * (len(e) - 1) + np.maximum(which, 0)
+        outside = out if outside is None else outside | out
+    flat = flat.astype(np.int64)
+    flat[outside] = -1
+    return flat
+
+
+def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) -> dict[str, list[dict[str, float] | None]]:
+    """Per trial, a 95 % bootstrap interval of each bin's value (seeded as the report's other
+    intervals are): the table gives the values and the Δ intervals but not the values' own, and
+    a bin mean without one claims more than 40 spectra can say. Small bins get none."""
+    import numpy as np
+
+    from . import metrics as metric_lib
+    from .predictions import target_column, view
+    from .spec.vocabulary import split_test
+
+    base, test = split_test(table["metric"])
+    metric, target = base.split(".", 1)
+    out: dict[str, list[dict[str, float] | None]] = {}
+    if not table["edges"]:
+        return out
+    n_cells = len(table["labels"])
+    for name in trials:
+        p = view(_predictions(plan, name), test)
+        if p is None or not all(f"param.{by}" in p for by in table["axes"]):
+            continue
+        if metric == "extra":
+            if f"extra.{target}" not in p or np.asarray(p[f"extra.{target}"]).ndim != 1:
+                continue
+            truth = pred = np.asarray(p[f"extra.{target}"], dtype=float)
+            fn = lambda _y, v: float(np.mean(v))  # noqa: E731  (the bin's value is the extra's mean)
+        else:
+            col = target_column(p, target)
+            if col is None:
+                continue
+            truth, pred = p["y_true"][:, col], p["y_pred"][:, col]
+            fn = metric_fn(metric)
+        cells = _cells_of(p, table["axes"], table["edges"])
+        intervals: list[dict[str, float] | None] = []
+        for c in range(n_cells):
+            sel = cells == c
+            if table["small"][c] or sel.sum() < 2:
+                intervals.append(None)
+                continue
+            found = metric_lib.bootstrap_ci(fn, truth[sel], pred[sel], B=spec.bootstrap.n, seed=spec.bootstrap.seed)
+            intervals.append({"lo": found.lo, "hi": found.hi})
+        out[name] = intervals
+    return out
+
+
 def _figure(plan, spec, tables: Tables, fig, target: Path):
     """(image bytes, caption, alt text) of one figure, or None when what it shows did not run."""
     import numpy as np
 
     from . import figures
     from . import metrics as metric_lib
+    from .quantities import number
 
     having = [t.name for t in plan.trials if t.name in tables.results]
     shown = [n for n in (fig.trials or having) if n in tables.results]
     primary = fig.metric or spec.primary_metric
+    roles = _roles(spec, tables)
+    style = {"axis_labels": fig.labels, "fmt": fig.image_format}
     if fig.kind == "bar":
         chosen = fig.metrics or spec.metrics
         values = {n: {m: metric_value(tables.results[n], m) for m in chosen} for n in shown}
         if not values:
             return None
-        image = figures.bar(target, values, chosen, best=tables.standing.honest_best, baseline=tables.baseline)
-        facts = "; ".join(f"{m}: " + ", ".join(f"{n} {fmt_metric(m, values[n][m])}" for n in values) for m in chosen)
-        return image, f"{', '.join(chosen)} per trial (best: {tables.best}). {facts}.", f"{', '.join(chosen)} per trial"
+        intervals = {n: {m: iv for m in chosen if (iv := _interval_of(tables, n, m))} for n in shown}
+        image = figures.bar(target, values, chosen, best=roles.best, baseline=tables.baseline, references=roles.references,
+                            intervals=intervals, primary=spec.primary_metric, **style)
+
+        def fact(n: str, m: str) -> str:
+            iv = intervals[n].get(m)
+            span = f" [{number(m, iv['lo'])}, {number(m, iv['hi'])}]" if iv else ""
+            return f"{n} {fmt_metric(m, values[n][m])}{span}"
+
+        facts = "; ".join(f"{m}: " + ", ".join(fact(n, m) for n in values) for m in chosen)
+        said = " with 95 % bootstrap intervals" if any(intervals.values()) else ""
+        return (image, f"{', '.join(chosen)} per trial (best: {tables.best}){said}. {facts}.",
+                f"{', '.join(chosen)} per trial")
     if fig.kind in ("binned", "binned_delta"):
         table = _table_of(spec, tables, fig.binned)
         labels = [n or l for n, l in zip(table["names"], table["labels"])]
+        counts = ", ".join(str(k) for k in table["n"])
         if fig.kind == "binned_delta":
             deltas = {n: table["delta_values"][n] for n in (fig.trials or table["delta_trials"]) if n in table["delta_values"]}
             if not deltas:
                 return None
-            image = figures.delta_bars(target, labels, deltas, ylabel=table["metric"], reference=table["reference"])
+            image = figures.delta_bars(target, labels, deltas, ylabel=table["metric"], reference=table["reference"],
+                                       n=table["n"], small=table["small"], min_n=table["min_n"], roles=roles, **style)
             best_bins = ", ".join(f"{n}: largest in {labels[int(np.nanargmax([d['value'] if d else np.nan for d in v]))]}"
                                   for n, v in deltas.items() if any(d for d in v))
             return image, (f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
-                           f"bootstrap 95 % interval. {best_bins}."), f"Δ {table['metric']} by {table['by']}"
+                           f"bootstrap 95 % interval. {best_bins}. Spectra per bin: {counts}."), f"Δ {table['metric']} by {table['by']}"
         series = {n: table["values"][n] for n in (fig.trials or table["trials"]) if n in table["values"]}
         if not series:
             return None
+        intervals = _bin_intervals(plan, spec, table, list(series))
+        common = {"small": table["small"], "intervals": intervals, "n": table["n"], "min_n": table["min_n"], "roles": roles}
         if fig.style == "bars" or len(table["axes"]) > 1:
-            image = figures.binned_bars(target, labels, series, ylabel=table["metric"], small=table["small"])
+            # cells of two parameters without `style: bars`: dots, as a line through unordered cells would mislead
+            image = figures.binned_bars(target, labels, series, ylabel=table["metric"], dots=fig.style != "bars",
+                                        **common, **style)
         else:
             image = figures.binned_lines(target, table["centers"], series, xlabel=table["by"], ylabel=table["metric"],
-                                         small=table["small"], log_x=table["by"] == "snr")
+                                         **common, **style)
         spreads = ", ".join(f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series)
-        return (image, f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}.",
+        few = sum(table["small"])
+        hollow = f"; {few} with fewer than {table['min_n']} spectra drawn hollow" if few else ""
+        bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in intervals.values() for iv in v) else ""
+        return (image, f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
+                       f"{bars}Spectra per bin: {counts}{hollow}.",
                 f"{table['metric']} by {table['by']}")
     if fig.kind == "pred_vs_true":
         name = fig.trial or tables.best
@@ -471,14 +647,15 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         target_name = metric_parts(primary)[1]
         truth, pred = columns(p, f"r2.{target_name}")
         r2 = metric_value(tables.results[name], f"r2.{target_name}")
-        image = figures.pred_vs_true(target, truth, pred, target=target_name, title=f"{name}: R² = {fmt_number(r2)}")
+        image = figures.pred_vs_true(target, truth, pred, target=target_name,
+                                     title=f"{name}: $R^2$ = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}", **style)
         return (image, f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
                 f"predicted vs true {target_name}")
     if fig.kind == "weights":
         weights = {n: p["extra.gate_weights"] for n in shown if "extra.gate_weights" in (p := _predictions(plan, n))}
         if not weights:
             return None
-        image = figures.weight_distribution(target, weights)
+        image = figures.weight_distribution(target, weights, **style)
         means = "; ".join(f"{n}: mean weight of the top expert {np.mean(np.max(w, axis=1)):.2f}" for n, w in weights.items())
         return image, f"Distribution of the gate's weight on each expert, per trial. {means}.", "gate weights per expert"
     if fig.kind in ("bootstrap", "ablation"):
@@ -498,7 +675,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         if not found:
             return None
         if fig.kind == "ablation":
-            image = figures.ablation(target, found, ylabel=primary, reference=against)
+            image = figures.ablation(target, found, ylabel=primary, reference=against, **style)
             facts = ", ".join(f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
                               f"{signed(fmt_metric(primary, d['hi']))}]" for n, d in found.items())
             return image, f"Δ {primary} of each trial from {against}, with its paired bootstrap 95 % interval: {facts}.", f"Δ {primary} vs {against}"
@@ -509,10 +686,10 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             _, other = columns(base, primary)
             samples[n] = metric_lib.paired_bootstrap_samples(metric_fn(primary), truth, pred, other, B=spec.bootstrap.n,
                                                               seed=spec.bootstrap.seed)
-        image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against)
+        image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against, roles=roles, **style)
         facts = ", ".join(f"{n}: P(Δ > 0) = {d['p_positive']:.3f}" for n, d in found.items())
         return (image, f"Paired bootstrap distribution of Δ {primary} (trial − {against}, {spec.bootstrap.n} resamples; "
-                       f"shaded: the 95 % interval). {facts}.", f"bootstrap distribution of Δ {primary}")
+                       f"the bar above each: its 95 % interval). {facts}.", f"bootstrap distribution of Δ {primary}")
     if fig.kind == "heatmap":
         key, by = f"extra.{fig.extra}", f"param.{fig.by}"
         xs, ys = {}, {}
@@ -522,22 +699,26 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
                 xs[n], ys[n] = p[by], p[key]
         if not xs:
             return None
-        image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=fig.extra, log_x=fig.by == "snr")
-        return image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell).", f"{fig.extra} vs {fig.by}"
+        image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=key, **style)
+        return (image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
+                       f"log scale; line: the median per {fig.by} bin).", f"{fig.extra} vs {fig.by}")
     # sweep
-    xs, ys, labels = [], [], []
+    xs, ys, labels, intervals = [], [], [], []
     for t in plan.trials:
         if t.name in shown:
             xs.append(_dig(t.config, fig.param))
             ys.append(metric_value(tables.results[t.name], spec.primary_metric))
             labels.append(t.name)
-    numeric = [(x, y, l) for x, y, l in zip(xs, ys, labels) if isinstance(x, (int, float))]
+            intervals.append(_interval_of(tables, t.name, spec.primary_metric))
+    numeric = [(x, y, l, iv) for x, y, l, iv in zip(xs, ys, labels, intervals)
+               if isinstance(x, (int, float)) and not isinstance(x, bool)]
     if not numeric:
         return None
     image = figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
-                          xlabel=fig.param, ylabel=spec.primary_metric)
+                          xlabel=fig.param, ylabel=spec.primary_metric, intervals=[n[3] for n in numeric], roles=roles,
+                          **style)
     return (image, f"{spec.primary_metric} against {fig.param}: " + ", ".join(
-        f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
+        f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l, _ in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
 
 
 def _predictions(plan, name: str) -> dict[str, Any]:

@@ -110,7 +110,11 @@ def test_every_trial_is_scored_on_every_named_set(sets_notebook):
     numbers = document.regions(text)["key-numbers"].body
     assert f"| low-noise R² | {cand['r2.log_g@low_noise']:.4f} |" in numbers
     assert "✅ pass" in document.regions(text)["summary"].body
-    assert "**mae.log_g@low_noise by T_eff**" in document.regions(text)["binned"].body
+    binned = document.regions(text)["binned"].body
+    assert "**mae.log_g@low_noise by T_eff**" in binned
+    observed = binned.split("Key observations:\n", 1)[1].splitlines()
+    assert observed and all(line.startswith("- ") for line in observed)
+    assert not any("base has the best" in line for line in observed)  # the baseline's MAE is far worse
 
 
 def test_a_subset_is_scored_on_the_same_rows_and_noise_as_the_full_set(sets_notebook):

@@ -88,6 +88,8 @@ class Spec(Frozen):
     key_numbers: list[KeyNumber] = Field(default_factory=list, description="The key-numbers table.")
     bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="Bootstrap confidence intervals.")
     reproduce: Reproduce = Field(default_factory=Reproduce, description="When a re-run reproduces the recorded numbers.")
+    language: Literal["en", "zh"] = Field("en", description="The language of the sentences the engine writes under figures "
+                                                            "and tables (observations): en or zh.")
 
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)

@@ -172,7 +172,10 @@ class Figure(Frozen):
     kind: Literal[tuple(FIGURE_KINDS)] = Field(  # type: ignore[valid-type]
         description="; ".join(f"{k}: {v}" for k, v in FIGURE_KINDS.items()) + "."
     )
-    file: str = Field(description="Output path relative to the report, ending in .png or .svg.")
+    file: str = Field(description="Output path relative to the report, ending in .png, .svg or .pdf.")
+    format: Optional[Literal["png", "svg", "pdf"]] = Field(
+        None, description="The image format; the file's suffix must say the same (default: the suffix's)."
+    )
     trials: Optional[list[str]] = Field(None, min_length=1, description="The trials shown, in this order (default: all).")
     metrics: Optional[list[str]] = Field(None, description="For bar: the metrics to show (default: all).")
     metric: Optional[str] = Field(None, description="For bootstrap and ablation: the metric (default: the primary).")
@@ -186,13 +189,17 @@ class Figure(Frozen):
     by: Optional[Param] = Field(None, description="For heatmap: the parameter on the x axis, e.g. snr.")
     param: Optional[str] = Field(None, description="For sweep: the dotted key on the x axis, e.g. 'train.lr'.")
     caption: Optional[str] = Field(None, description="Caption under the image.")
+    labels: Optional[dict[str, str]] = Field(
+        None, description="Axis labels by quantity key, over the built-in ones, e.g. {mae.log_g: 'MAE of log g [dex]', "
+        "snr: 'S/N per pixel'}."
+    )
 
     @field_validator("file")
     @classmethod
     def _file(cls, value: str) -> str:
         relative_path(value, "image")
-        if PurePosixPath(value.lower()).suffix not in (".png", ".svg"):
-            raise Invalid(f"expected a .png or .svg file, got '{value}'")
+        if PurePosixPath(value.lower()).suffix not in (".png", ".svg", ".pdf"):
+            raise Invalid(f"expected a .png, .svg or .pdf file, got '{value}'")
         return value
 
     @field_validator("metrics")
@@ -216,10 +223,19 @@ class Figure(Frozen):
             raise Invalid(f"a {self.kind} figure needs `binned: <index or name of a binned table>`", loc=("kind",))
         if self.kind == "sweep" and not self.param:
             raise Invalid("a sweep figure needs `param: <dotted key>`, e.g. train.lr", loc=("kind",))
+        suffix = PurePosixPath(self.file.lower()).suffix.lstrip(".")
+        if self.format is not None and self.format != suffix:
+            raise Invalid(f"format {self.format} but the file '{self.file}' ends in .{suffix}; name it "
+                          f"'{PurePosixPath(self.file).with_suffix('.' + self.format)}' or drop `format:`", loc=("format",))
         if self.kind == "heatmap" and not (self.extra and self.by):
             raise Invalid("a heatmap needs `extra: <name>` and `by: <parameter>`, e.g. extra: gate_entropy, by: snr",
                           loc=("kind",))
         return self
+
+    @property
+    def image_format(self) -> str:
+        """png, svg or pdf: what the file holds (the validator keeps `format` and the suffix one)."""
+        return self.format or PurePosixPath(self.file.lower()).suffix.lstrip(".")
 
 
 class Comparison(Frozen):
