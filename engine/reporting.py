@@ -54,7 +54,7 @@ class Rendered:
 
 
 RENDER_CODE = ("reporting.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "quantities.py",
-               "decision.py", "expressions.py", "notes.py")
+               "decision.py", "expressions.py", "notes.py", "observations.py")
 
 
 def _render_code_hash() -> str:
