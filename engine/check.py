@@ -119,8 +119,9 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
     experiment = read(path, notebook_root(path))
     rec = experiment.record if experiment is not None else None
     sets = list((rec or {}).get("sets") or [])
+    sweeps = list((rec or {}).get("sweeps") or [])
     try:
-        plan = make_plan(path, sets=sets)
+        plan = make_plan(path, sets=sets, sweeps=sweeps)
     except ResearchError as error:  # e.g. data files that are gone: say so, keep checking
         return [_problem(error, path)]
     problems = [_problem(error, Path(error.path or path)) for error in validation_problems(plan, data=True, scan=False)]
@@ -128,7 +129,7 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
         problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
     if spec.status == "running" and not locks.is_running(plan.root, spec.id):
         problems.append(Problem(str(path), lines.get("status"), STUCK))
-    reasons = stale_reasons(rec, status=spec.status, spec_now=spec_digest(fm.text, sets),
+    reasons = stale_reasons(rec, status=spec.status, spec_now=spec_digest(fm.text, sets, sweeps),
                             parts_now={t.name: t.parts for t in plan.trials})
     if reasons:
         problems.append(Problem(str(path), lines.get("trials") or lines.get("model"),

@@ -59,6 +59,9 @@ class Device(str, Enum):
 def run_command(
     paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a key in every trial: --set train.epochs=2."),
+    sweep: Optional[list[str]] = typer.Option(
+        None, "--sweep", help="Add a grid of trials without editing the file: --sweep model.alpha=1e2,1e3,1e4 (repeat for a "
+        "product); recorded like --set."),
     trial: Optional[list[str]] = typer.Option(None, "--trial", help="Run only this trial (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Re-run cached trials and overwrite hand-edited regions."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
@@ -73,7 +76,7 @@ def run_command(
 
     code = 0
     for report in run_paths(paths):
-        plan = make_plan(report, sets=set_ or [], trials=trial or [], force=force,
+        plan = make_plan(report, sets=set_ or [], sweeps=sweep or [], trials=trial or [], force=force,
                          device=device.value if device else None)
         typer.echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:

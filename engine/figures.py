@@ -639,6 +639,40 @@ def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence
 
 
 @_styled
+def lines(path: Path, series: Mapping[str, Sequence[tuple[float, float, Mapping[str, float] | None]]], *, xlabel: str,
+          ylabel: str, group: str, log_x: bool | None = None, axis_labels: Mapping[str, str] | None = None,
+          fmt: str | None = None) -> bytes:
+    """One line per value of a swept key (`group`: one line per α) against another (`xlabel`:
+    N), each point with its interval: the α × N study of a grid sweep, on a log axis where the
+    x values span decades."""
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=SIZE)
+    handles, every_x, drawn = [], [], False
+    for k, (name, points) in enumerate(series.items()):
+        points = sorted(points, key=lambda p: p[0])
+        xs = np.asarray([p[0] for p in points], dtype=float)
+        ys = np.asarray([p[1] for p in points], dtype=float)
+        color = COLORS[k % len(COLORS)]
+        ax.plot(xs, ys, marker="o", color=color, zorder=3)
+        drawn = _errorbars(ax, xs, ys, [p[2] for p in points], color=color, gid=f"interval-line-{k}") or drawn
+        handles.append(Line2D([], [], color=color, marker="o", label=f"{q.label(group, axis_labels)} = {name}"))
+        every_x += list(xs)
+    if drawn:
+        handles.append(_interval_handle())
+    if q.log_scale(xlabel, every_x) if log_x is None else log_x:
+        _log_axis(ax, every_x)
+    if q.zero_line(ylabel):
+        _zero_line(ax)
+    ax.set_xlabel(q.label(xlabel, axis_labels))
+    ax.set_ylabel(q.label(ylabel, axis_labels))
+    _legend(ax, handles)
+    fig.tight_layout()
+    return image_bytes(fig, path, fmt)
+
+
+@_styled
 def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, experts: Sequence[str] | None = None,
                         axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
     """Per trial, the distribution of the gate's soft weight on each expert (a box per expert),

@@ -94,6 +94,7 @@ class Plan:
     index: ReportIndex
     trials: list[TrialPlan]
     sets: list[str] = field(default_factory=list)
+    sweeps: list[str] = field(default_factory=list)  # --sweep options, as given
     selected: list[str] = field(default_factory=list)
 
     order: list[str] = field(default_factory=list)  # the trials' names, every source before its readers
@@ -127,6 +128,7 @@ def make_plan(
     path: str | Path,
     *,
     sets: Sequence[str] = (),
+    sweeps: Sequence[str] = (),
     trials: Sequence[str] = (),
     force: bool = False,
     device: str | None = None,
@@ -134,9 +136,13 @@ def make_plan(
 ) -> Plan:
     """Resolve the trials and say, for each, whether it is a cache hit or why it runs."""
     from .fingerprint import data_fingerprint
-    from .spec import parse_set_option
+    import dataclasses
+
+    from .spec import parse_set_option, parse_sweep_option
 
     report = load_report(path)
+    if sweeps:  # the grid the command line adds: the plan's report carries the swept spec
+        report = dataclasses.replace(report, spec=report.spec.with_sweep(dict(parse_sweep_option(s) for s in sweeps)))
     spec = report.spec
     root = paths.notebook_root(report.path)
     store = RunStore(paths.runs_dir(root))
@@ -205,7 +211,8 @@ def make_plan(
         else:
             reason = _REASONS[parts.reason_against(before)]
         planned[name] = TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial, sources=refs, uses=uses)
-    return Plan(report, root, store, index, [planned[t.name] for t in resolved], list(sets), list(trials), order=order + cyclic)
+    return Plan(report, root, store, index, [planned[t.name] for t in resolved], list(sets), list(sweeps), list(trials),
+                order=order + cyclic)
 
 
 def _order(needs: dict[str, list[str]], names: list[str]) -> tuple[list[str], list[str]]:

@@ -30,14 +30,18 @@ _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
 
-def spec_digest(front_text: str, sets=()) -> str:
+OPTIONAL_RUN_KEYS = ("sweep",)  # in the digest only when present: older reports keep theirs
+
+
+def spec_digest(front_text: str, sets=(), sweeps=()) -> str:
     """A hash of the spec keys that decide the numbers (their text, comments and blank lines
     dropped), plus the run's --set overrides. Text, not parsed YAML, so `research status` can
     tell a changed spec without a YAML parse of every report; a reformatted key counts as a
     change, an edited comment or prose key does not."""
     blocks = document.key_blocks(front_text.replace("\r\n", "\n"))
     parts = []
-    for key in RUN_KEYS:
+    keys = [*RUN_KEYS, *(k for k in OPTIONAL_RUN_KEYS if k in blocks)]
+    for key in keys:
         lines = []
         for line in blocks.get(key, "").split("\n"):
             if "'" not in line and '"' not in line:
@@ -45,7 +49,7 @@ def spec_digest(front_text: str, sets=()) -> str:
             if line.strip():
                 lines.append(line.rstrip())
         parts.append(lines)
-    return digest(parts, list(sets))
+    return digest(parts, list(sets), list(sweeps)) if sweeps else digest(parts, list(sets))
 
 
 def render(record: Mapping[str, Any]) -> str:

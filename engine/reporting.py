@@ -77,7 +77,7 @@ def render_key(plan) -> str:
     raw = {key: spec._raw.get(key) for key in REPORTING_KEYS}
     return digest(
         [(t.name, t.key if t.record is not None else None, t.error) for t in plan.trials],
-        raw, engine_code_hash(), __version__, _template_hash(plan.root), _render_code_hash(), plan.sets,
+        raw, engine_code_hash(), __version__, _template_hash(plan.root), _render_code_hash(), plan.sets, *([plan.sweeps] if plan.sweeps else []),
     )  # fmt: skip
 
 
@@ -306,7 +306,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     rel = Path(report_path).resolve().relative_to(root.resolve()).as_posix() if paths.inside(root, report_path) else str(report_path)
     data_parts = sorted({t.parts.data for t in plan.trials})
     prerequisites = [{"name": Path(p).name, "link": Path(p).as_posix()} for p in getattr(spec, "prerequisite", None) or []]
-    bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, commit=state["short"],
+    bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, sweeps=plan.sweeps, commit=state["short"],
                                  prerequisites=prerequisites,
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
     bodies[record.REGION] = record.render(_record(plan, spec, tables))
@@ -360,10 +360,11 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "references": list(spec.decision.references),
         "trials": trials,
         "key_numbers": [[*row, sorted(_trials_read(spec, i, tables))] for i, row in enumerate(tables.numbers)],
-        "spec": record.spec_digest(plan.report.front.text, plan.sets),  # the spec the numbers came from
+        "spec": record.spec_digest(plan.report.front.text, plan.sets, plan.sweeps),  # the spec the numbers came from
         "code": engine_code_hash(),
         "commit": _numbers_commit(plan),
         "sets": list(plan.sets),
+        **({"sweeps": list(plan.sweeps)} if plan.sweeps else {}),
         **({"prerequisite": list(spec.prerequisite)} if spec.prerequisite else {}),
     }
 
@@ -470,6 +471,10 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
                 except (ExpressionError, KeyError):
                     continue
         return obs.observe_deltas(found, metric=primary, reference=against, lang=lang) if found else []
+    if fig.kind == "line":
+        points = [(x, g, y, iv) for g, pts in _line_series(plan, tables, fig, shown, primary, named=False).items()
+                  for x, y, iv in pts]
+        return obs.observe_sweep(points, x_key=fig.x, group_key=fig.group, metric=primary, lang=lang) if points else []
     if fig.kind == "sweep":
         points = [(x, None, metric_value(tables.results[t.name], spec.primary_metric),
                    _interval_of(tables, t.name, spec.primary_metric))
@@ -702,6 +707,15 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=key, **style)
         return (image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
                        f"log scale; line: the median per {fig.by} bin).", f"{fig.extra} vs {fig.by}")
+    if fig.kind == "line":
+        series = _line_series(plan, tables, fig, shown, primary)
+        if not series:
+            return None
+        image = figures.lines(target, series, xlabel=fig.x, ylabel=primary, group=fig.group, **style)
+        facts = "; ".join(f"{fig.group} = {g}: " + ", ".join(f"{number(fig.x, x)} {fmt_metric(primary, y)}" for x, y, _ in sorted(pts))
+                          for g, pts in series.items())
+        return image, f"{primary} against {fig.x}, one line per {fig.group} (error bars: 95 % bootstrap intervals): {facts}.", \
+            f"{primary} vs {fig.x} by {fig.group}"
     # sweep
     xs, ys, labels, intervals = [], [], [], []
     for t in plan.trials:
@@ -719,6 +733,24 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
                           **style)
     return (image, f"{spec.primary_metric} against {fig.param}: " + ", ".join(
         f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l, _ in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
+
+
+def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = True) -> dict[Any, list[tuple[float, float, Any]]]:
+    """{value of `group` (as the trial names show it, or as it is): [(x, metric, interval)]} for a
+    line figure; trials whose x is not a number are left out."""
+    from .spec.sweep import _value_name
+
+    series: dict[str, list[tuple[float, float, Any]]] = {}
+    for t in plan.trials:
+        if t.name not in shown:
+            continue
+        x, g = _dig(t.config, fig.x), _dig(t.config, fig.group)
+        value = metric_value(tables.results[t.name], metric)
+        if isinstance(x, (int, float)) and not isinstance(x, bool) and value is not None:
+            series.setdefault(g, []).append((x, value, _interval_of(tables, t.name, metric)))
+    if all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in series):
+        series = dict(sorted(series.items()))  # the legend in the swept order: α = 10, 1e3, 1e5
+    return {(_value_name(g, 0) if named else g): pts for g, pts in series.items()}
 
 
 def _predictions(plan, name: str) -> dict[str, Any]:

@@ -157,7 +157,7 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     text_record = run_record.parse(Path(path).read_text(encoding="utf-8"), str(path))
     if not text_record:
         raise ResearchError("has no run record to reproduce", path=path, hint=f"run it first: research run {path}")
-    plan = make_plan(path, sets=text_record.get("sets") or [])
+    plan = make_plan(path, sets=text_record.get("sets") or [], sweeps=text_record.get("sweeps") or [])
     validate(plan, data=True, scan=True, build=True, force=True)
     recorded = {t.get("name"): t for t in text_record.get("trials", []) if t.get("parts")}
     comparable = [t for t in plan.trials if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key]

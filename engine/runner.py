@@ -191,7 +191,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     reproduction = compare(recorded, [t for t in ran if t.record is not None], spec.reproduce)
     outcome.reproduction = reproduction
     if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
-            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets)
+            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
             and not any(region.edited for region in present.values())):  # --force over a hand edit re-renders
         _keep_as_recorded(plan, key, recorded)
         say(f"{report.path}: {reproduction.summary()}; the report keeps its numbers, nothing to commit")

@@ -184,7 +184,7 @@ def other_report(path: Path, *, me: Path, root: Path, make_plan: Callable[..., A
         out.problem = f"'{shown}' builds on this report in turn: a cycle of reports"
         return out
     try:
-        out.plan = make_plan(path, sets=out.record.get("sets") or [], _visiting=visiting | {Path(me)})
+        out.plan = make_plan(path, sets=out.record.get("sets") or [], sweeps=out.record.get("sweeps") or [], _visiting=visiting | {Path(me)})
     except ResearchError as error:
         out.problem = f"cannot plan '{shown}': {error}"
         out.hint = f"`research check {path}` says what is wrong there"
@@ -200,7 +200,8 @@ def stale(other: OtherReport) -> list[str]:
 
     experiment = other.experiment
     return stale_reasons(experiment.record, status=experiment.status,
-                         spec_now=run_record.spec_digest(experiment.front_text, other.record.get("sets") or []),
+                         spec_now=run_record.spec_digest(experiment.front_text, other.record.get("sets") or [],
+                                                          other.record.get("sweeps") or []),
                          parts_now={t.name: t.parts for t in other.plan.trials} if other.plan is not None else None)
 
 

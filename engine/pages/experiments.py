@@ -36,7 +36,8 @@ class Experiment:
 
     def spec_now(self) -> str:
         if self.spec_hash is None:
-            self.spec_hash = record.spec_digest(self.front_text, (self.record or {}).get("sets") or [])
+            self.spec_hash = record.spec_digest(self.front_text, (self.record or {}).get("sets") or [],
+                                                (self.record or {}).get("sweeps") or [])
         return self.spec_hash
     stale: list[str] = field(default_factory=list)
 

@@ -17,12 +17,12 @@ from .experiment import Spec, load_spec, spec_line, spec_schema
 from .explain import dotted, line_at
 from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, Rule
 from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrainSpec, TrialConfig
-from .sweep import Trial, parse_set_option
+from .sweep import Trial, parse_set_option, parse_sweep_option
 from .vocabulary import BIN_PARAMS, METRICS, PARAM_ALIASES, TARGETS, TRAINING_SECTIONS, parse_metric
 
 __all__ = [
     "BIN_PARAMS", "METRICS", "PARAM_ALIASES", "TARGETS", "TRAINING_SECTIONS",
     "Binned", "Bootstrap", "Comparison", "DataKeys", "DataSpec", "Decision", "Figure", "KeyNumber", "ModelSpec", "NoiseSpec",
     "Reproduce", "Rule", "Selection", "Spec", "TrainSpec", "Trial", "TrialConfig",
-    "dotted", "line_at", "load_spec", "parse_metric", "parse_set_option", "spec_line", "spec_schema",
+    "dotted", "line_at", "load_spec", "parse_metric", "parse_set_option", "parse_sweep_option", "spec_line", "spec_schema",
 ]  # fmt: skip

@@ -31,7 +31,7 @@ from .explain import Invalid, dotted, explain, kind_of, line_at, show
 from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
 from .sweep import Trial
-from .vocabulary import ID_PATTERN, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, split_test, unique
+from .vocabulary import ID_PATTERN, TRAINING_SECTIONS, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, split_test, unique
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
@@ -71,6 +71,11 @@ class Spec(Frozen):
         description="The sweep: trial name → dotted-key overrides of data/noise/model/train, "
         "e.g. {single-task: {data.targets: [log_g]}}. Empty: one trial named 'main'.",
     )
+    sweep: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="A grid over the base spec: {model.alpha: [1e2, 1e3], data.n_train: [2000, 6000]} gives one trial "
+        "per combination, named alpha-100.n_train-2k, beside the hand-written `trials:`.",
+    )
 
     metrics: list[str] = Field(
         default_factory=lambda: ["r2.log_g", "mae.log_g"],
@@ -96,6 +101,7 @@ class Spec(Frozen):
     _dotted_lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _path: Optional[str] = PrivateAttr(None)
     _trials: list[Trial] = PrivateAttr(default_factory=list)
+    _cli_sweep: dict[str, list[Any]] = PrivateAttr(default_factory=dict)
     _expressions: dict[str, Expression] = PrivateAttr(default_factory=dict)
 
     # -- field checks --------------------------------------------------------------------------
@@ -166,6 +172,22 @@ class Spec(Frozen):
                             f"expected a dotted key like train.lr, got {show(key)}", loc=(name, key)
                         )
             out[name] = overrides
+        return out
+
+    @field_validator("sweep", mode="before")
+    @classmethod
+    def _grid(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for key, values in value.items():
+            if not isinstance(key, str) or not all(key.split(".")) or key.split(".")[0] not in TRAINING_SECTIONS:
+                raise Invalid(f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got {show(key)}",
+                              loc=(key,))
+            values = values if isinstance(values, list) else [values]
+            if not values:
+                raise Invalid("expected at least one value", loc=(key,))
+            out[key] = values
         return out
 
     @field_validator("metrics")
@@ -287,14 +309,14 @@ class Spec(Frozen):
                 raise self._error(f"a {figure.kind} figure needs `against: <trial>` (or decision.baseline)", ("figures", i, "kind"))
             if figure.metric is not None:
                 check_predicted(figure.metric, ("figures", i, "metric"))
-            if figure.param is not None:
+            for field_name in ("param", "x", "group"):
+                chosen = getattr(figure, field_name)
+                if chosen is None:
+                    continue
                 keys = sorted({k for trial in self._trials for k in flatten(trial.config)})
-                if figure.param not in keys:
-                    raise self._error(
-                        f"'{figure.param}' is not a key of the trials' config",
-                        ("figures", i, "param"),
-                        hint=did_you_mean(figure.param, keys),
-                    )
+                if chosen not in keys:
+                    raise self._error(f"'{chosen}' is not a key of the trials' config", ("figures", i, field_name),
+                                      hint=did_you_mean(chosen, keys))
 
         sources = [(("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)]
         sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
@@ -330,8 +352,25 @@ class Spec(Frozen):
 
     @property
     def trial_names(self) -> list[str]:
-        """The trials in the file's order; `['main']` when the spec has no sweep."""
-        return list(self.trials) or ["main"]
+        """The trials in the file's order, then the grid's; `['main']` when the spec has neither."""
+        return [*self.trials, *self.grid] or ["main"]
+
+    @property
+    def grid(self) -> dict[str, dict[str, Any]]:
+        """The trials of `sweep:`, name → its overrides, one per combination, in the product's order."""
+        return sweep.grid_trials(self.sweep)
+
+    def with_sweep(self, extra: Mapping[str, list[Any]]) -> "Spec":
+        """This spec with `research run --sweep` keys added to its grid (a key the file sweeps
+        takes the command line's values), resolved and checked like the file's own."""
+        if not extra:
+            return self
+        merged = {**self.sweep, **{key: list(values) for key, values in extra.items()}}
+        spec = self.model_copy(update={"sweep": merged})
+        spec._cli_sweep = {**self._cli_sweep, **dict(extra)}
+        spec._trials = sweep.resolve(spec, {})
+        spec._check()
+        return spec
 
     @property
     def primary_metric(self) -> str:

@@ -159,6 +159,7 @@ FIGURE_KINDS = {
     "binned_delta": "each trial's Δ from the table's reference in every bin, with its interval",
     "pred_vs_true": "predicted against true values of one trial",
     "sweep": "the primary metric against a swept parameter",
+    "line": "a metric against one swept key (`x:`), one line per value of another (`group:`): α × N",
     "weights": "the distribution of a MoE gate's weight on each expert (extra.gate_weights)",
     "bootstrap": "the paired bootstrap distribution of each trial's Δ from `against`, with its interval",
     "heatmap": "a per-spectrum extra (e.g. gate_entropy) against a parameter (e.g. snr), one panel per trial",
@@ -188,6 +189,8 @@ class Figure(Frozen):
     extra: Optional[str] = Field(None, description="For heatmap: the per-spectrum extra on the y axis, e.g. gate_entropy.")
     by: Optional[Param] = Field(None, description="For heatmap: the parameter on the x axis, e.g. snr.")
     param: Optional[str] = Field(None, description="For sweep: the dotted key on the x axis, e.g. 'train.lr'.")
+    x: Optional[str] = Field(None, description="For line: the dotted key on the x axis, e.g. data.n_train.")
+    group: Optional[str] = Field(None, description="For line: the dotted key with one line per value, e.g. model.alpha.")
     caption: Optional[str] = Field(None, description="Caption under the image.")
     labels: Optional[dict[str, str]] = Field(
         None, description="Axis labels by quantity key, over the built-in ones, e.g. {mae.log_g: 'MAE of log g [dex]', "
@@ -221,6 +224,9 @@ class Figure(Frozen):
     def _needs(self) -> "Figure":
         if self.kind in ("binned", "binned_delta") and self.binned is None:
             raise Invalid(f"a {self.kind} figure needs `binned: <index or name of a binned table>`", loc=("kind",))
+        if self.kind == "line" and not (self.x and self.group):
+            raise Invalid("a line figure needs `x: <dotted key>` and `group: <dotted key>`, e.g. x: data.n_train, "
+                          "group: model.alpha", loc=("kind",))
         if self.kind == "sweep" and not self.param:
             raise Invalid("a sweep figure needs `param: <dotted key>`, e.g. train.lr", loc=("kind",))
         suffix = PurePosixPath(self.file.lower()).suffix.lstrip(".")

@@ -24,7 +24,7 @@ from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
 from .vocabulary import TRAINING_SECTIONS
 
-__all__ = ["Trial", "parse_set_option", "resolve"]
+__all__ = ["Trial", "grid_trials", "parse_set_option", "parse_sweep_option", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ class Trial:
 def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
     """Every trial of `spec` with its overrides, then the `--set` style `extra` keys, validated."""
     names = spec.trial_names
+    grid = spec.grid
+    clash = sorted(set(grid) & set(spec.trials))
+    if clash:
+        raise spec._error(f"the sweep makes a trial named '{clash[0]}', and trials: has one", ("sweep",),
+                          hint="rename the hand-written trial")
     per_trial: dict[str, list[tuple[str, str, Any]]] = {name: [] for name in names}
     for key, value in extra.items():
         target, dotted = None, key
@@ -80,7 +85,10 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
     base = {k: copy.deepcopy(spec._raw[k]) for k in TRAINING_SECTIONS if k in spec._raw}
     resolved = []
     for name in names:
-        own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()]
+        if name in grid:  # a trial of `sweep:` (or of --sweep): located at the swept key
+            own = [(_grid_origin(spec, key), key, value) for key, value in grid[name].items()]
+        else:
+            own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()]
         applied: list[tuple[Any, str, Any]] = own + per_trial[name]  # (origin, dotted key, value)
         config = copy.deepcopy(base)
         for origin, key, value in applied:
@@ -150,7 +158,72 @@ def _trial_error(spec, name: str, exc: ValidationError, applied: list[tuple[Any,
         return _origin_error(spec, origin, message, hint, rest=loc[len(parts) :])
     if name in spec.trials:
         return spec._error(f"{dotted(loc)}: {message}", ("trials", name), hint)
+    if name in spec.grid:
+        return spec._error(f"{dotted(loc)}: {message} (trial '{name}')", ("sweep",), hint)
     return spec._error(message, loc, hint)
+
+
+def _grid_origin(spec, key: str) -> Any:
+    """Where a grid trial's value was set: the spec's `sweep.<key>`, or the --sweep option."""
+    return f"--sweep {key}" if key in spec._cli_sweep else ("sweep", key)
+
+
+def grid_trials(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    """The trials of a grid: every combination of the swept values, in the product's order (the
+    first key slowest), named by its short keys and values: `alpha-100.n_train-2k`."""
+    import itertools
+
+    if not grid:
+        return {}
+    keys = list(grid)
+    shorts = [key.rsplit(".", 1)[-1] for key in keys]
+    labels = [short if shorts.count(short) == 1 else key.replace(".", "_") for key, short in zip(keys, shorts)]
+    out: dict[str, dict[str, Any]] = {}
+    for values in itertools.product(*(grid[key] for key in keys)):
+        name = ".".join(f"{label}-{_value_name(v, i)}" for label, v, i in
+                        zip(labels, values, (list(grid[k]).index(v) for k, v in zip(keys, values))))
+        out[name] = dict(zip(keys, values))
+    return out
+
+
+def _value_name(value: Any, index: int) -> str:
+    """A value as a trial name shows it: 100, 1e5, 0.001, 2k, 1M, true, cosine; v<index> otherwise."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        for size, suffix in ((1_000_000, "M"), (1000, "k")):
+            if value and abs(value) >= size and value % size == 0:
+                return f"{value // size}{suffix}"
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e3:
+            return str(int(value))
+        if value and (abs(value) >= 1e3 or abs(value) < 1e-3):
+            mantissa, exponent = f"{value:.6e}".split("e")
+            return f"{float(mantissa):g}e{int(exponent)}"
+        return f"{value:g}"
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.+\-]+", value):
+        return value
+    return f"v{index}"
+
+
+def parse_sweep_option(text: str) -> tuple[str, list[Any]]:
+    """`"model.alpha=1e2,1e3,1e4"` → `("model.alpha", [100.0, 1000.0, 10000.0])`; each value read
+    as YAML, or the whole as a YAML list (`--sweep 'model.hidden=[[64],[64,32]]'`)."""
+    key, eq, value = text.partition("=")
+    key = key.strip()
+    if not eq or not key or not value.strip():
+        raise SpecError(f"expected --sweep KEY=V1,V2,…, got '{text}'", hint="for example --sweep model.alpha=1e2,1e3,1e4")
+    if not re.fullmatch(r"[^\s=]+", key) or not all(key.split(".")) or key.split(".")[0] not in TRAINING_SECTIONS:
+        raise SpecError(f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got '{key}'", key="--sweep")
+    text_value = value.strip()
+    if text_value.startswith("["):
+        parsed, _ = read_yaml(text_value, path=None, first_line=None, what="value", key=f"--sweep {key}")
+        values = parsed if isinstance(parsed, list) else [parsed]
+    else:
+        values = [read_yaml(part.strip(), path=None, first_line=None, what="value", key=f"--sweep {key}")[0]
+                  for part in text_value.split(",")]
+    return key, values
 
 
 def parse_set_option(text: str) -> tuple[str, Any]:
