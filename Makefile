@@ -1,6 +1,6 @@
 # Everything a new user needs, installed into .venv inside the repo.
 #   make run   — the main job (see README)
-#   make test  — the test suite
+#   make test  — the test suite (make test-all: the slow tests too)
 #   make bench — every bench/ script, one table
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 TORCH_CPU ?= torch==2.13.0+cpu
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: venv run test check bench clean
+.PHONY: venv run test test-all check bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,9 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-all: $(STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/all.py

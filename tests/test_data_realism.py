@@ -12,6 +12,8 @@ The slowest test of the suite (about 90 s on 2 cores): one synthetic set, shared
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # `make test-all`; run it whenever engine/data/synth.py changes
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("lightgbm")
 
