@@ -56,6 +56,43 @@ EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned
 CONTEXT_FUNCTIONS: tuple[str, ...] = ("compare",)
 
 #: Functions an expression may call.
+def _values(args: tuple[Any, ...]) -> list[float]:
+    """`mean(a, b, c)` or `mean([a, b, c])`: the numbers either way, NaN refused by name."""
+    items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+    if not items:
+        raise ValueError("needs at least one number")
+    for item in items:
+        if not _is_number(item) or (isinstance(item, float) and math.isnan(item)):
+            raise ValueError(f"expected numbers, got {item!r}")
+    return [float(item) for item in items]
+
+
+def _probed(args: tuple[Any, ...]) -> Any:
+    """A stand-in among the numbers (an expression checked before results exist): its result."""
+    items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+    return next((item for item in items if isinstance(item, Probe)), None)
+
+
+def _mean(*args: Any) -> float:
+    import statistics
+
+    probe = _probed(args)
+    return probe if probe is not None else statistics.fmean(_values(args))
+
+
+def _std(*args: Any) -> float:
+    """The sample standard deviation (n − 1): the spread of seeds, not of the population."""
+    import statistics
+
+    probe = _probed(args)
+    if probe is not None:
+        return probe
+    values = _values(args)
+    if len(values) < 2:
+        raise ValueError("std() needs at least two numbers")
+    return statistics.stdev(values)
+
+
 FUNCTIONS: dict[str, Any] = {
     "abs": abs,
     "min": min,
@@ -63,6 +100,8 @@ FUNCTIONS: dict[str, Any] = {
     "round": round,
     "log10": math.log10,
     "sqrt": math.sqrt,
+    "mean": _mean,
+    "std": _std,
 }
 
 _MAX_POWER = 1000  # `9 ** 9 ** 9` would hang the process; refuse exponents above this

@@ -139,3 +139,17 @@ def test_huge_powers_and_repeats_are_refused():
 def test_the_module_never_calls_eval():
     source = Path(engine.expressions.__file__).read_text(encoding="utf-8")
     assert not re.search(r"(?<![\w.])(eval|exec)\s*\(", source)
+
+
+def test_mean_and_std_of_seeds_are_one_call_each():
+    from engine.expressions import PROBE, compile_expression
+
+    seeds = compile_expression("mean(trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g)", names=["s1", "s2", "s3"])
+    context = {"trials": {n: {"r2": {"log_g": v}} for n, v in (("s1", 0.70), ("s2", 0.72), ("s3", 0.77))}}
+    assert abs(seeds.evaluate(context) - 0.73) < 1e-12
+    spread = compile_expression("std([trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g])", names=["s1", "s2", "s3"])
+    assert abs(spread.evaluate(context) - 0.036055512754639945) < 1e-12  # the sample std (n − 1)
+    probed = {"trials": {n: {"r2": {"log_g": PROBE}} for n in ("s1", "s2", "s3")}}
+    assert seeds.evaluate(probed) is PROBE  # checkable before anything has run
+    with pytest.raises(ExpressionError, match="at least two"):
+        compile_expression("std(trials.s1.r2.log_g)", names=["s1"]).evaluate(context)
