@@ -81,6 +81,8 @@ def run_command(
         typer.echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:
             typer.echo(f"  {item.name:<24} {str(item.reason):<13} {item.key}")
+            for change in item.changes if item.runs else ():
+                typer.echo(f"      {change}")
         if dry_run:
             validate(plan, data=True, scan=False, build=True, force=force)
             continue

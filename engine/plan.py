@@ -19,6 +19,8 @@ report missing, not done, stale, its model not stored here) is kept on the trial
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -67,6 +69,7 @@ class TrialPlan:
     trial: Any = None  # the resolved engine.spec.Trial (its origins locate errors)
     sources: list[Source] = field(default_factory=list)  # the stored trials its model reads
     uses: dict[str, str] = field(default_factory=dict)  # model parameter → the source trial's key
+    changes: list[str] = field(default_factory=list)  # what changed since the trial's last run: `model.alpha: 1e5 → 1e4`
 
     @property
     def needs(self) -> list[str]:
@@ -122,6 +125,47 @@ def locate_data_error(spec, trial, error: DataError, report_path: Path) -> DataE
     if isinstance(origin, tuple) and len(spec.trial_names) > 1:
         message = f"{message} (trial '{trial.name}')"
     return DataError(message, path=report_path, line=line, key=key, hint=error.hint)
+
+
+def _changes(reason: Reason, before, parts: KeyParts, config, store: RunStore) -> list[str]:
+    """What moved since the trial's last run here, in words a dry run prints: the config keys
+    whose values differ (from the stored record of the last key), or the data or code hash."""
+    if not before:
+        return []
+    if reason is Reason.SPEC_CHANGED:
+        previous = KeyParts(config=before.get("config", ""), data=before.get("data", ""), code=before.get("code", ""))
+        old = store.load(previous.key)
+        if old is None:  # that run's record is not in this store (another machine's, or removed)
+            return []
+        was, now = _leaves(old.config), _leaves(config)
+        return [f"{key}: {_shown(was.get(key, _ABSENT))} → {_shown(now.get(key, _ABSENT))}"
+                for key in sorted(set(was) | set(now)) if was.get(key, _ABSENT) != now.get(key, _ABSENT)]
+    if reason is Reason.DATA_CHANGED:
+        return [f"data: {before.get('data')} → {parts.data} (the files' fingerprint)"]
+    if reason is Reason.CODE_CHANGED:
+        return [f"code: {before.get('code')} → {parts.code} (engine/models, engine/data, engine/metrics.py, plugins)"]
+    return []
+
+
+_ABSENT = object()
+
+
+def _leaves(config, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (config or {}).items():
+        if isinstance(value, dict) and value:
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _shown(value) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
 
 
 def make_plan(
@@ -210,7 +254,8 @@ def make_plan(
             reason = Reason.SOURCE_CHANGED
         else:
             reason = _REASONS[parts.reason_against(before)]
-        planned[name] = TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial, sources=refs, uses=uses)
+        planned[name] = TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial, sources=refs, uses=uses,
+                                  changes=_changes(reason, before, parts, trial.config, store))
     return Plan(report, root, store, index, [planned[t.name] for t in resolved], list(sets), list(sweeps), list(trials),
                 order=order + cyclic)
 
