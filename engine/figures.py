@@ -591,6 +591,18 @@ def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str
     return image_bytes(fig, path, fmt)
 
 
+def _finish(fig, ax, handles, path: Path, *, xlabel: str, ylabel: str, axis_labels, fmt) -> bytes:
+    """The end every metric-against-a-setting figure shares: a zero line where zero means
+    something, labelled axes, the legend, the layout, the bytes."""
+    if q.zero_line(ylabel):
+        _zero_line(ax)
+    ax.set_xlabel(q.label(xlabel, axis_labels))
+    ax.set_ylabel(q.label(ylabel, axis_labels))
+    _legend(ax, handles)
+    fig.tight_layout()
+    return image_bytes(fig, path, fmt)
+
+
 @_styled
 def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *, xlabel: str, ylabel: str,
           intervals: Sequence[Mapping[str, float] | None] | None = None, best: str | None = None,
@@ -629,13 +641,7 @@ def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence
     if len(names) <= 8:
         for j, (x, y, name) in enumerate(zip(xs_sorted, ys_sorted, names)):
             ax.annotate(name, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 5 if j % 2 == 0 else -10), color="0.3")
-    if q.zero_line(ylabel):
-        _zero_line(ax)
-    ax.set_xlabel(q.label(xlabel, axis_labels))
-    ax.set_ylabel(q.label(ylabel, axis_labels))
-    _legend(ax, handles)
-    fig.tight_layout()
-    return image_bytes(fig, path, fmt)
+    return _finish(fig, ax, handles, path, xlabel=xlabel, ylabel=ylabel, axis_labels=axis_labels, fmt=fmt)
 
 
 @_styled
@@ -663,13 +669,7 @@ def lines(path: Path, series: Mapping[str, Sequence[tuple[float, float, Mapping[
         handles.append(_interval_handle())
     if q.log_scale(xlabel, every_x) if log_x is None else log_x:
         _log_axis(ax, every_x)
-    if q.zero_line(ylabel):
-        _zero_line(ax)
-    ax.set_xlabel(q.label(xlabel, axis_labels))
-    ax.set_ylabel(q.label(ylabel, axis_labels))
-    _legend(ax, handles)
-    fig.tight_layout()
-    return image_bytes(fig, path, fmt)
+    return _finish(fig, ax, handles, path, xlabel=xlabel, ylabel=ylabel, axis_labels=axis_labels, fmt=fmt)
 
 
 @_styled
