@@ -50,6 +50,7 @@ from typing import Any
 
 from .decision import LOWER_IS_BETTER
 from .render import fmt_metric
+from .spec.vocabulary import split_test
 
 MAX_SENTENCES = 3
 NEAR_ZERO = 0.05  # an interval's end is ≈ 0 within this fraction of the interval's width
@@ -76,8 +77,8 @@ def _finite(value: Any) -> bool:
 
 
 def _parts(metric: str) -> tuple[str, str]:
-    base = (metric or "").split("@", 1)[0]
-    name, _, target = base.partition(".")
+    """(metric, target) of a reference, its test set dropped: the label and the direction."""
+    name, _, target = split_test(metric or "")[0].partition(".")
     return name, target
 
 

@@ -41,6 +41,8 @@ class Tables:
     n_test: int = 0
     standing: Any = None  # decision.Standing: the best candidate against baseline, references, ceilings
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # rows of the comparisons region
+    ceilings: list[str] = field(default_factory=list)  # the fisher_ceiling trials
+    observed: list[list[str]] | None = None  # each binned table's observations, once worked out
 
 
 @dataclass
@@ -210,7 +212,7 @@ def compute_tables(plan, spec) -> Tables:
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
     tables.binned = binned_tables
     tables.comparisons = comparisons
-    ceilings = [t.name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL]
+    tables.ceilings = ceilings = [t.name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL]
     tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
                                ceilings=ceilings)
     return tables
@@ -276,15 +278,11 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
         {**row, "delta": signed(fmt_metric(row["metric"], row["value"])), "lo": signed(fmt_metric(row["metric"], row["lo"])),
          "hi": signed(fmt_metric(row["metric"], row["hi"])), "p": f"{row['p_positive']:.3f}"} for row in tables.comparisons])
-    from .observations import heading, observe_binned
+    from .observations import heading
     from .observations import render as observation_list
 
-    focus = place.honest_best or tables.best
     shown_tables = []
-    for i, table in enumerate(tables.binned):
-        ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
-        said = observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,  # yardsticks are not ranked
-                              baseline=table.get("reference"), lang=spec.language) if ranked else []
+    for i, (table, said) in enumerate(zip(tables.binned, _binned_observations(spec, tables))):
         shown_tables.append({**_shown_binned(table), "observations": said})
         bodies[f"observations-binned-{i}"] = observation_list(said)
     said_heading = heading(spec.language)
@@ -446,17 +444,14 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
     if fig.kind == "bar":
         intervals = {n: iv for n in shown if (iv := _interval_of(tables, n, primary)) is not None}
         deltas = {n: d for n in shown if (d := _delta_of(tables, n, primary)) is not None}
-        ceilings = [n for n in spec.decision.references if n == ceiling_trial(plan.trials)]
+        ceilings = [n for n in tables.ceilings if n in spec.decision.references]
         return obs.observe_trials({n: metric_value(tables.results[n], primary) for n in shown}, intervals or None,
                                   metric=primary, best=tables.standing.honest_best, baseline=tables.baseline,
                                   references=[r for r in spec.decision.references if r not in ceilings], ceilings=ceilings,
                                   deltas=deltas or None, lang=lang)
-    if fig.kind in ("binned", "binned_delta"):
+    if fig.kind in ("binned", "binned_delta"):  # the table's own observations, said under its figure too
         table = _table_of(spec, tables, fig.binned)
-        ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
-        focus = tables.standing.honest_best or tables.best
-        return obs.observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
-                                  baseline=table.get("reference"), lang=lang) if ranked else []
+        return _binned_observations(spec, tables)[next(i for i, t in enumerate(tables.binned) if t is table)]
     if fig.kind in ("bootstrap", "ablation"):
         against = fig.against or tables.baseline
         if against not in tables.results:
@@ -482,6 +477,21 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
                   for x in [_dig(t.config, fig.param)] if isinstance(x, (int, float)) and not isinstance(x, bool)]
         return obs.observe_sweep(points, x_key=fig.param, metric=spec.primary_metric, lang=lang) if points else []
     return []
+
+
+def _binned_observations(spec, tables: Tables) -> list[list[str]]:
+    """Each binned table's observations, worked out once (a table's figure repeats them). The
+    yardsticks (references) are not ranked against the candidates; the table's Δ reference is."""
+    from .observations import observe_binned
+
+    if tables.observed is None:
+        focus = tables.standing.honest_best or tables.best
+        tables.observed = []
+        for table in tables.binned:
+            ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
+            tables.observed.append(observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
+                                                  baseline=table.get("reference"), lang=spec.language) if ranked else [])
+    return tables.observed
 
 
 def _delta_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | None:
@@ -738,7 +748,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
 def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = True) -> dict[Any, list[tuple[float, float, Any]]]:
     """{value of `group` (as the trial names show it, or as it is): [(x, metric, interval)]} for a
     line figure; trials whose x is not a number are left out."""
-    from .spec.sweep import _value_name
+    from .spec.sweep import value_name
 
     series: dict[str, list[tuple[float, float, Any]]] = {}
     for t in plan.trials:
@@ -750,7 +760,7 @@ def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = Tr
             series.setdefault(g, []).append((x, value, _interval_of(tables, t.name, metric)))
     if all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in series):
         series = dict(sorted(series.items()))  # the legend in the swept order: α = 10, 1e3, 1e5
-    return {(_value_name(g, 0) if named else g): pts for g, pts in series.items()}
+    return {(value_name(g, 0) if named else g): pts for g, pts in series.items()}
 
 
 def _predictions(plan, name: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
 from .vocabulary import TRAINING_SECTIONS
 
-__all__ = ["Trial", "grid_trials", "parse_set_option", "parse_sweep_option", "resolve"]
+__all__ = ["Trial", "grid_trials", "value_name", "parse_set_option", "parse_sweep_option", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -180,13 +180,13 @@ def grid_trials(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
     labels = [short if shorts.count(short) == 1 else key.replace(".", "_") for key, short in zip(keys, shorts)]
     out: dict[str, dict[str, Any]] = {}
     for values in itertools.product(*(grid[key] for key in keys)):
-        name = ".".join(f"{label}-{_value_name(v, i)}" for label, v, i in
+        name = ".".join(f"{label}-{value_name(v, i)}" for label, v, i in
                         zip(labels, values, (list(grid[k]).index(v) for k, v in zip(keys, values))))
         out[name] = dict(zip(keys, values))
     return out
 
 
-def _value_name(value: Any, index: int) -> str:
+def value_name(value: Any, index: int) -> str:
     """A value as a trial name shows it: 100, 1e5, 0.001, 2k, 1M, true, cosine; v<index> otherwise."""
     if isinstance(value, bool):
         return str(value).lower()
