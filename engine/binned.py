@@ -97,14 +97,18 @@ def cell_keys(table) -> list[str] | None:
     return names if all(names) else [cell_label([a.edges for a in axes], c) for c in cells]
 
 
-def binned_table(table, preds: Mapping[str, Mapping[str, Any]], *, baseline: str | None = None,
+def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None,
                  bootstrap: tuple[int, int] = (1000, 0)) -> dict[str, Any]:
-    """The table's rows and what rules and figures read (see the module docstring)."""
+    """The table's rows and what rules and figures read (see the module docstring). `preds`:
+    trial → its prediction arrays, or the list of its seeds' (a repeated trial: each bin's value
+    is the mean over the seeds, each Δ interval resamples them too)."""
     import numpy as np
 
     base, test = split_test(table.metric)  # `mae.log_g@low_noise`: the table of a named test set
+    runs = {name: list(p) if isinstance(p, (list, tuple)) else [p] for name, p in preds.items()}
     if test is not None:
-        preds = {name: arrays for name, p in preds.items() if (arrays := view(p, test)) is not None}
+        runs = {name: [view(p, test) for p in ps] for name, ps in runs.items() if view(ps[0], test) is not None}
+    preds = {name: ps[0] for name, ps in runs.items()}  # the rows, bins and parameters: the same for every seed
     metric, target = base.split(".", 1)
     shown = [n for n in (table.trials or list(preds)) if n in preds and _usable(table, preds[n])]
     axes = table.axes
@@ -132,17 +136,18 @@ def binned_table(table, preds: Mapping[str, Mapping[str, Any]], *, baseline: str
     values: dict[str, list[float]] = {}
     counts: dict[str, list[int]] = {}
     for name in used:
-        truth, pred = _values(used[name], metric, target)
+        seeds = [_values(p, metric, target) for p in runs[name]]
         values[name], counts[name] = [], []
         for c in range(len(cells)):
             sel = index_of[name] == c
-            values[name].append(_statistic(metric, truth[sel] if truth is not None else None, pred[sel]))
+            found = [_statistic(metric, truth[sel] if truth is not None else None, pred[sel]) for truth, pred in seeds]
+            values[name].append(found[0] if len(found) == 1 else float(np.mean(found)))
             counts[name].append(int(sel.sum()))
     n = [max(counts[name][c] for name in shown) for c in range(len(cells))]
     small = [count < table.min_n for count in n]
     deltas: dict[str, list[dict[str, float] | None]] = {}
     if reference is not None and reference in used and metric != "extra":
-        deltas = _deltas(used, shown, reference, index_of, len(cells), small, metric, target, bootstrap)
+        deltas = _deltas(used, runs, shown, reference, index_of, len(cells), small, metric, target, bootstrap)
     spread = {}
     for name in shown:
         kept = [v for v, s in zip(values[name], small) if not s and v == v]
@@ -174,7 +179,15 @@ def _nan_delta() -> dict[str, float]:
     return {"value": math.nan, "lo": math.nan, "hi": math.nan, "p_positive": math.nan}
 
 
-def _deltas(used, shown, reference, index_of, n_cells, small, metric, target, bootstrap):
+def _stacked(runs, metric: str, target: str):
+    """(truth, predictions): (n,) for one run, (k, n) for a repeated trial's seeds."""
+    import numpy as np
+
+    truth, pred = _values(runs[0], metric, target)
+    return truth, pred if len(runs) == 1 else np.stack([pred, *(_values(p, metric, target)[1] for p in runs[1:])])
+
+
+def _deltas(used, runs, shown, reference, index_of, n_cells, small, metric, target, bootstrap):
     """trial → per cell: the paired bootstrap interval of trial − reference (None when it has none)."""
     import numpy as np
 
@@ -190,15 +203,16 @@ def _deltas(used, shown, reference, index_of, n_cells, small, metric, target, bo
         p = used[name]
         if len(p["index"]) != len(ref["index"]) or not np.array_equal(p["index"], ref["index"]):
             continue  # not scored on the same test rows: no paired difference
-        truth, pred = _values(p, metric, target)
-        _, pred_ref = _values(ref, metric, target)
+        truth, pred = _stacked(runs[name], metric, target)
+        _, pred_ref = _stacked(runs[reference], metric, target)
         cells = []
         for c in range(n_cells):
             sel = index_of[name] == c
             if small[c] or sel.sum() < 2:
                 cells.append(None)
                 continue
-            cells.append(metrics.paired_bootstrap_delta(fn, truth[sel], pred[sel], pred_ref[sel], B=B, seed=seed).as_dict())
+            cells.append(metrics.paired_bootstrap_delta(fn, truth[sel], pred[..., sel], pred_ref[..., sel], B=B,
+                                                        seed=seed).as_dict())
         out[name] = cells
     return out
 

@@ -9,6 +9,8 @@ The spec's expressions are evaluated (sandboxed, see `engine.expressions`) over 
                                          (and .value, .p_positive)
     ci.<name>.<metric>.<target>.lo       intervals of every trial
     binned[i][<trial>][j]                bin j of binned table i (e.g. R² in the lowest SNR bin)
+    best.r2.log_g.mean / .std / .n       a repeated trial's score over its seeds (the score
+                                         itself is the mean; see `engine.repeats`)
 
 `best` is the best trial by the primary metric (the first of `metrics:`) *other than the
 baseline* and the `references` (yardsticks such as a Fisher ceiling), so a rule like
@@ -38,7 +40,8 @@ CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not jus
 
 def ceiling_trial(trials) -> str | None:
     """The trial rules call `ceiling`: the report's first `fisher_ceiling` trial, if any."""
-    return next((t.name for t in trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL), None)
+    return next((getattr(t, "shown_name", t.name) for t in trials
+                 if (t.config.get("model") or {}).get("type") == CEILING_MODEL), None)
 
 
 def badness(metric: str, value: float) -> float:
@@ -153,13 +156,19 @@ def build_context(
     info: Mapping[str, Any] | None = None,
     compare=None,
     ceiling: str | None = None,
+    spreads: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
     `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`); `compare(a, b)` the
-    paired bootstrap intervals of a − b, shaped like `delta`."""
+    paired bootstrap intervals of a − b, shaped like `delta`. `spreads[trial]`: a repeated
+    trial's seeds (`engine.repeats.fold`), so its scores read `.mean`, `.std`, `.n`, `.values`."""
+    from .expressions import with_spread
+
     ci = ci or {}
     delta = delta or {}
     info = info or {}
+    spreads = spreads or {}
+    results = {n: with_spread(m, spreads[n]) if n in spreads else m for n, m in results.items()}
 
     def view(name: str | None) -> dict[str, Any] | None:
         if name is None or name not in results:
@@ -178,24 +187,27 @@ def build_context(
 
 
 def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, Any] | None = None,
-                  own_scores: Mapping[str, Any] | None = None, ceiling: str | None = None) -> dict[str, Any]:
+                  own_scores: Mapping[str, Any] | None = None, ceiling: str | None = None,
+                  repeated: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist.
     `tests` (name → its named test sets) and `own_scores` (name → the scores its model adds,
-    a Fisher ceiling's `sigma`) give the metrics a trial has beyond the standard ones."""
-    from .expressions import PROBE, PROBE_TREE, AnyBins, AnyCells
+    a Fisher ceiling's `sigma`) give the metrics a trial has beyond the standard ones; the
+    `repeated` trials' scores have a spread (`best.r2.log_g.std`)."""
+    from .expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells
     from .spec import METRICS
 
     wanted = [metric_parts(m) for m in spec.interval_metrics]
     tests = tests or {}
     own_scores = own_scores or {}
 
-    def scores(targets, name=None) -> dict[str, Any]:
+    def scores(targets, name=None, spread=None) -> dict[str, Any]:
         names = [*METRICS, *own_scores.get(name, ())]
-        out = {m: {t: PROBE for t in targets} for m in names}
+        leaf = PROBE_SPREAD if (name in repeated if spread is None else spread) else PROBE
+        out = {m: {t: leaf for t in targets} for m in names}
         for test in tests.get(name, ()):
-            out.update({f"{m}@{test}": {t: PROBE for t in targets} for m in names})
+            out.update({f"{m}@{test}": {t: leaf for t in targets} for m in names})
         return out
 
     def intervals(targets, fields) -> dict[str, Any]:
@@ -220,7 +232,7 @@ def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, An
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
-        shared = {m: v for m, v in scores(common, pool[0]).items()
+        shared = {m: v for m, v in scores(common, pool[0], all(n in repeated for n in pool)).items()
                   if all(m in scores(common, n) for n in pool)}
         context["best"] = {**shared, "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
                            "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {}}

@@ -16,7 +16,7 @@ from .decision import badness
 from .pages.experiments import Experiment, scan
 from .marks import VERDICT_MARKS, status_text, verdict_mark
 from .pages.sync import CEILING_MODEL
-from .record import conditions_text
+from .record import conditions_text, shown_trials
 from .questions import ANSWERED_RE
 from .render import fmt_metric, render
 
@@ -73,7 +73,7 @@ def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
     for e in experiments:
         rec = e.record or {}
         metric = rec.get("primary")
-        for trial in rec.get("trials", []):
+        for trial in shown_trials(rec):
             value = (trial.get("metrics") or {}).get(metric)
             if metric is None or value is None:
                 continue

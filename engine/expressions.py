@@ -29,7 +29,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_TREE", "AnyBins", "AnyCells", "ProbeTree", "Expression", "Probe", "compile_expression", "placeholders", "fill"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "ProbeTree", "Expression",
+           "Probe", "Spread", "compile_expression", "placeholders", "fill", "with_spread"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -244,7 +245,9 @@ class Expression:
         except SecurityError as exc:
             raise self._error(f"not allowed: {exc}") from None
         except UndefinedError as exc:
-            raise self._error(f"undefined value: {exc}") from None
+            spread = re.search(r"'(?:float|int) object' has no attribute '(mean|std|n|values)'", str(exc))
+            raise self._error(f"undefined value: {exc}",
+                              f"only a repeated trial (repeats: or seeds:) has .{spread.group(1)}" if spread else None) from None
         except ZeroDivisionError:
             raise self._error("division by zero") from None
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -423,8 +426,46 @@ class AnyCells(Mapping):
         return 0
 
 
+class ProbeSpread(Probe):
+    """A stand-in for a repeated trial's score: a number with `.mean`, `.std`, `.n`, `.values`."""
+
+    __slots__ = ()
+    mean = std = property(lambda self: PROBE)
+    n = property(lambda self: PROBE)
+    values = property(lambda self: [PROBE, PROBE])
+
+
+class Spread(float):
+    """A repeated trial's score: the mean over its seeds (so it compares and computes as that
+    number), with `.mean`, `.std` (sample, n − 1), `.n` and `.values` (one per seed) for rules
+    such as `best.r2.log_g.mean - 2 * best.r2.log_g.std > baseline.r2.log_g`."""
+
+    def __new__(cls, mean: float, std: float, values: list[float]) -> "Spread":
+        self = super().__new__(cls, mean)
+        self.mean, self.std, self.n, self.values = float(mean), float(std), len(values), list(values)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{float(self)!r} ± {self.std!r} (n = {self.n})"
+
+
+def with_spread(metrics: Mapping[str, Any], spread: Mapping[str, Any]) -> dict[str, Any]:
+    """A repeated trial's metrics with each score a `Spread` (the mean, its seeds' std, …)."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        inner = spread.get(key)
+        if isinstance(value, Mapping) and isinstance(inner, Mapping):
+            out[key] = with_spread(value, inner)
+        elif isinstance(inner, Mapping) and "mean" in inner and _is_number(value):
+            out[key] = Spread(value, inner["std"], inner["values"])
+        else:
+            out[key] = value
+    return out
+
+
 PROBE = Probe()
 PROBE_TREE = ProbeTree()
+PROBE_SPREAD = ProbeSpread()
 
 
 class _Namespace:

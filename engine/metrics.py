@@ -230,31 +230,75 @@ def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _runs(y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(truth, predictions as k runs × n rows): one run's (n,) predictions, or the (k, n) of a
+    trial repeated over k seeds."""
+    y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    runs = pred[None, :] if pred.ndim == y.ndim else pred
+    if runs.shape[1:] != y.shape:
+        raise ValueError(f"truth {y.shape} and predictions {pred.shape} differ in shape")
+    return y, runs
+
+
+def _seed_picks(k: int, B: int, seed: int) -> np.ndarray | None:
+    """Per resample, which of k seeds' runs it averages (drawn with replacement, so the interval
+    holds the spread between seeds as well as the test set's); None for a single run. Its own
+    random stream: the rows drawn for a single run are the same as without repeats."""
+    if k == 1:
+        return None
+    return np.random.default_rng([seed, 0x5EED]).integers(0, k, (B, k))
+
+
+def _resampled(metric: Metric, y: np.ndarray, runs: np.ndarray, rows: np.ndarray, picks: np.ndarray | None) -> float:
+    """The metric of one resample: of the one run, or the mean over the seeds drawn."""
+    if picks is None:
+        return metric(y[rows], runs[0][rows])
+    scores = np.array([metric(y[rows], run[rows]) for run in runs], dtype=np.float64)
+    return float(np.mean(scores[picks]))
+
+
+def _full(metric: Metric, y: np.ndarray, runs: np.ndarray) -> float:
+    """The metric on the whole sample: of the run, or its mean over the seeds."""
+    if len(runs) == 1:
+        return float(metric(y, runs[0]))
+    return float(np.mean([metric(y, run) for run in runs]))
+
+
 def bootstrap_ci(metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 1000, seed: int = 0,
                  level: float = 0.95) -> CI:
-    """Percentile bootstrap confidence interval of `metric(y, pred)` (rows resampled)."""
-    y, pred = _pair(y, pred)
-    samples = np.array([metric(y[i], pred[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64)
-    return CI(float(metric(y, pred)), *_interval(samples, level))
+    """Percentile bootstrap confidence interval of `metric(y, pred)` (rows resampled). `pred`
+    (k, n): a trial repeated over k seeds, its value the mean over them and each resample's a
+    mean over seeds drawn with replacement."""
+    y, runs = _runs(y, pred)
+    picks = _seed_picks(len(runs), B, seed)
+    samples = np.array([_resampled(metric, y, runs, rows, None if picks is None else picks[b])
+                        for b, rows in enumerate(_resamples(len(y), B, seed))], dtype=np.float64)
+    return CI(_full(metric, y, runs), *_interval(samples, level))
 
 
 def paired_bootstrap_delta(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
                            B: int = 1000, seed: int = 0, level: float = 0.95) -> Delta:
     """Interval of metric(a) − metric(b) on the same test rows, both scored on each resample
-    (so what the two trials share — which rows are hard — cancels out)."""
-    y, pred_a = _pair(y, pred_a)
-    _, pred_b = _pair(y, pred_b)
-    samples = paired_bootstrap_samples(metric, y, pred_a, pred_b, B=B, seed=seed)
+    (so what the two trials share — which rows are hard — cancels out). Either side may be
+    (k, n), a trial repeated over seeds (see `bootstrap_ci`)."""
+    y, runs_a = _runs(y, pred_a)
+    _, runs_b = _runs(y, pred_b)
+    samples = paired_bootstrap_samples(metric, y, runs_a if len(runs_a) > 1 else runs_a[0],
+                                       runs_b if len(runs_b) > 1 else runs_b[0], B=B, seed=seed)
     lo, hi = _interval(samples, level)
-    return Delta(float(metric(y, pred_a) - metric(y, pred_b)), lo, hi, float(np.mean(samples > 0)))
+    return Delta(_full(metric, y, runs_a) - _full(metric, y, runs_b), lo, hi, float(np.mean(samples > 0)))
 
 
 def paired_bootstrap_samples(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
                              B: int = 1000, seed: int = 0) -> np.ndarray:
     """The B resampled differences metric(a) − metric(b) that `paired_bootstrap_delta` summarises
     (for a figure of their distribution)."""
-    y, pred_a = _pair(y, pred_a)
-    _, pred_b = _pair(y, pred_b)
+    y, runs_a = _runs(y, pred_a)
+    _, runs_b = _runs(y, pred_b)
+    picks_a = _seed_picks(len(runs_a), B, seed)
+    picks_b = _seed_picks(len(runs_b), B, seed + 1)
     return np.array(
-        [metric(y[i], pred_a[i]) - metric(y[i], pred_b[i]) for i in _resamples(len(y), B, seed)], dtype=np.float64
+        [_resampled(metric, y, runs_a, rows, None if picks_a is None else picks_a[b])
+         - _resampled(metric, y, runs_b, rows, None if picks_b is None else picks_b[b])
+         for b, rows in enumerate(_resamples(len(y), B, seed))], dtype=np.float64
     )

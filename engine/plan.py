@@ -81,6 +81,12 @@ class TrialPlan:
         return self.parts.key
 
     @property
+    def shown_name(self) -> str:
+        """The trial the report shows this run under: its repeat group (`equal` for
+        `equal.seed-43`), or its own name."""
+        return self.trial.shown_name if self.trial is not None else self.name
+
+    @property
     def cached(self) -> bool:
         return self.reason is Reason.CACHED
 
@@ -106,6 +112,15 @@ class Plan:
     def to_run(self) -> list[TrialPlan]:
         """The trials that run, sources before the trials that read them (else in the file's order)."""
         return self.in_order([t for t in self.trials if t.runs])
+
+    @property
+    def groups(self) -> dict[str, list[TrialPlan]]:
+        """The trials as the report shows them → their runs: the seeds of a repeated trial, or the
+        trial itself; in the file's order."""
+        out: dict[str, list[TrialPlan]] = {}
+        for trial in self.trials:
+            out.setdefault(trial.shown_name, []).append(trial)
+        return out
 
     def in_order(self, trials: Sequence[TrialPlan]) -> list[TrialPlan]:
         rank = {name: i for i, name in enumerate(self.order)}
@@ -196,10 +211,12 @@ def make_plan(
         overrides["train.device"] = device
     resolved = spec.resolve_trials(overrides)
     names = [t.name for t in resolved]
+    shown = list(dict.fromkeys(t.shown_name for t in resolved))
     for name in trials:
-        if name not in names:
+        if name not in names and name not in shown:
             raise ResearchError(f"no trial named '{name}'", path=report.path, key="--trial",
-                                hint=did_you_mean(name, names) or f"trials: {', '.join(names)}")
+                                hint=did_you_mean(name, shown + names) or f"trials: {', '.join(shown)}")
+    trials = [t.name for t in resolved if t.name in trials or t.shown_name in trials] if trials else trials
     previous = index.read(spec.id).get("trials", {})
     code = engine_code_hash()
     base = {}

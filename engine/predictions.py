@@ -10,7 +10,7 @@ test set (`mae.log_g@low_noise`) reads that set's arrays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .spec.vocabulary import base_metric, metric_parts, split_test
@@ -55,3 +55,18 @@ def columns(p: Mapping[str, Any], dotted: str):
     arrays = view(p, split_test(dotted)[1])
     col = target_column(arrays, metric_parts(dotted)[1])
     return arrays["y_true"][:, col], arrays["y_pred"][:, col]
+
+
+def stacked(runs: Sequence[Mapping[str, Any]], dotted: str):
+    """(truth, predictions) of a metric's target over a trial's runs: (n,) for one run, (k, n)
+    for the k seeds of a repeated trial (`engine.metrics` averages over them). The seeds of one
+    trial score the same test rows; a mismatch is a broken store, not a result."""
+    import numpy as np
+
+    truth, first = columns(runs[0], dotted)
+    if len(runs) == 1:
+        return truth, first
+    for other in runs[1:]:
+        if not np.array_equal(view(other, split_test(dotted)[1])["index"], view(runs[0], split_test(dotted)[1])["index"]):
+            raise ValueError("the seeds of a repeated trial were scored on different test rows")
+    return truth, np.stack([first, *(columns(p, dotted)[1] for p in runs[1:])])

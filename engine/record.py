@@ -30,7 +30,7 @@ _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
 
-OPTIONAL_RUN_KEYS = ("sweep",)  # in the digest only when present: older reports keep theirs
+OPTIONAL_RUN_KEYS = ("sweep", "repeats", "seeds")  # in the digest only when present: older reports keep theirs
 
 
 def spec_digest(front_text: str, sets=(), sweeps=()) -> str:
@@ -98,6 +98,13 @@ def parse(text: str, path: str | None = None) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def shown_trials(rec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The record's trials as the report shows them: a repeated trial once (the mean over its
+    seeds), not each seed's run (`of:` its trial) — the rows a leaderboard may rank, so that
+    the luckiest seed never passes for the result."""
+    return [t for t in rec.get("trials", []) if not t.get("of")]
 
 
 def trial_summary(config: Mapping[str, Any]) -> str:

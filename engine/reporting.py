@@ -18,13 +18,13 @@ from .binned import binned_table, cell_texts, series_for, signed
 from .decision import CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, key_numbers, metric_value, standing
 from .errors import ExpressionError
 from .marks import verdict_mark
-from .predictions import columns, has_metric, metric_fn
+from .predictions import columns, has_metric, metric_fn, stacked
 from .spec.vocabulary import metric_parts
 from .render import fmt_metric, fmt_number, packaged_templates, render
 from .store import digest, engine_code_hash
 
 REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub",
-                  "language")
+                  "language", "repeats", "seeds")
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Tables:
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # rows of the comparisons region
     ceilings: list[str] = field(default_factory=list)  # the fisher_ceiling trials
     observed: list[list[str]] | None = None  # each binned table's observations, once worked out
+    spreads: dict[str, Any] = field(default_factory=dict)  # repeated trial → its seeds' spread (`engine.repeats.fold`)
+    run_ci: dict[str, Any] = field(default_factory=dict)  # each seed's own intervals (`equal.seed-43`)
 
 
 @dataclass
@@ -128,38 +130,58 @@ def log_row(plan, failed, tables: Tables | None, status: str | None, code_state:
 # Numbers
 
 
+def shown_trials(plan) -> dict[str, list[Any]]:
+    """The trials the report shows → their runs with a result: a repeated trial's seeds (all of
+    them, or it has no result yet), or the trial itself."""
+    return {name: runs for name, runs in plan.groups.items() if all(t.record is not None for t in runs)}
+
+
 def compute_tables(plan, spec) -> Tables:
     import numpy as np
 
     from . import metrics
+    from .repeats import fold
 
-    records = {t.name: t.record for t in plan.trials if t.record is not None}
-    results = {name: record.metrics for name, record in records.items()}
+    done = shown_trials(plan)
+    records = {name: [t.record for t in runs] for name, runs in done.items()}
+    repeated = {name for name, runs in done.items() if runs[0].trial is not None and runs[0].trial.group}
+    results, spreads = {}, {}
+    for name, recs in records.items():
+        if name in repeated:
+            results[name], spreads[name] = fold([r.metrics for r in recs])
+        else:
+            results[name] = recs[0].metrics
     baseline = spec.decision.baseline if spec.decision.baseline in results else None
-    preds = {name: plan.store.predictions(record.key) for name, record in records.items()}
+    preds = {name: [plan.store.predictions(r.key) for r in recs] for name, recs in records.items()}
     ci: dict[str, Any] = {}
     delta: dict[str, Any] = {}
     wanted = spec.interval_metrics
     for name, p in preds.items():
         ci[name] = _nested(
-            (m, metrics.bootstrap_ci(metric_fn(m), *columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
+            (m, metrics.bootstrap_ci(metric_fn(m), *stacked(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
             for m in wanted
-            if has_metric(p, m)
+            if has_metric(p[0], m)
         )
+    run_ci: dict[str, Any] = {}  # each seed of a repeated trial on its own: what a reproduction of that run is held to
+    for name in repeated:
+        for t, p in zip(done[name], preds[name]):
+            run_ci[t.name] = _nested(
+                (m, metrics.bootstrap_ci(metric_fn(m), *columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
+                for m in wanted if has_metric(p, m))
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def compare(a: str, b: str, metrics_: Sequence[str] = wanted) -> dict[str, Any]:
         """a − b on the test rows both scored: paired bootstrap intervals, shaped like `delta`."""
         compare_names(a, b, preds)
-        if not np.array_equal(preds[a]["index"], preds[b]["index"]):
+        if not np.array_equal(preds[a][0]["index"], preds[b][0]["index"]):
             raise ExpressionError(f"compare(): '{a}' and '{b}' were scored on different test sets")
         key = (a, b, tuple(metrics_))
         if key not in pairs:
             rows = []
             for m in metrics_:
-                if has_metric(preds[a], m) and has_metric(preds[b], m):
-                    truth, pred = columns(preds[a], m)
-                    _, other = columns(preds[b], m)
+                if has_metric(preds[a][0], m) and has_metric(preds[b][0], m):
+                    truth, pred = stacked(preds[a], m)
+                    _, other = stacked(preds[b], m)
                     rows.append((m, metrics.paired_bootstrap_delta(metric_fn(m), truth, pred, other, B=spec.bootstrap.n,
                                                                    seed=spec.bootstrap.seed).as_dict()))
             pairs[key] = _nested(rows)
@@ -167,12 +189,13 @@ def compute_tables(plan, spec) -> Tables:
 
     if baseline is not None:
         for name, p in preds.items():
-            if name != baseline and np.array_equal(p["index"], preds[baseline]["index"]):
+            if name != baseline and np.array_equal(p[0]["index"], preds[baseline][0]["index"]):
                 delta[name] = compare(name, baseline)
     ceiling = ceiling_trial(plan.trials)
     context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
-                            ci=ci, delta=delta, info={name: rec.info or {} for name, rec in records.items()},
-                            compare=lambda a, b: compare(a, b), ceiling=ceiling if ceiling in results else None)
+                            ci=ci, delta=delta, info={name: recs[0].info or {} for name, recs in records.items()},
+                            compare=lambda a, b: compare(a, b), ceiling=ceiling if ceiling in results else None,
+                            spreads=spreads)
     comparisons = []
     for pair in spec.comparisons:
         if pair.a not in preds or pair.b not in preds:
@@ -189,7 +212,7 @@ def compute_tables(plan, spec) -> Tables:
     binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed))
                      for b in spec.binned]
     context["binned"] = series_for(binned_tables, spec.binned)  # binned[i][trial][bin], binned['name'][bin][trial]
-    failed = [t.name for t in plan.trials if t.record is None and t.reason != "skipped"]
+    failed = list(dict.fromkeys(t.shown_name for t in plan.trials if t.record is None and t.reason != "skipped"))
     try:
         verdict = decide(spec, context)
     except ExpressionError:
@@ -209,10 +232,13 @@ def compute_tables(plan, spec) -> Tables:
                 raise
             numbers.append((row.label, "-"))
     best = context["best"]["name"] if context.get("best") else None
-    tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p["index"]) for p in preds.values()), default=0))
+    tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p[0]["index"]) for p in preds.values()), default=0))
+    tables.spreads = spreads
+    tables.run_ci = run_ci
     tables.binned = binned_tables
     tables.comparisons = comparisons
-    tables.ceilings = ceilings = [t.name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL]
+    tables.ceilings = ceilings = list(dict.fromkeys(t.shown_name for t in plan.trials
+                                                     if (t.config.get("model") or {}).get("type") == CEILING_MODEL))
     tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
                                ceilings=ceilings)
     return tables
@@ -250,29 +276,31 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
                                    verdict=tables.verdict, **shown)
     bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
     bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=tables.numbers)
-    rows = []
-    for trial in plan.trials:
-        metrics_of = tables.results.get(trial.name)
+    from .notes import model_notes
+    from .repeats import spread_text
+
+    rows, notes, warnings, seeded = [], [], [], []
+    for name, runs in plan.groups.items():
+        metrics_of = tables.results.get(name)
+        spread = tables.spreads.get(name)
         if metrics_of is None:
-            values = ["failed" if trial.error else "-" for _ in spec.shown_metrics]
-            seconds = None
+            values = ["failed" if any(t.error for t in runs) else "-" for _ in spec.shown_metrics]
+        elif spread:
+            values = [spread_text(fmt_metric(m, metric_value(metrics_of, m)), fmt_metric(m, (metric_value(spread, m) or {}).get("std")))
+                      if metric_value(spread, m) else fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
+            seeded.append((name, [t.config["train"]["seed"] for t in runs]))
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
-            seconds = trial.record.provenance.get("seconds")
-        rows.append({"name": trial.name, "best": trial.name == place.honest_best, "baseline": trial.name == spec.decision.baseline,
-                     "reference": trial.name in spec.decision.references,
-                     "cells": values, "time": f"{seconds:.1f} s" if seconds is not None else "-"})
-    from .notes import model_notes
-
-    notes, warnings = [], []
-    for trial in plan.trials:
-        if trial.record is None:
-            continue
-        said, warned = model_notes(str((trial.config.get("model") or {}).get("type")), trial.record.info or {})
-        notes += [(trial.name, "; ".join(said))] if said else []
-        warnings += [(trial.name, w) for w in warned]
+        rows.append({"name": name, "best": name == place.honest_best, "baseline": name == spec.decision.baseline,
+                     "reference": name in spec.decision.references, "cells": values})
+        first = runs[0]
+        if first.record is not None and metrics_of is not None:  # what the model chose: the first seed's, said once
+            said, warned = model_notes(str((first.config.get("model") or {}).get("type")), first.record.info or {})
+            label = f"{name} (seed {first.config['train']['seed']} of {len(runs)})" if spread else name
+            notes += [(label, "; ".join(said))] if said else []
+            warnings += [(label, w) for w in warned]
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.shown_metrics, rows=rows, n_test=tables.n_test,
-                               test_sets=_test_set_sizes(plan, spec),
+                               test_sets=_test_set_sizes(plan, spec), seeded=seeded,
                                notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
     bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
@@ -333,19 +361,39 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
     from .reproduce import standard_errors
 
     verdict = tables.verdict
+    cis = tables.context.get("ci", {})
     trials = []
-    for trial in plan.trials:
-        metrics_of = tables.results.get(trial.name)
-        trials.append({
-            "se": standard_errors(tables.context.get("ci", {}).get(trial.name, {}), spec.interval_metrics) if metrics_of is not None else None,
-            "name": trial.name,
-            "parts": trial.record.parts if trial.record is not None else None,
-            "model": str((trial.config.get("model") or {}).get("type", "?")),
-            "config": record.trial_summary(trial.config),
-            "conditions": record.trial_conditions(trial.config, (trial.record.info or {}).get("split") if trial.record else None),
-            "noise": (trial.config.get("noise") or {}).get("level"),
-            "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics} if metrics_of is not None else None,
-        })
+    for name, runs in plan.groups.items():
+        metrics_of = tables.results.get(name)
+        spread = tables.spreads.get(name)
+        first = runs[0]
+        if spread is not None:  # the repeated trial as the hub ranks it: the mean over its seeds
+            trials.append({
+                "se": standard_errors(cis.get(name, {}), spec.interval_metrics),
+                "name": name,
+                "model": str((first.config.get("model") or {}).get("type", "?")),
+                "config": record.trial_summary(first.config),
+                "conditions": record.trial_conditions(first.config, (first.record.info or {}).get("split")),
+                "noise": (first.config.get("noise") or {}).get("level"),
+                "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
+                "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
+                "seeds": [t.config["train"]["seed"] for t in runs],
+            })
+        for trial in runs:
+            own = trial.record.metrics if trial.record is not None else None
+            repeated = trial.trial is not None and trial.trial.group is not None
+            trials.append({
+                "se": standard_errors((tables.run_ci if repeated else cis).get(trial.name, {}), spec.interval_metrics)
+                if own is not None else None,
+                "name": trial.name,
+                **({"of": name} if repeated else {}),
+                "parts": trial.record.parts if trial.record is not None else None,
+                "model": str((trial.config.get("model") or {}).get("type", "?")),
+                "config": record.trial_summary(trial.config),
+                "conditions": record.trial_conditions(trial.config, (trial.record.info or {}).get("split") if trial.record else None),
+                "noise": (trial.config.get("noise") or {}).get("level"),
+                "metrics": {m: metric_value(own, m) for m in spec.interval_metrics} if own is not None else None,
+            })
     return {
         "id": spec.id,
         "verdict": verdict.verdict if verdict else None,
@@ -439,7 +487,7 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
 
     lang = spec.language
     primary = fig.metric or spec.primary_metric
-    having = [t.name for t in plan.trials if t.name in tables.results]
+    having = [n for n in plan.groups if n in tables.results]
     shown = [n for n in (fig.trials or having) if n in tables.results]
     if fig.kind == "bar":
         intervals = {n: iv for n in shown if (iv := _interval_of(tables, n, primary)) is not None}
@@ -471,10 +519,10 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
                   for x, y, iv in pts]
         return obs.observe_sweep(points, x_key=fig.x, group_key=fig.group, metric=primary, lang=lang) if points else []
     if fig.kind == "sweep":
-        points = [(x, None, metric_value(tables.results[t.name], spec.primary_metric),
-                   _interval_of(tables, t.name, spec.primary_metric))
-                  for t in plan.trials if t.name in shown
-                  for x in [_dig(t.config, fig.param)] if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        points = [(x, None, metric_value(tables.results[name], spec.primary_metric),
+                   _interval_of(tables, name, spec.primary_metric))
+                  for name, runs in plan.groups.items() if name in shown
+                  for x in [_dig(runs[0].config, fig.param)] if isinstance(x, (int, float)) and not isinstance(x, bool)]
         return obs.observe_sweep(points, x_key=fig.param, metric=spec.primary_metric, lang=lang) if points else []
     return []
 
@@ -563,19 +611,22 @@ def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) 
         return out
     n_cells = len(table["labels"])
     for name in trials:
-        p = view(_predictions(plan, name), test)
+        runs = [view(p, test) for p in _run_predictions(plan, name)]
+        p = runs[0]
         if p is None or not all(f"param.{by}" in p for by in table["axes"]):
             continue
         if metric == "extra":
             if f"extra.{target}" not in p or np.asarray(p[f"extra.{target}"]).ndim != 1:
                 continue
-            truth = pred = np.asarray(p[f"extra.{target}"], dtype=float)
+            truth = np.asarray(p[f"extra.{target}"], dtype=float)
+            pred = np.stack([np.asarray(r[f"extra.{target}"], dtype=float) for r in runs]) if len(runs) > 1 else truth
             fn = lambda _y, v: float(np.mean(v))  # noqa: E731  (the bin's value is the extra's mean)
         else:
             col = target_column(p, target)
             if col is None:
                 continue
-            truth, pred = p["y_true"][:, col], p["y_pred"][:, col]
+            truth = p["y_true"][:, col]
+            pred = p["y_pred"][:, col] if len(runs) == 1 else np.stack([r["y_pred"][:, col] for r in runs])
             fn = metric_fn(metric)
         cells = _cells_of(p, table["axes"], table["edges"])
         intervals: list[dict[str, float] | None] = []
@@ -584,7 +635,7 @@ def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) 
             if table["small"][c] or sel.sum() < 2:
                 intervals.append(None)
                 continue
-            found = metric_lib.bootstrap_ci(fn, truth[sel], pred[sel], B=spec.bootstrap.n, seed=spec.bootstrap.seed)
+            found = metric_lib.bootstrap_ci(fn, truth[sel], pred[..., sel], B=spec.bootstrap.n, seed=spec.bootstrap.seed)
             intervals.append({"lo": found.lo, "hi": found.hi})
         out[name] = intervals
     return out
@@ -598,7 +649,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
     from . import metrics as metric_lib
     from .quantities import number
 
-    having = [t.name for t in plan.trials if t.name in tables.results]
+    having = [n for n in plan.groups if n in tables.results]
     shown = [n for n in (fig.trials or having) if n in tables.results]
     primary = fig.metric or spec.primary_metric
     roles = _roles(spec, tables)
@@ -661,10 +712,12 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         p = _predictions(plan, name)
         target_name = metric_parts(primary)[1]
         truth, pred = columns(p, f"r2.{target_name}")
-        r2 = metric_value(tables.results[name], f"r2.{target_name}")
+        first = plan.groups[name][0]  # a repeated trial: the scatter and its R² are of its first seed
+        r2 = metric_value(first.record.metrics, f"r2.{target_name}")
+        who = f"{name}, seed {first.config['train']['seed']}" if name in tables.spreads else name
         image = figures.pred_vs_true(target, truth, pred, target=target_name,
-                                     title=f"{name}: $R^2$ = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}", **style)
-        return (image, f"Predicted vs true {target_name} for {name} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
+                                     title=f"{who}: $R^2$ = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}", **style)
+        return (image, f"Predicted vs true {target_name} for {who} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
                 f"predicted vs true {target_name}")
     if fig.kind == "weights":
         weights = {n: p["extra.gate_weights"] for n in shown if "extra.gate_weights" in (p := _predictions(plan, n))}
@@ -694,11 +747,11 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             facts = ", ".join(f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
                               f"{signed(fmt_metric(primary, d['hi']))}]" for n, d in found.items())
             return image, f"Δ {primary} of each trial from {against}, with its paired bootstrap 95 % interval: {facts}.", f"Δ {primary} vs {against}"
-        base = _predictions(plan, against)
+        base = _run_predictions(plan, against)
         samples = {}
         for n in found:
-            truth, pred = columns(_predictions(plan, n), primary)
-            _, other = columns(base, primary)
+            truth, pred = stacked(_run_predictions(plan, n), primary)
+            _, other = stacked(base, primary)
             samples[n] = metric_lib.paired_bootstrap_samples(metric_fn(primary), truth, pred, other, B=spec.bootstrap.n,
                                                               seed=spec.bootstrap.seed)
         image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against, roles=roles, **style)
@@ -728,12 +781,12 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             f"{primary} vs {fig.x} by {fig.group}"
     # sweep
     xs, ys, labels, intervals = [], [], [], []
-    for t in plan.trials:
-        if t.name in shown:
-            xs.append(_dig(t.config, fig.param))
-            ys.append(metric_value(tables.results[t.name], spec.primary_metric))
-            labels.append(t.name)
-            intervals.append(_interval_of(tables, t.name, spec.primary_metric))
+    for name, runs in plan.groups.items():
+        if name in shown:
+            xs.append(_dig(runs[0].config, fig.param))
+            ys.append(metric_value(tables.results[name], spec.primary_metric))
+            labels.append(name)
+            intervals.append(_interval_of(tables, name, spec.primary_metric))
     numeric = [(x, y, l, iv) for x, y, l, iv in zip(xs, ys, labels, intervals)
                if isinstance(x, (int, float)) and not isinstance(x, bool)]
     if not numeric:
@@ -751,21 +804,27 @@ def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = Tr
     from .spec.sweep import value_name
 
     series: dict[str, list[tuple[float, float, Any]]] = {}
-    for t in plan.trials:
-        if t.name not in shown:
+    for name, runs in plan.groups.items():
+        if name not in shown:
             continue
-        x, g = _dig(t.config, fig.x), _dig(t.config, fig.group)
-        value = metric_value(tables.results[t.name], metric)
+        x, g = _dig(runs[0].config, fig.x), _dig(runs[0].config, fig.group)
+        value = metric_value(tables.results[name], metric)
         if isinstance(x, (int, float)) and not isinstance(x, bool) and value is not None:
-            series.setdefault(g, []).append((x, value, _interval_of(tables, t.name, metric)))
+            series.setdefault(g, []).append((x, value, _interval_of(tables, name, metric)))
     if all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in series):
         series = dict(sorted(series.items()))  # the legend in the swept order: α = 10, 1e3, 1e5
     return {(value_name(g, 0) if named else g): pts for g, pts in series.items()}
 
 
 def _predictions(plan, name: str) -> dict[str, Any]:
-    rec = next(t.record for t in plan.trials if t.name == name and t.record is not None)
-    return plan.store.predictions(rec.key)
+    """A trial's prediction arrays: of its first seed when it is repeated (a scatter or a
+    distribution shows one run; the numbers beside it are the seeds' mean)."""
+    return _run_predictions(plan, name)[0]
+
+
+def _run_predictions(plan, name: str) -> list[dict[str, Any]]:
+    """The prediction arrays of each of a trial's runs (its seeds, or itself)."""
+    return [plan.store.predictions(t.record.key) for t in plan.groups[name] if t.record is not None]
 
 
 def _dig(config: Mapping[str, Any], dotted: str) -> Any:

@@ -244,17 +244,20 @@ def _expressions(plan) -> list[ResearchError]:
     from .decision import ceiling_trial, shape_context
 
     spec = plan.report.spec
-    having = [t for t in plan.trials if t.reason is not Reason.SKIPPED]
     from .models.configs import CONFIGS
 
+    # A trial as rules read it: a repeated trial is its seeds together, with a result once they all have one.
+    having = {name: runs[0] for name, runs in plan.groups.items() if all(t.reason is not Reason.SKIPPED for t in runs)}
     context = shape_context(
-        spec, {t.name: list(t.config.get("data", {}).get("targets") or []) for t in having},
-        tests={t.name: list((t.config.get("data") or {}).get("tests") or {}) for t in having},
-        own_scores={t.name: getattr(CONFIGS.get(str((t.config.get("model") or {}).get("type"))), "SCORES", ()) for t in having},
-        ceiling=ceiling_trial(having),
+        spec, {name: list(t.config.get("data", {}).get("targets") or []) for name, t in having.items()},
+        tests={name: list((t.config.get("data") or {}).get("tests") or {}) for name, t in having.items()},
+        own_scores={name: getattr(CONFIGS.get(str((t.config.get("model") or {}).get("type"))), "SCORES", ())
+                    for name, t in having.items()},
+        ceiling=ceiling_trial([t for t in plan.trials if t.shown_name in having]),
+        repeated={name for name, runs in plan.groups.items() if runs[0].trial is not None and runs[0].trial.group},
     )  # fmt: skip
-    names = {t.name for t in having}
-    skipped = [t.name for t in plan.trials if t.name not in names]
+    names = set(having)
+    skipped = [name for name in plan.groups if name not in names]
     found: list[ResearchError] = []
     for key, expression in spec.expressions().items():
         missing = sorted(expression.trials - names)

@@ -15,6 +15,9 @@ from typing import Literal, Optional, Union
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
+#: The model types whose result does not depend on `train.seed` (closed forms, the exact bound):
+#: a spec's `repeats:` runs them once, as every seed would give the same numbers.
+SEEDLESS = frozenset({"ridge", "fisher_ceiling"})
 #: The gate features a MoE gate reads when `features` is not given.
 MOE_DEFAULT_FEATURES = {"logistic": "phys", "mlp_regression": "phys", "linear_regression": "phys",
                         "dual_tower": "both", "quality_only": "quality", "oracle": None}  # fmt: skip

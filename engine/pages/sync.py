@@ -24,7 +24,7 @@ from .. import document, textfile
 from ..decision import CEILING_MODEL
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
-from ..record import conditions_text, test_condition
+from ..record import conditions_text, shown_trials, test_condition
 from ..render import fmt_metric, render, table_cell
 from . import hub as hub_lines
 from . import tables
@@ -102,7 +102,7 @@ def _rows(page: Path, experiments: Sequence[Experiment]):
     """Every scored trial of every experiment with a record."""
     for experiment in experiments:
         rec = experiment.record or {}
-        for trial in rec.get("trials", []):
+        for trial in shown_trials(rec):
             value = (trial.get("metrics") or {}).get(rec.get("primary"))
             if value is not None:
                 yield Row(experiment, trial, rec["primary"], value, trial.get("name") in (rec.get("references") or []))

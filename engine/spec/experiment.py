@@ -36,6 +36,23 @@ from .vocabulary import ID_PATTERN, TRAINING_SECTIONS, TRIAL_NAME, Frozen, as_li
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
 
+def _repeat_keys(repeats: Any, seeds: Any, loc: Loc | None, both: bool = False) -> None:
+    """`repeats: n` (n ≥ 1) and `seeds: [distinct integers, at least two]`, on a trial (at `loc`)
+    or on the spec (`loc` None: pydantic knows the field)."""
+    at = (lambda key: (*loc, key)) if loc is not None else (lambda key: ())
+    if both:
+        raise Invalid("set repeats: or seeds:, not both", loc=at("seeds"))
+    if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1):
+        raise Invalid(f"expected a whole number of runs (1 or more), got {show(repeats)}", loc=at("repeats"))
+    if seeds is None:
+        return
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise Invalid(f"expected a list of integer seeds like [1, 2, 3], got {show(seeds)}", loc=at("seeds"))
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise Invalid(f"expected at least two different seeds, got {show(seeds)}", loc=at("seeds"),
+                      hint="one seed is train.seed; repeats need two or more")
+
+
 class Spec(Frozen):
     """An experiment: what it is, the training run and its sweep, and how results are reported."""
 
@@ -75,6 +92,15 @@ class Spec(Frozen):
         default_factory=dict,
         description="A grid over the base spec: {model.alpha: [1e2, 1e3], data.n_train: [2000, 6000]} gives one trial "
         "per combination, named alpha-100.n_train-2k, beside the hand-written `trials:`.",
+    )
+    repeats: Optional[int] = Field(
+        None, ge=1,
+        description="Run every trial this many times, seeds counting up from train.seed: every metric becomes the mean "
+        "± std over the seeds, `best` is chosen by the mean, rules read `best.r2.log_g.mean` / `.std`. A trial may "
+        "set its own `repeats:` (1: once) or `seeds:`.",
+    )
+    seeds: Optional[list[int]] = Field(
+        None, description="The seeds (train.seed) to repeat every trial over, e.g. [1, 2, 3]; instead of `repeats:`.",
     )
 
     metrics: list[str] = Field(
@@ -171,8 +197,21 @@ class Spec(Frozen):
                         raise Invalid(
                             f"expected a dotted key like train.lr, got {show(key)}", loc=(name, key)
                         )
+                _repeat_keys(overrides.get("repeats"), overrides.get("seeds"), (name,), both="repeats" in overrides and "seeds" in overrides)
             out[name] = overrides
         return out
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_list(cls, value: Any) -> Any:
+        _repeat_keys(None, value, None)
+        return value
+
+    @model_validator(mode="after")
+    def _one_repeat_key(self) -> "Spec":
+        if self.repeats is not None and self.seeds is not None:
+            raise Invalid("set repeats: or seeds:, not both", loc=("seeds",), hint="seeds: [42, 43, 44] is repeats: 3 from train.seed 42")
+        return self
 
     @field_validator("sweep", mode="before")
     @classmethod
@@ -371,6 +410,15 @@ class Spec(Frozen):
         spec._trials = sweep.resolve(spec, {})
         spec._check()
         return spec
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Each trial as the report shows it → the runs it is made of: its seeds when it is
+        repeated (`equal` → [equal.seed-42, equal.seed-43]), else itself."""
+        out: dict[str, list[str]] = {}
+        for trial in self._trials:
+            out.setdefault(trial.shown_name, []).append(trial.name)
+        return out
 
     @property
     def primary_metric(self) -> str:

@@ -24,7 +24,11 @@ from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
 from .vocabulary import TRAINING_SECTIONS
 
-__all__ = ["Trial", "grid_trials", "value_name", "parse_set_option", "parse_sweep_option", "resolve"]
+__all__ = ["REPEAT_KEYS", "Trial", "grid_trials", "member_name", "value_name", "parse_set_option", "parse_sweep_option",
+           "resolve"]
+
+#: The keys of a trial (or of the spec) that repeat it over seeds rather than override its config.
+REPEAT_KEYS = ("repeats", "seeds")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Trial:
     model: ModelSpec
     train: TrainSpec
     origins: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None  # the repeated trial this run is one seed of (`repeats:`); None: a trial of its own
+
+    @property
+    def shown_name(self) -> str:
+        """The name the report shows it under: its repeat group's, or its own."""
+        return self.group or self.name
 
     def origin_of(self, key: str) -> Any:
         """The origin of the most specific override at or above the dotted `key`; None: the base spec."""
@@ -88,7 +98,8 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
         if name in grid:  # a trial of `sweep:` (or of --sweep): located at the swept key
             own = [(_grid_origin(spec, key), key, value) for key, value in grid[name].items()]
         else:
-            own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()]
+            own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()
+                   if key not in REPEAT_KEYS]
         applied: list[tuple[Any, str, Any]] = own + per_trial[name]  # (origin, dotted key, value)
         config = copy.deepcopy(base)
         for origin, key, value in applied:
@@ -97,19 +108,52 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
             validated = TrialConfig.model_validate(config)
         except ValidationError as exc:
             raise _trial_error(spec, name, exc, applied) from None
-        resolved.append(
-            Trial(
-                name=name,
-                overrides={key: copy.deepcopy(value) for _, key, value in applied},
-                config=validated.model_dump(mode="json"),
-                data=validated.data,
-                noise=validated.noise,
-                model=validated.model,
-                train=validated.train,
-                origins={key: origin for origin, key, _ in applied},
-            )
+        trial = Trial(
+            name=name,
+            overrides={key: copy.deepcopy(value) for _, key, value in applied},
+            config=validated.model_dump(mode="json"),
+            data=validated.data,
+            noise=validated.noise,
+            model=validated.model,
+            train=validated.train,
+            origins={key: origin for origin, key, _ in applied},
         )
+        seeds, origin = _seeds(spec, name, trial.train.seed, trial.model.type)
+        resolved += [_member(trial, seed, origin) for seed in seeds] if seeds else [trial]
     return resolved
+
+
+def member_name(group: str, seed: int) -> str:
+    """The run of a repeated trial with one seed: `equal.seed-43`."""
+    return f"{group}.seed-{seed}"
+
+
+def _seeds(spec, name: str, base_seed: int, model_type: str) -> tuple[list[int], Any]:
+    """The seeds a trial is repeated over (none: it runs once) and where that was said: the
+    trial's own `repeats:`/`seeds:`, else the spec's — which leaves out the models that use no
+    seed (`SEEDLESS`: a Ridge run three times is the same Ridge). `repeats: n` counts up from
+    `train.seed`."""
+    from engine.models.configs import SEEDLESS
+
+    own = spec.trials.get(name) or {} if name not in spec.grid else {}
+    spec_wide = {} if model_type in SEEDLESS else {"repeats": spec.repeats, "seeds": spec.seeds}
+    for where, source in ((("trials", name), own), ((), spec_wide)):
+        if "seeds" in source and source["seeds"] is not None:
+            return list(source["seeds"]), (*where, "seeds")
+        if "repeats" in source and source["repeats"] is not None:
+            count = source["repeats"]
+            return ([base_seed + i for i in range(count)] if count > 1 else []), (*where, "repeats")
+    return [], None
+
+
+def _member(trial: Trial, seed: int, origin: Any) -> Trial:
+    """One seed of a repeated trial: the same config but `train.seed` (so the same cache key but
+    the seed: the first seed's run is the trial's own when it starts from its `train.seed`)."""
+    config = copy.deepcopy(trial.config)
+    config["train"]["seed"] = seed
+    return Trial(name=member_name(trial.name, seed), overrides={**trial.overrides, "train.seed": seed}, config=config,
+                 data=trial.data, noise=trial.noise, model=trial.model, train=trial.train.model_copy(update={"seed": seed}),
+                 origins={**trial.origins, "train.seed": origin}, group=trial.name)
 
 def _origin_error(spec, origin: Any, message: str, hint: str | None = None, rest: Loc = ()) -> SpecError:
     if isinstance(origin, str):  # a --set option: not in the file
