@@ -673,6 +673,62 @@ def lines(path: Path, series: Mapping[str, Sequence[tuple[float, float, Mapping[
 
 
 @_styled
+def curves(path: Path, lines: Mapping[str, Mapping[str, Any]], *, ylabel: str, roles: Roles = NO_ROLES,
+           axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+    """Training curves: one line per trial of a per-epoch value (`ylabel`, a key: val_loss,
+    lr, val_r2.log_g …) against epoch. `lines[trial]` = {"x": epochs, "y": values, "train":
+    the training loss or None (drawn dashed in the trial's colour), "best": the best epoch or
+    None (a dot on the line), "stopped": whether it stopped early (a × where the line ends)}.
+    A log y axis where the values span more than a decade (losses, learning rates)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=SIZE)
+    styles = _trial_styles(list(lines), roles)
+    handles, every_y, dashed, best_shown, stopped_shown = [], [], False, False, False
+    for name, line in lines.items():
+        xs = np.asarray(line["x"], dtype=float)
+        ys = np.asarray([np.nan if v is None else v for v in line["y"]], dtype=float)
+        color, width = styles[name]["color"], styles[name]["linewidth"]
+        marker = "o" if len(xs) <= 30 else None
+        ax.plot(xs, ys, color=color, linewidth=width, marker=marker, markersize=2.5, zorder=3, gid=f"curve-{name}")
+        handles.append(Line2D([], [], color=color, linewidth=width, label=roles.named(name)))
+        every_y += list(ys)
+        if line.get("train") is not None:
+            train = np.asarray(line["train"], dtype=float)
+            ax.plot(xs, train, color=color, linewidth=1.0, linestyle="--", alpha=0.8, zorder=2.5, gid=f"train-{name}")
+            every_y += list(train)
+            dashed = True
+        best = line.get("best")
+        if best is not None and best in list(line["x"]):
+            i = list(line["x"]).index(best)
+            ax.plot([xs[i]], [ys[i]], linestyle="none", marker="o", markersize=7, color=color, markeredgecolor="white",
+                    zorder=4, gid=f"best-epoch-{name}")
+            best_shown = True
+        if line.get("stopped") and len(xs):
+            ax.plot([xs[-1]], [ys[-1]], linestyle="none", marker="x", markersize=7, markeredgewidth=1.6, color=color,
+                    zorder=4, gid=f"stopped-{name}")
+            stopped_shown = True
+    if dashed:
+        handles += [Line2D([], [], color="0.3", linewidth=1.4, label="validation (solid)"),
+                    Line2D([], [], color="0.3", linewidth=1.0, linestyle="--", label="training (dashed)")]
+    if best_shown:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6, color="0.3", label="best epoch"))
+    if stopped_shown:
+        handles.append(Line2D([], [], linestyle="none", marker="x", markersize=6, markeredgewidth=1.6, color="0.3",
+                              label="stopped early"))
+    if q.log_scale(ylabel, every_y):
+        _log_axis(ax, every_y, axis="y")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(q.label("epoch", axis_labels))
+    ax.set_ylabel(q.label(ylabel, axis_labels))
+    _legend(ax, handles)
+    fig.tight_layout()
+    return image_bytes(fig, path, fmt)
+
+
+@_styled
 def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, experts: Sequence[str] | None = None,
                         axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
     """Per trial, the distribution of the gate's soft weight on each expert (a box per expert),

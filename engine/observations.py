@@ -5,6 +5,7 @@ its numbers show, by fixed rules, so that a sentence never claims more than the 
     observe_trials({"mlp": 0.931, ...}, {"mlp": (0.92, 0.94)}, metric="r2.log_g", baseline=...)
     observe_deltas({"mlp": {"value": .., "lo": .., "hi": .., "p_positive": ..}}, metric=.., reference=..)
     observe_sweep([(x, group, value, interval), ...], x_key="model.alpha", metric="r2.log_g")
+    observe_curves({"mlp": {"best": 7, "run": 10, "stopped": True, "monitored": "val"}})
     render(sentences)                                             # "- …\\n- …\\n"
 
 Pure: numbers in, sentences out (English, or Chinese with `lang="zh"`: the same facts and the
@@ -36,6 +37,10 @@ Rules (why each is there):
   swept is "at the edge: extend the sweep", because the true optimum may lie beyond it. The
   optimum's drift across groups ("the best α grows with N") is a trend, and needs three groups;
   with two it is only listed.
+* Training curves say only where the best epoch fell, from the epochs the trainer recorded:
+  at the last epoch of a run that did not stop early, the monitored loss was still falling
+  ("more epochs may help"); before it, the last epochs did not improve it; a stop is said with
+  the epoch it came at. Whether a curve "overfits" is left to the figure.
 * NaN or missing values are skipped and the skip is said (which trials, bins or points).
 * At most three sentences, the most informative first (a comparison with the reference before
   extremes); the note of what was skipped always survives the cut, as the last sentence.
@@ -57,8 +62,8 @@ NEAR_ZERO = 0.05  # an interval's end is ≈ 0 within this fraction of the inter
 LANGS = ("en", "zh")
 _LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "bias": "bias"}
 
-__all__ = ["HEADINGS", "MAX_SENTENCES", "NEAR_ZERO", "heading", "interval_verdict", "observe_binned", "observe_deltas", "observe_sweep",
-           "observe_trials", "render"]
+__all__ = ["HEADINGS", "MAX_SENTENCES", "NEAR_ZERO", "heading", "interval_verdict", "observe_binned", "observe_curves",
+           "observe_deltas", "observe_sweep", "observe_trials", "render"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +149,7 @@ def _few(items: Sequence[str], zh: bool, most: int = 3) -> str:
     return ("、".join(items[:most]) + f" 等 {len(items)} 项") if zh else (", ".join(items[:most]) + f" and {rest} more")
 
 
-_LEADS = {"the", "only", "no", "against", "fewer", "bias"}  # our own words, capitalised; a trial's name never is
+_LEADS = {"the", "only", "no", "against", "fewer", "bias", "stopped"}  # our own words, capitalised; a trial's name never is
 _FULL_WIDTH = re.compile(r"\s*([（），：；。、])\s*")
 
 
@@ -887,3 +892,46 @@ def _trend_sentence(kinds: Mapping[Any, str | None], label: str, along: str, at:
         text += (f"；{named(overlapping)} 时两端区间重叠：95 % 水平下不可区分" if zh else
                  f"; the ends' intervals overlap at {named(overlapping)}: not separable at 95 %")
     return _sentence(text, zh)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training curves
+
+
+def observe_curves(runs: Mapping[str, Mapping[str, Any]], *, lang: str = "en") -> list[str]:
+    """Where each trial's best epoch fell: `runs[trial]` = {"best": epoch, "run": epochs run,
+    "stopped": stopped early, "monitored": "val" or "train" (the loss the best epoch is chosen
+    on)}. One sentence per kind: stopped early, still improving at the last epoch, no gain after
+    the best epoch."""
+    zh = _check_lang(lang)
+    loss = {"val": "验证损失" if zh else "validation loss", "train": "训练损失" if zh else "training loss"}
+    stopped, last, flat, missing = [], [], [], []
+    for trial, r in runs.items():
+        best, run = r.get("best"), r.get("run")
+        if not (isinstance(best, int) and isinstance(run, int)) or not 1 <= best <= run:
+            missing.append(trial)
+            continue
+        what = loss.get(r.get("monitored") or "val", loss["val"])
+        if r.get("stopped"):
+            stopped.append(f"{trial} 在第 {run} 轮（最佳为第 {best} 轮，{what}）" if zh else
+                           f"{trial} at epoch {run} (best epoch {best}, on the {what})")
+        elif best == run:
+            last.append((trial, run, what))
+        else:
+            flat.append((trial, best, run, what))
+    sentences = []
+    if stopped:
+        sentences.append(_sentence(f"提前停止：{_join(stopped, zh)}" if zh else f"stopped early: {_join(stopped, zh)}", zh))
+    if last:
+        items = _join([f"{t}（共 {n} 轮）" if zh else f"{t} ({n} epochs)" for t, n, _ in last], zh)
+        whats = sorted({w for *_, w in last})
+        what = "、".join(whats) if zh else " / ".join(whats)
+        sentences.append(_sentence(f"{items} 的最佳轮次即最后一轮：{what}仍在下降，增加轮次可能有益" if zh else
+                                   f"{items}: the best epoch is the last, the {what} was still falling: more epochs may help", zh))
+    if flat:
+        items = _join([f"{t} 在第 {b} 轮（共 {n} 轮），其后 {n - b} 轮{w}未再改善" if zh else
+                       f"{t} at epoch {b} of {n}, no better {w} in the {n - b} after it" for t, b, n, w in flat], zh)
+        sentences.append(_sentence(f"最佳轮次：{items}" if zh else f"the best epoch: {items}", zh))
+    skipped = _sentence(f"{_few(missing, zh)} 没有可用的最佳轮次，已跳过" if zh else
+                        f"no usable best epoch for {_few(missing, zh)}: skipped", zh) if missing else None
+    return _cut(sentences, skipped)

@@ -71,6 +71,13 @@ QUANTITIES: dict[str, Quantity] = {
     "train.batch_size": Quantity("batch size", log=True),
     "train.epochs": Quantity("epochs"),
     "noise.level": Quantity("noise level"),
+    # training curves (a net's info["curves"]): losses are the MSE of standardised targets, so unitless
+    "epoch": Quantity("epoch", from_zero=False),
+    "loss": Quantity("loss (MSE of standardised targets)", log=True, better="lower"),
+    "train_loss": Quantity("training loss (MSE of standardised targets)", log=True, better="lower"),
+    "val_loss": Quantity("validation loss (MSE of standardised targets)", log=True, better="lower"),
+    "lr": Quantity("learning rate", log=True),
+    "val_r2": Quantity("validation $R^2$", "", per_target=True, from_zero=False, better="higher", decimals=4),
 }
 
 #: Metric names whose per-target form is `<metric>.<target>`: a metric key is recognised by them.

@@ -468,8 +468,9 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
     for fig in spec.figures:
         drawn = _figure(plan, spec, tables, fig, folder / fig.file)
         if drawn is None:
-            entries.append({"link": Path(fig.file).as_posix(), "alt": "no figure",
-                            "caption": f"(no {fig.kind} figure: the trials it shows have no result)"})
+            why = ("none of the trials it shows recorded training curves; the nets do" if fig.kind == "curves"
+                   else "the trials it shows have no result")
+            entries.append({"link": Path(fig.file).as_posix(), "alt": "no figure", "caption": f"(no {fig.kind} figure: {why})"})
             continue
         image, caption, alt = drawn
         images[folder / fig.file] = image
@@ -481,7 +482,8 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
 def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
     """The key observations under a figure, from the numbers it draws (`engine.observations`):
     who leads and whether the intervals separate (bar), the bins (binned), which Δ intervals
-    exclude 0 (bootstrap, ablation), the trend and the optimum (sweep). None for the kinds
+    exclude 0 (bootstrap, ablation), the trend and the optimum (sweep), where each net's best
+    epoch fell (curves). None for the kinds
     that show a distribution rather than a comparison (pred_vs_true, weights, heatmap)."""
     from . import observations as obs
 
@@ -514,6 +516,10 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
                 except (ExpressionError, KeyError):
                     continue
         return obs.observe_deltas(found, metric=primary, reference=against, lang=lang) if found else []
+    if fig.kind == "curves":
+        lines, _ = _curve_lines(plan, shown, fig.series or "val_loss")
+        return obs.observe_curves({n: {"best": v["best"], "run": v["x"][-1], "stopped": v["stopped"],
+                                       "monitored": v["monitored"]} for n, v in lines.items()}, lang=lang) if lines else []
     if fig.kind == "line":
         points = [(x, g, y, iv) for g, pts in _line_series(plan, tables, fig, shown, primary, named=False).items()
                   for x, y, iv in pts]
@@ -770,6 +776,20 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=key, **style)
         return (image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
                        f"log scale; line: the median per {fig.by} bin).", f"{fig.extra} vs {fig.by}")
+    if fig.kind == "curves":
+        series = fig.series or "val_loss"
+        lines, left = _curve_lines(plan, shown, series)
+        if not lines:
+            return None
+        image = figures.curves(target, lines, ylabel="loss" if series == "val_loss" else series, roles=roles, **style)
+        keys = ["dot: the best epoch"] + (["×: stopped early"] if any(v["stopped"] for v in lines.values()) else [])
+        keys += ["dashed: the training loss"] if series == "val_loss" else []
+        facts = "; ".join(f"{n}: best epoch {v['best']} of {v['x'][-1]}" + (f", stopped early at epoch {v['x'][-1]}" if v["stopped"] else "")
+                          for n, v in lines.items())
+        gone = f" Left out, with no {_curve_words(series)} per epoch: {', '.join(left)}." if left else ""
+        words = _curve_words(series)
+        return (image, f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}",
+                f"{series} per epoch")
     if fig.kind == "line":
         series = _line_series(plan, tables, fig, shown, primary)
         if not series:
@@ -796,6 +816,40 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
                           **style)
     return (image, f"{spec.primary_metric} against {fig.param}: " + ", ".join(
         f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l, _ in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
+
+
+_CURVE_WORDS = {"val_loss": "validation loss", "train_loss": "training loss", "lr": "learning rate"}
+
+
+def _curve_words(series: str) -> str:
+    """A curve's name in a sentence: 'validation loss', 'validation R² of log_g'."""
+    if series.startswith("val_r2."):
+        return f"validation R² of {series.split('.', 1)[1]}"
+    return _CURVE_WORDS.get(series, series)
+
+
+def _curve_lines(plan, shown, series: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """({trial: what `figures.curves` draws}, the shown trials left out): the trials whose model
+    recorded `series` per epoch (`info.curves`, the nets'); a ridge, or a net without a
+    validation split in a validation figure, has none and is left out."""
+    lines, left = {}, []
+    for t in plan.trials:
+        if t.name not in shown or t.record is None:
+            continue
+        info = t.record.info or {}
+        curves = info.get("curves") or {}
+        if series.startswith("val_r2."):
+            ys = (curves.get("val_r2") or {}).get(series.split(".", 1)[1])
+        else:
+            ys = curves.get(series)
+        xs = curves.get("epoch")
+        if not ys or not xs or len(xs) != len(ys):
+            left.append(t.name)
+            continue
+        lines[t.name] = {"x": list(xs), "y": list(ys), "best": info.get("best_epoch"), "stopped": bool(info.get("stopped_early")),
+                         "train": curves.get("train_loss") if series == "val_loss" else None,
+                         "monitored": "val" if curves.get("val_loss") else "train"}
+    return lines, left
 
 
 def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = True) -> dict[Any, list[tuple[float, float, Any]]]:

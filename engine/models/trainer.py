@@ -18,6 +18,8 @@ so a checkpoint is the whole predictor. `NetModel.fit` trains it:
   et al. 2018);
 - AdamW (no decay on biases, norms and log-variances), cosine (with warm-up) or plateau
   schedule, early stopping on the validation loss with `patience`, the best epoch kept;
+- every epoch's losses, learning rate and validation R² kept in `info()["curves"]` (`Curves`),
+  so a report can draw the training curves without re-running anything;
 - bf16 autocast on cuda when `amp`; on CPU, same seed → same predictions.
 """
 
@@ -243,6 +245,7 @@ class NetModel(Model):
 
         best = {"loss": math.inf, "epoch": 0, "state": None}
         bad_epochs, epochs_run, seen = 0, 0, 0
+        curves = Curves(self.targets, val)
         bar = progress.task(f"{self.type} epochs", total=cfg.epochs)
         for epoch in range(cfg.epochs):
             te = time.perf_counter()
@@ -264,6 +267,7 @@ class NetModel(Model):
             if cfg.schedule == "plateau":
                 schedule.step(monitored)
             epochs_run = epoch + 1
+            curves.add(epochs_run, train_loss, optimizer.param_groups[0]["lr"], val_per_target, net.y_scale)
             extra = {f"val_{t}": float(v) for t, v in zip(self.targets, val_per_target)} if val_per_target is not None and n_targets > 1 else {}
             log(epoch_line(epoch + 1, cfg.epochs, train_loss, val_loss, optimizer.param_groups[0]["lr"], time.perf_counter() - te, **extra))
             bar.advance()
@@ -295,6 +299,7 @@ class NetModel(Model):
             "loss_weights": {t: float(w) for t, w in zip(self.targets, final_weights.cpu())},
             "seconds": round(seconds, 3),
             "train_samples_per_s": round(seen / max(seconds, 1e-9), 1),
+            "curves": curves.as_dict(),
         })
 
     def _train_epoch(self, net, batches, device, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
@@ -399,6 +404,57 @@ class NetModel(Model):
         self.net.load_state_dict(weights)
         device = torch.device(resolve_device(self.train.device))
         self.net.to(device)
+
+
+def _rounded(value: float) -> float:
+    """Six significant digits, as the run record keeps numbers: a curve's last bits are noise."""
+    return float(f"{value:.6g}")
+
+
+class Curves:
+    """Per-epoch training curves, kept in the model's info as plain JSON lists (`info["curves"]`):
+
+        {"epoch": [1, 2, …], "train_loss": […], "lr": […],          # always
+         "val_loss": […], "val_r2": {"log_g": […], …}}              # with a validation split
+
+    `train_loss` and `val_loss` are what the log line and early stopping read: the mean over
+    targets of the MSE of standardised targets (unweighted, whatever `loss_weights` says); `lr`
+    is the learning rate at the end of the epoch. `val_r2` is R² per target on the validation
+    split in the targets' own units, from the same per-target MSE the validation loss needs:
+    a prediction's error is y_scale × its standardised error, so R² = 1 − y_scale²·MSE / Var(y)
+    with Var(y) of the validation labels, worked out once (no second pass over the data).
+    """
+
+    def __init__(self, targets: tuple[str, ...], val) -> None:
+        self.targets = targets
+        self.epoch: list[int] = []
+        self.train_loss: list[float] = []
+        self.lr: list[float] = []
+        self.val_loss: list[float] = []
+        self.val_r2: dict[str, list[float | None]] = {t: [] for t in targets}
+        self.variance = None
+        if val is not None:
+            y = np.asarray(val.labels(), dtype=np.float64)
+            self.variance = y.var(axis=0)
+
+    def add(self, epoch: int, train_loss: float, lr: float, val_per_target: torch.Tensor | None, y_scale: torch.Tensor) -> None:
+        self.epoch.append(int(epoch))
+        self.train_loss.append(_rounded(train_loss))
+        self.lr.append(_rounded(float(lr)))
+        if val_per_target is None or self.variance is None:
+            return
+        mse = val_per_target.double().cpu().numpy()
+        self.val_loss.append(_rounded(float(mse.mean())))
+        scale = y_scale.double().cpu().numpy()
+        for t, m, s, v in zip(self.targets, mse, scale, self.variance):
+            self.val_r2[t].append(_rounded(1.0 - s * s * m / v) if v > 0 else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"epoch": self.epoch, "train_loss": self.train_loss, "lr": self.lr}
+        if self.val_loss:
+            out["val_loss"] = self.val_loss
+            out["val_r2"] = self.val_r2
+        return out
 
 
 def _copy_state(net: nn.Module) -> dict[str, torch.Tensor]:

@@ -348,6 +348,8 @@ class Spec(Frozen):
                 raise self._error(f"a {figure.kind} figure needs `against: <trial>` (or decision.baseline)", ("figures", i, "kind"))
             if figure.metric is not None:
                 check_predicted(figure.metric, ("figures", i, "metric"))
+            if figure.series is not None and figure.series.startswith("val_r2."):
+                check_predicted(figure.series, ("figures", i, "series"))
             for field_name in ("param", "x", "group"):
                 chosen = getattr(figure, field_name)
                 if chosen is None:

@@ -15,7 +15,7 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_va
 from engine.errors import did_you_mean
 
 from .explain import Invalid, show
-from .vocabulary import BIN_PARAMS, Frozen, Param, metric_key, metric_list, param_name, relative_path
+from .vocabulary import BIN_PARAMS, TARGETS, Frozen, Param, metric_key, metric_list, param_name, relative_path
 
 class Axis(NamedTuple):
     """One parameter a binned table bins by, with its edges (or width) and its bins' names."""
@@ -164,7 +164,11 @@ FIGURE_KINDS = {
     "bootstrap": "the paired bootstrap distribution of each trial's Δ from `against`, with its interval",
     "heatmap": "a per-spectrum extra (e.g. gate_entropy) against a parameter (e.g. snr), one panel per trial",
     "ablation": "each trial's Δ of a metric from `against`, with its paired bootstrap interval",
+    "curves": "training curves of the nets: `series` (default val_loss) against epoch, one line per trial",
 }
+
+#: What a curves figure can draw from a trial's `info.curves`, besides `val_r2.<target>`.
+CURVE_SERIES = ("val_loss", "train_loss", "lr")
 
 
 class Figure(Frozen):
@@ -191,6 +195,10 @@ class Figure(Frozen):
     param: Optional[str] = Field(None, description="For sweep: the dotted key on the x axis, e.g. 'train.lr'.")
     x: Optional[str] = Field(None, description="For line: the dotted key on the x axis, e.g. data.n_train.")
     group: Optional[str] = Field(None, description="For line: the dotted key with one line per value, e.g. model.alpha.")
+    series: Optional[str] = Field(
+        None, description="For curves: what is drawn against epoch, val_loss (default; the training loss dashed "
+        "beside it), train_loss, lr or val_r2.<target> (R² on the validation split)."
+    )
     caption: Optional[str] = Field(None, description="Caption under the image.")
     labels: Optional[dict[str, str]] = Field(
         None, description="Axis labels by quantity key, over the built-in ones, e.g. {mae.log_g: 'MAE of log g [dex]', "
@@ -219,6 +227,22 @@ class Figure(Frozen):
     @classmethod
     def _by(cls, value: Any) -> Any:
         return param_name(value)
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, value: Optional[str]) -> Optional[str]:
+        if value is None or value in CURVE_SERIES:
+            return value
+        name, dot, target = value.partition(".")
+        if name == "val_r2" and dot:
+            target = param_name(target)
+            if target not in TARGETS:
+                raise Invalid(f"unknown target '{target}' in '{value}'; targets are {', '.join(TARGETS)}",
+                              hint=did_you_mean(target, TARGETS))
+            return f"val_r2.{target}"
+        choices = [*CURVE_SERIES, *(f"val_r2.{t}" for t in TARGETS)]
+        raise Invalid(f"expected one of {', '.join(CURVE_SERIES)} or val_r2.<target>, got {show(value)}",
+                      hint=did_you_mean(value, choices))
 
     @model_validator(mode="after")
     def _needs(self) -> "Figure":
