@@ -227,9 +227,9 @@ class Notebook:
         """What changed from `a` to `b`: trials (`FILE#trial`), reports (`FILE`, trials paired
         by name — or best with best when no name is shared), or a report at a git revision
         (`FILE@HEAD~1`; with no `b`, the same file as it is now). Per pair: the config keys
-        that differ (`old` → `new`; a key one side lacks has no `old` or no `new`) and every
+        that differ (`old` → `new`; a key one side lacks has no `old` or no `new`), every
         metric side by side, with its signed change, its change in percent where that means
-        something (errors, not R² or bias) and whether it is `better`.
+        something (errors, not R² or bias) and whether it is `better`; `same` when nothing moved.
 
             d = Notebook().diff("exp.md@HEAD~1")
             [(c["key"], c.get("old"), c.get("new")) for c in d["pairs"][0]["config"]]"""
@@ -334,7 +334,7 @@ def trial_records(version: _Version) -> list[dict[str, Any]]:
             "trial": name,
             "model": item.get("model"),
             "params": {k: leaves.get(k) for k in varying} if leaves is not None else {},
-            "metrics": dict(item.get("metrics") or {}),
+            "metrics": {m: (item.get("metrics") or {})[m] for m in metric_order([item], rec.get("primary"))},
             "best": name == rec.get("best"),
             "baseline": name == rec.get("baseline"),
             "reference": name in references,
@@ -397,8 +397,9 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
     return [*HEAD_COLUMNS, *middle, *TAIL_COLUMNS]
 
 
-def metric_order(records: list[dict[str, Any]], primary: str | None) -> list[str]:
-    found = list(dict.fromkeys(m for r in records for m in r["metrics"]))
+def metric_order(records: list[Mapping[str, Any]], primary: str | None) -> list[str]:
+    """The metrics of the records, the primary first (a record keeps the others sorted by name)."""
+    found = list(dict.fromkeys(m for r in records for m in r.get("metrics") or {}))
     return sorted(found, key=lambda m: (m != primary, found.index(m)))
 
 
@@ -425,14 +426,16 @@ def _pair(old: _Version, new: _Version, name_a: str, name_b: str, primary: str |
                                **({"new": after} if after is not ABSENT else {})})
     metrics_a = old.trial(name_a).get("metrics") or {}
     metrics_b = new.trial(name_b).get("metrics") or {}
-    found = list(dict.fromkeys([*metrics_a, *metrics_b]))
-    ordered = sorted(found, key=lambda m: (m != primary, found.index(m)))
+    ordered = metric_order([{"metrics": metrics_a}, {"metrics": metrics_b}], primary)
+    metrics = [metric_change(m, metrics_a.get(m), metrics_b.get(m)) for m in ordered]
+    known = was is not None and now is not None
     return {
         "a": name_a,
         "b": name_b,
-        "config_known": was is not None and now is not None,
+        "same": known and not config and all(m["old"] == m["new"] for m in metrics),
+        "config_known": known,
         "config": config,
-        "metrics": [metric_change(m, metrics_a.get(m), metrics_b.get(m)) for m in ordered],
+        "metrics": metrics,
     }
 
 
