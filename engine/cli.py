@@ -234,7 +234,7 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per trial, for scripts."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV: a header, then one row per trial."),
     sort: Optional[str] = typer.Option(
-        None, "--sort", help="Sort by a metric, best first (lower is better for mae, rmse and |bias|), or by a "
+        None, "--sort", metavar="METRIC", help="Sort by a metric, best first (lower is better for mae, rmse and |bias|), or by a "
         "parameter or field: --sort r2.log_g, --sort model.alpha."),
 ) -> None:
     """Every trial of every report: the parameters that differ, its metrics, verdict, stale or not."""

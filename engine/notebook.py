@@ -286,7 +286,7 @@ class Notebook:
     def _experiments(self, paths: Iterable[str | Path] | None, *, unreadable: bool = False) -> list[Experiment]:
         """The reports under `paths`; those whose front matter or markers are broken only with
         `unreadable` (a listing names their problem; their trials cannot be read)."""
-        paths = [Path(p) for p in paths or []]
+        paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths or []]
         for path in paths:
             if not path.exists():
                 raise ResearchError("no such file or folder", path=path,

@@ -67,7 +67,10 @@ def print_show(shown: Mapping[str, Any]) -> None:
     from rich.table import Table
 
     out = console()
-    say = lambda text="": out.print(escape(text), highlight=False)  # noqa: E731
+
+    def say(text: str) -> None:
+        out.print(escape(text), highlight=False)
+
     say(f"{shown['path']} — {shown['id']}: {shown.get('title') or ''}".rstrip(": "))
     when = (shown.get("last_run") or "-")[:16].replace("T", " ")
     say(f"status {shown['status']} · last run {when} · stale: {', '.join(shown['why']) if shown['stale'] else 'no'}")
@@ -113,7 +116,10 @@ def print_diff(diff: Mapping[str, Any]) -> None:
     from rich.table import Table
 
     out = console()
-    say = lambda text="": out.print(escape(text), highlight=False)  # noqa: E731
+
+    def say(text: str) -> None:
+        out.print(escape(text), highlight=False)
+
     say(f"{diff['a']} → {diff['b']}")
     for change in diff["report"]:
         say(f"  {change['key']}: {change.get('old') or '-'} → {change.get('new') or '-'}")
