@@ -163,7 +163,8 @@ class Notebook:
 
     def trials(self, paths: Iterable[str | Path] | None = None, *, sort: str | None = None) -> list[dict[str, Any]]:
         """One record per trial of every report that has run: report id, trial, model type,
-        `params` (the config keys whose values differ between the report's trials), `metrics`
+        `params` (the config keys whose values differ between the report's trials, those this
+        trial's config has), `metrics`
         (each metric of the run record), best / baseline / reference, the verdict, staleness.
 
         `sort`: a metric (best first: lower is better for mae, rmse and |bias|), a parameter
@@ -227,7 +228,8 @@ class Notebook:
         """What changed from `a` to `b`: trials (`FILE#trial`), reports (`FILE`, trials paired
         by name — or best with best when no name is shared), or a report at a git revision
         (`FILE@HEAD~1`; with no `b`, the same file as it is now). Per pair: the config keys
-        that differ (`old` → `new`; a key one side lacks has no `old` or no `new`), every
+        that differ (`old` → `new`; a key one side lacks has no `old` or no `new`), the `inputs`
+        whose hash differs (`data`: the files' fingerprint, `code`: the numeric code), every
         metric side by side, with its signed change, its change in percent where that means
         something (errors, not R² or bias) and whether it is `better`; `same` when nothing moved.
 
@@ -333,7 +335,7 @@ def trial_records(version: _Version) -> list[dict[str, Any]]:
             "report": version.experiment.id,
             "trial": name,
             "model": item.get("model"),
-            "params": {k: leaves.get(k) for k in varying} if leaves is not None else {},
+            "params": {k: leaves[k] for k in varying if k in leaves} if leaves is not None else {},
             "metrics": {m: (item.get("metrics") or {})[m] for m in metric_order([item], rec.get("primary"))},
             "best": name == rec.get("best"),
             "baseline": name == rec.get("baseline"),
@@ -424,17 +426,21 @@ def _pair(old: _Version, new: _Version, name_a: str, name_b: str, primary: str |
             if _canonical(before) != _canonical(after):
                 config.append({"key": key, **({"old": before} if before is not ABSENT else {}),
                                **({"new": after} if after is not ABSENT else {})})
-    metrics_a = old.trial(name_a).get("metrics") or {}
-    metrics_b = new.trial(name_b).get("metrics") or {}
+    trial_a, trial_b = old.trial(name_a), new.trial(name_b)
+    metrics_a, metrics_b = trial_a.get("metrics") or {}, trial_b.get("metrics") or {}
+    parts_a, parts_b = trial_a.get("parts") or {}, trial_b.get("parts") or {}
+    inputs = [{"key": part, "old": parts_a.get(part), "new": parts_b.get(part)} for part in ("data", "code")
+              if parts_a.get(part) != parts_b.get(part)]
     ordered = metric_order([{"metrics": metrics_a}, {"metrics": metrics_b}], primary)
     metrics = [metric_change(m, metrics_a.get(m), metrics_b.get(m)) for m in ordered]
     known = was is not None and now is not None
     return {
         "a": name_a,
         "b": name_b,
-        "same": known and not config and all(m["old"] == m["new"] for m in metrics),
+        "same": known and not config and not inputs and all(m["old"] == m["new"] for m in metrics),
         "config_known": known,
         "config": config,
+        "inputs": inputs,
         "metrics": metrics,
     }
 

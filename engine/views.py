@@ -15,11 +15,17 @@ from .render import fmt_metric
 
 
 def console():
-    """A rich console; piped or captured, wide enough for whole ids and numbers."""
+    """A rich console: a terminal's width; piped or captured, as wide as a table needs, so that
+    every row stays one line for grep and nothing is cut."""
     from rich.console import Console
 
     found = Console()
-    return found if found.is_terminal else Console(width=160)
+    return found if found.is_terminal else Console(width=WIDE)
+
+
+WIDE = 1000
+#: What a trial key's data and code hashes are of (as `research run --dry-run` says).
+INPUTS = {"data": "the files' fingerprint", "code": "engine/models, engine/data, engine/metrics.py, plugins"}
 
 
 def csv_text(records: Sequence[Mapping[str, Any]]) -> str:
@@ -34,32 +40,52 @@ def csv_text(records: Sequence[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
+#: Up to this many parameters get a column each; more (reports that vary different keys) share one.
+PARAM_COLUMNS = 3
+
+
 def print_runs(records: Sequence[Mapping[str, Any]]) -> None:
+    out = console()
+    out.print(trials_table(records, report=True))
+    reports = len({r["path"] for r in records})
+    out.print(f"{len(records)} trial{'s' if len(records) != 1 else ''} in {reports} report{'s' if reports != 1 else ''}",
+              highlight=False)
+
+
+def trials_table(records: Sequence[Mapping[str, Any]], *, report: bool, title: str | None = None):
+    """One row per trial: (report,) trial, model, the parameters, the metrics, role (, verdict,
+    stale). A few parameters get a column each; more share the last column as `key=value`."""
     from rich.markup import escape
     from rich.table import Table
 
     params = list(dict.fromkeys(p for r in records for p in r["params"]))
     metrics = list(dict.fromkeys(m for r in records for m in r["metrics"]))
-    table = Table()
-    table.add_column("report", no_wrap=True)
-    table.add_column("trial", no_wrap=True)
+    apart = len(params) <= PARAM_COLUMNS
+    table = Table(title=title, title_justify="left")
+    for name in (["report"] if report else []) + ["trial"]:
+        table.add_column(name, no_wrap=True)  # what a reader copies: never cut
     table.add_column("model")
-    for name in params:
+    for name in params if apart else []:
         table.add_column(name, justify="right")
     for name in metrics:
         table.add_column(name, justify="right", no_wrap=True)
-    for name in ("role", "verdict", "stale"):
-        table.add_column(name)
+    table.add_column("role", no_wrap=True)
+    if report:
+        table.add_column("verdict", no_wrap=True)
+        table.add_column("stale")
+    if not apart:  # last, taking the room the numbers leave
+        table.add_column("parameters", min_width=24)
     for r in records:
-        cells = [r["report"], r["trial"], r.get("model") or "-"]
-        cells += [shown_value(r["params"][p]) if p in r["params"] else "" for p in params]
+        cells = ([r["report"]] if report else []) + [r["trial"], r.get("model") or "-"]
+        cells += [shown_value(r["params"][p]) if p in r["params"] else "" for p in params] if apart else []
         cells += [fmt_metric(m, r["metrics"][m]) if m in r["metrics"] else "" for m in metrics]
-        cells += [role(r), r.get("verdict") or "-", ", ".join(r["why"]) if r["stale"] else "no"]
+        cells.append(role(r))
+        if report:
+            cells += [r.get("verdict") or "-", ", ".join(r["why"]) if r["stale"] else "no"]
+        if not apart:
+            cells.append(", ".join(f"{k}={shown_value(v)}" for k, v in r["params"].items()))
         table.add_row(*(escape(str(c)) for c in cells))
-    out = console()
-    out.print(table)
-    out.print(f"{len(records)} trial{'s' if len(records) != 1 else ''} in {len({r['path'] for r in records})} "
-              f"report{'s' if len({r['path'] for r in records}) != 1 else ''}", highlight=False)
+    return table
 
 
 def print_show(shown: Mapping[str, Any]) -> None:
@@ -82,15 +108,7 @@ def print_show(shown: Mapping[str, Any]) -> None:
         say(f"best: {shown.get('best') or '-'} · baseline: {shown.get('baseline') or '-'} · "
             f"primary metric: {shown.get('primary') or '-'}")
     if shown["trials"]:
-        params = list(dict.fromkeys(p for r in shown["trials"] for p in r["params"]))
-        table = Table(title="results", title_justify="left")
-        for name in ("trial", "model", *params, *shown["metrics"], "role"):
-            table.add_column(name, no_wrap=name == "trial", justify="right" if name in shown["metrics"] or name in params else "left")
-        for r in shown["trials"]:
-            table.add_row(*(escape(str(c)) for c in [
-                r["trial"], r.get("model") or "-", *(shown_value(r["params"][p]) if p in r["params"] else "" for p in params),
-                *(fmt_metric(m, r["metrics"][m]) if m in r["metrics"] else "" for m in shown["metrics"]), role(r)]))
-        out.print(table)
+        out.print(trials_table(shown["trials"], report=False, title="results"))
     if shown["key_numbers"]:
         table = Table(title="key numbers", title_justify="left")
         table.add_column("number")
@@ -137,6 +155,8 @@ def print_diff(diff: Mapping[str, Any]) -> None:
             say("  config: the same")
         for change in pair["config"]:
             say(f"  {change['key']}: {_value(change, 'old')} → {_value(change, 'new')}")
+        for change in pair["inputs"]:
+            say(f"  {change['key']}: {change['old'] or '-'} → {change['new'] or '-'} ({INPUTS[change['key']]})")
         table = Table()
         for column in ("metric", "a", "b", "change", "%", ""):
             table.add_column(column, justify="left" if column in ("metric", "") else "right", no_wrap=True)

@@ -276,6 +276,7 @@ def test_diff_of_two_trials(nb, capsys):
     changes = _json(capsys, "diff", f"{BASELINES}#ridge-a1e4", f"{BASELINES}#ridge-a1e2", "--json")
     (pair,) = changes["pairs"]
     assert pair["config"] == [{"key": "model.alpha", "old": 10000.0, "new": 100.0}]
+    assert pair["inputs"] == [] and pair["same"] is False  # the same data and code
     recorded = {t["name"]: t["metrics"] for t in _recorded(nb, BASELINES)["trials"]}
     mae = next(m for m in pair["metrics"] if m["metric"] == "mae.log_g")
     old, new = recorded["ridge-a1e4"]["mae.log_g"], recorded["ridge-a1e2"]["mae.log_g"]
