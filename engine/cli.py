@@ -229,6 +229,73 @@ def status(
 
 
 @app.command()
+def runs(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders (default: the whole notebook)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON record per trial, for scripts."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV: a header, then one row per trial."),
+    sort: Optional[str] = typer.Option(
+        None, "--sort", metavar="METRIC", help="Sort by a metric, best first (lower is better for mae, rmse and |bias|), or by a "
+        "parameter or field: --sort r2.log_g, --sort model.alpha."),
+) -> None:
+    """Every trial of every report: the parameters that differ, its metrics, verdict, stale or not."""
+    import json
+
+    from .notebook import Notebook
+
+    if as_json and as_csv:
+        raise ResearchError("--json and --csv are two formats of the same rows", key="research runs", hint="choose one")
+    records = Notebook(paths[0] if paths else ".").trials(paths, sort=sort)
+    if as_json:
+        typer.echo(json.dumps(records, indent=1, ensure_ascii=False))
+        return
+    from . import views
+
+    if as_csv:
+        typer.echo(views.csv_text(records), nl=False)
+    else:
+        views.print_runs(records)
+
+
+@app.command()
+def show(
+    file: Path = typer.Argument(..., help="An experiment report (FILE@REV: as a git revision holds it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print it as JSON, for scripts."),
+) -> None:
+    """A report's verdict, results, key numbers, binned tables and figure paths, from its record and regions."""
+    import json
+
+    from .notebook import Notebook, Ref
+
+    shown = Notebook(Ref.parse(str(file)).path).show(file)
+    if as_json:
+        typer.echo(json.dumps(shown, indent=1, ensure_ascii=False))
+        return
+    from . import views
+
+    views.print_show(shown)
+
+
+@app.command()
+def diff(
+    a: str = typer.Argument(..., help="A trial (FILE#trial), a report (FILE) or a report at a git revision (FILE@HEAD~1)."),
+    b: Optional[str] = typer.Argument(None, help="What to hold it against (default, for FILE@REV: FILE as it is now)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON, for scripts."),
+) -> None:
+    """The config keys that differ (old → new) and the metrics side by side with their change."""
+    import json
+
+    from .notebook import Notebook, Ref
+
+    changes = Notebook(Ref.parse(a).path).diff(a, b)
+    if as_json:
+        typer.echo(json.dumps(changes, indent=1, ensure_ascii=False))
+        return
+    from . import views
+
+    views.print_diff(changes)
+
+
+@app.command()
 def digest(
     topic: str = typer.Argument(..., help="The topic, as in the reports' `topic:`."),
     since: Optional[str] = typer.Option(None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."),

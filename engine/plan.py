@@ -152,9 +152,9 @@ def _changes(reason: Reason, before, parts: KeyParts, config, store: RunStore) -
         old = store.load(previous.key)
         if old is None:  # that run's record is not in this store (another machine's, or removed)
             return []
-        was, now = _leaves(old.config), _leaves(config)
-        return [f"{key}: {_shown(was.get(key, _ABSENT))} → {_shown(now.get(key, _ABSENT))}"
-                for key in sorted(set(was) | set(now)) if was.get(key, _ABSENT) != now.get(key, _ABSENT)]
+        was, now = config_leaves(old.config), config_leaves(config)
+        return [f"{key}: {shown_value(was.get(key, ABSENT))} → {shown_value(now.get(key, ABSENT))}"
+                for key in sorted(set(was) | set(now)) if was.get(key, ABSENT) != now.get(key, ABSENT)]
     if reason is Reason.DATA_CHANGED:
         return [f"data: {before.get('data')} → {parts.data} (the files' fingerprint)"]
     if reason is Reason.CODE_CHANGED:
@@ -162,21 +162,23 @@ def _changes(reason: Reason, before, parts: KeyParts, config, store: RunStore) -
     return []
 
 
-_ABSENT = object()
+ABSENT = object()
 
 
-def _leaves(config, prefix: str = "") -> dict[str, Any]:
+def config_leaves(config, prefix: str = "") -> dict[str, Any]:
+    """A nested config as dotted keys (`model.alpha`): what "which keys changed" compares."""
     out: dict[str, Any] = {}
     for key, value in (config or {}).items():
         if isinstance(value, dict) and value:
-            out.update(_leaves(value, f"{prefix}{key}."))
+            out.update(config_leaves(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out
 
 
-def _shown(value) -> str:
-    if value is _ABSENT:
+def shown_value(value) -> str:
+    """A config value as `old → new` prints it: floats short, strings bare, the rest as JSON."""
+    if value is ABSENT:
         return "(absent)"
     if isinstance(value, float):
         return f"{value:g}"

@@ -114,3 +114,43 @@ def commit_files(paths: Iterable[str | Path], message: str, *, cwd: str | Path, 
             "or pass --no-commit",
         ) from None
     return repo.head.commit.hexsha
+
+
+def text_at(path: str | Path, revision: str) -> str:
+    """A file's text as it was at a git revision (`HEAD~1`, a branch, a sha): what `research
+    diff FILE@REV` holds against today's. A revision git does not know, or one without the file,
+    is bad input that names the revisions that touched it."""
+    import git
+
+    from . import textfile
+    from .errors import ResearchError
+
+    path = Path(path)
+    repo = _repo(path.resolve().parent)
+    if repo is None or not repo.working_tree_dir:
+        raise ResearchError(f"'{path}@{revision}' names a git revision, but {path} is not in a git repository",
+                            path=path, hint="commit the notebook with git, or compare two files")
+    relative = Path(os.path.realpath(path)).relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    try:
+        commit = repo.commit(revision)
+    except (git.BadName, git.BadObject, KeyError, ValueError):  # all: "git does not know it"
+        raise ResearchError(f"unknown revision '{revision}'", path=path,
+                            hint=_revisions_hint(repo, relative)) from None
+    try:
+        data = (commit.tree / relative).data_stream.read()
+    except KeyError:
+        raise ResearchError(f"the file is not in revision '{revision}' ({commit.hexsha[:7]})", path=path,
+                            hint=_revisions_hint(repo, relative)) from None
+    return textfile.decode(data, f"{path}@{revision}")[0]
+
+
+def _revisions_hint(repo, relative: str) -> str:
+    import git
+
+    try:
+        log = repo.git.log("--format=%h %s", "-5", "--", relative).splitlines()
+    except git.GitCommandError:  # no commit yet
+        log = []
+    if not log:
+        return "no commit holds this file yet; commit it first"
+    return "revisions that changed it: " + "; ".join(log) + " (or HEAD, HEAD~1, a branch)"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .pages.experiments import Experiment, scan
+from .pages.experiments import Experiment, scan, under
 from .render import fmt_metric
 from .staleness import stale_reasons as _stale_reasons
 
@@ -26,12 +26,8 @@ def stale_reasons(experiment: Experiment) -> list[str]:
 
 def rows(root: Path, paths: Iterable[Path] | None = None) -> list[dict[str, Any]]:
     """Every experiment under `root` (or under `paths`), as plain JSON-ready rows."""
-    experiments = scan(root)
-    if paths:
-        wanted = [Path(p).resolve() for p in paths]
-        experiments = [e for e in experiments if any(e.path.resolve() == w or w in e.path.resolve().parents for w in wanted)]
     out = []
-    for experiment in experiments:
+    for experiment in under(scan(root), paths):
         rec = experiment.record or {}
         why = stale_reasons(experiment)
         value = experiment.primary_value()

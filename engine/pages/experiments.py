@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,14 @@ def _load_cache(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def under(experiments: list[Experiment], paths: Iterable[str | Path] | None) -> list[Experiment]:
+    """The experiments that are one of `paths` or lie in one of its folders (all when none given)."""
+    if not paths:
+        return list(experiments)
+    wanted = [Path(p).resolve() for p in paths]
+    return [e for e in experiments if any(e.path.resolve() == w or w in e.path.resolve().parents for w in wanted)]
 
 
 def linked_to(experiments: list[Experiment], key: str, page: Path) -> list[Experiment]:
