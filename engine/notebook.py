@@ -33,7 +33,7 @@ from .decision import LOWER_IS_BETTER, badness
 from .errors import ResearchError, did_you_mean
 from .pages.experiments import Experiment, read, scan, under
 from .plan import ABSENT, config_leaves
-from .record import rounded
+from .record import rounded, shown_trials
 from .status import stale_reasons
 from .store import RECORD, KeyParts, RunStore
 from .spec.vocabulary import base_metric
@@ -106,9 +106,11 @@ class _Version:
         if self._configs is None:
             found: dict[str, dict[str, Any] | None] = {}
             resolved: dict[str, Any] | None = None
-            for item in self.record.get("trials") or []:
+            rows = self.record.get("trials") or []
+            for item in rows:
                 name = str(item.get("name"))
-                config = _stored_config(self.store, item.get("parts"))
+                parts = item.get("parts") or next((r.get("parts") for r in rows if r.get("of") == name), None)
+                config = _stored_config(self.store, parts)  # a repeated trial: its first seed's
                 if config is None:
                     if resolved is None:
                         resolved = _spec_configs(self)
@@ -324,11 +326,11 @@ class Notebook:
 def trial_records(version: _Version) -> list[dict[str, Any]]:
     rec = version.record
     configs = version.configs()
-    varying = varying_keys([configs.get(name) for name in version.names])
+    varying = varying_keys([configs.get(str(t.get("name"))) for t in shown_trials(rec)])
     why = version.why
     references = set(rec.get("references") or [])
     out = []
-    for item in rec.get("trials") or []:
+    for item in shown_trials(rec):  # a repeated trial once, as the mean over its seeds
         name = str(item.get("name"))
         leaves = configs.get(name)
         out.append({

@@ -833,8 +833,8 @@ def _curve_lines(plan, shown, series: str) -> tuple[dict[str, dict[str, Any]], l
     recorded `series` per epoch (`info.curves`, the nets'); a ridge, or a net without a
     validation split in a validation figure, has none and is left out."""
     lines, left = {}, []
-    for t in plan.trials:
-        if t.name not in shown or t.record is None:
+    for t in plan.trials:  # a repeated trial: a line per seed (`net.seed-43`)
+        if t.shown_name not in shown or t.record is None:
             continue
         info = t.record.info or {}
         curves = info.get("curves") or {}
