@@ -103,3 +103,52 @@ def test_a_bad_expression_in_a_span_stops_the_run_before_training(small_notebook
     assert f"{report}:" in err and "nope" in err and "Traceback" not in err
     assert report.read_bytes() == before  # not even `status: running`
     assert sorted(p.name for p in (root / ".research").rglob("*") if p.is_file()) == store  # nothing trained
+
+
+# ---------------------------------------------------------------------------------------------
+# Stale prose: `research check` names the line that quotes an earlier run's number
+
+
+def test_check_names_the_line_whose_prose_still_quotes_the_previous_result(small_notebook, capsys):
+    root, report = small_notebook
+    assert main(["run", str(report)]) == 0
+    first = key_number(report)
+    add_prose(report, f"We found that the candidate reaches {first}, a clear gain.")
+    git(root, "commit", "-qam", "prose quotes the result")
+    capsys.readouterr()
+    assert main(["check", str(report)]) == 0  # the prose agrees with the results: nothing said
+
+    assert main(["run", str(report), "--set", "trials.cand.model.alpha=1.0e+4"]) == 0
+    second = key_number(report)
+    assert second != first
+    capsys.readouterr()
+
+    assert main(["check", str(report)]) == 1
+    out = capsys.readouterr().out
+    line = next(i for i, text in enumerate(report.read_text(encoding="utf-8").splitlines(), 1) if first in text
+                and "clear gain" in text)
+    assert f"{report}:{line}: stale prose: still says {first}" in out
+    assert f"the results now say {second}" in out
+    assert out.count("stale prose") == 1  # the dates, the log, the commit hashes: not results
+
+
+def test_prose_numbers_ignore_short_numbers_code_dates_and_live_spans():
+    from engine.quoted import numbers, prose_numbers, significant
+
+    assert [significant(t) for t in ("0.9213", "+0.0097", "0.05", "816", "1000", "12.5")] == [4, 2, 1, 3, 1, 3]
+    assert [n.text for n in numbers("R² 0.9213 on 2026-02-03 at 10:15, `0.4444` in code, 3 bins, −0.1234")] == [
+        "0.9213", "−0.1234"]
+    text = (f"# T\n\nsays 0.8765 and {SPAN.replace('?', '0.5555')}\n\n```\n0.7777\n```\n\n"
+            "<!-- research:results -->\n0.6666\n<!-- /research:results -->\n")
+    assert [(line, n.text) for line, n in prose_numbers(text)] == [(3, "0.8765")]
+
+
+def test_a_missing_image_is_named_with_its_line(small_notebook, capsys):
+    root, report = small_notebook
+    add_prose(report, "![the loss curve](img/nowhere.png)")
+
+    assert main(["check", str(report)]) == 1
+
+    out = capsys.readouterr().out
+    line = next(i for i, text in enumerate(report.read_text(encoding="utf-8").splitlines(), 1) if "nowhere" in text)
+    assert f"{report}:{line}: image 'img/nowhere.png' does not exist" in out
