@@ -174,6 +174,9 @@ class AdoptResult:
     front_matter_added: bool = False
     missing: list[str] = field(default_factory=list)  # standard regions with no section found
     spec: dict = field(default_factory=dict)  # the values put in the front matter
+    header: list[str] = field(default_factory=list)  # the header fields read (id, author, …)
+    read: list[str] = field(default_factory=list)  # spec keys read from the design tables
+    to_fill: list[str] = field(default_factory=list)  # what the report says that the spec does not hold yet
 
     @property
     def found(self) -> list[str]:
@@ -199,6 +202,14 @@ class AdoptResult:
         lines = []
         if self.front_matter_added:
             lines.append("front matter: added (status: planned); edit the spec before `research run`")
+            lines.append("header: " + (", ".join(self.header) if self.header else "no fields found"))
+            if "id" not in self.header:
+                lines.append("header: no ID found; the front matter's id is the file name: choose one")
+            lines.append("spec read from the design tables: " + (", ".join(self.read) or "nothing")
+                         + "; guessed (marked `# guess`): model, metrics"
+                         + ("" if "targets" in self.read else ", data.targets"))
+            for text in self.to_fill:
+                lines.append(f"fill by hand: {text}")
         for name, first, last in self.regions:
             lines.append(f"region {name}: lines {first}-{last}")
         if self.missing:
@@ -600,8 +611,31 @@ def front_matter_text(values: dict, *, legacy_status: str | None = None, notes: 
     out.append("data:")
     out.append(f"  source: {data['source']}  # the embedded generator; or HDF5 shards, e.g. \"train_{{0..4}}/dataset.h5\"")
     out.append(f"  targets: {_flow(data['targets'])}  # {notes.get('targets', 'what to predict')}")
-    line("model", "{type: " + yaml_scalar(values["model"]["type"]) + "}", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit")
-    line("metrics", _flow(values["metrics"]), "the first is the primary metric")
+    for key in ("n_train", "n_test"):
+        if key in data:
+            out.append(f"  {key}: {yaml_scalar(data[key])}  # {_comment(notes.get('data.' + key, ''))}".rstrip(" #"))
+    if "noise" in values:
+        line("noise", "{level: " + yaml_scalar(values["noise"]["level"]) + "}", notes.get("noise.level", ""))
+    line("model", "{type: " + yaml_scalar(values["model"]["type"]) + "}", notes.get(
+        "model", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit"))
+    if "train" in values:
+        weights = ", ".join(f"{t}: {yaml_scalar(w)}" for t, w in values["train"]["loss_weights"].items())
+        line("train", "{loss_weights: {" + weights + "}}", notes.get("train.loss_weights", ""))
+    if "trials" in values:
+        out.append("trials:" + (f"  # {_comment(notes['trials'])}" if notes.get("trials") else ""))
+        for name, overrides in values["trials"].items():
+            weights = overrides["train.loss_weights"]
+            flow = "{train.loss_weights: {" + ", ".join(f"{t}: {yaml_scalar(w)}" for t, w in weights.items()) + "}}"
+            note = notes.get(f"trials.{name}")
+            out.append(f"  {yaml_scalar(name)}: {flow}" + (f"  # {_comment(note)}" if note else ""))
+    if "sweep" in values:
+        out.append("sweep:" + (f"  # {_comment(notes['sweep'])}" if notes.get("sweep") else ""))
+        for key, items in values["sweep"].items():
+            out.append(f"  {key}: [{', '.join(yaml_scalar(v) for v in items)}]")
+    line("metrics", _flow(values["metrics"]), notes.get("metrics", "the first is the primary metric"))
+    for text in notes.get("unread", "").split("\n"):
+        if text:
+            out.append(f"# not in the spec, fill by hand if it matters: {_comment(text)}")
     out.append("---")
     return "\n".join(out) + "\n"
 
@@ -625,12 +659,73 @@ def _spec_values(title: str | None, fields: dict[str, str], links: dict[str, str
     values.update(links)
     values["answers"] = answers
     chosen = targets or list(DEFAULT_TARGETS)
-    notes["targets"] = "what to predict (read from the report)" if targets else "what to predict: edit"
+    notes["targets"] = "what to predict (read from the report)" if targets else "guess: what to predict; edit"
     values["data"] = {"source": "synthetic", "targets": chosen}
     values["model"] = {"type": "ridge"}
+    notes["model"] = "guess: the runnable default; the report's model is not read (ridge, lightgbm, mlp, cnn, vit, moe)"
     primary = "log_g" if "log_g" in chosen else chosen[0]
     values["metrics"] = [f"r2.{primary}", f"mae.{primary}"]
+    notes["metrics"] = "guess: the first is the primary metric"
     return values, notes
+
+
+def _with_draft(values: dict, notes: dict[str, str], found: "draft.Draft") -> None:
+    """Put what the design tables said into the values (each with where it was read)."""
+    for key, value in found.values.items():
+        section, _, name = key.partition(".")
+        if section in ("sweep", "trials"):
+            values[section] = value
+        elif section == "data":
+            values["data"][name] = value
+        else:
+            values.setdefault(section, {})[name] = value
+        notes[key] = f"read from {found.sources[key]}"
+        if key in found.guesses:
+            notes[key] = f"guess: {found.guesses[key]}; {notes[key]}"
+    for name, label in found.labels.items():
+        notes[f"trials.{name}"] = f"the report's \"{label}\""
+    if found.unread:
+        notes["unread"] = "\n".join(found.unread)
+
+
+def _design_tables(tokens, blocks: list[_Block]) -> list[list[list[str]]]:
+    """Every table of the document as rows of cell texts, in order (the draft reads the first of each kind)."""
+    return [[[cell.content for cell in row] for row in _table_rows(tokens, b)] for b in blocks if b.type == "table"]
+
+
+def _target_of(text: str) -> str | None:
+    aliases = {_fold(w): name for name, words in TARGET_NAMES.items() for w in words}
+    return aliases.get(_fold(text.replace("`", "")))
+
+
+def _validated(values: dict, notes: dict[str, str], path: str | None) -> list[str]:
+    """Drop what the design tables said that the spec refuses (each said in a note), until the
+    draft loads as a spec; return the refusals."""
+    from .errors import ResearchError
+    from .spec import load_spec
+
+    refused = []
+    for _ in range(8):
+        text = front_matter_text(values, notes=notes)
+        try:
+            load_spec("".join(document.split_lines(text)[1:-1]), path=path, first_line=2)
+            return refused
+        except ResearchError as error:
+            key = error.key or ""
+            read = [k for k in ("trials", "sweep", "train.loss_weights", "noise.level", "data.n_train", "data.n_test")
+                    if k in notes and "read from" in notes[k] and (key.startswith(k.split(".")[0]) or not key)]
+            if not read:
+                raise AssertionError(f"the adopted spec does not load: {error}") from None
+            dropped = read[0]
+            section, _, name = dropped.partition(".")
+            if section == "data":
+                values["data"].pop(name, None)
+            else:
+                values.pop(section, None)
+            notes.pop(dropped)
+            refused.append(f"{dropped} from the report ({error.message})")
+            notes["unread"] = "\n".join([*filter(None, notes.get("unread", "").split("\n")), refused[-1]])
+    return refused
 
 
 # ---------------------------------------------------------------------------------------------
@@ -687,14 +782,25 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
     tokens = document.markdown_tokens(body)
     blocks = _outline(tokens)
 
+    header: list[str] = []
+    read: list[str] = []
+    to_fill: list[str] = []
     if kind == "hub":
         wraps, missing = _hub_targets(tokens, blocks)
         front, spec = "", {}
     else:
         wraps, missing = _experiment_targets(tokens, blocks)
         title, fields = _header_fields(tokens, blocks, lines)
+        from . import draft
+
         answers = _answers(tokens, blocks) or _hypothesis_ids(fields.get("hypothesis", ""))
-        spec, notes = _spec_values(title, fields, _links(tokens, blocks), answers, _targets(tokens, blocks), path)
+        targets = _targets(tokens, blocks)
+        spec, notes = _spec_values(title, fields, _links(tokens, blocks), answers, targets, path)
+        _with_draft(spec, notes, draft.read(_design_tables(tokens, blocks), spec["data"]["targets"], heading_key, _target_of))
+        _validated(spec, notes, path)
+        header = [name for name in HEADER_FIELDS if name in fields]
+        read = (["targets"] if targets else []) + [k for k, note in notes.items() if "read from" in note and k != "targets"]
+        to_fill = [t for t in notes.get("unread", "").split("\n") if t]
         front = front_matter_text(spec, legacy_status=fields.get("status"), notes=notes)
         _check_round_trip(front, spec)
         front = document.with_newlines(front, newline)
@@ -733,6 +839,9 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         front_matter_added=bool(front),
         missing=missing,
         spec=spec,
+        header=header,
+        read=read,
+        to_fill=to_fill,
     )
 
 
