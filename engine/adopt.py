@@ -465,16 +465,18 @@ def _block_text(tokens, block: _Block) -> str:
 
 
 def _header_fields(tokens, blocks: list[_Block], lines: list[str]) -> tuple[str | None, dict[str, str]]:
-    """The H1 title and the labelled fields of the header: every quote or paragraph between
-    the title and the next heading (one regex per line, on that line alone)."""
+    """The H1 title and the labelled fields of the header: every quote, paragraph or list
+    before the first heading under the title (a rule, a fence or a comment between them is
+    fine; so is a header above the title), one regex per line, on that line alone."""
     at = next((i for i, b in enumerate(blocks) if b.type == "heading" and b.level == 1), None)
-    if at is None:
-        return None, {}
-    title = _TITLE_PREFIX_RE.sub("", _strip_emoji(blocks[at].text)).strip() or None
+    title = _TITLE_PREFIX_RE.sub("", _strip_emoji(blocks[at].text)).strip() or None if at is not None else None
     fields: dict[str, str] = {}
-    for block in blocks[at + 1 :]:
+    zone = [b for b in blocks[: at or 0] if b.type != "heading"]
+    for block in blocks[(at + 1 if at is not None else 0) :]:
         if block.type == "heading":
             break
+        zone.append(block)
+    for block in zone:
         if block.type not in ("blockquote", "paragraph", "list"):
             continue
         for line in lines[block.begin : block.end]:

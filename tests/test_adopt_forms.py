@@ -214,3 +214,20 @@ def test_prose_quoting_the_adopted_appendix_goes_stale_when_the_results_change(t
     sentence = next(i for i, line in enumerate(lines, 1) if line.startswith("The attention head reaches 0.8537"))
     assert [p.line for p in stale] == [sentence]  # the conclusions' sentence: prose, outside every region
     assert all("still says 0.8537" in p.message and "the results now say 0.8102" in p.message for p in stale)
+
+
+@pytest.mark.parametrize("between", ["\n---\n\n", "\n<!-- written by hand -->\n\n", "\n```\n💡 goal\n```\n\n"])
+def test_the_header_block_need_not_follow_the_title_directly(between):
+    text = TITLE + between + "> **ID:** VIT-20260203-pool-attn-01\n> **Author:** B. Observer\n" + BODY
+
+    spec = front(adopt_text(text, path="exp_pool.md"))
+
+    assert (spec["id"], spec["author"]) == ("VIT-20260203-pool-attn-01", "B. Observer")
+
+
+def test_bold_around_label_and_value_and_a_header_above_the_title():
+    text = "> **ID: VIT-20260203-pool-attn-01**\n\n" + TITLE + "> **Date：2026-02-03**\n" + BODY
+
+    spec = front(adopt_text(text, path="exp_pool.md"))
+
+    assert (spec["id"], spec["date"]) == ("VIT-20260203-pool-attn-01", "2026-02-03")
