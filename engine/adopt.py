@@ -28,13 +28,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 from . import document, textfile
 from .errors import DocumentError
 from .questions import ITEM_ID_RE, QUESTION_ID_RE
 from .safe_yaml import YAML_UNSAFE_RE, yaml_scalar
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 # ---------------------------------------------------------------------------------------------
 # What the headings may say. Each name maps to its synonyms, English and Chinese; a heading
@@ -671,7 +674,7 @@ def _spec_values(title: str | None, fields: dict[str, str], links: dict[str, str
     return values, notes
 
 
-def _with_draft(values: dict, notes: dict[str, str], found: "draft.Draft") -> None:
+def _with_draft(values: dict, notes: dict[str, str], found: Draft) -> None:
     """Put what the design tables said into the values (each with where it was read)."""
     for key, value in found.values.items():
         section, _, name = key.partition(".")

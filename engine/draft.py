@@ -99,7 +99,7 @@ def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], st
             if "trials" not in draft.values and wide[0]:
                 draft.values["trials"] = {name: overrides for name, (overrides, _) in wide[0].items()}
                 draft.labels = {name: label for name, (_, label) in wide[0].items()}
-                draft.sources["trials"] = "the report's loss-weight table"
+                draft.sources["trials"] = "the report's loss-weight table (loss weights act on the nets: mlp, cnn, vit)"
                 draft.unread += wide[1]
             continue
         if (head in {key(w) for w in SWEEP_HEADERS} and key(rows[0][1]) in {key(w) for w in SWEEP_VALUES}
@@ -126,7 +126,7 @@ def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], st
                     weights[target] = weight
             if weights and set(weights) <= set(targets):
                 draft.values["train.loss_weights"] = weights
-                draft.sources["train.loss_weights"] = "the report's loss-weight table"
+                draft.sources["train.loss_weights"] = "the report's loss-weight table (loss weights act on the nets: mlp, cnn, vit)"
             elif weights:
                 draft.unread.append(f"loss weights for {', '.join(weights)} (not all of them are data.targets)")
             continue
