@@ -28,13 +28,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 from . import document, textfile
 from .errors import DocumentError
 from .questions import ITEM_ID_RE, QUESTION_ID_RE
 from .safe_yaml import YAML_UNSAFE_RE, yaml_scalar
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 # ---------------------------------------------------------------------------------------------
 # What the headings may say. Each name maps to its synonyms, English and Chinese; a heading
@@ -61,6 +64,16 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "upstream": ("上游链接", "相关链接", "upstream links", "upstream", "links"),
 }
 
+# The appendix, and its numeric tables a run fills: a heading under the appendix that *starts*
+# with one of these names ("6.1.2 Per-bin R² (test)" → "perbinr2…" starts with "perbin") and
+# a table of numbers under it becomes that region (results, binned-N, comparisons).
+APPENDIX = ("附录", "appendix")
+APPENDIX_TABLES: dict[str, tuple[str, ...]] = {
+    "results": ("overall", "总体", "整体", "主要结果", "main results"),
+    "binned": ("per bin", "per-bin", "by bin", "分 bin", "各 bin", "逐 bin", "分箱"),
+    "comparisons": ("bootstrap", "paired bootstrap", "显著性", "significance"),
+}
+
 # The kind of page a row of the upstream-links table points to (its "Type" cell).
 LINK_TYPES: dict[str, tuple[str, ...]] = {
     "hub": ("hub", "中枢", "枢纽", "假设中枢"),
@@ -68,15 +81,20 @@ LINK_TYPES: dict[str, tuple[str, ...]] = {
     "kanban": ("kanban", "看板"),
 }
 
-# Labels of the `> **ID:** …` header block after the title.
+# Labels of the header block after the title, in English or Chinese, bold or not: one field a
+# line (`> **ID:** X`), several on one line (`**ID:** X | **Author:** Y`), or labels joined
+# by a bar and their values likewise (`**Topic ｜ MVP:** VIT ｜ MVP-2.1`).
 HEADER_FIELDS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "编号"),
-    "topic": ("topic", "主题"),
-    "mvp": ("mvp",),
-    "author": ("author", "作者"),
-    "date": ("date", "日期"),
+    "id": ("id", "编号", "实验编号", "实验 id", "experiment id", "exp id"),
+    "name": ("name", "名称", "实验名称", "experiment name"),
+    "topic": ("topic", "主题", "课题"),
+    "mvp": ("mvp", "里程碑"),
+    "author": ("author", "作者", "负责人", "owner"),
+    "date": ("date", "日期", "创建日期"),
     "status": ("status", "状态"),
+    "hypothesis": ("hypothesis", "假设", "验证假设", "检验假设", "hypothesis tested"),
 }
+FRONT_HEADER_KEYS = ("id", "topic", "mvp", "author", "date")  # the header fields the front matter carries
 
 # A row of a data table that names what is predicted, and the names it may use for each target.
 TARGET_ROWS = ("标签参数", "标签", "预测目标", "目标参数", "targets", "target", "labels")
@@ -95,7 +113,10 @@ Kind = Literal["auto", "exp", "hub"]
 _TITLE_PREFIX_RE = re.compile(r"^(?:experiment\s+report|实验报告)\s*[:：]\s*", re.IGNORECASE)
 _NUMBERING_RE = re.compile(r"^(?:§\s*)?\d+(?:\.\d+)*(?:[.)、:]\s*|\s+|$)")
 _REMARK_RE = re.compile(r"\s*\([^()]*\)\s*$")
-_HEADER_FIELD_RE = re.compile(r"^\*\*\s*(?P<label>[^*:]+?)\s*:?\s*\*\*\s*:?\s*(?P<value>.*?)\s*$")
+_BAR_RE = re.compile(r"\s*[|\uff5c]\s*")  # a bar, ASCII or full width
+_LABEL_RE = re.compile(r"^(?P<label>[^:\uff1a]{1,40}?)\s*[:\uff1a]\s*(?P<value>.*)$")
+_LINE_MARK_RE = re.compile(r"^(?:>\s*)*(?:[-*+]\s+)?")
+_LINE_BREAK_RE = re.compile(r"(?:\\|<br\s*/?>|\s)+$", re.IGNORECASE)
 _HUB_TITLE_RE = re.compile(r"(?<![a-z])hub(?![a-z])", re.IGNORECASE)
 _HUB_FILE_RE = re.compile(r"(?:^|[_-])hub(?:[_-]|$)", re.IGNORECASE)
 _LEADERBOARD_HEADER = ("模型", "方法", "model", "method")
@@ -156,6 +177,9 @@ class AdoptResult:
     front_matter_added: bool = False
     missing: list[str] = field(default_factory=list)  # standard regions with no section found
     spec: dict = field(default_factory=dict)  # the values put in the front matter
+    header: list[str] = field(default_factory=list)  # the header fields read (id, author, …)
+    read: list[str] = field(default_factory=list)  # spec keys read from the design tables
+    to_fill: list[str] = field(default_factory=list)  # what the report says that the spec does not hold yet
 
     @property
     def found(self) -> list[str]:
@@ -181,6 +205,14 @@ class AdoptResult:
         lines = []
         if self.front_matter_added:
             lines.append("front matter: added (status: planned); edit the spec before `research run`")
+            lines.append("header: " + (", ".join(self.header) if self.header else "no fields found"))
+            if "id" not in self.header:
+                lines.append("header: no ID found; the front matter's id is the file name: choose one")
+            lines.append("spec read from the design tables: " + (", ".join(self.read) or "nothing")
+                         + "; guessed (marked `# guess`): model, metrics"
+                         + ("" if "targets" in self.read else ", data.targets"))
+            for text in self.to_fill:
+                lines.append(f"fill by hand: {text}")
         for name, first, last in self.regions:
             lines.append(f"region {name}: lines {first}-{last}")
         if self.missing:
@@ -305,7 +337,48 @@ def _experiment_targets(tokens, blocks: list[_Block]) -> tuple[list[tuple[str, i
 
     first_in_section("log", "table")
     first_in_section("reproduce", "fence", "code_block")
-    return wraps, missing
+    appendix = _appendix_tables(tokens, blocks, wraps, len(binned))
+    wraps += appendix
+    found = {name.split("-")[0] if name.startswith("binned-") else name for name, *_ in appendix}
+    return wraps, [name for name in missing if name not in found]
+
+
+_APPENDIX_KEYS = {heading_key(w) for w in APPENDIX}
+_NUMBER_CELL_RE = re.compile(r"^[*_`]*[+\-\u2212]?\d+(?:[.,]\d+)*(?:[eE][+\-]?\d+)?\s*%?[*_`]*$")
+
+
+def _appendix_tables(tokens, blocks: list[_Block], found: list[tuple[str, int, int]], binned: int) -> list[tuple[str, int, int]]:
+    """The numeric tables under the appendix's result headings, named for the regions a run
+    fills; a name already taken (the report's main results table) leaves the table alone."""
+    wraps: list[tuple[str, int, int]] = []
+    taken = {name for name, *_ in found}
+    starts = {begin for _, begin, _ in found}
+    prefixes = [(name, heading_key(w)) for name, words in APPENDIX_TABLES.items() for w in words]
+    for at, block in enumerate(blocks):
+        if block.type != "heading" or heading_key(block.text) not in _APPENDIX_KEYS:
+            continue
+        inside = _section(blocks, at, container=True)
+        for offset, head in enumerate(inside):
+            if head.type != "heading":
+                continue
+            key = heading_key(head.text)
+            name = next((n for n, prefix in prefixes if key.startswith(prefix)), None)
+            table = _first(_section(inside, offset), "table") if name else None
+            if table is None or table.begin in starts or not _numeric(tokens, table):
+                continue
+            if name == "binned":
+                name, binned = f"binned-{binned}", binned + 1
+            if name in taken:
+                continue
+            taken.add(name)
+            starts.add(table.begin)
+            wraps.append((name, table.begin, table.end))
+    return wraps
+
+
+def _numeric(tokens, table: _Block) -> bool:
+    """A table with a number in at least one body cell (not a design table of words)."""
+    return any(_NUMBER_CELL_RE.match(cell.content.strip()) for row in _table_rows(tokens, table)[1:] for cell in row)
 
 
 def _image_lines(inline, first_line: int) -> list[int]:
@@ -395,26 +468,56 @@ def _block_text(tokens, block: _Block) -> str:
 
 
 def _header_fields(tokens, blocks: list[_Block], lines: list[str]) -> tuple[str | None, dict[str, str]]:
-    """The H1 title and the `**Label:** value` fields of the block right under it."""
+    """The H1 title and the labelled fields of the header: every quote, paragraph or list
+    before the first heading under the title (a rule, a fence or a comment between them is
+    fine; so is a header above the title), one regex per line, on that line alone."""
     at = next((i for i, b in enumerate(blocks) if b.type == "heading" and b.level == 1), None)
-    if at is None:
-        return None, {}
-    title = _TITLE_PREFIX_RE.sub("", _strip_emoji(blocks[at].text)).strip() or None
+    title = _TITLE_PREFIX_RE.sub("", _strip_emoji(blocks[at].text)).strip() or None if at is not None else None
     fields: dict[str, str] = {}
-    if at + 1 < len(blocks) and blocks[at + 1].type in ("blockquote", "paragraph"):
-        block = blocks[at + 1]
+    zone = [b for b in blocks[: at or 0] if b.type != "heading"]
+    for block in blocks[(at + 1 if at is not None else 0) :]:
+        if block.type == "heading":
+            break
+        zone.append(block)
+    for block in zone:
+        if block.type not in ("blockquote", "paragraph", "list"):
+            continue
         for line in lines[block.begin : block.end]:
-            line = line.strip().lstrip(">").strip()
-            for part in line.split("|"):
-                match = _HEADER_FIELD_RE.match(part.strip())
-                if not match:
-                    continue
-                label = _fold(match["label"])
-                value = match["value"].strip().strip("`").strip()
-                for name, labels in HEADER_FIELDS.items():
-                    if label in {_fold(w) for w in labels} and value and name not in fields:
-                        fields[name] = value
+            for name, value in header_line_fields(line):
+                fields.setdefault(name, value)
     return title, fields
+
+
+_LABELS: dict[str, str] = {_fold(w): name for name, words in HEADER_FIELDS.items() for w in words}
+
+
+def _label(text: str) -> str | None:
+    return _LABELS.get(_fold(text))
+
+
+def _value(text: str) -> str:
+    return text.strip().strip("`").strip()
+
+
+def header_line_fields(line: str) -> list[tuple[str, str]]:
+    """(field, value) pairs of one header line, in the order written; unknown labels are skipped."""
+    text = _LINE_MARK_RE.sub("", line.strip())
+    text = _LINE_BREAK_RE.sub("", text).replace("**", "")
+    match = _LABEL_RE.match(text)
+    if match is None:
+        return []
+    # `Topic ｜ MVP: VIT ｜ MVP-2.1`: labels joined by bars before the colon, values likewise after it
+    joined = _BAR_RE.split(match["label"].strip())
+    if len(joined) > 1 and all(_label(w) for w in joined):
+        values = _BAR_RE.split(match["value"], maxsplit=len(joined) - 1)
+        return [(_label(w), _value(v)) for w, v in zip(joined, values) if _value(v)]  # type: ignore[misc]
+    out = []
+    for part in _BAR_RE.split(text):
+        found = _LABEL_RE.match(part)
+        name = _label(found["label"]) if found else None
+        if name is not None and _value(found["value"]):
+            out.append((name, _value(found["value"])))
+    return out
 
 
 def _links(tokens, blocks: list[_Block]) -> dict[str, str]:
@@ -452,6 +555,12 @@ def _answers(tokens, blocks: list[_Block]) -> list[str]:
                 ids.append(match["id"])
         break
     return ids
+
+
+def _hypothesis_ids(text: str) -> list[str]:
+    """The question id a header's `Hypothesis:` field starts with ("Q3.2: …"), if any."""
+    match = ITEM_ID_RE.match(text)
+    return [match["id"]] if match and QUESTION_ID_RE.match(match["id"]) else []
 
 
 def _targets(tokens, blocks: list[_Block]) -> list[str] | None:
@@ -507,8 +616,31 @@ def front_matter_text(values: dict, *, legacy_status: str | None = None, notes: 
     out.append("data:")
     out.append(f"  source: {data['source']}  # the embedded generator; or HDF5 shards, e.g. \"train_{{0..4}}/dataset.h5\"")
     out.append(f"  targets: {_flow(data['targets'])}  # {notes.get('targets', 'what to predict')}")
-    line("model", "{type: " + yaml_scalar(values["model"]["type"]) + "}", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit")
-    line("metrics", _flow(values["metrics"]), "the first is the primary metric")
+    for key in ("n_train", "n_test"):
+        if key in data:
+            out.append(f"  {key}: {yaml_scalar(data[key])}  # {_comment(notes.get('data.' + key, ''))}".rstrip(" #"))
+    if "noise" in values:
+        line("noise", "{level: " + yaml_scalar(values["noise"]["level"]) + "}", notes.get("noise.level", ""))
+    line("model", "{type: " + yaml_scalar(values["model"]["type"]) + "}", notes.get(
+        "model", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit"))
+    if "train" in values:
+        weights = ", ".join(f"{t}: {yaml_scalar(w)}" for t, w in values["train"]["loss_weights"].items())
+        line("train", "{loss_weights: {" + weights + "}}", notes.get("train.loss_weights", ""))
+    if "trials" in values:
+        out.append("trials:" + (f"  # {_comment(notes['trials'])}" if notes.get("trials") else ""))
+        for name, overrides in values["trials"].items():
+            weights = overrides["train.loss_weights"]
+            flow = "{train.loss_weights: {" + ", ".join(f"{t}: {yaml_scalar(w)}" for t, w in weights.items()) + "}}"
+            note = notes.get(f"trials.{name}")
+            out.append(f"  {yaml_scalar(name)}: {flow}" + (f"  # {_comment(note)}" if note else ""))
+    if "sweep" in values:
+        out.append("sweep:" + (f"  # {_comment(notes['sweep'])}" if notes.get("sweep") else ""))
+        for key, items in values["sweep"].items():
+            out.append(f"  {key}: [{', '.join(yaml_scalar(v) for v in items)}]")
+    line("metrics", _flow(values["metrics"]), notes.get("metrics", "the first is the primary metric"))
+    for text in notes.get("unread", "").split("\n"):
+        if text:
+            out.append(f"# not in the spec, fill by hand if it matters: {_comment(text)}")
     out.append("---")
     return "\n".join(out) + "\n"
 
@@ -521,22 +653,84 @@ def _spec_values(title: str | None, fields: dict[str, str], links: dict[str, str
     values["id"] = fields.get("id") or stem
     if not fields.get("id"):
         notes["id"] = "the report has no ID: choose one"
-    values["title"] = title or stem
-    if not title:
+    name = fields.get("name") if _fold(fields.get("name", "")) not in ("", "todo", "tbd") else None
+    values["title"] = title or name or stem
+    if not (title or name):
         notes["title"] = "the report has no H1 title"
-    for key in ("topic", "mvp", "author", "date"):
+    for key in FRONT_HEADER_KEYS[1:]:
         if fields.get(key):
             values[key] = fields[key]
     values["status"] = "planned"
     values.update(links)
     values["answers"] = answers
     chosen = targets or list(DEFAULT_TARGETS)
-    notes["targets"] = "what to predict (read from the report)" if targets else "what to predict: edit"
+    notes["targets"] = "what to predict (read from the report)" if targets else "guess: what to predict; edit"
     values["data"] = {"source": "synthetic", "targets": chosen}
     values["model"] = {"type": "ridge"}
+    notes["model"] = "guess: the runnable default; the report's model is not read (ridge, lightgbm, mlp, cnn, vit, moe)"
     primary = "log_g" if "log_g" in chosen else chosen[0]
     values["metrics"] = [f"r2.{primary}", f"mae.{primary}"]
+    notes["metrics"] = "guess: the first is the primary metric"
     return values, notes
+
+
+def _with_draft(values: dict, notes: dict[str, str], found: Draft) -> None:
+    """Put what the design tables said into the values (each with where it was read)."""
+    for key, value in found.values.items():
+        section, _, name = key.partition(".")
+        if section in ("sweep", "trials"):
+            values[section] = value
+        elif section == "data":
+            values["data"][name] = value
+        else:
+            values.setdefault(section, {})[name] = value
+        notes[key] = f"read from {found.sources[key]}"
+        if key in found.guesses:
+            notes[key] = f"guess: {found.guesses[key]}; {notes[key]}"
+    for name, label in found.labels.items():
+        notes[f"trials.{name}"] = f"the report's \"{label}\""
+    if found.unread:
+        notes["unread"] = "\n".join(found.unread)
+
+
+def _design_tables(tokens, blocks: list[_Block]) -> list[list[list[str]]]:
+    """Every table of the document as rows of cell texts, in order (the draft reads the first of each kind)."""
+    return [[[cell.content for cell in row] for row in _table_rows(tokens, b)] for b in blocks if b.type == "table"]
+
+
+def _target_of(text: str) -> str | None:
+    aliases = {_fold(w): name for name, words in TARGET_NAMES.items() for w in words}
+    return aliases.get(_fold(text.replace("`", "")))
+
+
+def _validated(values: dict, notes: dict[str, str], path: str | None) -> list[str]:
+    """Drop what the design tables said that the spec refuses (each said in a note), until the
+    draft loads as a spec; return the refusals."""
+    from .errors import ResearchError
+    from .spec import load_spec
+
+    refused = []
+    for _ in range(8):
+        text = front_matter_text(values, notes=notes)
+        try:
+            load_spec("".join(document.split_lines(text)[1:-1]), path=path, first_line=2)
+            return refused
+        except ResearchError as error:
+            key = error.key or ""
+            read = [k for k in ("trials", "sweep", "train.loss_weights", "noise.level", "data.n_train", "data.n_test")
+                    if k in notes and "read from" in notes[k] and (key.startswith(k.split(".")[0]) or not key)]
+            if not read:
+                raise AssertionError(f"the adopted spec does not load: {error}") from None
+            dropped = read[0]
+            section, _, name = dropped.partition(".")
+            if section == "data":
+                values["data"].pop(name, None)
+            else:
+                values.pop(section, None)
+            notes.pop(dropped)
+            refused.append(f"{dropped} from the report ({error.message})")
+            notes["unread"] = "\n".join([*filter(None, notes.get("unread", "").split("\n")), refused[-1]])
+    return refused
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,15 +787,25 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
     tokens = document.markdown_tokens(body)
     blocks = _outline(tokens)
 
+    header: list[str] = []
+    read: list[str] = []
+    to_fill: list[str] = []
     if kind == "hub":
         wraps, missing = _hub_targets(tokens, blocks)
         front, spec = "", {}
     else:
         wraps, missing = _experiment_targets(tokens, blocks)
         title, fields = _header_fields(tokens, blocks, lines)
-        spec, notes = _spec_values(
-            title, fields, _links(tokens, blocks), _answers(tokens, blocks), _targets(tokens, blocks), path
-        )
+        from . import draft
+
+        answers = _answers(tokens, blocks) or _hypothesis_ids(fields.get("hypothesis", ""))
+        targets = _targets(tokens, blocks)
+        spec, notes = _spec_values(title, fields, _links(tokens, blocks), answers, targets, path)
+        _with_draft(spec, notes, draft.read(_design_tables(tokens, blocks), spec["data"]["targets"], heading_key, _target_of))
+        _validated(spec, notes, path)
+        header = [name for name in HEADER_FIELDS if name in fields]
+        read = (["targets"] if targets else []) + [k for k, note in notes.items() if "read from" in note and k != "targets"]
+        to_fill = [t for t in notes.get("unread", "").split("\n") if t]
         front = front_matter_text(spec, legacy_status=fields.get("status"), notes=notes)
         _check_round_trip(front, spec)
         front = document.with_newlines(front, newline)
@@ -640,6 +844,9 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         front_matter_added=bool(front),
         missing=missing,
         spec=spec,
+        header=header,
+        read=read,
+        to_fill=to_fill,
     )
 
 

@@ -3,8 +3,10 @@
 No ML library, nothing written. One located problem per line, so an editor or CI log can jump
 to it. What it looks at: the encoding, the region markers and their checksums, relative image
 links, and for a report the spec and everything `engine.validate` checks before a run (models,
-expressions, paths, pages, hub ids, data files — all but reading every spectrum), whether its
-numbers are stale (`engine.staleness`), and whether it was left `running` by a killed run.
+expressions, live numbers, paths, pages, hub ids, data files — all but reading every spectrum),
+whether its numbers are stale (`engine.staleness`), whether its prose still quotes a number
+an earlier run wrote and the results no longer hold (`engine.quoted`), and whether it was left
+`running` by a killed run.
 """
 
 from __future__ import annotations
@@ -82,7 +84,10 @@ def check_file(path: Path) -> list[Problem]:
             )
     fm = document.front_matter(text)
     if fm is not None:
+        from .quoted import stale_prose
+
         problems.extend(_check_spec(path, fm))
+        problems.extend(Problem(str(path), stale.line, stale.message()) for stale in stale_prose(path, text))
     problems.extend(_check_images(path, text))
     return problems
 

@@ -336,15 +336,23 @@ def adopt(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
     kind: AdoptKind = typer.Option(AdoptKind.auto, "--kind", help="What the page is."),
 ) -> None:
-    """Add a front matter spec and region markers to a legacy page, changing nothing else."""
+    """Add a front matter spec and region markers to a legacy page, changing nothing else.
+
+    The front matter takes the header's id, author, date, topic, MVP and status, and a draft
+    spec from the design tables; the placeholder and appendix result tables get region markers.
+    It says what it read, what it guessed (`# guess` in the YAML) and what to fill by hand."""
     from .adopt import adopt_file
 
     result = adopt_file(file, dry_run=dry_run, kind=kind.value)
     if dry_run:
         typer.echo(result.diff(str(file)), nl=False)
+        typer.echo(result.summary(), err=True)
         return
     names = ", ".join(name for name, *_ in result.regions) or "none"
     typer.echo(f"{file}: adopted as {result.kind}; regions: {names}")
+    for line in result.summary().splitlines():
+        if not line.startswith("region "):
+            typer.echo(f"  {line}")
 
 
 def _created(path: Path) -> None:

@@ -325,8 +325,22 @@ def key_numbers(spec, context: Mapping[str, Any], *, only: int | None = None) ->
         if only is not None and index != only:
             continue
         expression = expressions[f"key_numbers[{index}].value"]
-        value = expression.evaluate(context)
-        refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
-        is_ratio = "/" in expression.source
-        rows.append((row.label, value, None if is_ratio or len(refs) != 1 else refs.pop()))
+        rows.append((row.label, expression.evaluate(context), shown_metric(expression)))
     return rows
+
+
+def shown_metric(expression) -> str | None:
+    """The one metric an expression shows, whose format its value takes; None for a ratio or a mix."""
+    refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
+    return None if "/" in expression.source or len(refs) != 1 else refs.pop()
+
+
+def shown_value(expression, value: Any) -> str:
+    """A value as a key number shows it: its metric's format, else a plain number (a live
+    number in prose is formatted the same way, `engine.live`)."""
+    from .render import fmt_metric, fmt_number
+
+    if isinstance(value, str):
+        return value
+    metric = shown_metric(expression)
+    return fmt_metric(metric, value) if metric else fmt_number(value)

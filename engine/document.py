@@ -33,6 +33,10 @@ END_RE = re.compile(
 )
 # Anything that looks like it wants to be a marker, to report typos instead of ignoring them.
 MARKERISH_RE = re.compile(r"^[ \t]*<!--[ \t]*/?research:")
+# A live number in prose (`engine.live`): an inline span on one line, not a region marker.
+VALUE_RE = re.compile(
+    r"<!--[ \t]*research:value[ \t]+(?P<source>(?:(?!-->).)+?)[ \t]*-->(?P<shown>(?:(?!<!--).)*?)<!--[ \t]*/research:value[ \t]*-->"
+)
 CHECKSUM_LEN = 16
 
 
@@ -237,7 +241,7 @@ def regions(text: str, path: str | None = None) -> dict[str, Region]:
                 end_marker_end=body_end + len(content),
             )
             open_name = None
-        elif MARKERISH_RE.match(content):
+        elif MARKERISH_RE.match(content) and not VALUE_RE.match(content.lstrip()):
             raise DocumentError(
                 f"malformed region marker {content.strip()!r}",
                 path=path,

@@ -17,7 +17,7 @@ from typing import Any
 PACKAGES = ("numpy", "h5py", "torch", "scikit-learn", "lightgbm", "research-notebook")
 
 
-def _repo(path: Path):
+def repository(path: Path):
     try:
         import git
     except ImportError:  # gitpython needs a git binary; without one there is no provenance
@@ -30,7 +30,7 @@ def _repo(path: Path):
 
 def git_state(path: str | Path) -> dict[str, Any]:
     """HEAD commit (short and full), branch, and whether the work tree has uncommitted changes."""
-    repo = _repo(Path(path))
+    repo = repository(Path(path))
     if repo is None:
         return {"commit": None, "short": None, "branch": None, "dirty": None}
     try:
@@ -71,7 +71,7 @@ def environment() -> dict[str, Any]:
 
 def repository_root(path: str | Path) -> Path | None:
     """The work tree of the git repository holding `path`, or None."""
-    repo = _repo(Path(path))
+    repo = repository(Path(path))
     return Path(repo.working_tree_dir).resolve() if repo is not None and repo.working_tree_dir else None
 
 
@@ -86,7 +86,7 @@ def commit_files(paths: Iterable[str | Path], message: str, *, cwd: str | Path, 
 
     from .errors import GitError
 
-    repo = _repo(Path(cwd))
+    repo = repository(Path(cwd))
     if repo is None:
         return None
     root = Path(repo.working_tree_dir).resolve()

@@ -55,9 +55,10 @@ class Rendered:
     figures: dict[Path, bytes]  # image path → its bytes
     record: dict[str, Any]  # the run record (also the index's copy for reports without the region)
     tables: Tables
+    values: dict[str, str] = field(default_factory=dict)  # live numbers in prose: expression → shown text
 
 
-RENDER_CODE = ("reporting.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "quantities.py",
+RENDER_CODE = ("reporting.py", "live.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "quantities.py",
                "decision.py", "expressions.py", "notes.py", "observations.py")
 
 
@@ -85,11 +86,17 @@ def render_key(plan) -> str:
     )  # fmt: skip
 
 
-def render_report(plan, present: Mapping[str, Any]) -> Rendered:
-    """Compute the tables and render every region body and figure of the report (nothing written)."""
-    tables = compute_tables(plan, plan.report.spec)
-    bodies, figures = render_bodies(plan, plan.report.spec, tables, present)
-    return Rendered(bodies, figures, record.rounded(_record(plan, plan.report.spec, tables)), tables)
+def render_report(plan, present: Mapping[str, Any], text: str | None = None) -> Rendered:
+    """Compute the tables and render every region body and figure of the report, and the live
+    numbers of its prose when `text` is given (nothing written)."""
+    from . import live
+
+    spec = plan.report.spec
+    tables = compute_tables(plan, spec)
+    bodies, figures = render_bodies(plan, spec, tables, present)
+    failed = any(t.record is None for t in plan.trials)
+    shown = live.values(spec, text, tables.context, str(plan.report.path), failed=failed) if text is not None else {}
+    return Rendered(bodies, figures, record.rounded(_record(plan, spec, tables)), tables, shown)
 
 
 def append_row(body: str, row: str) -> str:

@@ -173,8 +173,11 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     index = plan.index.read(spec.id)
     recorded = {name: region.recorded for name, region in present.items()}
     status_now = (document.front_matter_values(text, ("status",)).get("status")) or "planned"
+    from . import live
+
+    spans_same = live.shown(text, str(report.path)) == (index.get("values") or {})  # no live number added or changed
     if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
-            and status_now == index.get("status")):
+            and status_now == index.get("status") and spans_same):
         say(f"{report.path}: up to date (every trial cached)")
         edits = page_edits(plan.root, only=[report.path], force=force)
         if edits:
@@ -192,7 +195,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     outcome.reproduction = reproduction
     if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
             and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
-            and not any(region.edited for region in present.values())):  # --force over a hand edit re-renders
+            and not any(region.edited for region in present.values()) and spans_same):  # --force over a hand edit re-renders
         _keep_as_recorded(plan, key, recorded)
         say(f"{report.path}: {reproduction.summary()}; the report keeps its numbers, nothing to commit")
         return
@@ -206,7 +209,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     images: dict[Path, bytes] = {}
     rendered = None
     if done:
-        rendered = render_report(plan, present)
+        rendered = render_report(plan, present, text)
         outcome.verdict = rendered.tables.verdict
         bodies, images = rendered.bodies, rendered.figures
     note = "; ".join(f"not reproduced: {line}" for line in reproduction.moved()) if reproduction and not reproduction.reproduced else None
@@ -220,7 +223,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
         front["status"] = status
 
     def edit_report(current: str) -> str:
-        return _report_text(current, bodies, front=front, log_row=row, force=force, path=report.path)
+        return _report_text(current, bodies, front=front, log_row=row, force=force, path=report.path,
+                            values=rendered.values if rendered else {})
 
     new_report = edit_report(text)  # a hand edit in the report stops here, before any write
     edits = page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
@@ -235,8 +239,10 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     outcome.changed = bool(outcome.written)
     say(f"{report.path}: {'written' if report.path in outcome.written else 'unchanged'} ({status})")
     _said(outcome, say, skip=report.path)
-    final = document.regions(textfile.read_text(report.path), str(report.path))
+    final_text = textfile.read_text(report.path)
+    final = document.regions(final_text, str(report.path))
     plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in final.items()},
+                      values=live.shown(final_text, str(report.path)),
                       verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
                       status=status, record=rendered.record if rendered else None)  # fmt: skip
 
@@ -249,7 +255,10 @@ def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None
     _set_status(report.path, spec.status)  # the run set `running`; the committed text said this
     final = textfile.read_text(report.path)
     present = document.regions(final, str(report.path))
+    from . import live
+
     plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in present.items()},
+                      values=live.shown(final, str(report.path)),
                       verdict=recorded.get("verdict"), status=spec.status, record=dict(recorded))
 
 
@@ -262,8 +271,9 @@ def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
 
 
 def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, str], log_row: str | None,
-                 force: bool, path: Path) -> str:
-    """The report with its regions, log row and engine-maintained front matter keys (pure)."""
+                 force: bool, path: Path, values: Mapping[str, str] | None = None) -> str:
+    """The report with its regions, log row, live numbers and engine-maintained front matter keys (pure)."""
+    from . import live
     from .reporting import append_row
 
     present = document.regions(text, str(path))
@@ -271,6 +281,7 @@ def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, st
     if log_row and "log" in present:
         wanted["log"] = append_row(present["log"].body, log_row)
     new = document.replace_regions(text, wanted, force=force, path=str(path))
+    new = live.fill(new, values or {}, str(path))
     return document.set_front_matter_keys(new, front, path=str(path))
 
 

@@ -217,7 +217,10 @@ def yaml_scalar(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (bool, int, float)):
-        return json.dumps(value)
+        text = json.dumps(value)
+        if isinstance(value, float) and "e" in text and "." not in text:  # YAML 1.1 reads "1e-05" as a string
+            text = text.replace("e", ".0e", 1)
+        return text
     text = str(value)
     if _PLAIN_RE.fullmatch(text) and text == text.strip():
         try:

@@ -259,7 +259,15 @@ def _expressions(plan) -> list[ResearchError]:
     names = set(having)
     skipped = [name for name in plan.groups if name not in names]
     found: list[ResearchError] = []
-    for key, expression in spec.expressions().items():
+    expressions = dict(spec.expressions())
+    from . import live
+
+    try:  # the live numbers in the report's prose: checked like key_numbers, before anything trains
+        for span, expression in live.compiled(spec, plan.report.text, str(plan.report.path)):
+            expressions[span.key] = expression
+    except ResearchError as error:
+        found.append(error)
+    for key, expression in expressions.items():
         missing = sorted(expression.trials - names)
         if "baseline" in expression.names and spec.decision.baseline in skipped:
             missing.append(spec.decision.baseline)
