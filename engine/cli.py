@@ -23,9 +23,9 @@ app = typer.Typer(
     help="A markdown-driven research notebook: run the spec in a report's front matter, "
     "write the results back, keep every word you wrote.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # `research --install-completion` for bash, zsh, fish and PowerShell
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
 new_app = typer.Typer(help="Scaffold a report, hub, roadmap or kanban page from templates/.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
@@ -55,27 +55,42 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
-@app.command("run")
+PATHS = "PATH"  # typer adds the "..." of a list
+
+
+def _verdict_colour(verdict: str | None) -> str:
+    """pass green, fail red, anything else (inconclusive, incomplete) yellow."""
+    return {"pass": "green", "fail": "red"}.get(str(verdict), "yellow")
+
+
+@app.command("run", epilog="Examples:  research run research/logg_1m/exp/exp_logg_1m_multitask.md  ·  "
+             "research run research/ --set train.epochs=1 --dry-run  ·  research run exp.md --sweep model.alpha=1e2,1e3")
 def run_command(
-    paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a key in every trial: --set train.epochs=2."),
+    paths: list[Path] = typer.Argument(..., metavar=PATHS, help="Reports, or folders of reports."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help="Override a key in every trial: --set train.epochs=2 (repeatable)."),
     sweep: Optional[list[str]] = typer.Option(
-        None, "--sweep", help="Add a grid of trials without editing the file: --sweep model.alpha=1e2,1e3,1e4 (repeat for a "
-        "product); recorded like --set."),
-    trial: Optional[list[str]] = typer.Option(None, "--trial", help="Run only this trial (repeatable)."),
+        None, "--sweep", metavar="KEY=V1,V2", help="Add a grid of trials without editing the file: --sweep "
+        "model.alpha=1e2,1e3,1e4 (repeat for a product); recorded like --set."),
+    trial: Optional[list[str]] = typer.Option(None, "--trial", metavar="NAME", help="Run only this trial (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Re-run cached trials and overwrite hand-edited regions."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
     no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
     device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
     executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster HOST:PORT (default: start a local one)."),
+    address: Optional[str] = typer.Option(None, "--address", metavar="HOST:PORT",
+                                          help="Ray cluster address (default: start a local one)."),
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
+    import time
+
+    from .paths import shown
     from .runner import execute, make_plan, run_paths
     from .validate import validate
 
     code = 0
     for report in run_paths(paths):
+        began = time.perf_counter()
         plan = make_plan(report, sets=set_ or [], sweeps=sweep or [], trials=trial or [], force=force,
                          device=device.value if device else None)
         typer.echo(f"{report}: {plan.report.spec.id}")
@@ -96,12 +111,19 @@ def run_command(
             raise RunInterrupted("interrupted", path=report,
                                  hint="the trials that finished are stored; the next run resumes from them") from None
         if outcome.verdict is not None:
-            typer.echo(f"  verdict: {outcome.verdict.text}")
+            typer.echo("  verdict: " + typer.style(outcome.verdict.verdict, fg=_verdict_colour(outcome.verdict.verdict), bold=True)
+                       + (f": {outcome.verdict.says}" if outcome.verdict.says else ""))
+        ran = sum(1 for t in plan.trials if t.runs and t.record is not None)
+        cached = sum(1 for t in plan.trials if t.cached)
+        images = [p for p in outcome.written if p.suffix.lower() in (".png", ".svg", ".pdf")]
+        typer.echo(f"{report}: done in {time.perf_counter() - began:.1f} s — {ran} trained, {cached} cached"
+                   + (f", {len(outcome.failed)} failed" if outcome.failed else "")
+                   + (f"; figures: {', '.join(shown(p) for p in images)}" if images else ""))
         code = max(code, outcome.exit_code)
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog="Examples:  research reproduce research/logg_1m/exp/exp_logg_1m_multitask.md")
 def reproduce(
     paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
 ) -> None:
@@ -127,7 +149,7 @@ def reproduce(
     raise typer.Exit(int(code))
 
 
-@app.command()
+@app.command(epilog="Examples:  research check  ·  research check research/moe/")
 def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: research/ and hubs/)."),
 ) -> None:
@@ -139,11 +161,12 @@ def check(
     for problem in problems:
         typer.echo(str(problem))
     noun = "file" if count == 1 else "files"
-    typer.echo(f"{count} {noun} checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+    typer.secho(f"{count} {noun} checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True,
+                fg="red" if problems else "green")
     raise typer.Exit(1 if problems else 0)
 
 
-@app.command()
+@app.command(epilog="Examples:  research spec research/scaling/exp/exp_baselines.md --set train.epochs=1  ·  research spec --schema")
 def spec(
     file: Optional[Path] = typer.Argument(None, help="An experiment report."),
     schema: bool = typer.Option(False, "--schema", help="Print the JSON schema of the spec."),
@@ -166,7 +189,10 @@ def spec(
     plan = make_plan(file, sets=set_ or [])
     validate(plan, data=False, scan=False, build=False)
     overrides = dict(parse_set_option(item) for item in set_ or [])
-    trials = {t.name: {"overrides": t.overrides, "config": t.config} for t in plan.report.spec.resolve_trials(overrides)}
+    from .models.configs import shown_config
+
+    trials = {t.name: {"overrides": t.overrides, "config": shown_config(t.config)}
+              for t in plan.report.spec.resolve_trials(overrides)}
     if as_json:
         typer.echo(json.dumps(trials, indent=2, ensure_ascii=False))
     else:
@@ -175,7 +201,7 @@ def spec(
         typer.echo(yaml.safe_dump(trials, sort_keys=False, allow_unicode=True, default_flow_style=None), nl=False)
 
 
-@app.command()
+@app.command(epilog="Examples:  research sync --dry-run  ·  research sync research/moe/")
 def sync(
     paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders whose pages to rebuild (default: all)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the pages that would change; write nothing."),
@@ -195,7 +221,7 @@ def sync(
     typer.echo(f"{len(written)} page{'s' if len(written) != 1 else ''} {'to update' if dry_run else 'updated'}", err=True)
 
 
-@app.command()
+@app.command(epilog="Examples:  research status  ·  research status research/moe/ --json")
 def status(
     paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders (default: the whole notebook)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows for scripts."),
@@ -220,7 +246,8 @@ def status(
         table.add_column(name)
     for row in found:
         metric = f"{row['metric']} = {row['value_text']}" if row["value_text"] else "-"
-        table.add_row(row["id"], row["mvp"] or "-", row["status"], row["verdict"] or "-", metric,
+        verdict = f"[{_verdict_colour(row['verdict'])}]{row['verdict']}[/]" if row["verdict"] else "-"
+        table.add_row(row["id"], row["mvp"] or "-", row["status"], verdict, metric,
                       (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no")
     console = Console()
     if not console.is_terminal:  # piped or captured: room for whole ids and numbers
@@ -228,7 +255,7 @@ def status(
     console.print(table)
 
 
-@app.command()
+@app.command(epilog="Examples:  research runs --sort r2.log_g  ·  research runs research/moe/ --csv > runs.csv")
 def runs(
     paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders (default: the whole notebook)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per trial, for scripts."),
@@ -256,7 +283,7 @@ def runs(
         views.print_runs(records)
 
 
-@app.command()
+@app.command(epilog="Examples:  research show research/moe/exp/exp_moe_regression_gate.md  ·  research show exp.md@HEAD~1")
 def show(
     file: Path = typer.Argument(..., help="An experiment report (FILE@REV: as a git revision holds it)."),
     as_json: bool = typer.Option(False, "--json", help="Print it as JSON, for scripts."),
@@ -275,7 +302,7 @@ def show(
     views.print_show(shown)
 
 
-@app.command()
+@app.command(epilog="Examples:  research diff exp.md#equal exp.md#logg-first  ·  research diff exp.md@HEAD~1")
 def diff(
     a: str = typer.Argument(..., help="A trial (FILE#trial), a report (FILE) or a report at a git revision (FILE@HEAD~1)."),
     b: Optional[str] = typer.Argument(None, help="What to hold it against (default, for FILE@REV: FILE as it is now)."),
@@ -295,7 +322,7 @@ def diff(
     views.print_diff(changes)
 
 
-@app.command()
+@app.command(epilog="Examples:  research digest logg_1m --since 2026-11-01 --out hubs/logg_1m_digest.md")
 def digest(
     topic: str = typer.Argument(..., help="The topic, as in the reports' `topic:`."),
     since: Optional[str] = typer.Option(None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."),
@@ -330,7 +357,7 @@ class AdoptKind(str, Enum):
     hub = "hub"
 
 
-@app.command()
+@app.command(epilog="Examples:  research adopt research/moe/exp/exp_old_report.md --dry-run")
 def adopt(
     file: Path = typer.Argument(..., help="A legacy report or hub page without markers."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
@@ -359,7 +386,7 @@ def _created(path: Path) -> None:
     typer.echo(f"created {path}")
 
 
-@new_app.command("exp")
+@new_app.command("exp", epilog="Example:  research new exp logg_1m multitask --hub hubs/logg_1m_hub.md --mvp MVP-1.5")
 def new_exp(
     topic: str = typer.Argument(..., help="Topic folder, e.g. logg_1m."),
     name: str = typer.Argument(..., help="Short name, e.g. multitask."),
@@ -391,7 +418,7 @@ def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Option
     _created(write(new_page(kind, topic, root=root, title=title, hub=hub)))
 
 
-@new_app.command("hub")
+@new_app.command("hub", epilog="Example:  research new hub logg_1m")
 def new_hub(
     topic: str = typer.Argument(...),
     title: Optional[str] = typer.Option(None),
@@ -401,7 +428,7 @@ def new_hub(
     _new_page("hub", topic, title, None, root)
 
 
-@new_app.command("roadmap")
+@new_app.command("roadmap", epilog="Example:  research new roadmap logg_1m --hub hubs/logg_1m_hub.md")
 def new_roadmap(
     topic: str = typer.Argument(...),
     title: Optional[str] = typer.Option(None),
@@ -412,7 +439,7 @@ def new_roadmap(
     _new_page("roadmap", topic, title, hub, root)
 
 
-@new_app.command("kanban")
+@new_app.command("kanban", epilog="Example:  research new kanban")
 def new_kanban(root: Path = typer.Option(Path("."), help="Notebook root.")) -> None:
     """The kanban page, hubs/kanban.md."""
     _new_page("kanban", None, None, None, root)
@@ -422,7 +449,7 @@ data_app = typer.Typer(help="Spectra: write synthetic HDF5 shards, describe shar
 app.add_typer(data_app, name="data")
 
 
-@data_app.command("synth")
+@data_app.command("synth", epilog="Example:  research data synth --n 20000 --out data/synth --shards 4")
 def data_synth(
     n: int = typer.Option(..., "--n", min=1, help="Number of spectra."),
     out: Path = typer.Option(..., "--out", help="Output folder; shards go to OUT/shard_K/dataset.h5."),
@@ -437,7 +464,7 @@ def data_synth(
     typer.echo(f"wrote {n} spectra in {len(paths)} file{'s' if len(paths) != 1 else ''}: {pattern}")
 
 
-@data_app.command("info")
+@data_app.command("info", epilog="Examples:  research data info 'train_{0..4}/dataset.h5'  ·  research data info --spec research/logg_1m/exp/exp_logg_1m_multitask.md")
 def data_info(
     pattern: Optional[str] = typer.Argument(
         None, help="An HDF5 file, a folder (every *.h5 / *.hdf5 under it), a glob or brace pattern; "
@@ -476,13 +503,50 @@ def _on_sigterm(signum, frame) -> None:
     raise Interrupted()
 
 
+def command():
+    """The click command of `app`, with placeholders a reader knows (`PATH...`, `KEY=VALUE`,
+    `TEXT`, `N`) where typer would print Python types (`<list[str]>`, `<bool>`), none after a flag."""
+    names = {"path": "PATH", "str": "TEXT", "int": "N", "float": "X"}
+
+    def readable(cmd) -> None:
+        for param in cmd.params:
+            if param.param_type_name == "argument":  # its name says it all: no `<list[Path]>` beside it
+                param.display_type_rich = lambda ctx: None
+            if param.metavar is not None:
+                continue
+            if param.param_type_name == "argument":
+                base = {"paths": "PATH", "file": "FILE"}.get(param.name, param.name.upper())
+                param.metavar = base  # typer adds the "..." of a list
+            elif getattr(param, "is_flag", False):
+                param.metavar = ""
+            elif not getattr(param, "type_descriptor", None) or not param.type_descriptor.is_choice:
+                bare = str(param.bare_type()).lower() if hasattr(param, "bare_type") else ""
+                bare = bare.removeprefix("list[").removesuffix("]")
+                param.metavar = names.get(bare, bare.upper() or "VALUE")
+        made = cmd.get_help_option
+
+        def help_option(ctx, made=made):  # --help is a flag too
+            option = made(ctx)
+            if option is not None:
+                option.metavar = ""
+            return option
+
+        cmd.get_help_option = help_option
+        for sub in getattr(cmd, "commands", {}).values():
+            readable(sub)
+
+    built = typer.main.get_command(app)
+    readable(built)
+    return built
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point: run a command; every ending is one paragraph and an exit code, never a traceback."""
     import signal
 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(args=argv, prog_name="research")
+        command()(args=argv, prog_name="research")
     except ResearchError as error:
         typer.echo(f"research: {error}", err=True)
         return int(error.exit_code)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import document, paths as notebook_paths
+from .paths import shown as relative
 from .decision import LOWER_IS_BETTER, badness
 from .errors import ResearchError, did_you_mean
 from .pages.experiments import Experiment, read, scan, under
@@ -502,14 +503,6 @@ def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
                     target = path.parent / src.split("#")[0].split("?")[0]
                     out.append({"path": relative(target), "exists": target.is_file(), "caption": child.content})
     return out
-
-
-def relative(path: Path) -> str:
-    """A path as the user reads it: relative to the current directory (absolute elsewhere)."""
-    try:
-        return os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
-    except ValueError:  # another drive
-        return str(Path(path).resolve())
 
 
 def _key(parts: Any) -> str | None:

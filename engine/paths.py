@@ -42,3 +42,14 @@ def inside(root: Path, path: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def shown(path: str | Path) -> str:
+    """A path as the user reads it: relative to the current directory, as every path the
+    commands print is (absolute only on another drive)."""
+    import os
+
+    try:
+        return os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
+    except ValueError:  # another drive
+        return str(Path(path).resolve())

@@ -126,7 +126,7 @@ def text_at(path: str | Path, revision: str) -> str:
     from .errors import ResearchError
 
     path = Path(path)
-    repo = _repo(path.resolve().parent)
+    repo = repository(path.resolve().parent)
     if repo is None or not repo.working_tree_dir:
         raise ResearchError(f"'{path}@{revision}' names a git revision, but {path} is not in a git repository",
                             path=path, hint="commit the notebook with git, or compare two files")

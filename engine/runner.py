@@ -66,7 +66,8 @@ def execute(
 
     # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
     # same code (the key says so): only the trials that run are checked again.
-    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False)
+    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False,
+             say=lambda line: say(f"  {line}"))
     report = plan.report
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):

@@ -66,7 +66,8 @@ def run_trial(
 
     started = time.perf_counter()
     trial = TrialConfig.model_validate(dict(config))
-    splits = make_splits(trial.data, trial.noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=trial.train.val_frac)
+    splits = make_splits(trial.data, trial.noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=trial.train.val_frac,
+                         say=say, progress=progress)
     train_params = dict(config["train"])
     if device:
         train_params["device"] = device
@@ -82,6 +83,7 @@ def run_trial(
     model.fit(splits.train, splits.val, log=say, progress=progress)
     primary = trial.data.primary
     scored = splits.tests or {None: splits.test}
+    say(f"scoring {sum(len(split) for split in scored.values()):,} test spectra")
     scores: dict[str, dict[str, float]] = {}
     predictions: dict[str, Any] = {}
     for name, split in sorted(scored.items(), key=lambda item: item[0] == primary):  # the primary last: info() is its

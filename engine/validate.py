@@ -42,9 +42,10 @@ from .plan import Reason
 
 
 def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
-             all_trials: bool = True) -> None:
-    """Raise the first problem of `plan` (with how many more there are), or return."""
-    found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials)
+             all_trials: bool = True, say=None) -> None:
+    """Raise the first problem of `plan` (with how many more there are), or return. `say` hears
+    of the one slow check, the first scan of a file set's values."""
+    found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials, say=say)
     if found:
         first = found[0]
         if len(found) > 1:
@@ -53,7 +54,7 @@ def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, 
         raise first
 
 
-def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False,
+def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False, say=None,
              all_trials: bool = True) -> list[ResearchError]:
     """Every problem found, in the order a reader fixes them: paths, pages, models, expressions, data.
 
@@ -68,7 +69,7 @@ def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False
     found += _prerequisites(plan)
     found += _expressions(plan)
     if data:
-        found += _data(plan, chosen, scan=scan)
+        found += _data(plan, chosen, scan=scan, say=say)
     return _unique(found)
 
 
@@ -290,7 +291,7 @@ def _expressions(plan) -> list[ResearchError]:
 # Data
 
 
-def _data(plan, trials, *, scan: bool) -> list[ResearchError]:
+def _data(plan, trials, *, scan: bool, say=None) -> list[ResearchError]:
     """Each distinct data setting once: a problem of the base spec's data is said once."""
     from .data.load import check_data
     from .plan import locate_data_error
@@ -309,7 +310,7 @@ def _data(plan, trials, *, scan: bool) -> list[ResearchError]:
         seen.add(mark)
         try:
             check_data(config.data, config.noise, base_dir=base_dir, cache_dir=cache_dir,
-                       val_frac=config.train.val_frac, scan=scan)
+                       val_frac=config.train.val_frac, scan=scan, say=say)
         except DataError as error:
             if error.key and error.key.startswith("data.") and error.key != "data.source":
                 data_path = error.path

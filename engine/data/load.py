@@ -35,6 +35,7 @@ import json
 import math
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -42,6 +43,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import DataError
+from ..paths import shown
 from . import synth
 from .select import random_subset, select
 from .shards import ShardSet, open_shards
@@ -69,8 +71,10 @@ class Splits:
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
-def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache", val_frac: float = 0.1) -> Splits:
-    """Train, validation (None when there is none) and test splits for a spec (see the module doc)."""
+def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache", val_frac: float = 0.1,
+                say=None, progress=None) -> Splits:
+    """Train, validation (None when there is none) and test splits for a spec (see the module doc).
+    `say` and `progress` hear of the one slow step, generating synthetic spectra the first time."""
     base_dir, cache_dir = Path(base_dir), Path(cache_dir)
     targets = tuple("Fe_H" if t == "M_H" else t for t in data.targets)
     synthetic = data.source == SYNTHETIC
@@ -84,7 +88,8 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
         if test_pattern == SYNTHETIC:
             need = n_test if n_test is not None else SYNTHETIC_N_TEST
             test_src, test_rows = _synthetic_rows(
-                need, data.test_select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir, where="data.test_select"
+                need, data.test_select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir, where="data.test_select",
+                say=say, progress=progress,
             )
         else:
             test_src = open_shards(test_pattern, base_dir=base_dir, keys=data.keys)
@@ -97,7 +102,8 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     # the training side
     if synthetic:
         need = n_train + (n_val or 0)
-        train_src, pool = _synthetic_rows(need, data.select, seed=data.seed, start=0, cache_dir=cache_dir, where="data.select")
+        train_src, pool = _synthetic_rows(need, data.select, seed=data.seed, start=0, cache_dir=cache_dir, where="data.select",
+                                          say=say, progress=progress)
     else:
         train_src = open_shards(data.source, base_dir=base_dir, keys=data.keys)
         if test_src is None:  # test rows carved out of the training source
@@ -131,11 +137,12 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     train = Split(train_src, train_rows, targets, train_level, noise.seed, None if noise.redraw else 0, "train")
     val = Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val") if n_val else None
     test = Split(test_src, test_rows, targets, test_level, noise.seed, TEST_EPOCH, "test")
-    named = named_tests(data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir)
+    named = named_tests(data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir, say=say, progress=progress)
     return Splits(train, val, named[data.primary] if named else test, named)
 
 
-def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: Path, cache_dir: Path) -> dict[str, Split]:
+def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: Path, cache_dir: Path, say=None,
+                progress=None) -> dict[str, Split]:
     """The splits of `data.tests`. A set without a source is a subset of the report's test set
     (its rows pass the set's selection), so a row scored in both has the same noise draw and
     `r2@low_noise` is literally the score on part of the full set's rows; a set with a source
@@ -150,7 +157,7 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
         elif spec.source == SYNTHETIC:
             need = spec.n if spec.n is not None else SYNTHETIC_N_TEST
             source, rows = _synthetic_rows(need, spec.select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir,
-                                           where=f"{where}.select")
+                                           where=f"{where}.select", say=say, progress=progress)
         else:
             source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
             rows = select(source, spec.select, seed=data.seed, where=f"{where}.select")
@@ -162,7 +169,7 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
 
 
 def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache",
-               val_frac: float = 0.1, scan: bool = True) -> None:
+               val_frac: float = 0.1, scan: bool = True, say=None) -> None:
     """Raise the `DataError` a trial would meet, without training and without generating data.
 
     Synthetic data: the selections must be able to leave enough spectra. HDF5 files: they must
@@ -188,7 +195,7 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
     if synthetic and test_synthetic:
         if scan:
             for source, rows in sides:
-                _scan(source, rows, cache_dir)
+                _scan(source, rows, cache_dir, say)
         return  # nothing else on disk: the generator makes as many finite spectra as asked
     targets = tuple(data.targets)
     if not synthetic and not test_synthetic:  # every row choice as a run makes it
@@ -209,7 +216,7 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
         sides += [(source, pool)]
     if scan:
         for source, rows in sides:
-            _scan(source, rows, cache_dir)
+            _scan(source, rows, cache_dir, say)
 
 
 def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optional[int]) -> list:
@@ -237,8 +244,9 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
     return sides
 
 
-def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path) -> None:
-    """Read the rows' flux and error in blocks (the reader refuses a NaN or inf, naming file and row)."""
+def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None:
+    """Read the rows' flux and error in blocks (the reader refuses a NaN or inf, naming file and row).
+    Minutes over the user's 1M spectra, so `say` hears of it: once per file set and rows."""
     from ..store import digest
 
     memo_path = cache_dir / "scanned.json"
@@ -250,6 +258,11 @@ def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path) -> None:
     if memo.get(key):
         return
     rows = np.sort(np.asarray(rows, dtype=np.int64))
+    began = time.perf_counter()
+    if say is not None:
+        size = len(rows) * source.n_pixels * 2 * 4
+        say(f"checking {len(rows):,} spectra ({_size(size)} of flux and error) in {len(source.paths)} file"
+            f"{'s' if len(source.paths) != 1 else ''} for NaN and inf — once: the files' fingerprint is remembered")
     step = 8192
     flux = np.empty((min(step, len(rows)), source.n_pixels), dtype=np.float32)
     error = np.empty_like(flux)
@@ -257,6 +270,8 @@ def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path) -> None:
         part = rows[start : start + step]
         source.read(part, out=(flux[: len(part)], error[: len(part)]))
     memo[key] = True
+    if say is not None:
+        say(f"checked in {time.perf_counter() - began:.1f} s: every value finite")
     try:
         from ..textfile import atomic_write
 
@@ -350,13 +365,13 @@ def _check_synthetic_selection(need: int, selection, where: str) -> tuple[float,
     return frac, counted
 
 
-def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str):
+def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str, say=None, progress=None):
     """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
     frac, counted = _check_synthetic_selection(need, selection, where)
     target = max(need, *counted) if counted else need
     n = math.ceil(target / frac * 1.02) + 16
     for _ in range(5):
-        source = synthetic_source(n, seed=seed, start=start, cache_dir=cache_dir)
+        source = synthetic_source(n, seed=seed, start=start, cache_dir=cache_dir, say=say, progress=progress)
         filtered = select(source, _filters_only(selection), seed=seed, where=where)
         if len(filtered) >= target:
             rows = select(source, selection, seed=seed, where=where)
@@ -377,9 +392,12 @@ def synthetic_key(n: int, seed: int, start: int = 0, n_pixels: int = synth.N_PIX
 
 
 def synthetic_source(
-    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth.N_PIXELS
+    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth.N_PIXELS,
+    say=None, progress=None,
 ) -> ShardSet:
-    """The synthetic set of n rows (from global row `start`), generated on first use and cached."""
+    """The synthetic set of n rows (from global row `start`), generated on first use and cached.
+    Generating is the one long step a first run has before training (tens of seconds for the
+    example): `say` hears what is made, where and how big, and `progress` gets a bar of rows."""
     from filelock import FileLock
 
     root = Path(cache_dir) / "synthetic"
@@ -395,7 +413,18 @@ def synthetic_source(
                 shutil.rmtree(stale, ignore_errors=True)
             tmp = root / f".tmp-{key}-{os.getpid()}"
             shards = max(1, math.ceil(n / SHARD_ROWS))
-            _write(tmp, n, shards, seed, start, ranges, n_pixels)
+            began = time.perf_counter()
+            if say is not None:
+                size = n * n_pixels * 2 * 4  # flux and error, float32
+                say(f"generating {n:,} synthetic spectra × {n_pixels} pixels ({_size(size)}) into "
+                    f"{shown(final)} — once; later runs read them from there (research cache info)")
+            task = progress.task("generating spectra", total=n) if progress is not None else None
+            _write(tmp, n, shards, seed, start, ranges, n_pixels, on_rows=task.advance if task is not None else None)
+            if task is not None:
+                task.done()
+            if say is not None:
+                seconds = time.perf_counter() - began
+                say(f"generated {n:,} spectra in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} spectra/s)")
             (tmp / "complete.json").write_text(json.dumps({"n": n, "seed": seed, "start": start, "shards": shards}))
             os.replace(tmp, final)
     shards = json.loads((final / "complete.json").read_text())["shards"]
@@ -403,5 +432,7 @@ def synthetic_source(
     return ShardSet(paths, pattern=f"synthetic:{key}")
 
 
-def _write(out: Path, n: int, shards: int, seed: int, start: int, ranges, n_pixels: int) -> None:
-    synth.write_shards(out, n, shards, seed, ranges=ranges, n_pixels=n_pixels, start=start)
+def _write(out: Path, n: int, shards: int, seed: int, start: int, ranges, n_pixels: int, on_rows=None) -> None:
+    # rows are the same whatever the block (generator v4): a bar's blocks are small enough to move
+    synth.write_shards(out, n, shards, seed, ranges=ranges, n_pixels=n_pixels, start=start, on_rows=on_rows,
+                       block=2048 if on_rows is not None else 8192)

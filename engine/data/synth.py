@@ -678,6 +678,7 @@ def write_shards(
     n_pixels: int = N_PIXELS,
     start: int = 0,
     block: int = 8192,
+    on_rows=None,
 ) -> list[Path]:
     """Write n spectra as `shards` HDF5 files `out_dir/shard_{k}/dataset.h5` (k = 0 … shards-1).
 
@@ -685,7 +686,8 @@ def write_shards(
     columns `T_eff`, `log_g`, `Fe_H`, `mag`, `snr` (float32), plus attributes naming the
     generator, its version, the seed, the ranges and the shard's first global row (rows are
     `start` … `start + n - 1` of the seed's stream); read them back with the pattern
-    `out_dir/shard_{0..K-1}/dataset.h5`. Memory stays bounded by `block`.
+    `out_dir/shard_{0..K-1}/dataset.h5`. Memory stays bounded by `block`; `on_rows(k)` hears of
+    every block of k rows written (a progress bar).
     """
     import h5py
 
@@ -717,5 +719,7 @@ def write_shards(
                 derr[s : s + part.n] = part.error
                 for name, ds in cols.items():
                     ds[s : s + part.n] = part.param(name)
+                if on_rows is not None:
+                    on_rows(part.n)
         paths.append(path)
     return paths

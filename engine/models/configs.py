@@ -15,9 +15,22 @@ from typing import Literal, Optional, Union
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
-#: The model types whose result does not depend on `train.seed` (closed forms, the exact bound):
-#: a spec's `repeats:` runs them once, as every seed would give the same numbers.
+#: The model types a spec's `repeats:` runs once: Ridge is a closed form (every seed gives the
+#: same numbers) and the Fisher ceiling a bound (its seed only samples its stand-in predictions).
 SEEDLESS = frozenset({"ridge", "fisher_ceiling"})
+#: The `train:` keys each model type reads (`val_frac` is the data split's, so every model's);
+#: a type not named here (the nets, the probes) reads them all. `research spec` shows these only.
+TRAIN_READ = {"ridge": ("val_frac", "device"), "lightgbm": ("val_frac", "seed"), "fisher_ceiling": ("val_frac", "seed"),
+              "moe": ("val_frac", "seed", "device")}
+
+
+def shown_config(config: dict) -> dict:
+    """A trial's resolved config without the `train:` keys its model does not read (a Ridge has
+    no epochs), so a printed spec says only what acts."""
+    read = TRAIN_READ.get(str((config.get("model") or {}).get("type")))
+    if read is None or not isinstance(config.get("train"), dict):
+        return config
+    return {**config, "train": {k: v for k, v in config["train"].items() if k in read}}
 #: The gate features a MoE gate reads when `features` is not given.
 MOE_DEFAULT_FEATURES = {"logistic": "phys", "mlp_regression": "phys", "linear_regression": "phys",
                         "dual_tower": "both", "quality_only": "quality", "oracle": None}  # fmt: skip

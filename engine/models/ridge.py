@@ -44,11 +44,11 @@ def moments(split, *, center: bool = True, precision: str = "float64", block_row
             device: str = "cpu", progress=None) -> Moments:
     """One streaming pass over `split.blocks()`; memory independent of its length."""
     acc = _TorchAccumulator(device, precision) if device != "cpu" else _NumpyAccumulator(precision)
-    task = progress.task("ridge: XᵀX", total=math.ceil(len(split) / block_rows)) if progress else None
+    task = progress.task("ridge: XᵀX (spectra)", total=len(split)) if progress else None
     for block in split.blocks(block_rows):
         acc.add(block.x, block.y, center)
         if task:
-            task.advance()
+            task.advance(len(block.y))
     if task:
         task.done()
     if acc.n == 0:
@@ -156,9 +156,16 @@ class Ridge(Model):
         self._check_split(train)
         cfg, t0 = self.config, time.perf_counter()
         device = resolve_device(self.train.device)
+        blocks = math.ceil(len(train) / cfg.block_rows)
+        log(f"ridge: XᵀX over {len(train):,} spectra × {train.n_pixels} pixels, {blocks} block{'s' if blocks > 1 else ''} "
+            f"of ≤ {cfg.block_rows:,}")
         mo = moments(train, center=cfg.fit_intercept, precision=cfg.precision, block_rows=cfg.block_rows,
                      device=device, progress=progress)
         t_pass = time.perf_counter() - t0
+        alphas = np.asarray(cfg.path, dtype=np.float64)
+        log(f"ridge: pass done in {t_pass:.1f} s; " + (f"solving for α = {alphas[0]:g}" if len(alphas) == 1 else
+            f"eigendecomposition of the {len(mo.gram)} × {len(mo.gram)} Gram matrix for the {len(alphas)}-α path"))
+        task = progress.task("ridge: solve", total=None) if progress else None
 
         # Per-pixel scale (population std, 1 where a pixel is constant), then the eigenbasis.
         scale = np.sqrt(np.maximum(np.diag(mo.gram), 0.0) / mo.n) if cfg.standardize else np.ones(len(mo.gram))
@@ -167,7 +174,6 @@ class Ridge(Model):
         gram /= scale[:, None]
         gram /= scale[None, :]
         b = mo.xty / scale[:, None]
-        alphas = np.asarray(cfg.path, dtype=np.float64)
         if len(alphas) == 1:  # one α: a Cholesky solve, several times cheaper than the eigh of a path
             w = _solve(gram, b, float(alphas[0]), device)[:, :, None]
             del gram
@@ -179,6 +185,8 @@ class Ridge(Model):
             p, t, a = len(lam), u.shape[1], len(alphas)
             w = (vecs @ (u[:, :, None] / (lam[:, None, None] + alphas)).reshape(p, t * a)).reshape(p, t, a)
         t_eigh = time.perf_counter() - t0 - t_pass
+        if task:
+            task.done()
         self.coef_path = w / scale[:, None, None]
         self.intercept_path = mo.mean_y[:, None] - np.einsum("p,pta->ta", mo.mean_x, self.coef_path)
 

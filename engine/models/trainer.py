@@ -224,6 +224,9 @@ class NetModel(Model):
             torch.set_float32_matmul_precision("high")
         torch.manual_seed(cfg.seed)
 
+        if cfg.stream_rows is None:  # reading and noising the set in memory: seconds at 10k spectra, minutes at 1M
+            log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
+                f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})")
         data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
         vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
         if isinstance(data, StreamData):
