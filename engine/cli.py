@@ -69,8 +69,11 @@ def run_command(
     device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
     executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster HOST:PORT (default: start a local one)."),
+    no_propagate: bool = typer.Option(
+        False, "--no-propagate", help="Write the report only, not its hub, roadmap or kanban (a draft never writes them)."),
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
+    from .drafts import propagates
     from .runner import execute, make_plan, run_paths
     from .validate import validate
 
@@ -84,14 +87,16 @@ def run_command(
             for change in item.changes if item.runs else ():
                 typer.echo(f"      {change}")
         if dry_run:
-            validate(plan, data=True, scan=False, build=True, force=force)
+            validate(plan, data=True, scan=False, build=True, force=force,
+                     pages=propagates(plan.report.spec.status, not no_propagate))
             continue
         from .progress import Progress
 
         try:
             with Progress() as progress:
                 outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
-                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address)
+                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address,
+                                  propagate=not no_propagate)
         except KeyboardInterrupt:  # click would make it "Aborted!" and exit 1
             raise RunInterrupted("interrupted", path=report,
                                  hint="the trials that finished are stored; the next run resumes from them") from None
@@ -125,6 +130,19 @@ def reproduce(
         if not result.reproduced or changed:
             code = Exit.FAILED
     raise typer.Exit(int(code))
+
+
+@app.command()
+def promote(
+    files: list[Path] = typer.Argument(..., help="Draft reports (`status: draft`)."),
+) -> None:
+    """Make a draft an ordinary report: its status becomes planned; its next run writes its pages."""
+    from .drafts import PROMOTED, promote as promote_report
+
+    for file in files:
+        promote_report(file)
+        typer.echo(f"{file}: promoted (status: {PROMOTED}); `research run {file}` writes its hub, roadmap and kanban "
+                   "(its trials are cached)")
 
 
 @app.command()
@@ -296,6 +314,8 @@ def new_exp(
     author: Optional[str] = typer.Option(None, help="Author (default: your login)."),
     prefix: str = typer.Option("EXP", help="Project prefix of the id."),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    draft: bool = typer.Option(False, "--draft", help="Start it as a draft: its runs never write the hub, roadmap or "
+                               "kanban until `research promote`."),
 ) -> None:
     """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
     from .scaffold import new_experiment, write
@@ -304,7 +324,7 @@ def new_exp(
         write(
             new_experiment(
                 topic, name, root=root, title=title, hub=hub, roadmap=roadmap, kanban=kanban,
-                mvp=mvp, author=author, prefix=prefix,
+                mvp=mvp, author=author, prefix=prefix, draft=draft,
             )
         )
     )

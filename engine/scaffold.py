@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import document, textfile
+from .drafts import DRAFT
 from .errors import TemplateError
 from .render import render
 
@@ -72,6 +73,7 @@ def new_experiment(
     author: str | None = None,
     prefix: str = "EXP",
     date: dt.date | None = None,
+    draft: bool = False,
 ) -> Scaffold:
     root = Path(root)
     topic, name = _slug(topic, "topic"), _slug(name, "name")
@@ -91,6 +93,7 @@ def new_experiment(
         roadmap=_relative(roadmap, folder, root),
         kanban=_relative(kanban, folder, root),
         path=path.relative_to(root).as_posix(),
+        status=DRAFT if draft else "planned",
     )
     return _sealed(path, text)
 

@@ -11,6 +11,9 @@ What a page gets:
            appended to `changelog` when an experiment's verdict is new or changed
   roadmap  the status and conclusion cells of the experiment's MVP row, the status of its gate
   kanban   region `board`: every experiment linked to it, by status
+
+A draft (`status: draft`, see `engine.drafts`) is on no page: not in any of them, and its own
+links are not followed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import document, textfile
+from .. import document, drafts, textfile
 from ..decision import CEILING_MODEL
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
@@ -316,7 +319,7 @@ def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping
 
     Every page's new text is computed here, so a bad id or a hand-edited region in one page
     raises before any page is written."""
-    experiments = scan(root, texts=texts)
+    experiments = [e for e in scan(root, texts=texts) if not drafts.is_draft(e.status)]
     if only is not None:
         wanted = {os.path.normpath(Path(p).resolve()) for p in only}
         pages = pages_of([e for e in experiments if os.path.normpath(e.path.resolve()) in wanted])
