@@ -298,6 +298,14 @@ def adopt(
     typer.echo(f"{file}: adopted as {result.kind}; regions: {names}")
 
 
+class Language(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+LANG_HELP = "The page's language, headings and all (default: `language:` in the notebook's research.yaml, else zh)."
+
+
 def _created(path: Path) -> None:
     typer.echo(f"created {path}")
 
@@ -316,6 +324,7 @@ def new_exp(
     root: Path = typer.Option(Path("."), help="Notebook root."),
     draft: bool = typer.Option(False, "--draft", help="Start it as a draft: its runs never write the hub, roadmap or "
                                "kanban until `research promote`."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
     from .scaffold import new_experiment, write
@@ -324,16 +333,17 @@ def new_exp(
         write(
             new_experiment(
                 topic, name, root=root, title=title, hub=hub, roadmap=roadmap, kanban=kanban,
-                mvp=mvp, author=author, prefix=prefix, draft=draft,
+                mvp=mvp, author=author, prefix=prefix, draft=draft, language=lang.value if lang else None,
             )
         )
     )
 
 
-def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path) -> None:
+def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path,
+              lang: Optional[Language]) -> None:
     from .scaffold import new_page, write
 
-    _created(write(new_page(kind, topic, root=root, title=title, hub=hub)))
+    _created(write(new_page(kind, topic, root=root, title=title, hub=hub, language=lang.value if lang else None)))
 
 
 @new_app.command("hub")
@@ -341,9 +351,10 @@ def new_hub(
     topic: str = typer.Argument(...),
     title: Optional[str] = typer.Option(None),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new hub page in hubs/."""
-    _new_page("hub", topic, title, None, root)
+    _new_page("hub", topic, title, None, root, lang)
 
 
 @new_app.command("roadmap")
@@ -352,15 +363,19 @@ def new_roadmap(
     title: Optional[str] = typer.Option(None),
     hub: Optional[str] = typer.Option(None, help="Its hub, relative to the notebook root."),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new roadmap page in hubs/."""
-    _new_page("roadmap", topic, title, hub, root)
+    _new_page("roadmap", topic, title, hub, root, lang)
 
 
 @new_app.command("kanban")
-def new_kanban(root: Path = typer.Option(Path("."), help="Notebook root.")) -> None:
+def new_kanban(
+    root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
+) -> None:
     """The kanban page, hubs/kanban.md."""
-    _new_page("kanban", None, None, None, root)
+    _new_page("kanban", None, None, None, root, lang)
 
 
 data_app = typer.Typer(help="Spectra: write synthetic HDF5 shards, describe shard sets.", no_args_is_help=True)
