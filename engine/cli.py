@@ -428,6 +428,58 @@ def data_info(
         print_info(describe(source, base_dir=base_dir, keys=used, targets=targets))
 
 
+cache_app = typer.Typer(help="What .research/ holds on disk (synthetic cache, run store), and clearing it.",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(
+    root: Optional[Path] = typer.Option(None, "--root", help="Notebook root (default: the one holding the cwd)."),
+    top: int = typer.Option(5, "--top", min=0, help="How many of the largest entries to list."),
+) -> None:
+    """Size on disk, number of entries and the largest of the synthetic cache and the run store."""
+    from .cache import usage
+    from .data.info import human_bytes
+    from .paths import notebook_root
+
+    for store in usage(notebook_root(root)):
+        count = len(store.entries)
+        typer.echo(f"{store.name}: {store.folder} — {human_bytes(store.size)}, {count} "
+                   f"{'entry' if count == 1 else 'entries'}")
+        for entry in store.entries[:top]:
+            typer.echo(f"  {human_bytes(entry.size):>10}  {entry.label}")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    runs: bool = typer.Option(False, "--runs", help="Also remove the run store's trials no report's run record refers "
+                              "to (and the MoE experts no kept trial uses)."),
+    all_: bool = typer.Option(False, "--all", help="Also remove the whole run store: every report's trials run again."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Notebook root (default: the one holding the cwd)."),
+) -> None:
+    """Remove the synthetic cache (regenerated on demand); with --runs or --all, run store entries too."""
+    from .cache import clear, to_clear
+    from .data.info import human_bytes
+    from .paths import notebook_root
+
+    where = notebook_root(root)
+    entries = to_clear(where, runs=runs, everything=all_)
+    if not entries:
+        typer.echo("nothing to clear")
+        return
+    total = sum(e.size for e in entries)
+    what = "the synthetic cache" + (" and the whole run store" if all_ else
+                                    " and the run store's unreferenced trials" if runs else "")
+    if not yes and not typer.confirm(f"remove {what}: {len(entries)} entries, {human_bytes(total)}?", default=False):
+        typer.echo("nothing removed")
+        raise typer.Exit(1)
+    removed = clear(where, entries)
+    typer.echo(f"removed {len(removed)} entries, {human_bytes(sum(e.size for e in removed))}"
+               + (f" ({len(entries) - len(removed)} in use, kept)" if len(removed) < len(entries) else ""))
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGTERM, read as Ctrl-C: the run stops the same way and leaves the same state."""
 
