@@ -38,7 +38,9 @@ def heading_above(text: str, line: int) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_each_language_scaffolds_validates_and_runs(notebook, lang, capsys):
-    assert main(["new", "exp", "t", "idea", "--lang", lang]) == 0
+    (notebook / "research.yaml").write_text(f"language: {lang}\n", encoding="utf-8")
+    assert main(["new", "hub", "t"]) == 0 and main(["new", "kanban"]) == 0
+    assert main(["new", "exp", "t", "idea", "--lang", lang, "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
     path = notebook / REPORT
     text = path.read_text(encoding="utf-8")
     assert yaml.safe_load(document.front_matter(text).text)["language"] == lang
@@ -60,6 +62,13 @@ def test_each_language_scaffolds_validates_and_runs(notebook, lang, capsys):
     assert headings(after) == found
     assert "⏳" not in document.regions(after)["results"].body
     assert "status: done" in after
+    hub = (notebook / "hubs/t_hub.md").read_text(encoding="utf-8")  # the pages' regions in the notebook's language
+    kanban = (notebook / "hubs/kanban.md").read_text(encoding="utf-8")
+    assert "EXP-" in document.regions(hub)["experiments"].body and "✅ done" in document.regions(kanban)["board"].body
+    if lang == "en":
+        assert not CJK.search(hub) and not CJK.search(kanban)
+    else:
+        assert "> **权威数字（r2.log_g）**" in hub and "| 状态 | 实验 |" in kanban
 
 
 def test_the_notebook_setting_is_the_default_and_lang_wins(notebook):
@@ -87,3 +96,16 @@ def test_a_misspelled_setting_is_bad_input_and_creates_nothing(notebook, capsys)
     assert main(["new", "hub", "t"]) == 2
     assert "expected one of en, zh, got 'fr'" in capsys.readouterr().err
     assert not (notebook / "hubs").exists()
+
+
+def test_an_english_notebook_passes_check(notebook):
+    from engine.check import check_paths
+
+    for argv in (["new", "hub", "noise"], ["new", "roadmap", "noise", "--hub", "hubs/noise_hub.md"], ["new", "kanban"]):
+        assert main([*argv, "--lang", "en"]) == 0
+    assert main(["new", "exp", "noise", "curriculum", "--lang", "en", "--hub", "hubs/noise_hub.md",
+                 "--roadmap", "hubs/noise_roadmap.md", "--kanban", "hubs/kanban.md", "--mvp", "MVP-1.0"]) == 0
+    problems, count = check_paths([notebook / "research", notebook / "hubs"])
+    assert count == 4 and problems == []
+    hub = (notebook / "hubs/noise_hub.md").read_text(encoding="utf-8")
+    assert not CJK.search(hub) and set(document.regions(hub)) == {"authoritative", "leaderboard", "key-numbers", "experiments", "changelog"}
