@@ -1,11 +1,14 @@
 # Everything a new user needs, installed into .venv inside the repo.
-#   make run   — the main job (see README)
-#   make test  — the test suite (make test-all: the slow tests too)
+#   make run   — the main job (see README): installs only what running needs
+#   make test  — the test suite: adds the test tools and Ray (make test-all: the slow tests too)
 #   make bench — every bench/ script, one table
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps, one per layer: `make run` installs the package and its dependencies (torch
+# included); `make test` then adds the `dev` and `ray` extras on top, never torch again.
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 # The CPU build of torch, unless a torch is already in the venv (bring your own CUDA build:
 # `python3 -m venv .venv && .venv/bin/pip install torch` before `make`).
 TORCH_CPU ?= torch==2.13.0+cpu
@@ -13,29 +16,35 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: venv run test test-all check bench clean
 
-venv: $(STAMP)
+venv: $(RUN_STAMP)
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null \
 	  || $(BIN)/pip install -q "$(TORCH_CPU)" \
 	  || $(BIN)/pip install -q torch --index-url $(TORCH_CPU_INDEX)
-	$(BIN)/pip install -q -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install -q -e .
+	touch $@
 
-run: $(STAMP)
+# pytest and hypothesis (`dev`), and Ray for tests/test_executor_ray.py (`ray`; without it that
+# test is skipped). pip keeps what the run layer installed.
+$(TEST_STAMP): $(RUN_STAMP) pyproject.toml
+	$(BIN)/pip install -q -e ".[dev,ray]"
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/research run research/logg_1m/exp/exp_logg_1m_multitask.md
 
-check: $(STAMP)
+check: $(RUN_STAMP)
 	$(BIN)/research check research/ hubs/
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
-test-all: $(STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
+test-all: $(TEST_STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)  # bench_ray.py needs Ray
 	$(BIN)/python bench/all.py
 
 clean:

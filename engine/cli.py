@@ -80,10 +80,13 @@ def run_command(
     executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
     address: Optional[str] = typer.Option(None, "--address", metavar="HOST:PORT",
                                           help="Ray cluster address (default: start a local one)."),
+    no_propagate: bool = typer.Option(
+        False, "--no-propagate", help="Write the report only, not its hub, roadmap or kanban (a draft never writes them)."),
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
     import time
 
+    from .drafts import propagates
     from .paths import shown
     from .runner import execute, make_plan, run_paths
     from .validate import validate
@@ -99,14 +102,16 @@ def run_command(
             for change in item.changes if item.runs else ():
                 typer.echo(f"      {change}")
         if dry_run:
-            validate(plan, data=True, scan=False, build=True, force=force)
+            validate(plan, data=True, scan=False, build=True, force=force,
+                     pages=propagates(plan.report.spec.status, not no_propagate))
             continue
         from .progress import Progress
 
         try:
             with Progress() as progress:
                 outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
-                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address)
+                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address,
+                                  propagate=not no_propagate)
         except KeyboardInterrupt:  # click would make it "Aborted!" and exit 1
             raise RunInterrupted("interrupted", path=report,
                                  hint="the trials that finished are stored; the next run resumes from them") from None
@@ -147,6 +152,19 @@ def reproduce(
         if not result.reproduced or changed:
             code = Exit.FAILED
     raise typer.Exit(int(code))
+
+
+@app.command(epilog="Example:  research promote research/logg_1m/exp/exp_logg_1m_smoke.md")
+def promote(
+    files: list[Path] = typer.Argument(..., help="Draft reports (`status: draft`)."),
+) -> None:
+    """Make a draft an ordinary report: its status becomes planned; its next run writes its pages."""
+    from .drafts import PROMOTED, promote as promote_report
+
+    for file in files:
+        promote_report(file)
+        typer.echo(f"{file}: promoted (status: {PROMOTED}); `research run {file}` writes its hub, roadmap and kanban "
+                   "(its trials are cached)")
 
 
 @app.command(epilog="Examples:  research check  ·  research check research/moe/")
@@ -382,6 +400,14 @@ def adopt(
             typer.echo(f"  {line}")
 
 
+class Language(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+LANG_HELP = "The page's language, headings and all (default: `language:` in the notebook's research.yaml, else zh)."
+
+
 def _created(path: Path) -> None:
     typer.echo(f"created {path}")
 
@@ -398,6 +424,9 @@ def new_exp(
     author: Optional[str] = typer.Option(None, help="Author (default: your login)."),
     prefix: str = typer.Option("EXP", help="Project prefix of the id."),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    draft: bool = typer.Option(False, "--draft", help="Start it as a draft: its runs never write the hub, roadmap or "
+                               "kanban until `research promote`."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
     from .scaffold import new_experiment, write
@@ -406,16 +435,17 @@ def new_exp(
         write(
             new_experiment(
                 topic, name, root=root, title=title, hub=hub, roadmap=roadmap, kanban=kanban,
-                mvp=mvp, author=author, prefix=prefix,
+                mvp=mvp, author=author, prefix=prefix, draft=draft, language=lang.value if lang else None,
             )
         )
     )
 
 
-def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path) -> None:
+def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path,
+              lang: Optional[Language]) -> None:
     from .scaffold import new_page, write
 
-    _created(write(new_page(kind, topic, root=root, title=title, hub=hub)))
+    _created(write(new_page(kind, topic, root=root, title=title, hub=hub, language=lang.value if lang else None)))
 
 
 @new_app.command("hub", epilog="Example:  research new hub logg_1m")
@@ -423,9 +453,10 @@ def new_hub(
     topic: str = typer.Argument(...),
     title: Optional[str] = typer.Option(None),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new hub page in hubs/."""
-    _new_page("hub", topic, title, None, root)
+    _new_page("hub", topic, title, None, root, lang)
 
 
 @new_app.command("roadmap", epilog="Example:  research new roadmap logg_1m --hub hubs/logg_1m_hub.md")
@@ -434,15 +465,19 @@ def new_roadmap(
     title: Optional[str] = typer.Option(None),
     hub: Optional[str] = typer.Option(None, help="Its hub, relative to the notebook root."),
     root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new roadmap page in hubs/."""
-    _new_page("roadmap", topic, title, hub, root)
+    _new_page("roadmap", topic, title, hub, root, lang)
 
 
 @new_app.command("kanban", epilog="Example:  research new kanban")
-def new_kanban(root: Path = typer.Option(Path("."), help="Notebook root.")) -> None:
+def new_kanban(
+    root: Path = typer.Option(Path("."), help="Notebook root."),
+    lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
+) -> None:
     """The kanban page, hubs/kanban.md."""
-    _new_page("kanban", None, None, None, root)
+    _new_page("kanban", None, None, None, root, lang)
 
 
 data_app = typer.Typer(help="Spectra: write synthetic HDF5 shards, describe shard sets.", no_args_is_help=True)
@@ -493,6 +528,58 @@ def data_info(
     for label, source, base_dir, used, targets in report_sources(report.spec.resolve_trials(), report.path, pattern, given):
         typer.echo(label)
         print_info(describe(source, base_dir=base_dir, keys=used, targets=targets))
+
+
+cache_app = typer.Typer(help="What .research/ holds on disk (synthetic cache, run store), and clearing it.",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(
+    root: Optional[Path] = typer.Option(None, "--root", help="Notebook root (default: the one holding the cwd)."),
+    top: int = typer.Option(5, "--top", min=0, help="How many of the largest entries to list."),
+) -> None:
+    """Size on disk, number of entries and the largest of the synthetic cache and the run store."""
+    from .cache import usage
+    from .data.info import human_bytes
+    from .paths import notebook_root
+
+    for store in usage(notebook_root(root)):
+        count = len(store.entries)
+        typer.echo(f"{store.name}: {store.folder} — {human_bytes(store.size)}, {count} "
+                   f"{'entry' if count == 1 else 'entries'}")
+        for entry in store.entries[:top]:
+            typer.echo(f"  {human_bytes(entry.size):>10}  {entry.label}")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    runs: bool = typer.Option(False, "--runs", help="Also remove the run store's trials no report's run record refers "
+                              "to (and the MoE experts no kept trial uses)."),
+    all_: bool = typer.Option(False, "--all", help="Also remove the whole run store: every report's trials run again."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Notebook root (default: the one holding the cwd)."),
+) -> None:
+    """Remove the synthetic cache (regenerated on demand); with --runs or --all, run store entries too."""
+    from .cache import clear, to_clear
+    from .data.info import human_bytes
+    from .paths import notebook_root
+
+    where = notebook_root(root)
+    entries = to_clear(where, runs=runs, everything=all_)
+    if not entries:
+        typer.echo("nothing to clear")
+        return
+    total = sum(e.size for e in entries)
+    what = "the synthetic cache" + (" and the whole run store" if all_ else
+                                    " and the run store's unreferenced trials" if runs else "")
+    if not yes and not typer.confirm(f"remove {what}: {len(entries)} entries, {human_bytes(total)}?", default=False):
+        typer.echo("nothing removed")
+        raise typer.Exit(1)
+    removed = clear(where, entries)
+    typer.echo(f"removed {len(removed)} entries, {human_bytes(sum(e.size for e in removed))}"
+               + (f" ({len(entries) - len(removed)} in use, kept)" if len(removed) < len(entries) else ""))
 
 
 class Interrupted(KeyboardInterrupt):

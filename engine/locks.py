@@ -69,6 +69,21 @@ def is_running(root: Path, report_id: str) -> bool:
     return False
 
 
+def any_running(root: Path) -> bool:
+    """True when a live process runs any report of the notebook now."""
+    from filelock import FileLock, Timeout
+
+    folder = root / paths.STATE_DIR / "locks"
+    for path in sorted(folder.glob("run-*.lock")) if folder.is_dir() else ():
+        lock = FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+    return False
+
+
 @contextlib.contextmanager
 def end_of_run(root: Path, *, say: Callable[[str], None] | None = None, timeout: float = END_WAIT_S) -> Iterator[None]:
     """Hold the notebook's end-of-run lock; say so when another run holds it and we wait."""

@@ -1,15 +1,16 @@
 """The marks a verdict or a status is shown with, on every page: one table, one function each.
 
 The user's documents mark answers ✅ (confirmed), ❌ (refuted), 🟡 (anything in between) and ⏳
-(not yet), and experiments ⏳ planned, 🔆 running, ✅ done, 🔴 failed.
+(not yet), and experiments ⏳ planned, 🔆 running, ✅ done, 🔴 failed, 📝 draft (on no page but
+`research status`).
 """
 
 from __future__ import annotations
 
 VERDICT_MARKS = {"pass": "✅", "yes": "✅", "confirmed": "✅", "fail": "❌", "no": "❌", "refuted": "❌"}
-STATUS_MARKS = {"planned": "⏳", "running": "🔆", "done": "✅", "failed": "🔴"}
+STATUS_MARKS = {"planned": "⏳", "running": "🔆", "done": "✅", "failed": "🔴", "draft": "📝"}
 #: The kanban's column order.
-STATUS_ORDER = {"running": 0, "planned": 1, "done": 2, "failed": 3}
+STATUS_ORDER = {"running": 0, "planned": 1, "done": 2, "failed": 3, "draft": 4}
 PENDING = "⏳"
 OTHER = "🟡"
 

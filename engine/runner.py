@@ -16,7 +16,9 @@ A refusal (any problem `validate` finds) changes nothing, not even the report's 
 the trials start, the report says `running`; any ending but success — a failed trial, an error,
 Ctrl-C — leaves it `failed`. The end of the run is one transaction under the notebook's end lock
 (see `engine.transaction`): a hand edit in any target stops it before a byte is written, and a
-run killed there is finished by the next run.
+run killed there is finished by the next run. A draft (`engine.drafts`), or a run with
+`propagate=False`, writes the report only: no hub, roadmap or kanban; a draft's status stays
+`draft`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import document, locks, paths, textfile, transaction
+from . import document, drafts, locks, paths, textfile, transaction
 from .errors import Exit, ResearchError
 from .plan import Plan, Reason, TrialPlan, make_plan
 from .store import TrialRecord
@@ -60,15 +62,19 @@ def execute(
     commit: bool = True,
     executor: str = "local",
     address: str | None = None,
+    propagate: bool = True,
 ) -> Outcome:
-    """Validate, run the trials that are not cached (here or on Ray), then write and commit."""
+    """Validate, run the trials that are not cached (here or on Ray), then write and commit;
+    `propagate=False` (or a draft) writes the report but not its hub, roadmap or kanban."""
     from .validate import validate
 
+    report = plan.report
+    propagate = drafts.propagates(report.spec.status, propagate)
+    draft = drafts.is_draft(report.spec.status)  # its status stays `draft`: never running, done or failed
     # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
     # same code (the key says so): only the trials that run are checked again.
-    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False,
+    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False, pages=propagate,
              say=lambda line: say(f"  {line}"))
-    report = plan.report
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):
         for trial in plan.to_run:  # a run we waited for may have stored some of them
@@ -80,19 +86,20 @@ def execute(
             from .provenance import git_state
 
             code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
-            _set_status(report.path, "running")
+            if not draft:
+                _set_status(report.path, "running")
         try:
             _run_trials(plan, outcome, to_run, code_state, executor=executor, address=address, device=device,
                         say=say, progress=progress)
         except BaseException:
-            if to_run:  # an error or Ctrl-C while training: the report must not say `running`
+            if to_run and not draft:  # an error or Ctrl-C while training: the report must not say `running`
                 _set_status(report.path, "failed")
             raise
         plan.index.update(report.spec.id, trials={
             t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
                      **({"uses": t.uses} if t.uses else {})} for t in plan.trials
         })  # fmt: skip
-        finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state)
+        finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate)
     return outcome
 
 
@@ -128,7 +135,7 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
 
 
 def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = False, commit: bool = True,
-           code_state: Mapping[str, Any] | None = None) -> None:
+           code_state: Mapping[str, Any] | None = None, propagate: bool = True) -> None:
     """Render every target and write + commit them as one transaction, under the end lock;
     first finish what killed runs left unfinished in this notebook."""
     with locks.end_of_run(plan.root, say=say):
@@ -140,7 +147,8 @@ def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = Fals
                 _replay(journal, say=say, commit=commit)
         if mine is not None:
             say(f"{plan.report.path}: finishing the end of a run that was stopped")
-        _end(plan, outcome, pending=mine, say=say, force=force, commit=commit, code_state=code_state or {})
+        _end(plan, outcome, pending=mine, say=say, force=force, commit=commit, code_state=code_state or {},
+             propagate=propagate)
 
 
 def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
@@ -153,19 +161,23 @@ def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
         plan = None
     if plan is not None and all(t.record is not None for t in plan.trials):
         say(f"{journal.report}: finishing the end of a run that was stopped")
-        _end(plan, Outcome(plan), pending=journal, say=say, force=False, commit=commit, code_state={})
+        _end(plan, Outcome(plan), pending=journal, say=say, force=False, commit=commit, code_state={},
+             propagate=journal.extra.get("propagate", True))
         return
     if commit:
         transaction.commit_paths(paths.notebook_root(journal.report), journal.targets, journal.message, say=say)
     transaction.discard(journal)
 
 
-def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state) -> None:
+def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state,
+         propagate: bool = True) -> None:
     from .pages.sync import page_edits
     from .reporting import log_row, render_key, render_report
 
     report = plan.report
     spec = report.spec
+    draft = drafts.is_draft(spec.status)
+    propagate = drafts.propagates(spec.status, propagate)
     ran = [t for t in plan.trials if t.runs]
     done = [t for t in plan.trials if t.record is not None]
     key = render_key(plan)
@@ -180,7 +192,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
             and status_now == index.get("status") and spans_same):
         say(f"{report.path}: up to date (every trial cached)")
-        edits = page_edits(plan.root, only=[report.path], force=force)
+        edits = page_edits(plan.root, only=[report.path], force=force) if propagate else {}
         if edits:
             changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
             outcome.written, outcome.commit = transaction.apply(
@@ -215,37 +227,40 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
         bodies, images = rendered.bodies, rendered.figures
     note = "; ".join(f"not reproduced: {line}" for line in reproduction.moved()) if reproduction and not reproduction.reproduced else None
     row = log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state, note=note) if ran or outcome.failed else None
-    front = {"status": status}
+    front = {"status": drafts.DRAFT if draft else status}
     if ran:
         front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     if pending is not None and not ran:  # replaying a killed end: its log row and dates
         row = pending.extra.get("log_row") or row
         front = {**front, **(pending.extra.get("front") or {})}
-        front["status"] = status
+        front["status"] = drafts.DRAFT if draft else status
 
     def edit_report(current: str) -> str:
         return _report_text(current, bodies, front=front, log_row=row, force=force, path=report.path,
                             values=rendered.values if rendered else {})
 
     new_report = edit_report(text)  # a hand edit in the report stops here, before any write
-    edits = page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
+    edits = (page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
+             if propagate else {})
     changes = [transaction.Change(path, data=data) for path, data in images.items()]
     changes.append(transaction.Change(report.path, edit=edit_report))
     changes += [transaction.Change(page, edit=edit) for page, edit in edits.items()]
-    message = _message(spec, rendered, status)
+    message = _message(spec, rendered, status) + (" (draft)" if draft else "")
     outcome.written, outcome.commit = transaction.apply(
-        plan.root, report.path, changes, message=message, extra={"log_row": row, "front": front}, commit=commit,
+        plan.root, report.path, changes, message=message, extra={"log_row": row, "front": front, "propagate": propagate},
+        commit=commit,
         also_commit=pending.targets if pending is not None else (), say=say,
     )
     outcome.changed = bool(outcome.written)
-    say(f"{report.path}: {'written' if report.path in outcome.written else 'unchanged'} ({status})")
+    kept = "" if propagate else f"; {'a draft' if draft else '--no-propagate'}: hub, roadmap and kanban left as they are"
+    say(f"{report.path}: {'written' if report.path in outcome.written else 'unchanged'} ({status}{kept})")
     _said(outcome, say, skip=report.path)
     final_text = textfile.read_text(report.path)
     final = document.regions(final_text, str(report.path))
     plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in final.items()},
                       values=live.shown(final_text, str(report.path)),
                       verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
-                      status=status, record=rendered.record if rendered else None)  # fmt: skip
+                      status=front["status"], record=rendered.record if rendered else None)  # fmt: skip
 
 
 def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None:

@@ -3,6 +3,12 @@
 Where files go follows the notebook layout: reports in `research/<topic>/exp/`, hub, roadmap
 and kanban pages in `hubs/`. Links between them are written relative to the new file, so they
 keep working wherever the notebook is cloned.
+
+Every page comes in English and Chinese (`templates/<kind>.en.md.j2`, `<kind>.zh.md.j2`: the same
+sections and regions, the headings in that language); the language is `--lang`, else the
+notebook's `research.yaml` (`engine.config`). A report's front matter gets `language:` too, so
+its run writes its sentences in the same language. A notebook's own `templates/<kind>.md.j2`
+replaces both.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import document, textfile
+from .config import notebook_config
+from .drafts import DRAFT
 from .errors import TemplateError
+from .observations import LANGS
 from .render import render
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -52,6 +61,18 @@ def _relative(target: str | Path | None, source_dir: Path, root: Path) -> str | 
     return Path(os.path.relpath(target, source_dir)).as_posix()
 
 
+def _template(kind: str, language: str | None, root: Path) -> tuple[str, str]:
+    """(the template of a `kind` page, its language): the notebook's own template for that
+    language, else its own template for every language, else the packaged one."""
+    language = language or notebook_config(root).language
+    if language not in LANGS:
+        raise TemplateError(f"no templates in '{language}'", key="--lang", hint=f"use one of {', '.join(LANGS)}")
+    for name in (f"{kind}.{language}.md.j2", f"{kind}.md.j2"):
+        if (root / "templates" / name).is_file():
+            return name, language
+    return f"{kind}.{language}.md.j2", language
+
+
 def _author() -> str:
     try:
         return getpass.getuser()
@@ -72,15 +93,19 @@ def new_experiment(
     author: str | None = None,
     prefix: str = "EXP",
     date: dt.date | None = None,
+    draft: bool = False,
+    language: str | None = None,
 ) -> Scaffold:
     root = Path(root)
     topic, name = _slug(topic, "topic"), _slug(name, "name")
     date = date or dt.date.today()
     path = root / "research" / topic / "exp" / f"exp_{topic}_{name}.md"
     folder = path.parent
+    template, language = _template("exp", language, root)
     text = render(
-        "exp.md.j2",
+        template,
         root,
+        language=language,
         id=f"{prefix}-{date:%Y%m%d}-{topic}-{name}",
         title=title or name.replace("_", " ").replace("-", " "),
         topic=topic,
@@ -91,6 +116,7 @@ def new_experiment(
         roadmap=_relative(roadmap, folder, root),
         kanban=_relative(kanban, folder, root),
         path=path.relative_to(root).as_posix(),
+        status=DRAFT if draft else "planned",
     )
     return _sealed(path, text)
 
@@ -103,6 +129,7 @@ def new_page(
     title: str | None = None,
     hub: str | None = None,
     date: dt.date | None = None,
+    language: str | None = None,
 ) -> Scaffold:
     """A hub, roadmap or kanban page in `hubs/`."""
     root = Path(root)
@@ -113,9 +140,11 @@ def new_page(
         if not topic:
             raise TemplateError(f"a {kind} needs a topic", hint=f"research new {kind} TOPIC")
         path = root / "hubs" / f"{_slug(topic, 'topic')}_{kind}.md"
+    template, language = _template(kind, language, root)
     text = render(
-        f"{kind}.md.j2",
+        template,
         root,
+        language=language,
         title=title or (f"{topic} {kind}" if topic else "Kanban"),
         topic=topic,
         date=date.isoformat(),

@@ -42,10 +42,10 @@ from .plan import Reason
 
 
 def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
-             all_trials: bool = True, say=None) -> None:
+             all_trials: bool = True, pages: bool = True, say=None) -> None:
     """Raise the first problem of `plan` (with how many more there are), or return. `say` hears
     of the one slow check, the first scan of a file set's values."""
-    found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials, say=say)
+    found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials, pages=pages, say=say)
     if found:
         first = found[0]
         if len(found) > 1:
@@ -54,15 +54,16 @@ def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, 
         raise first
 
 
-def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False, say=None,
-             all_trials: bool = True) -> list[ResearchError]:
+def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False,
+             all_trials: bool = True, pages: bool = True, say=None) -> list[ResearchError]:
     """Every problem found, in the order a reader fixes them: paths, pages, models, expressions, data.
 
     `all_trials`: check the model and data of every trial, not only of those that will run
-    (a cached trial's config passed when it ran, under the same code)."""
+    (a cached trial's config passed when it ran, under the same code). `pages=False`: the run
+    writes no page (a draft, `--no-propagate`), so a hand edit in one does not stop it."""
     found: list[ResearchError] = []
     found += _paths(plan)
-    found += _pages(plan, force=force)
+    found += _pages(plan, force=force, written=pages)
     chosen = [t for t in plan.trials if all_trials or t.runs]
     found += _models(plan, chosen, build=build)
     found += _sources(plan, chosen, build=build)
@@ -169,7 +170,7 @@ def page_paths(report) -> dict[str, Path]:
     return out
 
 
-def _pages(plan, *, force: bool) -> list[ResearchError]:
+def _pages(plan, *, force: bool, written: bool = True) -> list[ResearchError]:
     from .questions import hypothesis_ids
 
     report = plan.report
@@ -184,7 +185,8 @@ def _pages(plan, *, force: bool) -> list[ResearchError]:
         except ResearchError as error:
             found.append(error)
             continue
-        targets.append((page, text))
+        if written:
+            targets.append((page, text))
         if key == "hub" and spec.answers:
             known = hypothesis_ids(text)
             for qid in spec.answers:

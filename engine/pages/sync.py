@@ -11,6 +11,10 @@ What a page gets:
            appended to `changelog` when an experiment's verdict is new or changed
   roadmap  the status and conclusion cells of the experiment's MVP row, the status of its gate
   kanban   region `board`: every experiment linked to it, by status
+
+A draft (`status: draft`, see `engine.drafts`) is on no page: not in any of them, and its own
+links are not followed. The owned regions' headers and words are in the notebook's language
+(`research.yaml`, `engine.config`), as its new pages are.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import document, textfile
+from .. import document, drafts, textfile
+from ..config import DEFAULT_LANGUAGE, notebook_config
 from ..decision import CEILING_MODEL
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
@@ -48,7 +53,8 @@ def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
 # Hub
 
 
-def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
+def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
+             language: str = DEFAULT_LANGUAGE) -> str:
     mine = linked_to(experiments, "hub", page)
     for experiment in mine:  # an unknown id stops everything before anything is written
         hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
@@ -62,13 +68,13 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
             )
     present = document.regions(text, str(page))
     bodies = {
-        "authoritative": render("regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine)),
-        "leaderboard": render("regions/hub-leaderboard.md.j2", root, groups=_leaderboard(page, mine)),
-        "key-numbers": render("regions/hub-key-numbers.md.j2", root, rows=_key_numbers(page, mine)),
-        "experiments": render("regions/hub-experiments.md.j2", root, rows=_index(page, mine)),
+        "authoritative": render("regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine), language=language),
+        "leaderboard": render("regions/hub-leaderboard.md.j2", root, groups=_leaderboard(page, mine), language=language),
+        "key-numbers": render("regions/hub-key-numbers.md.j2", root, rows=_key_numbers(page, mine), language=language),
+        "experiments": render("regions/hub-experiments.md.j2", root, rows=_index(page, mine), language=language),
     }
     if "changelog" in present:
-        bodies["changelog"] = _changelog(present["changelog"].body, mine, root)
+        bodies["changelog"] = _changelog(present["changelog"].body, mine, root, language)
     return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force)
 
 
@@ -206,7 +212,7 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
     return rows
 
 
-def _changelog(body: str, experiments: Sequence[Experiment], root: Path) -> str:
+def _changelog(body: str, experiments: Sequence[Experiment], root: Path, language: str = DEFAULT_LANGUAGE) -> str:
     """The user's rows as they are, plus one row per experiment whose verdict is new or changed."""
     lines = body.replace("\r\n", "\n").splitlines()
     added = []
@@ -219,7 +225,8 @@ def _changelog(body: str, experiments: Sequence[Experiment], root: Path) -> str:
             continue  # the same verdict and the same answer: nothing new to log
         answers = experiment.front.get("answers") or []
         added.append(render("regions/hub-changelog-row.md.j2", root, date=experiment.run_date, id=experiment.id, mark=mark,
-                            verdict=verdict, says=says, where=", ".join(map(str, answers)) or "-").rstrip("\n"))
+                            verdict=verdict, says=says, where=", ".join(map(str, answers)) or "-",
+                            language=language).rstrip("\n"))
     if not added:
         return body
     return "\n".join(lines + added) + "\n"
@@ -267,7 +274,8 @@ def _plain(cell: str) -> str:
     return cell.strip().strip("*").strip()
 
 
-def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
+def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
+                language: str = DEFAULT_LANGUAGE) -> str:
     present = document.regions(text, str(page))
     if "board" not in present:
         return text
@@ -281,7 +289,7 @@ def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: 
             "title_link": link(page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")),
             "mvp": experiment.front.get("mvp") or "-", "verdict": verdict, "file": experiment.path.name,
         })
-    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows)}, path=str(page), force=force)
+    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows, language=language)}, path=str(page), force=force)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,13 +307,14 @@ def pages_of(experiments: Sequence[Experiment]) -> dict[Path, str]:
     return dict(sorted(found.items()))
 
 
-def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False) -> str:
+def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
+             language: str = DEFAULT_LANGUAGE) -> str:
     """The page's text brought up to date with the experiments (a pure text → text function)."""
     if kind == "hub":
-        return hub_text(text, page, experiments, root, force=force)
+        return hub_text(text, page, experiments, root, force=force, language=language)
     if kind == "roadmap":
         return roadmap_text(text, page, experiments)
-    return kanban_text(text, page, experiments, root, force=force)
+    return kanban_text(text, page, experiments, root, force=force, language=language)
 
 
 def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping[Path, str] | None = None,
@@ -316,16 +325,17 @@ def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping
 
     Every page's new text is computed here, so a bad id or a hand-edited region in one page
     raises before any page is written."""
-    experiments = scan(root, texts=texts)
+    experiments = [e for e in scan(root, texts=texts) if not drafts.is_draft(e.status)]
     if only is not None:
         wanted = {os.path.normpath(Path(p).resolve()) for p in only}
         pages = pages_of([e for e in experiments if os.path.normpath(e.path.resolve()) in wanted])
     else:
         pages = pages_of(experiments)
     edits: dict[Path, Callable[[str], str]] = {}
+    language = notebook_config(root).language if pages else DEFAULT_LANGUAGE
     for page, kind in pages.items():
         def edit(text: str, kind: str = kind, page: Path = page) -> str:
-            return new_text(kind, text, page, experiments, root, force=force)
+            return new_text(kind, text, page, experiments, root, force=force, language=language)
 
         current = textfile.read_text(page)
         if edit(current) != current:

@@ -62,8 +62,9 @@ class Spec(Frozen):
     mvp: Optional[str] = Field(None, description="Roadmap MVP this experiment delivers, e.g. 'MVP-1.5'.")
     author: Optional[str] = Field(None, description="Who planned it.")
     date: Optional[str] = Field(None, description="Planned date, ISO 'YYYY-MM-DD'.")
-    status: Literal["planned", "running", "done", "failed"] = Field(
-        "planned", description="Engine-maintained: planned, running, done or failed."
+    status: Literal["planned", "running", "done", "failed", "draft"] = Field(
+        "planned", description="Engine-maintained: planned, running, done or failed; or draft (set by you): its runs "
+        "write the report but never the hub, roadmap or kanban, and it stays draft until promoted (`research promote`)."
     )
     last_run: Optional[str] = Field(None, description="Engine-maintained: when it last ran (ISO).")
     hub: Optional[str] = Field(None, description="Hub page, relative to this file.")
