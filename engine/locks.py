@@ -56,31 +56,28 @@ def live_run(root: Path, report_id: str, *, say: Callable[[str], None] | None = 
 
 def is_running(root: Path, report_id: str) -> bool:
     """True when a live process runs this report now."""
-    from filelock import Timeout
-
     if not (root / paths.STATE_DIR / "locks").is_dir():
         return False
-    lock = _run_lock(root, report_id)
+    return _held(_run_lock(root, report_id))
+
+
+def any_running(root: Path) -> bool:
+    """True when a live process runs any report of the notebook now."""
+    from filelock import FileLock
+
+    folder = root / paths.STATE_DIR / "locks"
+    return any(_held(FileLock(str(path))) for path in (sorted(folder.glob("run-*.lock")) if folder.is_dir() else ()))
+
+
+def _held(lock) -> bool:
+    """True when another process holds `lock` (a run's lock is held for as long as it runs)."""
+    from filelock import Timeout
+
     try:
         lock.acquire(timeout=0)
     except Timeout:
         return True
     lock.release()
-    return False
-
-
-def any_running(root: Path) -> bool:
-    """True when a live process runs any report of the notebook now."""
-    from filelock import FileLock, Timeout
-
-    folder = root / paths.STATE_DIR / "locks"
-    for path in sorted(folder.glob("run-*.lock")) if folder.is_dir() else ():
-        lock = FileLock(str(path))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return True
-        lock.release()
     return False
 
 

@@ -146,22 +146,8 @@ class Notebook:
         out = []
         for experiment in self._experiments(paths, unreadable=True):
             rec = experiment.record or {}
-            why = stale_reasons(experiment)
-            out.append({
-                "id": experiment.id,
-                "title": experiment.front.get("title"),
-                "path": relative(experiment.path),
-                "status": experiment.status,
-                "verdict": rec.get("verdict"),
-                "says": rec.get("says"),
-                "primary": rec.get("primary"),
-                "best": rec.get("best"),
-                "baseline": rec.get("baseline"),
-                "trials": [t.get("name") for t in rec.get("trials") or []],
-                "last_run": experiment.last_run,
-                "stale": bool(why),
-                "why": why,
-            })
+            out.append({**_summary(experiment, rec, stale_reasons(experiment), relative(experiment.path)),
+                        "trials": [t.get("name") for t in shown_trials(rec)]})
         return out
 
     def trials(self, paths: Iterable[str | Path] | None = None, *, sort: str | None = None) -> list[dict[str, Any]]:
@@ -206,20 +192,8 @@ class Notebook:
         version = self._version(ref.path, ref.revision)
         rec, experiment = version.record, version.experiment
         trials = trial_records(version)
-        why = version.why
         return {
-            "path": version.label,
-            "id": experiment.id,
-            "title": experiment.front.get("title"),
-            "status": experiment.status,
-            "verdict": rec.get("verdict"),
-            "says": rec.get("says"),
-            "primary": rec.get("primary"),
-            "best": rec.get("best"),
-            "baseline": rec.get("baseline"),
-            "last_run": experiment.last_run,
-            "stale": bool(why),
-            "why": why,
+            **_summary(experiment, rec, version.why, version.label),
             "metrics": metric_order(trials, rec.get("primary")),
             "trials": trials,
             "key_numbers": [{"label": row[0], "value": row[1]} for row in rec.get("key_numbers") or [] if len(row) >= 2],
@@ -503,6 +477,13 @@ def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
                     target = path.parent / src.split("#")[0].split("?")[0]
                     out.append({"path": relative(target), "exists": target.is_file(), "caption": child.content})
     return out
+
+
+def _summary(experiment: Experiment, rec: Mapping[str, Any], why: list[str], path: str) -> dict[str, Any]:
+    """What `reports()` and `show()` both say of a report: where and what it is, its verdict, staleness."""
+    return {"path": path, "id": experiment.id, "title": experiment.front.get("title"), "status": experiment.status,
+            "verdict": rec.get("verdict"), "says": rec.get("says"), "primary": rec.get("primary"), "best": rec.get("best"),
+            "baseline": rec.get("baseline"), "last_run": experiment.last_run, "stale": bool(why), "why": why}
 
 
 def _key(parts: Any) -> str | None:
