@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"], choices=["cpu", "cuda"],
+                        help="where to train (cuda only when there is a GPU)")
     args = parser.parse_args()
 
     import torch
@@ -56,7 +58,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     splits = toy_splits(args.n, 0, 0, 4096)
-    runs = [("cpu", False)] + ([("cuda", True), ("cuda", False)] if torch.cuda.is_available() else [])
+    runs = ([("cpu", False)] if "cpu" in args.devices else []) + \
+        ([("cuda", True), ("cuda", False)] if torch.cuda.is_available() and "cuda" in args.devices else [])
     rows = []
     for device, amp in runs:
         for name in args.models:

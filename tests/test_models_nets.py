@@ -1,5 +1,7 @@
 """The torch nets and their shared trainer, on small toy spectra (CPU)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,8 @@ from engine.metrics import evaluate, r2  # noqa: E402
 from engine.models import build, load  # noqa: E402
 from engine.models.toy import TARGETS, toy_splits  # noqa: E402
 
-TRAIN = {"epochs": 10, "lr": 3e-3, "batch_size": 64, "device": "cpu", "seed": 1}
+DEVICE = os.environ.get("RESEARCH_TEST_DEVICE", "cpu")  # bench/gpu_check.sh sets cuda
+TRAIN = {"epochs": 10, "lr": 3e-3, "batch_size": 64, "device": DEVICE, "seed": 1}
 MLP = {"type": "mlp", "hidden": [128, 64]}
 
 
@@ -55,7 +58,7 @@ def test_mlp_multitask_learns_with_each_loss_weighting(data, weights, measured):
     assert all(scores["r2"][t] > m - 0.03 for t, m in zip(TARGETS, measured)), scores["r2"]
     assert len(lines) == 10 and lines[0].startswith("epoch 1/10 train_loss ") and "val_loss" in lines[0]
     info = net.info()
-    assert set(info["loss_weights"]) == set(TARGETS) and info["n_params"] > 0 and info["device"] == "cpu"
+    assert set(info["loss_weights"]) == set(TARGETS) and info["n_params"] > 0 and info["device"] == DEVICE
     if weights == "inverse_variance":  # T_eff is the easiest target here, so it gets the most weight
         assert info["loss_weights"]["T_eff"] == max(info["loss_weights"].values())
     if isinstance(weights, dict):

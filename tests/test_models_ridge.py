@@ -1,5 +1,7 @@
 """Streaming ridge: equal to scikit-learn, independent of the block size, α chosen right."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,8 @@ from engine.models import build, load
 from engine.models.toy import toy_splits
 
 TARGETS = ("log_g", "T_eff", "Fe_H")
+
+DEVICE = os.environ.get("RESEARCH_TEST_DEVICE", "cpu")  # bench/gpu_check.sh sets cuda
 
 
 def linear_split(n=300, p=40, seed=0, noise=3.0, offset=True):
@@ -39,7 +43,7 @@ def sklearn_fit(split, alpha, standardize, fit_intercept=True):
 
 
 def fit(split, val=None, **params):
-    model = build({"type": "ridge", **params}, {"device": "cpu"}, split.targets)
+    model = build({"type": "ridge", **params}, {"device": DEVICE}, split.targets)
     model.fit(split, val)
     return model
 
@@ -140,3 +144,29 @@ def test_wrong_targets_are_refused():
     model = build({"type": "ridge"}, {}, ["log_g"])
     with pytest.raises(ValueError, match="targets"):
         model.fit(train)
+
+
+def test_every_route_to_the_alpha_path_gives_the_same_coefficients_and_gcv_scores():
+    """Cholesky per α (with eigvalsh for GCV) and one eigh: the same path to 1e-9 (float64)."""
+    from engine.models.ridge import alpha_path, alpha_route
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 40)) @ rng.normal(size=(40, 40))  # correlated columns
+    y = x[:, :3] @ rng.normal(size=(3, 2)) + rng.normal(size=(300, 2))
+    gram, b, yty = x.T @ x, x.T @ y, (y * y).sum(axis=0)
+    alphas = np.array([1e-2, 1.0, 1e2, 1e4])
+    w_c, lam_c, rss_c = alpha_path(gram.copy(), b, alphas, "cholesky", "cpu", yty=yty, need_rss=True)
+    w_e, lam_e, rss_e = alpha_path(gram.copy(), b, alphas, "eigh", "cpu", yty=yty, need_rss=True)
+    np.testing.assert_allclose(w_c, w_e, rtol=1e-9, atol=1e-12 * np.abs(w_e).max())
+    np.testing.assert_allclose(np.sort(lam_c), np.sort(lam_e), rtol=1e-9, atol=1e-9 * lam_e.max())
+    np.testing.assert_allclose(rss_c, rss_e, rtol=1e-9)
+    direct = np.stack([np.linalg.solve(gram + a * np.eye(40), b) for a in alphas], axis=2)
+    np.testing.assert_allclose(w_c, direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max())
+    assert alpha_route(1, "fixed") == "cholesky" and alpha_route(9, "validation") == "cholesky"
+    assert alpha_route(9, "gcv") == "cholesky" and alpha_route(30, "gcv") == "eigh" and alpha_route(60, "validation") == "eigh"
+    # α = 0 on a singular Gram: the factor fails, the eigenbasis route answers
+    singular = np.outer(np.arange(1.0, 6.0), np.arange(1.0, 6.0))
+    w0, _, _ = alpha_path(singular.copy(), np.ones((5, 1)), np.array([0.0, 1.0]), "cholesky", "cpu",
+                          yty=np.ones(1), need_rss=False)
+    assert w0.shape == (5, 1, 2) and np.isfinite(w0).all()
+    np.testing.assert_allclose(w0[:, 0, 0], np.linalg.pinv(singular) @ np.ones(5), rtol=1e-6)

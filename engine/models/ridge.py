@@ -1,15 +1,17 @@
-"""Streaming closed-form ridge regression with the whole α path from one eigendecomposition.
+"""Streaming closed-form ridge regression with the whole α path from the Gram matrix.
 
 One pass over the training blocks accumulates, in float64, the moments of the data shifted by
 the first block's mean (so squaring float32 fluxes loses nothing): n, Σx, Σy, XᵀX, Xᵀy, yᵀy.
 Centring (the intercept) and per-pixel scaling (`standardize`, as scikit-learn's StandardScaler)
-are then exact algebra on those sums. One `eigh` of the P × P Gram, G = V Λ Vᵀ, gives every α:
+are then exact algebra on those sums. Each α's coefficients solve (G + αI) w = Xᵀy on the P × P
+Gram, by the cheapest exact route for the path's length (`alpha_route`): a Cholesky solve per
+α, or for long paths one `eigh`, G = V Λ Vᵀ, that gives every α at once,
 
     w(α) = V diag(1 / (λ + α)) Vᵀ Xᵀy
 
-α is fixed (then one Cholesky solve replaces the eigendecomposition), or picked per target from `alphas`: on the validation split (its squared error for
-every α comes from one pass over it), or, without one, by generalised cross-validation, which
-needs only the eigenvalues. Memory is O(P²) whatever N is. On CPU the Gram product is BLAS
+α is fixed, or picked per target from `alphas`: on the validation split (its squared error for
+every α comes from one pass over it), or, without one, by generalised cross-validation, whose
+degrees of freedom need the eigenvalues (`eigvalsh`, without vectors, beside the solves). Memory is O(P²) whatever N is. On CPU the Gram product is BLAS
 `syrk` through scipy (faster than torch here, see PERFORMANCE.md); on cuda it is torch on the GPU.
 """
 
@@ -45,7 +47,8 @@ def moments(split, *, center: bool = True, precision: str = "float64", block_row
     """One streaming pass over `split.blocks()`; memory independent of its length."""
     acc = _TorchAccumulator(device, precision) if device != "cpu" else _NumpyAccumulator(precision)
     task = progress.task("ridge: XᵀX (spectra)", total=len(split)) if progress else None
-    for block in split.blocks(block_rows):
+    # The CPU accumulator is done with a block before it asks for the next: one buffer, reused.
+    for block in split.blocks(block_rows, reuse=device == "cpu"):
         acc.add(block.x, block.y, center)
         if task:
             task.advance(len(block.y))
@@ -87,16 +90,27 @@ class _NumpyAccumulator:
             self.g = np.zeros((p, p), order="F")  # symmetric, so its Fortran layout is its transpose's
             self.sx, self.sy = np.zeros(p), np.zeros(t)
             self.xty, self.yty = np.zeros((p, t)), np.zeros((t, t))
+            self._xc = np.empty((CHUNK_ROWS, p), self.dtype)  # the centred chunk, reused: no allocation per chunk
+            self._y1 = np.empty((CHUNK_ROWS, t + 1), self.dtype)  # [y − shift, 1]: Xᵀy and Σx in one product
         syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
         block_g = self.g if self.dtype == np.float64 else np.zeros(self.g.shape, np.float32, order="F")
         shift = self.shift_x.astype(self.dtype)
+        t = y.shape[1]
         for start in range(0, len(x), CHUNK_ROWS):
-            xc = x[start : start + CHUNK_ROWS].astype(self.dtype) - shift
+            part = x[start : start + CHUNK_ROWS]
+            rows = len(part)
+            xc, y1 = self._xc[:rows], self._y1[:rows]
+            np.subtract(part, shift, out=xc)  # the cast and the shift in one pass
             yc = y[start : start + CHUNK_ROWS] - self.shift_y
+            y1[:, :t] = yc
+            y1[:, t] = 1.0
             # xc.T is a Fortran-ordered P × rows matrix: syrk(trans=0) gives xcᵀ xc, upper triangle.
             block_g = syrk(1.0, xc.T, beta=1.0, c=block_g, trans=0, lower=0, overwrite_c=1)
-            self.sx += xc.sum(axis=0, dtype=np.float64)
-            self.xty += (yc.T @ xc).T  # float64 (xc upcast when float32)
+            # One GEMM in the chunk's precision (a float32 chunk is not upcast): [Xᵀy | Σx] of the
+            # chunk, summed in float64 across chunks as the Gram's blocks are.
+            both = xc.T @ y1
+            self.xty += both[:, :t]
+            self.sx += both[:, t]
             self.yty += yc.T @ yc
             self.sy += yc.sum(axis=0)
         if self.dtype != np.float64:
@@ -163,8 +177,13 @@ class Ridge(Model):
                      device=device, progress=progress)
         t_pass = time.perf_counter() - t0
         alphas = np.asarray(cfg.path, dtype=np.float64)
-        log(f"ridge: pass done in {t_pass:.1f} s; " + (f"solving for α = {alphas[0]:g}" if len(alphas) == 1 else
-            f"eigendecomposition of the {len(mo.gram)} × {len(mo.gram)} Gram matrix for the {len(alphas)}-α path"))
+        selection = "fixed" if len(alphas) == 1 else "validation" if val is not None and len(val) else "gcv"
+        route = alpha_route(len(alphas), selection)
+        size = f"{len(mo.gram)} × {len(mo.gram)}"
+        log(f"ridge: pass done in {t_pass:.1f} s; " + {
+            "cholesky": f"{len(alphas)} Cholesky solve{'s' if len(alphas) > 1 else ''} of the {size} Gram"
+                        + (" and its eigenvalues (GCV)" if selection == "gcv" else ""),
+            "eigh": f"one eigendecomposition of the {size} Gram for the {len(alphas)}-α path"}[route])
         task = progress.task("ridge: solve", total=None) if progress else None
 
         # Per-pixel scale (population std, 1 where a pixel is constant), then the eigenbasis.
@@ -174,30 +193,21 @@ class Ridge(Model):
         gram /= scale[:, None]
         gram /= scale[None, :]
         b = mo.xty / scale[:, None]
-        if len(alphas) == 1:  # one α: a Cholesky solve, several times cheaper than the eigh of a path
-            w = _solve(gram, b, float(alphas[0]), device)[:, :, None]
-            del gram
-        else:
-            lam, vecs = _eigh(gram, device)
-            del gram
-            lam = np.maximum(lam, 0.0)
-            u = vecs.T @ b  # (P, T)
-            p, t, a = len(lam), u.shape[1], len(alphas)
-            w = (vecs @ (u[:, :, None] / (lam[:, None, None] + alphas)).reshape(p, t * a)).reshape(p, t, a)
-        t_eigh = time.perf_counter() - t0 - t_pass
+        w, lam, rss = alpha_path(gram, b, alphas, route, device, yty=mo.yty, need_rss=selection == "gcv")
+        del gram
+        t_path = time.perf_counter() - t0 - t_pass
         if task:
             task.done()
         self.coef_path = w / scale[:, None, None]
         self.intercept_path = mo.mean_y[:, None] - np.einsum("p,pta->ta", mo.mean_x, self.coef_path)
 
-        if len(alphas) == 1:
+        if selection == "fixed":
             best, how, scores = np.zeros(len(self.targets), int), "fixed", None
-        elif val is not None and len(val):
+        elif selection == "validation":
             self._check_split(val)
             scores, how = self._val_mse(val, cfg.block_rows), "validation"
             best = scores.argmin(axis=1)
         else:
-            rss = mo.yty[:, None] - np.einsum("kt,ka->ta", u**2, (lam[:, None] + 2 * alphas) / (lam[:, None] + alphas) ** 2)
             dof = (lam[:, None] / (lam[:, None] + alphas)).sum(axis=0) + cfg.fit_intercept
             scores = (np.maximum(rss, 0.0) / mo.n) / np.maximum(1.0 - dof / mo.n, 1e-12) ** 2
             best, how = scores.argmin(axis=1), "gcv"
@@ -214,7 +224,8 @@ class Ridge(Model):
             "n_pixels": int(len(scale)),
             "device": device,
             "precision": cfg.precision,
-            "seconds": {"pass": round(t_pass, 3), "eigh": round(t_eigh, 3), "total": round(time.perf_counter() - t0, 3)},
+            "route": route,
+            "seconds": {"pass": round(t_pass, 3), "path": round(t_path, 3), "total": round(time.perf_counter() - t0, 3)},
         }
         on_edge = [t for i, t in enumerate(self.targets) if len(alphas) > 1 and best[i] in (0, len(alphas) - 1)]
         log(f"ridge: n={mo.n} α={chosen} ({how}; {self._info['seconds']['total']:.1f} s)"
@@ -250,6 +261,67 @@ class Ridge(Model):
 
     def _restore(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.coef, self.intercept = arrays["coef"], arrays["intercept"]
+
+
+#: What one exact route to the α path costs, in Cholesky factorisations of the P × P Gram (each
+#: P³/3 flops): a full `eigh` with vectors and `eigvalsh` alone, measured with OpenBLAS on 2
+#: cores (P = 4096: Cholesky 0.25 s, eigvalsh 4.2 s, eigh 9.2–10.6 s; the ratios hold for P ≥ 1024).
+EIGH_COST, EIGVALSH_COST = 36.0, 17.0
+
+
+def alpha_route(n_alphas: int, selection: str) -> str:
+    """The cheapest exact route to the coefficients of `n_alphas` α (and, for GCV, the
+    eigenvalues its degrees of freedom need): one Cholesky solve per α while that costs less
+    than one `eigh`; for GCV `eigvalsh` plus the solves; `eigh` for long paths. The choice
+    changes the time, not the result (the routes agree to 1e-9 in float64)."""
+    if n_alphas == 1:
+        return "cholesky"
+    extra = EIGVALSH_COST if selection == "gcv" else 0.0
+    return "cholesky" if extra + n_alphas < EIGH_COST else "eigh"
+
+
+def alpha_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, device: str, *, yty: np.ndarray,
+               need_rss: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(w: P × T × A coefficients in the scaled basis, the Gram's eigenvalues when GCV needs them,
+    the residual sums of squares T × A when asked). `gram` may be overwritten."""
+    if route == "cholesky" and (alphas <= 0).any():  # G + 0·I may be singular: a factor would fail or mislead
+        route = "eigh"
+    if route == "cholesky":
+        try:
+            lam = _eigvalsh(gram, device) if need_rss else None  # before the solves: it reads the Gram
+            last = len(alphas) - 1  # the last solve may factor the Gram in place: one copy at a time
+            w = np.stack([_solve(gram if i == last else gram.copy(), b, float(alpha), device)
+                          for i, alpha in enumerate(alphas)], axis=2)
+        except np.linalg.LinAlgError:  # α = 0 on a singular Gram: the eigenbasis copes, a factor does not
+            return alpha_path(gram, b, alphas, "eigh", device, yty=yty, need_rss=need_rss)
+        rss = None
+        if need_rss:  # ‖y − Xw‖² = yᵀy − 2 bᵀw + wᵀGw; G is gone, so Gw = b − αw
+            bw = np.einsum("pt,pta->ta", b, w)
+            gw = b[:, :, None] - alphas[None, None, :] * w
+            rss = yty[:, None] - 2 * bw + np.einsum("pta,pta->ta", w, gw)
+        return w, lam, rss
+    lam, vecs = _eigh(gram, device)
+    lam = np.maximum(lam, 0.0)
+    u = vecs.T @ b  # (P, T)
+    p, t, a = len(lam), u.shape[1], len(alphas)
+    # α = 0 on a null direction of G (λ at rounding level): left out, the least-norm answer, as pinv does
+    null = (alphas[None, :] <= 0) & (lam[:, None] <= np.finfo(float).eps * len(lam) * max(lam.max(), 0.0))
+    denom = lam[:, None] + alphas  # (P, A)
+    inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=~null & (denom > 0))
+    w = (vecs @ (u[:, :, None] * inv[:, None, :]).reshape(p, t * a)).reshape(p, t, a)
+    rss = yty[:, None] - np.einsum("kt,ka->ta", u**2, (lam[:, None] + 2 * alphas) / (lam[:, None] + alphas) ** 2) \
+        if need_rss else None
+    return w, lam, rss
+
+
+def _eigvalsh(gram: np.ndarray, device: str) -> np.ndarray:
+    if device != "cpu":
+        import torch
+
+        return np.maximum(torch.linalg.eigvalsh(torch.from_numpy(gram).to(device)).cpu().numpy(), 0.0)
+    from scipy.linalg import eigvalsh
+
+    return np.maximum(eigvalsh(gram, driver="evd", check_finite=False), 0.0)
 
 
 def _solve(gram: np.ndarray, b: np.ndarray, alpha: float, device: str) -> np.ndarray:
