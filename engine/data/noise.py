@@ -66,10 +66,11 @@ def row_keys(seed: int, epoch: int, index: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _hash32(x: np.ndarray, t: np.ndarray) -> None:
-    """lowbias32 in place on a uint32 array (`t` is scratch of the same shape)."""
-    np.right_shift(x, _S16, out=t)
-    x ^= t
+def _hash32_tail(x: np.ndarray, t: np.ndarray) -> None:
+    """lowbias32 in place on a uint32 array whose first step, x ^= x >> 16, is done (`t`: scratch).
+
+    That step distributes over xor, (k ⊕ a) ⊕ ((k ⊕ a) ≫ 16) = (k ⊕ k ≫ 16) ⊕ (a ⊕ a ≫ 16), so
+    `_fill` does it once on the shared side and once per row key instead of on every pixel."""
     x *= _U_H1
     np.right_shift(x, _S15, out=t)
     x ^= t
@@ -98,6 +99,8 @@ def _fill(keys: np.ndarray, n_pixels: int, out: np.ndarray) -> None:
     n_sin = n_pixels - pairs
     rows_per = max(1, min(len(keys), _CHUNK_PAIRS // pairs))
     k = np.arange(pairs, dtype=np.uint32)
+    k ^= k >> _S16
+    keys = keys ^ (keys >> _S16)
     buf = _scratch(rows_per * pairs)
     x, w1, w2, t, r, f = (buf[i, : rows_per * pairs].reshape(rows_per, pairs) for i in range(6))
     r, f = r.view(np.float32), f.view(np.float32)
@@ -106,11 +109,13 @@ def _fill(keys: np.ndarray, n_pixels: int, out: np.ndarray) -> None:
         kx, k1, k2, kt, kr, kf = x[:n], w1[:n], w2[:n], t[:n], r[:n], f[:n]
         a, b, c = (keys[start : start + n, j, None] for j in range(3))
         np.bitwise_xor(k, a, out=kx)
-        _hash32(kx, kt)
-        np.bitwise_xor(kx, b, out=k1)
-        _hash32(k1, kt)
-        np.bitwise_xor(kx, c, out=k2)
-        _hash32(k2, kt)
+        _hash32_tail(kx, kt)  # x = H(k ^ a)
+        np.right_shift(kx, _S16, out=kt)
+        kt ^= kx
+        np.bitwise_xor(kt, b, out=k1)
+        np.bitwise_xor(kt, c, out=k2)
+        _hash32_tail(k1, kt)  # w1 = H(x ^ b)
+        _hash32_tail(k2, kt)  # w2 = H(x ^ c)
         # radius from w1: u = 2 - f with f = 1.m in [1, 2) built from the top 23 bits
         np.right_shift(k1, _S9, out=kt)
         kt |= _ONE_BITS
