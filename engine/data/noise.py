@@ -15,7 +15,12 @@ The generator is counter-based. Per spectrum, splitmix64 of (seed, epoch, index)
 Box–Muller with the angle folded into one quadrant and random signs (the same distribution,
 cheaper). Pixel k holds z₁ of pair k and pixel ⌈P/2⌉ + k holds z₂. The 23-bit uniform truncates
 the tails at |z| ≤ 5.65. Both implementations compute in float32 from the same integers; they
-agree to float32 rounding of log, sqrt, cos and sin.
+agree to float32 rounding of log, sqrt, cos and sin (not bit for bit: on a CPU about a third of
+torch's values differ by an ulp, so the numpy stream is the data and torch is for the GPU only).
+
+Rows are independent, so a large call spreads row blocks over the cores (`engine.data.threads`).
+The bits depend neither on the thread count nor on the block or inner step: the numpy kernels
+are elementwise, and `tests/fixtures/noise_reference.py` keeps the first version to compare with.
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ def _fill(keys: np.ndarray, n_pixels: int, out: np.ndarray) -> None:
         np.sqrt(kr, out=kr)
         # angle from w2, in [0, pi/2)
         np.right_shift(k2, _S9, out=kt)
-        np.copyto(kf, kt, casting="unsafe")
+        np.copyto(kf, kt.view(np.int32), casting="unsafe")  # < 2²³: exact, and int32 → float32 is one SIMD op
         kf *= _ANGLE
         rows = out[start : start + n]
         trig, trig_bits = kx.view(np.float32), kx
