@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 QUICK = {
     "bench_data.py": ["--rows", "70000"],
+    "bench_noise.py": [],
     "bench_ridge.py": ["--n", "20000"],
     "bench_train.py": ["--n", "2048", "--epochs", "2"],
     "bench_document.py": [],

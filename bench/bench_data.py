@@ -3,12 +3,11 @@
     .venv/bin/python bench/bench_data.py [--rows 70000]
 
 1. the synthetic generator, spectra/s (all cores, and one);
-2. noise draws, values/s (one core);
-3. the streaming reader against plain h5py on the same file (flux + error, 8192-row blocks, warm
+2. the streaming reader against plain h5py on the same file (flux + error, 8192-row blocks, warm
    page cache): GB/s and the ratio;
-4. peak RSS while streaming `Split.blocks()` over the first N rows of a file larger than 2 GB, for
+3. peak RSS while streaming `Split.blocks()` over the first N rows of a file larger than 2 GB, for
    several N (each in a fresh process): flat in N when memory is bounded.
-The file is written to a temporary folder and deleted afterwards.
+The file is written to a temporary folder and deleted afterwards. Noise draws: bench_noise.py.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.data import synth  # noqa: E402
-from engine.data.noise import standard_normal  # noqa: E402
 
 BLOCK = 8192
 
@@ -52,13 +50,6 @@ def bench_generator(n=20000):
         t = best(lambda: synth._run(n, params, flux, error, snr, synth.N_PIXELS, workers=workers), 2)
         rows.append((f"generator, {workers} thread{'s' if workers > 1 else ''}", f"{n / t:,.0f} spectra/s"))
     return rows
-
-
-def bench_noise(n=20000, pixels=4096):
-    out = np.empty((n, pixels), np.float32)
-    index = np.arange(n)
-    t = best(lambda: standard_normal(1, 0, index, pixels, out=out))
-    return [("noise draws (numpy, one core)", f"{n * pixels / t / 1e6:,.0f} M values/s")]
 
 
 def bench_reader(path: Path, rows: int):
@@ -153,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=70000, help="rows of the big file (70000 ≈ 2.3 GB)")
     args = parser.parse_args()
-    results = bench_generator() + bench_noise()
+    results = bench_generator()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         path = synth.write_shards(tmp, args.rows, 1, seed=0)[0]

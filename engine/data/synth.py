@@ -63,7 +63,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +73,7 @@ import numpy as np
 
 from .detmath import INV_LN10, LN10, exp32, exp64, log64, log_1p_exp64, pow10_64
 from .source import ArraySource
+from .threads import available as _threads
 
 GENERATOR = "engine.data.synth"
 #: Bump whenever the model changes: cached synthetic data is keyed by it.
@@ -634,13 +634,6 @@ def _fill(out_flux, out_error, out_snr, params, start, stop, n_pixels):
     for s in range(0, stop - start, TILE):
         e = min(s + TILE, stop - start)
         out_snr[start + s : start + e] = snr_of(flux[s:e], error[s:e], scratch=_work(e - s, n_pixels, np.float32)[0])
-
-
-def _threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _run(n, params, flux, error, snr, n_pixels, workers=None):
