@@ -222,6 +222,9 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     images: dict[Path, bytes] = {}
     rendered = None
     if done:
+        figures = len(spec.figures)
+        say(f"{report.path}: tables, verdict" + (f" and {figures} figure{'s' if figures != 1 else ''}" if figures else "")
+            + f" from {len(done)} stored trial{'s' if len(done) != 1 else ''}")
         rendered = render_report(plan, present, text)
         outcome.verdict = rendered.tables.verdict
         bodies, images = rendered.bodies, rendered.figures
