@@ -150,7 +150,7 @@ def _check_images(path: Path, text: str) -> list[Problem]:
     if "![" not in body:  # every markdown image, inline or by reference, starts so: no parse needed
         return []
     problems = []
-    for token in document.markdown_tokens(body):
+    for token in document.markdown_tokens(body, inline_with="!["):
         if token.type != "inline" or not token.children:
             continue
         for child in token.children:
