@@ -26,6 +26,7 @@ QUICK = {
     "bench_ridge.py": ["--n", "20000"],
     "bench_train.py": ["--n", "2048", "--epochs", "2"],
     "bench_document.py": [],
+    "bench_overhead.py": [],
     "bench_engine.py": [],
     "bench_ray.py": [],
     "bench_scale.py": [],  # writes 6.6 GB of shards once (kept in /tmp/research-bench-scale)

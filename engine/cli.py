@@ -590,6 +590,40 @@ def _on_sigterm(signum, frame) -> None:
     raise Interrupted()
 
 
+class _LeftOutFirst:
+    """A parameter's coercion that answers a left-out parameter (value None) itself, as typer's
+    own does (None, or () for a list), and builds typer's, a pydantic TypeAdapter, only for a
+    value given. typer builds one for every parameter it processes — `--help`, the completion
+    flags, every option not given — which imports most of pydantic: a tenth of a second of
+    `research status`, which needs no pydantic at all."""
+
+    __slots__ = ("descriptor", "built")
+
+    def __init__(self, descriptor) -> None:
+        self.descriptor = descriptor
+        self.built = None
+
+    def coerce(self, value, param, ctx):
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        if self.built is None:
+            from typer._coercion import build_runtime_param
+
+            self.built = build_runtime_param(self.descriptor)
+        return self.built.coerce(value, param=param, ctx=ctx)
+
+
+def _defer_coercion(param) -> None:
+    """Give `param` a `_LeftOutFirst` coercion where this typer has the hooks it needs (the lazy
+    `_runtime_param` slot and `typer._coercion.build_runtime_param`); else typer's stays."""
+    try:
+        from typer._coercion import build_runtime_param  # noqa: F401
+    except ImportError:  # pragma: no cover - another typer: its own coercion, untouched
+        return
+    if getattr(param, "_runtime_param", False) is None and hasattr(param, "type_descriptor"):
+        param._runtime_param = _LeftOutFirst(param.type_descriptor)
+
+
 def command():
     """The click command of `app`, with placeholders a reader knows (`PATH...`, `KEY=VALUE`,
     `TEXT`, `N`) where typer would print Python types (`<list[str]>`, `<bool>`), none after a flag."""
@@ -597,6 +631,7 @@ def command():
 
     def readable(cmd) -> None:
         for param in cmd.params:
+            _defer_coercion(param)
             if param.param_type_name == "argument":  # its name says it all: no `<list[Path]>` beside it
                 param.display_type_rich = lambda ctx: None
             if param.metavar is not None:
@@ -616,6 +651,7 @@ def command():
             option = made(ctx)
             if option is not None:
                 option.metavar = ""
+                _defer_coercion(option)
             return option
 
         cmd.get_help_option = help_option

@@ -113,24 +113,39 @@ def body_of(text: str, path: str | None = None) -> tuple[str, int]:
 # Code spans: lines where marker-like text is content, not a marker
 
 
-@lru_cache(maxsize=2)
-def _parser(blocks_only: bool = False):
+@lru_cache(maxsize=3)
+def _parser(blocks_only: bool = False, inline: bool = True):
     from markdown_it import MarkdownIt
 
     if blocks_only:
         # Where code blocks are needs no inline parsing, tables or setext headings (a setext
         # underline is a paragraph line either way): 5x faster on a long report.
         return MarkdownIt("commonmark").disable(["inline", "lheading"])
+    if not inline:  # the full parse's blocks; the caller parses the inline content it wants
+        return MarkdownIt("commonmark").enable("table").disable("inline")
     return MarkdownIt("commonmark").enable("table")
 
 
-def markdown_tokens(text: str, *, blocks_only: bool = False):
-    """markdown-it tokens of a document body (line maps are 0-based, relative to the body)."""
+def markdown_tokens(text: str, *, blocks_only: bool = False, inline_with: str | None = None):
+    """markdown-it tokens of a document body (line maps are 0-based, relative to the body).
+
+    `inline_with`: only the blocks whose text holds it get their inline tokens (children), each
+    exactly as a full parse gives them; the others keep none. Inline parsing is most of a full
+    parse, and `research check` looks for one thing in every report: images (`![`)."""
     # markdown-it ends a line at a lone CR too; `split_lines` does not. Blank it out so that the
     # token maps count lines as the rest of this module does.
     if "\r" in text:
         text = re.sub(r"\r(?!\n)", " ", text)
-    return _parser(blocks_only).parse(text)
+    if inline_with is None:
+        return _parser(blocks_only).parse(text)
+    md = _parser(False, inline=False)
+    env: dict = {}  # the link reference definitions the block parse collects, for `![alt][ref]`
+    tokens = md.parse(text, env)
+    for token in tokens:  # what markdown-it's own `inline` core rule does, for these blocks only
+        if token.type == "inline" and inline_with in token.content:
+            token.children = []
+            md.inline.parse(token.content, md, env, token.children)
+    return tokens
 
 
 _MAYBE_CODE_RE = re.compile(r"^(?: {0,3}(?:```|~~~)| {4}|\t| {0,3}[-*+>]| {0,3}\d+[.)])", re.M)

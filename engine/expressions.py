@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
@@ -255,6 +256,16 @@ class Expression:
         return _unwrap(result)
 
 
+@lru_cache(maxsize=1024)
+def _compiled(rewritten: str) -> tuple[nodes.Expr, Any]:
+    """The parsed tree and the compiled function of an expression, once per process: a check or
+    a run compiles the same rules and key numbers for the spec, for every page and for each
+    validation (jinja2 compiles to Python source and `compile`s it: milliseconds each). Both are
+    only read afterwards — the tree is walked, the function called with a fresh context."""
+    tree = Parser(_ENV, rewritten, state="variable").parse_expression()
+    return tree, _ENV.compile_expression(rewritten, undefined_to_none=False)
+
+
 def compile_expression(
     source: str,
     *,
@@ -279,8 +290,7 @@ def compile_expression(
         raise error("expected an expression, got an empty value")
     rewritten = _rewrite_test_sets(_rewrite_trial_names(source, names))
     try:
-        tree = Parser(_ENV, rewritten, state="variable").parse_expression()
-        function = _ENV.compile_expression(rewritten, undefined_to_none=False)
+        tree, function = _compiled(rewritten)
     except TemplateSyntaxError as exc:
         raise error(f"cannot parse `{source}`: {exc.message}") from None
 

@@ -28,6 +28,53 @@ def repository(path: Path):
         return None
 
 
+def file_history(path: str | Path, max_count: int) -> list[tuple[str, bytes]]:
+    """(commit, the file's bytes there) for the last `max_count` commits that changed it, newest
+    first; [] outside a repository, before the first commit or without git.
+
+    Plain git in two processes (the commits, then every version through one `cat-file --batch`):
+    `research check` reads each report's history, and importing gitpython costs more than both."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    path = Path(path).resolve()
+    if git is None or not path.parent.is_dir():
+        return []
+
+    def run(*args: str, given: bytes | None = None) -> bytes | None:
+        done = subprocess.run([git, *args], input=given, capture_output=True, cwd=top or path.parent)
+        return done.stdout if done.returncode == 0 else None
+
+    top = None
+    found = run("rev-parse", "--show-toplevel")
+    if not found:
+        return []
+    top = Path(os.fsdecode(found.rstrip(b"\n"))).resolve()
+    try:
+        rel = path.relative_to(top).as_posix()
+    except ValueError:
+        return []
+    shas = run("rev-list", f"--max-count={max_count}", "HEAD", "--", rel)
+    if not shas:
+        return []
+    commits = shas.decode().split()
+    batch = run("cat-file", "--batch", given="".join(f"{sha}:{rel}\n" for sha in commits).encode())
+    if batch is None:
+        return []
+    out, pos = [], 0
+    for sha in commits:  # each answer: "<object> blob <size>\n<bytes>\n", or "<name> missing\n"
+        end = batch.index(b"\n", pos)
+        header = batch[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or header[1] != b"blob":
+            continue
+        size = int(header[2])
+        out.append((sha, batch[pos : pos + size]))
+        pos += size + 1
+    return out
+
+
 def git_state(path: str | Path) -> dict[str, Any]:
     """HEAD commit (short and full), branch, and whether the work tree has uncommitted changes."""
     repo = repository(Path(path))

@@ -117,23 +117,9 @@ def prose_numbers(text: str, path: str | None = None) -> list[tuple[int, Number]
 
 def _history(path: Path) -> list[tuple[str, str]]:
     """(commit, the file's text) for the last MAX_COMMITS commits that changed it."""
-    from .provenance import repository
+    from .provenance import file_history
 
-    repo = repository(path.parent)
-    if repo is None or repo.working_tree_dir is None:
-        return []
-    rel = Path(path).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    out = []
-    try:
-        for commit in repo.iter_commits(paths=rel, max_count=MAX_COMMITS):
-            try:
-                data = (commit.tree / rel).data_stream.read()
-            except KeyError:
-                continue
-            out.append((commit.hexsha, data.decode("utf-8", errors="replace")))
-    except Exception:  # a repository with no commit yet, a shallow clone: no history to read
-        return []
-    return out
+    return [(sha, data.decode("utf-8", errors="replace")) for sha, data in file_history(path, MAX_COMMITS)]
 
 
 def stale_prose(path: Path, text: str) -> list[Stale]:

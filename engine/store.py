@@ -292,5 +292,8 @@ class ReportIndex:
     def update(self, report_id: str, **values: Any) -> None:
         from .textfile import atomic_write
 
-        data = {**self.read(report_id), **values}
+        current = self.read(report_id)
+        data = {**current, **values}
+        if data == current and self.path(report_id).is_file():  # a re-run that changed nothing: no write, no fsync
+            return
         atomic_write(self.path(report_id), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))

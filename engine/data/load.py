@@ -40,14 +40,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import DataError
 from ..paths import shown
-from . import synth
-from .select import random_subset, select
-from .shards import ShardSet, open_shards
-from .split import Split
+from . import synth_space
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .shards import ShardSet
+    from .split import Split
+
+# numpy, the generator, the shard reader and the selections are imported by the functions that
+# read rows: `check_data` on a synthetic spec (what `research check` and a dry run ask) needs none.
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_N_TRAIN = 20000
@@ -75,6 +81,12 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
                 say=None, progress=None) -> Splits:
     """Train, validation (None when there is none) and test splits for a spec (see the module doc).
     `say` and `progress` hear of the one slow step, generating synthetic spectra the first time."""
+    import numpy as np
+
+    from .select import random_subset, select
+    from .shards import open_shards
+    from .split import Split
+
     base_dir, cache_dir = Path(base_dir), Path(cache_dir)
     targets = tuple("Fe_H" if t == "M_H" else t for t in data.targets)
     synthetic = data.source == SYNTHETIC
@@ -148,6 +160,10 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
     `r2@low_noise` is literally the score on part of the full set's rows; a set with a source
     reads its own files (or the synthetic test stream). The test noise epoch is shared: test
     noise is never training noise."""
+    from .select import select
+    from .shards import open_shards
+    from .split import Split
+
     out: dict[str, Split] = {}
     for name, spec in data.tests.items():
         where = f"data.tests.{name}"
@@ -197,6 +213,10 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
             for source, rows in sides:
                 _scan(source, rows, cache_dir, say)
         return  # nothing else on disk: the generator makes as many finite spectra as asked
+    from .select import select
+    from .shards import open_shards
+    from .split import Split
+
     targets = tuple(data.targets)
     if not synthetic and not test_synthetic:  # every row choice as a run makes it
         splits = make_splits(data, noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=val_frac)
@@ -237,6 +257,9 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
                 need = spec.n or SYNTHETIC_N_TEST
                 _check_room(_synthetic_size(need, spec.select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, f"{where}.n")
         elif spec.source is not None:
+            from .select import select
+            from .shards import open_shards
+
             source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
             rows = _take_first(select(source, spec.select, seed=data.seed, where=f"{where}.select"), spec.n, f"{where}.n", source)
             _check_targets(source, targets)
@@ -247,6 +270,8 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
 def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None:
     """Read the rows' flux and error in blocks (the reader refuses a NaN or inf, naming file and row).
     Minutes over the user's 1M spectra, so `say` hears of it: once per file set and rows."""
+    import numpy as np
+
     from ..store import digest
 
     memo_path = cache_dir / "scanned.json"
@@ -308,8 +333,8 @@ def _kept_fraction(selection) -> float:
         return 1.0
     frac = 1.0
     for name, (lo, hi) in (selection.ranges or {}).items():
-        if name in synth.RANGES:
-            a, b = synth.RANGES[name]
+        if name in synth_space.RANGES:
+            a, b = synth_space.RANGES[name]
             overlap = max(0.0, min(b, hi) - max(a, lo))
             frac *= overlap / (b - a) if b > a else float(a >= lo and a <= hi)
     if selection.snr_top_frac is not None:
@@ -325,7 +350,7 @@ def _synthetic_size(need: int, selection) -> int:
     return math.ceil(target / max(frac, 1e-12) * 1.02) + 16
 
 
-def check_disk(n: int, cache_dir: Path, *, key: str, n_pixels: int = synth.N_PIXELS) -> None:
+def check_disk(n: int, cache_dir: Path, *, key: str, n_pixels: int = synth_space.N_PIXELS) -> None:
     """Refuse to generate n synthetic spectra that the cache's disk cannot hold (flux + error, float32)."""
     need = n * n_pixels * 8
     folder = Path(cache_dir)
@@ -361,12 +386,14 @@ def _check_synthetic_selection(need: int, selection, where: str) -> tuple[float,
     frac = _kept_fraction(selection)
     if frac <= 0:
         raise DataError("the ranges exclude every spectrum the synthetic generator makes", key=f"{where}.ranges",
-                        hint=f"the generator's ranges are {synth.RANGES}")  # fmt: skip
+                        hint=f"the generator's ranges are {synth_space.RANGES}")  # fmt: skip
     return frac, counted
 
 
 def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str, say=None, progress=None):
     """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
+    from .select import select
+
     frac, counted = _check_synthetic_selection(need, selection, where)
     target = max(need, *counted) if counted else need
     n = math.ceil(target / frac * 1.02) + 16
@@ -386,18 +413,20 @@ def _filters_only(selection):
     return selection.model_copy(update={"first": None, "random": None})
 
 
-def synthetic_key(n: int, seed: int, start: int = 0, n_pixels: int = synth.N_PIXELS, ranges=None) -> str:
-    blob = json.dumps([n, seed, start, synth.GENERATOR_VERSION, n_pixels, synth.resolve_ranges(ranges)], sort_keys=True)
-    return f"n{n}-s{seed}-v{synth.GENERATOR_VERSION}-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+def synthetic_key(n: int, seed: int, start: int = 0, n_pixels: int = synth_space.N_PIXELS, ranges=None) -> str:
+    blob = json.dumps([n, seed, start, synth_space.GENERATOR_VERSION, n_pixels, synth_space.resolve_ranges(ranges)], sort_keys=True)
+    return f"n{n}-s{seed}-v{synth_space.GENERATOR_VERSION}-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def synthetic_source(
-    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth.N_PIXELS,
+    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth_space.N_PIXELS,
     say=None, progress=None,
 ) -> ShardSet:
     """The synthetic set of n rows (from global row `start`), generated on first use and cached.
     Generating is the one long step a first run has before training (tens of seconds for the
     example): `say` hears what is made, where and how big, and `progress` gets a bar of rows."""
+    from .shards import ShardSet
+
     from filelock import FileLock
 
     root = Path(cache_dir) / "synthetic"
@@ -433,6 +462,8 @@ def synthetic_source(
 
 
 def _write(out: Path, n: int, shards: int, seed: int, start: int, ranges, n_pixels: int, on_rows=None) -> None:
+    from . import synth
+
     # rows are the same whatever the block (generator v4): a bar's blocks are small enough to move
     synth.write_shards(out, n, shards, seed, ranges=ranges, n_pixels=n_pixels, start=start, on_rows=on_rows,
                        block=2048 if on_rows is not None else 8192)

@@ -73,22 +73,13 @@ import numpy as np
 
 from .detmath import INV_LN10, LN10, exp32, exp64, log64, log_1p_exp64, pow10_64
 from .source import ArraySource
+from .synth_space import GENERATOR_VERSION, N_PIXELS, PARAMS, RANGES, T_COVERED, resolve_ranges  # noqa: F401 (re-exported)
 from .threads import available as _threads
 
 GENERATOR = "engine.data.synth"
-#: Bump whenever the model changes: cached synthetic data is keyed by it.
-GENERATOR_VERSION = 4
-
-RANGES: dict[str, tuple[float, float]] = {
-    "T_eff": (3750.0, 6000.0),
-    "log_g": (1.0, 5.0),
-    "Fe_H": (-1.0, 0.0),
-    "mag": (20.5, 22.5),
-}
-PARAMS = ("T_eff", "log_g", "Fe_H", "mag")
+# GENERATOR_VERSION (in synth_space, beside the ranges): bump it whenever this model changes.
 WAVE_RANGE = (6500.0, 9500.0)
 RESOLUTION = 5000.0
-N_PIXELS = 4096
 BATCH = 512  # spectra per work item (and per numpy call on the star's scalars and the lines' windows)
 TILE = 128  # spectra per pass over full rows (2 MB per float32 array: the passes stay in cache)
 
@@ -143,7 +134,7 @@ CAH_BANDS = [(6750.0, 1.0, 60.0), (6830.0, 0.8, 50.0), (6950.0, 0.6, 40.0)]
 TIO_BANDS = [(7054.0, 1.0, 160.0), (7589.0, 0.6, 120.0), (8206.0, 0.35, 100.0), (8432.0, 0.5, 140.0), (8859.0, 0.55, 160.0)]
 
 _SEED_MODEL = 20240607  # fixed: the forest, band structure and sky are part of the model
-_T_MIN, _T_MAX = 2500.0, 12000.0  # the continuum series is exact to 1e-10 over this range
+_T_MIN, _T_MAX = T_COVERED  # the continuum series is exact to 1e-10 over this range
 _U_LO, _U_HI = 1.0 / _T_MAX, 1.0 / _T_MIN
 _CHEB = 16  # Chebyshev terms in 1/T of the continuum
 _RANK = {"float32": 8, "float64": 12}  # basis spectra the series is compressed to (relative error 1e-10, 2e-15)
@@ -171,21 +162,6 @@ def _uniform(seed: int, rows: np.ndarray, stream: int) -> np.ndarray:
             z *= np.uint64(0x94D049BB133111EB)
             z ^= z >> np.uint64(31)
     return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
-def resolve_ranges(ranges: Mapping[str, tuple[float, float]] | None) -> dict[str, tuple[float, float]]:
-    out = dict(RANGES)
-    for name, bounds in (ranges or {}).items():
-        name = "Fe_H" if name == "M_H" else name
-        if name not in RANGES:
-            raise ValueError(f"unknown generator parameter {name!r}; parameters are {', '.join(RANGES)}")
-        lo, hi = (float(b) for b in bounds)
-        if not lo <= hi:
-            raise ValueError(f"range of {name} must have lo <= hi, got [{lo}, {hi}]")
-        if name == "T_eff" and not (_T_MIN <= lo and hi <= _T_MAX):
-            raise ValueError(f"the generator covers T_eff in [{_T_MIN:.0f}, {_T_MAX:.0f}] K, got [{lo}, {hi}]")
-        out[name] = (lo, hi)
-    return out
 
 
 def draw_params(n: int, *, seed: int, ranges: Mapping | None = None, start: int = 0) -> dict[str, np.ndarray]:

@@ -13,12 +13,26 @@ The package's modules are its parts, each with one job:
     explain         pydantic's errors as one located sentence
 """
 
-from .experiment import Spec, load_spec, spec_line, spec_schema
-from .explain import dotted, line_at
-from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, Rule
-from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrainSpec, TrialConfig
-from .sweep import Trial, parse_set_option, parse_sweep_option
-from .vocabulary import BIN_PARAMS, METRICS, PARAM_ALIASES, TARGETS, TRAINING_SECTIONS, parse_metric
+import os as _os
+
+# The spec's models are the engine's own: no pydantic plugin (an observability hook found through
+# every installed package's entry points, a scan of the whole environment) needs to watch them,
+# so they are built with plugins off, as typer builds its parameters. The variable is the user's
+# again as soon as they are built.
+_PLUGINS = _os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+_os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+try:
+    from .experiment import Spec, load_spec, spec_line, spec_schema
+    from .explain import dotted, line_at
+    from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, Rule
+    from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrainSpec, TrialConfig
+    from .sweep import Trial, parse_set_option, parse_sweep_option
+    from .vocabulary import BIN_PARAMS, METRICS, PARAM_ALIASES, TARGETS, TRAINING_SECTIONS, parse_metric
+finally:
+    if _PLUGINS is None:
+        del _os.environ["PYDANTIC_DISABLE_PLUGINS"]
+    else:
+        _os.environ["PYDANTIC_DISABLE_PLUGINS"] = _PLUGINS
 
 __all__ = [
     "BIN_PARAMS", "METRICS", "PARAM_ALIASES", "TARGETS", "TRAINING_SECTIONS",

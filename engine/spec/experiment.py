@@ -18,6 +18,7 @@ import copy
 import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, Literal, Optional
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -518,7 +519,17 @@ def load_spec(yaml_text: str, *, path: str | None = None, first_line: int = 1) -
     """Parse and validate a front matter (the text between the `---` fences).
 
     `first_line` is the file line of the first YAML line, so errors name real lines.
+
+    Remembered per (text, path, line) within a process: a check, a plan and the plans of the
+    reports it reads load the same front matter several times, and the spec is frozen and read
+    from its text alone (nothing on disk, no registry), so the same text gives the same spec.
+    An invalid text raises every time (an error is not remembered).
     """
+    return _load_spec(yaml_text, path, first_line)
+
+
+@lru_cache(maxsize=64)
+def _load_spec(yaml_text: str, path: str | None, first_line: int) -> Spec:
     data, lines = read_yaml(yaml_text, path=path, first_line=first_line, what="front matter")
     if data is None:
         raise SpecError(
