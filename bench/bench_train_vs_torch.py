@@ -1,6 +1,6 @@
 """Training through the engine vs a bare PyTorch loop: the same net, optimizer, batch and data.
 
-    .venv/bin/python bench/bench_train_vs_torch.py                 # 8192 × 4096, 2 epochs, 5 rounds
+    .venv/bin/python bench/bench_train_vs_torch.py                 # 8192 × 4096, 2 epochs, 5 rounds: ~2 min
     .venv/bin/python bench/bench_train_vs_torch.py --rounds 9 --threads 1
 
 The engine side is `MLPModel.fit` (engine/models/trainer.py) on an in-memory toy Split; the bare
@@ -9,12 +9,13 @@ inputs and targets standardised once up front, one Linear for the three targets,
 with no decay on biases, the engine's cosine schedule with warm-up, batch 256, a seeded
 permutation per epoch and nothing else.
 
-Both are timed per optimizer step by the same clock: the engine's per-batch progress hook
-(`task.advance()`, which a progress bar gets anyway) and the same call in the bare loop. A round
-trains each once, the order alternating (A B, B A, …); the figures are medians of the step times
-after the first epoch (the first warms up), wall and CPU time of this process. On a machine that
-other work shares, the median step is what an uncontended step costs far more often than an
-epoch's wall time is (a burst of someone else's load lands on a few steps, not on the median).
+The two run in lockstep, one step each in turn: the engine's per-batch progress hook
+(`task.advance()`, which a progress bar gets anyway) runs the bare loop's next step, and each
+step is timed on its own, by wall clock and by this process's CPU time. On a machine that other
+work shares, a burst of someone else's load then lands on both sides alike, and the medians over
+the steps (after each run's first epoch, which warms up) are what an undisturbed step costs far
+more often than separate epochs' wall times are. A round is one engine fit with its bare twin
+(seed = the round); the figures pool every round's steps.
 """
 
 from __future__ import annotations
@@ -31,27 +32,39 @@ from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine.progress import SILENT  # noqa: E402
 
-class StepClock:
-    """A progress object that records the wall and CPU time of every batch step of epochs ≥ 2."""
 
-    def __init__(self) -> None:
-        self.wall: list[float] = []
-        self.cpu: list[float] = []
+class Lockstep:
+    """The engine's progress object: at each of its batch steps (`task.advance()`, which a
+    progress bar gets anyway) it runs one step of the bare loop, and times both, by wall clock
+    and by this process's CPU time. Steps of a run's first epoch are not kept (warm-up)."""
+
+    def __init__(self, bare) -> None:
+        self.bare = bare  # the bare loop as a generator: one optimizer step per next()
+        self.engine_steps: list[tuple[float, float]] = []
+        self.bare_steps: list[tuple[float, float]] = []
         self.epoch = 0
 
-    def task(self, description: str, total: float | None = None, **_: object) -> "StepClock":
-        if description.startswith("epoch "):  # "epoch 1/2": a new run starts at 1
-            self.epoch = int(description.split()[1].split("/")[0])
-            self._last = (time.perf_counter(), time.process_time())
+    @staticmethod
+    def now() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    def task(self, description: str, total: float | None = None, **_: object):
+        if not description.startswith("epoch "):  # the bar over the epochs
+            return SILENT.task(description)
+        self.epoch = int(description.split()[1].split("/")[0])  # "epoch 2/3"
+        self._mark = self.now()
         return self
 
     def advance(self, n: float = 1) -> None:
-        now = (time.perf_counter(), time.process_time())
+        t1 = self.now()
+        next(self.bare)
+        t2 = self.now()
         if self.epoch >= 2:
-            self.wall.append(now[0] - self._last[0])
-            self.cpu.append(now[1] - self._last[1])
-        self._last = now
+            self.engine_steps.append((t1[0] - self._mark[0], t1[1] - self._mark[1]))
+            self.bare_steps.append((t2[0] - t1[0], t2[1] - t1[1]))
+        self._mark = self.now()
 
     def update(self, **_: object) -> None:
         pass
@@ -60,14 +73,8 @@ class StepClock:
         pass
 
 
-def engine_run(train, epochs: int, batch: int, seed: int, clock: StepClock) -> None:
-    from engine.models import build
-
-    model = build({"type": "mlp"}, {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": seed}, train.targets)
-    model.fit(train, None, progress=clock)
-
-
-def bare_run(x, y, epochs: int, batch: int, seed: int, clock: StepClock, lr: float = 1e-3) -> None:
+def bare_loop(x, y, epochs: int, batch: int, seed: int, lr: float = 1e-3):
+    """What one writes by hand; yields after every optimizer step."""
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -82,15 +89,14 @@ def bare_run(x, y, epochs: int, batch: int, seed: int, clock: StepClock, lr: flo
     steps = len(x) // batch
     total, warmup = epochs * steps, min(200, epochs * steps // 20)
 
-    def factor(step: int) -> float:
+    def factor(step: int) -> float:  # the engine's: linear warm-up, then cosine down to lr / 10
         if step < warmup:
             return (step + 1) / warmup
         return 0.1 + 0.45 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
 
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     generator = torch.Generator().manual_seed(seed)
-    for epoch in range(epochs):
-        clock.task(f"epoch {epoch + 1}/{epochs}")
+    for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator)
         for step in range(steps):
             rows = order[step * batch : (step + 1) * batch]
@@ -99,7 +105,16 @@ def bare_run(x, y, epochs: int, batch: int, seed: int, clock: StepClock, lr: flo
             loss.backward()
             optimizer.step()
             schedule.step()
-            clock.advance()
+            yield
+
+
+def lockstep_run(train, x, y, epochs: int, batch: int, seed: int) -> Lockstep:
+    from engine.models import build
+
+    clock = Lockstep(bare_loop(x, y, epochs, batch, seed))
+    model = build({"type": "mlp"}, {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": seed}, train.targets)
+    model.fit(train, None, progress=clock)
+    return clock
 
 
 def main() -> None:
@@ -107,7 +122,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8192, help="training spectra (4096 pixels each)")
     parser.add_argument("--epochs", type=int, default=2, help="per run (the first is not counted)")
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=5, help="A/B pairs, the order alternating")
+    parser.add_argument("--rounds", type=int, default=5, help="engine fits, each with its bare twin in lockstep")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
     if args.epochs < 2:
@@ -121,22 +136,23 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     train, _, _ = toy_splits(args.n, 0, 0, 4096)
     x, y = torch.from_numpy(train.arrays()[0]), torch.from_numpy(train.labels())
-    engine, bare = StepClock(), StepClock()
+    engine, bare = [], []
     for r in range(args.rounds):
-        for side in ("engine", "bare") if r % 2 == 0 else ("bare", "engine"):
-            if side == "engine":
-                engine_run(train, args.epochs, args.batch, r, engine)
-            else:
-                bare_run(x, y, args.epochs, args.batch, r, bare)
-        print(f"round {r + 1}: median step engine {statistics.median(engine.wall) * 1e3:.1f} ms, "
-              f"bare {statistics.median(bare.wall) * 1e3:.1f} ms (so far)", file=sys.stderr, flush=True)
-    e_wall, e_cpu = args.batch / statistics.median(engine.wall), args.batch / statistics.median(engine.cpu)
-    b_wall, b_cpu = args.batch / statistics.median(bare.wall), args.batch / statistics.median(bare.cpu)
+        clock = lockstep_run(train, x, y, args.epochs, args.batch, r)
+        engine += clock.engine_steps
+        bare += clock.bare_steps
+        print(f"round {r + 1}: median step engine {statistics.median(s[0] for s in clock.engine_steps) * 1e3:.1f} ms, "
+              f"bare {statistics.median(s[0] for s in clock.bare_steps) * 1e3:.1f} ms", file=sys.stderr, flush=True)
+    e_wall, e_cpu, b_wall, b_cpu = (args.batch / statistics.median(s[k] for s in steps) for steps in (engine, bare) for k in (0, 1))
+    paired = [b[0] / e[0] for e, b in zip(engine, bare)]  # engine samples/s over bare's, step by step
+    quartiles = statistics.quantiles(paired, n=4)
     print_rows([
         (f"engine mlp 4096-512-256, CPU fp32, batch {args.batch}, N={args.n} (median step, wall / CPU time)",
          f"{e_wall:,.0f} / {e_cpu:,.0f} samples/s"),
         ("bare PyTorch loop, same net, optimizer, schedule and data", f"{b_wall:,.0f} / {b_cpu:,.0f} samples/s"),
-        (f"engine / bare ({args.rounds} rounds, {len(engine.wall)} + {len(bare.wall)} steps)", f"{e_wall / b_wall:.1%} / {e_cpu / b_cpu:.1%}"),
+        (f"engine / bare ({args.rounds} rounds, {len(engine)} step pairs)", f"{e_wall / b_wall:.1%} / {e_cpu / b_cpu:.1%}"),
+        ("engine / bare, median of the step pairs' ratios (wall; quartiles)",
+         f"{statistics.median(paired):.1%} ({quartiles[0]:.1%}–{quartiles[2]:.1%})"),
         ("torch, CPU threads", f"{torch.__version__}, {torch.get_num_threads()}"),
     ])
 
