@@ -7,7 +7,8 @@ The engine side is `MLPModel.fit` (engine/models/trainer.py) on an in-memory toy
 side is what one would write by hand around the same tensors: 4096 → 512 → 256 → 3 (GELU),
 inputs and targets standardised once up front, one Linear for the three targets, MSE, AdamW
 with no decay on biases, the engine's cosine schedule with warm-up, batch 256, a seeded
-permutation per epoch and nothing else.
+permutation per epoch and nothing else; its AdamW is torch's default (per tensor on CPU) unless
+`--bare-foreach` gives it the engine's foreach=True (the same arithmetic, faster on CPU).
 
 The two run in lockstep, one step each in turn: the engine's per-batch progress hook
 (`task.advance()`, which a progress bar gets anyway) runs the bare loop's next step, and each
@@ -73,7 +74,7 @@ class Lockstep:
         pass
 
 
-def bare_loop(x, y, epochs: int, batch: int, seed: int, lr: float = 1e-3):
+def bare_loop(x, y, epochs: int, batch: int, seed: int, foreach: bool | None = None, lr: float = 1e-3):
     """What one writes by hand; yields after every optimizer step."""
     import torch
     import torch.nn.functional as F
@@ -85,7 +86,7 @@ def bare_loop(x, y, epochs: int, batch: int, seed: int, lr: float = 1e-3):
     net = nn.Sequential(nn.Linear(x.shape[1], 512), nn.GELU(), nn.Linear(512, 256), nn.GELU(), nn.Linear(256, y.shape[1]))
     decay = [p for p in net.parameters() if p.dim() >= 2]
     no_decay = [p for p in net.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.0}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.0}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, foreach=foreach)
     steps = len(x) // batch
     total, warmup = epochs * steps, min(200, epochs * steps // 20)
 
@@ -108,10 +109,10 @@ def bare_loop(x, y, epochs: int, batch: int, seed: int, lr: float = 1e-3):
             yield
 
 
-def lockstep_run(train, x, y, epochs: int, batch: int, seed: int) -> Lockstep:
+def lockstep_run(train, x, y, epochs: int, batch: int, seed: int, foreach: bool | None) -> Lockstep:
     from engine.models import build
 
-    clock = Lockstep(bare_loop(x, y, epochs, batch, seed))
+    clock = Lockstep(bare_loop(x, y, epochs, batch, seed, foreach))
     model = build({"type": "mlp"}, {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": seed}, train.targets)
     model.fit(train, None, progress=clock)
     return clock
@@ -124,6 +125,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5, help="engine fits, each with its bare twin in lockstep")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--bare-foreach", action="store_true",
+                        help="the bare loop's AdamW with foreach=True too (the engine's; torch's default on CPU is per tensor)")
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the first epoch is not counted)")
@@ -138,7 +141,7 @@ def main() -> None:
     x, y = torch.from_numpy(train.arrays()[0]), torch.from_numpy(train.labels())
     engine, bare = [], []
     for r in range(args.rounds):
-        clock = lockstep_run(train, x, y, args.epochs, args.batch, r)
+        clock = lockstep_run(train, x, y, args.epochs, args.batch, r, True if args.bare_foreach else None)
         engine += clock.engine_steps
         bare += clock.bare_steps
         print(f"round {r + 1}: median step engine {statistics.median(s[0] for s in clock.engine_steps) * 1e3:.1f} ms, "
@@ -149,7 +152,8 @@ def main() -> None:
     print_rows([
         (f"engine mlp 4096-512-256, CPU fp32, batch {args.batch}, N={args.n} (median step, wall / CPU time)",
          f"{e_wall:,.0f} / {e_cpu:,.0f} samples/s"),
-        ("bare PyTorch loop, same net, optimizer, schedule and data", f"{b_wall:,.0f} / {b_cpu:,.0f} samples/s"),
+        (f"bare PyTorch loop, same net, optimizer{' (foreach)' if args.bare_foreach else ''}, schedule and data",
+         f"{b_wall:,.0f} / {b_cpu:,.0f} samples/s"),
         (f"engine / bare ({args.rounds} rounds, {len(engine)} step pairs)", f"{e_wall / b_wall:.1%} / {e_cpu / b_cpu:.1%}"),
         ("engine / bare, median of the step pairs' ratios (wall; quartiles)",
          f"{statistics.median(paired):.1%} ({quartiles[0]:.1%}–{quartiles[2]:.1%})"),
