@@ -25,13 +25,14 @@ QUICK = {
     "bench_noise.py": [],
     "bench_ridge.py": ["--n", "20000"],
     "bench_train.py": ["--n", "2048", "--epochs", "2"],
+    "bench_train_vs_torch.py": ["--n", "4096", "--rounds", "3"],
     "bench_document.py": [],
     "bench_overhead.py": [],
     "bench_engine.py": [],
     "bench_ray.py": [],
     "bench_scale.py": [],  # writes 6.6 GB of shards once (kept in /tmp/research-bench-scale)
 }
-FULL = {**QUICK, "bench_ridge.py": ["--n", "50000", "100000"], "bench_train.py": []}
+FULL = {**QUICK, "bench_ridge.py": ["--n", "50000", "100000"], "bench_train.py": [], "bench_train_vs_torch.py": []}
 ROW = re.compile(r"^(\S.*?\S)\s{2,}(\S.*)$")
 
 

@@ -8,9 +8,11 @@ A net file defines only its config dataclass and its backbone (an `nn.Module` bu
 
 so a checkpoint is the whole predictor. `NetModel.fit` trains it:
 
-- data is read once into tensors on the device (pinned on the way to a GPU); batches are
-  sliced there with a seeded permutation; with `redraw` the noise is drawn on the device per
-  batch from (seed, epoch, global row) — the same numbers the numpy reader would give;
+- data is read once into tensors on the device (pinned on the way to a GPU) and standardised
+  there once, in place (`Scalers`: the very operations the forward would do on every batch,
+  so the same bits); batches are gathered there with a seeded permutation; with `redraw` the
+  noise is drawn on the device per batch from (seed, epoch, global row) — the same numbers the
+  numpy reader would give — and standardised per batch;
 - the loss is the mean squared error of each standardised target, weighted `equal`, by a
   `{target: weight}` mapping, `inverse_variance` (1 / the target's error variance in the last
   epoch, normalised to mean 1; standardisation already makes `equal` the inverse *label*
@@ -61,10 +63,15 @@ class Regressor(nn.Module):
             self.register_buffer("ridge_b", torch.zeros(t))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardised outputs (rows, targets): what the loss sees. The heads run in float32
-        even under autocast (bf16 would round a prediction to 3 significant digits)."""
-        h = self.backbone((x - self.x_mean) / self.x_scale)
-        with torch.autocast(x.device.type, enabled=False):
+        """Standardised outputs (rows, targets): what the loss sees."""
+        return self.from_standardised((x - self.x_mean) / self.x_scale)
+
+    def from_standardised(self, z: torch.Tensor) -> torch.Tensor:
+        """`forward` of inputs already standardised (the trainer does a training set once, not
+        every batch). The heads run in float32 even under autocast (bf16 would round a
+        prediction to 3 significant digits)."""
+        h = self.backbone(z)
+        with torch.autocast(z.device.type, enabled=False):
             return torch.cat([self.heads[t](h.float()) for t in self.targets], dim=1)
 
     def base(self, x: torch.Tensor) -> torch.Tensor | float:
@@ -99,22 +106,39 @@ class DeviceData:
         else:  # noise fixed (epoch 0), or redrawn per epoch on the host when the torch draw is missing
             self.x = _to_device(split.arrays(epoch=0)[0], device)
         self._epoch = 0
+        self.scalers: Scalers | None = None  # set by `standardise`: then batches come standardised
+
+    def standardise(self, net: Regressor) -> None:
+        """Standardise the spectra and labels held in memory once, in place, with the net's
+        scalers: the same elementwise operations the net would do on every batch, so the same
+        bits, without two passes over every batch. Not with noise drawn per batch, nor with a
+        ridge residual (its base prediction reads the raw spectra)."""
+        if self.x is None or net.residual:
+            return
+        self.scalers = Scalers.of(net)
+        self.scalers.apply(self.x, self.y)
 
     def start_epoch(self, epoch: int) -> None:
         if self.redraw and self.x is not None and epoch != self._epoch:
             self.x = _to_device(self.split.arrays(epoch=epoch)[0], self.device)
+            if self.scalers is not None:
+                self.scalers.apply(self.x)
         self._epoch = epoch
 
     def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # index_select, not x[rows]: the same rows copied, several times faster on CPU
         if self.x is not None:
-            return self.x[rows], self.y[rows]
+            return self.x.index_select(0, rows), self.y.index_select(0, rows)
         z = self._draw(self.seed, self._epoch, self.index[rows], self.flux.shape[1], self.device)
-        return self.flux[rows] + self.level * self.error[rows] * z, self.y[rows]
+        return self.flux[rows] + self.level * self.error[rows] * z, self.y.index_select(0, rows)
 
     def chunks(self, rows: int = EVAL_ROWS):
         """(x, y) in order, `rows` at a time (for statistics and evaluation)."""
         for start in range(0, self.n, rows):
-            yield self.batch(torch.arange(start, min(start + rows, self.n), device=self.device))
+            if self.x is not None:  # views, no copy
+                yield self.x[start : start + rows], self.y[start : start + rows]
+            else:
+                yield self.batch(torch.arange(start, min(start + rows, self.n), device=self.device))
 
     def steps(self, batch: int) -> int:
         return max(1, self.n // batch)  # the ragged last batch is dropped (BatchNorm needs > 1 row)
@@ -140,6 +164,12 @@ class StreamData:
         self.redraw = redraw and split.noise_level > 0 and getattr(split, "noise_epoch", None) is None
         self.spans = [(a, min(a + rows, self.n)) for a in range(0, self.n, rows)]
         self._epoch = 0
+        self.scalers: Scalers | None = None
+
+    def standardise(self, net: Regressor) -> None:
+        """Chunks standardised as they are read (in the reading thread), as `DeviceData.standardise`."""
+        if not net.residual:
+            self.scalers = Scalers.of(net)
 
     def start_epoch(self, epoch: int) -> None:
         self._epoch = epoch
@@ -149,7 +179,10 @@ class StreamData:
 
         part = replace(self.split, index=self.split.index[span[0] : span[1]])
         x, y = part.arrays(epoch=epoch)
-        return _to_device(x, self.device), _to_device(y, self.device)
+        x, y = _to_device(x, self.device), _to_device(y, self.device)
+        if self.scalers is not None:
+            self.scalers.apply(x, y)
+        return x, y
 
     def steps(self, batch: int) -> int:
         return max(1, sum((b - a) // batch for a, b in self.spans))
@@ -168,13 +201,38 @@ class StreamData:
                 perm = torch.randperm(len(x), generator=generator, device=generator.device).to(self.device)
                 for step in range(len(x) // batch):
                     rows = perm[step * batch : (step + 1) * batch]
-                    yield x[rows], y[rows]
+                    yield x.index_select(0, rows), y.index_select(0, rows)
 
     def chunks(self, rows: int = EVAL_ROWS):
         for block in self.split.blocks(max(rows, 4096)):
             x, y = _to_device(block.x, self.device), _to_device(block.y, self.device)
+            if self.scalers is not None:
+                x, y = self.scalers.applied(x, y)
             for start in range(0, len(x), rows):
                 yield x[start : start + rows], y[start : start + rows]
+
+
+class Scalers:
+    """A net's input and target scalers, applied to data the way its forward and loss apply them
+    (`(x - x_mean) / x_scale`, `(y - y_mean) / y_scale`), so standardised once or per batch the
+    numbers are the same bits."""
+
+    def __init__(self, x_mean: torch.Tensor, x_scale: torch.Tensor, y_mean: torch.Tensor, y_scale: torch.Tensor) -> None:
+        self.x_mean, self.x_scale, self.y_mean, self.y_scale = x_mean, x_scale, y_mean, y_scale
+
+    @classmethod
+    def of(cls, net: "Regressor") -> "Scalers":
+        return cls(net.x_mean, net.x_scale, net.y_mean, net.y_scale)
+
+    def apply(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """In place (tensors this data owns)."""
+        x.sub_(self.x_mean).div_(self.x_scale)
+        if y is not None:
+            y.sub_(self.y_mean).div_(self.y_scale)
+
+    def applied(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """New tensors (for arrays a reader may hand out again)."""
+        return (x - self.x_mean) / self.x_scale, (y - self.y_mean) / self.y_scale
 
 
 def training_data(split, device: torch.device, *, redraw: bool, stream_rows: int | None):
@@ -236,6 +294,9 @@ class NetModel(Model):
         if net.residual:
             self._fit_ridge(train, val, log)
         self._fit_scalers(data)
+        data.standardise(net)
+        if vdata is not None:
+            vdata.standardise(net)
 
         n_targets = len(self.targets)
         log_vars = nn.Parameter(torch.zeros(n_targets, device=device)) if cfg.loss_weights == "uncertainty" else None
@@ -257,7 +318,8 @@ class NetModel(Model):
             generator.manual_seed((cfg.seed * 1_000_003 + epoch) % 2**63)
             inner = progress.task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps)
             batches = data.epoch_batches(batch, generator)
-            train_per_target = self._train_epoch(net, batches, device, steps, optimizer, schedule, weights, log_vars, amp, inner)
+            train_per_target = self._train_epoch(net, batches, data.scalers is not None, device, steps, optimizer, schedule,
+                                                 weights, log_vars, amp, inner)
             inner.done()
             seen += steps * batch
             if cfg.loss_weights == "inverse_variance":  # next epoch: 1 / this epoch's error variance
@@ -305,13 +367,14 @@ class NetModel(Model):
             "curves": curves.as_dict(),
         })
 
-    def _train_epoch(self, net, batches, device, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
-        """One pass over the epoch's batches; the mean per-target loss (standardised MSE), on the device."""
+    def _train_epoch(self, net, batches, scaled, device, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
+        """One pass over the epoch's batches (already standardised when `scaled`); the mean
+        per-target loss (standardised MSE), on the device."""
         total = torch.zeros(len(self.targets), device=device)
         for x, y in batches:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                out = net(x)
-            per_target = ((out.float() - self._standardise(net, x, y)) ** 2).mean(dim=0)
+                out = net.from_standardised(x) if scaled else net(x)
+            per_target = ((out.float() - (y if scaled else self._standardise(net, x, y))) ** 2).mean(dim=0)
             if log_vars is not None:  # Kendall et al.: ½·e^(−s)·L + ½·s per target
                 loss = (0.5 * torch.exp(-log_vars) * per_target + 0.5 * log_vars).sum()
             else:
@@ -336,7 +399,7 @@ class NetModel(Model):
         self._info["ridge_alpha"] = ridge.info()["alpha"]
 
     @torch.no_grad()
-    def _fit_scalers(self, data: DeviceData) -> None:
+    def _fit_scalers(self, data: DeviceData | StreamData) -> None:
         """Per-pixel mean/std of the training inputs and per-target mean/std of what the heads
         predict (y, or y minus the ridge prediction), in float64, a chunk at a time."""
         net, n = self.net, data.n
@@ -370,10 +433,11 @@ class NetModel(Model):
         """Per-target mean squared error in standardised units."""
         net.eval()
         total = torch.zeros(len(self.targets), device=data.device)
+        scaled = data.scalers is not None
         for x, y in data.chunks():
             with torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=amp):
-                out = net(x)
-            total += ((out.float() - self._standardise(net, x, y)) ** 2).sum(dim=0)
+                out = net.from_standardised(x) if scaled else net(x)
+            total += ((out.float() - (y if scaled else self._standardise(net, x, y))) ** 2).sum(dim=0)
         return total / data.n
 
     # -- prediction ----------------------------------------------------------------------------
@@ -465,12 +529,17 @@ def _copy_state(net: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _adamw(net: nn.Module, log_vars: nn.Parameter | None, cfg) -> torch.optim.Optimizer:
-    """AdamW with weight decay on matrices and kernels only (nanoGPT's split)."""
+    """AdamW with weight decay on matrices and kernels only (nanoGPT's split).
+
+    `foreach`: torch picks it by itself on cuda only; on CPU it does the very operations of the
+    per-tensor loop (the same bits) with fewer temporaries, a third faster (6.5 vs 10 ms a step
+    for the 2.2 M parameters of the default MLP, one thread). `fused` would be faster still but
+    rounds differently, which would move every trained number."""
     params = [p for p in net.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2] + ([log_vars] if log_vars is not None else [])
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+    return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
 
 
 def _schedule(optimizer: torch.optim.Optimizer, cfg, steps_per_epoch: int):
