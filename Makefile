@@ -26,7 +26,7 @@ $(RUN_STAMP): pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-# pytest and hypothesis (`dev`), and Ray for tests/test_executor_ray.py (`ray`; without it that
+# pytest, pytest-xdist and hypothesis (`dev`), and Ray for tests/test_executor_ray.py (`ray`; without it that
 # test is skipped). pip keeps what the run layer installed.
 $(TEST_STAMP): $(RUN_STAMP) pyproject.toml
 	$(BIN)/pip install -q -e ".[dev,ray]"
@@ -38,11 +38,11 @@ run: $(RUN_STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/research check research/ hubs/
 
-test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+test: $(TEST_STAMP)  # one pytest worker per core (pytest-xdist)
+	$(BIN)/python -m pytest -q -n auto
 
 test-all: $(TEST_STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -n auto -m "slow or not slow"
 
 bench: $(TEST_STAMP)  # bench_ray.py needs Ray
 	$(BIN)/python bench/all.py
