@@ -91,7 +91,7 @@ class _NumpyAccumulator:
             self.sx, self.sy = np.zeros(p), np.zeros(t)
             self.xty, self.yty = np.zeros((p, t)), np.zeros((t, t))
             self._xc = np.empty((CHUNK_ROWS, p), self.dtype)  # the centred chunk, reused: no allocation per chunk
-            self._y1 = np.empty((CHUNK_ROWS, t + 1), self.dtype)  # [y − shift, 1]: Xᵀy and Σx in one product
+            self._y1 = np.empty((CHUNK_ROWS, t + 1))  # [y − shift, 1]: Xᵀy and Σx in one float64 product
         syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
         block_g = self.g if self.dtype == np.float64 else np.zeros(self.g.shape, np.float32, order="F")
         shift = self.shift_x.astype(self.dtype)
@@ -106,8 +106,8 @@ class _NumpyAccumulator:
             y1[:, t] = 1.0
             # xc.T is a Fortran-ordered P × rows matrix: syrk(trans=0) gives xcᵀ xc, upper triangle.
             block_g = syrk(1.0, xc.T, beta=1.0, c=block_g, trans=0, lower=0, overwrite_c=1)
-            # One GEMM in the chunk's precision (a float32 chunk is not upcast): [Xᵀy | Σx] of the
-            # chunk, summed in float64 across chunks as the Gram's blocks are.
+            # One float64 GEMM gives [Xᵀy | Σx] of the chunk (a float32 chunk is upcast for it: a
+            # float32 Xᵀy made the float32 coefficients 4× further from RidgeCV's, 9.9e-5 vs 2.4e-5).
             both = xc.T @ y1
             self.xty += both[:, :t]
             self.sx += both[:, t]
