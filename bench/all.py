@@ -24,6 +24,7 @@ QUICK = {
     "bench_data.py": ["--rows", "70000"],
     "bench_noise.py": [],
     "bench_ridge.py": ["--n", "20000"],
+    "bench_ridge_parts.py": ["--repeat", "2"],
     "bench_train.py": ["--n", "2048", "--epochs", "2"],
     "bench_train_vs_torch.py": ["--n", "4096", "--rounds", "3"],
     "bench_document.py": [],
