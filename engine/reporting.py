@@ -160,21 +160,18 @@ def compute_tables(plan, spec) -> Tables:
             results[name] = recs[0].metrics
     baseline = spec.decision.baseline if spec.decision.baseline in results else None
     preds = {name: [plan.store.predictions(r.key) for r in recs] for name, recs in records.items()}
-    ci: dict[str, Any] = {}
     delta: dict[str, Any] = {}
     wanted = spec.interval_metrics
-    for name, p in preds.items():
-        ci[name] = _nested(
-            (m, metrics.bootstrap_ci(metric_fn(m), *stacked(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
-            for m in wanted
-            if has_metric(p[0], m)
-        )
-    run_ci: dict[str, Any] = {}  # each seed of a repeated trial on its own: what a reproduction of that run is held to
-    for name in repeated:
-        for t, p in zip(done[name], preds[name]):
-            run_ci[t.name] = _nested(
-                (m, metrics.bootstrap_ci(metric_fn(m), *columns(p, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed).as_dict())
-                for m in wanted if has_metric(p, m))
+
+    def intervals(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The bootstrap interval of every wanted metric over `runs` (one run, or a trial's seeds)."""
+        return _nested((m, metrics.bootstrap_ci(metric_fn(m), *stacked(runs, m), B=spec.bootstrap.n,
+                                                seed=spec.bootstrap.seed).as_dict())
+                       for m in wanted if has_metric(runs[0], m))
+
+    ci = {name: intervals(p) for name, p in preds.items()}
+    # each seed of a repeated trial on its own: what a reproduction of that run is held to
+    run_ci = {t.name: intervals([p]) for name in repeated for t, p in zip(done[name], preds[name])}
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def compare(a: str, b: str, metrics_: Sequence[str] = wanted) -> dict[str, Any]:
@@ -378,10 +375,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
             trials.append({
                 "se": standard_errors(cis.get(name, {}), spec.interval_metrics),
                 "name": name,
-                "model": str((first.config.get("model") or {}).get("type", "?")),
-                "config": record.trial_summary(first.config),
-                "conditions": record.trial_conditions(first.config, (first.record.info or {}).get("split")),
-                "noise": (first.config.get("noise") or {}).get("level"),
+                **_described(first),
                 "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
                 "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
                 "seeds": [t.config["train"]["seed"] for t in runs],
@@ -395,10 +389,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
                 "name": trial.name,
                 **({"of": name} if repeated else {}),
                 "parts": trial.record.parts if trial.record is not None else None,
-                "model": str((trial.config.get("model") or {}).get("type", "?")),
-                "config": record.trial_summary(trial.config),
-                "conditions": record.trial_conditions(trial.config, (trial.record.info or {}).get("split") if trial.record else None),
-                "noise": (trial.config.get("noise") or {}).get("level"),
+                **_described(trial),
                 "metrics": {m: metric_value(own, m) for m in spec.interval_metrics} if own is not None else None,
             })
     return {
@@ -420,6 +411,13 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         **({"sweeps": list(plan.sweeps)} if plan.sweeps else {}),
         **({"prerequisite": list(spec.prerequisite)} if spec.prerequisite else {}),
     }
+
+
+def _described(trial) -> dict[str, Any]:
+    """A run's model, short config, conditions and noise, as the record's trial rows carry them."""
+    split = (trial.record.info or {}).get("split") if trial.record is not None else None
+    return {"model": str((trial.config.get("model") or {}).get("type", "?")), "config": record.trial_summary(trial.config),
+            "conditions": record.trial_conditions(trial.config, split), "noise": (trial.config.get("noise") or {}).get("level")}
 
 
 def _trials_read(spec, index: int, tables: Tables) -> set[str]:
@@ -635,11 +633,9 @@ def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) 
             pred = np.stack([np.asarray(r[f"extra.{target}"], dtype=float) for r in runs]) if len(runs) > 1 else truth
             fn = lambda _y, v: float(np.mean(v))  # noqa: E731  (the bin's value is the extra's mean)
         else:
-            col = target_column(p, target)
-            if col is None:
+            if target_column(p, target) is None:
                 continue
-            truth = p["y_true"][:, col]
-            pred = p["y_pred"][:, col] if len(runs) == 1 else np.stack([r["y_pred"][:, col] for r in runs])
+            truth, pred = stacked(_run_predictions(plan, name), table["metric"])  # (k, n) over a trial's seeds
             fn = metric_fn(metric)
         cells = _cells_of(p, table["axes"], table["edges"])
         intervals: list[dict[str, float] | None] = []
