@@ -1,4 +1,4 @@
-"""Streaming ridge (one pass, one eigh, a 9-α path) against scikit-learn's RidgeCV (same 9 α).
+"""Streaming ridge (one pass, a 9-α path by its cheapest exact route) against scikit-learn's RidgeCV (same 9 α).
 
     .venv/bin/python bench/bench_ridge.py                 # N = 50k and 100k × 4096 (RidgeCV: minutes)
     .venv/bin/python bench/bench_ridge.py --n 20000       # quick
@@ -7,7 +7,7 @@
 Data: N × 4096 float32 spectra-like rows (20 smooth latent components + white noise) and three
 targets, written to an HDF5 file once per N (kept in --dir for re-runs). Each fit runs in its own
 subprocess so its peak RSS (ru_maxrss) is its own: the streaming ridge reads the file in
-8192-row blocks; RidgeCV gets the whole matrix in memory, as it needs. Both fit an intercept on
+2048-row blocks; RidgeCV gets the whole matrix in memory, as it needs. Both fit an intercept on
 unscaled pixels (`standardize: false`) with the same α grid. RidgeCV picks α by leave-one-out,
 the streaming ridge (without a validation split) by GCV, so coefficients are compared at the α
 RidgeCV chose (the streaming path holds every α). Targets: ≥ 10× faster, ≥ 5× less memory.

@@ -1,13 +1,19 @@
 """The streaming Ridge's two phases against their limits on this machine, in one process.
 
-    .venv/bin/python bench/bench_ridge_parts.py            # 20k × 4096 (about a minute on 2 cores)
+    .venv/bin/python bench/bench_ridge_parts.py            # 20k × 4096
     .venv/bin/python bench/bench_ridge_parts.py --n 50000
 
 The pass (`moments`: centring, XᵀX, Xᵀy, Σx over the blocks a Split gives) is held against bare
 BLAS `syrk` on the same chunks already in the pass's precision — the floor for the product
-alone. The α path (9 α) is timed by each exact route: one Cholesky solve per α, the same plus
-`eigvalsh` (what GCV needs), and one `eigh` (the route for long paths). A and B alternate, and
-each figure is the median of `--repeat` runs, so a busy machine slows both alike.
+alone — twice: a pass as a fit makes it, and a second pass right after, whose buffers (the read
+block, the float64 and float32 Grams, the centred chunk: about 0.3 GB) reuse memory the first
+just freed. The difference is first-touch cost, which the last pass row measures: on a virtual
+machine whose host backs memory lazily, fresh memory can cost more than the arithmetic on it.
+
+The α path (9 α) is timed by each exact route: one Cholesky solve per α, the same plus the
+inverse of each factor's triangle (GCV's trace), and one `eigh` (the route for long paths).
+A and B alternate, and each figure is the median of `--repeat` runs, so a busy machine slows
+both alike. About three minutes at 20k on 2 cores.
 """
 
 from __future__ import annotations
@@ -66,6 +72,20 @@ def bare_syrk(flux: np.ndarray, dtype, chunk: int) -> None:
         g = syrk(1.0, flux[start : start + chunk].T, beta=1.0, c=g, trans=0, lower=0, overwrite_c=1)
 
 
+def fresh_memory_seconds_per_gib(mib: int = 256) -> float:
+    """What a buffer costs before any arithmetic: on a virtual machine whose host backs memory
+    lazily, pages the guest gave back cost a fault each when touched again."""
+    time.sleep(3.0)  # long enough for freed pages to go back to the host
+    start = time.perf_counter()
+    np.ones(mib << 17)  # float64: mib MiB, written once
+    return (time.perf_counter() - start) * 1024 / mib
+
+
+def warm_memory_seconds_per_gib(mib: int = 256) -> float:
+    a, b = np.ones(mib << 17), np.full(mib << 17, 2.0)  # both written once already
+    return timed(lambda: np.copyto(b, a)) * 1024 / mib
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000)
@@ -85,12 +105,18 @@ def main() -> None:
     print(f"| {args.n:,} × {args.pixels} | engine | limit | engine / limit |")
     print("|---|---|---|---|")
     for precision, dtype, name in (("float32", np.float32, "ssyrk"), ("float64", np.float64, "dsyrk")):
-        ours, bare = [], []
+        fresh, warm, bare = [], [], []
         for _ in range(args.repeat):
-            ours.append(timed(lambda: moments(split, precision=precision)))
+            fresh.append(timed(lambda: moments(split, precision=precision)))
+            warm.append(timed(lambda: moments(split, precision=precision)))  # right after: its buffers recycled
             bare.append(timed(lambda: bare_syrk(copies[dtype], dtype, CHUNK_ROWS)))
-        a, b = statistics.median(ours), statistics.median(bare)
+        a, w, b = statistics.median(fresh), statistics.median(warm), statistics.median(bare)
         print(f"| pass, {precision} Gram | {a:.2f} s | bare {name} on the same chunks {b:.2f} s | {a / b:.2f}× |")
+        print(f"| pass, {precision} Gram, a second pass right after (memory already touched) | {w:.2f} s "
+              f"| bare {name} {b:.2f} s | {w / b:.2f}× |")
+    rate = fresh_memory_seconds_per_gib()
+    print(f"| first touch of fresh memory, after a pause | {rate:.2f} s per GiB | memcpy of warm memory "
+          f"{warm_memory_seconds_per_gib():.2f} s per GiB | — |")
 
     mo = moments(split, precision="float64")
     scale = np.sqrt(np.diag(mo.gram) / mo.n)
@@ -98,9 +124,11 @@ def main() -> None:
     b = mo.xty / scale[:, None]
     routes = {}
     for label, route, gcv in (("9 Cholesky solves (validation)", "cholesky", False),
-                              ("9 Cholesky solves + eigvalsh (GCV)", "cholesky", True), ("one eigh", "eigh", True)):
-        routes[label] = statistics.median(
-            timed(lambda: alpha_path(gram.copy(), b, ALPHAS, route, "cpu", yty=mo.yty, need_rss=gcv)) for _ in range(args.repeat))
+                              ("9 Cholesky solves + their triangles' inverses (GCV)", "cholesky", True),
+                              ("one eigh", "eigh", True)):
+        routes[label] = statistics.median(  # a copy in the Gram's own (Fortran) layout, as the fit hands it over
+            timed(lambda: alpha_path(gram.copy(order="K"), b, ALPHAS, route, "cpu", yty=mo.yty, need_rss=gcv))
+            for _ in range(args.repeat))
     eigh = routes["one eigh"]
     for label, seconds in routes.items():
         print(f"| α path, {label} | {seconds:.2f} s | one eigh {eigh:.2f} s | {seconds / eigh:.2f}× |")

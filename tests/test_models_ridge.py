@@ -147,7 +147,7 @@ def test_wrong_targets_are_refused():
 
 
 def test_every_route_to_the_alpha_path_gives_the_same_coefficients_and_gcv_scores():
-    """Cholesky per α (with eigvalsh for GCV) and one eigh: the same path to 1e-9 (float64)."""
+    """Cholesky per α (GCV's trace from the factor) and one eigh: the same path to 1e-9 (float64)."""
     from engine.models.ridge import alpha_path, alpha_route
 
     rng = np.random.default_rng(3)
@@ -155,13 +155,19 @@ def test_every_route_to_the_alpha_path_gives_the_same_coefficients_and_gcv_score
     y = x[:, :3] @ rng.normal(size=(3, 2)) + rng.normal(size=(300, 2))
     gram, b, yty = x.T @ x, x.T @ y, (y * y).sum(axis=0)
     alphas = np.array([1e-2, 1.0, 1e2, 1e4])
-    w_c, lam_c, rss_c = alpha_path(gram.copy(), b, alphas, "cholesky", "cpu", yty=yty, need_rss=True)
-    w_e, lam_e, rss_e = alpha_path(gram.copy(), b, alphas, "eigh", "cpu", yty=yty, need_rss=True)
+    w_c, dof_c, rss_c = alpha_path(gram.copy(), b, alphas, "cholesky", "cpu", yty=yty, need_rss=True)
+    w_e, dof_e, rss_e = alpha_path(gram.copy(), b, alphas, "eigh", "cpu", yty=yty, need_rss=True)
     np.testing.assert_allclose(w_c, w_e, rtol=1e-9, atol=1e-12 * np.abs(w_e).max())
-    np.testing.assert_allclose(np.sort(lam_c), np.sort(lam_e), rtol=1e-9, atol=1e-9 * lam_e.max())
+    np.testing.assert_allclose(dof_c, dof_e, rtol=1e-9)
     np.testing.assert_allclose(rss_c, rss_e, rtol=1e-9)
     direct = np.stack([np.linalg.solve(gram + a * np.eye(40), b) for a in alphas], axis=2)
     np.testing.assert_allclose(w_c, direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max())
+    hat_trace = [np.trace(np.linalg.solve(gram + a * np.eye(40), gram)) for a in alphas]
+    np.testing.assert_allclose(dof_c, hat_trace, rtol=1e-9)
+    # a Gram in either layout: the same numbers
+    w_f, dof_f, _ = alpha_path(np.asfortranarray(gram), b, alphas, "cholesky", "cpu", yty=yty, need_rss=True)
+    np.testing.assert_allclose(w_f, w_c, rtol=1e-12)
+    np.testing.assert_allclose(dof_f, dof_c, rtol=1e-12)
     assert alpha_route(1, "fixed") == "cholesky" and alpha_route(9, "validation") == "cholesky"
     assert alpha_route(9, "gcv") == "cholesky" and alpha_route(30, "gcv") == "eigh" and alpha_route(60, "validation") == "eigh"
     # α = 0 on a singular Gram: the factor fails, the eigenbasis route answers
@@ -170,3 +176,20 @@ def test_every_route_to_the_alpha_path_gives_the_same_coefficients_and_gcv_score
                           yty=np.ones(1), need_rss=False)
     assert w0.shape == (5, 1, 2) and np.isfinite(w0).all()
     np.testing.assert_allclose(w0[:, 0, 0], np.linalg.pinv(singular) @ np.ones(5), rtol=1e-6)
+
+
+def test_the_pass_gives_the_centred_moments_in_either_precision():
+    """The streaming moments against numpy on the whole matrix: float64 to 1e-10, float32 to 1e-5,
+    with blocks and chunks of uneven lengths (the buffers are allocated on the first block)."""
+    from engine.models import ridge
+
+    train, _, _ = toy_splits(700, 10, 10, 64, noise_level=1.0)
+    x, y = (a.astype(np.float64) for a in train.arrays())
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    for precision, rtol in (("float64", 1e-10), ("float32", 1e-5)):
+        mo = ridge.moments(train, precision=precision, block_rows=300)
+        np.testing.assert_allclose(mo.mean_x, x.mean(0), rtol=rtol)
+        np.testing.assert_allclose(mo.gram, xc.T @ xc, rtol=rtol, atol=rtol * np.abs(xc.T @ xc).max())
+        np.testing.assert_array_equal(mo.gram, mo.gram.T)
+        np.testing.assert_allclose(mo.xty, xc.T @ yc, rtol=1e-9, atol=1e-9 * np.abs(xc.T @ yc).max())
+        np.testing.assert_allclose(mo.yty, (yc * yc).sum(0), rtol=1e-10)

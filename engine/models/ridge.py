@@ -11,8 +11,9 @@ Gram, by the cheapest exact route for the path's length (`alpha_route`): a Chole
 
 α is fixed, or picked per target from `alphas`: on the validation split (its squared error for
 every α comes from one pass over it), or, without one, by generalised cross-validation, whose
-degrees of freedom need the eigenvalues (`eigvalsh`, without vectors, beside the solves). Memory is O(P²) whatever N is. On CPU the Gram product is BLAS
-`syrk` through scipy (faster than torch here, see PERFORMANCE.md); on cuda it is torch on the GPU.
+degrees of freedom tr G(G + αI)⁻¹ come from each α's factor (the inverse of its triangle) or
+from the eigenvalues. Memory is O(P²) whatever N is, and the pass allocates its buffers once.
+On CPU the Gram product is BLAS `syrk` through scipy (faster than torch here, see PERFORMANCE.md); on cuda it is torch on the GPU.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import numpy as np
 from .base import Log, Model, quiet, resolve_device
 from .configs import RidgeConfig
 
-CHUNK_ROWS = 2048  # rows converted to float64 at a time (64 MiB at 4096 pixels)
+CHUNK_ROWS = 2048  # rows centred and squared at a time (one BLAS call; 64 MiB of float64 at 4096 pixels)
+#: Rows a float32 Gram sums in float32 before adding them into the float64 total.
+F32_SUM_ROWS = 8192
 
 
 @dataclass
@@ -42,7 +45,7 @@ class Moments:
     yty: np.ndarray  # (T,)   Σ (y - mean_y)²
 
 
-def moments(split, *, center: bool = True, precision: str = "float64", block_rows: int = 8192,
+def moments(split, *, center: bool = True, precision: str = "float64", block_rows: int = CHUNK_ROWS,
             device: str = "cpu", progress=None) -> Moments:
     """One streaming pass over `split.blocks()`; memory independent of its length."""
     acc = _TorchAccumulator(device, precision) if device != "cpu" else _NumpyAccumulator(precision)
@@ -57,12 +60,24 @@ def moments(split, *, center: bool = True, precision: str = "float64", block_row
     if acc.n == 0:
         raise ValueError("cannot fit on an empty split")
     n, shift_x, shift_y, sx, sy, g, xty, yty = acc.result()
-    _mirror_upper(g)  # syrk fills the upper triangle
     if not center:  # nothing was shifted: these are the raw sums
+        _mirror_upper(g)  # syrk fills the upper triangle
         return Moments(n, np.zeros(len(g)), np.zeros(len(sy)), g, xty, np.diag(yty).copy())
     m, my = sx / n, sy / n  # means of the shifted data
-    g -= n * np.outer(m, m)
+    g = _downdate(g, m, n)
+    _mirror_upper(g)
     return Moments(n, shift_x + m, shift_y + my, g, xty - n * np.outer(m, my), np.diag(yty) - n * my * my)
+
+
+def _downdate(g: np.ndarray, m: np.ndarray, n: int) -> np.ndarray:
+    """G − n·m mᵀ on the upper triangle, in place where the layout allows (BLAS `dsyr`): the
+    centring needs no P × P temporary (two of them were 0.3 GB of fresh memory at 4096 pixels)."""
+    if g.flags.f_contiguous and g.dtype == np.float64:
+        from scipy.linalg import blas
+
+        return blas.dsyr(-float(n), m, lower=0, a=g, overwrite_a=1)
+    g -= n * np.outer(m, m)
+    return g
 
 
 def _mirror_upper(g: np.ndarray, rows: int = 256) -> None:
@@ -74,28 +89,47 @@ def _mirror_upper(g: np.ndarray, rows: int = 256) -> None:
         band[...] = np.triu(band) + np.triu(band, 1).T
 
 
+#: Rows of a float32 chunk cast to float64 at a time for its Xᵀ[y | 1]: a buffer that stays in
+#: cache, where casting the whole chunk took 64 MiB of fresh memory per chunk.
+XTY_ROWS = 256
+
+
 class _NumpyAccumulator:
+    """Every buffer is allocated once, on the first block, and reused: on this kind of machine
+    memory touched for the first time costs more than the arithmetic on it (PERFORMANCE.md)."""
+
     def __init__(self, precision: str) -> None:
         self.dtype = np.float32 if precision == "float32" else np.float64
         self.n = 0
+
+    def _allocate(self, p: int, t: int, x: np.ndarray, y: np.ndarray, center: bool) -> None:
+        self.shift_x = x.mean(axis=0, dtype=np.float64) if center else np.zeros(p)
+        self.shift_y = y.mean(axis=0) if center else np.zeros(t)
+        self.g = np.zeros((p, p), order="F")  # symmetric, so its Fortran layout is its transpose's
+        # A float32 Gram sums F32_SUM_ROWS rows in float32, then adds them into the float64 total.
+        self._g32 = np.zeros((p, p), np.float32, order="F") if self.dtype == np.float32 else None
+        self._rows_in_g32 = 0
+        self.sx, self.sy = np.zeros(p), np.zeros(t)
+        self.xty, self.yty = np.zeros((p, t)), np.zeros((t, t))
+        rows = min(CHUNK_ROWS, len(x))
+        self._xc = np.empty((rows, p), self.dtype)  # the centred chunk
+        self._x64 = np.empty((min(XTY_ROWS, rows), p)) if self.dtype == np.float32 else None
+        self._y1 = np.empty((rows, t + 1))  # [y − shift, 1]: Xᵀy and Σx in one float64 product
 
     def add(self, x: np.ndarray, y: np.ndarray, center: bool) -> None:
         from scipy.linalg import blas
 
         y = y.astype(np.float64)
-        if self.n == 0:
-            p, t = x.shape[1], y.shape[1]
-            self.shift_x = x.mean(axis=0, dtype=np.float64) if center else np.zeros(p)
-            self.shift_y = y.mean(axis=0) if center else np.zeros(t)
-            self.g = np.zeros((p, p), order="F")  # symmetric, so its Fortran layout is its transpose's
-            self.sx, self.sy = np.zeros(p), np.zeros(t)
-            self.xty, self.yty = np.zeros((p, t)), np.zeros((t, t))
-            self._xc = np.empty((CHUNK_ROWS, p), self.dtype)  # the centred chunk, reused: no allocation per chunk
-            self._y1 = np.empty((CHUNK_ROWS, t + 1))  # [y − shift, 1]: Xᵀy and Σx in one float64 product
-        syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
-        block_g = self.g if self.dtype == np.float64 else np.zeros(self.g.shape, np.float32, order="F")
-        shift = self.shift_x.astype(self.dtype)
         t = y.shape[1]
+        if self.n == 0:
+            self._allocate(x.shape[1], t, x, y, center)
+        elif len(self._xc) < min(CHUNK_ROWS, len(x)):  # a first block shorter than a later one
+            self._xc = np.empty((min(CHUNK_ROWS, len(x)), x.shape[1]), self.dtype)
+            self._y1 = np.empty((len(self._xc), t + 1))
+        f32 = self.dtype == np.float32
+        syrk = blas.ssyrk if f32 else blas.dsyrk
+        block_g = self._g32 if f32 else self.g
+        shift = self.shift_x.astype(self.dtype)
         for start in range(0, len(x), CHUNK_ROWS):
             part = x[start : start + CHUNK_ROWS]
             rows = len(part)
@@ -105,22 +139,39 @@ class _NumpyAccumulator:
             y1[:, :t] = yc
             y1[:, t] = 1.0
             # xc.T is a Fortran-ordered P × rows matrix: syrk(trans=0) gives xcᵀ xc, upper triangle.
-            block_g = syrk(1.0, xc.T, beta=1.0, c=block_g, trans=0, lower=0, overwrite_c=1)
-            # One float64 GEMM gives [Xᵀy | Σx] of the chunk (a float32 chunk is upcast for it: a
-            # float32 Xᵀy made the float32 coefficients 4× further from RidgeCV's, 9.9e-5 vs 2.4e-5).
-            both = xc.T @ y1
+            # A float32 sum starts from zero (beta 0) on its first chunk: no zeroing pass.
+            beta = 0.0 if f32 and self._rows_in_g32 == 0 else 1.0
+            block_g = syrk(1.0, xc.T, beta=beta, c=block_g, trans=0, lower=0, overwrite_c=1)
+            if f32:
+                self._rows_in_g32 += rows
+                if self._rows_in_g32 >= F32_SUM_ROWS:
+                    self._flush()
+            # [Xᵀy | Σx] of the chunk in float64 (a float32 Xᵀy made the float32 coefficients 4×
+            # further from RidgeCV's, 9.9e-5 vs 2.4e-5): a float32 chunk is cast a slice at a time.
+            # The product is scipy's BLAS, as syrk is: numpy's own (another OpenBLAS, its threads
+            # still spinning) made every syrk after it 15 % slower and itself 3× slower.
+            if f32:
+                both = np.zeros((xc.shape[1], t + 1), order="F")
+                for s in range(0, rows, XTY_ROWS):
+                    cast = self._x64[: min(XTY_ROWS, rows - s)]
+                    cast[...] = xc[s : s + XTY_ROWS]
+                    both = blas.dgemm(1.0, cast.T, y1[s : s + XTY_ROWS], beta=1.0, c=both, overwrite_c=1)
+            else:
+                both = blas.dgemm(1.0, xc.T, y1)
             self.xty += both[:, :t]
             self.sx += both[:, t]
             self.yty += yc.T @ yc
             self.sy += yc.sum(axis=0)
-        if self.dtype != np.float64:
-            self.g += block_g  # the float32 block sum, added in float64
-        else:
-            self.g = block_g
         self.n += len(x)
 
+    def _flush(self) -> None:
+        self.g += self._g32  # the float32 partial sum, added in float64 (its lower triangle stays 0)
+        self._rows_in_g32 = 0
+
     def result(self):
-        return self.n, self.shift_x, self.shift_y, self.sx, self.sy, np.asarray(self.g), self.xty, self.yty
+        if self._g32 is not None and self._rows_in_g32:
+            self._flush()
+        return self.n, self.shift_x, self.shift_y, self.sx, self.sy, self.g, self.xty, self.yty
 
 
 class _TorchAccumulator:
@@ -159,6 +210,19 @@ class _TorchAccumulator:
         return (self.n, *cpu)
 
 
+def _float64_chunks(split, block_rows: int):
+    """((first row, labels), x as float64) for each chunk of `split`, cast into one reused buffer."""
+    buffer = None
+    for block in split.blocks(block_rows):
+        for start in range(0, len(block.x), CHUNK_ROWS):
+            part = block.x[start : start + CHUNK_ROWS]
+            if buffer is None or len(buffer) < len(part):
+                buffer = np.empty((len(part), part.shape[1]))
+            x = buffer[: len(part)]
+            x[...] = part
+            yield (block.start + start, block.y[start : start + CHUNK_ROWS]), x
+
+
 class Ridge(Model):
     type = "ridge"
     Config = RidgeConfig
@@ -193,7 +257,7 @@ class Ridge(Model):
         gram /= scale[:, None]
         gram /= scale[None, :]
         b = mo.xty / scale[:, None]
-        w, lam, rss = alpha_path(gram, b, alphas, route, device, yty=mo.yty, need_rss=selection == "gcv")
+        w, dof, rss = alpha_path(gram, b, alphas, route, device, yty=mo.yty, need_rss=selection == "gcv")
         del gram
         t_path = time.perf_counter() - t0 - t_pass
         if task:
@@ -208,7 +272,7 @@ class Ridge(Model):
             scores, how = self._val_mse(val, cfg.block_rows), "validation"
             best = scores.argmin(axis=1)
         else:
-            dof = (lam[:, None] / (lam[:, None] + alphas)).sum(axis=0) + cfg.fit_intercept
+            dof = dof + cfg.fit_intercept
             scores = (np.maximum(rss, 0.0) / mo.n) / np.maximum(1.0 - dof / mo.n, 1e-12) ** 2
             best, how = scores.argmin(axis=1), "gcv"
         cols = np.arange(len(self.targets))
@@ -236,20 +300,15 @@ class Ridge(Model):
         p, t, a = self.coef_path.shape
         w = self.coef_path.reshape(p, t * a)
         sse = np.zeros(t * a)
-        for block in val.blocks(block_rows):
-            for start in range(0, len(block.x), CHUNK_ROWS):
-                x = block.x[start : start + CHUNK_ROWS].astype(np.float64)
-                y = block.y[start : start + CHUNK_ROWS].astype(np.float64)
-                err = x @ w + self.intercept_path.reshape(-1) - np.repeat(y, a, axis=1)
-                sse += (err**2).sum(axis=0)
+        for (_, labels), x in _float64_chunks(val, block_rows):
+            err = x @ w + self.intercept_path.reshape(-1) - np.repeat(labels.astype(np.float64), a, axis=1)
+            sse += (err**2).sum(axis=0)
         return sse.reshape(t, a) / len(val)
 
     def predict(self, split) -> np.ndarray:
         out = np.empty((len(split), len(self.targets)))
-        for block in split.blocks(self.config.block_rows):
-            for start in range(0, len(block.x), CHUNK_ROWS):
-                rows = slice(block.start + start, block.start + start + len(block.x[start : start + CHUNK_ROWS]))
-                out[rows] = block.x[start : start + CHUNK_ROWS].astype(np.float64) @ self.coef + self.intercept
+        for (start, _), x in _float64_chunks(split, self.config.block_rows):
+            out[start : start + len(x)] = x @ self.coef + self.intercept
         return out
 
     def coef_at(self, alpha: float) -> np.ndarray:
@@ -264,34 +323,33 @@ class Ridge(Model):
 
 
 #: What one exact route to the α path costs, in Cholesky factorisations of the P × P Gram (each
-#: P³/3 flops): a full `eigh` with vectors and `eigvalsh` alone, measured with OpenBLAS on 2
-#: cores (P = 4096: Cholesky 0.25 s, eigvalsh 4.2 s, eigh 9.2–10.6 s; the ratios hold for P ≥ 1024).
-EIGH_COST, EIGVALSH_COST = 36.0, 17.0
+#: P³/3 flops), measured with OpenBLAS on 2 cores at P = 4096: a Cholesky 0.35–0.45 s, the
+#: inverse of its triangle (what GCV's degrees of freedom need) 0.85 of one, a full `eigh` with
+#: vectors 9–14 s. The ratios hold for P ≥ 1024.
+EIGH_COST, TRTRI_COST = 28.0, 0.85
 
 
 def alpha_route(n_alphas: int, selection: str) -> str:
-    """The cheapest exact route to the coefficients of `n_alphas` α (and, for GCV, the
-    eigenvalues its degrees of freedom need): one Cholesky solve per α while that costs less
-    than one `eigh`; for GCV `eigvalsh` plus the solves; `eigh` for long paths. The choice
-    changes the time, not the result (the routes agree to 1e-9 in float64)."""
+    """The cheapest exact route to the coefficients of `n_alphas` α (and, for GCV, the degrees
+    of freedom tr G(G + αI)⁻¹): one Cholesky solve per α, GCV's trace from the inverse of the
+    factor, while that costs less than one `eigh`; `eigh` for long paths. The choice changes the
+    time, not the result (the routes agree to 1e-9 in float64)."""
     if n_alphas == 1:
         return "cholesky"
-    extra = EIGVALSH_COST if selection == "gcv" else 0.0
-    return "cholesky" if extra + n_alphas < EIGH_COST else "eigh"
+    per_alpha = 1.0 + (TRTRI_COST if selection == "gcv" else 0.0)
+    return "cholesky" if n_alphas * per_alpha < EIGH_COST else "eigh"
 
 
 def alpha_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, device: str, *, yty: np.ndarray,
                need_rss: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(w: P × T × A coefficients in the scaled basis, the Gram's eigenvalues when GCV needs them,
-    the residual sums of squares T × A when asked). `gram` may be overwritten."""
+    """(w: P × T × A coefficients in the scaled basis, the degrees of freedom tr G(G + αI)⁻¹ of
+    each α and the residual sums of squares T × A, both when GCV asks). `gram` may be
+    overwritten."""
     if route == "cholesky" and (alphas <= 0).any():  # G + 0·I may be singular: a factor would fail or mislead
         route = "eigh"
     if route == "cholesky":
         try:
-            lam = _eigvalsh(gram, device) if need_rss else None  # before the solves: it reads the Gram
-            last = len(alphas) - 1  # the last solve may factor the Gram in place: one copy at a time
-            w = np.stack([_solve(gram if i == last else gram.copy(), b, float(alpha), device)
-                          for i, alpha in enumerate(alphas)], axis=2)
+            w, dof = _cholesky_path(gram, b, alphas, device, need_dof=need_rss)
         except np.linalg.LinAlgError:  # α = 0 on a singular Gram: the eigenbasis copes, a factor does not
             return alpha_path(gram, b, alphas, "eigh", device, yty=yty, need_rss=need_rss)
         rss = None
@@ -299,8 +357,8 @@ def alpha_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, 
             bw = np.einsum("pt,pta->ta", b, w)
             gw = b[:, :, None] - alphas[None, None, :] * w
             rss = yty[:, None] - 2 * bw + np.einsum("pta,pta->ta", w, gw)
-        return w, lam, rss
-    lam, vecs = _eigh(gram, device)
+        return w, dof, rss
+    lam, vecs = _eigh(_fortran(gram), device)
     lam = np.maximum(lam, 0.0)
     u = vecs.T @ b  # (P, T)
     p, t, a = len(lam), u.shape[1], len(alphas)
@@ -309,32 +367,65 @@ def alpha_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, 
     denom = lam[:, None] + alphas  # (P, A)
     inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=~null & (denom > 0))
     w = (vecs @ (u[:, :, None] * inv[:, None, :]).reshape(p, t * a)).reshape(p, t, a)
-    rss = yty[:, None] - np.einsum("kt,ka->ta", u**2, (lam[:, None] + 2 * alphas) / (lam[:, None] + alphas) ** 2) \
-        if need_rss else None
-    return w, lam, rss
+    if not need_rss:
+        return w, None, None
+    dof = (lam[:, None] * inv).sum(axis=0)
+    rss = yty[:, None] - np.einsum("kt,ka->ta", u**2, (lam[:, None] + 2 * alphas) / (lam[:, None] + alphas) ** 2)
+    return w, dof, rss
 
 
-def _eigvalsh(gram: np.ndarray, device: str) -> np.ndarray:
+def _fortran(a: np.ndarray) -> np.ndarray:
+    """A symmetric matrix in the column-major layout LAPACK works in, without a copy when it is
+    contiguous either way (a C-ordered symmetric matrix is its own transpose)."""
+    if a.flags.f_contiguous:
+        return a
+    return a.T if a.flags.c_contiguous else np.asfortranarray(a)
+
+
+def _cholesky_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, device: str, *,
+                   need_dof: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """One factor of G + αI per α, in one reused P × P buffer (the last α factors `gram` itself):
+    the solve, and for GCV tr (G + αI)⁻¹ = ‖U⁻¹‖²_F from the inverse of the triangle U."""
     if device != "cpu":
-        import torch
+        return _cholesky_path_torch(gram, b, alphas, device, need_dof=need_dof)
+    from scipy.linalg import blas, lapack
 
-        return np.maximum(torch.linalg.eigvalsh(torch.from_numpy(gram).to(device)).cpu().numpy(), 0.0)
-    from scipy.linalg import eigvalsh
+    gram = _fortran(gram)
+    p = len(gram)
+    work = np.empty_like(gram, order="F") if len(alphas) > 1 else None
+    w = np.empty((p, b.shape[1], len(alphas)))
+    dof = np.empty(len(alphas)) if need_dof else None
+    for i, alpha in enumerate(alphas):
+        a = gram if i == len(alphas) - 1 else work
+        if a is not gram:
+            np.copyto(a, gram)
+        a.ravel(order="F")[:: p + 1] += alpha  # the diagonal, in place
+        factor, info = lapack.dpotrf(a, lower=0, clean=1, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"G + αI is not positive definite at α = {alpha:g}")
+        w[:, :, i], info = lapack.dpotrs(factor, b, lower=0)
+        if need_dof:
+            inverse, info = lapack.dtrtri(factor, lower=0, overwrite_c=1)  # clean=1 zeroed the other triangle
+            flat = inverse.ravel(order="F")  # ‖U⁻¹‖² by scipy's BLAS, as the factor (see `_NumpyAccumulator`)
+            dof[i] = p - float(alpha) * float(blas.ddot(flat, flat))
+    return w, dof
 
-    return np.maximum(eigvalsh(gram, driver="evd", check_finite=False), 0.0)
 
+def _cholesky_path_torch(gram, b, alphas, device, *, need_dof):
+    import torch
 
-def _solve(gram: np.ndarray, b: np.ndarray, alpha: float, device: str) -> np.ndarray:
-    """(G + αI)⁻¹ b for a symmetric positive semi-definite G, in place of G."""
-    gram[np.diag_indices_from(gram)] += alpha
-    if device != "cpu":
-        import torch
-
-        g = torch.from_numpy(gram).to(device)
-        return torch.cholesky_solve(torch.from_numpy(b).to(device), torch.linalg.cholesky(g)).cpu().numpy()
-    from scipy.linalg import cho_factor, cho_solve
-
-    return cho_solve(cho_factor(gram, overwrite_a=True, check_finite=False), b, check_finite=False)
+    g = torch.from_numpy(np.ascontiguousarray(gram)).to(device)
+    rhs = torch.from_numpy(np.ascontiguousarray(b)).to(device)
+    eye = torch.eye(len(gram), dtype=g.dtype, device=device)
+    w, dof = [], []
+    for alpha in alphas:
+        factor, info = torch.linalg.cholesky_ex(g + float(alpha) * eye)
+        if int(info) != 0:
+            raise np.linalg.LinAlgError(f"G + αI is not positive definite at α = {alpha:g}")
+        w.append(torch.cholesky_solve(rhs, factor).cpu().numpy())
+        if need_dof:
+            dof.append(len(gram) - float(alpha) * float(torch.cholesky_inverse(factor).diagonal().sum()))
+    return np.stack(w, axis=2), (np.array(dof) if need_dof else None)
 
 
 def _eigh(gram: np.ndarray, device: str) -> tuple[np.ndarray, np.ndarray]:
