@@ -166,6 +166,19 @@ def code_lines(text: str) -> frozenset[int]:
     return frozenset(inside)
 
 
+_INDENTED_MARKER_RE = re.compile(r"^(?: {4}|[ ]{0,3}\t)[ \t]*<!--[ \t]*/?research:", re.M)
+
+
+def _markers_may_be_code(text: str) -> bool:
+    """Whether a marker line of `text` could sit in a code block, so that `regions` needs the
+    code map. Without a fence anywhere, the only code blocks are indented ones, whose every line
+    is indented four columns or more: a marker indented less is never code. This spares a full
+    markdown parse of most documents (a check reads every page and the history of every report)."""
+    if "research:" not in text:
+        return False
+    return "```" in text or "~~~" in text or _INDENTED_MARKER_RE.search(text) is not None
+
+
 # ---------------------------------------------------------------------------------------------
 # Regions
 
@@ -194,7 +207,7 @@ def regions(text: str, path: str | None = None) -> dict[str, Region]:
     """Every owned region by name, in document order; malformed markers are errors."""
     found: dict[str, Region] = {}
     lines = split_lines(text)
-    code = code_lines(text) if "research:" in text else set()
+    code = code_lines(text) if _markers_may_be_code(text) else frozenset()
     _, front_lines = body_of(text, path)  # YAML is not markdown: no markers there
     offsets = []
     pos = 0

@@ -169,3 +169,34 @@ def test_markers_inside_the_front_matter_are_yaml_not_regions():
 def test_a_setext_heading_does_not_hide_a_region():
     text = "Title\n=====\n\n<!-- research:log -->\nrow\n<!-- /research:log -->\n"
     assert list(document.regions(text)) == ["log"]
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("para\n\n\t<!-- research:x -->\n\t<!-- /research:x -->\n", []),  # a tab: indented code
+        ("- item\n\n  <!-- research:x -->\n  <!-- /research:x -->\n", ["x"]),  # list content, not code
+        ("para\n\n   <!-- research:x -->\n   <!-- /research:x -->\n", ["x"]),  # three spaces: not code
+    ],
+    ids=["tab", "in-list", "three-spaces"],
+)
+def test_indentation_alone_decides_whether_a_marker_is_code_without_a_fence(text, names):
+    assert list(document.regions(text)) == names
+
+
+def test_the_code_map_is_skipped_only_where_no_marker_can_be_code():
+    """`regions` skips the markdown parse when no fence is present and no marker is indented
+    four columns: on every document of the notebook, no marker line is code then."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    docs = [p for folder in ("research", "hubs", "templates") for p in (root / folder).rglob("*.md")]
+    docs += [p for p in (root / "templates").rglob("*.j2")]
+    assert len(docs) > 5
+    for path in docs:
+        text = path.read_text(encoding="utf-8")
+        if document._markers_may_be_code(text):
+            continue
+        code = document.code_lines(text)
+        marker_lines = {i for i, line in enumerate(document.split_lines(text)) if document.MARKERISH_RE.match(line)}
+        assert not code & marker_lines, path
