@@ -193,3 +193,27 @@ def test_the_pass_gives_the_centred_moments_in_either_precision():
         np.testing.assert_array_equal(mo.gram, mo.gram.T)
         np.testing.assert_allclose(mo.xty, xc.T @ yc, rtol=1e-9, atol=1e-9 * np.abs(xc.T @ yc).max())
         np.testing.assert_allclose(mo.yty, (yc * yc).sum(0), rtol=1e-10)
+
+
+def test_the_torch_routes_a_gpu_takes_give_the_cpu_numbers():
+    """The accumulator and the Cholesky path a cuda fit uses, run on torch's CPU device: the
+    same moments and the same path (degrees of freedom too) as the scipy routes, in float64."""
+    from engine.models import ridge
+
+    rng = np.random.default_rng(5)
+    x = (1.0 + 0.1 * rng.normal(size=(500, 24))).astype(np.float32)
+    y = rng.normal(size=(500, 2))
+    acc = ridge._TorchAccumulator("cpu", "float64")
+    for start in range(0, 500, 128):
+        acc.add(x[start : start + 128], y[start : start + 128], True)
+    n, shift_x, shift_y, sx, sy, g, xty, yty = acc.result()
+    g = ridge._downdate(g, sx / n, n)
+    ridge._mirror_upper(g)
+    xc = x.astype(np.float64) - x.mean(0, dtype=np.float64)
+    np.testing.assert_allclose(g, xc.T @ xc, rtol=1e-9, atol=1e-9 * np.abs(xc.T @ xc).max())
+    gram, b = xc.T @ xc, xc.T @ (y - y.mean(0))
+    alphas = np.array([0.1, 10.0, 1e3])
+    w_t, dof_t = ridge._cholesky_path_torch(gram, b, alphas, "cpu", need_dof=True)
+    w_c, dof_c = ridge._cholesky_path(gram.copy(), b, alphas, "cpu", need_dof=True)
+    np.testing.assert_allclose(w_t, w_c, rtol=1e-9, atol=1e-12 * np.abs(w_c).max())
+    np.testing.assert_allclose(dof_t, dof_c, rtol=1e-9)

@@ -246,7 +246,7 @@ class Ridge(Model):
         size = f"{len(mo.gram)} × {len(mo.gram)}"
         log(f"ridge: pass done in {t_pass:.1f} s; " + {
             "cholesky": f"{len(alphas)} Cholesky solve{'s' if len(alphas) > 1 else ''} of the {size} Gram"
-                        + (" and its eigenvalues (GCV)" if selection == "gcv" else ""),
+                        + (", each with the inverse of its factor for GCV's degrees of freedom" if selection == "gcv" else ""),
             "eigh": f"one eigendecomposition of the {size} Gram for the {len(alphas)}-α path"}[route])
         task = progress.task("ridge: solve", total=None) if progress else None
 
