@@ -667,6 +667,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Entry point: run a command; every ending is one paragraph and an exit code, never a traceback."""
     import signal
 
+    # A parent may hand its signal mask down (a thread that blocked SIGINT, then started us): the
+    # promise that Ctrl-C and SIGTERM stop a run cleanly holds only if they can be delivered.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         command()(args=argv, prog_name="research")

@@ -231,14 +231,19 @@ def make(params, train, targets):
 """
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
-def test_stopping_a_run_while_it_trains_exits_130_and_leaves_the_status_failed(small_notebook, how):
+def _block_stop_signals():  # what a parent thread that blocked them hands down through fork and exec
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+@pytest.mark.parametrize("how, blocked", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-inherited-blocked"])
+def test_stopping_a_run_while_it_trains_exits_130_and_leaves_the_status_failed(small_notebook, how, blocked):
     root, report = small_notebook
     (root / "slowplugin.py").write_text(PLUGIN, encoding="utf-8")
     report.write_text(report.read_text(encoding="utf-8").replace("cand: {}", 'cand: {model: {type: "slowplugin:make"}}'),
                       encoding="utf-8")
     run = subprocess.Popen([RESEARCH, "run", str(report), "--no-commit"], cwd=root, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+                           stderr=subprocess.PIPE, text=True, preexec_fn=_block_stop_signals if blocked else None)
     deadline = time.time() + 120
     while not (root / "started").exists() and time.time() < deadline and run.poll() is None:
         time.sleep(0.1)
