@@ -8,6 +8,19 @@ SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Tiny nets gain nothing from two threads, and on a busy 2-core CI runner two threads can be
+    20x slower than one (measured); the numbers do not depend on it. A module that trains nets
+    opts in with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def notebook(tmp_path, monkeypatch):
     """An empty notebook folder, made the working directory."""
     monkeypatch.chdir(tmp_path)

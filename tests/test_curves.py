@@ -28,12 +28,7 @@ MLP = {"type": "mlp", "hidden": [32]}
 TRAIN = {"epochs": 2, "batch_size": 64, "lr": 3e-3, "device": "cpu", "seed": 1}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -192,7 +192,7 @@ def test_the_code_map_is_skipped_only_where_no_marker_can_be_code():
     root = Path(__file__).resolve().parents[1]
     docs = [p for folder in ("research", "hubs", "templates") for p in (root / folder).rglob("*.md")]
     docs += [p for p in (root / "templates").rglob("*.j2")]
-    assert len(docs) > 5
+    skipped = 0
     for path in docs:
         text = path.read_text(encoding="utf-8")
         if document._markers_may_be_code(text):
@@ -200,3 +200,5 @@ def test_the_code_map_is_skipped_only_where_no_marker_can_be_code():
         code = document.code_lines(text)
         marker_lines = {i for i, line in enumerate(document.split_lines(text)) if document.MARKERISH_RE.match(line)}
         assert not code & marker_lines, path
+        skipped += bool(marker_lines)
+    assert skipped >= 3, f"only {skipped} of {len(docs)} documents with markers take the skip: the check holds too little"

@@ -16,14 +16,7 @@ TRAIN = {"epochs": 10, "lr": 3e-3, "batch_size": 64, "device": DEVICE, "seed": 1
 MLP = {"type": "mlp", "hidden": [128, 64]}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny nets gain nothing from two threads, and on a busy 2-core CI runner two threads can be
-    20x slower than one (measured); the numbers do not depend on it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

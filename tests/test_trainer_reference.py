@@ -22,12 +22,7 @@ TRAIN = {"epochs": 2, "lr": 3e-3, "weight_decay": 0.01, "batch_size": 32, "devic
 MLP = {"type": "mlp", "hidden": [32, 16], "dropout": 0.1}  # dropout: the global RNG is drawn in the same order too
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def reference_fit(model, train, val):

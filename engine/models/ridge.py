@@ -96,7 +96,8 @@ XTY_ROWS = 256
 
 class _NumpyAccumulator:
     """Every buffer is allocated once, on the first block, and reused: on this kind of machine
-    memory touched for the first time costs more than the arithmetic on it (PERFORMANCE.md)."""
+    memory touched for the first time costs more than the arithmetic on it (the README's
+    Performance section)."""
 
     def __init__(self, precision: str) -> None:
         self.dtype = np.float32 if precision == "float32" else np.float64
@@ -111,10 +112,17 @@ class _NumpyAccumulator:
         self._rows_in_g32 = 0
         self.sx, self.sy = np.zeros(p), np.zeros(t)
         self.xty, self.yty = np.zeros((p, t)), np.zeros((t, t))
-        rows = min(CHUNK_ROWS, len(x))
-        self._xc = np.empty((rows, p), self.dtype)  # the centred chunk
+        self._xc = self._x64 = self._y1 = None
+
+    def _chunk_buffers(self, rows: int, p: int, t: int) -> None:
+        """The centred chunk, [y − shift, 1] (Xᵀy and Σx in one float64 product) and, for a
+        float32 chunk, its float64 slice: sized by the first block, grown if a later one is longer."""
+        rows = min(CHUNK_ROWS, rows)
+        if self._xc is not None and len(self._xc) >= rows:
+            return
+        self._xc = np.empty((rows, p), self.dtype)
         self._x64 = np.empty((min(XTY_ROWS, rows), p)) if self.dtype == np.float32 else None
-        self._y1 = np.empty((rows, t + 1))  # [y − shift, 1]: Xᵀy and Σx in one float64 product
+        self._y1 = np.empty((rows, t + 1))
 
     def add(self, x: np.ndarray, y: np.ndarray, center: bool) -> None:
         from scipy.linalg import blas
@@ -123,9 +131,7 @@ class _NumpyAccumulator:
         t = y.shape[1]
         if self.n == 0:
             self._allocate(x.shape[1], t, x, y, center)
-        elif len(self._xc) < min(CHUNK_ROWS, len(x)):  # a first block shorter than a later one
-            self._xc = np.empty((min(CHUNK_ROWS, len(x)), x.shape[1]), self.dtype)
-            self._y1 = np.empty((len(self._xc), t + 1))
+        self._chunk_buffers(len(x), x.shape[1], t)
         f32 = self.dtype == np.float32
         syrk = blas.ssyrk if f32 else blas.dsyrk
         block_g = self._g32 if f32 else self.g
