@@ -144,10 +144,11 @@ def _metric(notebook: Path, trial: str) -> str:
     from engine import document
 
     body = document.regions((notebook / "exp.md").read_text(encoding="utf-8"))["results"].body
-    for line in body.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in body.splitlines() if line.startswith("|")]
+    column = rows[0].index("r2.log_g") if rows and "r2.log_g" in rows[0] else 1
+    for cells in rows[2:]:
         if cells and cells[0].split(" ")[0] == trial:
-            return cells[1]
+            return cells[column]
     return "?"
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ExpressionError
+from .marks import question_verdict
 from .spec.vocabulary import base_metric, metric_parts
 
 #: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
@@ -157,11 +158,14 @@ def build_context(
     compare=None,
     ceiling: str | None = None,
     spreads: Mapping[str, Any] | None = None,
+    best: str | None = None,
 ) -> dict[str, Any]:
     """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
     `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`); `compare(a, b)` the
     paired bootstrap intervals of a − b, shaped like `delta`. `spreads[trial]`: a repeated
-    trial's seeds (`engine.repeats.fold`), so its scores read `.mean`, `.std`, `.n`, `.values`."""
+    trial's seeds (`engine.repeats.fold`), so its scores read `.mean`, `.std`, `.n`, `.values`.
+    `best`: the trial `best` names (a resample keeps the point estimates' best; default: the
+    best candidate of `results`)."""
     from .expressions import with_spread
 
     ci = ci or {}
@@ -175,7 +179,8 @@ def build_context(
             return None
         return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {}), "info": info.get(name, {})}
 
-    best = pick_best(results, primary, exclude=[baseline, *references])
+    if best is None:
+        best = pick_best(results, primary, exclude=[baseline, *references])
     trials = {n: {**m, "info": info.get(n, {})} for n, m in results.items()}
     context: dict[str, Any] = {"trials": trials, "ci": dict(ci), "best": view(best),
                                "compare": compare or _no_comparison(results)}
@@ -256,35 +261,159 @@ def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, An
 
 @dataclass(frozen=True)
 class Verdict:
+    """A decision: the rule that gave it, its words, each hub question's answer and verdict, and
+    how often its condition held over the joint bootstrap of the results (`engine.confidence`)."""
+
     verdict: str
     says: str
     rule: int | None  # index of the rule that decided; None when the spec has no rules
     when: str | None
     answers: Mapping[str, str] = field(default_factory=dict)  # hub question id -> one-line answer
+    questions: Mapping[str, str] = field(default_factory=dict)  # hub question id -> verified | refuted | inconclusive | open
+    holds: float | None = None  # the share of resamples in which the deciding rule was the first to hold
+    resamples: int | None = None
+    evidence: str | None = None  # what the resamples drew: "the test rows and 5 seeds per trial"
+    point: str | None = None  # an inconclusive verdict: the one the point estimates gave
+    margin: Mapping[str, Any] | None = None  # of the rule's comparison: value, lo, hi, metric
+    unmeasured: tuple[str, ...] = ()  # trials the rule read whose training noise nobody measured (1 seed)
 
     def answer(self, qid: str) -> str:
         return self.answers.get(qid) or self.says
+
+    def question(self, qid: str) -> str:
+        """verified, refuted, inconclusive or open: the verdict of hub question `qid`."""
+        return self.questions.get(qid) or question_verdict(self.verdict)
 
     @property
     def text(self) -> str:
         return f"{self.verdict}: {self.says}" if self.says else self.verdict
 
+    def confidence(self) -> dict[str, Any]:
+        """What the run record keeps of the resampling (empty for a verdict decided without it)."""
+        if self.resamples is None:
+            return {}
+        out: dict[str, Any] = {"holds": self.holds, "resamples": self.resamples, "evidence": self.evidence}
+        if self.point is not None:
+            out["point"] = self.point
+        if self.margin:
+            out["margin"] = dict(self.margin)
+        if self.unmeasured:
+            out["unmeasured"] = list(self.unmeasured)
+        return out
+
 
 def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
-    """The first rule whose `when` holds (or `otherwise`); None when the spec has no rules."""
+    """The first rule whose `when` holds on the point estimates (or `otherwise`); None when the
+    spec has no rules. `engine.confidence` then holds it against the resamples (`judge`)."""
     expressions = spec.expressions()
     for index, rule in enumerate(spec.decision.rules):
         if rule.otherwise is None:
             expression = expressions[f"decision.rules[{index}].when"]
             if not _truth(expression.evaluate(context), expression):
                 continue
-        prefix = f"decision.rules[{index}]"
-        says = _filled(rule.says, f"{prefix}.says", expressions, context)
-        answers = {q: _filled(text, f"{prefix}.answers.{q}", expressions, context) for q, text in rule.answers.items()}
-        return Verdict(rule.outcome, says, index, rule.when, answers)
+        return decided(spec, index, context)
     if spec.decision.rules:
-        return Verdict("inconclusive", "no decision rule held", None, None)
+        return Verdict("inconclusive", "no decision rule held", None, None,
+                       questions={q: "inconclusive" for q in spec.answers})
     return None
+
+
+def decided(spec, index: int, context: Mapping[str, Any]) -> Verdict:
+    """The verdict of rule `index`, its words filled from `context`."""
+    expressions = spec.expressions()
+    rule = spec.decision.rules[index]
+    prefix = f"decision.rules[{index}]"
+    says = _filled(rule.says, f"{prefix}.says", expressions, context)
+    answers = {q: _filled(rule.answer_text(q), f"{prefix}.answers.{q}", expressions, context) for q in rule.answers}
+    questions = {q: rule.answer_verdict(q) for q in spec.answers}
+    return Verdict(rule.outcome, says, index, rule.when, answers, questions)
+
+
+def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: str, unmeasured=(),
+          margin: float | None = None, margin_metric: str | None = None) -> Verdict:
+    """The point estimates' verdict held against the resamples (`engine.confidence.odds`): kept
+    when its rule was the first to hold in at least `decision.confidence` of them; another rule's
+    when that one reached it; else inconclusive, with how often the point estimates' rule held
+    and the margin of its comparison."""
+    from dataclasses import replace
+
+    need = spec.decision.confidence
+    shares = list(odds.first)
+    unmeasured = tuple(unmeasured)
+    common = {"resamples": odds.resamples, "evidence": evidence, "unmeasured": unmeasured}
+    if point.rule is not None and shares[point.rule] >= need:
+        return replace(point, holds=shares[point.rule], **common)
+    other = next((i for i, share in enumerate(shares) if share >= need), None)
+    if other is not None:
+        return replace(decided(spec, other, context), holds=shares[other], **common)
+    if point.rule is None and 1 - sum(shares) >= need:  # no rule held, and none comes close
+        return replace(point, holds=1 - sum(shares), **common)
+    held = shares[point.rule] if point.rule is not None else 1 - sum(shares)
+    shown_margin = None
+    if margin is not None and odds.margin:
+        shown_margin = {"value": margin, **odds.margin, "metric": margin_metric, "of": odds.margin_of}
+    words = inconclusive_words(point.verdict, held, odds.resamples, evidence, shown_margin, unmeasured)
+    answers, questions = {}, {}
+    for qid in spec.answers:  # a question every likely rule answers alike is settled all the same
+        verdict, rule = _question(spec, qid, shares, need)
+        if verdict is None:
+            answers[qid], questions[qid] = f"{point.answer(qid)} — {words}", "inconclusive"
+        else:
+            source = point if rule == point.rule else decided(spec, rule, context)
+            answers[qid], questions[qid] = source.answer(qid), verdict
+    return Verdict("inconclusive", f"{point.says} — {words}" if point.says else words[0].upper() + words[1:], point.rule,
+                   point.when, answers, questions, holds=held, point=point.verdict, margin=shown_margin, **common)
+
+
+def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | None]:
+    """(the verdict of question `qid` that the rules first to hold give in at least `need` of the
+    resamples, the likeliest of those rules), or (None, None) when no verdict is that sure."""
+    rules = spec.decision.rules
+    by_verdict: dict[str, float] = {}
+    for i, share in enumerate(shares):
+        verdict = rules[i].answer_verdict(qid)
+        by_verdict[verdict] = by_verdict.get(verdict, 0.0) + share
+    found = next((v for v, share in by_verdict.items() if share >= need), None)
+    if found is None:
+        return None, None
+    return found, max((i for i in range(len(shares)) if rules[i].answer_verdict(qid) == found), key=lambda i: shares[i])
+
+
+def share_text(share: float) -> str:
+    """`97 %`, `99.6 %`, `100 %`: a share of resamples."""
+    percent = share * 100
+    if 99 < percent < 100 or 0 < percent < 1:
+        return f"{percent:.1f} %"
+    return f"{percent:.0f} %"
+
+
+def inconclusive_words(point: str, held: float, resamples: int, evidence: str, margin: Mapping[str, Any] | None,
+                       unmeasured=()) -> str:
+    """`but only as a point estimate: pass holds in 62 % of 1,000 resamples of the test rows and 5
+    seeds per trial (margin +0.0012 dex, 95 % interval −0.0031 to +0.0050)`."""
+    from .render import fmt_metric, fmt_number
+
+    text = f"but only as a point estimate: {point} holds in {share_text(held)} of {resamples:,} resamples of {evidence}"
+    if margin:
+        fmt = (lambda v: fmt_metric(margin.get("metric"), v)) if margin.get("metric") else fmt_number
+        sign = lambda v: fmt(v) if str(fmt(v)).startswith(("-", "n")) else "+" + fmt(v)  # noqa: E731
+        text += (f" (`{margin.get('of')}` holds by {sign(margin['value'])}; 95 % interval {sign(margin['lo'])} to "
+                 f"{sign(margin['hi'])})")
+    if unmeasured:
+        text += f"; training noise not measured for {', '.join(unmeasured)} (1 seed)"
+    return text
+
+
+def held_words(verdict: Verdict) -> str:
+    """`holds in 97 % of 1,000 resamples of the test rows and 5 seeds per trial`, and what was not
+    measured; empty for a verdict decided without resampling, or an inconclusive one (its words
+    say it)."""
+    if verdict.resamples is None or verdict.holds is None or verdict.point is not None:
+        return ""
+    text = f"holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
+    if verdict.unmeasured:
+        text += f"; training noise not measured for {', '.join(verdict.unmeasured)} (1 seed)"
+    return text
 
 
 def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str:

@@ -222,6 +222,69 @@ def _resamples(n: int, B: int, seed: int):
         yield rng.integers(0, n, n)
 
 
+def resample_rows(n: int, B: int, seed: int) -> np.ndarray:
+    """The B row draws of `_resamples`, as one (B, n) array (int32 where n allows)."""
+    dtype = np.int32 if n < 2**31 else np.int64
+    return np.stack([rows.astype(dtype, copy=False) for rows in _resamples(n, B, seed)])
+
+
+_CHUNK = 256  # resamples per product: the counts of 256 resamples of 10k rows are 20 MB
+
+
+def resampled_sums(draws: np.ndarray, columns: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Σ over each resample's drawn rows of each column, (B, m): how many times each row was
+    drawn, times the columns — one matrix product per chunk of resamples instead of a metric
+    call per resample. `rows` (a boolean mask) keeps only those rows (a bin of a table)."""
+    B, n = draws.shape
+    columns = np.asarray(columns, dtype=np.float64)
+    keep = None if rows is None else np.flatnonzero(rows)
+    if keep is not None:
+        columns = columns[keep]
+    out = np.empty((B, columns.shape[1]), dtype=np.float64)
+    for start in range(0, B, _CHUNK):
+        chunk = draws[start : start + _CHUNK]
+        size = len(chunk)
+        flat = (chunk + (np.arange(size, dtype=np.int64) * n)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=size * n).reshape(size, n).astype(np.float64)
+        out[start : start + size] = (counts if keep is None else counts[:, keep]) @ columns
+    return out
+
+
+#: What `from_sums` needs per run and target: Σe, Σ|e|, Σe², Σy, Σy² (e = prediction − truth).
+STATS = 5
+
+
+def stat_columns(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """(n, 5) columns of one run of one target: e, |e|, e², y, y²."""
+    y = np.asarray(y, dtype=np.float64)
+    e = np.asarray(pred, dtype=np.float64) - y
+    return np.stack([e, np.abs(e), e * e, y, y * y], axis=-1)
+
+
+def from_sums(sums: np.ndarray, n) -> dict[str, np.ndarray]:
+    """r2, mae, rmse and bias from `stat_columns` summed over n rows (… × 5 → …): a metric of
+    each resample from its sums, as `r2`, `mae`, `rmse` and `bias` compute it from the rows."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = sums[..., 4] - sums[..., 3] ** 2 / n
+        r2 = np.where(total > 0, 1.0 - sums[..., 2] / np.where(total > 0, total, 1.0), np.nan)
+        return {"r2": r2, "mae": sums[..., 1] / n, "rmse": np.sqrt(sums[..., 2] / n), "bias": sums[..., 0] / n}
+
+
+def seed_picks(k: int, B: int, seed) -> np.ndarray | None:
+    """Per resample, which of k seeds' runs it averages (B × k, drawn with replacement), or None
+    for a single run."""
+    if k == 1:
+        return None
+    return np.random.default_rng(seed).integers(0, k, (B, k))
+
+
+def over_seeds(per_run: np.ndarray, picks: np.ndarray | None) -> np.ndarray:
+    """(k runs, B) scores → (B,): each resample's mean over the seeds it drew."""
+    if picks is None:
+        return per_run[0]
+    return np.take_along_axis(per_run.T, picks, axis=1).mean(axis=1)
+
+
 def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
@@ -244,17 +307,27 @@ def _seed_picks(k: int, B: int, seed: int) -> np.ndarray | None:
     """Per resample, which of k seeds' runs it averages (drawn with replacement, so the interval
     holds the spread between seeds as well as the test set's); None for a single run. Its own
     random stream: the rows drawn for a single run are the same as without repeats."""
-    if k == 1:
-        return None
-    return np.random.default_rng([seed, 0x5EED]).integers(0, k, (B, k))
+    return seed_picks(k, B, [seed, 0x5EED])
 
 
-def _resampled(metric: Metric, y: np.ndarray, runs: np.ndarray, rows: np.ndarray, picks: np.ndarray | None) -> float:
-    """The metric of one resample: of the one run, or the mean over the seeds drawn."""
-    if picks is None:
-        return metric(y[rows], runs[0][rows])
-    scores = np.array([metric(y[rows], run[rows]) for run in runs], dtype=np.float64)
-    return float(np.mean(scores[picks]))
+def _samples(metric: Metric, y: np.ndarray, runs: np.ndarray, B: int, seed: int, picks: np.ndarray | None) -> np.ndarray:
+    """The metric of each of B resamples: rows drawn as `_resamples`, seeds as `picks`. The four
+    metrics of this module come from the resampled sums in a few matrix products; any other
+    metric is called once per resample and run."""
+    n = len(y)
+    if n == 0:
+        raise ValueError("cannot bootstrap an empty sample")
+    name = next((key for key, fn in METRICS.items() if fn is metric), None)
+    if name is not None and y.ndim == 1:
+        columns = np.concatenate([stat_columns(y, run) for run in runs], axis=1)
+        sums = resampled_sums(resample_rows(n, B, seed), columns).reshape(B, len(runs), STATS)
+        per_run = from_sums(np.moveaxis(sums, 0, 1), n)[name]  # k × B
+        return over_seeds(per_run, picks)
+    out = []
+    for b, rows in enumerate(_resamples(n, B, seed)):
+        scores = np.array([metric(y[rows], run[rows]) for run in runs], dtype=np.float64)
+        out.append(float(scores[0]) if picks is None else float(np.mean(scores[picks[b]])))
+    return np.array(out, dtype=np.float64)
 
 
 def _full(metric: Metric, y: np.ndarray, runs: np.ndarray) -> float:
@@ -270,9 +343,7 @@ def bootstrap_ci(metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 10
     (k, n): a trial repeated over k seeds, its value the mean over them and each resample's a
     mean over seeds drawn with replacement."""
     y, runs = _runs(y, pred)
-    picks = _seed_picks(len(runs), B, seed)
-    samples = np.array([_resampled(metric, y, runs, rows, None if picks is None else picks[b])
-                        for b, rows in enumerate(_resamples(len(y), B, seed))], dtype=np.float64)
+    samples = _samples(metric, y, runs, B, seed, _seed_picks(len(runs), B, seed))
     return CI(_full(metric, y, runs), *_interval(samples, level))
 
 
@@ -295,10 +366,5 @@ def paired_bootstrap_samples(metric: Metric, y: np.ndarray, pred_a: np.ndarray, 
     (for a figure of their distribution)."""
     y, runs_a = _runs(y, pred_a)
     _, runs_b = _runs(y, pred_b)
-    picks_a = _seed_picks(len(runs_a), B, seed)
-    picks_b = _seed_picks(len(runs_b), B, seed + 1)
-    return np.array(
-        [_resampled(metric, y, runs_a, rows, None if picks_a is None else picks_a[b])
-         - _resampled(metric, y, runs_b, rows, None if picks_b is None else picks_b[b])
-         for b, rows in enumerate(_resamples(len(y), B, seed))], dtype=np.float64
-    )
+    return (_samples(metric, y, runs_a, B, seed, _seed_picks(len(runs_a), B, seed))
+            - _samples(metric, y, runs_b, B, seed, _seed_picks(len(runs_b), B, seed + 1)))

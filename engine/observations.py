@@ -257,6 +257,19 @@ def heading(lang: str = "en") -> str:
     return HEADINGS[lang]
 
 
+def one_seed(trials: Sequence[str], lang: str = "en") -> str | None:
+    """The caveat under numbers of trials whose training noise nobody measured (one run of a
+    seeded model): their intervals hold the test rows only, so no sentence above can say more."""
+    if not trials:
+        return None
+    zh = _check_lang(lang)
+    names = _few(trials, zh)
+    if zh:
+        return _sentence(f"{names} 只跑了 1 个种子：训练噪声未测，以上区间只含测试集的抽样误差", zh)
+    return _sentence(f"{names} ran with one seed: {'its' if len(trials) == 1 else 'their'} training noise was not measured, "
+                     f"and the intervals above hold the test rows only", zh)
+
+
 def render(observations: Sequence[str]) -> str:
     """The body of an `observations` region: one "- " line per sentence, newlines folded (a
     sentence is one bullet); nothing at all when there is nothing to observe."""

@@ -107,6 +107,14 @@ def shown_trials(rec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [t for t in rec.get("trials", []) if not t.get("of")]
 
 
+def seeds_of(trials: list[Mapping[str, Any]]) -> str:
+    """What stands behind a number of these record rows: `5 seeds`, `1 seed ⚠`, `closed form`, or
+    empty for rows written before a record said (`engine.repeats.behind`)."""
+    from .repeats import behind
+
+    return behind([(t.get("stochastic"), len(t.get("seeds") or []) or 1) for t in trials if t])
+
+
 def trial_summary(config: Mapping[str, Any]) -> str:
     """A short config line for tables: the model and its parameters, the data size and noise."""
     model = dict(config.get("model") or {})

@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["fold", "spread_text"]
+__all__ = ["behind", "fold", "spread_text"]
 
 
 def _number(value: Any) -> bool:
@@ -51,3 +51,18 @@ def spread_text(mean_text: str, std_text: str) -> str:
     if len(mean_parts) == 2 and len(std_parts) == 2 and mean_parts[1] == std_parts[1]:
         return f"{mean_parts[0]} ± {std_parts[0]} {std_parts[1]}"
     return f"{mean_text} ± {' '.join(std_parts)}"
+
+
+def behind(runs: Sequence[tuple[bool | None, int]]) -> str:
+    """What stands behind a number read from trials of (numbers move with the seed?, seeds run):
+    `5 seeds`, `3–5 seeds`, `1 seed ⚠` (training noise not measured), `closed form` (none to
+    measure); empty when no trial says (a record written before training noise was recorded)."""
+    known = [(noisy, n) for noisy, n in runs if noisy is not None]
+    if not known:
+        return ""
+    counts = sorted({max(int(n), 1) for noisy, n in known if noisy})
+    if not counts:
+        return "closed form"
+    if counts[0] < 2:
+        return "1 seed ⚠"
+    return f"{counts[0]} seeds" if len(counts) == 1 else f"{counts[0]}–{counts[-1]} seeds"

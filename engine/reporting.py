@@ -15,9 +15,10 @@ from typing import Any
 
 from . import __version__, paths, record
 from .binned import binned_table, cell_texts, series_for, signed
-from .decision import CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, key_numbers, metric_value, standing
+from .decision import (CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, held_words, key_numbers,
+                       metric_value, standing)
 from .errors import ExpressionError
-from .marks import verdict_mark
+from .marks import question_mark, verdict_mark
 from .predictions import columns, has_metric, metric_fn, stacked
 from .spec.vocabulary import metric_parts
 from .render import fmt_metric, fmt_number, packaged_templates, render
@@ -44,6 +45,7 @@ class Tables:
     ceilings: list[str] = field(default_factory=list)  # the fisher_ceiling trials
     observed: list[list[str]] | None = None  # each binned table's observations, once worked out
     spreads: dict[str, Any] = field(default_factory=dict)  # repeated trial → its seeds' spread (`engine.repeats.fold`)
+    evidence: Any = None  # confidence.Evidence: each trial's seeds, and whether its numbers move with them
     run_ci: dict[str, Any] = field(default_factory=dict)  # each seed's own intervals (`equal.seed-43`)
 
 
@@ -59,7 +61,7 @@ class Rendered:
 
 
 RENDER_CODE = ("reporting.py", "live.py", "binned.py", "predictions.py", "record.py", "render.py", "figures.py", "quantities.py",
-               "decision.py", "expressions.py", "notes.py", "observations.py")
+               "decision.py", "expressions.py", "notes.py", "observations.py", "confidence.py", "marks.py", "repeats.py")
 
 
 def _render_code_hash() -> str:
@@ -217,12 +219,18 @@ def compute_tables(plan, spec) -> Tables:
                      for b in spec.binned]
     context["binned"] = series_for(binned_tables, spec.binned)  # binned[i][trial][bin], binned['name'][bin][trial]
     failed = list(dict.fromkeys(t.shown_name for t in plan.trials if t.record is None and t.reason != "skipped"))
+    evidence = training_evidence(plan, done)
     try:
         verdict = decide(spec, context)
     except ExpressionError:
         if not failed:
             raise  # a mistake in the rule itself
         verdict = Verdict("incomplete", f"cannot decide: {', '.join(failed)} failed", None, None)
+    if verdict is not None and verdict.verdict != "incomplete" and spec.decision.rules:
+        verdict = _judged(spec, verdict, context, evidence, preds=preds, results=results, ci=ci, delta=delta,
+                          info={name: recs[0].info or {} for name, recs in records.items()}, compare=compare,
+                          baseline=baseline, ceiling=ceiling if ceiling in results else None, spreads=spreads,
+                          binned=list(zip(spec.binned, binned_tables)))
     numbers = []
     for index, row in enumerate(spec.key_numbers):
         try:
@@ -237,6 +245,7 @@ def compute_tables(plan, spec) -> Tables:
             numbers.append((row.label, "-"))
     best = context["best"]["name"] if context.get("best") else None
     tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p[0]["index"]) for p in preds.values()), default=0))
+    tables.evidence = evidence
     tables.spreads = spreads
     tables.run_ci = run_ci
     tables.binned = binned_tables
@@ -246,6 +255,56 @@ def compute_tables(plan, spec) -> Tables:
     tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
                                ceilings=ceilings)
     return tables
+
+
+def training_evidence(plan, done: Mapping[str, Sequence[Any]]):
+    """Each shown trial's runs with a result and whether its numbers move with its seed
+    (`engine.models.training_noise`; a stored model of this report's: as its source's)."""
+    from .confidence import Evidence
+
+    noise = {name: _training_noise(plan, runs[0]) for name, runs in plan.groups.items()}
+    return Evidence(seeds={name: len(runs) for name, runs in done.items()},
+                    stochastic={name: n.stochastic for name, n in noise.items()}, why={name: n.why for name, n in noise.items()})
+
+
+def _training_noise(plan, trial):
+    from .models import training_noise
+    from .models.configs import TrainingNoise
+
+    model = trial.config.get("model") or {}
+    if model.get("type") == "stored" and trial.sources:
+        source = trial.sources[0]
+        mine = next((t for t in plan.trials if source.report is None and t.name == source.trial), None)
+        if mine is not None and mine is not trial:
+            return _training_noise(plan, mine)
+        if source.model_type:
+            return training_noise({"type": source.model_type, **(source.model_config or {})})
+    try:
+        return training_noise(model)
+    except Exception:  # a plugin that cannot be imported here: assume it depends on its seed
+        return TrainingNoise(True, "a plugin: assumed to depend on its seed")
+
+
+def _judged(spec, point, context, evidence, *, preds, results, ci, delta, info, compare, baseline, ceiling, spreads,
+            binned) -> Verdict:
+    """The point verdict held against the joint bootstrap of test rows and seeds (`engine.confidence`)."""
+    from .confidence import Resampler, odds, point_margin, resampled_contexts, trials_read
+    from .decision import judge
+
+    best = context["best"]["name"] if context.get("best") else None
+
+    def build(results_b, *, delta, compare):
+        return build_context(results_b, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
+                             ci=ci, delta=delta, info=info, compare=compare, ceiling=ceiling, spreads=spreads, best=best)
+
+    resampler = Resampler(preds, B=spec.bootstrap.n, seed=spec.bootstrap.seed)
+    contexts = resampled_contexts(resampler, results=results, build=build, delta=delta, compare=compare, baseline=baseline,
+                                  binned=binned)
+    found = odds(spec, contexts, spec.bootstrap.n, point_rule=point.rule)
+    margin, metric = point_margin(spec, point.rule, context)
+    read = trials_read(spec, point.rule, best=best, baseline=baseline, ceiling=ceiling, trials=list(results))
+    return judge(spec, point, found, context, evidence=evidence.words(read), unmeasured=evidence.unmeasured(read),
+                 margin=margin, margin_metric=metric or found.margin_metric)
 
 
 def _nested(pairs) -> dict[str, dict[str, Any]]:
@@ -277,9 +336,10 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     }  # fmt: skip
     if tables.verdict is not None:
         bodies["summary"] = render("regions/summary.md.j2", root, mark=verdict_mark(tables.verdict.verdict),
-                                   verdict=tables.verdict, **shown)
+                                   verdict=tables.verdict, held=held_words(tables.verdict), **shown)
     bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
-    bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=tables.numbers)
+    bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=[
+        (label, value, tables.evidence.behind(sorted(_trials_read(spec, i, tables)))) for i, (label, value) in enumerate(tables.numbers)])
     from .notes import model_notes
     from .repeats import spread_text
 
@@ -296,7 +356,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
         rows.append({"name": name, "best": name == place.honest_best, "baseline": name == spec.decision.baseline,
-                     "reference": name in spec.decision.references, "cells": values})
+                     "reference": name in spec.decision.references, "cells": values, "seeds": tables.evidence.cell(name)})
         first = runs[0]
         if first.record is not None and metrics_of is not None:  # what the model chose: the first seed's, said once
             said, warned = model_notes(str((first.config.get("model") or {}).get("type")), first.record.info or {})
@@ -304,7 +364,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
             notes += [(label, "; ".join(said))] if said else []
             warnings += [(label, w) for w in warned]
     bodies["results"] = render("regions/results.md.j2", root, metrics=spec.shown_metrics, rows=rows, n_test=tables.n_test,
-                               test_sets=_test_set_sizes(plan, spec), seeded=seeded,
+                               test_sets=_test_set_sizes(plan, spec), seeded=seeded, **_noise_notes(plan, tables),
                                notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
     bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
@@ -343,6 +403,19 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     return bodies, images
 
 
+def _noise_notes(plan, tables: Tables) -> dict[str, Any]:
+    """Under the results table: the trials whose training noise nobody measured (one seed of a
+    seeded model), and those that have none (closed forms), each with why."""
+    evidence = tables.evidence
+    shown = [n for n in plan.groups if n in tables.results]
+    one = [n for n in shown if evidence.stochastic.get(n) and evidence.seeds.get(n, 1) < 2]
+    exempt: dict[str, list[str]] = {}
+    for name in shown:
+        if not evidence.stochastic.get(name):
+            exempt.setdefault(evidence.why.get(name, ""), []).append(name)
+    return {"one_seed": one, "exempt": list(exempt.items())}
+
+
 def _test_set_sizes(plan, spec) -> list[tuple[str, int | None, bool]]:
     """(name, spectra, primary?) of each named test set, as the trials that ran recorded them."""
     sizes: dict[str, int] = {}
@@ -379,11 +452,15 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
                 "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
                 "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
                 "seeds": [t.config["train"]["seed"] for t in runs],
+                "stochastic": bool(tables.evidence.stochastic.get(name)),
             })
         for trial in runs:
             own = trial.record.metrics if trial.record is not None else None
             repeated = trial.trial is not None and trial.trial.group is not None
+            noisy = bool(tables.evidence.stochastic.get(name))
             trials.append({
+                **({} if repeated else {"stochastic": noisy}),
+                **({"seeds": [trial.config["train"]["seed"]]} if noisy and not repeated else {}),
                 "se": standard_errors((tables.run_ci if repeated else cis).get(trial.name, {}), spec.interval_metrics)
                 if own is not None else None,
                 "name": trial.name,
@@ -397,6 +474,8 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "verdict": verdict.verdict if verdict else None,
         "says": verdict.says if verdict else None,
         "answers": {qid: verdict.answer(qid) for qid in spec.answers} if verdict else {},
+        "questions": {qid: verdict.question(qid) for qid in spec.answers} if verdict else {},
+        **({"confidence": verdict.confidence()} if verdict and verdict.confidence() else {}),
         "primary": spec.primary_metric,
         "best": tables.best,
         "baseline": tables.baseline,
@@ -405,6 +484,7 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "trials": trials,
         "key_numbers": [[*row, sorted(_trials_read(spec, i, tables))] for i, row in enumerate(tables.numbers)],
         "spec": record.spec_digest(plan.report.front.text, plan.sets, plan.sweeps),  # the spec the numbers came from
+        "rendered": render_key(plan),  # what the regions were rendered from: a store that reproduces it changes nothing
         "code": engine_code_hash(),
         "commit": _numbers_commit(plan),
         "sets": list(plan.sets),
@@ -451,13 +531,15 @@ def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
         hub = plan.report.path.parent / spec.hub
         if hub.is_file():
             questions = hypothesis_questions(textfile.read_text(hub))
-    mark = verdict_mark(tables.verdict.verdict if tables.verdict else None)
-    answer = tables.verdict.says if tables.verdict else "-"
+    verdict = tables.verdict
+    mark = verdict_mark(verdict.verdict if verdict else None)
+    answer = verdict.says if verdict else "-"
     rows = []
     for qid in spec.answers:
         question = questions.get(qid)
-        rows.append({"question": f"{qid}: {question}" if question else qid, "mark": mark,
-                     "answer": tables.verdict.answer(qid) if tables.verdict else "-"})
+        rows.append({"question": f"{qid}: {question}" if question else qid,
+                     "mark": question_mark(verdict.question(qid), verdict.verdict) if verdict else mark,
+                     "answer": verdict.answer(qid) if verdict else "-"})
     if not rows and tables.verdict is not None:
         rows.append({"question": spec.title, "mark": mark, "answer": answer})
     return rows
@@ -490,6 +572,24 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
     exclude 0 (bootstrap, ablation), the trend and the optimum (sweep), where each net's best
     epoch fell (curves). None for the kinds
     that show a distribution rather than a comparison (pred_vs_true, weights, heatmap)."""
+    from . import observations as obs
+
+    said = _figure_said(plan, spec, tables, fig)
+    caveat = obs.one_seed(tables.evidence.unmeasured(_figure_trials(plan, tables, fig)), spec.language) if said else None
+    return [*said, caveat] if caveat else said
+
+
+def _figure_trials(plan, tables: Tables, fig) -> list[str]:
+    """The trials a figure draws."""
+    having = [n for n in plan.groups if n in tables.results]
+    if fig.kind == "pred_vs_true":
+        return [fig.trial or tables.best] if (fig.trial or tables.best) in tables.results else []
+    shown = [n for n in (fig.trials or having) if n in tables.results]
+    against = fig.against or tables.baseline
+    return shown + ([against] if fig.kind in ("bootstrap", "ablation") and against in tables.results and against not in shown else [])
+
+
+def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
     from . import observations as obs
 
     lang = spec.language
@@ -541,15 +641,17 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
 def _binned_observations(spec, tables: Tables) -> list[list[str]]:
     """Each binned table's observations, worked out once (a table's figure repeats them). The
     yardsticks (references) are not ranked against the candidates; the table's Δ reference is."""
-    from .observations import observe_binned
+    from .observations import observe_binned, one_seed
 
     if tables.observed is None:
         focus = tables.standing.honest_best or tables.best
         tables.observed = []
         for table in tables.binned:
             ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
-            tables.observed.append(observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
-                                                  baseline=table.get("reference"), lang=spec.language) if ranked else [])
+            said = observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
+                                  baseline=table.get("reference"), lang=spec.language) if ranked else []
+            caveat = one_seed(tables.evidence.unmeasured(list(table.get("trials", ()))), spec.language) if said else None
+            tables.observed.append([*said, caveat] if caveat else said)
     return tables.observed
 
 

@@ -1,23 +1,31 @@
 """Reproduction: a trial that runs again with the key of the report's record, held against it.
 
 A fresh clone has no run store, so `research run` trains again; so does `--force`, or another
-machine. When the trial's key (config, data fingerprint, code) is the one the report's `record`
-region names, the run is a reproduction, and every recorded metric is compared with the new one
-in units of its recorded bootstrap standard error:
+machine. When a trial's key (config, data fingerprint, code) is the one the report's `record`
+region names, the run is a reproduction, and every recorded metric is held to a yardstick of
+the noise a correct re-run has — which depends on the trial:
 
-    change = |new − recorded| / se(recorded)        se = (CI hi − CI lo) / (2 · 1.96)
+* **A repeated trial of a seeded model** (`repeats:`, a net, a MoE gate, LightGBM that samples):
+  another CPU's vector kernels train another network from the same seed, so a re-run moves the
+  seed mean as a fresh draw of seeds would. The change is measured in spreads of the seed mean,
+  sd/√k, the sd pooled over the recorded and the new seeds (2(k − 1) degrees of freedom), and
+  held to the t quantile that a correct re-run exceeds with probability `false_alarm` (default
+  1 %) shared by every metric of every repeated trial of the report (Bonferroni): with m such
+  comparisons the tolerance is √2 · t(1 − false_alarm / 2m; 2(k − 1)). Five seeds and 16
+  comparisons: 7.6 spreads of the seed mean, 3.4 seed sds; a change of four seed sds is caught.
+* **A seeded model run once**: its training noise was never measured, so nothing can say how
+  far a correct re-run moves it; it reproduces within `unmeasured` (default 5 %) of the metric's
+  error (the MAE or RMSE itself, 1 − R², the MAE of the target for a bias).
+* **A closed form** (Ridge, the Fisher ceiling): the same numbers up to floating point, so in
+  bootstrap standard errors of the recorded value (`se = (CI hi − CI lo) / 3.92`), within
+  `tolerance` (default 0.25; per metric with `reproduce.metrics`). A recorded standard error of
+  0 compares to the record's own precision (6 significant digits).
 
-A change within the tolerance (`reproduce.tolerance`, default 0.25 standard errors; per metric
-with `reproduce.metrics`) is the same result: floating-point differences between machines and
-BLAS builds move a metric by ~0.01–0.1 standard errors, while a change of code or data that
-matters moves it by one or more. When every trial that ran reproduces, the report keeps its
-numbers, tables and figures byte for byte and nothing is committed. Beyond it, the new numbers
-are written, and the console and the log say what moved:
+When every trial that ran reproduces, the report keeps its numbers, tables and figures byte for
+byte and nothing is committed. Beyond it, the new numbers are written, and the console and the
+log say what moved, by which yardstick:
 
-    not reproduced: cand mae.log_g 0.2275 → 0.2401 dex (2.8 standard errors; recorded at ed2f78d)
-
-A recorded standard error of 0 (a metric with no spread) compares the values to the record's
-own precision (6 significant digits).
+    not reproduced: equal mae.log_g 0.2254 dex → 0.2401 dex (9.1 spreads of its 5-seed mean, 0.0016 dex; tolerance 7.6; recorded at ed2f78d)
 """
 
 from __future__ import annotations
@@ -27,9 +35,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spec.vocabulary import metric_parts
+from .spec.vocabulary import base_metric, metric_parts, split_test
 
 Z95 = 1.959964
+SEEDS, ONE_SEED, CLOSED = "seeds", "one seed", "closed form"
 
 
 def standard_errors(ci: Mapping[str, Any], metrics: Iterable[str]) -> dict[str, float]:
@@ -43,29 +52,53 @@ def standard_errors(ci: Mapping[str, Any], metrics: Iterable[str]) -> dict[str, 
     return out
 
 
+def seed_tolerance(k: int, comparisons: int, false_alarm: float) -> float:
+    """How many spreads of a k-seed mean a correct re-run moves it by with probability at most
+    `false_alarm` / `comparisons`: √2 · t(1 − that / 2; 2(k − 1)) (the difference of two k-seed
+    means, the sd pooled over both sets of seeds)."""
+    from scipy.stats import t
+
+    return math.sqrt(2.0) * float(t.ppf(1.0 - false_alarm / (2.0 * max(comparisons, 1)), 2 * (k - 1)))
+
+
 @dataclass
 class Change:
     metric: str
     recorded: float
     now: float
-    in_se: float  # |now − recorded| in recorded standard errors (inf when se is 0 and they differ)
+    units: float  # |now − recorded| in the yardstick's units (inf: a change where none was allowed)
+    limit: float  # the tolerance, in the same units
+    yardstick: str  # the units, in words: "spreads of its 5-seed mean, 0.0016 dex", "test-set standard errors"
     within: bool
+    kind: str = CLOSED  # SEEDS, ONE_SEED or CLOSED
+
+    @property
+    def used(self) -> float:
+        """The share of its tolerance the change used."""
+        return self.units / self.limit if self.limit else (0.0 if self.units == 0 else math.inf)
+
+    def words(self) -> str:
+        """`9.1 spreads of its 5-seed mean, 0.0016 dex; tolerance 7.6`."""
+        if self.kind == ONE_SEED:
+            return f"{_num(self.units * 100)} % of its error ({self.yardstick}); tolerance {_num(self.limit * 100)} %"
+        return f"{_num(self.units)} {self.yardstick}; tolerance {_num(self.limit)}"
 
 
 @dataclass
 class TrialComparison:
-    """One trial that ran again with its recorded key."""
+    """One trial (a repeated trial's seeds together) that ran again with its recorded keys."""
 
     name: str
     changes: list[Change] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # its runs' names (`equal.seed-43`, or itself)
 
     @property
     def reproduced(self) -> bool:
         return all(c.within for c in self.changes)
 
     @property
-    def largest(self) -> float:
-        return max((c.in_se for c in self.changes), default=0.0)
+    def largest(self) -> Change | None:
+        return max(self.changes, key=lambda c: c.used, default=None)
 
 
 @dataclass
@@ -78,14 +111,24 @@ class Reproduction:
         return bool(self.trials) and all(t.reproduced for t in self.trials)
 
     @property
-    def largest(self) -> float:
-        return max((t.largest for t in self.trials), default=0.0)
+    def runs(self) -> set[str]:
+        return {run for t in self.trials for run in t.runs}
+
+    @property
+    def largest(self) -> tuple[str, Change] | None:
+        found = [(t.name, t.largest) for t in self.trials if t.largest is not None]
+        return max(found, key=lambda pair: pair[1].used, default=None)
 
     def summary(self) -> str:
-        """`reproduced: 4 trials, largest change 0.03 standard errors`, or what did not reproduce."""
+        """`reproduced: 4 trials (20 runs), largest change: equal mae.log_g, 1.9 spreads of its
+        5-seed mean, 0.0016 dex; tolerance 7.6`, or what did not reproduce."""
         if self.reproduced:
-            n = len(self.trials)
-            return f"reproduced: {n} trial{'s' if n != 1 else ''}, largest change {_se(self.largest)} standard errors"
+            n, runs = len(self.trials), len(self.runs)
+            count = f"{n} trial{'s' if n != 1 else ''}" + (f" ({runs} runs)" if runs != n else "")
+            top = self.largest
+            if top is None:
+                return f"reproduced: {count}"
+            return f"reproduced: {count}, largest change: {top[0]} {top[1].metric}, {top[1].words()}"
         return "not reproduced: " + "; ".join(self.moved())
 
     def moved(self) -> list[str]:
@@ -97,46 +140,104 @@ class Reproduction:
             for c in trial.changes:
                 if not c.within:
                     out.append(f"{trial.name} {c.metric} {fmt_metric(c.metric, c.recorded)} → {fmt_metric(c.metric, c.now)} "
-                               f"({_se(c.in_se)} standard errors{where})")
+                               f"({c.words()}{where})")
         return out
 
 
-def _se(value: float) -> str:
+def _num(value: float) -> str:
     return "∞" if math.isinf(value) else f"{value:.2g}"
 
 
-def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance) -> Reproduction | None:
-    """Hold each of `trials` (plan trials with a fresh `record`) whose key is the recorded one
-    against the report's record; None when none of them is a reproduction."""
+def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, *, ran: Iterable[str] | None = None
+            ) -> Reproduction | None:
+    """Hold the trials (plan trials with a `record`; a repeated trial's seeds together) whose runs
+    all have the keys the report's record names against it — those among `ran` (the runs that
+    trained again; default: every trial given); None when none of them is a reproduction."""
     from .decision import metric_value
+    from .repeats import fold
     from .store import KeyParts
 
     if not record:
         return None
-    recorded = {t.get("name"): t for t in record.get("trials", []) if t.get("parts") and t.get("metrics")}
-    out = []
+    rows = {t.get("name"): t for t in record.get("trials", []) if t.get("name")}
+    groups: dict[str, list[Any]] = {}
     for trial in trials:
-        old = recorded.get(trial.name)
-        if old is None or trial.record is None or KeyParts(**old["parts"]).key != trial.key:
+        if trial.record is not None:
+            groups.setdefault(getattr(trial, "shown_name", trial.name), []).append(trial)
+    ran = None if ran is None else set(ran)
+    pending = []  # (name, runs, old row, new metrics, new spread or None)
+    for name, runs in groups.items():
+        if ran is not None and not any(t.name in ran for t in runs):
             continue
-        comparison = TrialComparison(trial.name)
-        se = old.get("se") or {}
+        if not all((rows.get(t.name) or {}).get("parts") and KeyParts(**rows[t.name]["parts"]).key == t.key for t in runs):
+            continue
+        repeated = len(runs) > 1 or (getattr(runs[0], "trial", None) is not None and runs[0].trial.group is not None)
+        old = rows.get(name) if repeated else rows.get(runs[0].name)
+        if not old or not old.get("metrics"):
+            continue
+        if repeated:
+            means, spread = fold([t.record.metrics for t in runs])
+            pending.append((name, runs, old, means, spread))
+        else:
+            pending.append((name, runs, old, runs[0].record.metrics, None))
+    seeded = [(name, metric) for name, runs, old, _, spread in pending if spread is not None and old.get("stochastic", True)
+              for metric in old["metrics"]]
+    out = []
+    for name, runs, old, now_metrics, spread in pending:
+        comparison = TrialComparison(name, runs=[t.name for t in runs])
         for metric, value in old["metrics"].items():
-            now = metric_value(trial.record.metrics, metric)
+            now = metric_value(now_metrics, metric)
             if value is None or now is None:
                 continue
-            limit = tolerance.metrics.get(metric, tolerance.tolerance)
-            spread = float(se.get(metric) or 0.0)
-            gap = abs(float(now) - float(value))
-            if spread > 0:
-                in_se = gap / spread
-                within = in_se <= limit
-            else:
-                within = gap <= 1e-5 * abs(float(value)) + 1e-12
-                in_se = 0.0 if within else math.inf
-            comparison.changes.append(Change(metric, float(value), float(now), in_se, within))
+            comparison.changes.append(_change(metric, float(value), float(now), old, spread, runs, now_metrics,
+                                              tolerance, comparisons=len(seeded)))
         out.append(comparison)
     return Reproduction(out, record.get("commit")) if out else None
+
+
+def _change(metric: str, value: float, now: float, old: Mapping[str, Any], spread, runs, now_metrics, tolerance, *,
+            comparisons: int) -> Change:
+    """One metric of one trial, held to its yardstick (see the module's docstring)."""
+    from .decision import metric_value
+    from .render import fmt_metric
+
+    gap = abs(now - value)
+    if spread is not None and old.get("stochastic", True):
+        k = len(runs)
+        new_sd = (metric_value(spread, metric) or {}).get("std") or 0.0
+        old_sd = float((old.get("std") or {}).get(metric) or 0.0)
+        pooled = math.sqrt((old_sd ** 2 + float(new_sd) ** 2) / 2)
+        if pooled > 0 and k > 1:
+            sem = pooled / math.sqrt(k)
+            limit = seed_tolerance(k, comparisons, tolerance.false_alarm)
+            return Change(metric, value, now, gap / sem, limit, f"spreads of its {k}-seed mean, {fmt_metric(metric, sem)}",
+                          gap / sem <= limit, SEEDS)
+    elif old.get("stochastic"):
+        scale = _error_scale(metric, value, now_metrics)
+        units = gap / scale if scale > 0 else (0.0 if gap == 0 else math.inf)
+        return Change(metric, value, now, units, tolerance.unmeasured, "one seed: its training noise was not measured",
+                      units <= tolerance.unmeasured, ONE_SEED)
+    limit = tolerance.metrics.get(metric, tolerance.tolerance)
+    se = float((old.get("se") or {}).get(metric) or 0.0)
+    if se > 0:
+        return Change(metric, value, now, gap / se, limit, "test-set standard errors", gap / se <= limit, CLOSED)
+    within = gap <= 1e-5 * abs(value) + 1e-12
+    return Change(metric, value, now, 0.0 if within else math.inf, limit, "test-set standard errors", within, CLOSED)
+
+
+def _error_scale(metric: str, value: float, now_metrics: Mapping[str, Any]) -> float:
+    """The error a metric's change is a fraction of: the MAE or RMSE itself, 1 − R², and for a
+    bias the MAE of its target (on the same test set)."""
+    from .decision import metric_value
+
+    name = base_metric(metric)
+    if name == "r2":
+        return max(1.0 - value, 1e-12)
+    if name == "bias":
+        base, test = split_test(metric)
+        mae = metric_value(now_metrics, f"mae.{base.split('.', 1)[1]}" + (f"@{test}" if test else ""))
+        return abs(float(mae)) if mae else abs(value)
+    return abs(value)
 
 
 def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | None, list[str]]:

@@ -203,21 +203,41 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     from . import record as run_record
     from .reproduce import compare
 
-    recorded = run_record.parse(text, str(report.path))
-    reproduction = compare(recorded, [t for t in ran if t.record is not None], spec.reproduce)
+    recorded = run_record.parse(text, str(report.path)) or {}
+    stored = [t for t in plan.trials if t.record is not None]
+    if ran:  # trained again with the keys of the report's record: a reproduction
+        reproduction = compare(recorded, stored, spec.reproduce, ran=[t.name for t in ran if t.record is not None])
+        wanted = {t.name for t in ran}
+    elif pending is None and recorded.get("rendered") == key:
+        # nothing trained, yet the report is not what this store last rendered (a checkout, a store copied from
+        # another clone): the report's numbers stand if the store's for the same keys reproduce them
+        reproduction = compare(recorded, stored, spec.reproduce)
+        wanted = {t.name for t in plan.trials}
+    else:
+        reproduction, wanted = None, set()
     outcome.reproduction = reproduction
+    failed_now = [t for t in plan.trials if t.record is None and t.runs]
+    status = "failed" if failed_now or not done else "done"
     if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
-            and len(reproduction.trials) == len(ran) and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
-            and not any(region.edited for region in present.values()) and spans_same):  # --force over a hand edit re-renders
+            and spec.status == (drafts.DRAFT if draft else status)  # a promoted draft's next run writes `done`
+            and wanted <= reproduction.runs and recorded.get("rendered") in (None, key)
+            and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
+            and not any(region.edited for region in present.values()) and spans_same  # --force over a hand edit re-renders
+            and all((report.path.parent / fig.file).is_file() for fig in spec.figures)):  # a figure deleted: drawn again
         _keep_as_recorded(plan, key, recorded)
-        say(f"{report.path}: {reproduction.summary()}; the report keeps its numbers, nothing to commit")
+        where = "" if ran else " (the run store's results for the report's keys)"
+        say(f"{report.path}: {reproduction.summary()}{where}; the report keeps its numbers, nothing to commit")
+        edits = page_edits(plan.root, only=[report.path], force=force) if propagate else {}
+        if edits:  # pages out of step with the report's record: brought to what it says
+            changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
+            outcome.written, outcome.commit = transaction.apply(
+                plan.root, report.path, changes, message=f"research: sync pages of {spec.id}", commit=commit, say=say)
+            _said(outcome, say)
         return
     if reproduction is not None and not reproduction.reproduced:
         for line in reproduction.moved():
             say(f"  not reproduced: {line}")
 
-    failed_now = [t for t in plan.trials if t.record is None and t.runs]
-    status = "failed" if failed_now or not done else "done"
     bodies: dict[str, str] = {}
     images: dict[Path, bytes] = {}
     rendered = None
@@ -305,7 +325,7 @@ def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, st
 
 
 def _message(spec, rendered, status: str) -> str:
-    from .decision import metric_value
+    from .decision import metric_value, share_text
     from .render import fmt_number
 
     primary = spec.primary_metric
@@ -318,7 +338,9 @@ def _message(spec, rendered, status: str) -> str:
     if place is not None and place.beats_baseline is False:
         return (f"research: {spec.id} {verdict}: no candidate beats the baseline "
                 f"({primary} {fmt_number(place.best_value)} for {place.best} vs {fmt_number(place.baseline_value)})")
-    return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}"
+    held = tables.verdict.holds if tables.verdict is not None else None
+    share = f" (holds in {share_text(held)} of resamples)" if held is not None and verdict != "inconclusive" else ""
+    return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}{share}"
 
 
 def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:

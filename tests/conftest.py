@@ -20,6 +20,45 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+# A model of the notebook's own (`seeded:make`, written as seeded.py) whose numbers move with its
+# seed as a net's do, but by numpy's generator: the same bits on every CPU, so a test can say which
+# verdict given seeds give. `skill: false` predicts the training mean; `noise` scales the seed's shift.
+SEEDED_PLUGIN = '''\
+import numpy as np
+
+
+class Seeded:
+    """A ridge on 16 binned pixel means whose predictions a seed shifts by noise × sd(y) ·
+    N(0, 1), as a net's initialisation and batch order move its numbers."""
+
+    def __init__(self, params, train, targets):
+        self.params, self.targets, self.seed = params, list(targets), int(train.get("seed") or 0)
+
+    def _features(self, split):
+        x, _ = split.arrays()
+        binned = x.reshape(len(x), 16, -1).mean(axis=2)
+        return np.hstack([binned, np.ones((len(x), 1))])
+
+    def fit(self, train, val=None, *, log=print, progress=None):
+        y = train.labels(self.targets)
+        self.mean = y.mean(axis=0)
+        self.coef = None
+        if self.params.get("skill", True):
+            x = self._features(train)
+            self.coef = np.linalg.solve(x.T @ x + 1e-3 * len(x) * np.eye(x.shape[1]), x.T @ y)
+        noise = float(self.params.get("noise", 0.0))
+        self.shift = noise * y.std(axis=0) * np.random.default_rng(self.seed).standard_normal(y.shape[1])
+
+    def predict(self, split):
+        base = np.tile(self.mean, (len(split), 1)) if self.coef is None else self._features(split) @ self.coef
+        return base + self.shift
+
+
+def make(params, train, targets):
+    return Seeded(params, train, targets)
+'''
+
+
 @pytest.fixture
 def notebook(tmp_path, monkeypatch):
     """An empty notebook folder, made the working directory."""

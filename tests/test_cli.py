@@ -46,10 +46,12 @@ def test_the_installed_script_runs():
 def test_spec_prints_the_resolved_trials_of_the_example(capsys):
     assert main(["spec", str(EXAMPLE), "--json"]) == 0
     trials = json.loads(capsys.readouterr().out)
-    assert list(trials) == ["single-task", "equal", "inverse-variance", "logg-first"]
-    assert trials["single-task"]["config"]["data"]["targets"] == ["log_g"]
-    assert trials["equal"]["config"]["data"]["targets"] == ["log_g", "T_eff", "Fe_H"]
-    assert trials["inverse-variance"]["config"]["train"]["loss_weights"] == "inverse_variance"
+    names = ["single-task", "equal", "inverse-variance", "logg-first"]
+    assert list(trials) == [f"{name}.seed-{seed}" for name in names for seed in range(42, 47)]  # repeats: 5
+    assert trials["single-task.seed-42"]["config"]["data"]["targets"] == ["log_g"]
+    assert trials["equal.seed-46"]["config"]["data"]["targets"] == ["log_g", "T_eff", "Fe_H"]
+    assert trials["equal.seed-46"]["config"]["train"]["seed"] == 46
+    assert trials["inverse-variance.seed-43"]["config"]["train"]["loss_weights"] == "inverse_variance"
 
 
 def test_set_overrides_every_trial(capsys):

@@ -183,3 +183,27 @@ def test_streamed_batches_visit_every_row_once_per_epoch(data):
     assert len(seen) == stream.steps(50) * 50 == 1500  # chunks of 400, 400, 400, 300: no ragged batch
     labels = torch.from_numpy(train.labels()[:, 0])
     assert len(torch.unique(seen)) == len(seen) and torch.isin(seen, labels).all()
+
+
+def test_the_seeds_of_a_repeated_trial_share_the_spectra_held_in_memory_and_train_the_same_bits(data):
+    """The next seed on the same split reuses the standardised spectra of the last run; it
+    trains exactly as it would from a fresh read."""
+    from engine.models import trainer
+
+    tr, va, te = data
+    first = build(MLP, {**TRAIN, "epochs": 2, "seed": 1}, TARGETS)
+    first.fit(tr, va)
+    lines: list[str] = []
+    held = build(MLP, {**TRAIN, "epochs": 2, "seed": 2}, TARGETS)
+    held.fit(tr, va, log=lines.append)
+    assert "held from the last run" in lines[0]
+    trainer._HELD.clear()
+    fresh = build(MLP, {**TRAIN, "epochs": 2, "seed": 2}, TARGETS)
+    lines = []
+    fresh.fit(tr, va, log=lines.append)
+    assert "held" not in lines[0]
+    assert np.array_equal(held.predict(te), fresh.predict(te))
+    other = toy_splits(1500, 300, 500, 128, noise_level=0.5)  # other noise: not the held spectra
+    lines = []
+    build(MLP, {**TRAIN, "epochs": 1, "seed": 2}, TARGETS).fit(other[0], other[1], log=lines.append)
+    assert "held" not in lines[0]

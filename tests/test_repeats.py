@@ -158,7 +158,8 @@ def test_a_repeated_trial_is_shown_as_the_mean_and_std_of_its_seeds(notebook):
     text = report.read_text(encoding="utf-8")
     regions = document.regions(text)
     results = regions["results"].body
-    assert f"| net 🥇 | {mean:.4f} ± {std:.4f} |" in results or f"| net | {mean:.4f} ± {std:.4f} |" in results
+    assert f"| net 🥇 | 2 | {mean:.4f} ± {std:.4f} |" in results or f"| net | 2 | {mean:.4f} ± {std:.4f} |" in results
+    assert "| base (baseline) | – |" in results and "No training noise (–): **base**, a closed form" in results
     assert "net.seed-5" not in results and "**net** 5, 6" in results
     assert f"{std:.4f}" in regions["key-numbers"].body
     assert f"± {std:.4f}" in regions["summary"].body

@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import tree_digest
 from engine import document, record
 from engine.cli import main
@@ -157,3 +159,163 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
     assert table["centers"][3] == 40.0  # the open bin where its spectra are, not at 5e8
     body = render("regions/binned.md.j2", None, tables=[_shown_binned(table)])
     assert "| 1 † |" in body and "fewer than 30 spectra" in body and "(0." in body.split("| 1 † |")[1].split("\n")[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Repeated trials of a seeded model: judged by their training noise, not the test set's error
+
+
+SEEDED_REPORT = """\
+---
+id: EXP-SEEDED
+title: two seeded fits
+hub: ../../../hubs/hub.md
+answers: [Q1.1]
+data: {source: synthetic, n_train: 600, n_test: 300, targets: [log_g]}
+noise: {level: 1.0}
+model: {type: "seeded:make", noise: 0.3}
+train: {seed: 42}
+repeats: 5
+trials:
+  a: {}
+  b: {model.noise: 0.1}
+metrics: [mae.log_g, r2.log_g]
+decision:
+  baseline: a
+  rules:
+    - when: trials.b.mae.log_g < trials.a.mae.log_g
+      verdict: pass
+      says: b is better
+    - otherwise: fail
+      says: b is not better
+key_numbers:
+  - {label: a log g MAE, value: trials.a.mae.log_g}
+---
+# seeded
+
+<!-- research:summary -->
+<!-- /research:summary -->
+
+<!-- research:key-numbers -->
+<!-- /research:key-numbers -->
+
+<!-- research:results -->
+<!-- /research:results -->
+
+<!-- research:log -->
+| 时间 | 事件 | 提交 |
+|---|---|---|
+<!-- /research:log -->
+
+<!-- research:record -->
+<!-- /research:record -->
+"""
+
+
+@pytest.fixture
+def seeded_notebook(tmp_path, monkeypatch):
+    from conftest import SEEDED_PLUGIN
+
+    root = tmp_path / "nb"
+    (root / "research/s/exp").mkdir(parents=True)
+    (root / "hubs").mkdir()
+    (root / "seeded.py").write_text(SEEDED_PLUGIN, encoding="utf-8")
+    (root / "hubs/hub.md").write_text("# Hub\n\n```\nQ1: fits\n├── Q1.1: is b better? → ⏳ MVP-1\n```\n", encoding="utf-8")
+    report = root / "research/s/exp/exp_seeded.md"
+    report.write_text(SEEDED_REPORT, encoding="utf-8")
+    monkeypatch.chdir(root)
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "tester@example.com")
+    git(root, "config", "user.name", "tester")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notebook")
+    return root, report
+
+
+def _move_mean(report, trial: str, metric: str, seed_sds: float) -> tuple[float, float]:
+    """Make the record's seed mean of one trial what another machine might have measured:
+    `seed_sds` of its seeds' standard deviation away; (that sd, the test-set standard error)."""
+    text = report.read_text(encoding="utf-8")
+    rec = record.parse(text)
+    row = next(r for r in rec["trials"] if r["name"] == trial)
+    sd, se = row["std"][metric], row["se"][metric]
+    row["metrics"][metric] += seed_sds * sd
+    report.write_text(document.replace_regions(text, {record.REGION: record.render(rec)}), encoding="utf-8")
+    return sd, se
+
+
+def test_a_move_inside_the_seed_spread_is_a_reproduction_though_it_is_many_test_set_errors(seeded_notebook, capsys):
+    root, report = seeded_notebook
+    run_and_commit(root, report)
+    sd, se = _move_mean(report, "a", "mae.log_g", 0.8)
+    assert 0.8 * sd > 0.25 * se  # the test set's yardstick would call this "not reproduced"
+    git(root, "commit", "-qam", "another machine's record")
+    head, before = git(root, "rev-parse", "HEAD"), tree_digest(root)
+    shutil.rmtree(root / ".research")  # a fresh clone
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "reproduced: 2 trials (10 runs), largest change: a mae.log_g" in out and "spreads of its 5-seed mean" in out
+    assert "nothing to commit" in out and "not reproduced" not in out
+    assert tree_digest(root) == before and git(root, "rev-parse", "HEAD") == head
+
+
+def test_a_move_of_four_seed_spreads_is_not_reproduced_and_named(seeded_notebook, capsys):
+    root, report = seeded_notebook
+    run_and_commit(root, report)
+    _move_mean(report, "a", "mae.log_g", 4.0)
+    git(root, "commit", "-qam", "a record four seed spreads away")
+    shutil.rmtree(root / ".research")
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    out = capsys.readouterr().out
+    moved = [line for line in out.splitlines() if "not reproduced:" in line]
+    assert len(moved) == 1 and "a mae.log_g" in moved[0] and "spreads of its 5-seed mean" in moved[0], out
+    assert "tolerance" in moved[0] and "b " not in moved[0].split("not reproduced:")[1]
+    log = document.regions(report.read_text(encoding="utf-8"))["log"].body
+    assert "not reproduced: a mae.log_g" in log
+    assert git(root, "status", "--porcelain") == ""  # the new numbers written and committed
+
+
+def test_the_seed_tolerance_keeps_false_alarms_at_the_stated_rate():
+    """A correct re-run is a fresh draw of k seeds: the change of the mean, in spreads of the
+    k-seed mean (sd pooled over both draws), exceeds the tolerance for one comparison of m with
+    probability false_alarm / m."""
+    import numpy as np
+
+    from engine.reproduce import seed_tolerance
+
+    rng = np.random.default_rng(0)
+    k, m, alarm = 5, 4, 0.2  # a large rate, so that a few thousand draws measure it
+    limit = seed_tolerance(k, m, alarm)
+    old, new = rng.normal(0, 1, (20000, k)), rng.normal(0, 1, (20000, k))
+    pooled = np.sqrt((old.var(axis=1, ddof=1) + new.var(axis=1, ddof=1)) / 2)
+    change = np.abs(new.mean(axis=1) - old.mean(axis=1)) / (pooled / np.sqrt(k))
+    assert np.mean(change > limit) == pytest.approx(alarm / m, abs=0.006)
+    assert seed_tolerance(5, 16, 0.01) < 4 * np.sqrt(5)  # four seed sds are beyond it: caught
+
+
+def test_the_store_holding_other_numbers_for_the_reports_keys_changes_no_page(seeded_notebook, capsys):
+    """One number, one truth: the store of another machine (its numbers for the same keys within
+    tolerance of the report's record) neither rewrites the report nor puts its numbers on a page."""
+    root, report = seeded_notebook
+    run_and_commit(root, report)
+    before = tree_digest(root)
+    head = git(root, "rev-parse", "HEAD")
+    recorded = record.parse(report.read_text(encoding="utf-8"))
+    runs = root / ".research" / "runs"
+    for stored in runs.rglob("record.json"):  # this machine's store: every number a little off
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        data["metrics"]["mae"]["log_g"] *= 1.001
+        stored.write_text(json.dumps(data), encoding="utf-8")
+    shutil.rmtree(root / ".research" / "reports")  # and no memory of what it rendered
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "the run store's results for the report's keys" in out and "nothing to commit" in out
+    assert tree_digest(root) == before and git(root, "rev-parse", "HEAD") == head
+    assert main(["sync"]) == 0 and tree_digest(root) == before
+    assert main(["runs", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    a = next(r for r in rows if r["trial"] == "a")
+    assert a["metrics"]["mae.log_g"] == next(t for t in recorded["trials"] if t["name"] == "a")["metrics"]["mae.log_g"]

@@ -204,7 +204,7 @@ def test_a_failing_trial_is_reported_and_the_rest_written(notebook, capsys):
     assert main(["run", str(report), "--no-commit"]) == 1
     text = report.read_text(encoding="utf-8")
     regions = document.regions(text)
-    assert "| base (baseline) | failed |" in regions["results"].body
+    assert "| base (baseline) | - | failed |" in regions["results"].body
     assert "| net" in regions["results"].body and "failed" not in regions["results"].body.split("| net")[1].split("\n")[0]
     assert "base failed: RuntimeError: this trial is meant to fail" in regions["log"].body
     assert "status: failed" in text

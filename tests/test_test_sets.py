@@ -97,7 +97,7 @@ def test_every_trial_is_scored_on_every_named_set(sets_notebook):
     text = report.read_text(encoding="utf-8")
     results = document.regions(text)["results"].body
     header = results.splitlines()[0]
-    groups = [cell.strip() for cell in header.strip("|").split("|")][1:]
+    groups = [cell.strip() for cell in header.strip("|").split("|")][2:]  # after Trial and Seeds
     # a column group per set, the primary (the first: full) first, in the spec's order
     assert groups == [f"{m}@{t}" for t in ("full", "low_noise", "noisy", "other") for m in ("r2.log_g", "mae.log_g")]
     assert "**full** (primary: the bare metrics) 200 spectra" in results

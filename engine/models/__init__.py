@@ -31,7 +31,8 @@ from engine.errors import SpecError, did_you_mean
 
 from .base import Model, TrainConfig, Workspace, config_from, load_checkpoint, train_config
 
-__all__ = ["Model", "TrainConfig", "Workspace", "build", "load", "load_stored", "names", "register", "resolve", "validate"]
+__all__ = ["Model", "TrainConfig", "Workspace", "build", "load", "load_stored", "names", "register", "resolve", "training_noise",
+           "validate"]
 
 _BUILT_IN: dict[str, str] = {
     "ridge": "engine.models.ridge:Ridge",
@@ -95,6 +96,24 @@ def validate(model: Mapping[str, Any]) -> Any:
         return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
     _check_factory(type_name, target)
     return None
+
+
+def training_noise(model: Mapping[str, Any]) -> Any:
+    """Whether a `model:` mapping's numbers move with its seed (`configs.TrainingNoise`). A
+    plugin is taken to, unless its factory says `deterministic = True` (a closed form of the
+    user's own): then a spec-wide `repeats:` runs it once and its numbers carry no seed spread."""
+    from .configs import CONFIGS, TrainingNoise, training_noise as built_in
+
+    type_name = str(model.get("type"))
+    if type_name in CONFIGS or ":" not in type_name:
+        return built_in(dict(model))
+    try:
+        factory = resolve(type_name)
+    except SpecError:
+        return built_in(dict(model))
+    if getattr(factory, "deterministic", False) is True:
+        return TrainingNoise(False, f"the plugin {type_name} says it is deterministic")
+    return built_in(dict(model))
 
 
 def stored_config(params: Mapping[str, Any]) -> Any:

@@ -15,9 +15,49 @@ from typing import Literal, Optional, Union
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
-#: The model types a spec's `repeats:` runs once: Ridge is a closed form (every seed gives the
-#: same numbers) and the Fisher ceiling a bound (its seed only samples its stand-in predictions).
-SEEDLESS = frozenset({"ridge", "fisher_ceiling"})
+#: Why a built-in model's numbers do not move with its seed, for the types that never do.
+SEEDLESS = {"ridge": "a closed form: every seed gives the same numbers",
+            "fisher_ceiling": "a bound computed from the spectra, not trained"}
+
+
+@dataclass(frozen=True)
+class TrainingNoise:
+    """Whether a trial's numbers move with its seed, and why (words a report can show). A
+    stochastic trial's single run is one draw of its training: only its repeats measure how far
+    another seed, or another CPU's vector kernels, would move it."""
+
+    stochastic: bool
+    why: str
+
+
+def training_noise(model: dict) -> TrainingNoise:
+    """Whether the numbers of a built-in `model:` mapping move with `train.seed` (a plugin, a
+    type not built in: assumed to, see `engine.models.training_noise`)."""
+    kind = str(model.get("type"))
+    if kind in SEEDLESS:
+        return TrainingNoise(False, SEEDLESS[kind])
+    if kind == "lightgbm":
+        features = float(model.get("feature_fraction", LightGBMConfig.feature_fraction))
+        rows = float(model.get("bagging_fraction", LightGBMConfig.bagging_fraction))
+        bagging = int(model.get("bagging_freq", LightGBMConfig.bagging_freq)) > 0 and rows < 1
+        if features < 1 or bagging:
+            sampled = " and ".join(w for w, on in (("features", features < 1), ("rows", bagging)) if on)
+            return TrainingNoise(True, f"each tree samples its {sampled} by the seed")
+        return TrainingNoise(False, "no sampling (feature_fraction 1, no bagging): every seed grows the same trees")
+    if kind == "moe":
+        gate = model.get("gate", MoEConfig.gate)
+        if gate == "oracle":
+            return TrainingNoise(False, "Ridge experts routed by the true bin: a closed form")
+        if gate == "logistic":
+            return TrainingNoise(True, "the gate's PCA features are fitted on a seeded subset of the spectra")
+        return TrainingNoise(True, "the gate trains from a seeded initialisation")
+    if kind in ("mlp", "cnn", "vit"):
+        return TrainingNoise(True, "a seeded initialisation and batch order")
+    if kind == "probe":
+        return TrainingNoise(True, "it reads one trained net (one draw of its training)")
+    if kind == "stored":
+        return TrainingNoise(True, "it scores one fitted model (one draw of its training, when it was trained)")
+    return TrainingNoise(True, "a plugin: assumed to depend on its seed")
 #: The `train:` keys each model type reads (`val_frac` is the data split's, so every model's);
 #: a type not named here (the nets, the probes) reads them all. `research spec` shows these only.
 TRAIN_READ = {"ridge": ("val_frac", "device"), "lightgbm": ("val_frac", "seed"), "fisher_ceiling": ("val_frac", "seed"),

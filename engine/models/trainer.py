@@ -224,6 +224,16 @@ class Scalers:
     def of(cls, net: "Regressor") -> "Scalers":
         return cls(net.x_mean, net.x_scale, net.y_mean, net.y_scale)
 
+    def copy(self) -> "Scalers":
+        return Scalers(self.x_mean.clone(), self.x_scale.clone(), self.y_mean.clone(), self.y_scale.clone())
+
+    @torch.no_grad()
+    def copy_to(self, net: "Regressor") -> None:
+        """Into a net's buffers: what `_fit_scalers` would set from the same data."""
+        for mine, theirs in ((self.x_mean, net.x_mean), (self.x_scale, net.x_scale), (self.y_mean, net.y_mean),
+                             (self.y_scale, net.y_scale)):
+            theirs.copy_(mine)
+
     def apply(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """In place (tensors this data owns)."""
         x.sub_(self.x_mean).div_(self.x_scale)
@@ -233,6 +243,21 @@ class Scalers:
     def applied(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """New tensors (for arrays a reader may hand out again)."""
         return (x - self.x_mean) / self.x_scale, (y - self.y_mean) / self.y_scale
+
+
+#: The standardised training (and validation) spectra of the last net trained in this process,
+#: with their scalers, by what made them: the seeds of a repeated trial train on the same rows
+#: and noise, so they are read, noised and standardised once (the tensors a fresh read would
+#: give, bit for bit; training only reads them). One entry: another split replaces it.
+_HELD: dict[tuple, tuple] = {}
+
+
+def _held_key(train, val, device: torch.device, cfg, net: "Regressor") -> tuple | None:
+    """What held spectra must match to be reused; None when they are not held (noise redrawn
+    per epoch, a streamed set, a ridge residual whose scalers depend on the ridge)."""
+    if cfg.redraw or cfg.stream_rows is not None or net.residual:
+        return None
+    return (train.fingerprint(), val.fingerprint() if val is not None else None, str(device), train.n_pixels)
 
 
 def training_data(split, device: torch.device, *, redraw: bool, stream_rows: int | None):
@@ -282,21 +307,32 @@ class NetModel(Model):
             torch.set_float32_matmul_precision("high")
         torch.manual_seed(cfg.seed)
 
-        if cfg.stream_rows is None:  # reading and noising the set in memory: seconds at 10k spectra, minutes at 1M
-            log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
-                f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})")
-        data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
-        vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
-        if isinstance(data, StreamData):
-            log(f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time")
         net = self._build(train.n_pixels, train.wave).to(device)
         self.net = net
-        if net.residual:
-            self._fit_ridge(train, val, log)
-        self._fit_scalers(data)
-        data.standardise(net)
-        if vdata is not None:
-            vdata.standardise(net)
+        key = _held_key(train, val, device, cfg, net)
+        held = _HELD.get(key) if key is not None else None
+        if held is not None:  # another seed of the same trial: the same spectra, noise and scalers
+            data, vdata, scalers = held
+            log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory: held from the last "
+                f"run (the same rows and noise, standardised)")
+            scalers.copy_to(net)
+        else:
+            if cfg.stream_rows is None:  # reading and noising the set in memory: seconds at 10k spectra, minutes at 1M
+                log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
+                    f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})")
+            data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
+            vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
+            if isinstance(data, StreamData):
+                log(f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time")
+            if net.residual:
+                self._fit_ridge(train, val, log)
+            self._fit_scalers(data)
+            data.standardise(net)
+            if vdata is not None:
+                vdata.standardise(net)
+            _HELD.clear()
+            if key is not None and isinstance(data, DeviceData) and data.scalers is not None:
+                _HELD[key] = (data, vdata, Scalers.of(net).copy())
 
         n_targets = len(self.targets)
         log_vars = nn.Parameter(torch.zeros(n_targets, device=device)) if cfg.loss_weights == "uncertainty" else None

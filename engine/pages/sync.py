@@ -28,8 +28,8 @@ from .. import document, drafts, textfile
 from ..config import DEFAULT_LANGUAGE, notebook_config
 from ..decision import CEILING_MODEL
 from ..decision import badness
-from ..marks import STATUS_MARKS, STATUS_ORDER, status_text, verdict_mark
-from ..record import conditions_text, shown_trials, test_condition
+from ..marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
+from ..record import conditions_text, seeds_of, shown_trials, test_condition
 from ..render import fmt_metric, render, table_cell
 from . import hub as hub_lines
 from . import tables
@@ -62,7 +62,7 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
         rec = experiment.record
         for qid in experiment.front.get("answers") or []:
             text = hub_lines.answer_question(
-                text, str(qid), mark=verdict_mark(rec["verdict"]),
+                text, str(qid), mark=question_mark((rec.get("questions") or {}).get(str(qid)), rec["verdict"]),
                 answer=(rec.get("answers") or {}).get(str(qid)) or rec.get("says") or rec["verdict"],
                 mvp=experiment.front.get("mvp"), evidence=link(page, experiment.path, experiment.id), path=str(page),
             )
@@ -134,11 +134,17 @@ def _leaderboard(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
         ranked = sorted(best.values(), key=lambda r: (r.ceiling, badness(metric, r.value), r.experiment.id))
         groups.append({"metric": metric, "test": test, "rows": [
             {"model": r.trial.get("model"), "ceiling": r.ceiling, "reference": r.reference and not r.ceiling,
-             "value": fmt_metric(metric, r.value), "config": r.trial.get("config", ""),
+             "value": _with_seeds(fmt_metric(metric, r.value), r.trial), "config": r.trial.get("config", ""),
              "n_train": (r.trial.get("conditions") or _old_conditions(r.trial)).get("n_train") or "-",
              "link": link(page, r.experiment.path, r.experiment.id), "trial": r.trial.get("name")}
             for r in ranked]})  # fmt: skip
     return groups
+
+
+def _with_seeds(value: str, trial: dict) -> str:
+    """`0.2254 dex (5 seeds)`, `0.9352 (1 seed ⚠)`: a number with what stands behind it."""
+    seeds = seeds_of([trial])
+    return f"{value} ({seeds})" if seeds else value
 
 
 def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
@@ -150,7 +156,7 @@ def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
         if not models:
             continue
         top = min(models, key=lambda r: (badness(metric, r.value), r.experiment.id))
-        line = {"metric": metric, "best_value": fmt_metric(metric, top.value), "best_model": _model_and_trial(top.trial),
+        line = {"metric": metric, "best_value": _with_seeds(fmt_metric(metric, top.value), top.trial), "best_model": _model_and_trial(top.trial),
                 "best_link": link(page, top.experiment.path, top.experiment.id), "condition": conditions_text(top.trial.get("conditions") or _old_conditions(top.trial)),
                 "ceiling_value": None}
         if ceilings:
@@ -189,12 +195,16 @@ def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
 
 
 def _conditions_of(trials: Sequence[dict]) -> str:
-    """The conditions shared by the trials a number comes from; each trial's when they differ."""
+    """The conditions shared by the trials a number comes from (each trial's when they differ),
+    and the seeds behind it."""
     texts = [conditions_text(t.get("conditions") or _old_conditions(t)) for t in trials if t]
     unique = list(dict.fromkeys(texts))
+    seeds = seeds_of([t for t in trials if t])
     if len(unique) <= 1:
-        return unique[0] if unique else "-"
-    return "; ".join(f"{t.get('name')}: {text}" for t, text in zip([t for t in trials if t], texts))
+        text = unique[0] if unique else "-"
+    else:
+        text = "; ".join(f"{t.get('name')}: {text}" for t, text in zip([t for t in trials if t], texts))
+    return f"{text} · {seeds}" if seeds and text != "-" else text
 
 
 def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:

@@ -365,7 +365,7 @@ class Spec(Frozen):
         sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
         for i, rule in enumerate(self.decision.rules):  # the {{ … }} inside says and answers
             texts = [(("decision", "rules", i, "says"), rule.says)]
-            texts += [(("decision", "rules", i, "answers", q), text) for q, text in rule.answers.items()]
+            texts += [(("decision", "rules", i, "answers", q), rule.answer_text(q)) for q in rule.answers]
             for loc, text in texts:
                 sources += [((*loc, j), inner) for j, inner in enumerate(placeholders(text))]
             for q in rule.answers:

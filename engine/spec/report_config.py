@@ -13,6 +13,7 @@ from typing import Any, Literal, NamedTuple, Optional, Union
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from engine.errors import did_you_mean
+from engine.marks import question_verdict
 
 from .explain import Invalid, show
 from .vocabulary import BIN_PARAMS, TARGETS, Frozen, Param, metric_key, metric_list, param_name, relative_path
@@ -281,6 +282,19 @@ class Comparison(Frozen):
         return None if value is None else metric_list(value)
 
 
+class Answer(Frozen):
+    """A rule's answer to one hub question: `{verdict: refuted, says: "metadata alone: R² ≈ 0"}`.
+
+    The question's own verdict, apart from the report's: an experiment can succeed (its rule
+    holds) by showing that the answer to a question is no."""
+
+    verdict: Literal["verified", "refuted", "inconclusive", "open"] = Field(
+        description="verified ✅ (yes), refuted ❌ (no), inconclusive 🟡, or open 🔆 (not settled by this run)."
+    )
+    says: Optional[str] = Field(None, description="The one-line answer, with `{{ expression }}` as in says; "
+                                                  "default: the rule's says.")
+
+
 class Rule(Frozen):
     """A decision rule: `{when, verdict, says}`, or the fallback `{otherwise: <verdict>, says}`."""
 
@@ -291,10 +305,12 @@ class Rule(Frozen):
         description="One line for the report's summary and the hub; `{{ expression }}` inserts a number, "
         "e.g. 'MAE down {{ (1 - best.mae.log_g / baseline.mae.log_g) * 100 | round(1) }} %'."
     )
-    answers: dict[str, str] = Field(
+    answers: dict[str, Union[str, Answer]] = Field(
         default_factory=dict,
         description="Per hub question (an id of `answers:`), the one-line answer this verdict gives, "
-        "with `{{ expression }}` as in says; a question not listed gets `says`.",
+        "with `{{ expression }}` as in says — or `{verdict: verified|refuted|inconclusive|open, says: …}` to give "
+        "that question its own verdict. A question not listed gets `says`, and a question without its own verdict "
+        "is verified when the rule's verdict is pass (or yes), refuted when it is fail (or no), else inconclusive.",
     )
 
     @model_validator(mode="after")
@@ -314,6 +330,20 @@ class Rule(Frozen):
         """The verdict this rule gives."""
         return self.verdict if self.otherwise is None else self.otherwise  # type: ignore[return-value]
 
+    def answer_text(self, qid: str) -> str:
+        """The text (with its `{{ … }}`) this rule answers question `qid` with: its own, or says."""
+        given = self.answers.get(qid)
+        if isinstance(given, Answer):
+            return given.says if given.says is not None else self.says
+        return given if given is not None else self.says
+
+    def answer_verdict(self, qid: str) -> str:
+        """verified, refuted, inconclusive or open: what this rule says of question `qid`."""
+        given = self.answers.get(qid)
+        if isinstance(given, Answer):
+            return given.verdict
+        return question_verdict(self.outcome)
+
 
 class Decision(Frozen):
     """How the run's results become a verdict: the first rule that holds."""
@@ -324,6 +354,11 @@ class Decision(Frozen):
         description="Trials that are yardsticks, not candidates (a Fisher ceiling, an oracle): never `best`.",
     )
     rules: list[Rule] = Field(default_factory=list, description="Tried in order; `otherwise` goes last.")
+    confidence: float = Field(
+        0.95, gt=0.5, lt=1.0,
+        description="A rule decides when it is the first to hold in at least this share of the joint bootstrap "
+        "resamples (test rows and seeds); when no rule does, the verdict is inconclusive.",
+    )
 
     @field_validator("rules")
     @classmethod
@@ -361,15 +396,30 @@ class Bootstrap(Frozen):
 
 class Reproduce(Frozen):
     """When a trial that ran before runs again (a fresh clone, --force, another machine), how far
-    its metrics may move from the report's record and still count as the same result."""
+    its metrics may move from the report's record and still count as the same result — judged by
+    the right yardstick: a repeated trial's by its training noise, a closed form's by the
+    test-set error (see `engine.reproduce`)."""
 
+    false_alarm: float = Field(
+        0.01, gt=0, lt=0.5,
+        description="Repeated trials of a seeded model: the chance that a correct re-run (another seed draw, another "
+        "CPU) is called not reproduced, shared by every metric of every repeated trial of the report. Each metric's "
+        "change is held to the spread of its seed mean (a t test over the recorded and the new seeds).",
+    )
+    unmeasured: PositiveFloat = Field(
+        0.05,
+        description="A seeded model run once (its training noise not measured): the largest change, as a fraction of "
+        "the metric's error (the MAE or RMSE itself, 1 − R², the MAE for a bias), that reproduces it.",
+    )
     tolerance: PositiveFloat = Field(
         0.25,
-        description="The largest change of a metric, in bootstrap standard errors of the recorded value, "
-        "that reproduces it (floating-point differences between machines move numbers by ~0.01–0.1).",
+        description="Closed forms (Ridge, the Fisher ceiling, a model no seed changes): the largest change of a metric, "
+        "in bootstrap standard errors of the recorded value, that reproduces it (floating-point differences between "
+        "machines move them by ~0.01–0.1).",
     )
     metrics: dict[str, PositiveFloat] = Field(
-        default_factory=dict, description="A tolerance per metric, e.g. {mae.log_g: 0.5}, instead of `tolerance`."
+        default_factory=dict, description="For closed forms: a tolerance per metric, e.g. {mae.log_g: 0.5}, instead of "
+        "`tolerance`."
     )
 
     @field_validator("metrics", mode="before")

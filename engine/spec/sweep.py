@@ -118,7 +118,7 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
             train=validated.train,
             origins={key: origin for origin, key, _ in applied},
         )
-        seeds, origin = _seeds(spec, name, trial.train.seed, trial.model.type)
+        seeds, origin = _seeds(spec, name, trial.train.seed, trial.config.get("model") or {})
         resolved += [_member(trial, seed, origin) for seed in seeds] if seeds else [trial]
     return resolved
 
@@ -128,15 +128,16 @@ def member_name(group: str, seed: int) -> str:
     return f"{group}.seed-{seed}"
 
 
-def _seeds(spec, name: str, base_seed: int, model_type: str) -> tuple[list[int], Any]:
+def _seeds(spec, name: str, base_seed: int, model: dict) -> tuple[list[int], Any]:
     """The seeds a trial is repeated over (none: it runs once) and where that was said: the
-    trial's own `repeats:`/`seeds:`, else the spec's — which leaves out the models that use no
-    seed (`SEEDLESS`: a Ridge run three times is the same Ridge). `repeats: n` counts up from
-    `train.seed`."""
-    from engine.models.configs import SEEDLESS
+    trial's own `repeats:`/`seeds:`, else the spec's — which leaves out the models whose numbers
+    no seed changes (`engine.models.training_noise`: a Ridge run three times is the same Ridge).
+    `repeats: n` counts up from `train.seed`."""
+    from engine.models import training_noise
 
     own = spec.trials.get(name) or {} if name not in spec.grid else {}
-    spec_wide = {} if model_type in SEEDLESS else {"repeats": spec.repeats, "seeds": spec.seeds}
+    wide = spec.repeats is not None or spec.seeds is not None
+    spec_wide = {"repeats": spec.repeats, "seeds": spec.seeds} if wide and training_noise(model).stochastic else {}
     for where, source in ((("trials", name), own), ((), spec_wide)):
         if "seeds" in source and source["seeds"] is not None:
             return list(source["seeds"]), (*where, "seeds")
