@@ -422,28 +422,19 @@ def point_margin(spec, rule: int | None, context: Mapping[str, Any]) -> tuple[fl
 
 def trials_read(spec, rule: int | None, *, best: str | None, baseline: str | None, ceiling: str | None,
                 trials: Sequence[str]) -> list[str]:
-    """The trials a rule's condition reads: by name, as best / baseline / ceiling, in compare(),
-    and every trial of the binned tables when it reads `binned` (in the report's order)."""
-    import re
+    """The trials a rule's condition reads (`decision.expression_trials`); for an `otherwise`,
+    what the rules above it read."""
+    from .decision import expression_trials
 
     if rule is None:
         return []
     expression = spec.expressions().get(f"decision.rules[{rule}].when")
-    if expression is None:  # otherwise: what the rules above it read
+    if expression is None:
         read: set[str] = set()
         for i in range(rule):
             read |= set(trials_read(spec, i, best=best, baseline=baseline, ceiling=ceiling, trials=trials))
         return [t for t in trials if t in read]
-    read = set(expression.trials)
-    for name, who in (("best", best), ("baseline", baseline), ("ceiling", ceiling)):
-        if name in expression.names and who:
-            read.add(who)
-    for call in re.finditer(r"compare\(\s*(['\"])(.+?)\1\s*,\s*(['\"])(.+?)\3\s*\)", expression.source):
-        read.update({call.group(2), call.group(4)})
-    if "binned" in expression.names:
-        for table in spec.binned:
-            read.update(table.trials or trials)
-    return [t for t in trials if t in read]
+    return expression_trials(spec, expression, best=best, baseline=baseline, ceiling=ceiling, trials=trials)
 
 
 __all__ = ["Evidence", "Odds", "Resampler", "odds", "point_margin", "resampled_contexts", "trials_read"]

@@ -1,9 +1,10 @@
 """The notebook's own settings: `research.yaml` at its root, optional, committed with it.
 
     language: zh      # en | zh: the language `research new` writes pages in (default: zh)
+    numerics: avx2    # machine | avx2: pin the CPU's vector kernels (default: machine; engine.numerics)
 
-Only what belongs to the notebook rather than to one report lives here — today the language of
-new pages. A report's own `language:` (its front matter) is what its run writes in; `research
+Only what belongs to the notebook rather than to one report lives here — the language of new
+pages, and the CPU kernels its nets train with. A report's own `language:` (its front matter) is what its run writes in; `research
 new` sets it from `--lang`, else from here. A misspelled key or value is bad input (exit 2) at
 its line, like a spec's.
 """
@@ -20,12 +21,13 @@ from .safe_yaml import read_yaml
 
 CONFIG_FILE = "research.yaml"
 DEFAULT_LANGUAGE = "zh"  # the language of the notebook's pages before this setting existed
-KEYS = ("language",)
+KEYS = ("language", "numerics")
 
 
 @dataclass(frozen=True)
 class NotebookConfig:
     language: str = DEFAULT_LANGUAGE
+    numerics: str = "machine"
 
 
 def notebook_config(root: str | Path) -> NotebookConfig:
@@ -46,4 +48,11 @@ def notebook_config(root: str | Path) -> NotebookConfig:
     if language not in LANGS:
         raise SpecError(f"expected one of {', '.join(LANGS)}, got '{language}'", path=path,
                         line=lines.get(("language",)), key="language", hint="language: en (or zh)")
-    return NotebookConfig(language=language)
+    from .numerics import SETTINGS
+
+    numerics = data.get("numerics", "machine")
+    if numerics not in SETTINGS:
+        raise SpecError(f"expected one of {', '.join(SETTINGS)}, got '{numerics}'", path=path,
+                        line=lines.get(("numerics",)), key="numerics", hint=did_you_mean(str(numerics), list(SETTINGS))
+                        or "numerics: avx2 (or machine)")
+    return NotebookConfig(language=language, numerics=numerics)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,42 +332,55 @@ def decided(spec, index: int, context: Mapping[str, Any]) -> Verdict:
 def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: str, unmeasured=(),
           margin: float | None = None, margin_metric: str | None = None) -> Verdict:
     """The point estimates' verdict held against the resamples (`engine.confidence.odds`): kept
-    when its rule was the first to hold in at least `decision.confidence` of them; another rule's
-    when that one reached it; else inconclusive, with how often the point estimates' rule held
-    and the margin of its comparison."""
+    when the rules that give it were, between them, the first to hold in at least
+    `decision.confidence` of the resamples; another verdict when its rules reached that; else
+    inconclusive, with how often the point estimates' verdict held and the margin of its rule's
+    comparison. Each hub question is settled the same way, on its own (`_question`)."""
     from dataclasses import replace
 
     need = spec.decision.confidence
+    rules = spec.decision.rules
     shares = list(odds.first)
     unmeasured = tuple(unmeasured)
     common = {"resamples": odds.resamples, "evidence": evidence, "unmeasured": unmeasured}
-    if point.rule is not None and shares[point.rule] >= need:
-        return replace(point, holds=shares[point.rule], **common)
-    other = next((i for i, share in enumerate(shares) if share >= need), None)
-    if other is not None:
-        return replace(decided(spec, other, context), holds=shares[other], **common)
-    if point.rule is None and 1 - sum(shares) >= need:  # no rule held, and none comes close
-        return replace(point, holds=1 - sum(shares), **common)
-    held = shares[point.rule] if point.rule is not None else 1 - sum(shares)
+    by_verdict: dict[str, float] = {}
+    for i, share in enumerate(shares):
+        by_verdict[rules[i].outcome] = by_verdict.get(rules[i].outcome, 0.0) + share
+    held = by_verdict.get(point.verdict, 0.0) if point.rule is not None else 1 - sum(shares)
+    if held >= need:
+        chosen = point
+    elif (other := next((v for v, share in by_verdict.items() if share >= need), None)) is not None:
+        likeliest = max((i for i in range(len(rules)) if rules[i].outcome == other), key=lambda i: shares[i])
+        chosen, held = decided(spec, likeliest, context), by_verdict[other]
+    else:
+        chosen = None
     shown_margin = None
-    if margin is not None and odds.margin:
+    if chosen is None and margin is not None and odds.margin:
         shown_margin = {"value": margin, **odds.margin, "metric": margin_metric, "of": odds.margin_of}
     words = inconclusive_words(point.verdict, held, odds.resamples, evidence, shown_margin, unmeasured)
+    source = chosen or point
     answers, questions = {}, {}
-    for qid in spec.answers:  # a question every likely rule answers alike is settled all the same
-        verdict, rule = _question(spec, qid, shares, need)
-        if verdict is None:
+    for qid in spec.answers:  # each question settled on its own: alike in the likely rules, or inconclusive
+        verdict, rule, share = _question(spec, qid, shares, need)
+        if verdict is not None:
+            answer = source if rule == source.rule else decided(spec, rule, context)
+            answers[qid], questions[qid] = answer.answer(qid), verdict
+        elif chosen is None:
             answers[qid], questions[qid] = f"{point.answer(qid)} — {words}", "inconclusive"
         else:
-            source = point if rule == point.rule else decided(spec, rule, context)
-            answers[qid], questions[qid] = source.answer(qid), verdict
+            mine = sum(share for i, share in enumerate(shares) if rules[i].answer_verdict(qid) == source.question(qid))
+            own = inconclusive_words(source.question(qid), mine, odds.resamples, evidence, None, unmeasured)
+            answers[qid], questions[qid] = f"{source.answer(qid)} — {own}", "inconclusive"
+    if chosen is not None:
+        return replace(chosen, answers=answers, questions=questions, holds=held, **common)
     return Verdict("inconclusive", f"{point.says} — {words}" if point.says else words[0].upper() + words[1:], point.rule,
                    point.when, answers, questions, holds=held, point=point.verdict, margin=shown_margin, **common)
 
 
-def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | None]:
+def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | None, float]:
     """(the verdict of question `qid` that the rules first to hold give in at least `need` of the
-    resamples, the likeliest of those rules), or (None, None) when no verdict is that sure."""
+    resamples, the likeliest of those rules, its share), or (None, None, the share of the likeliest
+    verdict) when no verdict is that sure."""
     rules = spec.decision.rules
     by_verdict: dict[str, float] = {}
     for i, share in enumerate(shares):
@@ -375,14 +388,16 @@ def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | No
         by_verdict[verdict] = by_verdict.get(verdict, 0.0) + share
     found = next((v for v, share in by_verdict.items() if share >= need), None)
     if found is None:
-        return None, None
-    return found, max((i for i in range(len(shares)) if rules[i].answer_verdict(qid) == found), key=lambda i: shares[i])
+        return None, None, max(by_verdict.values(), default=0.0)
+    likeliest = max((i for i in range(len(shares)) if rules[i].answer_verdict(qid) == found), key=lambda i: shares[i])
+    return found, likeliest, by_verdict[found]
 
 
 def share_text(share: float) -> str:
-    """`97 %`, `99.6 %`, `100 %`: a share of resamples."""
+    """`62 %`, `94.7 %`, `100 %`: a share of resamples — to a tenth near the ends, where the
+    thresholds are (94.7 % must not read as 95 %)."""
     percent = share * 100
-    if 99 < percent < 100 or 0 < percent < 1:
+    if 90 < percent < 100 or 0 < percent < 10:
         return f"{percent:.1f} %"
     return f"{percent:.0f} %"
 
@@ -410,7 +425,7 @@ def held_words(verdict: Verdict) -> str:
     say it)."""
     if verdict.resamples is None or verdict.holds is None or verdict.point is not None:
         return ""
-    text = f"holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
+    text = f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
     if verdict.unmeasured:
         text += f"; training noise not measured for {', '.join(verdict.unmeasured)} (1 seed)"
     return text
@@ -456,6 +471,23 @@ def key_numbers(spec, context: Mapping[str, Any], *, only: int | None = None) ->
         expression = expressions[f"key_numbers[{index}].value"]
         rows.append((row.label, expression.evaluate(context), shown_metric(expression)))
     return rows
+
+
+def expression_trials(spec, expression, *, best: str | None, baseline: str | None, ceiling: str | None,
+                      trials: Sequence[str]) -> list[str]:
+    """The trials an expression reads, in the report's order: by name (`trials.x`, or quoted, as
+    in `compare('a', 'b')` and `binned[0]['cnn']`), as best / baseline / ceiling — and every
+    trial of the binned tables when it reads `binned` without naming one."""
+    read = set(expression.trials)
+    for name, who in (("best", best), ("baseline", baseline), ("ceiling", ceiling)):
+        if name in expression.names and who:
+            read.add(who)
+    quoted = {m.group(2) for m in re.finditer(r"(['\"])(.+?)\1", expression.source)} & set(trials)
+    read |= quoted
+    if "binned" in expression.names and not quoted:
+        for table in spec.binned:
+            read.update(table.trials or trials)
+    return [t for t in trials if t in read]
 
 
 def shown_metric(expression) -> str | None:

@@ -119,13 +119,16 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
         ) from None
     from .trial import short_error
 
+    from .numerics import in_effect
+
     started_here = not ray.is_initialized()
     if started_here:
+        pinned = {"runtime_env": {"env_vars": in_effect()}} if in_effect() else {}  # the workers' kernels: the driver's
         if address:
-            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False, **pinned)
         else:
             ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                     num_cpus=os.cpu_count() or 1)
+                     num_cpus=os.cpu_count() or 1, **pinned)
     try:
         gpus = ray.cluster_resources().get("GPU", 0)
         where = address or "a local Ray instance"

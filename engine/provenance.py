@@ -108,11 +108,14 @@ def package_versions() -> dict[str, str | None]:
 
 
 def environment() -> dict[str, Any]:
+    from .numerics import in_effect
+
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "packages": package_versions(),
         "argv": sys.argv[1:],
+        **({"numerics": in_effect()} if in_effect() else {}),
     }
 
 

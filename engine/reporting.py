@@ -501,16 +501,15 @@ def _described(trial) -> dict[str, Any]:
 
 
 def _trials_read(spec, index: int, tables: Tables) -> set[str]:
-    """The trials a key number's expression reads: `trials.<name>`, `best`, `baseline`."""
+    """The trials a key number's expression reads (`decision.expression_trials`)."""
+    from .decision import expression_trials
+
     expression = spec.expressions().get(f"key_numbers[{index}].value")
     if expression is None:
         return set()
-    names = set(expression.trials)
-    if "best" in expression.names and tables.best:
-        names.add(tables.best)
-    if "baseline" in expression.names and tables.baseline:
-        names.add(tables.baseline)
-    return names
+    ceiling = tables.context.get("ceiling", {}) or {}
+    return set(expression_trials(spec, expression, best=tables.best, baseline=tables.baseline, ceiling=ceiling.get("name"),
+                                 trials=list(tables.results)))
 
 
 def _numbers_commit(plan) -> str | None:

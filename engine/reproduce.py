@@ -11,8 +11,9 @@ the noise a correct re-run has — which depends on the trial:
   sd/√k, the sd pooled over the recorded and the new seeds (2(k − 1) degrees of freedom), and
   held to the t quantile that a correct re-run exceeds with probability `false_alarm` (default
   1 %) shared by every metric of every repeated trial of the report (Bonferroni): with m such
-  comparisons the tolerance is √2 · t(1 − false_alarm / 2m; 2(k − 1)). Five seeds and 16
-  comparisons: 7.6 spreads of the seed mean, 3.4 seed sds; a change of four seed sds is caught.
+  comparisons the tolerance is √2 · t(1 − false_alarm / 2m; 2(k − 1)). Five seeds and 14
+  comparisons (the multitask example): 7.5 spreads of the seed mean, 3.4 seed sds, so a change
+  of four seed sds is caught; three seeds: 13.3 spreads, 7.7 seed sds (too few to judge much).
 * **A seeded model run once**: its training noise was never measured, so nothing can say how
   far a correct re-run moves it; it reproduces within `unmeasured` (default 5 %) of the metric's
   error (the MAE or RMSE itself, 1 − R², the MAE of the target for a bias).
@@ -181,7 +182,7 @@ def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, 
         else:
             pending.append((name, runs, old, runs[0].record.metrics, None))
     seeded = [(name, metric) for name, runs, old, _, spread in pending if spread is not None and old.get("stochastic", True)
-              for metric in old["metrics"]]
+              for metric, value in old["metrics"].items() if value is not None]
     out = []
     for name, runs, old, now_metrics, spread in pending:
         comparison = TrialComparison(name, runs=[t.name for t in runs])
@@ -255,7 +256,11 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     from .store import KeyParts, RunStore, TrialRecord
     from .validate import validate
 
+    from .config import notebook_config
+    from .numerics import pin
+
     text_record = run_record.parse(Path(path).read_text(encoding="utf-8"), str(path))
+    pin(notebook_config(paths.notebook_root(Path(path))).numerics, say=say)  # the kernels a run of it would use
     if not text_record:
         raise ResearchError("has no run record to reproduce", path=path, hint=f"run it first: research run {path}")
     plan = make_plan(path, sets=text_record.get("sets") or [], sweeps=text_record.get("sweeps") or [])

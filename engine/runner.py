@@ -66,8 +66,11 @@ def execute(
 ) -> Outcome:
     """Validate, run the trials that are not cached (here or on Ray), then write and commit;
     `propagate=False` (or a draft) writes the report but not its hub, roadmap or kanban."""
+    from .config import notebook_config
+    from .numerics import pin
     from .validate import validate
 
+    pin(notebook_config(plan.root).numerics, say=say)  # before anything loads torch
     report = plan.report
     propagate = drafts.propagates(report.spec.status, propagate)
     draft = drafts.is_draft(report.spec.status)  # its status stays `draft`: never running, done or failed
@@ -126,7 +129,8 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             provenance=_provenance(code_state, started, result.seconds, result.device, trial.config),
             log=result.log,
         )
-        plan.store.save(record, result.predictions, model=result.model_file)  # the model kept beside its record
+        plan.store.save(record, result.predictions, model=result.model_file,  # the model kept beside its record
+                        replace=trial.reason is Reason.FORCED)
         trial.record = record
 
 
@@ -339,7 +343,7 @@ def _message(spec, rendered, status: str) -> str:
         return (f"research: {spec.id} {verdict}: no candidate beats the baseline "
                 f"({primary} {fmt_number(place.best_value)} for {place.best} vs {fmt_number(place.baseline_value)})")
     held = tables.verdict.holds if tables.verdict is not None else None
-    share = f" (holds in {share_text(held)} of resamples)" if held is not None and verdict != "inconclusive" else ""
+    share = f" ({verdict} in {share_text(held)} of resamples)" if held is not None and verdict != "inconclusive" else ""
     return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}{share}"
 
 

@@ -179,10 +179,13 @@ class RunStore:
             return None
 
     def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None,
-             model: tuple[str, bytes] | None = None) -> Path:
+             model: tuple[str, bytes] | None = None, *, replace: bool = False) -> Path:
         """Write a whole record or nothing: build it in a temp folder, then rename it in.
 
-        `model`: (file name, bytes) of the fitted model (`MODEL` or `PLUGIN_MODEL`)."""
+        `model`: (file name, bytes) of the fitted model (`MODEL` or `PLUGIN_MODEL`). A record
+        already there is kept (a concurrent run of the same trial finished first: the same
+        result) unless `replace` — a forced retraining, whose numbers the report is about to show,
+        must not leave the store holding others for the same key."""
         target = self.path(record.key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{record.key}.", dir=target.parent))
@@ -201,7 +204,7 @@ class RunStore:
                 json.dump(record.to_json(), handle, indent=1, sort_keys=True, ensure_ascii=False)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if target.exists() and self.load(record.key) is not None:
+            if not replace and target.exists() and self.load(record.key) is not None:
                 shutil.rmtree(tmp)  # a concurrent run finished the same trial: same content
             else:
                 shutil.rmtree(target, ignore_errors=True)  # a broken record is replaced

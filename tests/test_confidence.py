@@ -180,7 +180,7 @@ def test_a_clear_gain_passes_with_its_share_and_each_question_gets_its_own_answe
     assert rec["verdict"] == "pass" and rec["confidence"]["holds"] == 1.0 and "point" not in rec["confidence"]
     assert rec["questions"] == {"Q1.2": "verified", "Q1.3": "refuted"}
     summary = document.regions(text)["summary"].body
-    assert "the rule holds in 100 % of 1,000 resamples of the test rows and 3 seeds per trial" in summary
+    assert "Decided over the joint bootstrap: pass holds in 100 % of 1,000 resamples of the test rows and 3 seeds per trial" in summary
     hub = (root / "hubs/hub.md").read_text(encoding="utf-8")
     assert "→ ✅ the fit beats the mean" in _tree_line(hub, "Q1.2") and "(MVP-2)" in _tree_line(hub, "Q1.2")
     assert "→ ❌ the mean alone: R² " in _tree_line(hub, "Q1.3")
@@ -188,7 +188,7 @@ def test_a_clear_gain_passes_with_its_share_and_each_question_gets_its_own_answe
     assert _row(hub, "Q1.3")[1:3] == [rec["answers"]["Q1.3"], "❌"]
     hypotheses = document.regions(text)["hypotheses"].body
     assert "| Q1.2: does the fit beat the mean? | ✅ |" in hypotheses and "| Q1.3: does the mean predict log g? | ❌ |" in hypotheses
-    assert "(holds in 100 % of resamples)" in git(root, "log", "-1", "--format=%s")
+    assert "(pass in 100 % of resamples)" in git(root, "log", "-1", "--format=%s")
 
 
 def test_a_rule_over_a_single_seed_says_its_training_noise_was_not_measured(seeded_notebook):
@@ -294,3 +294,62 @@ def test_identical_trials_are_mostly_inconclusive_and_clear_gains_decided():
         clear.append(_verdict_of(spec, {"a": trial(), "b": trial(gain=0.2)}))
     assert same.count("inconclusive") >= 30, same
     assert clear.count("pass") >= 38, clear
+
+
+def test_each_question_is_settled_on_its_own_and_rules_with_one_verdict_count_together():
+    """Two rules give `pass` and differ only in Q1.2: the verdict (pass) and Q1.1 (verified by
+    both) are decided, while Q1.2 — verified by one rule, refuted by the other, each about half
+    of the resamples — is inconclusive."""
+    from engine.spec import load_spec
+
+    spec = load_spec("""\
+id: EXP-Q
+title: questions
+answers: [Q1.1, Q1.2]
+model: {type: mlp}
+trials:
+  a: {}
+  b: {}
+metrics: [mae.log_g]
+decision:
+  baseline: a
+  rules:
+    - when: trials.b.mae.log_g < trials.a.mae.log_g - 0.1
+      verdict: pass
+      says: b is much better
+      answers:
+        Q1.2: {verdict: verified, says: by a lot}
+    - when: trials.b.mae.log_g < trials.a.mae.log_g
+      verdict: pass
+      says: b is better
+      answers:
+        Q1.2: {verdict: refuted, says: not by a lot}
+    - otherwise: fail
+      says: b is not better
+""")
+    rng = np.random.default_rng(1)
+    n = 1000
+    y = rng.normal(3, 1, (n, 1))
+    errors = np.abs(rng.normal(0, 1, (n, 1)))
+
+    def run(scale):
+        return [{"targets": np.array([b"log_g"]), "index": np.arange(n), "y_true": y, "y_pred": y + errors * scale}]
+
+    base = float(np.mean(errors))
+    preds = {"a": run(1.0), "b": run(1.0 - 0.1 / base)}  # b's MAE exactly 0.1 below a's, before resampling
+    from engine.confidence import Resampler, odds, resampled_contexts
+    from engine.decision import build_context, decide, judge
+
+    results = {name: {"mae": {"log_g": float(np.mean(np.abs(p[0]["y_pred"] - y)))}} for name, p in preds.items()}
+
+    def build(r, *, delta=None, compare=None):
+        return build_context(r, primary="mae.log_g", baseline="a", best="b")
+
+    context = build(results)
+    point = decide(spec, context)
+    found = odds(spec, resampled_contexts(Resampler(preds, B=400, seed=0), results=results, build=build, delta={},
+                                          compare=lambda a, b: {}, baseline="a", binned=[]), 400, point_rule=point.rule)
+    assert 0.2 < found.first[0] < 0.8 and 0.2 < found.first[1] < 0.8  # the two pass rules share the resamples
+    verdict = judge(spec, point, found, context, evidence="the test rows")
+    assert verdict.verdict == "pass" and verdict.holds == 1.0
+    assert verdict.questions == {"Q1.1": "verified", "Q1.2": "inconclusive"}

@@ -33,3 +33,21 @@ def test_records_round_trip_with_their_predictions(tmp_path):
     back = store.predictions(record.key)
     assert np.array_equal(back["y_true"], preds["y_true"]) and list(back["targets"]) == [b"log_g", b"T_eff"]
     assert [p.name for p in store.path(record.key).parent.iterdir()] == [record.key]  # no temp folder left
+
+
+def test_a_forced_run_replaces_the_record_the_store_held(small_notebook):
+    """`--force` retrains, and the report shows the new numbers: the store must hold them too,
+    not the record it had for the same key (a cached re-render would bring the old ones back)."""
+    import json
+
+    from engine.cli import main
+    from engine.plan import make_plan
+
+    root, report = small_notebook
+    stored = sorted((root / ".research/runs").rglob("record.json"))
+    for path in stored:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["metrics"]["r2"]["log_g"] = -9.0
+        path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["run", str(report), "--force", "--no-commit"]) == 0
+    assert all(t.record.metrics["r2"]["log_g"] > -1 for t in make_plan(report).trials)
