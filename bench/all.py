@@ -30,6 +30,8 @@ QUICK = {
     "bench_document.py": [],
     "bench_overhead.py": [],
     "bench_engine.py": [],
+    "bench_bootstrap.py": [],
+    "bench_numerics.py": ["--n", "4096", "--epochs", "2"],
     "bench_ray.py": [],
     "bench_scale.py": [],  # writes 6.6 GB of shards once (kept in /tmp/research-bench-scale)
 }

@@ -63,6 +63,23 @@ def _which(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return which
 
 
+def row_cells(p: Mapping[str, Any], axes: Sequence[str], edges) -> np.ndarray:
+    """The flat bin (cell) of each test row of a table binned by the parameters `axes` with
+    `edges` (one list per parameter; -1 outside them): the one rule every table, interval and
+    resample bins by."""
+    import numpy as np
+
+    flat = np.zeros(len(p["index"]), dtype=np.int64)
+    outside = np.zeros(len(flat), dtype=bool)
+    for by, e in zip(axes, edges):
+        e = np.asarray(e, dtype=float)
+        which = _which(np.asarray(p[f"param.{by}"], dtype=float), e)
+        flat = flat * (len(e) - 1) + np.maximum(which, 0)
+        outside |= which < 0
+    flat[outside] = -1
+    return flat
+
+
 def _statistic(metric: str, truth, pred) -> float:
     import numpy as np
 
@@ -123,16 +140,7 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     reference = baseline if table.delta == "baseline" else table.delta
     if reference is not None and reference not in used and reference in preds and _usable(table, preds[reference]):
         used[reference] = preds[reference]
-    index_of = {}  # trial → flat cell index of each test row (-1: outside)
-    for name, p in used.items():
-        whiches = [_which(np.asarray(p[f"param.{axis.by}"], dtype=float), e) for axis, e in zip(axes, edges)]
-        flat = np.zeros(len(whiches[0]), dtype=np.int64)
-        outside = np.zeros(len(flat), dtype=bool)
-        for w, k in zip(whiches, shape):
-            flat = flat * k + np.maximum(w, 0)
-            outside |= w < 0
-        flat[outside] = -1
-        index_of[name] = flat
+    index_of = {name: row_cells(p, [a.by for a in axes], edges) for name, p in used.items()}  # -1: outside
     values: dict[str, list[float]] = {}
     counts: dict[str, list[int]] = {}
     for name in used:
@@ -257,7 +265,7 @@ def signed(text: str) -> str:
     return text if text.startswith(("-", "−", "n")) else "+" + text
 
 
-__all__ = ["binned_table", "cell_keys", "cell_texts", "fmt_edge", "series_for", "signed"]
+__all__ = ["binned_table", "cell_keys", "cell_texts", "fmt_edge", "row_cells", "series_for", "signed"]
 
 
 def series_for(tables: Sequence[Mapping[str, Any]], specs) -> dict[Any, Any]:

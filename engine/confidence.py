@@ -170,7 +170,7 @@ class Resampler:
         if not runs or any(r is None for r in runs):
             return None
         n = len(runs[0]["index"])
-        cells = _cells(runs[0], table_spec, table)
+        cells = _cells(runs[0], table)
         if cells is None:
             return None
         if metric == "extra":
@@ -202,26 +202,15 @@ class Resampler:
         return out
 
 
-def _cells(p: Mapping[str, Any], table_spec, table: Mapping[str, Any]):
-    """The flat cell of each test row of a binned table (its own edges), -1 outside."""
-    import numpy as np
+def _cells(p: Mapping[str, Any], table: Mapping[str, Any]):
+    """The cell of each test row of a binned table (`binned.row_cells`); None when the trial's
+    predictions lack a parameter the table bins by."""
+    from .binned import row_cells
 
-    edges = table.get("edges") or []
-    axes = table_spec.axes
-    if len(edges) != len(axes) or any(f"param.{a.by}" not in p for a in axes):
+    axes, edges = table.get("axes") or [], table.get("edges") or []
+    if not edges or len(edges) != len(axes) or any(f"param.{by}" not in p for by in axes):
         return None
-    flat = np.zeros(len(p["index"]), dtype=np.int64)
-    outside = np.zeros(len(flat), dtype=bool)
-    for axis, e in zip(axes, edges):
-        e = np.asarray(e, dtype=float)
-        values = np.asarray(p[f"param.{axis.by}"], dtype=float)
-        which = np.searchsorted(e, values, side="right") - 1
-        which[values == e[-1]] = len(e) - 2
-        out = ~np.isfinite(values) | (values < e[0]) | (values > e[-1])
-        flat = flat * (len(e) - 1) + np.maximum(which, 0)
-        outside |= out
-    flat[outside] = -1
-    return flat
+    return row_cells(p, axes, edges)
 
 
 # ---------------------------------------------------------------------------------------------

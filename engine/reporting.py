@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, paths, record
-from .binned import binned_table, cell_texts, series_for, signed
+from .binned import binned_table, cell_texts, row_cells, series_for, signed
 from .decision import (CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, held_words, key_numbers,
                        metric_value, standing)
 from .errors import ExpressionError
@@ -686,26 +686,6 @@ def _interval_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | 
     return ((tables.context.get("ci", {}).get(trial) or {}).get(name) or {}).get(target)
 
 
-def _cells_of(p: Mapping[str, Any], axes: Sequence[str], edges: Sequence[Sequence[float]]):
-    """The flat bin (cell) index of each test row, -1 outside: the rule binned.py bins by
-    ([lo, hi), the last bin closed), so the intervals belong to the table's own bins."""
-    import numpy as np
-
-    flat = None
-    outside = None
-    for by, e in zip(axes, edges):
-        e = np.asarray(e, dtype=float)
-        values = np.asarray(p[f"param.{by}"], dtype=float)
-        which = np.searchsorted(e, values, side="right") - 1
-        which[values == e[-1]] = len(e) - 2
-        out = ~np.isfinite(values) | (values < e[0]) | (values > e[-1])
-        flat = np.maximum(which, 0) if flat is None else flat * (len(e) - 1) + np.maximum(which, 0)
-        outside = out if outside is None else outside | out
-    flat = flat.astype(np.int64)
-    flat[outside] = -1
-    return flat
-
-
 def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) -> dict[str, list[dict[str, float] | None]]:
     """Per trial, a 95 % bootstrap interval of each bin's value (seeded as the report's other
     intervals are): the table gives the values and the Δ intervals but not the values' own, and
@@ -738,7 +718,7 @@ def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) 
                 continue
             truth, pred = stacked(_run_predictions(plan, name), table["metric"])  # (k, n) over a trial's seeds
             fn = metric_fn(metric)
-        cells = _cells_of(p, table["axes"], table["edges"])
+        cells = row_cells(p, table["axes"], table["edges"])
         intervals: list[dict[str, float] | None] = []
         for c in range(n_cells):
             sel = cells == c

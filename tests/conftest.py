@@ -20,6 +20,46 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+#: The owned regions of a report, empty: what a test report's front matter goes on top of.
+REPORT_BODY = """
+# report
+
+<!-- research:summary -->
+<!-- /research:summary -->
+
+<!-- research:hypotheses -->
+<!-- /research:hypotheses -->
+
+<!-- research:key-numbers -->
+<!-- /research:key-numbers -->
+
+<!-- research:results -->
+<!-- /research:results -->
+
+<!-- research:log -->
+| 时间 | 事件 | 提交 |
+|---|---|---|
+<!-- /research:log -->
+
+<!-- research:record -->
+<!-- /research:record -->
+"""
+
+
+def git_notebook(root, files: dict) -> Path:
+    """A git notebook at `root` holding `files` (path → text), committed."""
+    import subprocess
+
+    root = Path(root)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    for command in (["init", "-q"], ["config", "user.email", "tester@example.com"], ["config", "user.name", "tester"],
+                    ["add", "-A"], ["commit", "-qm", "notebook"]):
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    return root
+
+
 # A model of the notebook's own (`seeded:make`, written as seeded.py) whose numbers move with its
 # seed as a net's do, but by numpy's generator: the same bits on every CPU, so a test can say which
 # verdict given seeds give. `skill: false` predicts the training mean; `noise` scales the seed's shift.

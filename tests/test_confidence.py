@@ -15,6 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import REPORT_BODY, git_notebook
 from conftest import SEEDED_PLUGIN as PLUGIN
 from engine import document, record
 from engine.cli import main
@@ -34,25 +35,6 @@ Q1: does the fit work?
 | Q1.1 | - | ⏳ | - |
 | Q1.2 | - | ⏳ | - |
 | Q1.3 | - | ⏳ | - |
-"""
-
-BODY = """
-# report
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:hypotheses -->
-<!-- /research:hypotheses -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:record -->
-<!-- /research:record -->
 """
 
 SEEDS = """\
@@ -81,7 +63,7 @@ decision:
 key_numbers:
   - {label: a log g MAE, value: trials.a.mae.log_g}
 ---
-""" + BODY
+""" + REPORT_BODY
 
 CLEAR = """\
 ---
@@ -110,7 +92,7 @@ decision:
     - otherwise: fail
       says: the fit does not beat the mean
 ---
-""" + BODY
+""" + REPORT_BODY
 
 
 def git(root, *args):
@@ -120,19 +102,8 @@ def git(root, *args):
 @pytest.fixture
 def seeded_notebook(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "seeded.py").write_text(PLUGIN, encoding="utf-8")
-    (tmp_path / "hubs").mkdir()
-    (tmp_path / "hubs/hub.md").write_text(HUB, encoding="utf-8")
-    folder = tmp_path / "research/t/exp"
-    folder.mkdir(parents=True)
-    (folder / "exp_seeds.md").write_text(SEEDS, encoding="utf-8")
-    (folder / "exp_clear.md").write_text(CLEAR, encoding="utf-8")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "config", "user.email", "tester@example.com")
-    git(tmp_path, "config", "user.name", "tester")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "notebook")
-    return tmp_path
+    return git_notebook(tmp_path, {"seeded.py": PLUGIN, "hubs/hub.md": HUB, "research/t/exp/exp_seeds.md": SEEDS,
+                                   "research/t/exp/exp_clear.md": CLEAR})
 
 
 def _tree_line(hub: str, qid: str) -> str:
@@ -251,7 +222,9 @@ decision:
 """
 
 
-def _verdict_of(spec, preds, B=200):
+def _judged(spec, preds, B=200):
+    """(the verdict, the odds) of a spec's rules over made-up predictions of trials a and b, a
+    the baseline and b the best, as a run would decide them."""
     from engine.confidence import Resampler, odds, resampled_contexts
     from engine.decision import build_context, decide, judge
     from engine.repeats import fold
@@ -269,7 +242,12 @@ def _verdict_of(spec, preds, B=200):
     point = decide(spec, context)
     contexts = resampled_contexts(Resampler(preds, B=B, seed=0), results=results, build=build, delta={},
                                   compare=lambda a, b: {}, baseline="a", binned=[])
-    return judge(spec, point, odds(spec, contexts, B, point_rule=point.rule), context, evidence="sim").verdict
+    found = odds(spec, contexts, B, point_rule=point.rule)
+    return judge(spec, point, found, context, evidence="the test rows"), found
+
+
+def _verdict_of(spec, preds, B=200):
+    return _judged(spec, preds, B)[0].verdict
 
 
 def test_identical_trials_are_mostly_inconclusive_and_clear_gains_decided():
@@ -337,19 +315,8 @@ decision:
 
     base = float(np.mean(errors))
     preds = {"a": run(1.0), "b": run(1.0 - 0.1 / base)}  # b's MAE exactly 0.1 below a's, before resampling
-    from engine.confidence import Resampler, odds, resampled_contexts
-    from engine.decision import build_context, decide, judge
-
-    results = {name: {"mae": {"log_g": float(np.mean(np.abs(p[0]["y_pred"] - y)))}} for name, p in preds.items()}
-
-    def build(r, *, delta=None, compare=None):
-        return build_context(r, primary="mae.log_g", baseline="a", best="b")
-
-    context = build(results)
-    point = decide(spec, context)
-    found = odds(spec, resampled_contexts(Resampler(preds, B=400, seed=0), results=results, build=build, delta={},
-                                          compare=lambda a, b: {}, baseline="a", binned=[]), 400, point_rule=point.rule)
+    verdict, found = _judged(spec, preds, B=400)
     assert 0.2 < found.first[0] < 0.8 and 0.2 < found.first[1] < 0.8  # the two pass rules share the resamples
-    verdict = judge(spec, point, found, context, evidence="the test rows")
     assert verdict.verdict == "pass" and verdict.holds == 1.0
     assert verdict.questions == {"Q1.1": "verified", "Q1.2": "inconclusive"}
+    assert "but only as a point estimate" in verdict.answers["Q1.2"] and "inconclusive" not in verdict.answers["Q1.1"]

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import tree_digest
+from conftest import REPORT_BODY, git_notebook, tree_digest
 from engine import document, record
 from engine.cli import main
 
@@ -191,45 +191,18 @@ decision:
 key_numbers:
   - {label: a log g MAE, value: trials.a.mae.log_g}
 ---
-# seeded
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:log -->
-| 时间 | 事件 | 提交 |
-|---|---|---|
-<!-- /research:log -->
-
-<!-- research:record -->
-<!-- /research:record -->
-"""
+""" + REPORT_BODY
 
 
 @pytest.fixture
 def seeded_notebook(tmp_path, monkeypatch):
     from conftest import SEEDED_PLUGIN
 
-    root = tmp_path / "nb"
-    (root / "research/s/exp").mkdir(parents=True)
-    (root / "hubs").mkdir()
-    (root / "seeded.py").write_text(SEEDED_PLUGIN, encoding="utf-8")
-    (root / "hubs/hub.md").write_text("# Hub\n\n```\nQ1: fits\n├── Q1.1: is b better? → ⏳ MVP-1\n```\n", encoding="utf-8")
-    report = root / "research/s/exp/exp_seeded.md"
-    report.write_text(SEEDED_REPORT, encoding="utf-8")
+    root = git_notebook(tmp_path / "nb", {
+        "seeded.py": SEEDED_PLUGIN, "research/s/exp/exp_seeded.md": SEEDED_REPORT,
+        "hubs/hub.md": "# Hub\n\n```\nQ1: fits\n├── Q1.1: is b better? → ⏳ MVP-1\n```\n"})
     monkeypatch.chdir(root)
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "tester@example.com")
-    git(root, "config", "user.name", "tester")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "notebook")
-    return root, report
+    return root, root / "research/s/exp/exp_seeded.md"
 
 
 def _move_mean(report, trial: str, metric: str, seed_sds: float) -> tuple[float, float]:
