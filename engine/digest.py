@@ -44,7 +44,7 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
         else:
             sentence = f"⏳ {e.status}: not run yet"
         experiments.append({"id": e.id, "title": e.front.get("title") or e.id, "link": link(e.path), "sentence": sentence,
-                            "numbers": [tuple(n) for n in rec.get("key_numbers", [])], "date": e.run_date or "-",
+                            "numbers": [tuple(n[:2]) for n in rec.get("key_numbers", [])], "date": e.run_date or "-",
                             "status": e.status})
     hubs: dict[Path, None] = {}
     for e in chosen:

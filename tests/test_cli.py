@@ -93,3 +93,15 @@ def test_the_example_notebook_is_clean(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["check", "research", "hubs"]) == 0
     assert "0 problems" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("topic", ["logg_1m", "moe", "scaling"])
+def test_the_digest_of_every_example_topic_reads_the_reports_numbers(topic, capsys):
+    from engine import record
+
+    assert main(["digest", topic]) == 0
+    out = capsys.readouterr().out
+    assert "## 1. What each experiment found" in out and "## 3. Hypotheses" in out
+    for path in (ROOT / "research").glob(f"{topic}/exp/exp_*.md"):
+        rec = record.parse(path.read_text(encoding="utf-8"))
+        assert rec["key_numbers"] and all(f"| {row[1]} |" in out for row in rec["key_numbers"])
