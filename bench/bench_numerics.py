@@ -8,9 +8,9 @@ AVX2 per machine, oneDNN and MKL pick theirs), so another machine trains another
 the same seed. Pinning them — `ATEN_CPU_CAPABILITY` (PyTorch's own kernels), `MKL_CBWR` (MKL's
 conditional numerical reproducibility), `ONEDNN_MAX_CPU_ISA` — is the only way to bitwise
 results across CPUs. Each setting trains the same MLP (4096→256→128, batch 256, seed 0) in a
-fresh process (the variables are read when torch loads), twice; the table gives its training
-throughput against the machine's default, whether its two runs gave the same bits, and whether
-it gave the default's bits. Bitwise equality across CPUs needs a second kind of CPU to check;
+fresh process (the variables are read when torch loads), the settings interleaved, three rounds;
+the table gives the median training throughput against the machine's default, whether its runs
+gave the same bits, and whether it gave the default's bits. Bitwise equality across CPUs needs a second kind of CPU to check;
 this script shows what one machine can: the cost, and that the kernels matter.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -69,23 +70,29 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=8192)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each setting, interleaved (a noisy machine)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     from rows import print_rows
 
-    results = {name: [run(env, args.n, args.epochs, args.threads) for _ in range(2)] for name, env in SETTINGS.items()}
+    results: dict[str, list[dict]] = {name: [] for name in SETTINGS}
+    for _ in range(max(args.rounds, 2)):  # every setting once per round, so drift hits them alike
+        for name, env in SETTINGS.items():
+            results[name].append(run(env, args.n, args.epochs, args.threads))
     default = results[next(iter(SETTINGS))]
-    base = {"samples_per_s": max(r.get("samples_per_s", 0.0) for r in default), "digest": default[0].get("digest")}
+    base_speed = statistics.median(r.get("samples_per_s", 0.0) for r in default)
     rows = []
-    for name, (first, second) in results.items():
-        if "error" in first or "error" in second:
-            rows.append((name, f"failed: {first.get('error') or second.get('error')}"))
+    for name, runs in results.items():
+        failed = next((r["error"] for r in runs if "error" in r), None)
+        if failed:
+            rows.append((name, f"failed: {failed}"))
             continue
-        speed = min(first["samples_per_s"], second["samples_per_s"]), max(first["samples_per_s"], second["samples_per_s"])
-        rows.append((name, f"{speed[1]:,.0f} samples/s ({speed[1] / max(base['samples_per_s'], 1e-9):.2f}× the default; "
-                           f"kernels {first['capability']}); log g MAE {first['mae']:.4f}; its two runs "
-                           f"{'the same bits' if first['digest'] == second['digest'] else 'differ'}; "
-                           f"{'the default bits' if first['digest'] == base['digest'] else 'other bits than the default'}"))
+        speeds = sorted(r["samples_per_s"] for r in runs)
+        same = len({r["digest"] for r in runs}) == 1
+        rows.append((name, f"{statistics.median(speeds):,.0f} samples/s (median of {len(runs)}, {speeds[0]:,.0f}–{speeds[-1]:,.0f}; "
+                           f"{statistics.median(speeds) / max(base_speed, 1e-9):.2f}× the default; kernels {runs[0]['capability']}); "
+                           f"log g MAE {runs[0]['mae']:.4f}; its runs {'the same bits' if same else 'differ'}; "
+                           f"{'the default bits' if runs[0]['digest'] == default[0].get('digest') else 'other bits than the default'}"))
     print_rows(rows)
     return 0
 

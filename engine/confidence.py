@@ -105,17 +105,9 @@ class Resampler:
         self.preds = {name: list(runs) for name, runs in preds.items() if runs}
         self.B = int(B)
         self.seed = int(seed)
-        self._draws: dict[tuple[str | None, int], Any] = {}
         self._picks: dict[str, Any] = {}
         self._scores: dict[tuple[str, str | None], dict[tuple[str, str], Any]] = {}
         self._order = {name: i for i, name in enumerate(self.preds)}
-
-    def _rows(self, test: str | None, n: int):
-        from . import metrics
-
-        if (test, n) not in self._draws:
-            self._draws[(test, n)] = metrics.resample_rows(n, self.B, self.seed)
-        return self._draws[(test, n)]
 
     def picks(self, trial: str):
         """Per resample, which of the trial's k seeds it averages (B × k), or None for one run."""
@@ -151,7 +143,7 @@ class Resampler:
         targets = [t.decode() if isinstance(t, bytes) else str(t) for t in runs[0]["targets"]]
         n = len(runs[0]["index"])
         columns = np.concatenate([metrics.stat_columns(r["y_true"], r["y_pred"]).reshape(n, -1) for r in runs], axis=1)
-        sums = metrics.resampled_sums(self._rows(test, n), columns).reshape(self.B, len(runs), len(targets), metrics.STATS)
+        sums = metrics.resampled_sums(n, self.B, self.seed, columns).reshape(self.B, len(runs), len(targets), metrics.STATS)
         found = metrics.from_sums(np.moveaxis(sums, 0, 2), n)  # name → runs × targets × B
         return {(name, target): values[:, j] for name, values in found.items() for j, target in enumerate(targets)}
 
@@ -185,12 +177,11 @@ class Resampler:
         columns = np.concatenate([np.ones((n, 1)), columns], axis=1)  # the first: how many rows each resample drew
         small = table.get("small") or []
         out = np.full((self.B, len(small)), np.nan)
-        draws = self._rows(test, n)
         for c in range(len(small)):
             inside = cells == c
             if small[c] or inside.sum() < 2:
                 continue
-            sums = metrics.resampled_sums(draws, columns, rows=inside)
+            sums = metrics.resampled_sums(n, self.B, self.seed, columns, rows=inside)
             count = sums[:, 0]
             with np.errstate(invalid="ignore", divide="ignore"):
                 if metric == "extra":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -228,25 +229,43 @@ def resample_rows(n: int, B: int, seed: int) -> np.ndarray:
     return np.stack([rows.astype(dtype, copy=False) for rows in _resamples(n, B, seed)])
 
 
-_CHUNK = 256  # resamples per product: the counts of 256 resamples of 10k rows are 20 MB
+_CHUNK = 256  # resamples per product when the counts are not kept whole
+_KEPT_COUNTS = 64 << 20  # bytes of counts kept whole (2,000 rows × 1,000 resamples: 16 MB)
 
 
-def resampled_sums(draws: np.ndarray, columns: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Σ over each resample's drawn rows of each column, (B, m): how many times each row was
-    drawn, times the columns — one matrix product per chunk of resamples instead of a metric
+@lru_cache(maxsize=4)
+def _counts(n: int, B: int, seed: int) -> np.ndarray | None:
+    """How many times each row is drawn in each resample (B × n, float64), kept for the next
+    metric of the same test set — a report asks for dozens — when it fits `_KEPT_COUNTS`."""
+    if B * n * 8 > _KEPT_COUNTS:
+        return None
+    out = _chunk_counts(resample_rows(n, B, seed), n)
+    out.setflags(write=False)
+    return out
+
+
+def _chunk_counts(draws: np.ndarray, n: int) -> np.ndarray:
+    size = len(draws)
+    flat = (draws + (np.arange(size, dtype=np.int64) * n)[:, None]).ravel()
+    return np.bincount(flat, minlength=size * n).reshape(size, n).astype(np.float64)
+
+
+def resampled_sums(n: int, B: int, seed: int, columns: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Σ over each resample's drawn rows (`_resamples(n, B, seed)`) of each column, (B, m): how
+    many times each row was drawn, times the columns — one matrix product instead of a metric
     call per resample. `rows` (a boolean mask) keeps only those rows (a bin of a table)."""
-    B, n = draws.shape
     columns = np.asarray(columns, dtype=np.float64)
     keep = None if rows is None else np.flatnonzero(rows)
     if keep is not None:
         columns = columns[keep]
+    counts = _counts(n, B, seed)
+    if counts is not None:
+        return (counts if keep is None else counts[:, keep]) @ columns
+    draws = resample_rows(n, B, seed)
     out = np.empty((B, columns.shape[1]), dtype=np.float64)
     for start in range(0, B, _CHUNK):
-        chunk = draws[start : start + _CHUNK]
-        size = len(chunk)
-        flat = (chunk + (np.arange(size, dtype=np.int64) * n)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=size * n).reshape(size, n).astype(np.float64)
-        out[start : start + size] = (counts if keep is None else counts[:, keep]) @ columns
+        chunk = _chunk_counts(draws[start : start + _CHUNK], n)
+        out[start : start + len(chunk)] = (chunk if keep is None else chunk[:, keep]) @ columns
     return out
 
 
@@ -320,7 +339,7 @@ def _samples(metric: Metric, y: np.ndarray, runs: np.ndarray, B: int, seed: int,
     name = next((key for key, fn in METRICS.items() if fn is metric), None)
     if name is not None and y.ndim == 1:
         columns = np.concatenate([stat_columns(y, run) for run in runs], axis=1)
-        sums = resampled_sums(resample_rows(n, B, seed), columns).reshape(B, len(runs), STATS)
+        sums = resampled_sums(n, B, seed, columns).reshape(B, len(runs), STATS)
         per_run = from_sums(np.moveaxis(sums, 0, 1), n)[name]  # k × B
         return over_seeds(per_run, picks)
     out = []

@@ -11,7 +11,7 @@ sets, for this process and the Ray workers it starts, `ATEN_CPU_CAPABILITY=avx2`
 `ONEDNN_MAX_CPU_ISA=AVX2`, unless the environment sets them already. They are read when torch
 and MKL load, so they are set before anything imports torch. Measured by
 `bench/bench_numerics.py` on this project's machine: MKL's AVX2 path is what changes an MLP's bits
-(PyTorch's own AVX2 kernels alone give the default's), at about 4 % of training throughput. That
+(PyTorch's own AVX2 kernels alone give the default's), at no measurable cost (1.05× the default, inside the runs' spread). That
 the pinned bits are the same on another CPU needs a second kind of CPU to show, and other thread
 counts or oneDNN's blocking can still differ — so a reproduction is judged by the training noise
 either way (`engine.reproduce`), and this stays an option.
