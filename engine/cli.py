@@ -429,8 +429,10 @@ def new_exp(
     lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
+    from .paths import given_root
     from .scaffold import new_experiment, write
 
+    root = given_root(root)
     _created(
         write(
             new_experiment(
@@ -443,7 +445,10 @@ def new_exp(
 
 def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path,
               lang: Optional[Language]) -> None:
+    from .paths import given_root
     from .scaffold import new_page, write
+
+    root = given_root(root)
 
     _created(write(new_page(kind, topic, root=root, title=title, hub=hub, language=lang.value if lang else None)))
 
@@ -543,9 +548,9 @@ def cache_info(
     """Size on disk, number of entries and the largest of the synthetic cache and the run store."""
     from .cache import usage
     from .data.info import human_bytes
-    from .paths import notebook_root
+    from .paths import given_root, notebook_root
 
-    for store in usage(notebook_root(root)):
+    for store in usage(given_root(root, notebook=True) if root is not None else notebook_root()):
         count = len(store.entries)
         typer.echo(f"{store.name}: {store.folder} — {human_bytes(store.size)}, {count} "
                    f"{'entry' if count == 1 else 'entries'}")
@@ -564,9 +569,9 @@ def cache_clear(
     """Remove the synthetic cache (regenerated on demand); with --runs or --all, run store entries too."""
     from .cache import clear, to_clear
     from .data.info import human_bytes
-    from .paths import notebook_root
+    from .paths import given_root, notebook_root
 
-    where = notebook_root(root)
+    where = given_root(root, notebook=True) if root is not None else notebook_root()  # never a fallback: it removes
     entries = to_clear(where, runs=runs, everything=all_)
     if not entries:
         typer.echo("nothing to clear")

@@ -37,6 +37,9 @@ def promote(path: str | Path) -> None:
     path = Path(path)
 
     def edit(text: str) -> str:
+        if document.front_matter(text, str(path)) is None:
+            raise DocumentError("is not an experiment report: it has no front matter (no spec, no status)", path=path,
+                                hint="give the draft report's path (research/<topic>/exp/exp_*.md)")
         status = document.front_matter_values(text, ("status",)).get("status")
         if not is_draft(status):
             raise DocumentError(f"is not a draft (its status is '{status or PROMOTED}')", path=path, key="status",

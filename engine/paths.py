@@ -18,6 +18,26 @@ def notebook_root(start: str | Path | None = None) -> Path:
     return Path.cwd().resolve()
 
 
+def given_root(root: str | Path, *, notebook: bool = False) -> Path:
+    """A `--root` as given: an existing folder — and with `notebook`, the root of a notebook (it
+    holds `.research/` or `.git`). Never another folder in its place: `research cache clear
+    --root elsewhere` must not clear the notebook that holds the current directory."""
+    from .errors import ResearchError
+
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise ResearchError("no such folder", path=path, key="--root", hint="give the notebook's root folder")
+    if not path.is_dir():
+        raise ResearchError("is a file, not a folder", path=path, key="--root", hint="give the notebook's root folder")
+    if notebook and not ((path / STATE_DIR).is_dir() or (path / ".git").exists()):
+        found = notebook_root(path)
+        hint = (f"the notebook holding it is {found}: --root {found}" if (found / STATE_DIR).is_dir() or (found / ".git").exists()
+                else "a notebook's root holds .research/ (made by its first run) or .git")
+        raise ResearchError("is not a notebook's root (it holds neither .research/ nor .git)", path=path, key="--root",
+                            hint=hint)
+    return path.resolve()
+
+
 def state_dir(root: Path) -> Path:
     """`.research/` (created on first use, ignoring itself so git never sees run data)."""
     folder = root / STATE_DIR

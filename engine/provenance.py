@@ -92,8 +92,47 @@ def git_state(path: str | Path) -> dict[str, Any]:
         "commit": head,
         "short": head[:7] if head else None,
         "branch": branch,
-        "dirty": repo.is_dirty(untracked_files=False),
+        "dirty": _dirty(repo) if head else repo.is_dirty(untracked_files=False),
     }
+
+
+#: Front matter keys the engine itself edits: a change to them alone is not the user's.
+ENGINE_KEYS = ("status", "last_run")
+
+
+def _dirty(repo) -> bool:
+    """Whether the work tree holds changes of the user's: a report whose only change is the
+    engine's own `status: running` (a run killed mid-training leaves it) is not one."""
+    if not repo.is_dirty(untracked_files=False):
+        return False
+    changed = {d.a_path for d in repo.index.diff(None)} | {d.a_path for d in repo.index.diff("HEAD")}
+    root = Path(repo.working_tree_dir)
+    for name in changed:
+        if not name.endswith(".md"):
+            return True
+        try:
+            old = repo.head.commit.tree[name].data_stream.read().decode("utf-8")
+            new = (root / name).read_text(encoding="utf-8")
+        except (KeyError, OSError, UnicodeDecodeError):
+            return True
+        if _without_engine_keys(old) != _without_engine_keys(new):
+            return True
+    return False
+
+
+def _without_engine_keys(text: str) -> str:
+    """The text with the engine-maintained front matter lines taken out."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return text
+    out, inside = [], True
+    for i, line in enumerate(lines):
+        if i and line.strip() == "---":
+            inside = False
+        if inside and i and any(line.startswith(f"{key}:") for key in ENGINE_KEYS):
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 @lru_cache(maxsize=1)

@@ -72,12 +72,11 @@ def execute(
 
     pin(notebook_config(plan.root).numerics, say=say)  # before anything loads torch
     report = plan.report
-    propagate = drafts.propagates(report.spec.status, propagate)
     draft = drafts.is_draft(report.spec.status)  # its status stays `draft`: never running, done or failed
     # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
     # same code (the key says so): only the trials that run are checked again.
-    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False, pages=propagate,
-             say=lambda line: say(f"  {line}"))
+    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False,
+             pages=drafts.propagates(report.spec.status, propagate), say=lambda line: say(f"  {line}"))
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):
         for trial in plan.to_run:  # a run we waited for may have stored some of them
@@ -102,6 +101,7 @@ def execute(
             t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
                      **({"uses": t.uses} if t.uses else {})} for t in plan.trials
         })  # fmt: skip
+        # whether the pages are written is the end's to say, from the status the report has then
         finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate)
     return outcome
 
@@ -180,8 +180,6 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
 
     report = plan.report
     spec = report.spec
-    draft = drafts.is_draft(spec.status)
-    propagate = drafts.propagates(spec.status, propagate)
     ran = [t for t in plan.trials if t.runs]
     done = [t for t in plan.trials if t.record is not None]
     key = render_key(plan)
@@ -190,6 +188,9 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     index = plan.index.read(spec.id)
     recorded = {name: region.recorded for name, region in present.items()}
     status_now = (document.front_matter_values(text, ("status",)).get("status")) or "planned"
+    # a draft or not as the report says now, not as it said when the run began (`research promote` meanwhile)
+    draft = drafts.is_draft(status_now)
+    propagate = drafts.propagates(status_now, propagate)
     from . import live
 
     spans_same = live.shown(text, str(report.path)) == (index.get("values") or {})  # no live number added or changed
@@ -263,7 +264,9 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
         front["status"] = drafts.DRAFT if draft else status
 
     def edit_report(current: str) -> str:
-        return _report_text(current, bodies, front=front, log_row=row, force=force, path=report.path,
+        now = document.front_matter_values(current, ("status",)).get("status")  # promoted (or made a draft) meanwhile
+        latest = {**front, "status": drafts.DRAFT if drafts.is_draft(now) else status}
+        return _report_text(current, bodies, front=latest, log_row=row, force=force, path=report.path,
                             values=rendered.values if rendered else {})
 
     new_report = edit_report(text)  # a hand edit in the report stops here, before any write

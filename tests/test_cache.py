@@ -104,3 +104,20 @@ def test_clear_asks_first_and_all_empties_the_run_store(ran, monkeypatch, capsys
     assert main(["cache", "clear", "--all", "--yes"]) == 0
     assert synthetic_sets(root) == [] and trial_keys(root) == [] and not (root / ".research/runs/experts").exists()
     assert tree_digest(root) == tree
+
+
+def test_a_root_that_is_not_a_notebook_is_refused_and_nothing_is_removed(small_notebook, tmp_path, capsys):
+    """`--root` names the notebook to clear: a folder that is not one (or no folder at all) is bad
+    input — never the notebook that holds the current directory in its place."""
+    root, _ = small_notebook
+    other = tmp_path / "not_a_notebook"
+    other.mkdir()
+    before = sorted(p.relative_to(root) for p in (root / ".research").rglob("*"))
+    for given in (other, tmp_path / "no" / "such" / "folder", root / "hubs" / "hub.md"):
+        assert main(["cache", "clear", "--all", "--yes", "--root", str(given)]) == 2
+        assert main(["cache", "info", "--root", str(given)]) == 2
+    err = capsys.readouterr().err
+    assert "is not a notebook's root" in err and "no such folder" in err and "is a file, not a folder" in err
+    assert sorted(p.relative_to(root) for p in (root / ".research").rglob("*")) == before
+    assert main(["cache", "info", "--root", str(root)]) == 0
+    assert main(["new", "exp", "t", "x", "--root", str(tmp_path / "missing")]) == 2

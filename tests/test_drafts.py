@@ -122,3 +122,14 @@ def test_new_draft_and_promote_refuses_what_is_not_a_draft(notebook, capsys):
     assert main(["promote", str(path)]) == 2
     assert "is not a draft (its status is 'planned')" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+def test_promote_refuses_a_page_that_is_not_a_report(small_notebook, capsys):
+    from engine.cli import main
+
+    root, _ = small_notebook
+    before = (root / "hubs/kanban.md").read_text(encoding="utf-8")
+    assert main(["promote", str(root / "hubs/kanban.md")]) == 2
+    err = capsys.readouterr().err
+    assert "is not an experiment report" in err and "not a draft" not in err
+    assert (root / "hubs/kanban.md").read_text(encoding="utf-8") == before

@@ -32,6 +32,9 @@ class Mean:
         if self.params.get("touch"):
             with open(self.params["touch"], "a", encoding="utf-8") as handle:
                 handle.write("\\n用户在运行期间写的一句话。\\n")
+        if self.params.get("promote"):  # `research promote` while the run trains
+            from engine.drafts import promote
+            promote(self.params["promote"])
         if self.params.get("sleep"):
             Path("started").write_text("yes")
             time.sleep(self.params["sleep"])
@@ -245,3 +248,38 @@ def test_check_reports_a_report_whose_spec_changed_since_its_numbers(notebook, c
     assert main(["check", str(report)]) == 1
     out = capsys.readouterr().out
     assert "stale" in out and "net (spec changed)" in out and "base" not in out.split("stale")[1]
+
+
+def test_a_draft_promoted_while_it_runs_ends_promoted(notebook):
+    """The end of a run writes the status the report has then, not the one it read at its start:
+    a draft promoted during its run ends `done`, its kanban written, its commit no draft's."""
+    root, repo, report = notebook
+    (root / "hubs").mkdir()
+    (root / "hubs/kanban.md").write_text("# Kanban\n\n<!-- research:board -->\n<!-- /research:board -->\n", encoding="utf-8")
+    text = REPORT.replace("id: EXP-TEST\n", "id: EXP-TEST\nstatus: draft\nkanban: ../../../hubs/kanban.md\n")
+    text = text.replace('base: {model: {type: "meanmodel:make"}}', 'base: {model: {type: "meanmodel:make", promote: research/t/exp/exp_t.md}}')
+    report.write_text(text, encoding="utf-8")
+    repo.index.add(["research/t/exp/exp_t.md", "hubs/kanban.md"])
+    repo.index.commit("a draft")
+    assert main(["run", str(report)]) == 0
+    assert "status: done" in report.read_text(encoding="utf-8")
+    assert "tiny end-to-end" in (root / "hubs/kanban.md").read_text(encoding="utf-8")
+    assert "(draft)" not in repo.head.commit.message and not repo.is_dirty()
+
+
+def test_the_engines_own_status_edit_is_not_an_uncommitted_change(notebook):
+    """A run killed mid-training leaves `status: running`; the run that resumes must not record
+    its code as "+dirty" for it. A change of the user's still is."""
+    from engine.provenance import git_state
+
+    root, repo, report = notebook
+    assert git_state(root)["dirty"] is False
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace("id: EXP-TEST\n", "id: EXP-TEST\nstatus: running\nlast_run: '2026-12-03T10:00:00'\n"),
+                      encoding="utf-8")
+    assert git_state(root)["dirty"] is False
+    report.write_text(report.read_text(encoding="utf-8") + "\n一句新的话。\n", encoding="utf-8")
+    assert git_state(root)["dirty"] is True
+    report.write_text(text, encoding="utf-8")
+    (root / "meanmodel.py").write_text(PLUGIN + "\n# changed\n", encoding="utf-8")
+    assert git_state(root)["dirty"] is True

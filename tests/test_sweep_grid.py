@@ -50,11 +50,15 @@ def test_names_read_well_and_stay_distinct():
     assert len(set(names)) == len(names) == 8
     # two swept keys with one last name: the whole key tells them apart
     assert list(grid_trials({"model.seed": [1], "train.seed": [2]})) == ["model_seed-1.train_seed-2"]
+    # two values one short name would merge: each keeps every digit, none disappears
+    assert list(grid_trials({"model.alpha": [1234567.1, 1234567.2, 100.0]})) == [
+        "alpha-1234567.1", "alpha-1234567.2", "alpha-100"]
 
 
 @pytest.mark.parametrize("text, message", [
     ("sweep:\n  alpha: [1, 2]\n", "expected a dotted key of data, noise, model, train"),
     ("sweep:\n  model.alpha: []\n", "expected at least one value"),
+    ("sweep:\n  model.alpha: [10, 100, 10]\n", "10 is swept twice"),
     ("trials:\n  alpha-1: {}\nsweep:\n  model.alpha: [1]\n", "the sweep makes a trial named 'alpha-1'"),
 ])
 def test_a_bad_grid_is_a_located_error(text, message):

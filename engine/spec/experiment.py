@@ -228,6 +228,10 @@ class Spec(Frozen):
             values = values if isinstance(values, list) else [values]
             if not values:
                 raise Invalid("expected at least one value", loc=(key,))
+            for i, item in enumerate(values):
+                if any(item == other and type(item) is type(other) for other in values[:i]):
+                    raise Invalid(f"{show(item)} is swept twice: the two trials would be one", loc=(key, i),
+                                  hint="list each value once")
             out[key] = values
         return out
 

@@ -223,12 +223,24 @@ def grid_trials(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
     keys = list(grid)
     shorts = [key.rsplit(".", 1)[-1] for key in keys]
     labels = [short if shorts.count(short) == 1 else key.replace(".", "_") for key, short in zip(keys, shorts)]
+    names = {key: value_names(list(grid[key])) for key in keys}
     out: dict[str, dict[str, Any]] = {}
-    for values in itertools.product(*(grid[key] for key in keys)):
-        name = ".".join(f"{label}-{value_name(v, i)}" for label, v, i in
-                        zip(labels, values, (list(grid[k]).index(v) for k, v in zip(keys, values))))
-        out[name] = dict(zip(keys, values))
+    for positions in itertools.product(*(range(len(grid[key])) for key in keys)):
+        name = ".".join(f"{label}-{names[key][i]}" for label, key, i in zip(labels, keys, positions))
+        out[name] = {key: grid[key][i] for key, i in zip(keys, positions)}
     return out
+
+
+def value_names(values: list[Any]) -> list[str]:
+    """The names of one key's swept values, distinct by construction: `value_name`, and where two
+    values would share a name (1234567.1 and 1234567.2 are both 1.23457e6), every digit of each."""
+    short = [value_name(v, i) for i, v in enumerate(values)]
+    names = [repr(v).replace("+", "") if short.count(name) > 1 and isinstance(v, float) else name
+             for name, v in zip(short, values)]
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            names[i] = f"v{i}"
+    return names
 
 
 def value_name(value: Any, index: int) -> str:
