@@ -85,7 +85,6 @@ class Odds:
     margin: Mapping[str, float] | None = None  # of the rule the point estimates chose: value, lo, hi
     margin_metric: str | None = None  # the metric whose format the margin takes
     margin_of: str | None = None  # the comparison the margin is of, as the rule wrote it
-    skipped: int = 0  # resamples in which a rule could not be evaluated (counted as not holding)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,8 +221,9 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
         for key, by_target in metrics.items():
             if not isinstance(by_target, Mapping) or split_test(key)[0] not in ("r2", "mae", "rmse", "bias"):
                 continue
+            base, test = split_test(key)
             for target in by_target:
-                values = resampler.score(name, f"{key.split('@')[0]}.{target}" + (f"@{key.split('@')[1]}" if "@" in key else ""))
+                values = resampler.score(name, f"{base}.{target}" + (f"@{test}" if test else ""))
                 if values is not None:
                     scores[name][(key, target)] = values
 
@@ -234,9 +234,6 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
         deltas = {t: (values[t] - values[reference]) if values.get(t) is not None and values.get(reference) is not None else None
                   for t in table.get("delta_trials", [])} if reference in values else {}
         tables.append((index, table_spec, table, values, deltas))
-
-    def _delta_view(entry: Mapping[str, Any], value: float) -> dict[str, Any]:
-        return {**entry, "value": value}
 
     def context(b: int) -> dict:
         results_b = {}
@@ -256,7 +253,7 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
                 out[key] = {}
                 for target, entry in by_target.items():
                     va, vb = value(a, key, target), value(other, key, target)
-                    out[key][target] = _delta_view(entry, va - vb) if va is not None and vb is not None else dict(entry)
+                    out[key][target] = {**entry, "value": va - vb} if va is not None and vb is not None else dict(entry)
             return out
 
         delta_b = {name: shifted(tree, name, baseline) for name, tree in delta.items()} if baseline else {}
@@ -276,8 +273,9 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
                     for c, (key, entry) in enumerate(table["by_name"].items()):
                         cell = {t: series[t][c] if t in series else entry.get(t) for t in entry if t not in ("n", "delta")}
                         cell["n"] = entry.get("n")
-                        cell["delta"] = {t: _delta_view(d, float(deltas[t][b, c])) if deltas.get(t) is not None and not np.isnan(deltas[t][b, c])
-                                         else dict(d) for t, d in (entry.get("delta") or {}).items()}
+                        cell["delta"] = {t: {**d, "value": float(deltas[t][b, c])}
+                                         if deltas.get(t) is not None and not np.isnan(deltas[t][b, c]) else dict(d)
+                                         for t, d in (entry.get("delta") or {}).items()}
                         by_name[key] = cell
                     tree[table_spec.name] = by_name
             context_b["binned"] = tree
@@ -301,7 +299,6 @@ def odds(spec, contexts: Callable[[int], Mapping[str, Any]], B: int, *, point_ru
     sides = _compared(spec, when, point_rule)
     counts = [0] * len(rules)
     margins: list[float] = []
-    skipped = 0
     for b in range(B):
         context = contexts(b)
         chosen = None
@@ -311,8 +308,7 @@ def odds(spec, contexts: Callable[[int], Mapping[str, Any]], B: int, *, point_ru
                 break
             try:
                 held = expression.evaluate(context)
-            except ExpressionError:
-                skipped += 1
+            except ExpressionError:  # a resample where the rule cannot be evaluated: it does not hold there
                 continue
             if _true(held):
                 chosen = i
@@ -330,7 +326,7 @@ def odds(spec, contexts: Callable[[int], Mapping[str, Any]], B: int, *, point_ru
         if len(finite):
             lo, hi = np.percentile(finite, [2.5, 97.5])
             margin = {"lo": float(lo), "hi": float(hi)}
-    return Odds(tuple(c / B for c in counts), B, margin, sides[3] if sides else None, sides[4] if sides else None, skipped)
+    return Odds(tuple(c / B for c in counts), B, margin, sides[3] if sides else None, sides[4] if sides else None)
 
 
 def _compared(spec, when, rule: int | None):

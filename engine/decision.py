@@ -343,9 +343,7 @@ def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: s
     shares = list(odds.first)
     unmeasured = tuple(unmeasured)
     common = {"resamples": odds.resamples, "evidence": evidence, "unmeasured": unmeasured}
-    by_verdict: dict[str, float] = {}
-    for i, share in enumerate(shares):
-        by_verdict[rules[i].outcome] = by_verdict.get(rules[i].outcome, 0.0) + share
+    by_verdict = _shares_by(shares, [rule.outcome for rule in rules])
     held = by_verdict.get(point.verdict, 0.0) if point.rule is not None else 1 - sum(shares)
     if held >= need:
         chosen = point
@@ -368,7 +366,7 @@ def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: s
         elif chosen is None:
             answers[qid], questions[qid] = f"{point.answer(qid)} — {words}", "inconclusive"
         else:
-            mine = sum(share for i, share in enumerate(shares) if rules[i].answer_verdict(qid) == source.question(qid))
+            mine = _shares_by(shares, [rule.answer_verdict(qid) for rule in rules]).get(source.question(qid), 0.0)
             own = inconclusive_words(source.question(qid), mine, odds.resamples, evidence, None, unmeasured)
             answers[qid], questions[qid] = f"{source.answer(qid)} — {own}", "inconclusive"
     if chosen is not None:
@@ -382,15 +380,20 @@ def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | No
     resamples, the likeliest of those rules, its share), or (None, None, the share of the likeliest
     verdict) when no verdict is that sure."""
     rules = spec.decision.rules
-    by_verdict: dict[str, float] = {}
-    for i, share in enumerate(shares):
-        verdict = rules[i].answer_verdict(qid)
-        by_verdict[verdict] = by_verdict.get(verdict, 0.0) + share
+    by_verdict = _shares_by(shares, [rule.answer_verdict(qid) for rule in rules])
     found = next((v for v, share in by_verdict.items() if share >= need), None)
     if found is None:
         return None, None, max(by_verdict.values(), default=0.0)
     likeliest = max((i for i in range(len(shares)) if rules[i].answer_verdict(qid) == found), key=lambda i: shares[i])
     return found, likeliest, by_verdict[found]
+
+
+def _shares_by(shares, verdicts) -> dict[str, float]:
+    """The rules' shares of the resamples, summed per verdict (rule i gives `verdicts[i]`)."""
+    out: dict[str, float] = {}
+    for share, verdict in zip(shares, verdicts):
+        out[verdict] = out.get(verdict, 0.0) + share
+    return out
 
 
 def share_text(share: float) -> str:
@@ -414,9 +417,11 @@ def inconclusive_words(point: str, held: float, resamples: int, evidence: str, m
         sign = lambda v: fmt(v) if str(fmt(v)).startswith(("-", "n")) else "+" + fmt(v)  # noqa: E731
         text += (f" (`{margin.get('of')}` holds by {sign(margin['value'])}; 95 % interval {sign(margin['lo'])} to "
                  f"{sign(margin['hi'])})")
-    if unmeasured:
-        text += f"; training noise not measured for {', '.join(unmeasured)} (1 seed)"
-    return text
+    return text + _unmeasured_words(unmeasured)
+
+
+def _unmeasured_words(trials) -> str:
+    return f"; training noise not measured for {', '.join(trials)} (1 seed)" if trials else ""
 
 
 def held_words(verdict: Verdict) -> str:
@@ -425,10 +430,8 @@ def held_words(verdict: Verdict) -> str:
     say it)."""
     if verdict.resamples is None or verdict.holds is None or verdict.point is not None:
         return ""
-    text = f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
-    if verdict.unmeasured:
-        text += f"; training noise not measured for {', '.join(verdict.unmeasured)} (1 seed)"
-    return text
+    return (f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
+            + _unmeasured_words(verdict.unmeasured))
 
 
 def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str:

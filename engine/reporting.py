@@ -96,9 +96,11 @@ def render_report(plan, present: Mapping[str, Any], text: str | None = None) -> 
     spec = plan.report.spec
     tables = compute_tables(plan, spec)
     bodies, figures = render_bodies(plan, spec, tables, present)
+    run_record = _record(plan, spec, tables)  # once: it hashes the render code and templates
+    bodies[record.REGION] = record.render(run_record)
     failed = any(t.record is None for t in plan.trials)
     shown = live.values(spec, text, tables.context, str(plan.report.path), failed=failed) if text is not None else {}
-    return Rendered(bodies, figures, record.rounded(_record(plan, spec, tables)), tables, shown)
+    return Rendered(bodies, figures, record.rounded(run_record), tables, shown)
 
 
 def append_row(body: str, row: str) -> str:
@@ -269,7 +271,6 @@ def training_evidence(plan, done: Mapping[str, Sequence[Any]]):
 
 def _training_noise(plan, trial):
     from .models import training_noise
-    from .models.configs import TrainingNoise
 
     model = trial.config.get("model") or {}
     if model.get("type") == "stored" and trial.sources:
@@ -279,10 +280,7 @@ def _training_noise(plan, trial):
             return _training_noise(plan, mine)
         if source.model_type:
             return training_noise({"type": source.model_type, **(source.model_config or {})})
-    try:
-        return training_noise(model)
-    except Exception:  # a plugin that cannot be imported here: assume it depends on its seed
-        return TrainingNoise(True, "a plugin: assumed to depend on its seed")
+    return training_noise(model)  # a plugin that cannot be imported here: taken to depend on its seed
 
 
 def _judged(spec, point, context, evidence, *, preds, results, ci, delta, info, compare, baseline, ceiling, spreads,
@@ -399,7 +397,6 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, sweeps=plan.sweeps, commit=state["short"],
                                  prerequisites=prerequisites,
                                  dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
-    bodies[record.REGION] = record.render(_record(plan, spec, tables))
     return bodies, images
 
 

@@ -197,12 +197,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
             and status_now == index.get("status") and spans_same):
         say(f"{report.path}: up to date (every trial cached)")
-        edits = page_edits(plan.root, only=[report.path], force=force) if propagate else {}
-        if edits:
-            changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
-            outcome.written, outcome.commit = transaction.apply(
-                plan.root, report.path, changes, message=f"research: sync pages of {spec.id}", commit=commit, say=say)
-            _said(outcome, say)
+        if propagate:
+            _sync_pages(plan, outcome, force=force, commit=commit, say=say)
         return
 
     from . import record as run_record
@@ -232,12 +228,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
         _keep_as_recorded(plan, key, recorded)
         where = "" if ran else " (the run store's results for the report's keys)"
         say(f"{report.path}: {reproduction.summary()}{where}; the report keeps its numbers, nothing to commit")
-        edits = page_edits(plan.root, only=[report.path], force=force) if propagate else {}
-        if edits:  # pages out of step with the report's record: brought to what it says
-            changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
-            outcome.written, outcome.commit = transaction.apply(
-                plan.root, report.path, changes, message=f"research: sync pages of {spec.id}", commit=commit, say=say)
-            _said(outcome, say)
+        if propagate:  # pages out of step with the report's record: brought to what it says
+            _sync_pages(plan, outcome, force=force, commit=commit, say=say)
         return
     if reproduction is not None and not reproduction.reproduced:
         for line in reproduction.moved():
@@ -291,6 +283,19 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
                       values=live.shown(final_text, str(report.path)),
                       verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
                       status=front["status"], record=rendered.record if rendered else None)  # fmt: skip
+
+
+def _sync_pages(plan: Plan, outcome: Outcome, *, force: bool, commit: bool, say: Say) -> None:
+    """The report stands as it is: bring its hub, roadmap and kanban to what its record says."""
+    from .pages.sync import page_edits
+
+    report = plan.report
+    edits = page_edits(plan.root, only=[report.path], force=force)
+    if edits:
+        changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
+        outcome.written, outcome.commit = transaction.apply(
+            plan.root, report.path, changes, message=f"research: sync pages of {report.spec.id}", commit=commit, say=say)
+        _said(outcome, say)
 
 
 def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None:

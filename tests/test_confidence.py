@@ -186,6 +186,11 @@ def test_a_rule_on_an_interval_is_decided_on_it(seeded_notebook):
     assert rec["verdict"] == "pass" and rec["confidence"]["holds"] == 1.0
 
 
+def _arrays(y, pred) -> dict:
+    """One run's prediction arrays of log g, as the run store keeps them."""
+    return {"targets": np.array([b"log_g"]), "index": np.arange(len(y)), "y_true": y, "y_pred": pred}
+
+
 def test_the_resampled_scores_draw_the_rows_the_intervals_draw():
     """One run: each resample's score is the metric on the rows `metrics.bootstrap_ci` draws, so
     the percentiles of the resampled scores are its interval."""
@@ -195,7 +200,7 @@ def test_the_resampled_scores_draw_the_rows_the_intervals_draw():
     rng = np.random.default_rng(3)
     y = rng.normal(3, 1, (400, 1))
     pred = y + rng.normal(0, 0.5, (400, 1))
-    run = {"targets": np.array([b"log_g"]), "index": np.arange(400), "y_true": y, "y_pred": pred}
+    run = _arrays(y, pred)
     resampler = Resampler({"t": [run]}, B=500, seed=7)
     for name in ("mae", "r2", "rmse", "bias"):
         scores = resampler.score("t", f"{name}.log_g")
@@ -262,8 +267,7 @@ def test_identical_trials_are_mostly_inconclusive_and_clear_gains_decided():
 
     def trial(gain=0.0):
         y = truth[:, None]
-        return [{"targets": np.array([b"log_g"]), "index": np.arange(n), "y_true": y,
-                 "y_pred": y + rng.normal(0, 0.8, (n, 1)) * (1 - gain) + rng.normal(0, 0.05)} for _ in range(k)]
+        return [_arrays(y, y + rng.normal(0, 0.8, (n, 1)) * (1 - gain) + rng.normal(0, 0.05)) for _ in range(k)]
 
     same, clear = [], []
     for _ in range(40):
@@ -311,7 +315,7 @@ decision:
     errors = np.abs(rng.normal(0, 1, (n, 1)))
 
     def run(scale):
-        return [{"targets": np.array([b"log_g"]), "index": np.arange(n), "y_true": y, "y_pred": y + errors * scale}]
+        return [_arrays(y, y + errors * scale)]
 
     base = float(np.mean(errors))
     preds = {"a": run(1.0), "b": run(1.0 - 0.1 / base)}  # b's MAE exactly 0.1 below a's, before resampling

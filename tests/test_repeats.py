@@ -182,3 +182,26 @@ def test_a_repeated_trial_is_shown_as_the_mean_and_std_of_its_seeds(notebook):
                                                           ("net.seed-7", False)]
     # and --trial takes the repeated trial's name
     assert [t.name for t in make_plan(report, trials=["net"]).trials if t.runs] == ["net.seed-7"]
+
+
+def test_a_spec_wide_repeats_leaves_out_what_no_seed_changes(notebook):
+    """LightGBM without sampling, the oracle MoE and a plugin that says it is deterministic run
+    once under a spec-wide `repeats:`; a net and a sampling LightGBM run per seed."""
+    (notebook / "closedform.py").write_text(
+        "def make(params, train, targets):\n    raise RuntimeError('not built here')\n\nmake.deterministic = True\n",
+        encoding="utf-8")
+    spec = load_spec("""\
+id: EXP-R
+title: r
+model: {type: mlp}
+repeats: 3
+trials:
+  net: {}
+  trees: {model: {type: lightgbm}}
+  fixed-trees: {model: {type: lightgbm, feature_fraction: 1.0}}
+  oracle: {model: {type: moe, gate: oracle}}
+  own: {model: {type: "closedform:make"}}
+""", path="exp.md")
+    assert spec.groups == {"net": ["net.seed-42", "net.seed-43", "net.seed-44"],
+                           "trees": ["trees.seed-42", "trees.seed-43", "trees.seed-44"],
+                           "fixed-trees": ["fixed-trees"], "oracle": ["oracle"], "own": ["own"]}

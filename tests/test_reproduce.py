@@ -45,14 +45,20 @@ def test_a_notebook_without_its_run_store_reproduces_its_record_and_changes_noth
     assert "up to date" in capsys.readouterr().out
 
 
-def _tamper(report, trial: str, metric: str, factor: float) -> None:
-    """Make the report's record say what another machine might have measured for one trial."""
+def _edit_record(report, trial: str, change) -> dict:
+    """Make the report's record say what another machine might have measured for one trial:
+    `change(row)` edits its row in place; the row as it was."""
     text = report.read_text(encoding="utf-8")
     rec = record.parse(text)
-    for row in rec["trials"]:
-        if row["name"] == trial:
-            row["metrics"][metric] *= factor
+    row = next(r for r in rec["trials"] if r["name"] == trial)
+    before = json.loads(json.dumps(row))
+    change(row)
     report.write_text(document.replace_regions(text, {record.REGION: record.render(rec)}), encoding="utf-8")
+    return before
+
+
+def _tamper(report, trial: str, metric: str, factor: float) -> None:
+    _edit_record(report, trial, lambda row: row["metrics"].update({metric: row["metrics"][metric] * factor}))
 
 
 def test_a_record_that_disagrees_is_not_reproduced_for_that_trial_only(small_notebook, capsys):
@@ -206,15 +212,10 @@ def seeded_notebook(tmp_path, monkeypatch):
 
 
 def _move_mean(report, trial: str, metric: str, seed_sds: float) -> tuple[float, float]:
-    """Make the record's seed mean of one trial what another machine might have measured:
-    `seed_sds` of its seeds' standard deviation away; (that sd, the test-set standard error)."""
-    text = report.read_text(encoding="utf-8")
-    rec = record.parse(text)
-    row = next(r for r in rec["trials"] if r["name"] == trial)
-    sd, se = row["std"][metric], row["se"][metric]
-    row["metrics"][metric] += seed_sds * sd
-    report.write_text(document.replace_regions(text, {record.REGION: record.render(rec)}), encoding="utf-8")
-    return sd, se
+    """The record's seed mean of one trial moved by `seed_sds` of its seeds' standard deviation;
+    (that sd, the test-set standard error)."""
+    row = _edit_record(report, trial, lambda r: r["metrics"].update({metric: r["metrics"][metric] + seed_sds * r["std"][metric]}))
+    return row["std"][metric], row["se"][metric]
 
 
 def test_a_move_inside_the_seed_spread_is_a_reproduction_though_it_is_many_test_set_errors(seeded_notebook, capsys):
