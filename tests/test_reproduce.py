@@ -25,6 +25,14 @@ def git(root, *args):
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
+def run_as_a_fresh_clone(root, report, capsys) -> str:
+    """`research run` with no run store, cache or index (as on a fresh clone); what it printed."""
+    shutil.rmtree(root / ".research")
+    capsys.readouterr()
+    assert main(["run", str(report)]) == 0
+    return capsys.readouterr().out
+
+
 def run_and_commit(root, report):
     assert main(["run", str(report)]) == 0
     assert git(root, "status", "--porcelain") == ""
@@ -35,10 +43,7 @@ def test_a_notebook_without_its_run_store_reproduces_its_record_and_changes_noth
     run_and_commit(root, report)
     head = git(root, "rev-parse", "HEAD")
     before = tree_digest(root)
-    shutil.rmtree(root / ".research")  # a fresh clone: no run store, no cache, no index
-    capsys.readouterr()
-    assert main(["run", str(report)]) == 0
-    out = capsys.readouterr().out
+    out = run_as_a_fresh_clone(root, report, capsys)
     assert "(new)" in out and "reproduced: 2 trials, largest change" in out and "nothing to commit" in out
     assert tree_digest(root) == before and git(root, "rev-parse", "HEAD") == head
     assert main(["run", str(report)]) == 0
@@ -66,10 +71,7 @@ def test_a_record_that_disagrees_is_not_reproduced_for_that_trial_only(small_not
     run_and_commit(root, report)
     _tamper(report, "cand", "mae.log_g", 1.2)
     git(root, "commit", "-qam", "another machine's record")
-    shutil.rmtree(root / ".research")
-    capsys.readouterr()
-    assert main(["run", str(report)]) == 0
-    out = capsys.readouterr().out
+    out = run_as_a_fresh_clone(root, report, capsys)
     moved = [line for line in out.splitlines() if "not reproduced:" in line]
     assert len(moved) == 1 and "cand mae.log_g" in moved[0] and "→" in moved[0] and "standard errors" in moved[0]
     log = document.regions(report.read_text(encoding="utf-8"))["log"].body
@@ -225,10 +227,7 @@ def test_a_move_inside_the_seed_spread_is_a_reproduction_though_it_is_many_test_
     assert 0.8 * sd > 0.25 * se  # the test set's yardstick would call this "not reproduced"
     git(root, "commit", "-qam", "another machine's record")
     head, before = git(root, "rev-parse", "HEAD"), tree_digest(root)
-    shutil.rmtree(root / ".research")  # a fresh clone
-    capsys.readouterr()
-    assert main(["run", str(report)]) == 0
-    out = capsys.readouterr().out
+    out = run_as_a_fresh_clone(root, report, capsys)
     assert "reproduced: 2 trials (10 runs), largest change: a mae.log_g" in out and "spreads of its 5-seed mean" in out
     assert "nothing to commit" in out and "not reproduced" not in out
     assert tree_digest(root) == before and git(root, "rev-parse", "HEAD") == head
@@ -239,10 +238,7 @@ def test_a_move_of_four_seed_spreads_is_not_reproduced_and_named(seeded_notebook
     run_and_commit(root, report)
     _move_mean(report, "a", "mae.log_g", 4.0)
     git(root, "commit", "-qam", "a record four seed spreads away")
-    shutil.rmtree(root / ".research")
-    capsys.readouterr()
-    assert main(["run", str(report)]) == 0
-    out = capsys.readouterr().out
+    out = run_as_a_fresh_clone(root, report, capsys)
     moved = [line for line in out.splitlines() if "not reproduced:" in line]
     assert len(moved) == 1 and "a mae.log_g" in moved[0] and "spreads of its 5-seed mean" in moved[0], out
     assert "tolerance" in moved[0] and "b " not in moved[0].split("not reproduced:")[1]
