@@ -7,7 +7,7 @@ synthetic data, is not counted):
   - a cached re-run of a one-trial report (every trial a cache hit; target <= 0.5 s);
   - `research --help` (target <= 0.3 s);
   - a write-back of 8 regions into a 1,000-line report (target <= 20 ms);
-  - `research run --force` of a Ridge trial on N synthetic spectra against a script that
+  - `research run --retrain` of a Ridge trial on N synthetic spectra against a script that
     calls the same code directly (make_splits, fit, predict, evaluate) in a fresh process, and
     the overhead of the run over it (target <= 5 %): the plan, the run store, bootstrap
     intervals, the figure, rendering and the atomic write of the report.
@@ -105,7 +105,7 @@ def main() -> None:
         run = [research, "run", str(exp), "--no-commit", "--device", "cpu"]
         first = wall(run)  # generates and caches the data too
         cached = median(lambda: wall(run), 5)
-        forced = median(lambda: wall([*run, "--force"]), args.repeat)
+        forced = median(lambda: wall([*run, "--retrain"]), args.repeat)
         script = root / "direct.py"
         script.write_text(textwrap.dedent(DIRECT.format(root=str(ROOT), n=args.n, folder=folder, cache=str(root / ".research" / "cache"))))
         direct = median(lambda: wall([sys.executable, str(script)]), args.repeat)
@@ -113,7 +113,7 @@ def main() -> None:
     rows.append(("cached re-run (target <= 0.5 s)", f"{cached:.3f} s"))
     rows.append(("`research --help` (target <= 0.3 s)", f"{median(lambda: wall([research, '--help']), 5):.3f} s"))
     rows.append(("write-back, 8 regions, 1,000 lines (target <= 20 ms)", f"{write_back_ms()[0]:.1f} ms"))
-    rows.append((f"`research run --force`, Ridge on {args.n} spectra", f"{forced:.2f} s"))
+    rows.append((f"`research run --retrain`, Ridge on {args.n} spectra", f"{forced:.2f} s"))
     rows.append(("the same code called directly (fresh process)", f"{direct:.2f} s"))
     rows.append(("overhead of `research run` (target <= 5 %)", f"{(forced / direct - 1) * 100:+.1f} %"))
     print_rows(rows)

@@ -100,7 +100,8 @@ def write_notebook(folder: Path, train: str, test: str, models: list[str]) -> Pa
         "trials": {name: MODELS[name] for name in models},
         "metrics": ["r2.log_g", "mae.log_g"],
     }  # fmt: skip
-    text = "---\n" + yaml.safe_dump(spec, sort_keys=False) + "---\n# Scale\n\n<!-- research:results -->\n<!-- /research:results -->\n"
+    text = "---\n" + yaml.safe_dump(spec, sort_keys=False) + ("---\n# Scale\n\n<!-- research:results -->\n<!-- /research:results -->\n\n"
+            "<!-- research:record -->\n<!-- /research:record -->\n")
     (notebook / "exp.md").write_text(text, encoding="utf-8")
     for command in (["init", "-q"], ["add", "exp.md"], ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "bench"]):
         subprocess.run(["git", *command], cwd=notebook, check=True)

@@ -65,7 +65,7 @@ mkdir -p "$scratch/.research"
 [ -d .research/cache ] && ln -s "$(pwd)/.research/cache" "$scratch/.research/cache"
 t1=$(date +%s)
 (cd "$scratch" && "$PY" -c "import sys; sys.path.insert(0, '.'); from engine.cli import main; sys.exit(main(sys.argv[1:]))" \
-  run research/logg_1m/exp/exp_logg_1m_multitask.md --device cuda --no-commit --force) > "$OUT/example.txt" 2>&1 \
+  run research/logg_1m/exp/exp_logg_1m_multitask.md --device cuda --no-commit --retrain) > "$OUT/example.txt" 2>&1 \
   && example="ran in $(( $(date +%s) - t1 )) s; $(grep -m1 'verdict' "$OUT/example.txt" | sed 's/^ *//')" \
   || example="FAILED (see $OUT/example.txt)"
 

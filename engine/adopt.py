@@ -13,8 +13,9 @@ A hub page gets no front matter, only markers around its leaderboard, key-number
 changelog tables.
 
 The guarantee: dropping the front matter and the marker lines gives back the original text
-exactly (the one exception: wrapped content on a last line with no newline gets one, because a
-marker must start a line). Each end marker is sealed with the checksum of its body, so the
+exactly (the one exception: a last line with no newline gets one when a marker follows it,
+because a marker must start a line). What the spec needs and no section held (the results
+table, the run record) gets an empty region at the end. Each end marker is sealed with the checksum of its body, so the
 engine owns the region from the start and no region reads as hand-edited.
 
 Positions come from markdown-it token maps (headings, tables, fences, paragraphs, images), never
@@ -180,6 +181,7 @@ class AdoptResult:
     header: list[str] = field(default_factory=list)  # the header fields read (id, author, …)
     read: list[str] = field(default_factory=list)  # spec keys read from the design tables
     to_fill: list[str] = field(default_factory=list)  # what the report says that the spec does not hold yet
+    appended: list[str] = field(default_factory=list)  # empty regions put at the end: the spec needs them, no section held them
 
     @property
     def found(self) -> list[str]:
@@ -217,6 +219,8 @@ class AdoptResult:
             lines.append(f"region {name}: lines {first}-{last}")
         if self.missing:
             lines.append("no section found for: " + ", ".join(self.missing))
+        if self.appended:
+            lines.append("empty regions added at the end, for the run to fill: " + ", ".join(self.appended))
         return "\n".join(lines)
 
 
@@ -832,8 +836,12 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         out += [f"<!-- research:{name} -->{newline}", content, document.end_marker(name, content) + newline]
         position = end
     out += lines[position:]
+    appended = _appended(front, {name for _, _, name in spans}, path) if kind == "exp" else []
+    if appended and out and not out[-1].endswith(("\n", "\r")):
+        out.append(newline)  # a marker must start a line
+    out += [f"<!-- research:{name} -->{newline}{document.end_marker(name, '')}{newline}" for name in appended]
     new = front + head + "".join(out)
-    wrapped = [(r.name, r.start_line, r.end_line) for r in document.regions(new, path).values()]
+    wrapped = [(r.name, r.start_line, r.end_line) for r in document.regions(new, path).values() if r.name not in appended]
     if bom:
         new, text = document.BOM + new, document.BOM + text
     return AdoptResult(
@@ -847,7 +855,18 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         header=header,
         read=read,
         to_fill=to_fill,
+        appended=appended,
     )
+
+
+def _appended(front: str, wrapped: set[str], path: str | None) -> list[str]:
+    """The regions the adopted spec needs that no section held (`report.needed_regions`: the
+    results table, the run record): they go empty at the end, so the report runs."""
+    from .report import needed_regions
+    from .spec import load_spec
+
+    spec = load_spec("".join(document.split_lines(front)[1:-1]), path=path, first_line=2)
+    return [need.regions[0] for need in needed_regions(spec) if not wrapped.intersection(need.regions)]
 
 
 def _check_round_trip(front: str, values: dict) -> None:

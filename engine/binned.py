@@ -95,8 +95,41 @@ def fmt_edge(value: float) -> str:
 
 
 def cell_label(edges, cell) -> str:
-    """`3750–4500 · -1–-0.67`: a bin (or cell) by its edges."""
+    """`3750–4500 · -1–-0.67`: a bin (or cell) by its edges; what rules call it."""
     return " · ".join(f"{fmt_edge(e[i])}–{fmt_edge(e[i + 1])}" for e, i in zip(edges, cell))
+
+
+#: An outer edge farther out than this many times the other bins' whole span is no edge anyone
+#: means, only "and beyond": `edges: [0, 2, 4, 7, 1e9]` is SNR above 7, not SNR up to 1e9.
+OPEN_END = 1000.0
+
+
+def _open_ends(e: Sequence[float]) -> tuple[bool, bool]:
+    """Whether an axis's first and last bins are open-ended: an infinite edge, or one OPEN_END
+    times farther out than the other bins span."""
+    first, last = not math.isfinite(e[0]), not math.isfinite(e[-1])
+    if len(e) >= 3 and not first and not last:
+        last = e[-1] - e[-2] > OPEN_END * (e[-2] - e[0]) > 0
+        first = e[1] - e[0] > OPEN_END * (e[-1] - e[1]) > 0
+    return first, last
+
+
+def cell_words(edges, cell) -> str:
+    """A bin (or cell) as its table, figure and sentences show it: `3750–4500 · -1–-0.67`, with an
+    open end in words (`≥ 7`, `< 2`), never as the stand-in edge (`7–1e+09`)."""
+    parts = []
+    for e, i in zip(edges, cell):
+        first, last = _open_ends(e)
+        lo_open, hi_open = first and i == 0, last and i == len(e) - 2
+        if lo_open and hi_open:
+            parts.append("all")
+        elif hi_open:
+            parts.append(f"≥ {fmt_edge(e[i])}")
+        elif lo_open:
+            parts.append(f"< {fmt_edge(e[i + 1])}")
+        else:
+            parts.append(f"{fmt_edge(e[i])}–{fmt_edge(e[i + 1])}")
+    return " · ".join(parts)
 
 
 def cell_name(axes, cell) -> str | None:
@@ -114,11 +147,49 @@ def cell_keys(table) -> list[str] | None:
     return names if all(names) else [cell_label([a.edges for a in axes], c) for c in cells]
 
 
+def empty_for_sure(table, data: Mapping[str, Any]) -> dict[int, str]:
+    """The bins (cells, flat) of a table with `edges:` that no test spectrum can fill, known
+    before anything runs from a trial's resolved `data`: outside the synthetic generator's range
+    or the test selection's `ranges`, or every bin when the test set is smaller than `min_n`.
+    Bin → why. A rule that needs one is refused by validation (`decision.shape_context`)."""
+    from .data.synth_space import RANGES
+
+    axes = table.axes
+    if any(axis.edges is None for axis in axes) or split_test(table.metric)[1] is not None or data.get("tests"):
+        return {}  # bins known only from the data, or another test set: nothing is certain here
+    chosen = (data.get("test_select") or {}).get("ranges") or {}
+    synthetic = (data.get("test_source") or data.get("source") or "synthetic") == "synthetic"
+
+    def bounds(by: str) -> tuple[float, float] | None:
+        lo, hi = RANGES[by] if synthetic and by in RANGES else (-math.inf, math.inf)
+        if by in chosen:
+            lo, hi = max(lo, float(chosen[by][0])), min(hi, float(chosen[by][1]))
+        return None if (lo, hi) == (-math.inf, math.inf) else (lo, hi)
+
+    edges = [list(axis.edges) for axis in axes]
+    n_test = data.get("n_test")
+    out: dict[int, str] = {}
+    for c, cell in enumerate(product(*(range(len(e) - 1) for e in edges))):
+        for axis, e, i in zip(axes, edges, cell):
+            bound = bounds(axis.by)
+            lo, hi, last = e[i], e[i + 1], i == len(e) - 2
+            if bound is not None and (hi < bound[0] or lo > bound[1] or (hi == bound[0] and not last)):
+                out[c] = (f"bin {cell_label(edges, cell)} lies outside the test set's {axis.by} range "
+                          f"{fmt_edge(bound[0])}–{fmt_edge(bound[1])}: no test spectrum can fall in it")
+                break
+        else:
+            if n_test is not None and n_test < table.min_n:
+                out[c] = f"the test set has {n_test} spectra, fewer than min_n = {table.min_n} in any bin"
+    return out
+
+
 def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None,
-                 bootstrap: tuple[int, int] = (1000, 0)) -> dict[str, Any]:
+                 bootstrap: tuple[int, int] = (1000, 0), twins: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The table's rows and what rules and figures read (see the module docstring). `preds`:
     trial → its prediction arrays, or the list of its seeds' (a repeated trial: each bin's value
-    is the mean over the seeds, each Δ interval resamples them too)."""
+    is the mean over the seeds, each Δ interval resamples them too). `twins` (a trial → the later
+    trials with its key, `Plan.twins`): one model is one row, under its first name, as in the
+    results table, unless the table lists a later name itself."""
     import numpy as np
 
     base, test = split_test(table.metric)  # `mae.log_g@low_noise`: the table of a named test set
@@ -127,7 +198,8 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
         runs = {name: [view(p, test) for p in ps] for name, ps in runs.items() if view(ps[0], test) is not None}
     preds = {name: ps[0] for name, ps in runs.items()}  # the rows, bins and parameters: the same for every seed
     metric, target = base.split(".", 1)
-    shown = [n for n in (table.trials or list(preds)) if n in preds and _usable(table, preds[n])]
+    later = {name for names in (twins or {}).values() for name in names}
+    shown = [n for n in (table.trials or [p for p in preds if p not in later]) if n in preds and _usable(table, preds[n])]
     axes = table.axes
     if not shown:
         return _empty(table)
@@ -136,6 +208,7 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     shape = [len(e) - 1 for e in edges]
     cells = list(product(*(range(k) for k in shape)))
     labels = [cell_label(edges, cell) for cell in cells]
+    words = [cell_words([[float(v) for v in e] for e in edges], cell) for cell in cells]
     names = [cell_name(axes, cell) for cell in cells]
     reference = baseline if table.delta == "baseline" else table.delta
     if reference is not None and reference not in used and reference in preds and _usable(table, preds[reference]):
@@ -156,13 +229,10 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     deltas: dict[str, list[dict[str, float] | None]] = {}
     if reference is not None and reference in used and metric != "extra":
         deltas = _deltas(used, runs, shown, reference, index_of, len(cells), small, metric, target, bootstrap)
-    spread = {}
-    for name in shown:
-        kept = [v for v, s in zip(values[name], small) if not s and v == v]
-        spread[name] = float(np.std(kept)) if kept else math.nan
+    spread = {name: spread_of([v for v, s in zip(values[name], small) if not s and v == v]) for name in shown}
     rows = []
     for c in range(len(cells)):
-        rows.append({"label": labels[c], "name": names[c], "n": n[c], "small": small[c],
+        rows.append({"label": labels[c], "words": words[c], "name": names[c], "n": n[c], "small": small[c],
                      "values": [values[name][c] for name in shown],
                      "deltas": [deltas[name][c] for name in deltas]})  # fmt: skip
     series = {name: [math.nan if small[c] else values[name][c] for c in range(len(cells))] for name in shown}
@@ -175,8 +245,9 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     centres = _positions(edges[0], used, axes[0].by) if len(axes) == 1 else list(range(len(cells)))
     return {
         "metric": table.metric, "by": " × ".join(a.by for a in axes), "axes": [a.by for a in axes], "trials": shown,
+        "shown_names": [f"{n} (= {', '.join(twins[n])})" if twins and n in twins and not table.trials else n for n in shown],
         "reference": reference if deltas else None, "delta_trials": list(deltas), "rows": rows,
-        "min_n": table.min_n, "small": small, "n": n, "labels": labels, "names": names,
+        "min_n": table.min_n, "small": small, "n": n, "labels": labels, "words": words, "names": names,
         "spread_values": spread, "values": {name: values[name] for name in shown}, "series": series,
         "by_name": by_name, "centers": centres, "edges": [[float(v) for v in e] for e in edges],
         "delta_values": deltas,
@@ -242,38 +313,65 @@ def _positions(edges: np.ndarray, preds, by: str) -> list[float]:
 def _empty(table) -> dict[str, Any]:
     return {"metric": table.metric, "by": " × ".join(table.parameters), "axes": table.parameters, "trials": [],
             "reference": None, "delta_trials": [], "rows": [], "min_n": table.min_n, "small": [], "n": [],
-            "labels": [], "names": [], "spread_values": {}, "values": {}, "series": {}, "by_name": {},
+            "labels": [], "words": [], "names": [], "shown_names": [], "spread_values": {}, "values": {}, "series": {}, "by_name": {},
             "centers": [], "edges": [], "delta_values": {}}
 
 
 def cell_texts(table: Mapping[str, Any], fmt) -> list[dict[str, Any]]:
-    """The table's rows as the template shows them: values formatted, small bins in parentheses,
-    each Δ with its interval."""
+    """The table's rows as the template shows them: each bin in words (`cell_words`), values
+    formatted, small bins in parentheses, each Δ with its interval. A value that does not exist
+    (R² of one spectrum) is '-' as any missing number is, never 'nan'; an empty bin is '-'
+    throughout and not marked small, since nothing of it is in parentheses."""
     rows = []
     for row in table["rows"]:
-        cells = [fmt(v) for v in row["values"]]
-        if row["small"]:
+        cells = [fmt(v) if _number(v) else "-" for v in row["values"]]
+        small = bool(row["small"] and row["n"])
+        if small:
             cells = [f"({c})" for c in cells]
         deltas = []
         for d in row["deltas"]:
-            deltas.append("-" if d is None else f"{signed(fmt(d['value']))} [{signed(fmt(d['lo']))}, {signed(fmt(d['hi']))}]")
-        rows.append({**row, "cells": cells, "delta_cells": deltas})
+            deltas.append("-" if d is None or not _number(d.get("value"))
+                          else f"{signed(fmt(d['value']))} [{signed(fmt(d['lo']))}, {signed(fmt(d['hi']))}]")
+        rows.append({**row, "label": row.get("words") or row["label"], "small": small, "cells": cells, "delta_cells": deltas})
     return rows
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def signed(text: str) -> str:
     return text if text.startswith(("-", "−", "n")) else "+" + text
 
 
-__all__ = ["binned_table", "cell_keys", "cell_texts", "fmt_edge", "row_cells", "series_for", "signed"]
+__all__ = ["binned_table", "cell_keys", "cell_texts", "cell_words", "fmt_edge", "row_cells", "series_for", "signed"]
+
+
+def spread_of(kept: Sequence[float]) -> float | None:
+    """The table's spread row: `expressions.sample_std` of the bins it counts, the number a
+    rule's `std(binned[i][trial])` gives; None (shown `-`) with fewer than two such bins."""
+    from .expressions import sample_std
+
+    return sample_std(kept) if len(kept) > 1 else None
+
+
+def rule_bins(table: Mapping[str, Any], values: Sequence[float], path: str = "binned") -> Any:
+    """One trial's values in a table's bins as rules read them (`expressions.Bins`): each bin
+    the table leaves out (too few spectra) said so, with its size."""
+    from .expressions import Bins
+
+    shown = table.get("words") or table["labels"]  # as the table shows it
+    absent = {c: f"bin {shown[c]} has {table['n'][c]} spectra, fewer than min_n = {table['min_n']}"
+              for c, small in enumerate(table.get("small") or []) if small}
+    return Bins(values, absent, path)
 
 
 def series_for(tables: Sequence[Mapping[str, Any]], specs) -> dict[Any, Any]:
-    """What rules read as `binned`: by index, `binned[i][trial][j]`; by name, when the table has
-    one, `binned['<name>']['<bin name>']['<trial>']` (and `['n']`, `['delta'][trial].lo`)."""
+    """What rules read as `binned`: by index, `binned[i][trial][j]` (`rule_bins`); by name, when
+    the table has one, `binned['<name>']['<bin name>']['<trial>']` (and `['n']`, `['delta'][trial].lo`)."""
     out: dict[Any, Any] = {}
     for i, (table, spec) in enumerate(zip(tables, specs)):
-        out[i] = table["series"]
+        out[i] = {name: rule_bins(table, values, f"binned[{i}].{name}") for name, values in table["series"].items()}
         if spec.name:
             out[spec.name] = table["by_name"]
     return out

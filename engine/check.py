@@ -47,13 +47,16 @@ def markdown_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 def check_paths(paths: Iterable[str | Path]) -> tuple[list[Problem], int]:
     """(problems, number of files checked); a problem two files lead to (a hand edit in a hub
-    two reports write) is listed once."""
-    problems: dict[Problem, None] = {}
+    two reports write, and the hub checked itself) is listed once, however each names the file."""
+    import os
+
+    problems: dict[tuple, Problem] = {}
     count = 0
     for path in markdown_files(paths):
         count += 1
-        problems.update(dict.fromkeys(check_file(path)))
-    return list(problems), count
+        for problem in check_file(path):
+            problems.setdefault((os.path.realpath(problem.path), problem.line, problem.message), problem)
+    return list(problems.values()), count
 
 
 def _problem(error: ResearchError, path: Path) -> Problem:
@@ -72,16 +75,8 @@ def check_file(path: Path) -> list[Problem]:
     except ResearchError as error:
         problems.append(_problem(error, path))
         found = {}
-    for region in found.values():
-        if region.edited:
-            problems.append(
-                Problem(
-                    str(path),
-                    region.start_line,
-                    f"region '{region.name}' was edited by hand since the engine wrote it "
-                    "(the next run stops there; move the words outside the markers)",
-                )
-            )
+    problems.extend(_edited(path, region) for region in found.values() if region.edited)
+    problems.extend(_language_mark(path, text))
     fm = document.front_matter(text)
     if fm is not None:
         from .quoted import stale_prose
@@ -90,6 +85,57 @@ def check_file(path: Path) -> list[Problem]:
         problems.extend(Problem(str(path), stale.line, stale.message()) for stale in stale_prose(path, text))
     problems.extend(_check_images(path, text))
     return problems
+
+
+def _edited(path: Path, region: document.Region) -> Problem:
+    """The one problem a hand edit is, whichever file's check comes upon it: the file itself, or
+    a report whose run writes it (its hub, roadmap, kanban) — so that `check_paths` lists it once."""
+    from .errors import RegionEditedError
+
+    return _problem(RegionEditedError(
+        f"region '{region.name}' was edited by hand since the engine wrote it", line=region.start_line,
+        hint="the next run stops there: move your words outside the markers, or run with --force to discard the edit",
+    ), path)  # fmt: skip
+
+
+def _language_mark(path: Path, text: str) -> list[Problem]:
+    """A page's language mark that names no language the engine writes: a run falls back to the
+    notebook's language there rather than stop after training, so this is where it is said."""
+    from .config import page_language_line
+    from .observations import LANGS
+
+    found = page_language_line(text)
+    if found is None or found[0] in LANGS:
+        return []
+    value, line = found
+    return [Problem(str(path), line, f"research-language: expected one of {', '.join(LANGS)}, got '{value}' "
+                                     "(runs fill this page's regions in the notebook's language meanwhile). "
+                                     "write <!-- research-language: en --> (or zh).")]
+
+
+def _page_edits(plan) -> list[Problem]:
+    """Hand edits in the pages the report's next run writes (a draft writes none)."""
+    from . import drafts
+    from .paths import inside
+    from .validate import page_paths
+
+    if not drafts.propagates(plan.report.spec.status, True):
+        return []
+    found: list[Problem] = []
+    for page in page_paths(plan.report).values():
+        if not (page.is_file() and inside(plan.root, page)):
+            continue
+        try:
+            text = textfile.read_text(page)
+        except ResearchError:  # an unreadable page: validation says so
+            continue
+        try:
+            edited = document.edited_regions(text, str(page))
+        except ResearchError as error:  # bad markers: as the page's own check says it
+            found.append(_problem(error, page))
+            continue
+        found.extend(_edited(page, region) for region in edited)
+    return found
 
 
 def _key_lines(fm: document.FrontMatter) -> dict[str, int]:
@@ -121,7 +167,7 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
     try:
         spec = load_spec(fm.text, path=str(path), first_line=fm.first_line)
     except ResearchError as error:
-        return [_problem(error, path)]
+        return [_problem(found, path) for found in (error, *error.also)]
     lines = _key_lines(fm)
     experiment = read(path, notebook_root(path))
     rec = experiment.record if experiment is not None else None
@@ -131,7 +177,11 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
         plan = make_plan(path, sets=sets, sweeps=sweeps)
     except ResearchError as error:  # e.g. data files that are gone: say so, keep checking
         return [_problem(error, path)]
-    problems = [_problem(error, Path(error.path or path)) for error in validation_problems(plan, data=True, scan=False)]
+    # force=True: the hand edits are this module's to report (`_edited`), once each, not once per
+    # report that writes the page as well as once for the page itself
+    problems = [_problem(error, Path(error.path or path))
+                for error in validation_problems(plan, data=True, scan=False, force=True)]
+    problems += _page_edits(plan)
     if spec.answers and not spec.hub:
         problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
     if spec.status == "running" and not locks.is_running(plan.root, spec.id):

@@ -71,9 +71,13 @@ def run_command(
                                              help="Override a key in every trial: --set train.epochs=2 (repeatable)."),
     sweep: Optional[list[str]] = typer.Option(
         None, "--sweep", metavar="KEY=V1,V2", help="Add a grid of trials without editing the file: --sweep "
-        "model.alpha=1e2,1e3,1e4 (repeat for a product); recorded like --set."),
+        "model.alpha=1e2,1e3,1e4 (repeat for a product); a list value keeps its brackets: model.hidden=[32],[64,32]; "
+        "recorded like --set."),
     trial: Optional[list[str]] = typer.Option(None, "--trial", metavar="NAME", help="Run only this trial (repeatable)."),
-    force: bool = typer.Option(False, "--force", help="Re-run cached trials and overwrite hand-edited regions."),
+    retrain: bool = typer.Option(False, "--retrain", help="Train every selected trial again, cached or not; "
+                                 "its new result replaces the stored one."),
+    force: bool = typer.Option(False, "--force", help="Write over hand edits in the generated regions of the report "
+                               "and its pages (retrains nothing)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
     no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
     device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
@@ -94,11 +98,11 @@ def run_command(
     code = 0
     for report in run_paths(paths):
         began = time.perf_counter()
-        plan = make_plan(report, sets=set_ or [], sweeps=sweep or [], trials=trial or [], force=force,
+        plan = make_plan(report, sets=set_ or [], sweeps=sweep or [], trials=trial or [], retrain=retrain,
                          device=device.value if device else None)
         typer.echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:
-            typer.echo(f"  {item.name:<24} {str(item.reason):<13} {item.key}")
+            typer.echo(f"  {item.name:<24} {item.why:<13} {item.key}")
             for change in item.changes if item.runs else ():
                 typer.echo(f"      {change}")
         if dry_run:
@@ -405,7 +409,8 @@ class Language(str, Enum):
     zh = "zh"
 
 
-LANG_HELP = "The page's language, headings and all (default: `language:` in the notebook's research.yaml, else zh)."
+LANG_HELP = ("The page's language, headings and all, and the language later runs fill its regions in "
+             "(default: `language:` in the notebook's research.yaml, else zh).")
 
 
 def _created(path: Path) -> None:
@@ -629,6 +634,26 @@ def _defer_coercion(param) -> None:
         param._runtime_param = _LeftOutFirst(param.type_descriptor)
 
 
+#: The arguments that name reports, pages or folders of them (`diff`'s `a` and `b`: FILE#trial, FILE@REV).
+_GIVEN_PATHS = ("paths", "file", "files", "a", "b")
+
+
+def _paths_must_exist(param) -> None:
+    """Check every path given to `param` before the command runs (`paths.given`: a missing one
+    is refused with the report its name is closest to), for every command at once."""
+    before = param.callback
+
+    def callback(ctx, p, value):
+        if value is not None and not ctx.resilient_parsing:
+            from .paths import given
+
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                given(item)
+        return before(ctx, p, value) if before is not None else value
+
+    param.callback = callback
+
+
 def command():
     """The click command of `app`, with placeholders a reader knows (`PATH...`, `KEY=VALUE`,
     `TEXT`, `N`) where typer would print Python types (`<list[str]>`, `<bool>`), none after a flag."""
@@ -637,6 +662,8 @@ def command():
     def readable(cmd) -> None:
         for param in cmd.params:
             _defer_coercion(param)
+            if param.param_type_name == "argument" and param.name in _GIVEN_PATHS:
+                _paths_must_exist(param)
             if param.param_type_name == "argument":  # its name says it all: no `<list[Path]>` beside it
                 param.display_type_rich = lambda ctx: None
             if param.metavar is not None:

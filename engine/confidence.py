@@ -215,6 +215,8 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
     tables resampled."""
     import numpy as np
 
+    from .binned import rule_bins
+
     scores: dict[str, dict[str, Any]] = {}
     for name, metrics in results.items():
         scores[name] = {}
@@ -265,7 +267,7 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
         if tables:
             tree = dict(context_b.get("binned") or {})
             for index, table_spec, table, values, deltas in tables:
-                series = {t: [float(x) for x in v[b]] if v is not None else list(table["series"].get(t, []))
+                series = {t: rule_bins(table, [float(x) for x in v[b]] if v is not None else list(table["series"].get(t, [])))
                           for t, v in values.items() if t in table["series"]}
                 tree[index] = series
                 if table_spec.name:

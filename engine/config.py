@@ -5,12 +5,15 @@
 
 Only what belongs to the notebook rather than to one report lives here — the language of new
 pages, and the CPU kernels its nets train with. A report's own `language:` (its front matter) is what its run writes in; `research
-new` sets it from `--lang`, else from here. A misspelled key or value is bad input (exit 2) at
+new` sets it from `--lang`, else from here. A hub, roadmap or kanban page says its own language
+in a `<!-- research-language: en -->` line `research new` writes; a page without one (made before
+it existed) is in the notebook's language. A misspelled key or value is bad input (exit 2) at
 its line, like a spec's.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,31 @@ from .safe_yaml import read_yaml
 CONFIG_FILE = "research.yaml"
 DEFAULT_LANGUAGE = "zh"  # the language of the notebook's pages before this setting existed
 KEYS = ("language", "numerics")
+
+
+#: A page's own language (hub, roadmap, kanban have no front matter to say it): `research new`
+#: writes it, so the page keeps the language it was made in whatever research.yaml says later.
+PAGE_LANGUAGE_RE = re.compile(r"^[ \t]*<!--[ \t]*research-language:[ \t]*(?P<lang>[^\s>]*)[ \t]*-->[ \t]*\r?$", re.M)
+
+
+def page_language_mark(language: str) -> str:
+    return f"<!-- research-language: {language} -->"
+
+
+def page_language_line(text: str) -> tuple[str, int] | None:
+    """(the value the page's language mark gives, its line), or None when it has none."""
+    match = PAGE_LANGUAGE_RE.search(text)
+    if match is None:
+        return None
+    return match.group("lang"), text.count("\n", 0, match.start()) + 1
+
+
+def page_language(text: str) -> str | None:
+    """The page's own language, when its mark names one the engine writes; else None (the
+    notebook's then: a misspelled mark must not stop a run after its training — `research check`
+    reports it)."""
+    found = page_language_line(text)
+    return found[0] if found is not None and found[0] in LANGS else None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from .errors import ExpressionError
 from .marks import question_verdict
+from .quantities import direction
 from .spec.vocabulary import base_metric, metric_parts
 
 #: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
@@ -35,7 +36,9 @@ from .spec.vocabulary import base_metric, metric_parts
 #: (named here too, so that checking a rule needs no numpy; a test holds the two equal).
 CI_FIELDS = ("value", "lo", "hi")
 DELTA_FIELDS = ("value", "lo", "hi", "p_positive")
-LOWER_IS_BETTER = {"r2": False, "mae": True, "rmse": True, "bias": True}
+#: The metrics rules rank trials by, and whether a lower value is better (bias: a lower |bias|):
+#: read from `quantities.direction`, where each metric's direction is set once.
+LOWER_IS_BETTER = {name: direction(name) in ("lower", "zero") for name in ("r2", "mae", "rmse", "bias")}
 CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
 
 
@@ -50,7 +53,7 @@ def badness(metric: str, value: float) -> float:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.inf
     name = base_metric(metric)
-    if name == "bias":
+    if direction(name) == "zero":
         return abs(value)
     return value if LOWER_IS_BETTER[name] else -value
 
@@ -193,14 +196,17 @@ def build_context(
 
 def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, Any] | None = None,
                   own_scores: Mapping[str, Any] | None = None, ceiling: str | None = None,
-                  repeated: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+                  repeated: frozenset[str] | set[str] = frozenset(),
+                  empty: Mapping[int, Mapping[str, Mapping[int, str]]] | None = None) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist.
     `tests` (name → its named test sets) and `own_scores` (name → the scores its model adds,
     a Fisher ceiling's `sigma`) give the metrics a trial has beyond the standard ones; the
-    `repeated` trials' scores have a spread (`best.r2.log_g.std`)."""
-    from .expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells
+    `repeated` trials' scores have a spread (`best.r2.log_g.std`). `empty[i][trial]`: the bins of
+    table i no test spectrum of the trial can fill (`binned.empty_for_sure`) — a rule that needs
+    one fails here, as it would after training."""
+    from .expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells, Bins, Missing
     from .spec import METRICS
 
     wanted = [metric_parts(m) for m in spec.interval_metrics]
@@ -248,13 +254,21 @@ def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, An
         metric, target = table.metric.split(".", 1)
         usable = [n for n, ts in targets.items() if (metric == "extra" or target in ts) and (not table.trials or n in table.trials)]
         count = table.n_bins
-        tables[i] = {name: ([PROBE] * count if count else AnyBins()) for name in usable}
+        absent = (empty or {}).get(i, {})
+        tables[i] = {name: (Bins([PROBE] * count, absent.get(name), f"binned[{i}].{name}") if count else AnyBins())
+                     for name in usable}
         if table.name:
             reference = baseline if table.delta == "baseline" else table.delta
             cell = {**{name: PROBE for name in usable}, "n": PROBE,
                     "delta": {name: {f: PROBE for f in DELTA_FIELDS} for name in usable if reference and name != reference}}
             keys = cell_keys(table)
-            tables[table.name] = {key: cell for key in keys} if keys else AnyCells(cell)
+
+            def at(c: int, key: str) -> dict[str, Any]:  # a cell no spectrum can fill: its values missing
+                gone = {name: Missing(f"binned[{table.name!r}][{key!r}].{name}", why, left_out=True)
+                        for name in usable if (why := absent.get(name, {}).get(c))}
+                return {**cell, **gone} if gone else cell
+
+            tables[table.name] = {key: at(c, key) for c, key in enumerate(keys)} if keys else AnyCells(cell)
     context["binned"] = tables
     return context
 
@@ -276,6 +290,7 @@ class Verdict:
     point: str | None = None  # an inconclusive verdict: the one the point estimates gave
     margin: Mapping[str, Any] | None = None  # of the rule's comparison: value, lo, hi, metric
     unmeasured: tuple[str, ...] = ()  # trials the rule read whose training noise nobody measured (1 seed)
+    undecided: bool = False  # a rule read a value the results lack (`undecided`): nothing to resample
 
     def answer(self, qid: str) -> str:
         return self.answers.get(qid) or self.says
@@ -305,17 +320,37 @@ class Verdict:
 def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
     """The first rule whose `when` holds on the point estimates (or `otherwise`); None when the
     spec has no rules. `engine.confidence` then holds it against the resamples (`judge`)."""
+    from .expressions import NoValue
+
     expressions = spec.expressions()
     for index, rule in enumerate(spec.decision.rules):
         if rule.otherwise is None:
             expression = expressions[f"decision.rules[{index}].when"]
-            if not _truth(expression.evaluate(context), expression):
+            try:
+                held = expression.evaluate(context)
+            except NoValue as error:
+                return undecided(spec, index, error)
+            if not _truth(held, expression):
                 continue
         return decided(spec, index, context)
     if spec.decision.rules:
         return Verdict("inconclusive", "no decision rule held", None, None,
                        questions={q: "inconclusive" for q in spec.answers})
     return None
+
+
+def undecided(spec, index: int, error) -> Verdict:
+    """Rule `index` reads a value these results lack (an empty bin, a metric undefined on its
+    rows): whether it holds is unknown, so no rule after it may decide either. Inconclusive,
+    saying what is missing — never the next rule's verdict, never a run stopped after training."""
+    says = f"cannot decide: rule {index + 1} reads a value these results do not have — {error.message}"
+    return Verdict("inconclusive", says, None, spec.decision.rules[index].when,
+                   questions={q: "inconclusive" for q in spec.answers}, undecided=True)
+
+
+def no_value(error) -> str:
+    """How a key number, a live number or a `{{ … }}` shows a value the results lack."""
+    return f"n/a ({error.message})"
 
 
 def decided(spec, index: int, context: Mapping[str, Any]) -> Verdict:
@@ -436,13 +471,17 @@ def held_words(verdict: Verdict) -> str:
 
 def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str:
     """A says/answer text with its `{{ … }}` evaluated: metrics in their format, numbers to 4 digits."""
-    from .expressions import fill, placeholders
+    from .expressions import NoValue, fill, placeholders
     from .render import fmt_metric, fmt_number
 
     values = []
     for j, _ in enumerate(placeholders(text)):
         expression = expressions[f"{key}[{j}]"]
-        value = expression.evaluate(context)
+        try:
+            value = expression.evaluate(context)
+        except NoValue as error:
+            values.append(no_value(error))
+            continue
         refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
         plain = "/" in expression.source or "*" in expression.source or len(refs) != 1 or "round" in expression.source
         values.append(str(value) if isinstance(value, str) else fmt_number(value) if plain else fmt_metric(refs.pop(), value))

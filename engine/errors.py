@@ -2,7 +2,8 @@
 
 The CLI maps every `ResearchError` to its class's exit code (2: bad input) and prints
 `str(error)`: one paragraph, located like a compiler message (`file:line: key: what was wrong.
-suggestion`), no traceback. `Exit` is the one table of exit codes the README documents.
+suggestion`), no traceback; the further problems found with it (`also`) follow, one a line.
+`Exit` is the one table of exit codes the README documents.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ResearchError(Exception):
         line: int | None = None,
         key: str | None = None,
         hint: str | None = None,
+        also: Iterable["ResearchError"] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -42,6 +44,9 @@ class ResearchError(Exception):
         self.line = line
         self.key = key
         self.hint = hint
+        #: the further problems found in the same pass: a user fixes them all in one edit, so
+        #: they are printed with this one, each on its own line, not merely counted
+        self.also: list[ResearchError] = list(also)
 
     def located(self, *, path: str | Path | None = None, line: int | None = None) -> "ResearchError":
         """Fill in where the problem is when the raiser did not know (returns self)."""
@@ -67,6 +72,10 @@ class ResearchError(Exception):
         text = _sentence(" ".join(parts))
         if self.hint:
             text += " " + _sentence(self.hint)
+        if self.also:
+            more = len(self.also)
+            text += f" {more} more problem{'s' if more > 1 else ''}:"
+            text += "".join(f"\n  {other}" for other in self.also)
         return text
 
 
@@ -98,6 +107,14 @@ class LockedError(ResearchError):
 
 class DataError(ResearchError):
     """The spectra are unusable: a missing file or dataset, wrong shapes, NaN/inf, an empty selection."""
+
+    def placed(self, key: str, source: str) -> "DataError":
+        """This error put at the spec key that names the files (`data.tests.ext.source`) unless
+        it already names a spec key: a file's own problem (a dataset, a label) stays in words."""
+        if self.key and self.key.startswith("data."):
+            return self
+        message = self.message if not self.key else f"{self.key}: {self.message}"
+        return DataError(message, key=key, path=self.path or source, hint=self.hint)
 
 
 class GitError(ResearchError):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -30,8 +30,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "ProbeTree", "Expression",
-           "Probe", "Spread", "compile_expression", "placeholders", "fill", "with_spread"]
+__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "Bins", "ProbeTree",
+           "Expression", "Missing", "NoValue", "Probe", "Spread", "compile_expression", "placeholders", "fill", "sample_std",
+           "with_spread"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -57,13 +58,86 @@ EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned
 #: Names of the context that are functions: `compare('a', 'b').r2.log_g.lo`.
 CONTEXT_FUNCTIONS: tuple[str, ...] = ("compare",)
 
-#: Functions an expression may call.
+
+def sample_std(values: Sequence[float]) -> float:
+    """The engine's one standard deviation: the sample's (n − 1). The seeds of a repeated trial
+    (`engine.repeats`), the bins of a binned table (its spread row) and a rule's `std(…)` all use
+    it, so a rule reads the number the table shows. What it measures is always a sample of what
+    could have come out (other seeds, other test rows), never the whole population. One value
+    has no measured spread: ValueError, never 0 (which would claim there is none) nor NaN."""
+    import statistics
+
+    if len(values) < 2:
+        raise ValueError(f"std() needs at least two numbers, got {len(values)}")
+    return statistics.stdev(values)
+
+
+class NoValue(ExpressionError):
+    """A rule or key number needs a value these results do not have (`Missing`): the rule is
+    undecided, said with why, instead of the run stopping after training."""
+
+
+class Missing:
+    """A result that does not exist (NaN in the results): a bin with too few spectra, a metric
+    undefined on its rows. Reading it shows `nan`; comparing or computing with it raises
+    `NoValue`, because `nan < x` is silently false and would let the next rule decide."""
+
+    __slots__ = ("path", "why", "left_out")
+
+    def __init__(self, path: str, why: str | None = None, *, left_out: bool = False) -> None:
+        self.path = path
+        self.why = why or "NaN: a metric not defined on these rows"
+        self.left_out = left_out  # a bin the table leaves out of its spread: aggregates over the bins skip it too
+
+    def refuse(self, *_: Any) -> Any:
+        raise NoValue(f"{self.path} has no value ({self.why})",
+                      hint="a rule can only read what the results have: change the bins (edges, min_n) or the rule")
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = refuse
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __round__ = __float__ = __int__ = __bool__ = refuse
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "nan"
+
+
+class Bins(list):
+    """One trial's values in the bins of a binned table, as rules read them (`binned[i][trial]`).
+    `absent`: bin index → why the table leaves it out (too few spectra). Read alone, such a bin
+    is `Missing`; `mean`, `std`, `min` and `max` over the bins leave it out, as the table's
+    spread row does, so `std(binned[0]['cnn'])` is the number the table shows."""
+
+    def __init__(self, values: Iterable[Any] = (), absent: Mapping[int, str] | None = None, path: str = "binned") -> None:
+        super().__init__(values)
+        self.absent = dict(absent or {})
+        self.path = path
+
+
+def _items(args: tuple[Any, ...]) -> list[Any]:
+    """`f(a, b, c)` or `f([a, b, c])`: the items either way; over a table's bins (`Bins`), the
+    bins the table counts; over bins known only from the data (`AnyBins`), two stand-ins."""
+    if len(args) == 1 and isinstance(args[0], AnyBins):
+        return [PROBE, PROBE]
+    if len(args) == 1 and isinstance(args[0], Bins):
+        kept = [v for v in args[0] if not (isinstance(v, Missing) and v.left_out)]
+        if not kept:
+            why = "; ".join(args[0].absent.values())
+            raise NoValue(f"{args[0].path} has no bin with enough spectra" + (f" ({why})" if why else ""),
+                          hint="change the edges (or min_n) so that the table counts some bins, or change the rule")
+        return kept
+    return list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+
+
 def _values(args: tuple[Any, ...]) -> list[float]:
-    """`mean(a, b, c)` or `mean([a, b, c])`: the numbers either way, NaN refused by name."""
-    items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+    """The numbers of `_items`; a missing value refused by name (the rule is undecided)."""
+    items = _items(args)
     if not items:
         raise ValueError("needs at least one number")
     for item in items:
+        if isinstance(item, Missing):
+            item.refuse()
         if not _is_number(item) or (isinstance(item, float) and math.isnan(item)):
             raise ValueError(f"expected numbers, got {item!r}")
     return [float(item) for item in items]
@@ -71,8 +145,7 @@ def _values(args: tuple[Any, ...]) -> list[float]:
 
 def _probed(args: tuple[Any, ...]) -> Any:
     """A stand-in among the numbers (an expression checked before results exist): its result."""
-    items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
-    return next((item for item in items if isinstance(item, Probe)), None)
+    return next((item for item in _items(args) if isinstance(item, Probe)), None)
 
 
 def _mean(*args: Any) -> float:
@@ -83,22 +156,40 @@ def _mean(*args: Any) -> float:
 
 
 def _std(*args: Any) -> float:
-    """The sample standard deviation (n − 1): the spread of seeds, not of the population."""
-    import statistics
-
+    """`sample_std`, refused before the results exist when too few values are certain: one
+    number, a table of one bin, or bins that no test spectrum can reach (`binned.empty_for_sure`);
+    over a table's bins after training, fewer than two counted is a `NoValue` (the rule undecided)."""
+    items = _items(args)
     probe = _probed(args)
+    bins = args[0] if len(args) == 1 and isinstance(args[0], Bins) else None
+    if len(items) < 2 and bins is not None and (bins.absent or probe is None):
+        why = "; ".join(bins.absent.values())
+        raise NoValue(f"{bins.path} has only 1 bin the table counts, and std() needs two" + (f" ({why})" if why else ""),
+                      hint="change the edges (or min_n) so that the table counts two bins, or change the rule")
     if probe is not None:
+        if len(items) < 2:
+            raise ValueError("std() needs at least two numbers (the sample std, n − 1)")
         return probe
-    values = _values(args)
-    if len(values) < 2:
-        raise ValueError("std() needs at least two numbers")
-    return statistics.stdev(values)
+    return sample_std(_values(args))
 
 
+def _extreme(pick: Any) -> Any:
+    def extreme(*args: Any) -> Any:
+        probe = _probed(args)
+        if probe is not None:
+            return probe
+        values = _values(args)
+        return _items(args)[values.index(pick(values))]  # the item itself: a seeds' score keeps its .std
+
+    extreme.__name__ = pick.__name__
+    return extreme
+
+
+#: Functions an expression may call.
 FUNCTIONS: dict[str, Any] = {
     "abs": abs,
-    "min": min,
-    "max": max,
+    "min": _extreme(min),
+    "max": _extreme(max),
     "round": round,
     "log10": math.log10,
     "sqrt": math.sqrt,
@@ -222,10 +313,8 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
-    def _error(self, message: str, hint: str | None = None) -> ExpressionError:
-        return ExpressionError(
-            f"{message.rstrip('.')} (in `{self.source}`)", path=self.path, line=self.line, key=self.key, hint=hint
-        )
+    def _error(self, message: str, hint: str | None = None, kind: type[ExpressionError] = ExpressionError) -> ExpressionError:
+        return kind(f"{message.rstrip('.')} (in `{self.source}`)", path=self.path, line=self.line, key=self.key, hint=hint)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The value of the expression over `context` (nested dicts; `a.b` reads `a["b"]`)."""
@@ -242,7 +331,7 @@ class Expression:
             if isinstance(result, Undefined):
                 str(result)  # StrictUndefined raises the reason here
         except ExpressionError as exc:
-            raise self._error(exc.message, exc.hint) from None
+            raise self._error(exc.message, exc.hint, type(exc)) from None
         except SecurityError as exc:
             raise self._error(f"not allowed: {exc}") from None
         except UndefinedError as exc:
@@ -531,8 +620,13 @@ class _Namespace:
 
 
 def _wrap(value: Any, path: str) -> Any:
-    if isinstance(value, _Namespace):
+    if isinstance(value, (_Namespace, AnyBins)):
         return value
+    if isinstance(value, float) and value != value and not isinstance(value, Spread):
+        return Missing(path)
+    if isinstance(value, Bins):
+        return Bins([Missing(f"{path}[{i}]", value.absent[i], left_out=True) if i in value.absent else _wrap(v, f"{path}[{i}]")
+                     for i, v in enumerate(value)], value.absent, path)
     if callable(value) and not isinstance(value, (Mapping, Probe)):  # a context function: wrap what it gives
 
         def call(*args: Any) -> Any:
@@ -547,6 +641,8 @@ def _wrap(value: Any, path: str) -> Any:
 
 
 def _unwrap(value: Any) -> Any:
+    if isinstance(value, Missing):
+        return math.nan
     if isinstance(value, _Namespace):
         return {k: _unwrap(v) for k, v in value._data.items()}
     if isinstance(value, list):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import quantities as q
+from .render import fmt_metric
 
 SIZE = (6.4, 4.0)
 DPI = 120
@@ -340,7 +341,7 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
             lo, hi = ax.get_xlim()
             if lo < 0 < hi:
                 _zero_line(ax, vertical=True)
-        _value_column(ax, rows, [q.number(metric, x) for x in v])
+        _value_column(ax, rows, [fmt_metric(metric, x, unit=False) for x in v])  # as the table cells say them
         ax.set_xlabel(q.label(metric, axis_labels))
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="y", length=0)
@@ -371,16 +372,20 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
 
 
 def _n_axis(ax, positions, n: Sequence[int], small: Sequence[bool], min_n: int | None) -> None:
-    """How many spectra each bin holds, on a second x axis along the top (small bins in parentheses)."""
+    """How many spectra each bin holds, on a second x axis along the top (small bins in
+    parentheses). Only the bins inside the drawn x range get a count (an empty open bin past
+    the data has none to show), and the axis says what parentheses mean only when one is drawn."""
     from matplotlib.ticker import NullLocator
 
+    lo, hi = sorted(ax.get_xlim())
+    inside = [(p, k, s) for p, k, s in zip(positions, n, small) if lo <= p <= hi]
     top = ax.secondary_xaxis("top")
     top.set_gid("n-per-bin")
-    top.set_xticks(list(positions), [f"({k})" if s else str(k) for k, s in zip(n, small)],
-                   fontsize=7, rotation=90 if len(positions) > 12 else 0)
+    top.set_xticks([p for p, _, _ in inside], [f"({k})" if s else str(k) for _, k, s in inside],
+                   fontsize=7, rotation=90 if len(inside) > 12 else 0)
     top.xaxis.set_minor_locator(NullLocator())
     top.tick_params(axis="x", length=2, pad=1)
-    what = "spectra per bin" + (f" (in parentheses: fewer than {min_n})" if any(small) and min_n else "")
+    what = "spectra per bin" + (f" (in parentheses: fewer than {min_n})" if any(s for *_, s in inside) and min_n else "")
     top.set_xlabel(what, fontsize=7, color="0.3")
 
 
@@ -507,7 +512,7 @@ def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence
     _set_bin_ticks(ax, labels, n, small)
     ax.set_ylabel(q.label(ylabel, axis_labels))
     handles, _ = ax.get_legend_handles_labels()
-    if any(small):
+    if any(small[i] and np.isfinite(float(series[t][i])) for t in trials for i in range(len(labels))):  # one drawn hollow
         text = f"fewer than {min_n} spectra" if min_n else "too few spectra"
         handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.3", label=text)
                        if dots else Patch(facecolor="0.7", alpha=0.5, hatch="//", label=text))
@@ -893,7 +898,7 @@ def ablation(path: Path, deltas: Mapping[str, Mapping[str, float]], *, ylabel: s
     ax.set_ylim(len(names) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
-    sign = lambda v: q.number(ylabel, v) if v < 0 else "+" + q.number(ylabel, v)  # noqa: E731
+    sign = lambda v: fmt_metric(ylabel, v, unit=False) if v < 0 else "+" + fmt_metric(ylabel, v, unit=False)  # noqa: E731
     _value_column(ax, rows, [f"{sign(deltas[n]['value'])} [{sign(deltas[n]['lo'])}, {sign(deltas[n]['hi'])}]" for n in names])
     ax.set_xlabel(q.delta_label(ylabel, axis_labels, vs=reference) + _better_hint(ylabel, vertical=False))
     texts = {"better": f"better than {reference}", "worse": f"worse than {reference}",

@@ -21,11 +21,21 @@ SYNTHETIC = "synthetic"
 def data_fingerprint(data, *, base_dir: Path, cache_dir: Path) -> str:
     parts = [_source_fingerprint(data.source, data, base_dir, cache_dir)]
     if data.test_source is not None:
-        parts.append(_source_fingerprint(data.test_source, data, base_dir, cache_dir))
+        parts.append(_keyed(data.test_source, data, base_dir, cache_dir, "data.test_source"))
     for name, test in getattr(data, "tests", {}).items():  # named test sets with files of their own
         if test.source is not None:
-            parts.append([name, _source_fingerprint(test.source, data, base_dir, cache_dir)])
+            parts.append([name, _keyed(test.source, data, base_dir, cache_dir, f"data.tests.{name}.source")])
     return digest(parts)
+
+
+def _keyed(source: str, data, base_dir: Path, cache_dir: Path, key: str) -> str:
+    """A source other than `data.source`: its problem is put at the key that names it."""
+    from .errors import DataError
+
+    try:
+        return _source_fingerprint(source, data, base_dir, cache_dir)
+    except DataError as error:
+        raise error.placed(key, source) from None
 
 
 def _source_fingerprint(source: str, data, base_dir: Path, cache_dir: Path) -> str:

@@ -105,13 +105,16 @@ def compiled(spec, text: str, path: str | None = None) -> list[tuple[Span, objec
 
 def values(spec, text: str, context: Mapping, path: str | None = None, *, failed: bool = False) -> dict[str, str]:
     """Expression → the text its span shows after this run ('-' when a trial it reads failed)."""
-    from .decision import shown_value
+    from .decision import no_value, shown_value
     from .errors import ExpressionError
+    from .expressions import NoValue
 
     out: dict[str, str] = {}
     for span, expression in compiled(spec, text, path):
         try:
             out[span.source] = shown_value(expression, expression.evaluate(context))
+        except NoValue as error:  # an empty bin: the run goes on, the prose says so
+            out[span.source] = no_value(error)
         except ExpressionError:
             if not failed:
                 raise

@@ -139,10 +139,14 @@ def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[f
     are left out and counted in `outside`. Returns plain values::
 
         {"edges": [...], "rows": [{"lo", "hi", "count", "bias", "mae", "rmse", "r2"}, ...],
-         "bias_std": std of the non-empty bins' bias (ddof 0), "outside": int}
+         "bias_std": the sample std (n − 1) of the non-empty bins' bias, "outside": int}
 
-    An empty bin has count 0 and nan metrics; a bin whose truth is constant has nan r2.
+    An empty bin has count 0 and nan metrics; a bin whose truth is constant has nan r2. The
+    spread is `expressions.sample_std`, the one std of the engine (a report's binned table and a
+    rule's `std(…)` show the same number); one non-empty bin has no spread (nan).
     """
+    from engine.expressions import sample_std
+
     if (edges is None) == (width is None):
         raise ValueError("give exactly one of edges or width")
     by = np.asarray(by, dtype=np.float64)
@@ -173,7 +177,7 @@ def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[f
     return {
         "edges": [float(v) for v in e],
         "rows": rows,
-        "bias_std": float(np.std(biases)) if biases else math.nan,
+        "bias_std": sample_std(biases) if len(biases) > 1 else math.nan,
         "outside": int((~inside).sum()),
     }
 

@@ -33,6 +33,7 @@ from .paths import shown as relative
 from .decision import LOWER_IS_BETTER, badness
 from .errors import ResearchError, did_you_mean
 from .pages.experiments import Experiment, read, scan, under
+from .models.configs import shown_config
 from .plan import ABSENT, config_leaves
 from .record import rounded, shown_trials
 from .status import stale_reasons
@@ -116,7 +117,7 @@ class _Version:
                     if resolved is None:
                         resolved = _spec_configs(self)
                     config = resolved.get(name)
-                found[name] = config_leaves(config) if config is not None else None
+                found[name] = config_leaves(shown_config(config)) if config is not None else None
             self._configs = found
         return self._configs
 
@@ -483,7 +484,8 @@ def _summary(experiment: Experiment, rec: Mapping[str, Any], why: list[str], pat
     """What `reports()` and `show()` both say of a report: where and what it is, its verdict, staleness."""
     return {"path": path, "id": experiment.id, "title": experiment.front.get("title"), "status": experiment.status,
             "verdict": rec.get("verdict"), "says": rec.get("says"), "primary": rec.get("primary"), "best": rec.get("best"),
-            "baseline": rec.get("baseline"), "last_run": experiment.last_run, "stale": bool(why), "why": why}
+            "baseline": rec.get("baseline"), "beats_baseline": (rec.get("standing") or {}).get("beats_baseline"),
+            "last_run": experiment.last_run, "stale": bool(why), "why": why}
 
 
 def _key(parts: Any) -> str | None:

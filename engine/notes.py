@@ -67,7 +67,9 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
                             "and route to the nearest expert")
     if "r2_ceiling" in info:
         derived = info.get("method") == "data"
-        values = ", ".join(f"{t} {v:.4f}" for t, v in info["r2_ceiling"].items())
+        from .render import fmt_metric
+
+        values = ", ".join(f"{t} {fmt_metric(f'r2.{t}', v)}" for t, v in info["r2_ceiling"].items())
         if not derived:
             notes.append("exact ceiling R² " + values)
         else:

@@ -13,10 +13,11 @@ same number strings, since both come from one set of computed facts and `render.
 
 Rules (why each is there):
 
-* Direction. R² is higher-is-better, MAE and RMSE lower-is-better, bias is best near zero (|bias|,
-  as `decision.badness` ranks it); an `extra.*` value has no direction, so of it only "highest"
-  and "lowest" are said, never "better". `lower_is_better=` overrides the metric's own
-  direction (for bias it keeps |bias|: a signed bias is never better for being more negative).
+* Direction. Each metric's is set once, in `quantities` (the one `decision.badness` ranks by):
+  R² is higher-is-better, MAE and RMSE lower-is-better, bias is best near zero (|bias|); a value
+  with none there (most `extra.*`) gets only "highest" and "lowest", never "better".
+  `lower_is_better=` overrides the metric's own direction (for bias it keeps |bias|: a signed
+  bias is never better for being more negative).
 * An interval [lo, hi] of a difference Δ is *resolved* when it excludes 0 by more than ≈ 0, and
   an end is *≈ 0* when |end| ≤ 5 % of the interval's width (`NEAR_ZERO`): relative to the width,
   because what counts as "zero" is the bootstrap's own resolution, not an absolute number. An
@@ -53,7 +54,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .decision import LOWER_IS_BETTER
+from .quantities import direction
 from .render import fmt_metric
 from .spec.vocabulary import split_test
 
@@ -93,15 +94,14 @@ def _label(metric: str) -> str:
 
 
 def _direction(metric: str, lower_is_better: bool | None) -> str | None:
-    """'high', 'low', 'abs' (best near zero) or None (no better or worse)."""
-    name, _ = _parts(metric)
-    if name == "bias":
+    """'high', 'low', 'abs' (best near zero) or None (no better or worse): the metric's own
+    direction (`quantities.direction`, the one the tables and the verdict rank by)."""
+    way = direction(split_test(metric or "")[0])
+    if way == "zero":
         return "abs"
     if lower_is_better is not None:
         return "low" if lower_is_better else "high"
-    if name in LOWER_IS_BETTER:
-        return "low" if LOWER_IS_BETTER[name] else "high"
-    return None
+    return {"higher": "high", "lower": "low"}.get(way)
 
 
 def _bad(value: float, direction: str | None) -> float:
@@ -149,7 +149,7 @@ def _few(items: Sequence[str], zh: bool, most: int = 3) -> str:
     return ("、".join(items[:most]) + f" 等 {len(items)} 项") if zh else (", ".join(items[:most]) + f" and {rest} more")
 
 
-_LEADS = {"the", "only", "no", "against", "fewer", "bias", "stopped"}  # our own words, capitalised; a trial's name never is
+_LEADS = {"the", "only", "no", "against", "across", "fewer", "bias", "stopped"}  # our own words, capitalised; a trial's name never is
 _FULL_WIDTH = re.compile(r"\s*([（），：；。、])\s*")
 
 
@@ -282,13 +282,16 @@ def render(observations: Sequence[str]) -> str:
 
 
 def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baseline: str | None = None,
-                   lower_is_better: bool | None = None, min_n: int | None = None, lang: str = "en") -> list[str]:
+                   references: Sequence[str] = (), lower_is_better: bool | None = None, min_n: int | None = None,
+                   lang: str = "en") -> list[str]:
     """Observations of a `binned.binned_table` dict (one-way or two-way).
 
     `best` is the trial the sentences are about (default: the trial other than the reference
-    with the best n-weighted mean over its rankable bins); `baseline` the one it is compared
-    with (default: the table's Δ reference). The table's Δ intervals are used only when they
-    are against that same trial. `min_n` (default: the table's) marks bins too small to rank."""
+    and the `references` with the best n-weighted mean over its rankable bins); `baseline` the
+    one it is compared with (default: the table's Δ reference). The table's Δ intervals are used
+    only when they are against that same trial. `min_n` (default: the table's) marks bins too
+    small to rank. Which trial is best in a bin is said of every trial the table shows,
+    `references` (yardsticks, never the focus) included: a sentence describes the table under it."""
     zh = _check_lang(lang)
     metric = str(table.get("metric") or "")
     values = {t: list(v) for t, v in (table.get("values") or {}).items()}
@@ -303,7 +306,7 @@ def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baselin
     direction = _direction(metric, lower_is_better)
     label = _label(metric)
     names = list(table.get("names") or [None] * k)
-    labels = list(table.get("labels") or [str(i + 1) for i in range(k)])
+    labels = list(table.get("words") or table.get("labels") or [str(i + 1) for i in range(k)])
     by = table.get("by") or ""
     two_way = len(table.get("axes") or []) > 1 or "×" in by
 
@@ -327,7 +330,7 @@ def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baselin
         ref = None
     focus = best if best in values else None
     if focus is None or focus == ref:
-        pool = [t for t in trials if t != ref] or trials
+        pool = [t for t in trials if t != ref and t not in references] or [t for t in trials if t != ref] or trials
 
         def mean_bad(t: str) -> float:
             rows = [(value(t, i), n[i]) for i in range(k) if not small[i] and value(t, i) is not None]
@@ -375,12 +378,13 @@ def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baselin
                       f"{'stays the same' if ta == tb else ('falls' if b < a else 'rises')} from {ta} ({ref}) to {tb} ({focus})")
         spread = _sentence(spread, zh)
     ranking = None
-    if ref is None and direction is not None and len(trials) > 1:
+    yardsticks = [t for t in trials if t in references and t not in (focus, ref)]
+    if direction is not None and len(trials) > 1 and (ref is None or yardsticks):
         ranking = _binned_ranking(focus, trials, k, small, value, direction, label, cells, zh)
     if direction == "abs":
-        order = [spread, count, extremes, gain]
+        order = [spread, count, ranking, extremes, gain] if yardsticks else [spread, count, extremes, gain]
     elif ref is not None:
-        order = [count, gain, extremes]
+        order = [count, ranking, gain, extremes] if yardsticks else [count, gain, extremes]
     else:
         order = [extremes, ranking]
     return _cut(order, skipped)
@@ -473,8 +477,10 @@ def _binned_extremes(focus, k, small, value, direction, metric, label, where, n,
         elif direction == "abs":
             text = f"{focus} 的 {label} 在 {at(lo)} 最接近零，在 {at(hi)} 离零最远" if zh else \
                 f"{focus}'s {label} is closest to zero in {at(lo)} and farthest from it in {at(hi)}"
-        else:
-            text = f"{focus} 在 {at(lo)} 最好，在 {at(hi)} 最差" if zh else f"{focus} is best in {at(lo)} and worst in {at(hi)}"
+        else:  # of the focus's own bins, in words no reader takes for "the best trial in that bin"
+            good, bad = words
+            text = f"{focus} 自身的 {label} 在 {at(lo)} {good}，在 {at(hi)} {bad}" if zh else \
+                f"across {cells(2)}, {focus}'s own {label} is {good} in {at(lo)} and {bad} in {at(hi)}"
         best_bad, worst_bad = key(lo)[0], key(hi)[0]
     else:
         u = len(ranked)
@@ -503,15 +509,20 @@ def _binned_extremes(focus, k, small, value, direction, metric, label, where, n,
 
 
 def _binned_ranking(focus, trials, k, small, value, direction, label, cells, zh):
-    """Without a reference: in how many bins the focus trial is the best of the trials shown."""
+    """In how many bins the focus trial is the best of all the trials the table shows, and which
+    trials are best in the others (a tie goes to the trial shown first)."""
     full = [i for i in range(k) if not small[i] and all(value(t, i) is not None for t in trials)]
     if not full:
         return None
-    wins = sum(1 for i in full if min(trials, key=lambda t: (_bad(value(t, i), direction), trials.index(t))) == focus)
+    winners = [min(trials, key=lambda t: (_bad(value(t, i), direction), trials.index(t))) for i in full]
+    wins = {t: winners.count(t) for t in trials}
+    others = [f"{t} 在 {wins[t]} 个" if zh else f"{t} in {wins[t]}" for t in trials if t != focus and wins[t]]
     m, total = len(full), len(trials)
     if zh:
-        return _sentence(f"按点估计，{focus} 在 {m} 个{cells(m)}中的 {wins} 个是 {total} 个试验中 {label} 最好的", zh)
-    return _sentence(f"{focus} has the best {label} of the {total} trials in {wins} of {m} {cells(m)} (point estimates)", zh)
+        text = f"按点估计，{focus} 在 {m} 个{cells(m)}中的 {wins[focus]} 个是 {total} 个试验中 {label} 最好的"
+        return _sentence(text + (f"；{'、'.join(others)}" if others else ""), zh)
+    text = f"{focus} has the best {label} of the {total} trials in {wins[focus]} of {m} {cells(m)}"
+    return _sentence(text + (f"; {', '.join(others)}" if others else "") + " (point estimates)", zh)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,9 +596,11 @@ def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, A
                     f"no candidate beats the baseline {top} ({val(top)}): the best, {second}, is {gap(second, top)} behind")
         elif _bad(have[top], direction) == _bad(have[second], direction):
             text = f"{top} 与 {second} 的 {label} 相同（{val(top)}）" if zh else f"{top} and {second} tie at {label} {val(top)}"
-        else:
-            text = (f"{top} 的 {label} 最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}" if zh else
-                    f"{top} has the best {label} ({val(top)}), {gap(top, second)} ahead of {second} ({val(second)})")
+        else:  # the yardsticks ahead of it are drawn beside it: "best" says which it is not ahead of
+            above = [r for r in have if r in yard and _bad(have[r], direction) < _bad(have[top], direction)]
+            bar = (f"（{'、'.join(above)} 之外）" if zh else f" of all but {_join(above, zh)}") if above else ""
+            text = (f"{top} 的 {label}{bar}最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}" if zh else
+                    f"{top} has the best {label}{bar} ({val(top)}), {gap(top, second)} ahead of {second} ({val(second)})")
         sentences.append(_sentence(text + separable(top, second), zh))
     candidates = [t for t in rank if t != baseline]
     cand = best if best in have and best not in yard else (candidates[0] if candidates else None)

@@ -73,3 +73,64 @@ def shown(path: str | Path) -> str:
         return os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
     except ValueError:  # another drive
         return str(Path(path).resolve())
+
+
+def given(raw: str | Path) -> None:
+    """Refuse a path a command was given that does not exist, before anything runs, with the
+    report its name is closest to: a mistyped report name is the commonest slip, and "no such
+    file" alone sends the user to `ls`. `FILE#trial` is checked as FILE; `FILE@REV` is left to
+    git (a revision may hold a file the working tree no longer has)."""
+    from .errors import ResearchError
+
+    text = str(raw)
+    if Path(text).exists():
+        return
+    text = text.split("#", 1)[0]
+    if not text or Path(text).exists() or "@" in Path(text).name:
+        return
+    path = Path(text)
+    meant = _closest(path.name, _neighbours(path)) if path.parent.is_dir() else None
+    if meant is not None:
+        meant = shown(path.parent / meant) if str(path.parent) != "." else meant
+    else:  # the folder is mistyped too, or the report is in another: the notebook's, by path, then by name
+        reports = _reports(path)
+        by_name = {Path(r).name: r for r in reversed(reports)}
+        meant = _closest(shown(path), reports) or by_name.get(_closest(path.name, list(by_name)) or "")
+    raise ResearchError("no such file" if path.suffix else "no such file or folder", path=text,
+                        hint=f"did you mean '{meant}'?" if meant else "give a report (a .md file with front matter) or a folder of them")
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    from .errors import did_you_mean
+
+    said = did_you_mean(word, choices)
+    return said.split("'", 2)[1] if said else None
+
+
+def _neighbours(path: Path) -> list[str]:
+    """What `path` could have meant in its own folder: its .md files (and, for a name with no
+    suffix, its folders)."""
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(p.name for p in entries if not p.name.startswith(".")
+                  and (p.suffix == ".md" or (not path.suffix and p.is_dir())))
+
+
+def _reports(path: Path, limit: int = 20_000) -> list[str]:
+    """Every .md file of the notebook around `path` (as `shown` writes them), hidden folders
+    skipped and the walk cut after `limit` entries: a suggestion must not cost a scan of a disk
+    (outside a notebook the "notebook" is the current folder, which may be a home folder)."""
+    import os
+
+    start = next((p for p in (path.parent, *path.parent.parents) if p.is_dir()), Path.cwd())
+    found: list[str] = []
+    seen = 0
+    for folder, dirs, files in os.walk(notebook_root(start)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [shown(Path(folder) / f) for f in sorted(files) if f.endswith(".md")]
+        seen += len(dirs) + len(files)
+        if seen > limit:
+            break
+    return found

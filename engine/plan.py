@@ -31,6 +31,7 @@ from . import paths
 from .errors import DataError, ResearchError, did_you_mean
 from .report import Report, load_report
 from .sources import Source, references, resolve_other
+from .models.configs import shown_config
 from .store import KeyParts, ReportIndex, RunStore, TrialRecord, digest, engine_code_hash, key_parts, plugin_code_hash
 
 
@@ -43,15 +44,16 @@ class Reason(str, Enum):
     DATA_CHANGED = "data changed"
     CODE_CHANGED = "code changed"
     SOURCE_CHANGED = "source changed"  # a stored trial its model reads has another key
-    FORCED = "forced"
+    RETRAIN = "retrain"  # --retrain, or reproduce: trained again though its key is stored
     SKIPPED = "skipped"  # left out by --trial, with no stored result
+    SAME = "same key"  # an earlier trial of the report has its key: it trains once, for both
 
     def __str__(self) -> str:
         return self.value
 
     @property
     def runs(self) -> bool:
-        return self not in (Reason.CACHED, Reason.SKIPPED)
+        return self not in (Reason.CACHED, Reason.SKIPPED, Reason.SAME)
 
 
 _REASONS = {"new": Reason.NEW, "spec changed": Reason.SPEC_CHANGED, "data changed": Reason.DATA_CHANGED,
@@ -70,6 +72,7 @@ class TrialPlan:
     sources: list[Source] = field(default_factory=list)  # the stored trials its model reads
     uses: dict[str, str] = field(default_factory=dict)  # model parameter → the source trial's key
     changes: list[str] = field(default_factory=list)  # what changed since the trial's last run: `model.alpha: 1e5 → 1e4`
+    twin: str | None = None  # the earlier trial with this trial's key (a sweep value equal to a written trial)
 
     @property
     def needs(self) -> list[str]:
@@ -85,6 +88,11 @@ class TrialPlan:
         """The trial the report shows this run under: its repeat group (`equal` for
         `equal.seed-43`), or its own name."""
         return self.trial.shown_name if self.trial is not None else self.name
+
+    @property
+    def why(self) -> str:
+        """The reason as a dry run prints it."""
+        return f"same as {self.twin}" if self.twin else str(self.reason)
 
     @property
     def cached(self) -> bool:
@@ -122,6 +130,26 @@ class Plan:
             out.setdefault(trial.shown_name, []).append(trial)
         return out
 
+    @property
+    def twins(self) -> dict[str, list[str]]:
+        """A shown trial → the later shown trials whose every run has its key: one model, shown
+        once, under the first name (`mlp (= lr-0.001)`)."""
+        out: dict[str, list[str]] = {}
+        shown_of = {t.name: t.shown_name for t in self.trials}
+        for name, runs in self.groups.items():
+            firsts = {shown_of.get(t.twin) for t in runs}
+            if all(t.twin for t in runs) and len(firsts) == 1 and (first := firsts.pop()) not in (None, name):
+                out.setdefault(first, []).append(name)
+        return out
+
+    def share_twins(self) -> None:
+        """Give each trial its twin's result: the one training both stand for."""
+        by_name = {t.name: t for t in self.trials}
+        for trial in self.trials:
+            if trial.twin and trial.record is None:
+                trial.record = by_name[trial.twin].record
+                trial.error = by_name[trial.twin].error
+
     def in_order(self, trials: Sequence[TrialPlan]) -> list[TrialPlan]:
         rank = {name: i for i, name in enumerate(self.order)}
         return sorted(trials, key=lambda t: rank.get(t.name, len(rank)))
@@ -129,14 +157,20 @@ class Plan:
 
 def locate_data_error(spec, trial, error: DataError, report_path: Path) -> DataError:
     """A data problem (raised with a dataset or file as its place) put at the report's line of
-    `data.source` — the trial's override when it has one — naming the file in the message."""
+    the key that holds it: a dotted `data.*` key the error names (`data.tests.ext.source`),
+    else `data.source` — the trial's override when it has one — naming the file in the message."""
     origin = trial.origin_of("data.source") if trial is not None else None
-    line = spec.line_of(tuple(origin)) if isinstance(origin, tuple) else spec.line_of("data.source")
+    named = bool(error.key) and error.key.startswith("data.") and error.key != "data.source"
+    if named:
+        key_origin = trial.origin_of(error.key) if trial is not None else None
+        line = spec.line_of(tuple(key_origin)) if isinstance(key_origin, tuple) else spec.line_of(error.key)
+    else:
+        line = spec.line_of(tuple(origin)) if isinstance(origin, tuple) else spec.line_of("data.source")
     where = error.path
     message = error.message if not error.key or error.key.startswith("data.") else f"{error.key}: {error.message}"
     if where and where != str(report_path):
         message = f"{message} ({where})"
-    key = error.key if error.key and error.key.startswith("data.") else "data.source"
+    key = error.key if named else "data.source"
     if isinstance(origin, tuple) and len(spec.trial_names) > 1:
         message = f"{message} (trial '{trial.name}')"
     return DataError(message, path=report_path, line=line, key=key, hint=error.hint)
@@ -152,7 +186,7 @@ def _changes(reason: Reason, before, parts: KeyParts, config, store: RunStore) -
         old = store.load(previous.key)
         if old is None:  # that run's record is not in this store (another machine's, or removed)
             return []
-        was, now = config_leaves(old.config), config_leaves(config)
+        was, now = config_leaves(shown_config(old.config)), config_leaves(shown_config(config))
         return [f"{key}: {shown_value(was.get(key, ABSENT))} → {shown_value(now.get(key, ABSENT))}"
                 for key in sorted(set(was) | set(now)) if was.get(key, ABSENT) != now.get(key, ABSENT)]
     if reason is Reason.DATA_CHANGED:
@@ -191,7 +225,7 @@ def make_plan(
     sets: Sequence[str] = (),
     sweeps: Sequence[str] = (),
     trials: Sequence[str] = (),
-    force: bool = False,
+    retrain: bool = False,
     device: str | None = None,
     _visiting: frozenset = frozenset(),
 ) -> Plan:
@@ -233,6 +267,7 @@ def make_plan(
     order, cyclic = _order({name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names)
     memo: dict = {}
     keys: dict[str, str] = {}
+    first_with: dict[str, str] = {}  # a key → the first trial that has it
     planned = {}
     for name in order + cyclic:
         trial = next(t for t in resolved if t.name == name)
@@ -254,22 +289,30 @@ def make_plan(
             else:
                 source.key = keys[source.trial]
         uses = {s.param: s.key if s.key is not None else f"unresolved:{s.ref}" for s in refs}
+        read = shown_config(trial.config)  # what the model reads: a Ridge's key holds no epochs
         if refs:
-            parts = KeyParts(config=digest(trial.config, sorted(uses.items())), data=fingerprint, code=code_part)
+            parts = KeyParts(config=digest(read, sorted(uses.items())), data=fingerprint, code=code_part)
         else:
-            parts = key_parts(trial.config, fingerprint, code_part)
+            parts = key_parts(read, fingerprint, code_part)
         keys[name] = parts.key
         selected = not trials or trial.name in trials
         record = store.load(parts.key)
         before = previous.get(trial.name)
-        if force and selected:
-            reason = Reason.FORCED
+        twin = first_with.setdefault(parts.key, name)
+        if twin != name:
+            planned[name] = TrialPlan(trial.name, trial.config, parts, Reason.SAME, record, trial=trial, sources=refs,
+                                      uses=uses, twin=twin)
+            if selected and planned[twin].reason is Reason.SKIPPED:  # asked for by its second name: it trains
+                planned[twin].reason = Reason.RETRAIN if force else _REASONS[parts.reason_against(before)]
+            continue
+        if retrain and selected:
+            reason = Reason.RETRAIN
         elif record is not None:
             reason = Reason.CACHED
         elif not selected:
             reason = Reason.SKIPPED
         elif refs and before and before.get("uses") and before.get("uses") != uses and \
-                before.get("config") == digest(trial.config, sorted(before["uses"].items())):
+                before.get("config") == digest(read, sorted(before["uses"].items())):
             reason = Reason.SOURCE_CHANGED
         else:
             reason = _REASONS[parts.reason_against(before)]

@@ -32,7 +32,9 @@ class Quantity:
     that bad, an entropy) a line there only draws the eye. `from_zero`: a bar from zero is a fair
     length for it (an error, a count); not for R² or a signed value. `log`: the quantity is swept
     over decades, so it gets a log axis whenever the values do span more than one. `better`:
-    "higher" or "lower" for a metric (None: neither, e.g. a bias, best near zero).
+    how a metric ranks trials, "higher", "lower" or "zero" (best near zero, whatever its sign:
+    a bias); None for what ranks nothing. Every "best", "better" and "worse" the engine says or
+    computes reads it (`direction`), so a sentence and the table it describes cannot disagree.
     """
 
     symbol: str
@@ -57,7 +59,7 @@ QUANTITIES: dict[str, Quantity] = {
     "r2": Quantity("$R^2$", "", per_target=True, from_zero=False, better="higher", decimals=4),
     "mae": Quantity("MAE", per_target=True, better="lower"),
     "rmse": Quantity("RMSE", per_target=True, better="lower"),
-    "bias": Quantity("bias", per_target=True, zero_line=True, from_zero=False),
+    "bias": Quantity("bias", per_target=True, zero_line=True, from_zero=False, better="zero"),
     # per-spectrum extras a model reports
     "extra.gate_entropy": Quantity("gate entropy", "nats"),
     "extra.gate_weights": Quantity("gate weight"),
@@ -165,10 +167,17 @@ def from_zero(key: str) -> bool:
     return found is None or found.from_zero
 
 
-def better(key: str) -> str | None:
-    """'higher' or 'lower' when the key is a metric with a direction, else None."""
+def direction(key: str) -> str | None:
+    """How the key's values rank: 'higher', 'lower', 'zero' (|value|, a bias) or None."""
     found = quantity(key)
     return found.better if found else None
+
+
+def better(key: str) -> str | None:
+    """The side of zero on which a Δ of the key is an improvement, 'higher' or 'lower'; None
+    when no side is (a bias: a Δ helps or hurts depending on the sign of the bias it changes)."""
+    way = direction(key)
+    return way if way in ("higher", "lower") else None
 
 
 def log_scale(key: str, values: Iterable[float]) -> bool:
@@ -184,17 +193,28 @@ def log_scale(key: str, values: Iterable[float]) -> bool:
     return found.log and span > 10
 
 
+def decimals(key: str) -> int | None:
+    """Digits after the point a value of the key is shown with: its own, else its target's (an
+    error of T_eff in K to 1, of log g in dex to 4); None when the table fixes none."""
+    found, target = _resolve(_split(key)[0])
+    if found is None:
+        return None
+    if found.decimals is None and found.per_target and target is not None:
+        return target.decimals
+    return found.decimals
+
+
 def number(key: str, value: float | None) -> str:
-    """A value as a figure's label shows it (its unit is on the axis): R² and dex to 4 decimals,
-    K to 1, anything else to 4 significant digits."""
+    """A value of a parameter or an axis as a figure shows it (its unit is on the axis): to its
+    decimals, or to 4 significant digits. A metric's value is `render.fmt_metric`'s to format;
+    from the same `decimals` and the same `record.kept`, so the two never print one number two ways."""
+    from .record import kept
+
     if value is None or not math.isfinite(value):
         return "-" if value is None else "nan"
-    found, target = _resolve(_split(key)[0])
-    digits = found.decimals if found is not None else None
-    if digits is None and found is not None and found.per_target and target is not None:
-        digits = target.decimals  # an error of T_eff in K to 1 decimal, of log g in dex to 4
-    return f"{value:.{digits}f}" if digits is not None else f"{value:.4g}"
+    digits = decimals(key)
+    return f"{kept(value):.{digits}f}" if digits is not None else f"{kept(value):.4g}"
 
 
-__all__ = ["QUANTITIES", "Quantity", "better", "delta_label", "from_zero", "label", "log_scale", "number", "quantity",
-           "symbol", "unit", "zero_line"]
+__all__ = ["QUANTITIES", "Quantity", "better", "decimals", "delta_label", "direction", "from_zero", "label", "log_scale",
+           "number", "quantity", "symbol", "unit", "zero_line"]

@@ -13,6 +13,7 @@ Reading one is cheap: no pydantic, no ML library — `research status` reads a t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -149,15 +150,29 @@ def trial_conditions(config: Mapping[str, Any], split: Mapping[str, Any] | None 
     tests = data.get("tests") or {}
     if tests:  # the bare metrics are the primary named set's: its conditions are the trial's
         primary = data.get("primary_test") or next(iter(tests))
-        chosen = tests.get(primary) or {}
+        base = dict(out)
+        out.update(_test_set(base, tests.get(primary) or {}))
         out["test_set"] = primary
-        if chosen.get("source") is not None:
-            out["test_source"], out["test_select"] = chosen["source"], None
-        if chosen.get("select"):
-            shown = _selection_text(chosen["select"])
-            out["test_select"] = f"{out['test_select']}; {shown}" if out["test_select"] else shown
-        if chosen.get("noise") is not None:
-            out["test_noise"] = chosen["noise"]
+        sizes = split.get("tests") or {}
+        # the others', for a number read on one of them (`r2.log_g@noisy`): what sets it apart
+        others = {name: {**_test_set(base, chosen or {}), **({"n_test": sizes[name]} if name in sizes else {})}
+                  for name, chosen in tests.items() if name != primary}
+        if others:
+            out["tests"] = others
+    return out
+
+
+def _test_set(conditions: Mapping[str, Any], chosen: Mapping[str, Any]) -> dict[str, Any]:
+    """The test conditions a named test set (`data.tests.<name>`) changes from the trial's own."""
+    out: dict[str, Any] = {}
+    if chosen.get("source") is not None:
+        out["test_source"], out["test_select"] = chosen["source"], None
+    if chosen.get("select"):
+        shown = _selection_text(chosen["select"])
+        before = out.get("test_select", conditions.get("test_select"))
+        out["test_select"] = f"{before}; {shown}" if before else shown
+    if chosen.get("noise") is not None:
+        out["test_noise"] = chosen["noise"]
     return out
 
 
@@ -176,21 +191,28 @@ def _selection_text(selection: Mapping[str, Any] | None) -> str | None:
     return ", ".join(parts) or None
 
 
-def test_condition(conditions: Mapping[str, Any], *, noise: bool = True) -> str:
-    """The test set a number was measured on, in words: numbers compare only when this matches."""
+def test_condition(conditions: Mapping[str, Any], *, noise: bool = True, test: str | None = None) -> str:
+    """The test set a number was measured on, in words: numbers compare only when this matches.
+    `test`: a named test set other than the primary, which the number was read on instead."""
     c = conditions or {}
+    if test is not None and test != c.get("test_set"):  # the primary's are the trial's own
+        if test not in (c.get("tests") or {}):  # a record from before the sets' conditions were kept
+            return f"test set {test}"
+        c = {**c, "n_test": None, **c["tests"][test]}
     source = c.get("test_source") or c.get("source") or "?"
     parts = [f"{source} test", f"{c['n_test']} spectra" if c.get("n_test") else None, c.get("test_select"),
              f"noise {_short(c.get('test_noise', 0.0))}" if noise else None, f"{c['n_pixels']} px" if c.get("n_pixels") else None]
     return " · ".join(p for p in parts if p)
 
 
-def conditions_text(conditions: Mapping[str, Any], *, noise: bool = True) -> str:
-    """`N_train 20000 · synthetic test · 2000 spectra · noise 1 · 4096 px`: what a number holds under."""
+def conditions_text(conditions: Mapping[str, Any], *, noise: bool = True, test: str | None = None) -> str:
+    """`N_train 20000 · synthetic test · 2000 spectra · noise 1 · 4096 px`: what a number holds
+    under (on the named test set `test`, when it was read there)."""
     c = conditions or {}
+    moved = (c.get("tests") or {}).get(test) or {} if test is not None else {}
     head = [f"N_train {c['n_train']}" if c.get("n_train") else None,
-            f"train {c['source']}" if c.get("test_source") else None]
-    return " · ".join([p for p in head if p] + [test_condition(c, noise=noise)])
+            f"train {c['source']}" if moved.get("test_source", c.get("test_source")) else None]
+    return " · ".join([p for p in head if p] + [test_condition(c, noise=noise, test=test)])
 
 
 def _short(value: Any) -> str:
@@ -201,9 +223,20 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+#: Significant digits a run record keeps of a number (its last bits are the hardware's, not the model's).
+KEPT_DIGITS = 6
+
+
+def kept(value: float) -> float:
+    """A finite number as the run record keeps it. Every shown number is formatted from this
+    (`render.fmt_metric`), so one printed from the record and one printed the day it was
+    computed round from the same float: 0.67514996 kept is 0.67515, and both say 0.6752."""
+    return float(f"{value:.{KEPT_DIGITS}g}") if math.isfinite(value) else value
+
+
 def rounded(value: Any) -> Any:
     if isinstance(value, float):
-        return float(f"{value:.6g}") if value == value and abs(value) != float("inf") else None
+        return kept(value) if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): rounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

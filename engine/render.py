@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import TemplateError
+from .record import kept
 from .safe_yaml import yaml_scalar
 
 PACKAGED = Path(__file__).resolve().parent.parent / "templates"
@@ -80,11 +81,9 @@ def table_cell(value) -> str:
     return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
 
 
-UNITS = {"log_g": "dex", "Fe_H": "dex", "T_eff": "K"}
-
-
 def fmt_number(value) -> str:
-    """A plain number: 4 significant digits; '-' for nothing; 'nan' kept visible."""
+    """A plain number: 4 significant digits (of the number as the run record keeps it, as
+    `fmt_metric`); '-' for nothing; 'nan' kept visible."""
     if value is None:
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -93,17 +92,22 @@ def fmt_number(value) -> str:
         return "nan"
     if isinstance(value, int):
         return str(value)
-    return f"{value:.4g}"
+    return f"{kept(value):.4g}"
 
 
-def fmt_metric(metric: str | None, value) -> str:
-    """A metric value in the report's one format: R² to 4 decimals, errors with their unit."""
+def fmt_metric(metric: str | None, value, *, unit: bool = True) -> str:
+    """A metric value in the one format every table, caption, sentence, page, figure label
+    (`unit=False`: the axis has it) and terminal screen shows it in: R² and dex to 4 decimals,
+    K to 1 (`quantities.decimals`; 4 for any other), errors with their target's unit.
+    Rounded once, from the value as the run record keeps it (`record.kept`), so a number read back
+    from the record and the same number formatted when it was computed never differ in the last
+    digit."""
     if metric is None or value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return fmt_number(value)
-    name, _, target = metric.partition("@")[0].partition(".")
-    if name == "r2":
-        return f"{value:.4f}"
-    unit = UNITS.get(target, "")
-    if unit == "K":
-        return f"{value:.1f} K"
-    return f"{value:.4f} {unit}".rstrip()
+    from .quantities import decimals, quantity, unit as unit_of
+
+    digits = decimals(metric)
+    text = f"{kept(value):.{4 if digits is None else digits}f}"
+    found = quantity(metric)
+    shown_unit = unit_of(metric) if unit and found is not None and found.per_target else None
+    return f"{text} {shown_unit}" if shown_unit else text

@@ -26,6 +26,8 @@ def fold(runs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, A
     """(the runs' metrics averaged, leaf by leaf; the same shape with {mean, std, n, values} at
     each leaf). A leaf that is not a number in every run is left out: a mean of what some seeds
     lack would be a mean of fewer seeds than the table says."""
+    from .expressions import sample_std  # the one std (n − 1)
+
     means: dict[str, Any] = {}
     spreads: dict[str, Any] = {}
     first = runs[0]
@@ -39,7 +41,8 @@ def fold(runs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, A
             values = [float(o) for o in others]
             mean = statistics.fmean(values)
             means[key] = mean
-            spreads[key] = {"mean": mean, "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            # one seed left (the others failed): no spread measured, 0 here and "1 seed ⚠" where it is shown
+            spreads[key] = {"mean": mean, "std": sample_std(values) if len(values) > 1 else 0.0,
                             "n": len(values), "values": values}
     return means, spreads
 

@@ -8,6 +8,7 @@ nothing: `engine.runner`). So a fully cached `research run` and a fresh one give
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 from . import __version__, paths, record
 from .binned import binned_table, cell_texts, row_cells, series_for, signed
 from .decision import (CEILING_MODEL, Verdict, build_context, ceiling_trial, compare_names, decide, held_words, key_numbers,
-                       metric_value, standing)
+                       metric_value, no_value, standing)
 from .errors import ExpressionError
+from .expressions import NoValue
 from .marks import question_mark, verdict_mark
 from .predictions import columns, has_metric, metric_fn, stacked
 from .spec.vocabulary import metric_parts
@@ -217,7 +219,7 @@ def compute_tables(plan, spec) -> Tables:
             name, target = metric_parts(m)
             if target in found.get(name, {}):
                 comparisons.append({"a": pair.a, "b": pair.b, "metric": m, **found[name][target]})
-    binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed))
+    binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed), twins=plan.twins)
                      for b in spec.binned]
     context["binned"] = series_for(binned_tables, spec.binned)  # binned[i][trial][bin], binned['name'][bin][trial]
     failed = list(dict.fromkeys(t.shown_name for t in plan.trials if t.record is None and t.reason != "skipped"))
@@ -228,7 +230,7 @@ def compute_tables(plan, spec) -> Tables:
         if not failed:
             raise  # a mistake in the rule itself
         verdict = Verdict("incomplete", f"cannot decide: {', '.join(failed)} failed", None, None)
-    if verdict is not None and verdict.verdict != "incomplete" and spec.decision.rules:
+    if verdict is not None and verdict.verdict != "incomplete" and not verdict.undecided and spec.decision.rules:
         verdict = _judged(spec, verdict, context, evidence, preds=preds, results=results, ci=ci, delta=delta,
                           info={name: recs[0].info or {} for name, recs in records.items()}, compare=compare,
                           baseline=baseline, ceiling=ceiling if ceiling in results else None, spreads=spreads,
@@ -238,9 +240,11 @@ def compute_tables(plan, spec) -> Tables:
         try:
             label, value, metric = key_numbers(spec, context, only=index)[0]
             if row.format and isinstance(value, (int, float)) and not isinstance(value, bool):
-                numbers.append((label, format(value, row.format)))
+                numbers.append((label, format(record.kept(value) if isinstance(value, float) else value, row.format)))
             else:
                 numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+        except NoValue as error:  # an empty bin: said in the table, the run goes on
+            numbers.append((row.label, no_value(error)))
         except ExpressionError:
             if not failed:
                 raise
@@ -342,7 +346,11 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     from .repeats import spread_text
 
     rows, notes, warnings, seeded = [], [], [], []
+    twins = plan.twins  # trials with the same key: one row, both names
+    repeats_of = {later for names in twins.values() for later in names}
     for name, runs in plan.groups.items():
+        if name in repeats_of:
+            continue
         metrics_of = tables.results.get(name)
         spread = tables.spreads.get(name)
         if metrics_of is None:
@@ -353,7 +361,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
             seeded.append((name, [t.config["train"]["seed"] for t in runs]))
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
-        rows.append({"name": name, "best": name == place.honest_best, "baseline": name == spec.decision.baseline,
+        rows.append({"name": f"{name} (= {', '.join(twins[name])})" if name in twins else name, "best": name == place.honest_best, "baseline": name == spec.decision.baseline,
                      "reference": name in spec.decision.references, "cells": values, "seeds": tables.evidence.cell(name)})
         first = runs[0]
         if first.record is not None and metrics_of is not None:  # what the model chose: the first seed's, said once
@@ -365,7 +373,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
                                test_sets=_test_set_sizes(plan, spec), seeded=seeded, **_noise_notes(plan, tables),
                                notes=notes, warnings=warnings,
                                **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
-    bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, rows=[
+    bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, declared=bool(spec.comparisons), rows=[
         {**row, "delta": signed(fmt_metric(row["metric"], row["value"])), "lo": signed(fmt_metric(row["metric"], row["lo"])),
          "hi": signed(fmt_metric(row["metric"], row["hi"])), "p": f"{row['p_positive']:.3f}"} for row in tables.comparisons])
     from .observations import heading
@@ -426,7 +434,8 @@ def _test_set_sizes(plan, spec) -> list[tuple[str, int | None, bool]]:
 def _shown_binned(table: Mapping[str, Any]) -> dict[str, Any]:
     """A binned table with its numbers formatted for the template."""
     fmt = lambda v: fmt_metric(table["metric"], v)  # noqa: E731
-    return {**table, "rows": cell_texts(table, fmt), "named": any(table["names"]),
+    rows = cell_texts(table, fmt)
+    return {**table, "rows": rows, "named": any(table["names"]), "small": [row["small"] for row in rows],
             "spread": [fmt(table["spread_values"][name]) for name in table["trials"]]}
 
 
@@ -479,7 +488,8 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "standing": tables.standing.as_dict(),
         "references": list(spec.decision.references),
         "trials": trials,
-        "key_numbers": [[*row, sorted(_trials_read(spec, i, tables))] for i, row in enumerate(tables.numbers)],
+        "key_numbers": [[*row, sorted(_trials_read(spec, i, tables)), *([sets] if (sets := _test_sets_read(spec, i)) else [])]
+                        for i, row in enumerate(tables.numbers)],
         "spec": record.spec_digest(plan.report.front.text, plan.sets, plan.sweeps),  # the spec the numbers came from
         "rendered": render_key(plan),  # what the regions were rendered from: a store that reproduces it changes nothing
         "code": engine_code_hash(),
@@ -507,6 +517,18 @@ def _trials_read(spec, index: int, tables: Tables) -> set[str]:
     ceiling = tables.context.get("ceiling", {}) or {}
     return set(expression_trials(spec, expression, best=tables.best, baseline=tables.baseline, ceiling=ceiling.get("name"),
                                  trials=list(tables.results)))
+
+
+def _test_sets_read(spec, index: int) -> list[str]:
+    """The named test sets other than the primary a key number reads (`r2.log_g@noisy`): the hub
+    says the conditions of the set the number was measured on, not the primary's."""
+    import re
+
+    expression = spec.expressions().get(f"key_numbers[{index}].value")
+    if expression is None:
+        return []
+    named = set(re.findall(r"@([A-Za-z_]\w*)", expression.source))
+    return [name for name in spec.test_sets if name in named and name != spec.primary_test]
 
 
 def _numbers_commit(plan) -> str | None:
@@ -635,17 +657,18 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
 
 
 def _binned_observations(spec, tables: Tables) -> list[list[str]]:
-    """Each binned table's observations, worked out once (a table's figure repeats them). The
-    yardsticks (references) are not ranked against the candidates; the table's Δ reference is."""
+    """Each binned table's observations, worked out once (a table's figure repeats them). They
+    are of the table's own columns, all of them: a yardstick (reference) is never the trial they
+    are about, but when it is best in a bin they say so, as the table shows it."""
     from .observations import observe_binned, one_seed
 
     if tables.observed is None:
         focus = tables.standing.honest_best or tables.best
         tables.observed = []
         for table in tables.binned:
-            ranked = [t for t in table.get("trials", ()) if t not in spec.decision.references or t == table.get("reference")]
-            said = observe_binned({**table, "trials": ranked}, best=focus if focus in ranked else None,
-                                  baseline=table.get("reference"), lang=spec.language) if ranked else []
+            shown = list(table.get("trials", ()))
+            said = observe_binned(table, best=focus if focus in shown else None, baseline=table.get("reference"),
+                                  references=spec.decision.references, lang=spec.language) if shown else []
             caveat = one_seed(tables.evidence.unmeasured(list(table.get("trials", ()))), spec.language) if said else None
             tables.observed.append([*said, caveat] if caveat else said)
     return tables.observed
@@ -675,6 +698,41 @@ def _roles(spec, tables: Tables):
 
     return Roles(best=tables.standing.honest_best, baseline=tables.baseline, references=tuple(spec.decision.references),
                  primary=spec.primary_metric)
+
+
+def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str) -> str | None:
+    """`cand: largest gain in Hot Metal-poor`: the bin of a trial's best Δ by the metric's own
+    direction (a lower MAE is a gain), or its smallest loss when it gains nowhere; for a metric
+    with no better side (a bias), only where its Δ is largest."""
+    from .quantities import direction
+
+    found = [(float(d["value"]), i) for i, d in enumerate(deltas) if d and math.isfinite(float(d.get("value", math.nan)))]
+    if not found:
+        return None
+    way = direction(metric)
+    if way not in ("higher", "lower"):
+        return f"{trial}: largest Δ in {labels[-max((v, -i) for v, i in found)[1]]}"
+    sign = 1 if way == "higher" else -1
+    gain, i = max((sign * v, -i) for v, i in found)
+    return f"{trial}: {'largest gain' if gain > 0 else 'smallest loss'} in {labels[-i]}"
+
+
+def _standing_words(spec, tables: Tables) -> str:
+    """A caption's word on who is best, from the report's standing (`decision.Standing`, as the
+    summary and the results table read it): a best candidate that lost to the baseline is not
+    called best, and a reference ahead of every candidate is named."""
+    place = tables.standing
+    if place is None or place.best is None:
+        return ""
+    primary = spec.primary_metric
+    if place.beats_baseline is False:
+        text = f"no candidate beats the baseline {place.baseline} by {primary}; the best candidate: {place.best}"
+    else:
+        text = f"best by {primary}: {place.best}"
+    ahead = [name for name, _ in place.references_beating]
+    if ahead:
+        text += f"; the reference {', '.join(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of every candidate"
+    return f" ({text})"
 
 
 def _interval_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | None:
@@ -752,16 +810,16 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
 
         def fact(n: str, m: str) -> str:
             iv = intervals[n].get(m)
-            span = f" [{number(m, iv['lo'])}, {number(m, iv['hi'])}]" if iv else ""
+            span = f" [{fmt_metric(m, iv['lo'], unit=False)}, {fmt_metric(m, iv['hi'], unit=False)}]" if iv else ""
             return f"{n} {fmt_metric(m, values[n][m])}{span}"
 
         facts = "; ".join(f"{m}: " + ", ".join(fact(n, m) for n in values) for m in chosen)
         said = " with 95 % bootstrap intervals" if any(intervals.values()) else ""
-        return (image, f"{', '.join(chosen)} per trial (best: {tables.best}){said}. {facts}.",
+        return (image, f"{', '.join(chosen)} per trial{_standing_words(spec, tables)}{said}. {facts}.",
                 f"{', '.join(chosen)} per trial")
     if fig.kind in ("binned", "binned_delta"):
         table = _table_of(spec, tables, fig.binned)
-        labels = [n or l for n, l in zip(table["names"], table["labels"])]
+        labels = [n or w for n, w in zip(table["names"], table.get("words") or table["labels"])]
         counts = ", ".join(str(k) for k in table["n"])
         if fig.kind == "binned_delta":
             deltas = {n: table["delta_values"][n] for n in (fig.trials or table["delta_trials"]) if n in table["delta_values"]}
@@ -769,10 +827,10 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
                 return None
             image = figures.delta_bars(target, labels, deltas, ylabel=table["metric"], reference=table["reference"],
                                        n=table["n"], small=table["small"], min_n=table["min_n"], roles=roles, **style)
-            best_bins = ", ".join(f"{n}: largest in {labels[int(np.nanargmax([d['value'] if d else np.nan for d in v]))]}"
-                                  for n, v in deltas.items() if any(d for d in v))
+            best_bins = ", ".join(said for n, v in deltas.items() if (said := _top_delta(n, v, labels, table["metric"])))
             return image, (f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
-                           f"bootstrap 95 % interval. {best_bins}. Spectra per bin: {counts}."), f"Δ {table['metric']} by {table['by']}"
+                           f"bootstrap 95 % interval. {best_bins + '. ' if best_bins else ''}Spectra per bin: {counts}."), \
+                f"Δ {table['metric']} by {table['by']}"
         series = {n: table["values"][n] for n in (fig.trials or table["trials"]) if n in table["values"]}
         if not series:
             return None
@@ -786,8 +844,11 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             image = figures.binned_lines(target, table["centers"], series, xlabel=table["by"], ylabel=table["metric"],
                                          **common, **style)
         spreads = ", ".join(f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series)
-        few = sum(table["small"])
+        drawn = [any(np.isfinite(float(v[i])) for v in series.values()) for i in range(len(labels))]
+        few = sum(1 for s_, d in zip(table["small"], drawn) if s_ and d)
         hollow = f"; {few} with fewer than {table['min_n']} spectra drawn hollow" if few else ""
+        blank = [labels[i] for i, d in enumerate(drawn) if not d]
+        hollow += f"; no value in {table['by']} {', '.join(blank)}" if blank else ""
         bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in intervals.values() for iv in v) else ""
         return (image, f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
                        f"{bars}Spectra per bin: {counts}{hollow}.",
@@ -943,6 +1004,8 @@ def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = Tr
         if name not in shown:
             continue
         x, g = _dig(runs[0].config, fig.x), _dig(runs[0].config, fig.group)
+        if isinstance(g, (list, dict)):  # a swept list (`model.hidden: [[32], [64, 32]]`): a line per value, by its name
+            g = value_name(g, 0)
         value = metric_value(tables.results[name], metric)
         if isinstance(x, (int, float)) and not isinstance(x, bool) and value is not None:
             series.setdefault(g, []).append((x, value, _interval_of(tables, name, metric)))

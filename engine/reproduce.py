@@ -1,6 +1,6 @@
 """Reproduction: a trial that runs again with the key of the report's record, held against it.
 
-A fresh clone has no run store, so `research run` trains again; so does `--force`, or another
+A fresh clone has no run store, so `research run` trains again; so does `--retrain`, or another
 machine. When a trial's key (config, data fingerprint, code) is the one the report's `record`
 region names, the run is a reproduction, and every recorded metric is held to a yardstick of
 the noise a correct re-run has — which depends on the trial:
@@ -266,12 +266,13 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     plan = make_plan(path, sets=text_record.get("sets") or [], sweeps=text_record.get("sweeps") or [])
     validate(plan, data=True, scan=True, build=True, force=True)
     recorded = {t.get("name"): t for t in text_record.get("trials", []) if t.get("parts")}
-    comparable = [t for t in plan.trials if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key]
+    comparable = [t for t in plan.trials if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key
+                  and not t.twin]  # a twin is its first trial's training: reproduced once
     changed = [t.name for t in plan.trials if t not in comparable]
     with tempfile.TemporaryDirectory(prefix="research-reproduce-") as scratch:
         real, plan.store = plan.store, RunStore(scratch)
         for trial in comparable:
-            trial.record, trial.reason = None, Reason.FORCED
+            trial.record, trial.reason = None, Reason.RETRAIN
         retrained = {t.key for t in comparable}
         for trial in comparable:  # a stored trial read from another report (or not retrained here): as stored
             for key in trial.uses.values():

@@ -80,7 +80,7 @@ def execute(
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):
         for trial in plan.to_run:  # a run we waited for may have stored some of them
-            if trial.reason is not Reason.FORCED and (record := plan.store.load(trial.key)) is not None:
+            if trial.reason is not Reason.RETRAIN and (record := plan.store.load(trial.key)) is not None:
                 trial.record, trial.reason = record, Reason.CACHED
         to_run = plan.to_run
         code_state: Mapping[str, Any] = {}
@@ -93,16 +93,16 @@ def execute(
         try:
             _run_trials(plan, outcome, to_run, code_state, executor=executor, address=address, device=device,
                         say=say, progress=progress)
+            plan.index.update(report.spec.id, trials={
+                t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
+                         **({"uses": t.uses} if t.uses else {})} for t in plan.trials
+            })  # fmt: skip
+            # whether the pages are written is the end's to say, from the status the report has then
+            finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate)
         except BaseException:
-            if to_run and not draft:  # an error or Ctrl-C while training: the report must not say `running`
-                _set_status(report.path, "failed")
+            if to_run and not draft:  # an error or Ctrl-C while training or at the end: the report must not say `running`
+                _fail_if_running(report.path)
             raise
-        plan.index.update(report.spec.id, trials={
-            t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
-                     **({"uses": t.uses} if t.uses else {})} for t in plan.trials
-        })  # fmt: skip
-        # whether the pages are written is the end's to say, from the status the report has then
-        finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate)
     return outcome
 
 
@@ -130,8 +130,9 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             log=result.log,
         )
         plan.store.save(record, result.predictions, model=result.model_file,  # the model kept beside its record
-                        replace=trial.reason is Reason.FORCED)
+                        replace=trial.reason is Reason.RETRAIN)
         trial.record = record
+    plan.share_twins()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,7 +196,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
 
     spans_same = live.shown(text, str(report.path)) == (index.get("values") or {})  # no live number added or changed
     if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
-            and status_now == index.get("status") and spans_same):
+            and status_now == index.get("status") and spans_same
+            and not (force and any(region.edited for region in present.values()))):  # --force: the edit goes
         say(f"{report.path}: up to date (every trial cached)")
         if propagate:
             _sync_pages(plan, outcome, force=force, commit=commit, say=say)
@@ -370,6 +372,17 @@ def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: fl
 
 def _set_status(path: Path, status: str) -> None:
     textfile.update(path, lambda text: document.set_front_matter_keys(text, {"status": status}, path=str(path)))
+
+
+def _fail_if_running(path: Path) -> None:
+    """A run that ended but not in success: `running` becomes `failed`; a status the end already
+    wrote (its transaction went through before the error) stays."""
+    def edit(text: str) -> str:
+        if document.front_matter_values(text, ("status",)).get("status") != "running":
+            return text
+        return document.set_front_matter_keys(text, {"status": "failed"}, path=str(path))
+
+    textfile.update(path, edit)
 
 
 def run_paths(paths_: Sequence[str | Path]) -> list[Path]:

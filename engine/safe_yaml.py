@@ -104,7 +104,7 @@ def read_yaml(
         try:
             node = compose(text, loader)
         except yaml.MarkedYAMLError as exc:
-            raise error(_yaml_problem(exc, what, offset), exc.problem_mark or exc.context_mark) from None
+            raise error(*_yaml_problem(exc, what, offset, text, exc.problem_mark or exc.context_mark)) from None
         except yaml.YAMLError as exc:
             raise error(f"invalid YAML in the {what}: {exc}") from None
         except RecursionError:
@@ -117,22 +117,74 @@ def read_yaml(
         try:
             data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
-            raise error(_yaml_problem(exc, what, offset), exc.problem_mark) from None
+            raise error(*_yaml_problem(exc, what, offset, text, exc.problem_mark)) from None
         return data, lines
     finally:
         loader.dispose()
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, what: str, offset: int) -> str:
+_INDENT_HINT = "indent every key of a section with the same number of spaces as the keys beside it (spaces, not tabs)"
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, what: str, offset: int, text: str, mark: Any) -> tuple[str, Any, str | None]:
+    """(message, where, hint) for a parser's refusal: what went wrong in words a user knows first —
+    most are an indentation slip in a hand-edited file — and the parser's own words after it
+    in parentheses, for whoever searches for them."""
     if exc.problem and "found another document" in exc.problem:
-        return f"the {what} holds more than one YAML document (a '---' line inside it)"
+        return f"the {what} holds more than one YAML document (a '---' line inside it)", mark, None
     problem = exc.problem or exc.context or "unreadable"
-    if exc.context and exc.problem:
-        context = exc.context
-        if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark.line != exc.problem_mark.line:
-            context += f" that starts at line {offset + exc.context_mark.line}"
-        problem += f" ({context})"
-    return f"invalid YAML in the {what}: {problem}"
+    started = ""
+    if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark.line != exc.problem_mark.line:
+        started = f" that starts at line {offset + exc.context_mark.line}"
+    plain, hint = _plain_words(exc, text, started)
+    context = f"{exc.context}{started}" if exc.context and exc.problem else ""
+    if plain is None:
+        return f"invalid YAML in the {what}: {problem}" + (f" ({context})" if context else ""), mark, hint
+    return f"invalid YAML in the {what}: {plain} ({problem}" + (f", {context})" if context else ")"), mark, hint
+
+
+def _plain_words(exc: yaml.MarkedYAMLError, text: str, started: str) -> tuple[str | None, str | None]:
+    problem, context = exc.problem or "", exc.context or ""
+    mark = exc.problem_mark
+    row = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
+    found = re.search(r"found character '(.+?)' that cannot start any token", problem)
+    if found and found.group(1) == "\\t":
+        return "a tab character; YAML indents with spaces only", "replace the tab with spaces, as many as the lines beside it use"
+    if found:
+        return (f"a value cannot start with '{found.group(1)}'",
+                f"put quotes around the value, e.g. \"{row.strip().split(': ', 1)[-1]}\"" if row.strip() else "put quotes around the value")
+    if problem == "mapping values are not allowed here":
+        if mark is not None and re.search(r":\s", row[: mark.column].lstrip(" -")):
+            key, _, value = row.strip().partition(": ")
+            return ("a value holds ': ' (a colon and a space), which YAML reads as a new key",
+                    f"put quotes around the value: {key}: \"{value}\"")
+        return ("the indentation does not match the lines above: this line is read as more of the value on the line "
+                "above", _INDENT_HINT + ", and give every key a ':'")
+    if problem.startswith("expected <block end>, but found"):
+        if "'<block mapping start>'" in problem or "'<block sequence start>'" in problem:
+            return "the indentation does not match the lines above", _INDENT_HINT
+        if problem.endswith("'-'"):
+            return ("a list item ('- ') where a key is expected: the indentation does not match the lines above",
+                    "a list goes under its own key, its items on the lines below it, e.g. `metrics:` then `  - r2.log_g`")
+        if problem.endswith("'<scalar>'"):
+            return "more text after a complete value", "put the whole value inside the quotes, or quote none of it"
+        return f"a stray {problem.rsplit(' ', 1)[-1]}", "remove it, or open the list or mapping it closes"
+    if problem.startswith("expected the node content, but found"):
+        return f"a stray {problem.rsplit(' ', 1)[-1]}", "remove it, or open the list or mapping it closes"
+    if "while parsing a flow mapping" in context:
+        return (f"the inline mapping {{…}}{started} is not closed, or lacks a ',' between its items",
+                "close it with '}' and separate its key: value pairs with ', '")
+    if "while parsing a flow sequence" in context:
+        return (f"the inline list […]{started} is not closed, or lacks a ',' between its items",
+                "close it with ']' and separate its items with ', '")
+    if "while scanning a quoted scalar" in context:
+        return f"the quoted text{started} is never closed", "end it with the quote it starts with"
+    if "could not find expected ':'" in problem:
+        return "a key without its ':', or a line that does not line up with the lines above", _INDENT_HINT
+    if problem.startswith("found undefined alias"):
+        return ("a value that starts with '*' names an anchor (&name) that is not defined",
+                "put quotes around the value if it is text")
+    return None, None
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

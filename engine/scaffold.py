@@ -7,8 +7,9 @@ keep working wherever the notebook is cloned.
 Every page comes in English and Chinese (`templates/<kind>.en.md.j2`, `<kind>.zh.md.j2`: the same
 sections and regions, the headings in that language); the language is `--lang`, else the
 notebook's `research.yaml` (`engine.config`). A report's front matter gets `language:` too, so
-its run writes its sentences in the same language. A notebook's own `templates/<kind>.md.j2`
-replaces both.
+its run writes its sentences in the same language; a hub, roadmap or kanban page gets a
+`<!-- research-language: … -->` last line for the same reason (it has no front matter). A
+notebook's own `templates/<kind>.md.j2` replaces both.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import document, textfile
-from .config import notebook_config
+from .config import notebook_config, page_language_line, page_language_mark
 from .drafts import DRAFT
 from .errors import TemplateError
 from .observations import LANGS
@@ -150,6 +151,11 @@ def new_page(
         date=date.isoformat(),
         hub=_relative(hub, path.parent, root),
     )
+    # the page remembers the language it was made in: its later runs fill its regions in it, whatever
+    # research.yaml says (or does not say) then
+    if page_language_line(text) is None:  # a notebook's own template may say it already
+        newline = "\r\n" if "\r\n" in text else "\n"
+        text += ("" if text.endswith("\n") else newline) + newline + page_language_mark(language) + newline
     return _sealed(path, text)
 
 

@@ -184,7 +184,7 @@ class RunStore:
 
         `model`: (file name, bytes) of the fitted model (`MODEL` or `PLUGIN_MODEL`). A record
         already there is kept (a concurrent run of the same trial finished first: the same
-        result) unless `replace` — a forced retraining, whose numbers the report is about to show,
+        result) unless `replace` — a retraining asked for (--retrain), whose numbers the report is about to show,
         must not leave the store holding others for the same key."""
         target = self.path(record.key)
         target.parent.mkdir(parents=True, exist_ok=True)

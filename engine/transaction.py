@@ -189,6 +189,10 @@ def commit_paths(root: Path, targets: Sequence[Path], message: str, *, say: Call
 
     repo = repository_root(root)
     if repo is None:
+        # a notebook outside git is fine, but a user who expects the commit must learn it did not happen
+        if any(Path(t).exists() for t in targets):
+            say(f"not committed: {root} is not inside a git repository "
+                f"(`git init {root}` to keep each run's files and provenance in history; --no-commit to silence this)")
         return None
     inside = [t for t in dict.fromkeys(targets) if _inside(repo, t) and Path(t).exists()]
     if not inside:

@@ -24,7 +24,8 @@ first, against the plan (the resolved trials, which of them run, which will have
 
 Every problem is a `ResearchError` located at the report's file and line — of the trial's
 override when one set the value, else of the base key — naming the trial when the spec has
-several. `problems` lists them all (for `research check`); `validate` raises the first.
+several. `problems` lists them all (for `research check`); `validate` raises the first, the
+others with it.
 """
 
 from __future__ import annotations
@@ -43,14 +44,12 @@ from .plan import Reason
 
 def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
              all_trials: bool = True, pages: bool = True, say=None) -> None:
-    """Raise the first problem of `plan` (with how many more there are), or return. `say` hears
+    """Raise the first problem of `plan` (carrying the others, `also`), or return. `say` hears
     of the one slow check, the first scan of a file set's values."""
     found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials, pages=pages, say=say)
     if found:
         first = found[0]
-        if len(found) > 1:
-            more = f"({len(found) - 1} more problem{'s' if len(found) > 2 else ''}: `research check {plan.report.path}` lists them)"
-            first.hint = f"{first.hint} {more}" if first.hint else more
+        first.also = found[1:]  # printed with it, one a line: `check` may look at less than a run does
         raise first
 
 
@@ -64,6 +63,7 @@ def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False
     found: list[ResearchError] = []
     found += _paths(plan)
     found += _pages(plan, force=force, written=pages)
+    found += _regions(plan)
     chosen = [t for t in plan.trials if all_trials or t.runs]
     found += _models(plan, chosen, build=build)
     found += _sources(plan, chosen, build=build)
@@ -83,11 +83,16 @@ def locate(plan, trial, error: ResearchError, *, several: bool | None = None) ->
     override of `trial` that set the key, else the base spec's key; name the trial."""
     spec = plan.report.spec
     key = error.key or ""
-    origin = trial.trial.origin_of(key) if trial is not None and trial.trial is not None and key else None
+    # the key's own words say whether the key or its value is wrong: `unknown parameter` is the key's
+    origin = (spec.override_at(trial.trial, key, value=not error.message.startswith("unknown"))
+              if trial is not None and trial.trial is not None and key else None)
     if isinstance(origin, str):  # a --set option
         error.key = f"{origin} ({key})" if origin != f"--set {key}" else origin
         line = None
-    elif origin is not None:
+    elif origin is not None:  # named as the file says it: trials.cand.model.alpha, sweep.model.alpha[1]
+        from .spec import dotted
+
+        error.key = dotted(origin)
         line = spec.line_of(tuple(origin))
     else:
         line = spec.line_of(key) if key else None
@@ -215,6 +220,30 @@ def _pages(plan, *, force: bool, written: bool = True) -> list[ResearchError]:
     return found
 
 
+def _regions(plan) -> list[ResearchError]:
+    """Every output the spec declares has a region to go in (`report.needed_regions`), said at
+    the key that declares it, with the markers to paste."""
+    from .report import missing_regions
+
+    report = plan.report
+    try:
+        missing = missing_regions(report)
+    except ResearchError:  # broken markers: `_pages` says so
+        return []
+    found: list[ResearchError] = []
+    for need in missing:
+        name = need.regions[0]
+        alone = "".join(f" (or `<!-- research:{other} -->` and `<!-- /research:{other} -->` for this one alone)"
+                        for other in need.regions[1:])
+        found.append(DocumentError(
+            f"the report has no '{name}' region for {need.what}: the run would write it nowhere",
+            path=report.path, line=report.spec.line_of(need.key) or report.front.first_line, key=need.key,
+            hint=f"paste `<!-- research:{name} -->` and `<!-- /research:{name} -->`, each on a line of its own, "
+                 f"where it should appear in the report{alone}",
+        ))  # fmt: skip
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Models
 
@@ -244,6 +273,7 @@ def _models(plan, trials, *, build: bool) -> list[ResearchError]:
 
 
 def _expressions(plan) -> list[ResearchError]:
+    from .binned import empty_for_sure
     from .decision import ceiling_trial, shape_context
 
     spec = plan.report.spec
@@ -258,6 +288,8 @@ def _expressions(plan) -> list[ResearchError]:
                     for name, t in having.items()},
         ceiling=ceiling_trial([t for t in plan.trials if t.shown_name in having]),
         repeated={name for name, runs in plan.groups.items() if runs[0].trial is not None and runs[0].trial.group},
+        empty={i: {name: gone for name, t in having.items() if (gone := empty_for_sure(table, t.config.get("data") or {}))}
+               for i, table in enumerate(spec.binned)},
     )  # fmt: skip
     names = set(having)
     skipped = [name for name in plan.groups if name not in names]
@@ -372,7 +404,7 @@ def _same_report_source(plan, trial, source, by_name, *, build: bool) -> tuple[s
     from .sources import describe_stored
 
     origin = by_name[source.trial]
-    again = f"research run {plan.report.path} --trial {origin.name} --force"
+    again = f"research run {plan.report.path} --trial {origin.name} --retrain"
     if origin.record is not None and not (origin.runs and trial.runs):
         if describe_stored(source, plan.store, how=f"run it again to keep it: {again}"):
             return source.model_type, source.targets

@@ -105,8 +105,9 @@ def print_show(shown: Mapping[str, Any]) -> None:
     else:
         say("verdict: none yet (no run record: run it with `research run`)")
     if shown.get("best") or shown.get("baseline"):
-        say(f"best: {shown.get('best') or '-'} · baseline: {shown.get('baseline') or '-'} · "
-            f"primary metric: {shown.get('primary') or '-'}")
+        lost = shown.get("beats_baseline") is False  # the best candidate is no best when the baseline beat it
+        say(f"{'best candidate (does not beat the baseline)' if lost else 'best'}: {shown.get('best') or '-'} · "
+            f"baseline: {shown.get('baseline') or '-'} · primary metric: {shown.get('primary') or '-'}")
     if shown["trials"]:
         out.print(trials_table(shown["trials"], report=False, title="results"))
     if shown["key_numbers"]:

@@ -1,5 +1,13 @@
+import os
 import shutil
 from pathlib import Path
+
+# One pytest-xdist worker per core: each worker's BLAS and torch keep to one thread, or two workers
+# on two cores run four threads and the MoE example test takes 85 s instead of 19 s (measured).
+# Set before numpy or torch is imported, and inherited by the runs and Ray workers a test starts.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 import pytest
 

@@ -188,6 +188,9 @@ def test_a_report_without_header_fields_gets_an_id_from_its_file_name():
     assert spec["id"] == "exp_noise_floor" and spec["title"] == "exp_noise_floor"
     assert result.regions == []
     assert set(result.missing) == {"summary", "hypotheses", "key-numbers", "results", "binned", "figures", "log", "reproduce"}
+    assert result.appended == ["results", "record"]  # what the spec needs to run, empty at the end
+    assert result.text.endswith("Just some notes.\n<!-- research:results -->\n<!-- /research:results sha256:e3b0c44298fc1c14 -->\n"
+                                "<!-- research:record -->\n<!-- /research:record sha256:e3b0c44298fc1c14 -->\n")
 
 
 def test_the_users_report_front_matter(tmp_path):
@@ -225,10 +228,10 @@ def test_the_fixture_regions_are_sealed_and_not_hand_edited(tmp_path):
     result = adopt_file(path)
 
     found = document.regions(path.read_text())
-    assert set(found) == FIXTURE_REGIONS
+    assert set(found) == FIXTURE_REGIONS | {"record"}  # the run record: appended, empty
     assert [r for r in found.values() if r.edited] == []
     assert all(r.recorded is not None for r in found.values())
-    assert result.regions == [(r.name, r.start_line, r.end_line) for r in found.values()]
+    assert result.regions == [(r.name, r.start_line, r.end_line) for r in found.values() if r.name not in result.appended]
 
 
 def test_the_users_report_regions(tmp_path):
@@ -237,7 +240,7 @@ def test_the_users_report_regions(tmp_path):
     result = adopt_file(path)
 
     found = document.regions(path.read_text())
-    assert set(found) == EXAMPLE_REGIONS
+    assert set(found) == EXAMPLE_REGIONS | {"record"}  # the run record: appended, empty
     assert not any(r.edited for r in found.values())
     assert result.missing == []
 

@@ -259,7 +259,7 @@ def test_show_of_a_file_that_is_not_a_report_is_exit_2(nb, capsys):
         err = capsys.readouterr().err
         assert "notes.md: is not an experiment report" in err and BASELINES in err  # names the reports there are
         assert main(["show", "research/none.md"]) == 2
-        assert "research/none.md: no such report" in capsys.readouterr().err
+        assert "research/none.md: no such file" in capsys.readouterr().err
     finally:
         (nb / "notes.md").unlink()
 

@@ -15,6 +15,12 @@ metrics: [r2.log_g]
 # report
 
 ![a figure](img/fig.png)
+
+<!-- research:results -->
+<!-- /research:results -->
+
+<!-- research:record -->
+<!-- /research:record -->
 """
 
 HUB = "# hub\n```\n└── Q1: why\n    └── Q1.1: which alpha? → ⏳ MVP-1.0\n```\n"
@@ -66,3 +72,28 @@ def test_check_changes_no_file(notebook):
     before = path.read_bytes()
     main(["check", "."])
     assert path.read_bytes() == before
+
+
+def test_one_hand_edit_is_one_problem(small_notebook, capsys):
+    """A hand edit is found by the file's own check and by the check of every report whose run
+    writes that file; the user made one edit and must read of it once — however the folder is named."""
+    from engine import document
+
+    root, report = small_notebook
+    assert main(["run", str(report), "--no-commit"]) == 0
+    text = report.read_text(encoding="utf-8")
+    body = document.regions(text)["key-numbers"].body
+    report.write_text(text.replace(body, body.replace("0.6", "0.9", 1)), encoding="utf-8")
+    hub = root / "hubs/hub.md"
+    text = hub.read_text(encoding="utf-8")
+    body = document.regions(text)["leaderboard"].body
+    hub.write_text(text.replace(body, body + "| my row | 1 |\n"), encoding="utf-8")
+    for argv in (["check"], ["check", "research"], ["check", str(root / "research"), "hubs"]):
+        capsys.readouterr()
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        edits = [line for line in captured.out.splitlines() if "edited by hand" in line]
+        assert len(edits) == 2, (argv, captured.out)
+        assert sum("key-numbers" in line for line in edits) == 1 and sum("leaderboard" in line for line in edits) == 1
+        assert "2 problems" in captured.err, (argv, captured.err)
+        assert all("--force" in line for line in edits)

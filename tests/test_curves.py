@@ -191,8 +191,14 @@ figures:
 ---
 # curves
 
+<!-- research:results -->
+<!-- /research:results -->
+
 <!-- research:figures -->
 <!-- /research:figures -->
+
+<!-- research:record -->
+<!-- /research:record -->
 """
 
 

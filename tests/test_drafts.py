@@ -1,7 +1,7 @@
 """Drafts and `--no-propagate`: the report is written and committed, its pages keep every byte.
 
 On the small git notebook (real Ridge trials, a real repository) with a roadmap added: a draft's
-run — its trials trained again with `--force` — fills the report but leaves the hub, roadmap and
+run — its trials trained again with `--retrain` — fills the report but leaves the hub, roadmap and
 kanban as they were, and its status stays `draft`; `research sync` leaves it out; once promoted,
 its next run (every trial cached) brings the pages up to date. A `--no-propagate` run of an
 ordinary report writes the report only, and the next plain run writes the pages.
@@ -53,7 +53,7 @@ def test_a_draft_run_writes_the_report_and_no_page_until_it_is_promoted(small_no
     prepare(root, report, "draft")
     before = pages(root)
 
-    assert main(["run", str(report), "--force"]) == 0  # the trials train again
+    assert main(["run", str(report), "--retrain"]) == 0  # the trials train again
     assert pages(root) == before
     assert status_of(report) == "draft"
     text = report.read_text(encoding="utf-8")

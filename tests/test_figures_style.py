@@ -211,6 +211,27 @@ def test_a_binned_line_figure_has_intervals_n_per_bin_and_hollow_small_bins():
     assert "zero-line" not in ids(_lines("r2.log_g"))  # R²: zero means nothing here
 
 
+def test_the_n_axis_explains_parentheses_only_when_a_count_in_parentheses_is_drawn():
+    """An empty open bin (SNR ≥ 7 up to a stand-in 1e9) sits past the data: its "(0)" is not on
+    the figure, so neither is "in parentheses: fewer than 30"."""
+    series = {"a": [0.3, 0.5, 0.7, float("nan")], "b": [0.35, 0.55, 0.72, float("nan")]}
+    svg = figures.binned_lines(SVG, [1.0, 3.0, 5.5, 7.0], series, xlabel="snr", ylabel="r2.log_g",
+                               small=[False, False, False, True], n=[275, 969, 755, 0], min_n=30)
+    has(svg, "spectra per bin")
+    lacks(svg, "(in parentheses: fewer than 30)", "(0)", "fewer than 30 spectra (off the line)")
+    svg = figures.binned_lines(SVG, [1.0, 3.0, 5.5, 7.0], {n: v[:3] + [0.8] for n, v in series.items()}, xlabel="snr",
+                               ylabel="r2.log_g", small=[True, False, False, False], n=[12, 969, 755, 400], min_n=30)
+    has(svg, "spectra per bin (in parentheses: fewer than 30)", "(12)")
+
+
+def test_binned_bars_say_fewer_than_only_for_a_bin_drawn_hollow():
+    series = {"a": [0.4, 0.6, float("nan")], "b": [0.45, 0.62, float("nan")]}
+    for dots in (False, True):
+        svg = figures.binned_bars(SVG, ["0–2", "2–4", "≥ 4"], series, ylabel="r2.log_g", small=[False, False, True],
+                                  n=[100, 200, 1], min_n=30, dots=dots)
+        lacks(svg, "fewer than 30 spectra")
+
+
 def test_a_binned_figure_of_snr_gets_a_log_axis_in_plain_numbers():
     svg = figures.binned_lines(SVG, [1.5, 4.0, 12.0, 40.0], {"a": [0.3, 0.5, 0.7, 0.8]}, xlabel="snr", ylabel="r2.log_g")
     exactly(svg, "S/N", "2", "5", "10", "20")
@@ -391,7 +412,7 @@ figures:
   - {kind: bar, file: img/bar.svg, format: svg, labels: {mae.log_g: "mean abs. error [dex]"}}
   - {kind: binned, binned: 0, file: img/bias.svg}
   - {kind: sweep, param: model.alpha, file: img/alpha.pdf}
-""")
+""") + "\n<!-- research:binned -->\n<!-- /research:binned -->\n"
     report.write_text(text, encoding="utf-8")
     assert main(["run", str(report), "--no-commit"]) == 0
     img = report.parent / "img"
@@ -404,5 +425,5 @@ figures:
     assert set(per_bin) == {"interval-base", "interval-cand"} and all(len(v) >= 2 for v in per_bin.values())
     assert (img / "alpha.pdf").read_bytes().startswith(b"%PDF-")
     body = document.regions(report.read_text(encoding="utf-8"))["figures"].body
-    assert "(img/alpha.pdf)" in body and "per trial (best: cand) with 95 % bootstrap intervals" in body
+    assert "(img/alpha.pdf)" in body and "per trial (best by r2.log_g: cand) with 95 % bootstrap intervals" in body
     assert "Error bars: 95 % bootstrap intervals. Spectra per bin:" in body

@@ -51,7 +51,8 @@ def test_each_language_scaffolds_validates_and_runs(notebook, lang, capsys):
     else:
         assert len(chinese) > len(found) // 2 and "### 一句话总结" in found
     regions = document.regions(text)
-    assert set(regions) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log", "record"}
+    assert set(regions) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "comparisons", "reproduce", "log",
+                          "record"}
     for name, region in regions.items():  # `research adopt` would find each region again by its heading
         if name in adopt.EXPERIMENT_REGIONS:
             assert adopt.section_name(heading_above(text, region.start_line).lstrip("# ")) == name, (lang, name)
@@ -109,3 +110,26 @@ def test_an_english_notebook_passes_check(notebook):
     assert count == 4 and problems == []
     hub = (notebook / "hubs/noise_hub.md").read_text(encoding="utf-8")
     assert not CJK.search(hub) and set(document.regions(hub)) == {"authoritative", "leaderboard", "key-numbers", "experiments", "changelog"}
+
+
+def test_a_page_keeps_the_language_it_was_made_in(notebook, capsys):
+    """No research.yaml (the notebook's default is zh): a hub made with --lang en is filled in
+    English by the run that propagates to it, the kanban made without --lang in Chinese — each page
+    its own; a mark naming no language is what `research check` says, and runs fall back."""
+    assert not (notebook / "research.yaml").exists()
+    assert main(["new", "hub", "t", "--lang", "en"]) == 0 and main(["new", "kanban"]) == 0
+    assert main(["new", "exp", "t", "idea", "--lang", "en", "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
+    hub_path, kanban_path = notebook / "hubs/t_hub.md", notebook / "hubs/kanban.md"
+    assert "<!-- research-language: en -->" in hub_path.read_text(encoding="utf-8")
+    assert main(["run", REPORT, *TINY, "--no-commit"]) == 0
+    hub, kanban = hub_path.read_text(encoding="utf-8"), kanban_path.read_text(encoding="utf-8")
+    regions = document.regions(hub)
+    assert "EXP-" in regions["experiments"].body and "EXP-" in regions["changelog"].body
+    assert not CJK.search(hub), [line for line in hub.splitlines() if CJK.search(line)]
+    assert "| 状态 | 实验 |" in document.regions(kanban)["board"].body
+
+    kanban_path.write_text(kanban.replace("research-language: zh", "research-language: fr"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "hubs"]) == 1
+    out = capsys.readouterr().out
+    assert "kanban.md:" in out and "research-language: expected one of en, zh, got 'fr'" in out

@@ -73,7 +73,7 @@ def test_binned_by_edges():
     assert second["bias"] == pytest.approx(0.1) and second["mae"] == pytest.approx(0.3)
     assert empty["count"] == 0 and math.isnan(empty["bias"]) and math.isnan(empty["r2"])
     assert last["bias"] == pytest.approx(0.5) and last["r2"] == pytest.approx(1 - 1.0 / 0.5)
-    assert table["bias_std"] == pytest.approx(np.std([0.2, 0.1, 0.5]))
+    assert table["bias_std"] == pytest.approx(np.std([0.2, 0.1, 0.5], ddof=1))  # the one std: n − 1
     one = binned(np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([1.0, 2.0]), edges=[0, 1.5, 3])
     assert [r["count"] for r in one["rows"]] == [1, 1] and math.isnan(one["rows"][0]["r2"])  # one row: no R²
 

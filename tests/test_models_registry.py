@@ -40,9 +40,9 @@ def test_unknown_parameter_names_it_and_the_valid_ones():
         ({"type": "mlp", "hidden": "big"}, "model.hidden", "expected a list of integers"),
         ({"type": "ridge", "alpha": "1"}, "model.alpha", "expected a number"),
         ({"type": "vit", "pos": "wav"}, "model.pos", "did you mean 'wave'?"),
-        ({"type": "ridge", "alpha": 1.0, "alphas": [1, 2]}, "model", "either alpha or alphas"),
-        ({"type": "lightgbm", "features": "binned:0"}, "model", "binned:<k>"),
-        ({"type": "vit", "dim": 30, "heads": 4}, "model", "multiple of heads"),
+        ({"type": "ridge", "alpha": 1.0, "alphas": [1, 2]}, "model.alpha", "either alpha or alphas"),
+        ({"type": "lightgbm", "features": "binned:0"}, "model.features", "binned:<k>"),
+        ({"type": "vit", "dim": 30, "heads": 4}, "model.dim", "multiple of heads"),  # the first it names
     ],
 )
 def test_bad_parameter_values(model, key, words):

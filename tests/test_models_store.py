@@ -207,7 +207,7 @@ trials:
     assert not (nb / ".research/runs").exists() or not list((nb / ".research/runs").rglob("record.json"))
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert f"{path}:14: model.from: no trial named 'bsae'" in out and "did you mean 'base'?" in out
+    assert f"{path}:14: trials.typo.model.from: no trial named 'bsae'" in out and "did you mean 'base'?" in out
 
 
 def test_from_a_trial_of_another_report_and_every_way_it_can_be_wrong(nb, capsys):
@@ -225,7 +225,7 @@ trials:
     def refused(fragment: str) -> str:
         assert main(["run", str(second), "--no-commit", "--dry-run"]) == 2
         err = capsys.readouterr().err
-        assert f"{second}:{line}: model.from: " in err and fragment in err, err
+        assert f"{second}:{line}: trials.theirs.model.from: " in err and fragment in err, err
         assert main(["check", str(second)]) == 1
         assert fragment in capsys.readouterr().out
         return err
@@ -305,7 +305,7 @@ def test_three_gate_trials_fit_the_experts_once(nb, capsys, count_fits):
 
     # across runs: retrained gates, no expert fitted; the same numbers as fitting them
     capsys.readouterr()
-    assert main(["run", str(path), "--no-commit", "--force"]) == 0
+    assert main(["run", str(path), "--no-commit", "--retrain"]) == 0
     assert len(count_fits) == 3 * n
     assert {k: r["metrics"] for k, r in records(nb, path).items()} == {k: r["metrics"] for k, r in recs.items()}
 
@@ -428,7 +428,7 @@ trials:
 """)
     assert main(["run", str(typo), "--no-commit", "--dry-run"]) == 2  # before the cnn trains
     err = capsys.readouterr().err
-    assert f"{typo}:13: model.layer: the cnn has no layer 'backbone.conv.2'" in err and "did you mean 'backbone.convs.2'?" in err
+    assert f"{typo}:13: trials.probe.model.layer: the cnn has no layer 'backbone.conv.2'" in err and "did you mean 'backbone.convs.2'?" in err
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def test_a_new_report_has_a_spec_regions_and_relative_links(notebook):
     assert spec["hub"] == "../../../hubs/logg_1m_hub.md"
     assert spec["status"] == "planned" and spec["mvp"] == "MVP-1.5"
     found = document.regions(page.text)
-    assert set(found) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log", "record"}
+    assert set(found) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "comparisons", "reproduce",
+                          "log", "record"}
     assert all(region.recorded and not region.edited for region in found.values())
 
 
@@ -46,6 +47,33 @@ def test_a_scaffolded_notebook_passes_check(notebook):
     problems, count = check_paths([notebook / "research", notebook / "hubs"])
     assert count == 4
     assert problems == []
+
+
+# Every output a spec can declare, added to a scaffold's spec: its regions must all be there.
+EVERY_OUTPUT = """\
+binned:
+  - {metric: mae.log_g, by: T_eff, edges: [3750, 4500, 6000]}
+figures:
+  - {kind: bar, file: img/bar.png}
+  - {kind: binned, binned: 0, file: img/binned.png}
+comparisons: [[candidate, baseline]]
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_new_report_has_a_region_for_every_output_a_spec_can_declare(notebook, lang, capsys):
+    from engine.report import load_report, missing_regions, needed_regions
+
+    assert main(["new", "exp", "t", "idea", "--lang", lang]) == 0
+    path = notebook / "research/t/exp/exp_t_idea.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nkey_numbers:", "\n" + EVERY_OUTPUT + "key_numbers:", 1), encoding="utf-8")
+    report = load_report(path)
+    declared = {name for need in needed_regions(report.spec) for name in need.regions[:1]}
+    assert {"results", "record", "summary", "key-numbers", "binned", "figures", "comparisons"} <= declared
+    assert missing_regions(report) == []
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 0, capsys.readouterr()
 
 
 def test_new_never_overwrites(notebook):

@@ -18,7 +18,7 @@ def test_a_notebook_that_pins_its_numerics_trains_under_them_and_says_so(small_n
     root, report = small_notebook
     (root / "research.yaml").write_text("numerics: avx2\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
-    command = [sys.executable, "-c", "from engine.cli import run; run()", "run", REPORT_PATH, "--force", "--no-commit"]
+    command = [sys.executable, "-c", "from engine.cli import run; run()", "run", REPORT_PATH, "--retrain", "--no-commit"]
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)  # torch not loaded yet
     assert done.returncode == 0, done.stderr
     assert "numerics" not in done.stdout, done.stdout

@@ -114,14 +114,15 @@ def test_a_marginal_largest_gain_says_marginal_and_a_crossing_one_not_separable(
 
 def test_a_tiny_bin_holding_the_extreme_is_named_but_not_ranked():
     extremes = observe_binned(cells_table(), best="mlp")[2]
-    assert extremes.startswith("mlp is best in Warm Solar (R² 0.9600, n = 340) and worst in Cool Metal-rich (R² 0.8400, n = 80)")
+    assert extremes.startswith("Across cells, mlp's own R² is highest in Warm Solar (R² 0.9600, n = 340) and lowest in "
+                               "Cool Metal-rich (R² 0.8400, n = 80)")
     assert "the lowest R² (0.4100) is in Warm Metal-rich, a cell of 12 spectra, too few to rank" in extremes
-    assert "worst in Warm Metal-rich" not in extremes
+    assert "lowest in Warm Metal-rich" not in extremes
 
 
 def test_a_lower_min_n_lets_the_same_bin_be_ranked():
     extremes = observe_binned(cells_table(), best="mlp", min_n=10)[2]
-    assert "worst in Warm Metal-rich (R² 0.4100, n = 12)" in extremes and "too few" not in extremes
+    assert "lowest in Warm Metal-rich (R² 0.4100, n = 12)" in extremes and "too few" not in extremes
 
 
 def test_without_intervals_the_count_is_called_a_point_estimate():
@@ -132,8 +133,8 @@ def test_without_intervals_the_count_is_called_a_point_estimate():
 
 def test_without_a_reference_the_extremes_come_first_and_the_wins_are_counted():
     out = observe_binned(cells_table(delta_values={}, reference=None), best="mlp")
-    assert out[0].startswith("mlp is best in Warm Solar")
-    assert out[1] == "mlp has the best R² of the 2 trials in 7 of 8 cells (point estimates)."
+    assert out[0].startswith("Across cells, mlp's own R² is highest in Warm Solar")
+    assert out[1] == "mlp has the best R² of the 2 trials in 7 of 8 cells; classify in 1 (point estimates)."
 
 
 def test_the_focus_trial_defaults_to_the_best_non_reference_trial():
@@ -143,7 +144,8 @@ def test_the_focus_trial_defaults_to_the_best_non_reference_trial():
 def test_a_lower_is_better_metric_ranks_the_smallest_error_best():
     table = {"metric": "mae.T_eff", "by": "snr", "axes": ["snr"], "trials": ["a"], "labels": ["0–3", "3–6", "6–100"],
              "names": [None] * 3, "min_n": 20, "n": [50, 60, 70], "values": {"a": [120.0, 80.0, 60.0]}}
-    assert observe_binned(table)[0] == "a is best in snr 6–100 (MAE 60.0 K, n = 70) and worst in snr 0–3 (MAE 120.0 K, n = 50)."
+    assert observe_binned(table)[0] == ("Across bins, a's own MAE is smallest in snr 6–100 (MAE 60.0 K, n = 70) and largest in "
+                                        "snr 0–3 (MAE 120.0 K, n = 50).")
 
 
 def test_nan_bins_are_skipped_and_said_never_ranked():
@@ -153,7 +155,7 @@ def test_nan_bins_are_skipped_and_said_never_ranked():
     out = observe_binned(table, best="mlp")
     assert len(out) == MAX_SENTENCES
     assert out[-1] == "No R² for mlp in 1 cell (Warm Solar): skipped."
-    assert not any("best in Warm Solar" in s for s in out[:-1])
+    assert not any("highest in Warm Solar" in s for s in out[:-1])
     assert "in 6 of 7 cells" in out[0]
 
 
@@ -201,7 +203,7 @@ def test_a_real_binned_table_is_read():
     table = binned_table(spec, {"base": trial(0.8), "good": trial(0.3)}, baseline="base", bootstrap=(200, 0))
     out = observe_binned(table, best="good", baseline="base")
     assert out[0].startswith("good improves on base in 3 of 3 bins (point estimates), the interval excluding 0 in 3")
-    assert "good is best in" in out[2]
+    assert "good's own R² is highest in" in out[2]
 
 
 # ---------------------------------------------------------------------------------------------

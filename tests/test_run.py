@@ -100,6 +100,9 @@ key_numbers:
 |---|---|---|
 <!-- /research:log -->
 
+<!-- research:record -->
+<!-- /research:record -->
+
 结尾的话。
 """
 

@@ -405,13 +405,15 @@ def test_otherwise_must_be_the_last_rule():
     assert "`otherwise` must be the last rule" in str(error)
 
 
-def test_only_the_first_problem_is_reported_with_a_count_of_the_rest():
+def test_every_problem_is_reported_the_first_then_the_rest_one_a_line():
     text = MINIMAL + "train: {epochs: x, lr: -1}\nnoise: {level: y}\n"
-    message = str(fails(text))
-    assert message.startswith(f"exp.md:{line(text, 'train:')}: train.epochs: expected an integer, got 'x'.")
-    assert message.endswith("(2 more problems).")
+    first, *rest = str(fails(text)).splitlines()
+    assert first == f"exp.md:{line(text, 'train:')}: train.epochs: expected an integer, got 'x'. 2 more problems:"
+    assert rest == [f"  exp.md:{line(text, 'train:')}: train.lr: expected a value greater than 0, got -1.",
+                    f"  exp.md:{line(text, 'noise:')}: noise.level: expected a number, got 'y'."]
 
 
 def test_a_misspelled_key_is_reported_before_the_required_key_it_hides():
     text = "id: DEMO-x\ntitel: Ridge\nmodel: {type: ridge}\n"
-    assert str(fails(text)) == f"exp.md:{line(text, 'titel')}: titel: unknown key. did you mean 'title'? (1 more problem)."
+    assert str(fails(text)) == (f"exp.md:{line(text, 'titel')}: titel: unknown key. did you mean 'title'? 1 more problem:\n"
+                                f"  exp.md:{line(text, 'id:')}: title: required key is missing.")

@@ -35,8 +35,8 @@ def test_records_round_trip_with_their_predictions(tmp_path):
     assert [p.name for p in store.path(record.key).parent.iterdir()] == [record.key]  # no temp folder left
 
 
-def test_a_forced_run_replaces_the_record_the_store_held(small_notebook):
-    """`--force` retrains, and the report shows the new numbers: the store must hold them too,
+def test_a_retrained_run_replaces_the_record_the_store_held(small_notebook):
+    """`--retrain` retrains, and the report shows the new numbers: the store must hold them too,
     not the record it had for the same key (a cached re-render would bring the old ones back)."""
     import json
 
@@ -49,5 +49,5 @@ def test_a_forced_run_replaces_the_record_the_store_held(small_notebook):
         data = json.loads(path.read_text(encoding="utf-8"))
         data["metrics"]["r2"]["log_g"] = -9.0
         path.write_text(json.dumps(data), encoding="utf-8")
-    assert main(["run", str(report), "--force", "--no-commit"]) == 0
+    assert main(["run", str(report), "--retrain", "--no-commit"]) == 0
     assert all(t.record.metrics["r2"]["log_g"] > -1 for t in make_plan(report).trials)

@@ -45,8 +45,8 @@ def test_a_grid_expands_into_named_trials_beside_the_hand_written_ones():
 def test_names_read_well_and_stay_distinct():
     names = list(grid_trials({"model.alpha": [0.001, 1e-4, 2.5, 1e6], "train.lr": [3e-4], "train.schedule": ["cosine"],
                               "model.hidden": [[64], [64, 32]]}))
-    assert names[0] == "alpha-0.001.lr-3e-4.schedule-cosine.hidden-v0"
-    assert "alpha-1e6.lr-3e-4.schedule-cosine.hidden-v1" in names
+    assert names[0] == "alpha-0.001.lr-3e-4.schedule-cosine.hidden-64"
+    assert "alpha-1e6.lr-3e-4.schedule-cosine.hidden-64x32" in names
     assert len(set(names)) == len(names) == 8
     # two swept keys with one last name: the whole key tells them apart
     assert list(grid_trials({"model.seed": [1], "train.seed": [2]})) == ["model_seed-1.train_seed-2"]
@@ -117,15 +117,15 @@ def grid_notebook(notebook):
 
 def test_a_line_figure_draws_one_line_per_value_and_a_command_line_sweep_is_recorded(grid_notebook):
     report = grid_notebook / "exp.md"
-    assert main(["run", "exp.md", "--sweep", "train.seed=1,2"]) == 0
+    assert main(["run", "exp.md", "--sweep", "train.val_frac=0.1,0.2"]) == 0
     text = report.read_text(encoding="utf-8")
     results = document.regions(text)["results"].body
-    assert "| alpha-10.n_train-100.seed-1 |" in results and "| alpha-1e3.n_train-400.seed-2 |" in results
-    assert results.count("\n| alpha-") == 8  # 2 α × 2 N × 2 seeds
+    assert "| alpha-10.n_train-100.val_frac-0.1 |" in results and "| alpha-1e3.n_train-400.val_frac-0.2 |" in results
+    assert results.count("\n| alpha-") == 8  # 2 α × 2 N × 2 splits
     reproduce = document.regions(text)["reproduce"].body
-    assert "research run exp.md --sweep train.seed=1,2" in reproduce
+    assert "research run exp.md --sweep train.val_frac=0.1,0.2" in reproduce
     record = json.loads(document.regions(text)["record"].body.split("```json", 1)[1].split("```", 1)[0])
-    assert record["sweeps"] == ["train.seed=1,2"]
+    assert record["sweeps"] == ["train.val_frac=0.1,0.2"]
     svg = (grid_notebook / "img" / "lines.svg").read_text(encoding="utf-8")
     assert "= 10" in svg and "= 1e3" in svg  # a legend entry per α
     assert "N_{\\rm train}" in svg or "train" in svg
@@ -134,6 +134,6 @@ def test_a_line_figure_draws_one_line_per_value_and_a_command_line_sweep_is_reco
     # the record's --sweep is what `check` replays: nothing is stale
     done = subprocess.run([RESEARCH, "check", "exp.md"], cwd=grid_notebook, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    # and a plain re-run without it is a different plan: the grid without the seeds
+    # and a plain re-run without it is a different plan: the grid without the splits
     again = subprocess.run([RESEARCH, "run", "exp.md", "--dry-run"], cwd=grid_notebook, capture_output=True, text=True)
-    assert "alpha-10.n_train-100 " in again.stdout and "seed-1" not in again.stdout
+    assert "alpha-10.n_train-100 " in again.stdout and "val_frac-0.1" not in again.stdout

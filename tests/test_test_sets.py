@@ -158,6 +158,7 @@ BAD = [
     ("a rule", "best.r2.log_g@low_noise > best", "best.r2.log_g@low_nose > best", "r2@low_nose", "r2@low_noise"),
     ("a bad name", "    full: {}", "    full set: {}", "test set name", None),
     ("too many", "n: 80}", "n: 500}", "data.tests.other.n", None),
+    ("a missing source", "other/shard_0/dataset.h5", "other/nowhere.h5", "exp.md:13: data.tests.other.source", None),
 ]
 
 

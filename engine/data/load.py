@@ -104,7 +104,7 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
                 say=say, progress=progress,
             )
         else:
-            test_src = open_shards(test_pattern, base_dir=base_dir, keys=data.keys)
+            test_src = _open_named(test_pattern, "data.test_source", base_dir, data.keys)
             test_rows = select(test_src, data.test_select, seed=data.seed, where="data.test_select")
             test_rows = _take_first(test_rows, n_test, "data.n_test", test_src)
     else:
@@ -175,7 +175,7 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
             source, rows = _synthetic_rows(need, spec.select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir,
                                            where=f"{where}.select", say=say, progress=progress)
         else:
-            source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
+            source = _open_named(spec.source, f"{where}.source", base_dir, data.keys)
             rows = select(source, spec.select, seed=data.seed, where=f"{where}.select")
         rows = _take_first(rows, spec.n, f"{where}.n", source)
         _check_targets(source, test.targets)
@@ -222,7 +222,7 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
         splits = make_splits(data, noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=val_frac)
         sides = [(s.source, s.index) for s in (splits.train, splits.val, splits.test, *splits.tests.values()) if s is not None]
     elif synthetic:  # a test file beside synthetic training data
-        source = open_shards(data.test_source, base_dir=base_dir, keys=data.keys)
+        source = _open_named(data.test_source, "data.test_source", base_dir, data.keys)
         rows = _take_first(select(source, data.test_select, seed=data.seed, where="data.test_select"), data.n_test, "data.n_test", source)
         _check_targets(source, targets)
         named = named_tests(data, Split(source, rows, targets), 0.0, 0, base_dir=base_dir, cache_dir=cache_dir)
@@ -258,13 +258,23 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
                 _check_room(_synthetic_size(need, spec.select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, f"{where}.n")
         elif spec.source is not None:
             from .select import select
-            from .shards import open_shards
 
-            source = open_shards(spec.source, base_dir=base_dir, keys=data.keys)
+            source = _open_named(spec.source, f"{where}.source", base_dir, data.keys)
             rows = _take_first(select(source, spec.select, seed=data.seed, where=f"{where}.select"), spec.n, f"{where}.n", source)
             _check_targets(source, targets)
             sides.append((source, rows))
     return sides
+
+
+def _open_named(pattern, key: str, base_dir: Path, keys) -> ShardSet:
+    """Test files, opened; a problem with them is at their own key (`data.test_source`,
+    `data.tests.ext.source`), not at the report's `data.source`."""
+    from .shards import open_shards
+
+    try:
+        return open_shards(pattern, base_dir=base_dir, keys=keys)
+    except DataError as error:
+        raise error.placed(key, str(pattern)) from None
 
 
 def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 import types
 import typing
@@ -248,6 +249,8 @@ def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str 
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in names:
             hint = did_you_mean(str(key), names) or f"valid parameters: {', '.join(names)}"
+            if prefix == "model" and key in {f.name for f in fields(TrainConfig)} and not did_you_mean(str(key), names):
+                hint = f"`{key}` belongs under train:, not model: move it there"  # a train: line lost under model:
             raise SpecError(f"unknown parameter of {what}; valid parameters are {', '.join(names)}", key=dotted, hint=hint)
         try:
             values[key] = _coerce(value, hints[key])
@@ -256,7 +259,11 @@ def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str 
     try:
         return cls(**values)
     except (ValueError, TypeError) as exc:
-        raise SpecError(str(exc), key=prefix, hint=None) from None
+        # a check across fields (`alpha must be >= 0`): put it at the first parameter it names, so
+        # it is located at the line (or the trial's override) that set that parameter
+        named = sorted((m.start(), name) for name in values if (m := re.search(rf"\b{re.escape(name)}\b", str(exc))))
+        key = ".".join(p for p in (prefix, named[0][1] if named else None) if p) or None
+        raise SpecError(str(exc), key=key, hint=None) from None
 
 
 class _BadValue(Exception):

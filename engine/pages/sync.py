@@ -13,8 +13,9 @@ What a page gets:
   kanban   region `board`: every experiment linked to it, by status
 
 A draft (`status: draft`, see `engine.drafts`) is on no page: not in any of them, and its own
-links are not followed. The owned regions' headers and words are in the notebook's language
-(`research.yaml`, `engine.config`), as its new pages are.
+links are not followed. The owned regions' headers and words are in the page's own language
+(its `<!-- research-language: … -->` line, which `research new` writes), else the notebook's
+(`research.yaml`, `engine.config`).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import document, drafts, textfile
-from ..config import DEFAULT_LANGUAGE, notebook_config
+from ..config import DEFAULT_LANGUAGE, notebook_config, page_language
 from ..decision import CEILING_MODEL
 from ..decision import badness
 from ..marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
 from ..record import conditions_text, seeds_of, shown_trials, test_condition
 from ..render import fmt_metric, render, table_cell
+from ..spec.vocabulary import split_test
 from . import hub as hub_lines
 from . import tables
 from .experiments import PAGE_KEYS, Experiment, linked_to, scan
@@ -95,7 +97,8 @@ class Row:
 
     @property
     def test(self) -> str:
-        return test_condition(self.trial.get("conditions") or _old_conditions(self.trial))
+        """The test set the metric was measured on (`r2.log_g@noisy`: that set's, not the primary's)."""
+        return test_condition(self.trial.get("conditions") or _old_conditions(self.trial), test=split_test(self.metric)[1])
 
 
 def _old_conditions(trial: dict) -> dict:
@@ -157,7 +160,7 @@ def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
             continue
         top = min(models, key=lambda r: (badness(metric, r.value), r.experiment.id))
         line = {"metric": metric, "best_value": _with_seeds(fmt_metric(metric, top.value), top.trial), "best_model": _model_and_trial(top.trial),
-                "best_link": link(page, top.experiment.path, top.experiment.id), "condition": conditions_text(top.trial.get("conditions") or _old_conditions(top.trial)),
+                "best_link": link(page, top.experiment.path, top.experiment.id), "condition": conditions_text(top.trial.get("conditions") or _old_conditions(top.trial), test=split_test(metric)[1]),
                 "ceiling_value": None}
         if ceilings:
             cap = min(ceilings, key=lambda r: (badness(metric, r.value), r.experiment.id))
@@ -183,7 +186,9 @@ def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
         for entry in rec.get("key_numbers", []):
             label, value = entry[0], entry[1]
             read = entry[2] if len(entry) > 2 and entry[2] else [rec.get("best")]
-            rows.append({"label": label, "value": value, "condition": _conditions_of([trials.get(n, {}) for n in read]), "link": where})
+            sets = entry[3] if len(entry) > 3 else []  # named test sets it was read on (its label may say "noisy")
+            rows.append({"label": label, "value": value, "link": where,
+                         "condition": _conditions_of([trials.get(n, {}) for n in read], sets)})
         place = rec.get("standing") or {}
         if place.get("beats_baseline") is False:  # a "best" that lost must not pass for a result
             metric = rec.get("primary")
@@ -194,10 +199,13 @@ def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
     return rows
 
 
-def _conditions_of(trials: Sequence[dict]) -> str:
+def _conditions_of(trials: Sequence[dict], sets: Sequence[str] = ()) -> str:
     """The conditions shared by the trials a number comes from (each trial's when they differ),
-    and the seeds behind it."""
-    texts = [conditions_text(t.get("conditions") or _old_conditions(t)) for t in trials if t]
+    on the named test set it was read on when that is not the primary (`sets`: each, for a
+    number read on several), and the seeds behind it."""
+    texts = ["; ".join(f"{name}: {conditions_text(t.get('conditions') or _old_conditions(t), test=name)}" for name in sets)
+             if len(sets) > 1 else conditions_text(t.get("conditions") or _old_conditions(t), test=sets[0] if sets else None)
+             for t in trials if t]
     unique = list(dict.fromkeys(texts))
     seeds = seeds_of([t for t in trials if t])
     if len(unique) <= 1:
@@ -345,7 +353,7 @@ def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping
     language = notebook_config(root).language if pages else DEFAULT_LANGUAGE
     for page, kind in pages.items():
         def edit(text: str, kind: str = kind, page: Path = page) -> str:
-            return new_text(kind, text, page, experiments, root, force=force, language=language)
+            return new_text(kind, text, page, experiments, root, force=force, language=page_language(text) or language)
 
         current = textfile.read_text(page)
         if edit(current) != current:

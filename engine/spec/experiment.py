@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -28,11 +29,13 @@ from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression,
 from engine.safe_yaml import Loc, read_yaml
 
 from . import sweep
-from .explain import Invalid, dotted, explain, kind_of, line_at, show
+from .explain import Invalid, dotted, explain, kind_of, line_at, show, valid_keys
 from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce
-from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec
+from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, model_schema
 from .sweep import Trial
-from .vocabulary import ID_PATTERN, TRAINING_SECTIONS, TRIAL_NAME, Frozen, as_list, flatten, metric_list, relative_path, split_test, unique
+from .vocabulary import (
+    ID_PATTERN, TRAINING_SECTIONS, TRIAL_NAME, Frozen, as_list, flatten, metric_list, position, relative_path, split_test, unique,
+)  # fmt: skip
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
@@ -487,6 +490,24 @@ class Spec(Frozen):
         """The file line of a dotted key (or of its nearest parent present in the file)."""
         return spec_line(self, key)
 
+    def override_at(self, trial: Trial, key: str, *, value: bool = True) -> Loc | str | None:
+        """Where the file sets the dotted config `key` of `trial`, when an override does: the
+        trial's `("trials", name, "model.alpha")`, a key inside an override of a whole mapping
+        `("trials", name, "model", "alpah")`, or the grid's swept value `("sweep", key, i)` —
+        the value itself when the problem is the value (`value`), else the swept key. A `--set`
+        or `--sweep` option: its words; None: the base spec sets it."""
+        origin = trial.origin_of(key)
+        if origin is None or isinstance(origin, str):
+            return origin
+        parts = key.split(".")
+        own = max((k for k, o in trial.origins.items() if o == origin and parts[: len(k.split("."))] == k.split(".")),
+                  key=len, default=key)
+        rest = tuple(parts[len(own.split(".")):])
+        if origin[0] == "sweep" and (value or rest) and own in self.sweep:
+            at = position(self.sweep[own], trial.overrides.get(own))
+            return (*origin, *(() if at is None else (at,)), *rest)
+        return (*origin, *rest)
+
     def expressions(self) -> dict[str, Expression]:
         """Every `when:` and `value:`, compiled and located, by dotted key."""
         return dict(self._expressions)
@@ -498,10 +519,82 @@ class Spec(Frozen):
 
 
 def spec_schema() -> dict[str, Any]:
-    """The JSON schema of a spec (`research spec --schema`)."""
+    """The JSON schema of a spec (`research spec --schema`). `model:` is one branch per model
+    type with its own parameters: pydantic sees only `type` there (the parameters are checked
+    against each model's config dataclass), so they come from those dataclasses."""
     schema = Spec.model_json_schema()
     schema["title"] = "research experiment spec"
+    schema["$defs"]["ModelSpec"] = model_schema()
     return schema
+
+
+@lru_cache(maxsize=1)
+def _owners() -> dict[str, dict[str, list[str]]]:
+    """Key → the sections that have it, read from the spec's schema (the models, and each model
+    type's parameters): {"targets": {"mapping": ["data"]}, "edges": {"item": ["binned"]}}."""
+    schema = spec_schema()
+    defs = schema.get("$defs", {})
+
+    def objects(node: dict[str, Any]) -> list[dict[str, Any]]:
+        if "$ref" in node:
+            return objects(defs[node["$ref"].rsplit("/", 1)[-1]])
+        found = [node] if "properties" in node else []
+        for member in node.get("anyOf", []) + node.get("oneOf", []) + node.get("allOf", []):
+            found += objects(member)
+        return found
+
+    out: dict[str, dict[str, list[str]]] = {}
+    for section, node in schema["properties"].items():
+        for kind, inner in (("mapping", node), ("item", node.get("items", {}))):
+            for obj in objects(inner) if inner else []:
+                for key in obj["properties"]:
+                    places = out.setdefault(key, {}).setdefault(kind, [])
+                    if section not in places:
+                        places.append(section)
+    return out
+
+
+def _misplaced(loc: Loc, message: str, hint: Optional[str]) -> tuple[Loc, str, Optional[str]]:
+    """An unknown key that is a key of another section: most often a line indented too little
+    (a dedented `targets:` is read as a top-level key), so say where it belongs rather than
+    which top-level name it looks like (`targets` is not a misspelled `status`)."""
+    if len(loc) not in (1, 2) or not all(isinstance(part, str) for part in loc):
+        return loc, message, hint
+    key, here = loc[-1], (loc[0] if len(loc) == 2 else None)
+    owners = _owners()
+    sections = [s for s in owners.get(key, {}).get("mapping", []) if s != here]
+    close = _close(key, valid_keys(Spec, loc[:-1]))
+    if here is not None:  # in a section, a near name there is the likelier slip
+        if sections and close is None:
+            return loc, f"not a key of `{here}:`: it belongs under {_either(sections)}", f"move it under {sections[0]}:"
+        return loc, message, hint
+    near = f"; or did you mean '{close}'?" if close is not None and _similar(key, close) else ""
+    if sections:
+        where = f"under {sections[0]}:" if len(sections) == 1 else "under the section it belongs to"
+        return loc, f"not a top-level key: it belongs under {_either(sections)}", f"indent it {where}, as the keys there are{near}"
+    items = owners.get(key, {}).get("item", [])
+    if items and not near:
+        return loc, f"not a top-level key: it belongs in an item of {_either(items)}", "indent it into the item, as the keys beside it are"
+    nested = _close(key, list(owners))
+    if not near and nested is not None and _similar(key, nested):
+        homes = owners[nested].get("mapping") or owners[nested].get("item", [])
+        return loc, f"not a top-level key; did you mean '{nested}' (a key of {_either(homes)})?", "indent it there"
+    return loc, message, hint
+
+
+def _close(word: str, choices: list[str]) -> Optional[str]:
+    said = did_you_mean(word, choices)
+    return said.split("'")[1] if said else None
+
+
+def _similar(word: str, other: str) -> bool:
+    """Close enough that a typo is likelier than a misplaced key (`metric` → `metrics`)."""
+    return difflib.SequenceMatcher(None, word, other).ratio() >= 0.85
+
+
+def _either(sections: list[str]) -> str:
+    names = [f"`{s}:`" for s in sections]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def spec_line(spec: Spec, key: str | Loc) -> Optional[int]:
@@ -549,11 +642,10 @@ def _load_spec(yaml_text: str, path: str | None, first_line: int) -> Spec:
         # The first problem in the file, but a missing key last: a misspelled key often is why
         # a required one is missing, and `titel: unknown key. did you mean 'title'?` says both.
         errors = exc.errors()
-        problems = [explain(e, Spec) + (e["type"] == "missing",) for e in errors]
+        problems = [_misplaced(*explain(e, Spec)) if e["type"] == "extra_forbidden" else explain(e, Spec) for e in errors]
+        problems = [problem + (e["type"] == "missing",) for problem, e in zip(problems, errors)]
         problems.sort(key=lambda p: (p[3], line_at(lines, p[0]) or 0))
-        loc, message, hint, _ = problems[0]
-        if len(problems) > 1:
-            more = len(problems) - 1
-            more_text = f"({more} more problem{'s' if more > 1 else ''})"
-            hint = f"{hint} {more_text}" if hint else more_text
-        raise SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint) from None
+        found = [SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint)
+                 for loc, message, hint, _ in problems]
+        found[0].also = found[1:]
+        raise found[0] from None

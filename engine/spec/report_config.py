@@ -395,7 +395,7 @@ class Bootstrap(Frozen):
 
 
 class Reproduce(Frozen):
-    """When a trial that ran before runs again (a fresh clone, --force, another machine), how far
+    """When a trial that ran before runs again (a fresh clone, --retrain, another machine), how far
     its metrics may move from the report's record and still count as the same result — judged by
     the right yardstick: a repeated trial's by its training noise, a closed form's by the
     test-set error (see `engine.reproduce`)."""

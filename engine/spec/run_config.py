@@ -281,6 +281,80 @@ class ModelSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+def model_schema() -> dict[str, Any]:
+    """The JSON schema of `model:`: one branch per registered model type (`type` its const),
+    its parameters with their types and defaults, then a plugin's `module:factory`.
+
+    The parameters are read from each model's config dataclass (pydantic builds a schema from a
+    stdlib dataclass), the same class `engine.models.validate` checks a spec against, so the
+    schema cannot promise a parameter the model refuses, or leave out one it takes."""
+    from pydantic import TypeAdapter
+
+    from engine import models
+    from engine.models.configs import CONFIGS, SPEC_NAMES
+
+    branches = []
+    for name in models.names():
+        config = CONFIGS.get(name) or getattr(models.resolve(name), "Config", None)
+        if config is None or config is object:  # a registered factory with no config: any keys
+            branches.append({"title": f"{name} model", "type": "object", "required": ["type"],
+                             "properties": {"type": {"const": name}}, "additionalProperties": True})
+            continue
+        try:
+            derived = TypeAdapter(config).json_schema()
+        except Exception:  # noqa: BLE001 - a plugin's config of types JSON cannot say: its fields, untyped
+            import dataclasses
+
+            fields = dataclasses.fields(config) if dataclasses.is_dataclass(config) else ()
+            derived = {"properties": {field.name: {} for field in fields}}
+        spec_names = {field: key for key, field in SPEC_NAMES.get(name, {}).items()}  # `source` is written `from`
+        comments = _field_comments(config)
+        properties: dict[str, Any] = {"type": {"const": name, "description": "The model type."}}
+        for field, schema in derived.get("properties", {}).items():
+            schema.pop("title", None)
+            if field in comments and "description" not in schema:
+                schema["description"] = comments[field]
+            properties[spec_names.get(field, field)] = schema
+        required = [spec_names.get(field, field) for field in derived.get("required", [])]
+        branch = {"title": f"{name} model", "type": "object", "properties": properties,
+                  "required": required if name == "stored" else ["type", *required],  # `{from: trial}` alone is stored
+                  "additionalProperties": False}
+        if derived.get("description"):
+            branch["description"] = derived["description"]
+        branches.append(branch)
+    branches.append({
+        "title": "plugin model", "type": "object", "required": ["type"], "additionalProperties": True,
+        "description": "A factory of your own, 'package.module:factory', called as factory(params, train, targets); "
+        "the other keys are its params.",
+        "properties": {"type": {"type": "string", "pattern": f"^{PLUGIN.pattern}$"}},
+    })
+    return {"title": "ModelSpec", "description": ModelSpec.model_fields["type"].description, "oneOf": branches}
+
+
+def _field_comments(config: type) -> dict[str, str]:
+    """The comment beside each field of a config dataclass (`kernel: int = 7  # taps per
+    layer`): its description, kept where the field is written."""
+    import inspect
+
+    try:
+        source = inspect.getsource(config)
+    except (OSError, TypeError):
+        return {}
+    out: dict[str, str] = {}
+    last = None
+    for row in source.splitlines():
+        field = re.match(r"\s+(\w+)\s*:[^#]*#\s*", row)
+        alone = re.match(r"\s*#\s*", row)
+        if field and not alone:
+            last = field.group(1)
+            out[last] = row[field.end():].strip()
+        elif last and alone and row.lstrip().startswith("#  "):  # it goes on, lined up under its start
+            out[last] += " " + row[alone.end():].strip()
+        else:  # a comment above the next field, or code: not this field's
+            last = None
+    return out
+
+
 LossWeighting = Literal["equal", "inverse_variance", "uncertainty"]
 
 

@@ -22,7 +22,7 @@ from engine.safe_yaml import Loc, read_yaml
 
 from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
-from .vocabulary import TRAINING_SECTIONS
+from .vocabulary import TRAINING_SECTIONS, position
 
 __all__ = ["REPEAT_KEYS", "Trial", "grid_trials", "member_name", "value_name", "parse_set_option", "parse_sweep_option",
            "resolve"]
@@ -200,7 +200,12 @@ def _trial_error(spec, name: str, exc: ValidationError, applied: list[tuple[Any,
             best = (origin, parts)
     if best is not None:
         origin, parts = best
-        return _origin_error(spec, origin, message, hint, rest=loc[len(parts) :])
+        rest = loc[len(parts) :]
+        if isinstance(origin, tuple) and origin[0] == "sweep" and (rest or exc.errors()[0]["type"] != "extra_forbidden"):
+            value = next(v for o, _, v in applied if o == origin)  # a bad value: at its own line, sweep.<key>[i]
+            at = position(spec.sweep.get(origin[1], []), value)
+            origin = origin if at is None else (*origin, at)
+        return _origin_error(spec, origin, message, hint, rest=rest)
     if name in spec.trials:
         return spec._error(f"{dotted(loc)}: {message}", ("trials", name), hint)
     if name in spec.grid:
@@ -238,13 +243,23 @@ def value_names(values: list[Any]) -> list[str]:
     names = [repr(v).replace("+", "") if short.count(name) > 1 and isinstance(v, float) else name
              for name, v in zip(short, values)]
     for i, name in enumerate(names):
-        if names.count(name) > 1:
-            names[i] = f"v{i}"
+        if names.count(name) > 1:  # e.g. [32] and 32, both "32"; the fallback itself may be a value's name ("v1")
+            fallback, extra = f"v{i}", 0
+            while fallback in names:
+                extra += 1
+                fallback = f"v{i}-{extra}"
+            names[i] = fallback
     return names
 
 
 def value_name(value: Any, index: int) -> str:
-    """A value as a trial name shows it: 100, 1e5, 0.001, 2k, 1M, true, cosine; v<index> otherwise."""
+    """A value as a trial name shows it: 100, 1e5, 0.001, 2k, 1M, true, cosine; a flat list by its
+    items, 512x256 (a layer list reads as the shape it is); v<index> otherwise."""
+    if isinstance(value, list) and value and all(not isinstance(v, (list, dict)) for v in value):
+        items = [value_name(v, index) for v in value]
+        if not any(item == f"v{index}" for item in items):
+            return "x".join(items)
+        return f"v{index}"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
@@ -266,21 +281,52 @@ def value_name(value: Any, index: int) -> str:
 
 def parse_sweep_option(text: str) -> tuple[str, list[Any]]:
     """`"model.alpha=1e2,1e3,1e4"` → `("model.alpha", [100.0, 1000.0, 10000.0])`; each value read
-    as YAML, or the whole as a YAML list (`--sweep 'model.hidden=[[64],[64,32]]'`)."""
+    as YAML. The values are split at the commas outside brackets and quotes, so a list is one value
+    (`model.hidden=[64],[64,32]`); a single bracketed list is the list of values, as it always was
+    (`model.hidden=[[64],[64,32]]`, `model.alpha=[1e2,1e3]`), so a recorded --sweep replays the same."""
     key, eq, value = text.partition("=")
     key = key.strip()
     if not eq or not key or not value.strip():
         raise SpecError(f"expected --sweep KEY=V1,V2,…, got '{text}'", hint="for example --sweep model.alpha=1e2,1e3,1e4")
     if not re.fullmatch(r"[^\s=]+", key) or not all(key.split(".")) or key.split(".")[0] not in TRAINING_SECTIONS:
         raise SpecError(f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got '{key}'", key="--sweep")
-    text_value = value.strip()
-    if text_value.startswith("["):
-        parsed, _ = read_yaml(text_value, path=None, first_line=None, what="value", key=f"--sweep {key}")
-        values = parsed if isinstance(parsed, list) else [parsed]
-    else:
-        values = [read_yaml(part.strip(), path=None, first_line=None, what="value", key=f"--sweep {key}")[0]
-                  for part in text_value.split(",")]
+    parts = _top_level_parts(value.strip(), key)
+    values = [read_yaml(part, path=None, first_line=None, what="value", key=f"--sweep {key}")[0] for part in parts]
+    if len(parts) == 1 and parts[0].startswith("[") and isinstance(values[0], list):
+        values = values[0]
     return key, values
+
+
+def _top_level_parts(text: str, key: str) -> list[str]:
+    """`[32,16],[64],'a,b'` → `["[32,16]", "[64]", "'a,b'"]`: the commas between values, not
+    those inside a list, a mapping or a quoted string; unbalanced brackets are the user's typo."""
+    closing = {"[": "]", "{": "}"}
+    parts, stack, quote, start, before = [], [], None, 0, ","
+    for i, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"" and before in ",[{:":  # a quoted scalar; an apostrophe inside a word (it's) is text
+            quote = char
+        elif char in closing:
+            stack.append(closing[char])
+        elif char in "]}":
+            if not stack or stack.pop() != char:
+                raise SpecError(f"unbalanced '{char}' at character {i + 1} of the values '{text}'", key=f"--sweep {key}",
+                                hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]")
+        elif char == "," and not stack:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        if not char.isspace():
+            before = char
+    if stack or quote:
+        missing = quote or stack[-1]
+        raise SpecError(f"the values '{text}' leave a {missing!r} unclosed", key=f"--sweep {key}",
+                        hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]")
+    parts.append(text[start:].strip())
+    if not all(parts):
+        raise SpecError(f"an empty value in '{text}'", key=f"--sweep {key}",
+                        hint="separate values by single commas: --sweep model.alpha=1e2,1e3")
+    return parts
 
 
 def parse_set_option(text: str) -> tuple[str, Any]:

@@ -142,6 +142,12 @@ def unique(values: list[Any], what: str) -> list[Any]:
     return values
 
 
+def position(values: list[Any], value: Any) -> int | None:
+    """Where `value` is in `values` (a swept list), telling 1 from 1.0 and true (the sweep keeps
+    each once by value and type): the index that locates it in the file."""
+    return next((i for i, v in enumerate(values) if v == value and type(v) is type(value)), None)
+
+
 def relative_path(value: Any, what: str) -> Any:
     if isinstance(value, str):
         if not value.strip():
