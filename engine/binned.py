@@ -348,9 +348,9 @@ __all__ = ["binned_table", "cell_keys", "cell_texts", "cell_words", "fmt_edge", 
 
 
 def spread_of(kept: Sequence[float]) -> float | None:
-    """The table's spread row: `expressions.sample_std` of the bins it counts, the number a
+    """The table's spread row: `metrics.sample_std` of the bins it counts, the number a
     rule's `std(binned[i][trial])` gives; None (shown `-`) with fewer than two such bins."""
-    from .expressions import sample_std
+    from .metrics import sample_std
 
     return sample_std(kept) if len(kept) > 1 else None
 

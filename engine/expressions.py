@@ -29,6 +29,7 @@ from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
+from engine.metrics import sample_std  # the one std; re-exported for rules
 
 __all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "Bins", "ProbeTree",
            "Expression", "Missing", "NoValue", "Probe", "Spread", "compile_expression", "placeholders", "fill", "sample_std",
@@ -57,19 +58,6 @@ def fill(text: str, values: Iterable[str]) -> str:
 EXPRESSION_NAMES: tuple[str, ...] = ("trials", "best", "baseline", "ci", "binned", "compare", "ceiling")
 #: Names of the context that are functions: `compare('a', 'b').r2.log_g.lo`.
 CONTEXT_FUNCTIONS: tuple[str, ...] = ("compare",)
-
-
-def sample_std(values: Sequence[float]) -> float:
-    """The engine's one standard deviation: the sample's (n − 1). The seeds of a repeated trial
-    (`engine.repeats`), the bins of a binned table (its spread row) and a rule's `std(…)` all use
-    it, so a rule reads the number the table shows. What it measures is always a sample of what
-    could have come out (other seeds, other test rows), never the whole population. One value
-    has no measured spread: ValueError, never 0 (which would claim there is none) nor NaN."""
-    import statistics
-
-    if len(values) < 2:
-        raise ValueError(f"std() needs at least two numbers, got {len(values)}")
-    return statistics.stdev(values)
 
 
 class NoValue(ExpressionError):

@@ -117,6 +117,19 @@ def evaluate(y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str],
 # ---------------------------------------------------------------------------------------------
 
 
+def sample_std(values: Sequence[float]) -> float:
+    """The engine's one standard deviation: the sample's (n − 1). The seeds of a repeated trial
+    (`engine.repeats`), the bins of a binned table (its spread row) and a rule's `std(…)` all use
+    it, so a rule reads the number the table shows. What it measures is always a sample of what
+    could have come out (other seeds, other test rows), never the whole population. One value
+    has no measured spread: ValueError, never 0 (which would claim there is none) nor NaN."""
+    import statistics
+
+    if len(values) < 2:
+        raise ValueError(f"std() needs at least two numbers, got {len(values)}")
+    return statistics.stdev(values)
+
+
 def bin_edges(values: np.ndarray, width: float, origin: float = 0.0) -> np.ndarray:
     """Edges at multiples of `width` (from `origin`) that cover the finite `values`."""
     values = np.asarray(values, dtype=np.float64)
@@ -142,10 +155,9 @@ def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[f
          "bias_std": the sample std (n − 1) of the non-empty bins' bias, "outside": int}
 
     An empty bin has count 0 and nan metrics; a bin whose truth is constant has nan r2. The
-    spread is `expressions.sample_std`, the one std of the engine (a report's binned table and a
-    rule's `std(…)` show the same number); one non-empty bin has no spread (nan).
+    spread is `sample_std`, the one std of the engine (a report's binned table and a rule's
+    `std(…)` show the same number); one non-empty bin has no spread (nan).
     """
-    from engine.expressions import sample_std
 
     if (edges is None) == (width is None):
         raise ValueError("give exactly one of edges or width")

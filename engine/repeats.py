@@ -26,7 +26,7 @@ def fold(runs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, A
     """(the runs' metrics averaged, leaf by leaf; the same shape with {mean, std, n, values} at
     each leaf). A leaf that is not a number in every run is left out: a mean of what some seeds
     lack would be a mean of fewer seeds than the table says."""
-    from .expressions import sample_std  # the one std (n − 1)
+    from .metrics import sample_std  # the one std (n − 1)
 
     means: dict[str, Any] = {}
     spreads: dict[str, Any] = {}
