@@ -29,10 +29,9 @@ from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
-from engine.metrics import sample_std  # the one std; re-exported for rules
 
 __all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "Bins", "ProbeTree",
-           "Expression", "Missing", "NoValue", "Probe", "Spread", "compile_expression", "placeholders", "fill", "sample_std",
+           "Expression", "Missing", "NoValue", "Probe", "Spread", "compile_expression", "placeholders", "fill",
            "with_spread"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -158,6 +157,8 @@ def _std(*args: Any) -> float:
         if len(items) < 2:
             raise ValueError("std() needs at least two numbers (the sample std, n − 1)")
         return probe
+    from engine.metrics import sample_std  # the one std (numpy loads with it: only when a rule asks)
+
     return sample_std(_values(args))
 
 
