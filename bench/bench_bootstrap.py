@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_bootstrap.py          # 2,000 test rows, 5 seeds, 1,000 resamples
 
 Every interval of a report (tables, figures, `best.delta`) and every verdict (a rule evaluated on
-each resample of test rows and seeds, `engine.confidence`) comes from these resamples. Each is a
+each resample of test rows and seeds, `engine.render.confidence`) comes from these resamples. Each is a
 row-count matrix times per-row sums (Σe, Σ|e|, Σe², Σy, Σy²), so a metric of every resample is a
 few matrix products; the same resamples with the metric called once per resample and seed — as
 before — are timed beside them, with the largest difference between the two intervals. The last
@@ -36,9 +36,9 @@ def main() -> int:
     from rows import print_rows
 
     from engine import metrics
-    from engine.confidence import Resampler, odds, resampled_contexts
-    from engine.decision import build_context, decide
-    from engine.repeats import fold
+    from engine.render.confidence import Resampler, odds, resampled_contexts
+    from engine.render.decision import build_context, decide
+    from engine.render.repeats import fold
     from engine.spec import load_spec
 
     rng = np.random.default_rng(0)

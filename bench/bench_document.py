@@ -21,8 +21,8 @@ from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import document  # noqa: E402
-from engine.report import write_back  # noqa: E402
+from engine.text import document  # noqa: E402
+from engine.notebook.report import write_back  # noqa: E402
 
 NAMES = ["summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log"]
 

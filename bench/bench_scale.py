@@ -142,7 +142,7 @@ def main(argv=None) -> int:
 
 
 def _metric(notebook: Path, trial: str) -> str:
-    from engine import document
+    from engine.text import document
 
     body = document.regions((notebook / "exp.md").read_text(encoding="utf-8"))["results"].body
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in body.splitlines() if line.startswith("|")]

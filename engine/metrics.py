@@ -119,7 +119,7 @@ def evaluate(y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str],
 
 def sample_std(values: Sequence[float]) -> float:
     """The engine's one standard deviation: the sample's (n − 1). The seeds of a repeated trial
-    (`engine.repeats`), the bins of a binned table (its spread row) and a rule's `std(…)` all use
+    (`engine.render.repeats`), the bins of a binned table (its spread row) and a rule's `std(…)` all use
     it, so a rule reads the number the table shows. What it measures is always a sample of what
     could have come out (other seeds, other test rows), never the whole population. One value
     has no measured spread: ValueError, never 0 (which would claim there is none) nor NaN."""

@@ -14,7 +14,7 @@ and MKL load, so they are set before anything imports torch. Measured by
 (PyTorch's own AVX2 kernels alone give the default's), at no measurable cost (1.05× the default, inside the runs' spread). That
 the pinned bits are the same on another CPU needs a second kind of CPU to show, and other thread
 counts or oneDNN's blocking can still differ — so a reproduction is judged by the training noise
-either way (`engine.reproduce`), and this stays an option.
+either way (`engine.run.reproduce`), and this stays an option.
 """
 
 from __future__ import annotations

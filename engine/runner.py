@@ -5,18 +5,18 @@
 
 The data flows one way, and each step has its module:
 
-    plan         engine.plan          the resolved trials, their keys, why each runs
-    validate     engine.validate      everything the run will meet, before anything changes
-    run trials   engine.executors     here or on Ray; each result into the run store
-    render       engine.reporting     region bodies, figures, the run record (pure)
+    plan         engine.run.plan          the resolved trials, their keys, why each runs
+    validate     engine.run.validate      everything the run will meet, before anything changes
+    run trials   engine.run.executors     here or on Ray; each result into the run store
+    render       engine.render.reporting     region bodies, figures, the run record (pure)
                  engine.pages.sync    the hub, roadmap and kanban edits (pure)
-    write        engine.transaction   journal, atomic writes, the commit
+    write        engine.run.transaction   journal, atomic writes, the commit
 
 A refusal (any problem `validate` finds) changes nothing, not even the report's status. Once
 the trials start, the report says `running`; any ending but success — a failed trial, an error,
 Ctrl-C — leaves it `failed`. The end of the run is one transaction under the notebook's end lock
-(see `engine.transaction`): a hand edit in any target stops it before a byte is written, and a
-run killed there is finished by the next run. A draft (`engine.drafts`), or a run with
+(see `engine.run.transaction`): a hand edit in any target stops it before a byte is written, and a
+run killed there is finished by the next run. A draft (`engine.notebook.drafts`), or a run with
 `propagate=False`, writes the report only: no hub, roadmap or kanban; a draft's status stays
 `draft`.
 """
@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import document, drafts, locks, paths, textfile, transaction
-from .errors import Exit, ResearchError
-from .plan import Plan, Reason, TrialPlan, make_plan
-from .store import TrialRecord
+from engine.text import document, textfile
+from engine.notebook import drafts, locks, paths
+from engine.run import transaction
+from engine.errors import Exit, ResearchError
+from engine.run.plan import Plan, Reason, TrialPlan, make_plan
+from engine.notebook.store import TrialRecord
 
 Say = Callable[[str], None]
 
@@ -45,7 +47,7 @@ class Outcome:
     commit: str | None = None
     failed: list[TrialPlan] = field(default_factory=list)
     changed: bool = False
-    reproduction: Any = None  # engine.reproduce.Reproduction, when trials ran again with their recorded keys
+    reproduction: Any = None  # engine.run.reproduce.Reproduction, when trials ran again with their recorded keys
 
     @property
     def exit_code(self) -> int:
@@ -66,9 +68,9 @@ def execute(
 ) -> Outcome:
     """Validate, run the trials that are not cached (here or on Ray), then write and commit;
     `propagate=False` (or a draft) writes the report but not its hub, roadmap or kanban."""
-    from .config import notebook_config
-    from .numerics import pin
-    from .validate import validate
+    from engine.notebook.config import notebook_config
+    from engine.numerics import pin
+    from engine.run.validate import validate
 
     pin(notebook_config(plan.root).numerics, say=say)  # before anything loads torch
     report = plan.report
@@ -85,7 +87,7 @@ def execute(
         to_run = plan.to_run
         code_state: Mapping[str, Any] = {}
         if to_run:
-            from .provenance import git_state
+            from engine.run.provenance import git_state
 
             code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
             if not draft:
@@ -107,7 +109,7 @@ def execute(
 
 
 def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device, say, progress) -> None:
-    from .executors import run_trials
+    from engine.run.executors import run_trials
 
     report = plan.report
     done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
@@ -176,8 +178,8 @@ def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
 
 def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state,
          propagate: bool = True) -> None:
-    from .pages.sync import page_edits
-    from .reporting import log_row, render_key, render_report
+    from engine.pages.sync import page_edits
+    from engine.render.reporting import log_row, render_key, render_report
 
     report = plan.report
     spec = report.spec
@@ -192,7 +194,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     # a draft or not as the report says now, not as it said when the run began (`research promote` meanwhile)
     draft = drafts.is_draft(status_now)
     propagate = drafts.propagates(status_now, propagate)
-    from . import live
+    from engine.render import live
 
     spans_same = live.shown(text, str(report.path)) == (index.get("values") or {})  # no live number added or changed
     if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
@@ -203,8 +205,8 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
             _sync_pages(plan, outcome, force=force, commit=commit, say=say)
         return
 
-    from . import record as run_record
-    from .reproduce import compare
+    from engine.notebook import record as run_record
+    from engine.run.reproduce import compare
 
     recorded = run_record.parse(text, str(report.path)) or {}
     stored = [t for t in plan.trials if t.record is not None]
@@ -289,7 +291,7 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
 
 def _sync_pages(plan: Plan, outcome: Outcome, *, force: bool, commit: bool, say: Say) -> None:
     """The report stands as it is: bring its hub, roadmap and kanban to what its record says."""
-    from .pages.sync import page_edits
+    from engine.pages.sync import page_edits
 
     report = plan.report
     edits = page_edits(plan.root, only=[report.path], force=force)
@@ -308,7 +310,7 @@ def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None
     _set_status(report.path, spec.status)  # the run set `running`; the committed text said this
     final = textfile.read_text(report.path)
     present = document.regions(final, str(report.path))
-    from . import live
+    from engine.render import live
 
     plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in present.items()},
                       values=live.shown(final, str(report.path)),
@@ -326,8 +328,8 @@ def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
 def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, str], log_row: str | None,
                  force: bool, path: Path, values: Mapping[str, str] | None = None) -> str:
     """The report with its regions, log row, live numbers and engine-maintained front matter keys (pure)."""
-    from . import live
-    from .reporting import append_row
+    from engine.render import live
+    from engine.render.reporting import append_row
 
     present = document.regions(text, str(path))
     wanted = {name: body for name, body in bodies.items() if name in present}
@@ -339,8 +341,8 @@ def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, st
 
 
 def _message(spec, rendered, status: str) -> str:
-    from .decision import metric_value, share_text
-    from .render import fmt_number
+    from engine.render.decision import metric_value, share_text
+    from engine.render.templates import fmt_number
 
     primary = spec.primary_metric
     if rendered is None:
@@ -358,7 +360,7 @@ def _message(spec, rendered, status: str) -> str:
 
 
 def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    from .provenance import environment
+    from engine.run.provenance import environment
 
     return {
         "git": dict(code_state),

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import document, textfile
-from engine.adopt import adopt_file, adopt_text, heading_key, section_name, yaml_scalar
+from engine.text import document, textfile
+from engine.adopt.legacy import adopt_file, adopt_text, heading_key, section_name, yaml_scalar
 from engine.errors import DocumentError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy_report.md"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import document
-from engine.adopt import adopt_file, adopt_text, header_line_fields
-from engine.check import check_file
+from engine.text import document
+from engine.adopt.legacy import adopt_file, adopt_text, header_line_fields
+from engine.browse.check import check_file
 from engine.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "finished_report.md"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import engine.store
+import engine.notebook.store
 from engine import errors
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
@@ -86,7 +86,50 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_nothing_imports_the_cli():
     graph = _imports()
-    assert [name for name, targets in graph.items() if "engine.cli" in targets] == []
+    assert [name for name, targets in graph.items() if _stage(name) != "cli" and any(_stage(t) == "cli" for t in targets)] == []
+
+
+#: The stages in the order data flows, bottom to top; a stage imports only stages below it (the
+#: modules at the top of `engine/`, rank 0, are below every stage; `runner` drives a run to its pages).
+RANK = {"text": 1, "spec": 2, "notebook": 3, "render": 4, "run": 5, "pages": 6, "browse": 7, "adopt": 7, "runner": 8, "cli": 9}
+#: The numeric code is in the cache key and stays where it is; it reads files and specs, never a stage above.
+NUMERIC = {"models", "data", "metrics"}
+TOP = {"errors", "metrics", "numerics", "progress", "runner"}
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _rank(module: str) -> int:
+    return RANK.get(_stage(module), 0)
+
+
+def test_each_stage_imports_only_the_stages_below_it():
+    wrong = []
+    for name, targets in _imports().items():
+        if name == "engine":  # the package hands on `Notebook` from browse, imported on first use
+            continue
+        for target in targets:
+            if _stage(name) in NUMERIC or _stage(target) in NUMERIC or _stage(name) == _stage(target):
+                continue
+            if _rank(target) >= _rank(name) and target != "engine":
+                wrong.append(f"{name} → {target}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("low", "high"), [("render", "run"), ("notebook", "run"), ("notebook", "render"), ("run", "pages"),
+                                           ("run", "cli"), ("models", "run"), ("data", "run"), ("models", "render")])
+def test_a_stage_never_imports_what_it_feeds(low, high):
+    assert [f"{n} → {t}" for n, ts in _imports().items() for t in ts if _stage(n) == low and _stage(t) == high] == []
+
+
+def test_every_module_is_in_a_stage_and_the_top_holds_a_handful():
+    top = {p.stem for p in ENGINE.glob("*.py") if p.stem != "__init__"}
+    assert top == TOP
+    folders = {p.name for p in ENGINE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == (set(RANK) - {"runner"}) | NUMERIC - {"metrics"}
 
 
 def test_every_error_class_has_an_exit_code_of_the_one_table():
@@ -104,16 +147,17 @@ def test_the_readme_documents_the_exit_codes():
 
 
 def test_the_code_hash_fails_loudly_when_a_hashed_path_is_gone(monkeypatch):
-    engine.store.engine_code_hash.cache_clear()
-    monkeypatch.setattr(engine.store, "NUMERIC_CODE", ("models", "data", "no_such_module.py"))
+    engine.notebook.store.engine_code_hash.cache_clear()
+    monkeypatch.setattr(engine.notebook.store, "NUMERIC_CODE", ("models", "data", "no_such_module.py"))
     try:
         with pytest.raises(RuntimeError, match="no_such_module.py"):
-            engine.store.engine_code_hash()
+            engine.notebook.store.engine_code_hash()
     finally:
-        engine.store.engine_code_hash.cache_clear()
+        engine.notebook.store.engine_code_hash.cache_clear()
 
 
 def test_the_interval_fields_rules_read_are_those_the_metrics_make():
-    from engine import decision, metrics
+    from engine.render import decision
+    from engine import metrics
 
     assert decision.CI_FIELDS == metrics.CI._fields and decision.DELTA_FIELDS == metrics.Delta._fields

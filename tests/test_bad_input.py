@@ -4,7 +4,7 @@ import pytest
 
 from engine.cli import main
 from engine.errors import ResearchError
-from engine.report import load_report, write_back
+from engine.notebook.report import load_report, write_back
 
 SPEC = """\
 ---

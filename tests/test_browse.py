@@ -1,5 +1,5 @@
 """Comparing runs: `research runs`, `show` and `diff`, and the Python API under them
-(`engine.notebook`), on a real git notebook whose reports really ran.
+(`engine.browse.api`), on a real git notebook whose reports really ran.
 
 The notebook: an HDF5 file of 400 spectra of 64 pixels (written with h5py), a report of three
 Ridge trials at `research/scaling/exp/exp_baselines.md` (the path the README's Python example
@@ -21,7 +21,7 @@ import pytest
 
 from engine.cli import main
 from engine.errors import ResearchError
-from engine.notebook import Notebook
+from engine.browse.api import Notebook
 
 from conftest import tree_digest
 
@@ -140,7 +140,7 @@ def _json(capsys, *args):
 
 
 def _recorded(root, path):
-    from engine.record import parse
+    from engine.notebook.record import parse
 
     return parse((root / path).read_text(encoding="utf-8"))
 
@@ -316,7 +316,7 @@ def test_diff_against_a_git_revision_shows_the_changed_key_and_what_it_did(nb, c
 
 
 def _recorded_at(root, revision):
-    from engine.record import parse
+    from engine.notebook.record import parse
 
     text = git.Repo(root).git.show(f"{revision}:{BASELINES}")
     return {t["name"]: t["metrics"] for t in parse(text)["trials"]}
@@ -394,12 +394,12 @@ def test_dataframe_without_pandas_says_how_to_get_it(nb):
 
 
 def test_the_api_and_runs_load_no_ml_library(nb):
-    code = ("import sys\nfrom engine.notebook import Notebook\nNotebook().trials()\n"
+    code = ("import sys\nfrom engine import Notebook\nNotebook().trials()\n"
             "from engine.cli import main\nmain(['runs'])\nprint(' '.join(sorted(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=nb, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     loaded = set(out.split())
-    assert "engine.notebook" in loaded and "ridge-a1e3" in out
+    assert "engine.browse.api" in loaded and "ridge-a1e3" in out
     assert not {name for name in ("torch", "lightgbm", "matplotlib", "ray", "sklearn", "h5py") if name in loaded}
 
 
@@ -412,7 +412,7 @@ def _readme_blocks() -> list[str]:
 
 def test_the_readme_python_example_runs(nb, capsys):
     blocks = _readme_blocks()
-    assert len(blocks) == 2 and "from engine.notebook import Notebook" in blocks[0]
+    assert len(blocks) == 2 and "from engine import Notebook" in blocks[0]
     exec(compile(blocks[0], "README.md (Python API)", "exec"), {})
     out = capsys.readouterr().out
     assert "EXP-BASE done pass" in out

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from conftest import REPORT_PATH, tree_digest
-from engine import cache, locks
+from engine.notebook import cache, locks
 from engine.cli import main
 
 

@@ -77,7 +77,7 @@ def test_check_changes_no_file(notebook):
 def test_one_hand_edit_is_one_problem(small_notebook, capsys):
     """A hand edit is found by the file's own check and by the check of every report whose run
     writes that file; the user made one edit and must read of it once — however the folder is named."""
-    from engine import document
+    from engine.text import document
 
     root, report = small_notebook
     assert main(["run", str(report), "--no-commit"]) == 0

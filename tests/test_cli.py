@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import document
+from engine.text import document
 from engine.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_the_example_notebook_is_clean(monkeypatch, capsys):
 
 @pytest.mark.parametrize("topic", ["logg_1m", "moe", "scaling"])
 def test_the_digest_of_every_example_topic_reads_the_reports_numbers(topic, capsys):
-    from engine import record
+    from engine.notebook import record
 
     assert main(["digest", topic]) == 0
     out = capsys.readouterr().out

@@ -17,7 +17,8 @@ import pytest
 
 from conftest import REPORT_BODY, git_notebook
 from conftest import SEEDED_PLUGIN as PLUGIN
-from engine import document, record
+from engine.text import document
+from engine.notebook import record
 from engine.cli import main
 
 HUB = """\
@@ -195,7 +196,7 @@ def test_the_resampled_scores_draw_the_rows_the_intervals_draw():
     """One run: each resample's score is the metric on the rows `metrics.bootstrap_ci` draws, so
     the percentiles of the resampled scores are its interval."""
     from engine import metrics
-    from engine.confidence import Resampler
+    from engine.render.confidence import Resampler
 
     rng = np.random.default_rng(3)
     y = rng.normal(3, 1, (400, 1))
@@ -230,9 +231,9 @@ decision:
 def _judged(spec, preds, B=200):
     """(the verdict, the odds) of a spec's rules over made-up predictions of trials a and b, a
     the baseline and b the best, as a run would decide them."""
-    from engine.confidence import Resampler, odds, resampled_contexts
-    from engine.decision import build_context, decide, judge
-    from engine.repeats import fold
+    from engine.render.confidence import Resampler, odds, resampled_contexts
+    from engine.render.decision import build_context, decide, judge
+    from engine.render.repeats import fold
 
     runs = {name: [{"mae": {"log_g": float(np.mean(np.abs(p["y_pred"][:, 0] - p["y_true"][:, 0])))}} for p in ps]
             for name, ps in preds.items()}

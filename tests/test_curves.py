@@ -14,14 +14,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from engine import document, figures  # noqa: E402
+from engine.text import document
+from engine.render import figures  # noqa: E402
 from engine.errors import SpecError  # noqa: E402
-from engine.figures import Roles  # noqa: E402
+from engine.render.figures import Roles  # noqa: E402
 from engine.metrics import r2  # noqa: E402
 from engine.models import build  # noqa: E402
 from engine.models.toy import TARGETS, toy_splits  # noqa: E402
-from engine.notes import model_notes  # noqa: E402
-from engine.observations import observe_curves  # noqa: E402
+from engine.render.notes import model_notes  # noqa: E402
+from engine.render.observations import observe_curves  # noqa: E402
 from engine.spec import load_spec  # noqa: E402
 
 MLP = {"type": "mlp", "hidden": [32]}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.decision import badness, build_context, decide, key_numbers, pick_best
+from engine.render.decision import badness, build_context, decide, key_numbers, pick_best
 from engine.errors import ExpressionError
 from engine.spec import load_spec
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import document
+from engine.text import document
 from engine.errors import DocumentError, RegionEditedError
 
 REPORT = """\

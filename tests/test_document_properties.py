@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import document
+from engine.text import document
 
 # Pieces of the user's real documents: Chinese prose, emoji, tables, LaTeX, code fences.
 PROSE = st.sampled_from(

@@ -13,7 +13,7 @@ import json
 import subprocess
 
 from conftest import REPORT_PATH
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 ROADMAP = """\

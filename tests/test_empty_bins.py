@@ -10,7 +10,7 @@ import statistics
 import pytest
 
 from conftest import NOTEBOOK_REPORT, tree_digest
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 REPORT = "research/x/exp/exp_bins.md"
@@ -149,14 +149,14 @@ def test_the_tables_spread_and_a_rules_std_are_one_number(small_notebook, capsys
 
 
 def test_a_failure_after_training_leaves_the_report_failed_not_running(small_notebook, capsys, monkeypatch):
-    import engine.reporting
+    import engine.render.reporting
 
     _, path = small_notebook
 
     def broken(*args, **kwargs):
         raise RuntimeError("the renderer broke")
 
-    monkeypatch.setattr(engine.reporting, "render_report", broken)
+    monkeypatch.setattr(engine.render.reporting, "render_report", broken)
     code = main(["run", str(path), "--retrain", "--trial", "cand", "--no-commit"])
     err = capsys.readouterr().err
     assert code != 0 and "the renderer broke" in err

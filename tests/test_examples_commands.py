@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import git_notebook, tree_digest
 
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

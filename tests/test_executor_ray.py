@@ -13,7 +13,8 @@ import pytest
 
 pytest.importorskip("ray")
 
-from engine import document, record  # noqa: E402
+from engine.text import document
+from engine.notebook import record  # noqa: E402
 from engine.cli import main  # noqa: E402
 
 PLUGIN = '''\

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-import engine.expressions
+import engine.spec.expressions
 from engine.errors import ExpressionError
-from engine.expressions import compile_expression
+from engine.spec.expressions import compile_expression
 
 TRIALS = ["single-task", "equal", "inv-var"]
 
@@ -137,12 +137,12 @@ def test_huge_powers_and_repeats_are_refused():
 
 
 def test_the_module_never_calls_eval():
-    source = Path(engine.expressions.__file__).read_text(encoding="utf-8")
+    source = Path(engine.spec.expressions.__file__).read_text(encoding="utf-8")
     assert not re.search(r"(?<![\w.])(eval|exec)\s*\(", source)
 
 
 def test_mean_and_std_of_seeds_are_one_call_each():
-    from engine.expressions import PROBE, compile_expression
+    from engine.spec.expressions import PROBE, compile_expression
 
     seeds = compile_expression("mean(trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g)", names=["s1", "s2", "s3"])
     context = {"trials": {n: {"r2": {"log_g": v}} for n, v in (("s1", 0.70), ("s2", 0.72), ("s3", 0.77))}}

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from engine import figures, quantities
-from engine.figures import Roles
+from engine.render import figures, quantities
+from engine.render.figures import Roles
 from engine.spec.report_config import Figure
 
 SVG = Path("f.svg")
@@ -400,7 +400,7 @@ def test_a_figure_takes_a_format_that_must_agree_with_its_file_and_labels():
 
 
 def test_a_run_draws_its_figures_with_the_reports_intervals_labels_and_formats(small_notebook):
-    from engine import document
+    from engine.text import document
     from engine.cli import main
 
     root, report = small_notebook

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import REPORT_BODY, git_notebook
 
-from engine import document
+from engine.text import document
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
 
@@ -73,3 +73,14 @@ def test_trials_with_one_key_train_once_and_show_once(tmp_path):
     assert "hand (= alpha-100)" in header and header.count("alpha-100") == 1, binned  # one model, one column
     again = _research(root, "run", "exp.md")
     assert again.returncode == 0 and "0 trained, 2 cached" in again.stdout, again.stdout
+
+
+def test_a_trial_asked_for_by_its_twin_s_name_trains_under_the_first_name(tmp_path):
+    """`--trial alpha-100` names the twin of `hand`: the one model of that key is what runs, with
+    the reason the first name would have (`new` here; `retrain` when asked to train again)."""
+    root = git_notebook(tmp_path, {"exp.md": SPEC + BODY})
+    fresh = _keys(_research(root, "run", "exp.md", "--dry-run", "--trial", "alpha-100").stdout)
+    assert fresh["hand"][0] == "new" and fresh["alpha-1e4"][0] == "skipped", fresh
+    assert _research(root, "run", "exp.md").returncode == 0
+    again = _keys(_research(root, "run", "exp.md", "--dry-run", "--trial", "alpha-100", "--retrain").stdout)
+    assert again["hand"][0] == "retrain" and again["alpha-1e4"][0] == "cached", again

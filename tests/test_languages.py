@@ -13,7 +13,8 @@ import re
 import pytest
 import yaml
 
-from engine import adopt, document
+from engine.adopt import legacy as adopt
+from engine.text import document
 from engine.cli import main
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -100,7 +101,7 @@ def test_a_misspelled_setting_is_bad_input_and_creates_nothing(notebook, capsys)
 
 
 def test_an_english_notebook_passes_check(notebook):
-    from engine.check import check_paths
+    from engine.browse.check import check_paths
 
     for argv in (["new", "hub", "noise"], ["new", "roadmap", "noise", "--hub", "hubs/noise_hub.md"], ["new", "kanban"]):
         assert main([*argv, "--lang", "en"]) == 0

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from engine import document, live
+from engine.text import document
+from engine.render import live
 from engine.cli import main
 from engine.errors import DocumentError
 
@@ -133,7 +134,7 @@ def test_check_names_the_line_whose_prose_still_quotes_the_previous_result(small
 
 
 def test_prose_numbers_ignore_short_numbers_code_dates_and_live_spans():
-    from engine.quoted import numbers, prose_numbers, significant
+    from engine.browse.quoted import numbers, prose_numbers, significant
 
     assert [significant(t) for t in ("0.9213", "+0.0097", "0.05", "816", "1000", "12.5")] == [4, 2, 1, 3, 1, 3]
     assert [n.text for n in numbers("R² 0.9213 on 2026-02-03 at 10:15, `0.4444` in code, 3 bins, −0.1234")] == [

@@ -17,11 +17,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from engine import record as run_record  # noqa: E402
-from engine import document  # noqa: E402
+from engine.notebook import record as run_record  # noqa: E402
+from engine.text import document  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.data import synth  # noqa: E402
-from engine.store import MODEL, RunStore  # noqa: E402
+from engine.notebook.store import MODEL, RunStore  # noqa: E402
 
 DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
 
@@ -55,7 +55,7 @@ def report(root: Path, rel: str, front: str, *, status: str = "planned") -> Path
 
 def records(root: Path, path: Path) -> dict[str, dict]:
     """The report's trials as its run record names them, with each trial's stored record.json."""
-    from engine.store import KeyParts
+    from engine.notebook.store import KeyParts
 
     rec = run_record.parse(path.read_text(encoding="utf-8"))
     store = RunStore(root / ".research/runs")
@@ -377,7 +377,7 @@ def test_a_regression_gate_stops_early_and_keeps_its_best_step():
     assert plain.info()["epochs_run"] == plain.info()["best_epoch"] == 40 and not plain.info()["stopped_early"]
     assert plain.info()["gate_validation"] is None
 
-    from engine.notes import model_notes
+    from engine.render.notes import model_notes
 
     notes, _ = model_notes("moe", info)
     assert any(n.startswith(f"gate: best step {info['best_epoch']} of {info['epochs_run']} full-batch Adam steps (stopped early)")

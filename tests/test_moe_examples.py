@@ -8,7 +8,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from engine import document, record  # noqa: E402
+from engine.text import document
+from engine.notebook import record  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.data import synth  # noqa: E402
 

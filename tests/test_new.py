@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 import yaml
 
-from engine import document, scaffold
+from engine.text import document
+from engine.pages import scaffold
 from engine.cli import main
 from engine.errors import DocumentError, TemplateError
-from engine.check import check_paths
+from engine.browse.check import check_paths
 
 DAY = dt.date(2026, 1, 5)
 
@@ -62,7 +63,7 @@ comparisons: [[candidate, baseline]]
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_new_report_has_a_region_for_every_output_a_spec_can_declare(notebook, lang, capsys):
-    from engine.report import load_report, missing_regions, needed_regions
+    from engine.notebook.report import load_report, missing_regions, needed_regions
 
     assert main(["new", "exp", "t", "idea", "--lang", lang]) == 0
     path = notebook / "research/t/exp/exp_t_idea.md"

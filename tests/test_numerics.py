@@ -10,7 +10,7 @@ import sys
 from conftest import REPORT_PATH
 
 from engine.cli import main
-from engine.plan import make_plan
+from engine.run.plan import make_plan
 from engine.numerics import VARIABLES
 
 

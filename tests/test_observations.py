@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from engine.observations import (
+from engine.render.observations import (
     MAX_SENTENCES,
     interval_verdict,
     observe_binned,
@@ -186,7 +186,7 @@ def test_an_extra_has_no_better_or_worse():
 
 def test_a_real_binned_table_is_read():
     np = pytest.importorskip("numpy")
-    from engine.binned import binned_table
+    from engine.render.binned import binned_table
     from engine.spec.report_config import Binned
 
     rng = np.random.default_rng(0)

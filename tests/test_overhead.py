@@ -13,9 +13,9 @@ import textwrap
 
 import pytest
 
-from engine import document, safe_yaml
+from engine.text import document, safe_yaml
 from engine.errors import ExpressionError, SpecError
-from engine.expressions import compile_expression
+from engine.spec.expressions import compile_expression
 from engine.spec import load_spec
 
 SPEC = """\
@@ -139,7 +139,7 @@ def _git(root, *args):
 
 def test_the_history_from_git_is_gitpythons(tmp_path):
     git = pytest.importorskip("git")
-    from engine.provenance import file_history
+    from engine.run.provenance import file_history
 
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "config", "user.email", "t@example.com")
@@ -168,7 +168,7 @@ def test_the_history_from_git_is_gitpythons(tmp_path):
 
 
 def test_no_history_outside_git_or_before_the_first_commit(tmp_path):
-    from engine.provenance import file_history
+    from engine.run.provenance import file_history
 
     (tmp_path / "r.md").write_text("x\n")
     assert file_history(tmp_path / "r.md", 50) == []
@@ -178,7 +178,7 @@ def test_no_history_outside_git_or_before_the_first_commit(tmp_path):
 
 RENDER = textwrap.dedent("""\
     import sys
-    from engine.render import render
+    from engine.render.templates import render
     print(render("regions/summary.md.j2", sys.argv[1], mark="M", says="S", verdict="V", lines=[]), end="")
 """)
 
@@ -209,7 +209,7 @@ def test_a_parameter_left_out_coerces_as_typer_does():
     import typer
     from typer._coercion import build_runtime_param
 
-    from engine.cli import _LeftOutFirst, command
+    from engine.cli.commands import _LeftOutFirst, command
 
     ctx = typer.Context(command())
     seen = 0

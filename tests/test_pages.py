@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import document, record
+from engine.text import document
+from engine.notebook import record
 from engine.cli import main
 from engine.errors import DocumentError
 from engine.pages.sync import sync

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPORT_BODY, tree_digest
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 RESEARCH = Path(sys.executable).parent / "research"

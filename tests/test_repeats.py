@@ -9,12 +9,13 @@ import git
 import numpy as np
 import pytest
 
-from engine import document, metrics
+from engine.text import document
+from engine import metrics
 from engine.cli import main
 from engine.errors import SpecError
-from engine.expressions import Spread, compile_expression
-from engine.plan import make_plan
-from engine.repeats import fold, spread_text
+from engine.spec.expressions import Spread, compile_expression
+from engine.run.plan import make_plan
+from engine.render.repeats import fold, spread_text
 from engine.spec import load_spec
 
 BASE = """\

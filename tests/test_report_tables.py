@@ -12,9 +12,11 @@ import re
 import numpy as np
 import pytest
 
-from engine import document, figures, metrics
+from engine.text import document
+from engine.render import figures
+from engine import metrics
 from engine.cli import main
-from engine.plan import make_plan
+from engine.run.plan import make_plan
 
 PLUGIN = '''\
 import numpy as np

@@ -17,7 +17,8 @@ import subprocess
 import pytest
 
 from conftest import REPORT_BODY, git_notebook, tree_digest
-from engine import document, record
+from engine.text import document
+from engine.notebook import record
 from engine.cli import main
 
 
@@ -128,7 +129,7 @@ def test_a_candidate_that_loses_to_the_baseline_is_not_crowned(small_notebook, c
 
 
 def test_a_reference_that_beats_every_candidate_is_named_and_a_beaten_ceiling_flagged():
-    from engine.decision import standing
+    from engine.render.decision import standing
 
     results = {
         "global": {"r2": {"log_g": 0.71}},
@@ -148,9 +149,9 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
 
     import numpy as np
 
-    from engine.binned import binned_table
-    from engine.render import render
-    from engine.reporting import _shown_binned
+    from engine.render.binned import binned_table
+    from engine.render.templates import render
+    from engine.render.reporting import _shown_binned
     from engine.spec import Binned
 
     rng = np.random.default_rng(0)
@@ -253,7 +254,7 @@ def test_the_seed_tolerance_keeps_false_alarms_at_the_stated_rate():
     probability false_alarm / m."""
     import numpy as np
 
-    from engine.reproduce import seed_tolerance
+    from engine.run.reproduce import seed_tolerance
 
     rng = np.random.default_rng(0)
     k, m, alarm = 5, 4, 0.2  # a large rate, so that a few thousand draws measure it

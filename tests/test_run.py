@@ -13,7 +13,7 @@ from pathlib import Path
 import git
 import pytest
 
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 PLUGIN = '''\
@@ -33,7 +33,7 @@ class Mean:
             with open(self.params["touch"], "a", encoding="utf-8") as handle:
                 handle.write("\\n用户在运行期间写的一句话。\\n")
         if self.params.get("promote"):  # `research promote` while the run trains
-            from engine.drafts import promote
+            from engine.notebook.drafts import promote
             promote(self.params["promote"])
         if self.params.get("sleep"):
             Path("started").write_text("yes")
@@ -273,7 +273,7 @@ def test_a_draft_promoted_while_it_runs_ends_promoted(notebook):
 def test_the_engines_own_status_edit_is_not_an_uncommitted_change(notebook):
     """A run killed mid-training leaves `status: running`; the run that resumes must not record
     its code as "+dirty" for it. A change of the user's still is."""
-    from engine.provenance import git_state
+    from engine.run.provenance import git_state
 
     root, repo, report = notebook
     assert git_state(root)["dirty"] is False

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from conftest import REPORT_BODY
-from engine import document
+from engine.text import document
 from engine.cli import main
 
 HAND = "| cand log g R² | 0.9999 (mine) |"
@@ -94,7 +94,7 @@ def test_retrain_and_force_are_documented_as_two_options():
 
 
 def test_a_run_outside_git_says_it_committed_nothing(small_notebook, capsys):
-    from engine.provenance import repository_root
+    from engine.run.provenance import repository_root
 
     root, report = small_notebook
     shutil.rmtree(root / ".git")

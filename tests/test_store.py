@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from engine.store import RunStore, TrialRecord, key_parts
+from engine.notebook.store import RunStore, TrialRecord, key_parts
 
 
 def test_the_key_depends_on_config_data_and_code_only():
@@ -41,7 +41,7 @@ def test_a_retrained_run_replaces_the_record_the_store_held(small_notebook):
     import json
 
     from engine.cli import main
-    from engine.plan import make_plan
+    from engine.run.plan import make_plan
 
     root, report = small_notebook
     stored = sorted((root / ".research/runs").rglob("record.json"))

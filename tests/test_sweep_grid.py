@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 import pytest
 
-from engine import document
+from engine.text import document
 from engine.cli import main
 from engine.errors import SpecError
 from engine.spec import load_spec, parse_sweep_option

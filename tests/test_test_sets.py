@@ -14,7 +14,7 @@ import git
 import numpy as np
 import pytest
 
-from engine import document
+from engine.text import document
 from engine.cli import main
 from engine.data.load import make_splits
 from engine.spec import TrialConfig
@@ -121,7 +121,7 @@ def test_a_subset_is_scored_on_the_same_rows_and_noise_as_the_full_set(sets_note
     """`low_noise` is part of `full`: its rows are full's rows with the highest SNR, with the same
     noise draw, so its arrays are full's arrays at those rows."""
     assert main(["run", "exp.md"]) == 0
-    from engine.store import RunStore
+    from engine.notebook.store import RunStore
 
     store = RunStore(sets_notebook / ".research" / "runs")
     keys = [p.name for p in (sets_notebook / ".research" / "runs").glob("*/*") if (p / "predictions.h5").is_file()]
@@ -178,7 +178,7 @@ def test_mistakes_in_test_sets_are_found_before_training(sets_notebook, label, o
 
 
 def test_a_test_set_reference_reads_the_sets_scores_in_an_expression():
-    from engine.expressions import compile_expression
+    from engine.spec.expressions import compile_expression
 
     expression = compile_expression("best.rmse.log_g@low_noise / trials.ceiling.sigma.log_g + ci.a.r2.log_g@full.lo "
                                     "+ compare('a', 'b').mae.T_eff@full.hi", names=["a", "b", "ceiling"])

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPORT_PATH, tree_digest
-from engine import document, transaction
+from engine.text import document
+from engine.run import transaction
 from engine.cli import main
 from engine.errors import LockedError
 

@@ -63,7 +63,7 @@ def _hub_edit(root, report):
     hub = root / "hubs" / "hub.md"
     text = hub.read_text(encoding="utf-8")
     # a sealed but edited region: seal it first as the engine would, then edit inside
-    from engine import document
+    from engine.text import document
 
     sealed = document.replace_regions(text, {"leaderboard": "| model |\n|---|\n"})
     hub.write_text(sealed.replace("| model |\n", "| model | my note |\n"), encoding="utf-8")

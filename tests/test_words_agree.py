@@ -2,7 +2,7 @@
 
 Each sentence, caption, table cell and page label the engine writes about a result is checked
 against the numbers it describes: "best" is the best by the metric's own direction (one table of
-directions, `engine.quantities`), in the bins and among the trials the table shows; a note about
+directions, `engine.render.quantities`), in the bins and among the trials the table shows; a note about
 parentheses only where something is in parentheses; an empty or open-ended bin in words, never
 `nan` or `1e+09`; the user's label kept with the conditions of the test set its number was read
 on; one number printed one way wherever it is printed.
@@ -19,10 +19,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import binned, quantities, record
-from engine.decision import badness, standing
-from engine.observations import observe_binned, observe_trials
-from engine.render import fmt_metric, render
+from engine.render import binned, quantities
+from engine.notebook import record
+from engine.render.decision import badness, standing
+from engine.render.observations import observe_binned, observe_trials
+from engine.render.templates import fmt_metric, render
 
 METRICS = ["r2.log_g", "mae.log_g", "rmse.T_eff", "mae.Fe_H"]
 
@@ -148,7 +149,7 @@ def test_the_verdict_and_the_sentences_rank_by_the_one_direction_table(metric):
 
 
 def _caption_best(results, baseline, references=()):
-    from engine.reporting import _standing_words
+    from engine.render.reporting import _standing_words
 
     place = standing(results, "r2.log_g", baseline=baseline, references=references)
     return _standing_words(SimpleNamespace(primary_metric="r2.log_g"), SimpleNamespace(standing=place))
@@ -197,7 +198,7 @@ def _snr_table():
 
 
 def _region(table):
-    from engine.reporting import _shown_binned
+    from engine.render.reporting import _shown_binned
 
     shown = _shown_binned(table)
     return render("regions/binned.md.j2", tables=[{**shown, "observations": []}], observations_heading="")
@@ -252,7 +253,7 @@ def test_the_reported_double_rounding_is_gone():
 
 
 def test_the_show_screen_does_not_call_a_best_that_lost_to_the_baseline_best(capsys):
-    from engine.views import print_show
+    from engine.browse.views import print_show
 
     shown = {"path": "exp.md", "id": "EXP", "title": "t", "status": "done", "why": [], "stale": False, "verdict": "fail",
              "says": "no", "best": "mlp", "baseline": "base", "beats_baseline": False, "primary": "r2.log_g", "trials": [],

@@ -43,7 +43,7 @@ from typing import Optional
 from typing import TYPE_CHECKING
 
 from ..errors import DataError
-from ..paths import shown
+from engine.notebook.paths import shown
 from . import synth_space
 
 if TYPE_CHECKING:
@@ -161,7 +161,6 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
     reads its own files (or the synthetic test stream). The test noise epoch is shared: test
     noise is never training noise."""
     from .select import select
-    from .shards import open_shards
     from .split import Split
 
     out: dict[str, Split] = {}
@@ -282,7 +281,7 @@ def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None
     Minutes over the user's 1M spectra, so `say` hears of it: once per file set and rows."""
     import numpy as np
 
-    from ..store import digest
+    from engine.notebook.store import digest
 
     memo_path = cache_dir / "scanned.json"
     key = digest(source.fingerprint(), hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest())
@@ -308,7 +307,7 @@ def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None
     if say is not None:
         say(f"checked in {time.perf_counter() - began:.1f} s: every value finite")
     try:
-        from ..textfile import atomic_write
+        from engine.text.textfile import atomic_write
 
         atomic_write(memo_path, json.dumps(memo, sort_keys=True).encode())
     except OSError:

@@ -14,7 +14,7 @@ targets)` returns an object with `fit(train, val, *, log, progress)` and `predic
 
 Two built-in types read a stored trial rather than training from spectra alone: `stored`
 (`model: {from: cand}`, the fitted model of trial `cand`) and `probe` (a ridge or MLP on the
-embeddings of a stored net). `engine.trial.run_trial` hands them, as every built-in model, a
+embeddings of a stored net). `engine.run.trial.run_trial` hands them, as every built-in model, a
 `Workspace` (the run store's folder, the stored trials they read); `moe` keeps its experts there.
 """
 
@@ -137,7 +137,7 @@ def load_stored(folder: str | Path) -> Any:
     returns the loaded model or loads it in place."""
     import json
 
-    from engine.store import MODEL, PLUGIN_MODEL, RECORD
+    from engine.notebook.store import MODEL, PLUGIN_MODEL, RECORD
 
     folder = Path(folder)
     if (folder / MODEL).is_file():

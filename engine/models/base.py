@@ -77,7 +77,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Workspace:
-    """Handed to a model by `engine.trial.run_trial` (never a global): `artifacts`, the folder
+    """Handed to a model by `engine.run.trial.run_trial` (never a global): `artifacts`, the folder
     where fitted parts that several trials share are kept (the run store's, e.g. a mixture's
     experts under `experts/`), None when there is none (then nothing is shared); `sources`, for
     each parameter that names another trial (`from`, `of`, `experts_from`), the record folder of

@@ -6,7 +6,7 @@
       other:   {model: {from: "../other/exp_x.md#cand"}}            # a trial of another report
 
 `fit` loads the model from the source trial's record folder (`Workspace.sources["from"]`, handed
-over by `engine.trial.run_trial`) and trains nothing; `predict`, `extras` and `info` are the
+over by `engine.run.trial.run_trial`) and trains nothing; `predict`, `extras` and `info` are the
 loaded model's. Its targets must be the trial's. The trial keeps the same model file as its
 source (byte for byte), so a stored model read from a stored model is still the original.
 """
@@ -37,7 +37,7 @@ class StoredModel(Model):
         return cls(stored_config(model), train_config(train), targets)
 
     def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
-        from engine.store import model_file
+        from engine.notebook.store import model_file
 
         from . import load_stored
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import difflib
 
-from .. import document
-from ..errors import DocumentError
-from ..questions import MVP_RE, ROW_ID_RE, TREE_LINE_RE, hypothesis_ids
-from . import tables
+from engine.text import document
+from engine.errors import DocumentError
+from engine.text.questions import MVP_RE, ROW_ID_RE, TREE_LINE_RE, hypothesis_ids
+from engine.text import tables
 
 
 def check_ids(text: str, ids, *, path: str) -> None:

@@ -12,10 +12,10 @@ What a page gets:
   roadmap  the status and conclusion cells of the experiment's MVP row, the status of its gate
   kanban   region `board`: every experiment linked to it, by status
 
-A draft (`status: draft`, see `engine.drafts`) is on no page: not in any of them, and its own
+A draft (`status: draft`, see `engine.notebook.drafts`) is on no page: not in any of them, and its own
 links are not followed. The owned regions' headers and words are in the page's own language
 (its `<!-- research-language: … -->` line, which `research new` writes), else the notebook's
-(`research.yaml`, `engine.config`).
+(`research.yaml`, `engine.notebook.config`).
 """
 
 from __future__ import annotations
@@ -25,17 +25,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import document, drafts, textfile
-from ..config import DEFAULT_LANGUAGE, notebook_config, page_language
-from ..decision import CEILING_MODEL
-from ..decision import badness
-from ..marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
-from ..record import conditions_text, seeds_of, shown_trials, test_condition
-from ..render import fmt_metric, render, table_cell
-from ..spec.vocabulary import split_test
-from . import hub as hub_lines
-from . import tables
-from .experiments import PAGE_KEYS, Experiment, linked_to, scan
+from engine.text import document, textfile
+from engine.notebook import drafts
+from engine.notebook.config import DEFAULT_LANGUAGE, notebook_config, page_language
+from engine.render.decision import CEILING_MODEL
+from engine.render.decision import badness
+from engine.text.marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
+from engine.notebook.record import conditions_text, shown_trials, test_condition
+from engine.render.repeats import seeds_of
+from engine.render.templates import fmt_metric, render, table_cell
+from engine.spec.vocabulary import split_test
+from engine.pages import hub as hub_lines
+from engine.text import tables
+from engine.notebook.experiments import PAGE_KEYS, Experiment, linked_to, scan
 
 
 def link(page: Path, target: Path, text: str) -> str:

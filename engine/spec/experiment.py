@@ -6,7 +6,7 @@
 
 Everything a user can get wrong is a `SpecError` located at the real line of the markdown file,
 naming the dotted key, what was expected and, for a misspelled key, what they probably meant.
-The YAML is read by `engine.safe_yaml` (safe tags only, alias bombs refused, a line for every
+The YAML is read by `engine.text.safe_yaml` (safe tags only, alias bombs refused, a line for every
 key), then validated by the models of `run_config` and `report_config`; the checks across
 sections (a metric no trial predicts, a figure of a binned table that does not exist, the names
 an expression reads) run here, before anything trains.
@@ -25,8 +25,8 @@ from typing import Any, Literal, Optional
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from engine.errors import ExpressionError, SpecError, did_you_mean
-from engine.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
-from engine.safe_yaml import Loc, read_yaml
+from engine.spec.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
+from engine.text.safe_yaml import Loc, read_yaml
 
 from . import sweep
 from .explain import Invalid, dotted, explain, kind_of, line_at, show, valid_keys

@@ -4,7 +4,7 @@
 
 Validators raise `Invalid` (a message, the part of the location pydantic cannot know, a hint);
 `explain` turns any pydantic error into (location in the YAML, message, hint), and `line_at`
-finds the file line of a location from the key → line map `engine.safe_yaml` builds.
+finds the file line of a location from the key → line map `engine.text.safe_yaml` builds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Optional, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from engine.errors import did_you_mean
-from engine.safe_yaml import Loc
+from engine.text.safe_yaml import Loc
 
 __all__ = ["Invalid", "dotted", "explain", "is_number", "kind_of", "line_at", "show", "valid_keys"]
 

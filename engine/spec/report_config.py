@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple, Optional, Union
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from engine.errors import did_you_mean
-from engine.marks import question_verdict
+from engine.text.marks import question_verdict
 
 from .explain import Invalid, show
 from .vocabulary import BIN_PARAMS, TARGETS, Frozen, Param, metric_key, metric_list, param_name, relative_path
@@ -398,7 +398,7 @@ class Reproduce(Frozen):
     """When a trial that ran before runs again (a fresh clone, --retrain, another machine), how far
     its metrics may move from the report's record and still count as the same result — judged by
     the right yardstick: a repeated trial's by its training noise, a closed form's by the
-    test-set error (see `engine.reproduce`)."""
+    test-set error (see `engine.run.reproduce`)."""
 
     false_alarm: float = Field(
         0.01, gt=0, lt=0.5,

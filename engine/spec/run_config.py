@@ -1,6 +1,6 @@
 """The training run of one trial: data, noise, model and train, as typed, frozen objects.
 
-`TrialConfig` is what a worker validates before it trains (`engine.trial.run_trial`): the base
+`TrialConfig` is what a worker validates before it trains (`engine.run.trial.run_trial`): the base
 spec's training sections with one trial's overrides applied. Nothing here knows about reports.
 """
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import SpecError, did_you_mean
-from engine.safe_yaml import Loc, read_yaml
+from engine.text.safe_yaml import Loc, read_yaml
 
 from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig

@@ -1,0 +1,1 @@
+"""Adopting documents written before the engine: a legacy report read into a draft spec."""
