@@ -1,6 +1,6 @@
 # Everything a new user needs, installed into .venv inside the repo.
 #   make run   — the main job (see README): installs only what running needs
-#   make test  — the test suite: adds the test tools and Ray (make test-all: the slow tests too)
+#   make test  — lint, then the test suite: adds the test tools and Ray (make test-all: the slow tests too)
 #   make bench — every bench/ script, one table
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +14,7 @@ TEST_STAMP := $(VENV)/.installed-test
 TORCH_CPU ?= torch==2.13.0+cpu
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: venv run test test-all check bench clean
+.PHONY: venv run lint test test-all check bench clean
 
 venv: $(RUN_STAMP)
 
@@ -38,8 +38,12 @@ run: $(RUN_STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/research check research/ hubs/
 
-test: $(TEST_STAMP)  # one pytest worker per core (pytest-xdist)
-	$(BIN)/python -m pytest -q -n auto
+lint: $(TEST_STAMP)  # the formatter's check and the linter, configured in pyproject.toml
+	$(BIN)/ruff format --check engine tests bench
+	$(BIN)/ruff check engine tests bench
+
+test: lint  # one pytest worker per core (pytest-xdist); the slowest tests listed at the end
+	$(BIN)/python -m pytest -q -n auto --durations=15
 
 test-all: $(TEST_STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
 	$(BIN)/python -m pytest -q -n auto -m "slow or not slow"

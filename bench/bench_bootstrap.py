@@ -51,9 +51,13 @@ def main() -> int:
         fast, ci = best_of(lambda: metrics.bootstrap_ci(fn, y, runs, B=B, seed=0))
         slow, loop = best_of(lambda: metrics.bootstrap_ci(lambda a, b: fn(a, b), y, runs, B=B, seed=0), rounds=1)
         gap = max(abs(ci.lo - loop.lo), abs(ci.hi - loop.hi))
-        rows.append((f"{name} interval, {k} seeds × {n:,} rows, {B:,} resamples",
-                     f"{fast * 1e3:.0f} ms from sums vs {slow * 1e3:,.0f} ms a call per resample ({slow / fast:.0f}×); "
-                     f"intervals differ by {gap:.1e}"))
+        rows.append(
+            (
+                f"{name} interval, {k} seeds × {n:,} rows, {B:,} resamples",
+                f"{fast * 1e3:.0f} ms from sums vs {slow * 1e3:,.0f} ms a call per resample ({slow / fast:.0f}×); "
+                f"intervals differ by {gap:.1e}",
+            )
+        )
 
     spec = load_spec("""\
 id: BENCH
@@ -67,24 +71,47 @@ decision:
     - {when: best.mae.log_g <= 0.97 * baseline.mae.log_g, verdict: pass, says: cut}
     - {otherwise: fail, says: no cut}
 """)
-    preds = {t: [{"targets": np.array([b"log_g"]), "index": np.arange(n), "y_true": y[:, None],
-                  "y_pred": (y + rng.normal(0, 0.3, n))[:, None]} for _ in range(k)] for t in spec.trials}
+    preds = {
+        t: [
+            {
+                "targets": np.array([b"log_g"]),
+                "index": np.arange(n),
+                "y_true": y[:, None],
+                "y_pred": (y + rng.normal(0, 0.3, n))[:, None],
+            }
+            for _ in range(k)
+        ]
+        for t in spec.trials
+    }
     results, spreads = {}, {}
     for t, ps in preds.items():
-        results[t], spreads[t] = fold([{"mae": {"log_g": float(np.mean(np.abs(p["y_pred"] - p["y_true"])))}} for p in ps])
+        results[t], spreads[t] = fold(
+            [{"mae": {"log_g": float(np.mean(np.abs(p["y_pred"] - p["y_true"])))}} for p in ps]
+        )
 
     def decide_it():
         def build(r, *, delta=None, compare=None):
             return build_context(r, primary="mae.log_g", baseline="single-task", spreads=spreads, best="equal")
 
         point = decide(spec, build(results))
-        contexts = resampled_contexts(Resampler(preds, B=B, seed=0), results=results, build=build, delta={},
-                                      compare=lambda a, b: {}, baseline="single-task", binned=[])
+        contexts = resampled_contexts(
+            Resampler(preds, B=B, seed=0),
+            results=results,
+            build=build,
+            delta={},
+            compare=lambda a, b: {},
+            baseline="single-task",
+            binned=[],
+        )
         return odds(spec, contexts, B, point_rule=point.rule)
 
     took, found = best_of(decide_it)
-    rows.append((f"a rule over {B:,} resamples of 4 trials × {k} seeds × {n:,} rows",
-                 f"{took * 1e3:.0f} ms (shares {', '.join(f'{s:.3f}' for s in found.first)})"))
+    rows.append(
+        (
+            f"a rule over {B:,} resamples of 4 trials × {k} seeds × {n:,} rows",
+            f"{took * 1e3:.0f} ms (shares {', '.join(f'{s:.3f}' for s in found.first)})",
+        )
+    )
     print_rows(rows)
     return 0
 

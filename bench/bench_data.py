@@ -20,8 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -109,8 +108,14 @@ def bench_reader(path: Path, rows: int):
         ("Split.blocks(reuse=True), noise-free", f"{gb / 2 / t_reuse:.2f} GB/s = {t_pf / t_reuse:.0%} of plain h5py"),
         ("plain h5py ds[a:b], flux + error", f"{gb / t_plain:.2f} GB/s"),
         ("h5py read_direct, reused buffers", f"{gb / t_direct:.2f} GB/s"),
-        ("ShardSet.read (new arrays, NaN/inf checked)", f"{gb / t_ours:.2f} GB/s = {t_plain / t_ours:.0%} of plain h5py"),
-        ("ShardSet.read into reused buffers", f"{gb / t_reused:.2f} GB/s = {t_plain / t_reused:.0%} of plain, {t_direct / t_reused:.0%} of read_direct"),
+        (
+            "ShardSet.read (new arrays, NaN/inf checked)",
+            f"{gb / t_ours:.2f} GB/s = {t_plain / t_ours:.0%} of plain h5py",
+        ),
+        (
+            "ShardSet.read into reused buffers",
+            f"{gb / t_reused:.2f} GB/s = {t_plain / t_reused:.0%} of plain, {t_direct / t_reused:.0%} of read_direct",
+        ),
     ]
 
 
@@ -133,7 +138,9 @@ def bench_rss(path: Path, rows: int):
     for n in sorted({min(rows, 10000), rows // 2, rows}):
         code = RSS_CHILD.format(root=str(ROOT), path=str(path), n=n)
         t0 = time.perf_counter()
-        peak = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1])
+        peak = float(
+            subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1]
+        )
         dt = time.perf_counter() - t0
         gb = 2 * n * synth.N_PIXELS * 4 / 1e9
         out.append((f"peak RSS streaming {n:,} rows ({gb:.2f} GB, noise on)", f"{peak:,.0f} MB ({dt:.1f} s)"))
@@ -149,7 +156,12 @@ def main() -> None:
         t0 = time.perf_counter()
         path = synth.write_shards(tmp, args.rows, 1, seed=0)[0]
         write = time.perf_counter() - t0
-        results.append((f"write_shards {args.rows:,} spectra ({path.stat().st_size / 1e9:.2f} GB)", f"{write:.1f} s = {args.rows / write:,.0f} spectra/s"))
+        results.append(
+            (
+                f"write_shards {args.rows:,} spectra ({path.stat().st_size / 1e9:.2f} GB)",
+                f"{write:.1f} s = {args.rows / write:,.0f} spectra/s",
+            )
+        )
         results += bench_reader(path, args.rows)
         results += bench_rss(path, args.rows)
     print_rows(results, header=("what", "result"))

@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.text import document  # noqa: E402
 from engine.notebook.report import write_back  # noqa: E402
+from engine.text import document  # noqa: E402
 
 NAMES = ["summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log"]
 
@@ -58,7 +58,9 @@ def write_back_ms(lines: int = 1000) -> tuple[float, float]:
 
         def write() -> None:
             flip[0] ^= 1  # alternate bodies so every write really writes
-            write_back(path, {n: b + ("| x |\n" if flip[0] else "") for n, b in bodies.items()}, front={"status": "done"})
+            write_back(
+                path, {n: b + ("| x |\n" if flip[0] else "") for n, b in bodies.items()}, front={"status": "done"}
+            )
 
         changed = timed(write)
         same = timed(lambda: write_back(path, {n: b + ("| x |\n" if flip[0] else "") for n, b in bodies.items()}))
@@ -75,8 +77,18 @@ def main() -> None:
     rows.append(("write-back when nothing changed", f"{same:.1f} ms"))
     research = Path(sys.executable).parent / "research"
     if research.exists():
-        rows.append(("`research --help` (target <= 0.3 s)", f"{timed(lambda: subprocess.run([str(research), '--help'], capture_output=True), 5):.3f} s"))
-    rows.append(("`import engine.cli`", f"{timed(lambda: subprocess.run([sys.executable, '-c', 'import engine.cli'], capture_output=True), 5):.3f} s"))
+        rows.append(
+            (
+                "`research --help` (target <= 0.3 s)",
+                f"{timed(lambda: subprocess.run([str(research), '--help'], capture_output=True), 5):.3f} s",
+            )
+        )
+    rows.append(
+        (
+            "`import engine.cli`",
+            f"{timed(lambda: subprocess.run([sys.executable, '-c', 'import engine.cli'], capture_output=True), 5):.3f} s",
+        )
+    )
     print_rows(rows)
 
 

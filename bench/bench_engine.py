@@ -24,7 +24,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -107,7 +107,11 @@ def main() -> None:
         cached = median(lambda: wall(run), 5)
         forced = median(lambda: wall([*run, "--retrain"]), args.repeat)
         script = root / "direct.py"
-        script.write_text(textwrap.dedent(DIRECT.format(root=str(ROOT), n=args.n, folder=folder, cache=str(root / ".research" / "cache"))))
+        script.write_text(
+            textwrap.dedent(
+                DIRECT.format(root=str(ROOT), n=args.n, folder=folder, cache=str(root / ".research" / "cache"))
+            )
+        )
         direct = median(lambda: wall([sys.executable, str(script)]), args.repeat)
     rows.append(("first run (data generated, 1 Ridge trial)", f"{first:.2f} s"))
     rows.append(("cached re-run (target <= 0.5 s)", f"{cached:.3f} s"))

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,9 +59,11 @@ def main() -> None:
         params = {name: source.param(name, rows) for name in synth.PARAMS}
         exact = ceiling(params, level=args.level, n_pixels=args.pixels)
         t_exact = time.perf_counter() - t0
-        print(f"{args.queries} test spectra × {args.pixels} pixels, noise level {args.level}; "
-              f"exact ceiling in {t_exact:.1f} s:", ", ".join(f"{t} r2 {exact.r2[t]:.4f} (unbiased {exact.r2_unbiased[t]:.4f})"
-                                                             for t in TARGETS))
+        print(
+            f"{args.queries} test spectra × {args.pixels} pixels, noise level {args.level}; "
+            f"exact ceiling in {t_exact:.1f} s:",
+            ", ".join(f"{t} r2 {exact.r2[t]:.4f} (unbiased {exact.r2_unbiased[t]:.4f})" for t in TARGETS),
+        )
         out = []
         for n in sizes:
             t0 = time.perf_counter()
@@ -70,11 +71,19 @@ def main() -> None:
             seconds = time.perf_counter() - t0
             ratio = {t: np.percentile(got.sigma_of(t) / exact.sigma_of(t), [5, 50, 95]) for t in TARGETS}
             for t in TARGETS:
-                out.append((f"N={n:>6} {t:<6} Δr2 {got.r2[t] - exact.r2[t]:+.4f}  Δr2_unbiased "
-                            f"{got.r2_unbiased[t] - exact.r2_unbiased[t]:+.4f}",
-                            f"σ/σ_exact {ratio[t][0]:.3f} {ratio[t][1]:.3f} {ratio[t][2]:.3f}"))
-            out.append((f"N={n:>6} k={got.details['neighbours']} fitted {'+'.join(got.details['parameters'])}",
-                        f"fit χ² {got.details['fit_chi2']:.2g} · {seconds:.1f} s"))
+                out.append(
+                    (
+                        f"N={n:>6} {t:<6} Δr2 {got.r2[t] - exact.r2[t]:+.4f}  Δr2_unbiased "
+                        f"{got.r2_unbiased[t] - exact.r2_unbiased[t]:+.4f}",
+                        f"σ/σ_exact {ratio[t][0]:.3f} {ratio[t][1]:.3f} {ratio[t][2]:.3f}",
+                    )
+                )
+            out.append(
+                (
+                    f"N={n:>6} k={got.details['neighbours']} fitted {'+'.join(got.details['parameters'])}",
+                    f"fit χ² {got.details['fit_chi2']:.2g} · {seconds:.1f} s",
+                )
+            )
         print_rows(out, ("data − exact", "σ_data / σ_exact (5 / 50 / 95 %), time"))
         source.close()
 

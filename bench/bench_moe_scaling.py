@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

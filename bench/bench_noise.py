@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,13 +61,23 @@ def bench(rows: int = 8000, pixels: int = 4096, rounds: int = 7) -> list[tuple[s
     rate = {name: rows * pixels / float(np.median(t)) / 1e6 for name, t in times.items()}
     base = rate["first version (one core)"]
     result = [
-        (f"noise draws, {name}", f"{r:,.0f} M values/s" + ("" if r == base else f" ({r / base:.2f}× the first version)"))
+        (
+            f"noise draws, {name}",
+            f"{r:,.0f} M values/s" + ("" if r == base else f" ({r / base:.2f}× the first version)"),
+        )
         for name, r in rate.items()
     ]
-    result += [(f"noise draws per CPU-second, {name}", f"{rows * pixels / float(np.median(c)) / 1e6:,.0f} M values") for name, c in cpu.items()]
+    result += [
+        (f"noise draws per CPU-second, {name}", f"{rows * pixels / float(np.median(c)) / 1e6:,.0f} M values")
+        for name, c in cpu.items()
+    ]
     result.append(("noise draws, the same bits as the first version", f"yes, all {rounds} rounds"))
-    result.append((f"noise draws, {rows:,} × {pixels} values, median of {rounds} interleaved rounds, load average",
-                   f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores"))
+    result.append(
+        (
+            f"noise draws, {rows:,} × {pixels} values, median of {rounds} interleaved rounds, load average",
+            f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores",
+        )
+    )
     return result
 
 

@@ -30,10 +30,16 @@ sys.path.insert(0, str(ROOT))
 SETTINGS = {
     "default (the machine's best kernels)": {},
     "PyTorch kernels pinned to AVX2": {"ATEN_CPU_CAPABILITY": "avx2"},
-    "AVX2 everywhere (PyTorch, MKL, oneDNN)": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT",
-                                               "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "AVX2 everywhere (PyTorch, MKL, oneDNN)": {
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_CBWR": "AVX2,STRICT",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+    },
     "no vector kernels (PyTorch default, MKL compatible, oneDNN SSE4.1)": {
-        "ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE,STRICT", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+        "ATEN_CPU_CAPABILITY": "default",
+        "MKL_CBWR": "COMPATIBLE,STRICT",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+    },
 }
 
 TRAIN = """
@@ -89,10 +95,15 @@ def main(argv=None) -> int:
             continue
         speeds = sorted(r["samples_per_s"] for r in runs)
         same = len({r["digest"] for r in runs}) == 1
-        rows.append((name, f"{statistics.median(speeds):,.0f} samples/s (median of {len(runs)}, {speeds[0]:,.0f}–{speeds[-1]:,.0f}; "
-                           f"{statistics.median(speeds) / max(base_speed, 1e-9):.2f}× the default; kernels {runs[0]['capability']}); "
-                           f"log g MAE {runs[0]['mae']:.4f}; its runs {'the same bits' if same else 'differ'}; "
-                           f"{'the default bits' if runs[0]['digest'] == default[0].get('digest') else 'other bits than the default'}"))
+        rows.append(
+            (
+                name,
+                f"{statistics.median(speeds):,.0f} samples/s (median of {len(runs)}, {speeds[0]:,.0f}–{speeds[-1]:,.0f}; "
+                f"{statistics.median(speeds) / max(base_speed, 1e-9):.2f}× the default; kernels {runs[0]['capability']}); "
+                f"log g MAE {runs[0]['mae']:.4f}; its runs {'the same bits' if same else 'differ'}; "
+                f"{'the default bits' if runs[0]['digest'] == default[0].get('digest') else 'other bits than the default'}",
+            )
+        )
     print_rows(rows)
     return 0
 

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = "import typer, pydantic, markdown_it, jinja2, yaml, rich"
@@ -80,12 +80,16 @@ def cached_run(copy: Path, report: str, env: dict[str, str]) -> tuple[list[str] 
     plan = subprocess.run(research("run", report, "--dry-run"), cwd=copy, env=env, capture_output=True, text=True)
     if plan.returncode != 0:
         return None, f"dry run failed: {(plan.stderr or plan.stdout).strip().splitlines()[-1:]}"
-    lines = [line.split() for line in plan.stdout.splitlines()[1:] if line.startswith("  ") and not line.startswith("      ")]
+    lines = [
+        line.split() for line in plan.stdout.splitlines()[1:] if line.startswith("  ") and not line.startswith("      ")
+    ]
     waiting = [words[0] for words in lines if len(words) > 1 and words[1] != "cached"]
     if not lines or waiting:
         return None, f"not cached ({len(waiting)} of {len(lines)} trials would train): run the example first"
     command = research("run", report, "--no-commit")
-    first = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)  # renders once if the copy is behind
+    first = subprocess.run(
+        command, cwd=copy, env=env, capture_output=True, text=True
+    )  # renders once if the copy is behind
     if first.returncode != 0 or "0 trained" not in first.stdout:
         return None, f"the re-run did not stay cached: {first.stdout.strip().splitlines()[-1:]}"
     return command, ""

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,7 +46,13 @@ def sweep(folder: Path, n: int, trials: int, workers: int, cache: Path | None) -
     report = folder / "exp.md"
     lines = "\n".join(f"  t{i}: {{model.alpha: {10.0 ** (i + 1)}}}" for i in range(trials))
     report.write_text(REPORT.format(n=n, trials=lines), encoding="utf-8")
-    ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False, _node_ip_address="127.0.0.1")
+    ray.init(
+        num_cpus=workers,
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
     try:
         plan = make_plan(report)
         start = time.perf_counter()
@@ -67,8 +73,12 @@ def main() -> None:
         from engine.data.load import make_splits
         from engine.spec import DataSpec, NoiseSpec
 
-        make_splits(DataSpec(source="synthetic", n_train=args.n, n_test=1000, targets=["log_g"]), NoiseSpec(level=1.0),
-                    base_dir=tmp, cache_dir=warm)
+        make_splits(
+            DataSpec(source="synthetic", n_train=args.n, n_test=1000, targets=["log_g"]),
+            NoiseSpec(level=1.0),
+            base_dir=tmp,
+            cache_dir=warm,
+        )
         one = sweep(tmp / "one", args.n, args.trials, 1, warm)
         two = sweep(tmp / "two", args.n, args.trials, 2, warm)
     rows = [

@@ -92,7 +92,11 @@ def worker(kind: str, path: Path, out: Path, precision: str) -> None:
 
         source = H5Source(path)
         split = Split(source, np.arange(source.n), TARGETS)
-        model = build({"type": "ridge", "alphas": ALPHAS, "standardize": False, "precision": precision}, {"device": "cpu"}, TARGETS)
+        model = build(
+            {"type": "ridge", "alphas": ALPHAS, "standardize": False, "precision": precision},
+            {"device": "cpu"},
+            TARGETS,
+        )
         model.fit(split)
         np.save(out / "path.npy", model.coef_path)
         extra = {"alpha": model.info()["alpha"], "phases": model.info()["seconds"]}
@@ -111,7 +115,10 @@ def worker(kind: str, path: Path, out: Path, precision: str) -> None:
 
 
 def run(kind: str, path: Path, out: Path, precision: str = "float64") -> dict:
-    subprocess.run([sys.executable, __file__, "--worker", kind, "--file", str(path), "--out", str(out), "--precision", precision], check=True)
+    subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--file", str(path), "--out", str(out), "--precision", precision],
+        check=True,
+    )
     return json.loads((out / f"{kind}.json").read_text())
 
 
@@ -146,25 +153,39 @@ def main() -> None:
         for precision in precisions:
             print(f"N={n}: streaming ridge ({precision}) …", flush=True)
             st = run("streaming", path, out, precision)
-            row = {"n": n, "precision": precision, "stream_s": st["seconds"], "stream_gb": st["peak_bytes"] / 1e9, "phases": st["phases"]}
+            row = {
+                "n": n,
+                "precision": precision,
+                "stream_s": st["seconds"],
+                "stream_gb": st["peak_bytes"] / 1e9,
+                "phases": st["phases"],
+            }
             if sk is not None:
                 path_coef = np.load(out / "path.npy")
                 ours = path_coef[:, :, ALPHAS.index(sk["alpha"])]
                 row.update(
-                    sk_s=sk["seconds"], sk_gb=sk["peak_bytes"] / 1e9, sk_alpha=sk["alpha"], our_alpha=st["alpha"],
-                    time_ratio=sk["seconds"] / row["stream_s"], mem_ratio=sk["peak_bytes"] / st["peak_bytes"],
+                    sk_s=sk["seconds"],
+                    sk_gb=sk["peak_bytes"] / 1e9,
+                    sk_alpha=sk["alpha"],
+                    our_alpha=st["alpha"],
+                    time_ratio=sk["seconds"] / row["stream_s"],
+                    mem_ratio=sk["peak_bytes"] / st["peak_bytes"],
                     max_coef_diff=float(np.abs(ours - sk_coef).max() / np.abs(sk_coef).max()),
                 )
             rows.append(row)
             print(json.dumps(row, default=str), flush=True)
 
     print()
-    print("| N | Gram | streaming s | streaming GB | RidgeCV s | RidgeCV GB | time × | memory × | max Δcoef / max coef | α (RidgeCV LOO / ours GCV) |")
+    print(
+        "| N | Gram | streaming s | streaming GB | RidgeCV s | RidgeCV GB | time × | memory × | max Δcoef / max coef | α (RidgeCV LOO / ours GCV) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "sk_s" in r:
-            print(f"| {r['n']:,} | {r['precision']} | {r['stream_s']:.1f} | {r['stream_gb']:.2f} | {r['sk_s']:.1f} | {r['sk_gb']:.2f} | "
-                  f"{r['time_ratio']:.1f} | {r['mem_ratio']:.1f} | {r['max_coef_diff']:.1e} | {r['sk_alpha']:g} / {r['our_alpha']} |")
+            print(
+                f"| {r['n']:,} | {r['precision']} | {r['stream_s']:.1f} | {r['stream_gb']:.2f} | {r['sk_s']:.1f} | {r['sk_gb']:.2f} | "
+                f"{r['time_ratio']:.1f} | {r['mem_ratio']:.1f} | {r['max_coef_diff']:.1e} | {r['sk_alpha']:g} / {r['our_alpha']} |"
+            )
         else:
             print(f"| {r['n']:,} | {r['precision']} | {r['stream_s']:.1f} | {r['stream_gb']:.2f} | skipped | | | | | |")
     print("\nstreaming phases (s):", {f"{r['n']}/{r['precision']}": r["phases"] for r in rows})

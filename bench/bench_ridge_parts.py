@@ -112,23 +112,30 @@ def main() -> None:
             bare.append(timed(lambda: bare_syrk(copies[dtype], dtype, CHUNK_ROWS)))
         a, w, b = statistics.median(fresh), statistics.median(warm), statistics.median(bare)
         print(f"| pass, {precision} Gram | {a:.2f} s | bare {name} on the same chunks {b:.2f} s | {a / b:.2f}× |")
-        print(f"| pass, {precision} Gram, a second pass right after (memory already touched) | {w:.2f} s "
-              f"| bare {name} {b:.2f} s | {w / b:.2f}× |")
+        print(
+            f"| pass, {precision} Gram, a second pass right after (memory already touched) | {w:.2f} s "
+            f"| bare {name} {b:.2f} s | {w / b:.2f}× |"
+        )
     rate = fresh_memory_seconds_per_gib()
-    print(f"| first touch of fresh memory, after a pause | {rate:.2f} s per GiB | memcpy of warm memory "
-          f"{warm_memory_seconds_per_gib():.2f} s per GiB | — |")
+    print(
+        f"| first touch of fresh memory, after a pause | {rate:.2f} s per GiB | memcpy of warm memory "
+        f"{warm_memory_seconds_per_gib():.2f} s per GiB | — |"
+    )
 
     mo = moments(split, precision="float64")
     scale = np.sqrt(np.diag(mo.gram) / mo.n)
     gram = mo.gram / scale[:, None] / scale[None, :]
     b = mo.xty / scale[:, None]
     routes = {}
-    for label, route, gcv in (("9 Cholesky solves (validation)", "cholesky", False),
-                              ("9 Cholesky solves + their triangles' inverses (GCV)", "cholesky", True),
-                              ("one eigh", "eigh", True)):
+    for label, route, gcv in (
+        ("9 Cholesky solves (validation)", "cholesky", False),
+        ("9 Cholesky solves + their triangles' inverses (GCV)", "cholesky", True),
+        ("one eigh", "eigh", True),
+    ):
         routes[label] = statistics.median(  # a copy in the Gram's own (Fortran) layout, as the fit hands it over
             timed(lambda: alpha_path(gram.copy(order="K"), b, ALPHAS, route, "cpu", yty=mo.yty, need_rss=gcv))
-            for _ in range(args.repeat))
+            for _ in range(args.repeat)
+        )
     eigh = routes["one eigh"]
     for label, seconds in routes.items():
         print(f"| α path, {label} | {seconds:.2f} s | one eigh {eigh:.2f} s | {seconds / eigh:.2f}× |")

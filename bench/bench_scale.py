@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,11 +51,13 @@ WHAT = {
 }
 # Runs a command and prints the peak RSS of its process tree's largest member (a fresh parent,
 # so RUSAGE_CHILDREN holds this command alone).
-MEASURE = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
-           "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-           "print(json.dumps({'rc': done.returncode, 'wall': time.perf_counter() - t, "
-           "'rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
-           "'out': done.stdout[-4000:], 'err': done.stderr[-2000:]}))")
+MEASURE = (
+    "import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+    "print(json.dumps({'rc': done.returncode, 'wall': time.perf_counter() - t, "
+    "'rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+    "'out': done.stdout[-4000:], 'err': done.stderr[-2000:]}))"
+)
 
 
 def short(n: int) -> str:
@@ -82,7 +84,10 @@ def write_layout(folder: Path, n: int, n_test: int) -> tuple[str, str]:
         os.replace(scratch / "test" / "shard_0" / "dataset.h5", test)
         shutil.rmtree(scratch)
         size = sum(p.stat().st_size for p in (*train, test)) / 1e9
-        print(f"wrote {per * SHARDS:,} + {n_test:,} spectra ({size:.1f} GB) in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"wrote {per * SHARDS:,} + {n_test:,} spectra ({size:.1f} GB) in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     return str(folder / f"train_{short(per)}_{{0..{SHARDS - 1}}}" / "dataset.h5"), str(test)
 
 
@@ -93,17 +98,28 @@ def write_notebook(folder: Path, train: str, test: str, models: list[str]) -> Pa
     shutil.rmtree(notebook, ignore_errors=True)
     notebook.mkdir(parents=True)
     spec = {
-        "id": "BENCH-SCALE", "title": "the user's data at full size",
+        "id": "BENCH-SCALE",
+        "title": "the user's data at full size",
         "data": {"source": train, "test_source": test, "targets": ["log_g"], "n_val": 0},
         "noise": {"level": 1.0},
         "model": {"type": "ridge"},
         "trials": {name: MODELS[name] for name in models},
         "metrics": ["r2.log_g", "mae.log_g"],
-    }  # fmt: skip
-    text = "---\n" + yaml.safe_dump(spec, sort_keys=False) + ("---\n# Scale\n\n<!-- research:results -->\n<!-- /research:results -->\n\n"
-            "<!-- research:record -->\n<!-- /research:record -->\n")
+    }
+    text = (
+        "---\n"
+        + yaml.safe_dump(spec, sort_keys=False)
+        + (
+            "---\n# Scale\n\n<!-- research:results -->\n<!-- /research:results -->\n\n"
+            "<!-- research:record -->\n<!-- /research:record -->\n"
+        )
+    )
     (notebook / "exp.md").write_text(text, encoding="utf-8")
-    for command in (["init", "-q"], ["add", "exp.md"], ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "bench"]):
+    for command in (
+        ["init", "-q"],
+        ["add", "exp.md"],
+        ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "bench"],
+    ):
         subprocess.run(["git", *command], cwd=notebook, check=True)
     return notebook
 
@@ -124,11 +140,21 @@ def main(argv=None) -> int:
     size = sum(p.stat().st_size for p in folder.rglob("*.h5")) / 1e9
     notebook = write_notebook(folder, train, test, models)
     rows, failed = [], 0
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@localhost",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@localhost",
+    }
     for name in models:
-        done = subprocess.run([sys.executable, "-c", MEASURE, RESEARCH, "run", "exp.md", "--trial", name],
-                              cwd=notebook, capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURE, RESEARCH, "run", "exp.md", "--trial", name],
+            cwd=notebook,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         out = json.loads(done.stdout.strip().splitlines()[-1])
         label = f"{WHAT[name]}, {args.n:,} × 4096 ({size:.1f} GB)"
         if out["rc"] != 0:

@@ -29,15 +29,23 @@ def measure(name: str, splits, device: str, amp: bool, epochs: int, batch: int) 
 
     train, _, _ = splits
     lines: list[str] = []
-    model = build(MODELS[name], {"epochs": epochs, "batch_size": batch, "device": device, "amp": amp, "seed": 0}, train.targets)
+    model = build(
+        MODELS[name], {"epochs": epochs, "batch_size": batch, "device": device, "amp": amp, "seed": 0}, train.targets
+    )
     model.fit(train, None, log=lines.append)
     last = float(re.search(r"\(([\d.]+) s\)$", lines[-1]).group(1))
     steps = len(train) // batch
     t0 = time.perf_counter()
     model.predict(train)
     infer = time.perf_counter() - t0
-    return {"model": name, "device": device, "amp": amp, "n_params": model.info()["n_params"],
-            "train_per_s": steps * batch / last, "infer_per_s": len(train) / infer}
+    return {
+        "model": name,
+        "device": device,
+        "amp": amp,
+        "n_params": model.info()["n_params"],
+        "train_per_s": steps * batch / last,
+        "infer_per_s": len(train) / infer,
+    }
 
 
 def main() -> None:
@@ -47,8 +55,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"], choices=["cpu", "cuda"],
-                        help="where to train (cuda only when there is a GPU)")
+    parser.add_argument(
+        "--devices",
+        nargs="+",
+        default=["cpu", "cuda"],
+        choices=["cpu", "cuda"],
+        help="where to train (cuda only when there is a GPU)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -58,8 +71,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     splits = toy_splits(args.n, 0, 0, 4096)
-    runs = ([("cpu", False)] if "cpu" in args.devices else []) + \
-        ([("cuda", True), ("cuda", False)] if torch.cuda.is_available() and "cuda" in args.devices else [])
+    runs = ([("cpu", False)] if "cpu" in args.devices else []) + (
+        [("cuda", True), ("cuda", False)] if torch.cuda.is_available() and "cuda" in args.devices else []
+    )
     rows = []
     for device, amp in runs:
         for name in args.models:
@@ -67,12 +81,16 @@ def main() -> None:
             rows.append(row)
             print(row, flush=True)
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
-    print(f"\ntorch {torch.__version__}, CPU threads {torch.get_num_threads()}, GPU {gpu}, N={args.n}, batch {args.batch}\n")
+    print(
+        f"\ntorch {torch.__version__}, CPU threads {torch.get_num_threads()}, GPU {gpu}, N={args.n}, batch {args.batch}\n"
+    )
     print("| model | params | device | precision | train samples/s | inference samples/s |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         precision = "bf16 autocast" if r["amp"] else "fp32"
-        print(f"| {r['model']} | {r['n_params']:,} | {r['device']} | {precision} | {r['train_per_s']:,.0f} | {r['infer_per_s']:,.0f} |")
+        print(
+            f"| {r['model']} | {r['n_params']:,} | {r['device']} | {precision} | {r['train_per_s']:,.0f} | {r['infer_per_s']:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

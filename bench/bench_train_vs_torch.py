@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from rows import print_rows  # noqa: E402  (bench/ is the script's folder)
+from rows import print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -83,10 +83,14 @@ def bare_loop(x, y, epochs: int, batch: int, seed: int, foreach: bool | None = N
     torch.manual_seed(seed)
     xs = (x - x.mean(0)) / x.std(0).clamp_min(1e-12)  # standardised once
     ys = (y - y.mean(0)) / y.std(0)
-    net = nn.Sequential(nn.Linear(x.shape[1], 512), nn.GELU(), nn.Linear(512, 256), nn.GELU(), nn.Linear(256, y.shape[1]))
+    net = nn.Sequential(
+        nn.Linear(x.shape[1], 512), nn.GELU(), nn.Linear(512, 256), nn.GELU(), nn.Linear(256, y.shape[1])
+    )
     decay = [p for p in net.parameters() if p.dim() >= 2]
     no_decay = [p for p in net.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.0}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, foreach=foreach)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.0}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, foreach=foreach
+    )
     steps = len(x) // batch
     total, warmup = epochs * steps, min(200, epochs * steps // 20)
 
@@ -113,7 +117,9 @@ def lockstep_run(train, x, y, epochs: int, batch: int, seed: int, foreach: bool 
     from engine.models import build
 
     clock = Lockstep(bare_loop(x, y, epochs, batch, seed, foreach))
-    model = build({"type": "mlp"}, {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": seed}, train.targets)
+    model = build(
+        {"type": "mlp"}, {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": seed}, train.targets
+    )
     model.fit(train, None, progress=clock)
     return clock
 
@@ -125,8 +131,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5, help="engine fits, each with its bare twin in lockstep")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--bare-foreach", action="store_true",
-                        help="the bare loop's AdamW with foreach=True too (the engine's; torch's default on CPU is per tensor)")
+    parser.add_argument(
+        "--bare-foreach",
+        action="store_true",
+        help="the bare loop's AdamW with foreach=True too (the engine's; torch's default on CPU is per tensor)",
+    )
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the first epoch is not counted)")
@@ -144,21 +153,38 @@ def main() -> None:
         clock = lockstep_run(train, x, y, args.epochs, args.batch, r, True if args.bare_foreach else None)
         engine += clock.engine_steps
         bare += clock.bare_steps
-        print(f"round {r + 1}: median step engine {statistics.median(s[0] for s in clock.engine_steps) * 1e3:.1f} ms, "
-              f"bare {statistics.median(s[0] for s in clock.bare_steps) * 1e3:.1f} ms", file=sys.stderr, flush=True)
-    e_wall, e_cpu, b_wall, b_cpu = (args.batch / statistics.median(s[k] for s in steps) for steps in (engine, bare) for k in (0, 1))
+        print(
+            f"round {r + 1}: median step engine {statistics.median(s[0] for s in clock.engine_steps) * 1e3:.1f} ms, "
+            f"bare {statistics.median(s[0] for s in clock.bare_steps) * 1e3:.1f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+    e_wall, e_cpu, b_wall, b_cpu = (
+        args.batch / statistics.median(s[k] for s in steps) for steps in (engine, bare) for k in (0, 1)
+    )
     paired = [b[0] / e[0] for e, b in zip(engine, bare)]  # engine samples/s over bare's, step by step
     quartiles = statistics.quantiles(paired, n=4)
-    print_rows([
-        (f"engine mlp 4096-512-256, CPU fp32, batch {args.batch}, N={args.n} (median step, wall / CPU time)",
-         f"{e_wall:,.0f} / {e_cpu:,.0f} samples/s"),
-        (f"bare PyTorch loop, same net, optimizer{' (foreach)' if args.bare_foreach else ''}, schedule and data",
-         f"{b_wall:,.0f} / {b_cpu:,.0f} samples/s"),
-        (f"engine / bare ({args.rounds} rounds, {len(engine)} step pairs)", f"{e_wall / b_wall:.1%} / {e_cpu / b_cpu:.1%}"),
-        ("engine / bare, median of the step pairs' ratios (wall; quartiles)",
-         f"{statistics.median(paired):.1%} ({quartiles[0]:.1%}–{quartiles[2]:.1%})"),
-        ("torch, CPU threads", f"{torch.__version__}, {torch.get_num_threads()}"),
-    ])
+    print_rows(
+        [
+            (
+                f"engine mlp 4096-512-256, CPU fp32, batch {args.batch}, N={args.n} (median step, wall / CPU time)",
+                f"{e_wall:,.0f} / {e_cpu:,.0f} samples/s",
+            ),
+            (
+                f"bare PyTorch loop, same net, optimizer{' (foreach)' if args.bare_foreach else ''}, schedule and data",
+                f"{b_wall:,.0f} / {b_cpu:,.0f} samples/s",
+            ),
+            (
+                f"engine / bare ({args.rounds} rounds, {len(engine)} step pairs)",
+                f"{e_wall / b_wall:.1%} / {e_cpu / b_cpu:.1%}",
+            ),
+            (
+                "engine / bare, median of the step pairs' ratios (wall; quartiles)",
+                f"{statistics.median(paired):.1%} ({quartiles[0]:.1%}–{quartiles[2]:.1%})",
+            ),
+            ("torch, CPU threads", f"{torch.__version__}, {torch.get_num_threads()}"),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,9 @@ def _nan_like(y: np.ndarray) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def evaluate(y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str],
-             metrics: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+def evaluate(
+    y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str], metrics: Sequence[str] | None = None
+) -> dict[str, dict[str, float]]:
     """`{metric: {target: value}}` (plain floats). `metrics` like `['r2.log_g', 'mae.T_eff']`
     limits the result to those; all four metrics of every target by default."""
     y_true, y_pred = _pair(y_true, y_pred)
@@ -144,8 +145,9 @@ def bin_edges(values: np.ndarray, width: float, origin: float = 0.0) -> np.ndarr
     return lo + width * np.arange(n + 1)
 
 
-def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None,
-           width: float | None = None) -> dict[str, Any]:
+def binned(
+    by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None, width: float | None = None
+) -> dict[str, Any]:
     """Metrics of one target in bins of another parameter (`by`): give `edges` or `width`.
 
     Bins are [lo, hi), the last one [lo, hi]; rows outside the edges (or with a non-finite `by`)
@@ -176,15 +178,17 @@ def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[f
         sel = inside & (which == i)
         yi, pi = y[sel], pred[sel]
         count = int(sel.sum())
-        rows.append({
-            "lo": float(e[i]),
-            "hi": float(e[i + 1]),
-            "count": count,
-            "bias": bias(yi, pi),
-            "mae": mae(yi, pi),
-            "rmse": rmse(yi, pi),
-            "r2": r2(yi, pi) if count >= 2 else math.nan,
-        })
+        rows.append(
+            {
+                "lo": float(e[i]),
+                "hi": float(e[i + 1]),
+                "count": count,
+                "bias": bias(yi, pi),
+                "mae": mae(yi, pi),
+                "rmse": rmse(yi, pi),
+                "r2": r2(yi, pi) if count >= 2 else math.nan,
+            }
+        )
     biases = [row["bias"] for row in rows if row["count"]]
     return {
         "edges": [float(v) for v in e],
@@ -194,8 +198,9 @@ def binned(by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[f
     }
 
 
-def snr_binned(snr: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None,
-               n_bins: int = 5) -> dict[str, Any]:
+def snr_binned(
+    snr: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None, n_bins: int = 5
+) -> dict[str, Any]:
     """`binned` by signal-to-noise: given `edges`, or `n_bins` quantile bins (equal counts)."""
     snr = np.asarray(snr, dtype=np.float64)
     if edges is None:
@@ -345,7 +350,9 @@ def _seed_picks(k: int, B: int, seed: int) -> np.ndarray | None:
     return seed_picks(k, B, [seed, 0x5EED])
 
 
-def _samples(metric: Metric, y: np.ndarray, runs: np.ndarray, B: int, seed: int, picks: np.ndarray | None) -> np.ndarray:
+def _samples(
+    metric: Metric, y: np.ndarray, runs: np.ndarray, B: int, seed: int, picks: np.ndarray | None
+) -> np.ndarray:
     """The metric of each of B resamples: rows drawn as `_resamples`, seeds as `picks`. The four
     metrics of this module come from the resampled sums in a few matrix products; any other
     metric is called once per resample and run."""
@@ -372,8 +379,9 @@ def _full(metric: Metric, y: np.ndarray, runs: np.ndarray) -> float:
     return float(np.mean([metric(y, run) for run in runs]))
 
 
-def bootstrap_ci(metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> CI:
+def bootstrap_ci(
+    metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 1000, seed: int = 0, level: float = 0.95
+) -> CI:
     """Percentile bootstrap confidence interval of `metric(y, pred)` (rows resampled). `pred`
     (k, n): a trial repeated over k seeds, its value the mean over them and each resample's a
     mean over seeds drawn with replacement."""
@@ -382,24 +390,35 @@ def bootstrap_ci(metric: Metric, y: np.ndarray, pred: np.ndarray, *, B: int = 10
     return CI(_full(metric, y, runs), *_interval(samples, level))
 
 
-def paired_bootstrap_delta(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
-                           B: int = 1000, seed: int = 0, level: float = 0.95) -> Delta:
+def paired_bootstrap_delta(
+    metric: Metric,
+    y: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    *,
+    B: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Delta:
     """Interval of metric(a) − metric(b) on the same test rows, both scored on each resample
     (so what the two trials share — which rows are hard — cancels out). Either side may be
     (k, n), a trial repeated over seeds (see `bootstrap_ci`)."""
     y, runs_a = _runs(y, pred_a)
     _, runs_b = _runs(y, pred_b)
-    samples = paired_bootstrap_samples(metric, y, runs_a if len(runs_a) > 1 else runs_a[0],
-                                       runs_b if len(runs_b) > 1 else runs_b[0], B=B, seed=seed)
+    samples = paired_bootstrap_samples(
+        metric, y, runs_a if len(runs_a) > 1 else runs_a[0], runs_b if len(runs_b) > 1 else runs_b[0], B=B, seed=seed
+    )
     lo, hi = _interval(samples, level)
     return Delta(_full(metric, y, runs_a) - _full(metric, y, runs_b), lo, hi, float(np.mean(samples > 0)))
 
 
-def paired_bootstrap_samples(metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *,
-                             B: int = 1000, seed: int = 0) -> np.ndarray:
+def paired_bootstrap_samples(
+    metric: Metric, y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, *, B: int = 1000, seed: int = 0
+) -> np.ndarray:
     """The B resampled differences metric(a) − metric(b) that `paired_bootstrap_delta` summarises
     (for a figure of their distribution)."""
     y, runs_a = _runs(y, pred_a)
     _, runs_b = _runs(y, pred_b)
-    return (_samples(metric, y, runs_a, B, seed, _seed_picks(len(runs_a), B, seed))
-            - _samples(metric, y, runs_b, B, seed, _seed_picks(len(runs_b), B, seed + 1)))
+    return _samples(metric, y, runs_a, B, seed, _seed_picks(len(runs_a), B, seed)) - _samples(
+        metric, y, runs_b, B, seed, _seed_picks(len(runs_b), B, seed + 1)
+    )

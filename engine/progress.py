@@ -29,9 +29,15 @@ class Task:
         if self._owner is not None:
             self._owner._bars.advance(self._id, n)
 
-    def update(self, *, description: str | None = None, total: float | None = None, completed: float | None = None) -> None:
+    def update(
+        self, *, description: str | None = None, total: float | None = None, completed: float | None = None
+    ) -> None:
         if self._owner is not None:
-            fields = {k: v for k, v in (("description", description), ("total", total), ("completed", completed)) if v is not None}
+            fields = {
+                k: v
+                for k, v in (("description", description), ("total", total), ("completed", completed))
+                if v is not None
+            }
             self._owner._bars.update(self._id, **fields)
 
     def done(self) -> None:
@@ -93,8 +99,9 @@ class Progress:
 SILENT = Progress(enabled=False)
 
 
-def epoch_line(epoch: int, epochs: int, train_loss: float, val_loss: float | None, lr: float, seconds: float,
-               **extra: float) -> str:
+def epoch_line(
+    epoch: int, epochs: int, train_loss: float, val_loss: float | None, lr: float, seconds: float, **extra: float
+) -> str:
     """`epoch 3/10 train_loss 0.412 val_loss 0.455 lr 9.1e-04 (2.3 s)` (extra fields before the time)."""
     parts = [f"epoch {epoch}/{epochs}", f"train_loss {train_loss:.4g}"]
     if val_loss is not None:

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.text import document, textfile
-from engine.notebook import drafts, locks, paths
-from engine.run import transaction
 from engine.errors import Exit, ResearchError
-from engine.run.plan import Plan, Reason, TrialPlan, make_plan
+from engine.notebook import drafts, locks, paths
 from engine.notebook.store import TrialRecord
+from engine.run import transaction
+from engine.run.plan import Plan, Reason, TrialPlan, make_plan
+from engine.text import document, textfile
 
 Say = Callable[[str], None]
 
@@ -77,8 +77,16 @@ def execute(
     draft = drafts.is_draft(report.spec.status)  # its status stays `draft`: never running, done or failed
     # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
     # same code (the key says so): only the trials that run are checked again.
-    validate(plan, data=bool(plan.to_run), scan=True, build=True, force=force_regions, all_trials=False,
-             pages=drafts.propagates(report.spec.status, propagate), say=lambda line: say(f"  {line}"))
+    validate(
+        plan,
+        data=bool(plan.to_run),
+        scan=True,
+        build=True,
+        force=force_regions,
+        all_trials=False,
+        pages=drafts.propagates(report.spec.status, propagate),
+        say=lambda line: say(f"  {line}"),
+    )
     outcome = Outcome(plan)
     with locks.live_run(plan.root, report.spec.id, say=say):
         for trial in plan.to_run:  # a run we waited for may have stored some of them
@@ -93,16 +101,38 @@ def execute(
             if not draft:
                 _set_status(report.path, "running")
         try:
-            _run_trials(plan, outcome, to_run, code_state, executor=executor, address=address, device=device,
-                        say=say, progress=progress)
-            plan.index.update(report.spec.id, trials={
-                t.name: {"config": t.parts.config, "data": t.parts.data, "code": t.parts.code, "key": t.key,
-                         **({"uses": t.uses} if t.uses else {})} for t in plan.trials
-            })  # fmt: skip
+            _run_trials(
+                plan,
+                outcome,
+                to_run,
+                code_state,
+                executor=executor,
+                address=address,
+                device=device,
+                say=say,
+                progress=progress,
+            )
+            plan.index.update(
+                report.spec.id,
+                trials={
+                    t.name: {
+                        "config": t.parts.config,
+                        "data": t.parts.data,
+                        "code": t.parts.code,
+                        "key": t.key,
+                        **({"uses": t.uses} if t.uses else {}),
+                    }
+                    for t in plan.trials
+                },
+            )
             # whether the pages are written is the end's to say, from the status the report has then
-            finish(plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate)
+            finish(
+                plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate
+            )
         except BaseException:
-            if to_run and not draft:  # an error or Ctrl-C while training or at the end: the report must not say `running`
+            if (
+                to_run and not draft
+            ):  # an error or Ctrl-C while training or at the end: the report must not say `running`
                 _fail_if_running(report.path)
             raise
     return outcome
@@ -112,9 +142,17 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
     from engine.run.executors import run_trials
 
     report = plan.report
-    done = run_trials(to_run, executor=executor, address=address, base_dir=report.path.parent,
-                      cache_dir=paths.cache_dir(plan.root), device=device, say=say, progress=progress,
-                      store_dir=plan.store.folder)
+    done = run_trials(
+        to_run,
+        executor=executor,
+        address=address,
+        base_dir=report.path.parent,
+        cache_dir=paths.cache_dir(plan.root),
+        device=device,
+        say=say,
+        progress=progress,
+        store_dir=plan.store.folder,
+    )
     for trial, result, error, started in done:
         if error is not None:
             trial.error = error
@@ -131,8 +169,12 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             provenance=_provenance(code_state, started, result.seconds, result.device, trial.config),
             log=result.log,
         )
-        plan.store.save(record, result.predictions, model=result.model_file,  # the model kept beside its record
-                        replace=trial.reason is Reason.RETRAIN)
+        plan.store.save(
+            record,
+            result.predictions,
+            model=result.model_file,  # the model kept beside its record
+            replace=trial.reason is Reason.RETRAIN,
+        )
         trial.record = record
     plan.share_twins()
 
@@ -141,8 +183,16 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
 # The end of a run
 
 
-def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = False, commit: bool = True,
-           code_state: Mapping[str, Any] | None = None, propagate: bool = True) -> None:
+def finish(
+    plan: Plan,
+    outcome: Outcome,
+    *,
+    say: Say = print,
+    force: bool = False,
+    commit: bool = True,
+    code_state: Mapping[str, Any] | None = None,
+    propagate: bool = True,
+) -> None:
     """Render every target and write + commit them as one transaction, under the end lock;
     first finish what killed runs left unfinished in this notebook."""
     with locks.end_of_run(plan.root, say=say):
@@ -154,8 +204,16 @@ def finish(plan: Plan, outcome: Outcome, *, say: Say = print, force: bool = Fals
                 _replay(journal, say=say, commit=commit)
         if mine is not None:
             say(f"{plan.report.path}: finishing the end of a run that was stopped")
-        _end(plan, outcome, pending=mine, say=say, force=force, commit=commit, code_state=code_state or {},
-             propagate=propagate)
+        _end(
+            plan,
+            outcome,
+            pending=mine,
+            say=say,
+            force=force,
+            commit=commit,
+            code_state=code_state or {},
+            propagate=propagate,
+        )
 
 
 def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
@@ -168,16 +226,25 @@ def _replay(journal: transaction.Journal, *, say: Say, commit: bool) -> None:
         plan = None
     if plan is not None and all(t.record is not None for t in plan.trials):
         say(f"{journal.report}: finishing the end of a run that was stopped")
-        _end(plan, Outcome(plan), pending=journal, say=say, force=False, commit=commit, code_state={},
-             propagate=journal.extra.get("propagate", True))
+        _end(
+            plan,
+            Outcome(plan),
+            pending=journal,
+            say=say,
+            force=False,
+            commit=commit,
+            code_state={},
+            propagate=journal.extra.get("propagate", True),
+        )
         return
     if commit:
         transaction.commit_paths(paths.notebook_root(journal.report), journal.targets, journal.message, say=say)
     transaction.discard(journal)
 
 
-def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state,
-         propagate: bool = True) -> None:
+def _end(
+    plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit: bool, code_state, propagate: bool = True
+) -> None:
     from engine.pages.sync import page_edits
     from engine.render.reporting import log_row, render_key, render_report
 
@@ -197,9 +264,15 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     from engine.render import live
 
     spans_same = live.shown(text, str(report.path)) == (index.get("values") or {})  # no live number added or changed
-    if (not ran and pending is None and index.get("rendered") == key and index.get("checksums") == recorded
-            and status_now == index.get("status") and spans_same
-            and not (force and any(region.edited for region in present.values()))):  # --force: the edit goes
+    if (
+        not ran
+        and pending is None
+        and index.get("rendered") == key
+        and index.get("checksums") == recorded
+        and status_now == index.get("status")
+        and spans_same
+        and not (force and any(region.edited for region in present.values()))
+    ):  # --force: the edit goes
         say(f"{report.path}: up to date (every trial cached)")
         if propagate:
             _sync_pages(plan, outcome, force=force, commit=commit, say=say)
@@ -223,12 +296,19 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     outcome.reproduction = reproduction
     failed_now = [t for t in plan.trials if t.record is None and t.runs]
     status = "failed" if failed_now or not done else "done"
-    if (reproduction is not None and reproduction.reproduced and pending is None and not outcome.failed
-            and spec.status == (drafts.DRAFT if draft else status)  # a promoted draft's next run writes `done`
-            and wanted <= reproduction.runs and recorded.get("rendered") in (None, key)
-            and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
-            and not any(region.edited for region in present.values()) and spans_same  # --force over a hand edit re-renders
-            and all((report.path.parent / fig.file).is_file() for fig in spec.figures)):  # a figure deleted: drawn again
+    if (
+        reproduction is not None
+        and reproduction.reproduced
+        and pending is None
+        and not outcome.failed
+        and spec.status == (drafts.DRAFT if draft else status)  # a promoted draft's next run writes `done`
+        and wanted <= reproduction.runs
+        and recorded.get("rendered") in (None, key)
+        and recorded.get("spec") == run_record.spec_digest(report.front.text, plan.sets, plan.sweeps)
+        and not any(region.edited for region in present.values())
+        and spans_same  # --force over a hand edit re-renders
+        and all((report.path.parent / fig.file).is_file() for fig in spec.figures)
+    ):  # a figure deleted: drawn again
         _keep_as_recorded(plan, key, recorded)
         where = "" if ran else " (the run store's results for the report's keys)"
         say(f"{report.path}: {reproduction.summary()}{where}; the report keeps its numbers, nothing to commit")
@@ -244,13 +324,24 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     rendered = None
     if done:
         figures = len(spec.figures)
-        say(f"{report.path}: tables, verdict" + (f" and {figures} figure{'s' if figures != 1 else ''}" if figures else "")
-            + f" from {len(done)} stored trial{'s' if len(done) != 1 else ''}")
+        say(
+            f"{report.path}: tables, verdict"
+            + (f" and {figures} figure{'s' if figures != 1 else ''}" if figures else "")
+            + f" from {len(done)} stored trial{'s' if len(done) != 1 else ''}"
+        )
         rendered = render_report(plan, present, text)
         outcome.verdict = rendered.tables.verdict
         bodies, images = rendered.bodies, rendered.figures
-    note = "; ".join(f"not reproduced: {line}" for line in reproduction.moved()) if reproduction and not reproduction.reproduced else None
-    row = log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state, note=note) if ran or outcome.failed else None
+    note = (
+        "; ".join(f"not reproduced: {line}" for line in reproduction.moved())
+        if reproduction and not reproduction.reproduced
+        else None
+    )
+    row = (
+        log_row(plan, outcome.failed, rendered.tables if rendered else None, status, code_state, note=note)
+        if ran or outcome.failed
+        else None
+    )
     front = {"status": drafts.DRAFT if draft else status}
     if ran:
         front["last_run"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -262,31 +353,53 @@ def _end(plan: Plan, outcome: Outcome, *, pending, say: Say, force: bool, commit
     def edit_report(current: str) -> str:
         now = document.front_matter_values(current, ("status",)).get("status")  # promoted (or made a draft) meanwhile
         latest = {**front, "status": drafts.DRAFT if drafts.is_draft(now) else status}
-        return _report_text(current, bodies, front=latest, log_row=row, force=force, path=report.path,
-                            values=rendered.values if rendered else {})
+        return _report_text(
+            current,
+            bodies,
+            front=latest,
+            log_row=row,
+            force=force,
+            path=report.path,
+            values=rendered.values if rendered else {},
+        )
 
     new_report = edit_report(text)  # a hand edit in the report stops here, before any write
-    edits = (page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
-             if propagate else {})
+    edits = (
+        page_edits(plan.root, only=[report.path], texts={report.path: new_report}, force=force)  # …and in a page
+        if propagate
+        else {}
+    )
     changes = [transaction.Change(path, data=data) for path, data in images.items()]
     changes.append(transaction.Change(report.path, edit=edit_report))
     changes += [transaction.Change(page, edit=edit) for page, edit in edits.items()]
     message = _message(spec, rendered, status) + (" (draft)" if draft else "")
     outcome.written, outcome.commit = transaction.apply(
-        plan.root, report.path, changes, message=message, extra={"log_row": row, "front": front, "propagate": propagate},
+        plan.root,
+        report.path,
+        changes,
+        message=message,
+        extra={"log_row": row, "front": front, "propagate": propagate},
         commit=commit,
-        also_commit=pending.targets if pending is not None else (), say=say,
+        also_commit=pending.targets if pending is not None else (),
+        say=say,
     )
     outcome.changed = bool(outcome.written)
-    kept = "" if propagate else f"; {'a draft' if draft else '--no-propagate'}: hub, roadmap and kanban left as they are"
+    kept = (
+        "" if propagate else f"; {'a draft' if draft else '--no-propagate'}: hub, roadmap and kanban left as they are"
+    )
     say(f"{report.path}: {'written' if report.path in outcome.written else 'unchanged'} ({status}{kept})")
     _said(outcome, say, skip=report.path)
     final_text = textfile.read_text(report.path)
     final = document.regions(final_text, str(report.path))
-    plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in final.items()},
-                      values=live.shown(final_text, str(report.path)),
-                      verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
-                      status=front["status"], record=rendered.record if rendered else None)  # fmt: skip
+    plan.index.update(
+        spec.id,
+        rendered=key,
+        checksums={n: r.recorded for n, r in final.items()},
+        values=live.shown(final_text, str(report.path)),
+        verdict=rendered.tables.verdict.verdict if rendered and rendered.tables.verdict else None,
+        status=front["status"],
+        record=rendered.record if rendered else None,
+    )
 
 
 def _sync_pages(plan: Plan, outcome: Outcome, *, force: bool, commit: bool, say: Say) -> None:
@@ -298,7 +411,8 @@ def _sync_pages(plan: Plan, outcome: Outcome, *, force: bool, commit: bool, say:
     if edits:
         changes = [transaction.Change(page, edit=edit) for page, edit in edits.items()]
         outcome.written, outcome.commit = transaction.apply(
-            plan.root, report.path, changes, message=f"research: sync pages of {report.spec.id}", commit=commit, say=say)
+            plan.root, report.path, changes, message=f"research: sync pages of {report.spec.id}", commit=commit, say=say
+        )
         _said(outcome, say)
 
 
@@ -312,9 +426,15 @@ def _keep_as_recorded(plan: Plan, key: str, recorded: Mapping[str, Any]) -> None
     present = document.regions(final, str(report.path))
     from engine.render import live
 
-    plan.index.update(spec.id, rendered=key, checksums={n: r.recorded for n, r in present.items()},
-                      values=live.shown(final, str(report.path)),
-                      verdict=recorded.get("verdict"), status=spec.status, record=dict(recorded))
+    plan.index.update(
+        spec.id,
+        rendered=key,
+        checksums={n: r.recorded for n, r in present.items()},
+        values=live.shown(final, str(report.path)),
+        verdict=recorded.get("verdict"),
+        status=spec.status,
+        record=dict(recorded),
+    )
 
 
 def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
@@ -325,8 +445,16 @@ def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
         say(f"committed {outcome.commit[:7]}")
 
 
-def _report_text(text: str, bodies: Mapping[str, str], *, front: Mapping[str, str], log_row: str | None,
-                 force: bool, path: Path, values: Mapping[str, str] | None = None) -> str:
+def _report_text(
+    text: str,
+    bodies: Mapping[str, str],
+    *,
+    front: Mapping[str, str],
+    log_row: str | None,
+    force: bool,
+    path: Path,
+    values: Mapping[str, str] | None = None,
+) -> str:
     """The report with its regions, log row, live numbers and engine-maintained front matter keys (pure)."""
     from engine.render import live
     from engine.render.reporting import append_row
@@ -352,14 +480,18 @@ def _message(spec, rendered, status: str) -> str:
     verdict = tables.verdict.verdict if tables.verdict else status
     place = tables.standing
     if place is not None and place.beats_baseline is False:
-        return (f"research: {spec.id} {verdict}: no candidate beats the baseline "
-                f"({primary} {fmt_number(place.best_value)} for {place.best} vs {fmt_number(place.baseline_value)})")
+        return (
+            f"research: {spec.id} {verdict}: no candidate beats the baseline "
+            f"({primary} {fmt_number(place.best_value)} for {place.best} vs {fmt_number(place.baseline_value)})"
+        )
     held = tables.verdict.holds if tables.verdict is not None else None
     share = f" ({verdict} in {share_text(held)} of resamples)" if held is not None and verdict != "inconclusive" else ""
     return f"research: {spec.id} {verdict} {primary}={fmt_number(value)}{share}"
 
 
-def _provenance(code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def _provenance(
+    code_state: Mapping[str, Any], started: dt.datetime, seconds: float, device: str, config: Mapping[str, Any]
+) -> dict[str, Any]:
     from engine.run.provenance import environment
 
     return {
@@ -379,6 +511,7 @@ def _set_status(path: Path, status: str) -> None:
 def _fail_if_running(path: Path) -> None:
     """A run that ended but not in success: `running` becomes `failed`; a status the end already
     wrote (its transaction went through before the error) stays."""
+
     def edit(text: str) -> str:
         if document.front_matter_values(text, ("status",)).get("status") != "running":
             return text

@@ -62,8 +62,13 @@ def git_notebook(root, files: dict) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
-    for command in (["init", "-q"], ["config", "user.email", "tester@example.com"], ["config", "user.name", "tester"],
-                    ["add", "-A"], ["commit", "-qm", "notebook"]):
+    for command in (
+        ["init", "-q"],
+        ["config", "user.email", "tester@example.com"],
+        ["config", "user.name", "tester"],
+        ["add", "-A"],
+        ["commit", "-qm", "notebook"],
+    ):
         subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
     return root
 

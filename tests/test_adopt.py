@@ -15,21 +15,37 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.text import document, textfile
 from engine.adopt.legacy import adopt_file, adopt_text, heading_key, section_name, yaml_scalar
 from engine.errors import DocumentError
+from engine.text import document, textfile
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy_report.md"
 SHARED = Path(__file__).parents[2] / "shared" / "examples"
 BOM = b"\xef\xbb\xbf"
 
 FIXTURE_REGIONS = {
-    "summary", "hypotheses", "key-numbers", "figure-1", "figure-2",
-    "results", "binned-0", "binned-1", "reproduce", "log",
+    "summary",
+    "hypotheses",
+    "key-numbers",
+    "figure-1",
+    "figure-2",
+    "results",
+    "binned-0",
+    "binned-1",
+    "reproduce",
+    "log",
 }
 EXAMPLE_REGIONS = {
-    "summary", "hypotheses", "key-numbers", "figure-1", "figure-2", "figure-3",
-    "results", "binned-0", "reproduce", "log",
+    "summary",
+    "hypotheses",
+    "key-numbers",
+    "figure-1",
+    "figure-2",
+    "figure-3",
+    "results",
+    "binned-0",
+    "reproduce",
+    "log",
 }
 HUB_REGIONS = {"leaderboard", "key-numbers", "changelog"}
 
@@ -187,10 +203,21 @@ def test_a_report_without_header_fields_gets_an_id_from_its_file_name():
     spec = yaml.safe_load(document.front_matter(result.text).text)
     assert spec["id"] == "exp_noise_floor" and spec["title"] == "exp_noise_floor"
     assert result.regions == []
-    assert set(result.missing) == {"summary", "hypotheses", "key-numbers", "results", "binned", "figures", "log", "reproduce"}
+    assert set(result.missing) == {
+        "summary",
+        "hypotheses",
+        "key-numbers",
+        "results",
+        "binned",
+        "figures",
+        "log",
+        "reproduce",
+    }
     assert result.appended == ["results", "record"]  # what the spec needs to run, empty at the end
-    assert result.text.endswith("Just some notes.\n<!-- research:results -->\n<!-- /research:results sha256:e3b0c44298fc1c14 -->\n"
-                                "<!-- research:record -->\n<!-- /research:record sha256:e3b0c44298fc1c14 -->\n")
+    assert result.text.endswith(
+        "Just some notes.\n<!-- research:results -->\n<!-- /research:results sha256:e3b0c44298fc1c14 -->\n"
+        "<!-- research:record -->\n<!-- /research:record sha256:e3b0c44298fc1c14 -->\n"
+    )
 
 
 def test_the_users_report_front_matter(tmp_path):
@@ -231,7 +258,9 @@ def test_the_fixture_regions_are_sealed_and_not_hand_edited(tmp_path):
     assert set(found) == FIXTURE_REGIONS | {"record"}  # the run record: appended, empty
     assert [r for r in found.values() if r.edited] == []
     assert all(r.recorded is not None for r in found.values())
-    assert result.regions == [(r.name, r.start_line, r.end_line) for r in found.values() if r.name not in result.appended]
+    assert result.regions == [
+        (r.name, r.start_line, r.end_line) for r in found.values() if r.name not in result.appended
+    ]
 
 
 def test_the_users_report_regions(tmp_path):

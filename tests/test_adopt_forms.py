@@ -12,32 +12,39 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.text import document
 from engine.adopt.legacy import adopt_file, adopt_text, header_line_fields
 from engine.browse.check import check_file
 from engine.cli import main
+from engine.text import document
 
 FIXTURE = Path(__file__).parent / "fixtures" / "finished_report.md"
 TEXT = FIXTURE.read_text(encoding="utf-8")
 HEADER_END = TEXT.index("\n\n---\n")
 BODY = TEXT[HEADER_END:]
 TITLE = "# 📘 Experiment Report: Attention pooling head for log g (ViT)\n"
-EXPECTED = {"id": "VIT-20260203-pool-attn-01", "topic": "VIT", "mvp": "MVP-3.2", "author": "B. Observer",
-            "date": "2026-02-03"}
+EXPECTED = {
+    "id": "VIT-20260203-pool-attn-01",
+    "topic": "VIT",
+    "mvp": "MVP-3.2",
+    "author": "B. Observer",
+    "date": "2026-02-03",
+}
 
 HEADERS = {
     "own lines, bold, full-width bar": TEXT[:HEADER_END],
-    "one line, ASCII bars": TITLE + "> **ID:** `VIT-20260203-pool-attn-01` | **Author:** B. Observer | **Date:** 2026-02-03\n"
-                            "> **Topic:** VIT | **MVP:** MVP-3.2 | **Status:** ✅ Done",
-    "Chinese labels, not bold, full-width colons": TITLE + "> 编号：VIT-20260203-pool-attn-01\n> 主题 ｜ MVP：VIT ｜ MVP-3.2\n"
-                                                   "> 作者：B. Observer ｜ 日期：2026-02-03 ｜ 状态：✅ 完成",
+    "one line, ASCII bars": TITLE
+    + "> **ID:** `VIT-20260203-pool-attn-01` | **Author:** B. Observer | **Date:** 2026-02-03\n"
+    "> **Topic:** VIT | **MVP:** MVP-3.2 | **Status:** ✅ Done",
+    "Chinese labels, not bold, full-width colons": TITLE
+    + "> 编号：VIT-20260203-pool-attn-01\n> 主题 ｜ MVP：VIT ｜ MVP-3.2\n"
+    "> 作者：B. Observer ｜ 日期：2026-02-03 ｜ 状态：✅ 完成",
     "a paragraph, emoji before the labels": TITLE + "\n🆔 **ID**: VIT-20260203-pool-attn-01  \n"
-                                            "👤 **Author**: B. Observer ｜ 📅 **Date**: 2026-02-03  \n"
-                                            "**Topic ｜ MVP**: VIT ｜ MVP-3.2",
+    "👤 **Author**: B. Observer ｜ 📅 **Date**: 2026-02-03  \n"
+    "**Topic ｜ MVP**: VIT ｜ MVP-3.2",
     "a quote with blank quoted lines between": TITLE + "> **Name:** Attention pooling head\n>\n"
-                                               "> **ID:** VIT-20260203-pool-attn-01\n>\n"
-                                               "> **Topic ｜ MVP:** VIT ｜ MVP-3.2\n> **Author:** B. Observer\n"
-                                               "> **Date:** 2026-02-03",
+    "> **ID:** VIT-20260203-pool-attn-01\n>\n"
+    "> **Topic ｜ MVP:** VIT ｜ MVP-3.2\n> **Author:** B. Observer\n"
+    "> **Date:** 2026-02-03",
 }
 
 
@@ -109,7 +116,9 @@ def test_a_design_table_of_words_under_an_appendix_heading_is_not_wrapped():
     text = "# R\n\n# 6. Appendix\n\n### 6.1.1 Overall\n\n| Method | Note |\n|---|---|\n| a | words |\n"
 
     result = adopt_text(text)
-    assert "results" not in result.found and document.regions(result.text)["results"].body == ""  # appended empty instead
+    assert (
+        "results" not in result.found and document.regions(result.text)["results"].body == ""
+    )  # appended empty instead
 
 
 def test_adopting_keeps_crlf_line_endings_and_every_byte(tmp_path):
@@ -132,7 +141,9 @@ def test_the_draft_spec_has_what_the_design_tables_say_and_loads(tmp_path, monke
     (tmp_path / ".research").mkdir()  # a notebook: its pages lie inside it
     (tmp_path / "exp").mkdir()
     (tmp_path / "pool_hub.md").write_text(
-        "# Pool hub\n\n```\nQ3: which head? → ⏳\n├── Q3.2: does attention pooling help? → ⏳ MVP-3.2\n```\n", encoding="utf-8")
+        "# Pool hub\n\n```\nQ3: which head? → ⏳\n├── Q3.2: does attention pooling help? → ⏳ MVP-3.2\n```\n",
+        encoding="utf-8",
+    )
     (tmp_path / "pool_roadmap.md").write_text("# Roadmap\n", encoding="utf-8")
     path = tmp_path / "exp" / "exp_pool.md"
     path.write_text(TEXT, encoding="utf-8")
@@ -155,15 +166,19 @@ def test_the_draft_spec_has_what_the_design_tables_say_and_loads(tmp_path, monke
 
 
 def test_a_wide_weight_table_gives_a_trial_per_setting_and_a_range_is_a_guess():
-    text = (TITLE + "> **ID:** X-1\n\n## Data\n\n| Item | Value |\n|---|---|\n| Training spectra | 2,000 - 8,000 |\n"
-            "| Targets | log_g, Teff |\n\n## Weights\n\n| Setting | $w_{logg}$ | $w_{Teff}$ |\n|---|---|---|\n"
-            "| equal | 1.0 | 1.0 |\n| log g first | 2.0 | 1.0 |\n| by variance | [TBD] | [TBD] |\n")
+    text = (
+        TITLE + "> **ID:** X-1\n\n## Data\n\n| Item | Value |\n|---|---|\n| Training spectra | 2,000 - 8,000 |\n"
+        "| Targets | log_g, Teff |\n\n## Weights\n\n| Setting | $w_{logg}$ | $w_{Teff}$ |\n|---|---|---|\n"
+        "| equal | 1.0 | 1.0 |\n| log g first | 2.0 | 1.0 |\n| by variance | [TBD] | [TBD] |\n"
+    )
 
     result = adopt_text(text, path="exp_w.md")
 
     spec = front(result)
-    assert spec["trials"] == {"equal": {"train.loss_weights": {"log_g": 1.0, "T_eff": 1.0}},
-                              "log-g-first": {"train.loss_weights": {"log_g": 2.0, "T_eff": 1.0}}}
+    assert spec["trials"] == {
+        "equal": {"train.loss_weights": {"log_g": 1.0, "T_eff": 1.0}},
+        "log-g-first": {"train.loss_weights": {"log_g": 2.0, "T_eff": 1.0}},
+    }
     assert spec["data"]["n_train"] == 2000
     assert "n_train: 2000  # guess: the report gives a range" in result.text
     assert any("by variance" in line for line in result.to_fill)

@@ -58,7 +58,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -75,7 +75,9 @@ def test_the_engine_has_no_import_cycle():
     graph = _imports()
     # a package's __init__ may hand on its own modules' names; its modules importing it is not a cycle of ours
     for name in graph:
-        graph[name] = {t for t in graph[name] if not (name.startswith(t + ".") and (ENGINE.parent / Path(*t.split("."))).is_dir())}
+        graph[name] = {
+            t for t in graph[name] if not (name.startswith(t + ".") and (ENGINE.parent / Path(*t.split("."))).is_dir())
+        }
     cycle = _cycle(graph)
     assert cycle is None, " → ".join(cycle or [])
 
@@ -86,12 +88,25 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_nothing_imports_the_cli():
     graph = _imports()
-    assert [name for name, targets in graph.items() if _stage(name) != "cli" and any(_stage(t) == "cli" for t in targets)] == []
+    assert [
+        name for name, targets in graph.items() if _stage(name) != "cli" and any(_stage(t) == "cli" for t in targets)
+    ] == []
 
 
 #: The stages in the order data flows, bottom to top; a stage imports only stages below it (the
 #: modules at the top of `engine/`, rank 0, are below every stage; `runner` drives a run to its pages).
-RANK = {"text": 1, "spec": 2, "notebook": 3, "render": 4, "run": 5, "pages": 6, "browse": 7, "adopt": 7, "runner": 8, "cli": 9}
+RANK = {
+    "text": 1,
+    "spec": 2,
+    "notebook": 3,
+    "render": 4,
+    "run": 5,
+    "pages": 6,
+    "browse": 7,
+    "adopt": 7,
+    "runner": 8,
+    "cli": 9,
+}
 #: The numeric code is in the cache key and stays where it is; it reads files and specs, never a stage above.
 NUMERIC = {"models", "data", "metrics"}
 TOP = {"errors", "metrics", "numerics", "progress", "runner"}
@@ -119,8 +134,19 @@ def test_each_stage_imports_only_the_stages_below_it():
     assert wrong == []
 
 
-@pytest.mark.parametrize(("low", "high"), [("render", "run"), ("notebook", "run"), ("notebook", "render"), ("run", "pages"),
-                                           ("run", "cli"), ("models", "run"), ("data", "run"), ("models", "render")])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        ("render", "run"),
+        ("notebook", "run"),
+        ("notebook", "render"),
+        ("run", "pages"),
+        ("run", "cli"),
+        ("models", "run"),
+        ("data", "run"),
+        ("models", "render"),
+    ],
+)
 def test_a_stage_never_imports_what_it_feeds(low, high):
     assert [f"{n} → {t}" for n, ts in _imports().items() for t in ts if _stage(n) == low and _stage(t) == high] == []
 
@@ -141,7 +167,7 @@ def test_every_error_class_has_an_exit_code_of_the_one_table():
 
 def test_the_readme_documents_the_exit_codes():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Exit codes"):]
+    section = text[text.index("## Exit codes") :]
     for code in errors.Exit:
         assert re.search(rf"\|\s*`?{int(code)}`?\s*\|", section), code
 
@@ -157,7 +183,7 @@ def test_the_code_hash_fails_loudly_when_a_hashed_path_is_gone(monkeypatch):
 
 
 def test_the_interval_fields_rules_read_are_those_the_metrics_make():
-    from engine.render import decision
     from engine import metrics
+    from engine.render import decision
 
     assert decision.CI_FIELDS == metrics.CI._fields and decision.DELTA_FIELDS == metrics.Delta._fields

@@ -28,12 +28,19 @@ metrics: [r2.log_g]
 
 BOMB = "\n".join(
     ["a: &a [x, x, x, x, x, x, x, x, x]"]
-    + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(8)]
+    + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        for i in range(8)
+    ]
 )
 
 CASES = {
     "malformed-yaml": (SPEC.replace("train: {epochs: 3}", "train: {epochs: 3"), 7, ["invalid YAML", "flow mapping"]),
-    "unknown-key": (SPEC.replace("train: {epochs: 3}", "train: {epoch: 3}"), 6, ["train.epoch", "unknown key", "did you mean 'epochs'"]),
+    "unknown-key": (
+        SPEC.replace("train: {epochs: 3}", "train: {epoch: 3}"),
+        6,
+        ["train.epoch", "unknown key", "did you mean 'epochs'"],
+    ),
     "unknown-top-key": (SPEC.replace("metrics:", "metric:"), 7, ["metric", "did you mean 'metrics'"]),
     "wrong-type": (SPEC.replace("epochs: 3", "epochs: three"), 6, ["train.epochs", "integer", "three"]),
     "missing-key": (SPEC.replace("title: ridge alpha\n", ""), None, ["title", "missing"]),

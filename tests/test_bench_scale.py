@@ -12,12 +12,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_scale_bench_runs_the_users_layout_through_research_run(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_scale.py"), "--n", "10000", "--dir", str(tmp_path),
-                           "--models", "ridge"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench_scale.py"),
+            "--n",
+            "10000",
+            "--dir",
+            str(tmp_path),
+            "--models",
+            "ridge",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     folder = tmp_path / "n10000"
     assert {p.relative_to(folder).as_posix() for p in folder.glob("*/dataset.h5")} == {
-        *(f"train_2k_{k}/dataset.h5" for k in range(5)), "test_2k/dataset.h5"}
+        *(f"train_2k_{k}/dataset.h5" for k in range(5)),
+        "test_2k/dataset.h5",
+    }
     rows = {line.split(",")[0]: line for line in done.stdout.splitlines() if "peak RSS" in line}
     assert set(rows) == {"Ridge"}
     ridge = re.search(r"peak RSS ([\d,]+) MB, test R² ([\d.]+)", rows["Ridge"])

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import git
 import pytest
+from conftest import tree_digest
 
+from engine.browse.api import Notebook
 from engine.cli import main
 from engine.errors import ResearchError
-from engine.browse.api import Notebook
-
-from conftest import tree_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = "research/scaling/exp/exp_baselines.md"
@@ -88,8 +87,13 @@ def _spectra(path: Path) -> None:
 
     rng = np.random.default_rng(0)
     n, p = 400, 64
-    labels = {"T_eff": rng.uniform(4000, 6000, n), "log_g": rng.uniform(1, 5, n), "Fe_H": rng.uniform(-1, 0, n),
-              "mag": rng.uniform(14, 18, n), "snr": rng.uniform(5, 50, n)}
+    labels = {
+        "T_eff": rng.uniform(4000, 6000, n),
+        "log_g": rng.uniform(1, 5, n),
+        "Fe_H": rng.uniform(-1, 0, n),
+        "mag": rng.uniform(14, 18, n),
+        "snr": rng.uniform(5, 50, n),
+    }
     basis = rng.normal(size=(3, p))
     physics = np.stack([labels["log_g"], labels["T_eff"] / 1000, labels["Fe_H"]], 1) @ basis
     flux = 1 + 0.05 * physics + rng.normal(0, 0.05, (n, p))
@@ -108,10 +112,12 @@ def browsed(tmp_path_factory):
     (root / "data").mkdir(parents=True)
     (root / "research/scaling/exp").mkdir(parents=True)
     _spectra(root / "data/spectra.h5")
-    (root / BASELINES).write_text(REPORT.format(id="EXP-BASE", n_train=250, trials=THREE, baseline="ridge-a1e4"),
-                                  encoding="utf-8")
-    (root / OTHER).write_text(REPORT.format(id="EXP-OTHER", n_train=150, trials=TWO, baseline="ridge-a1e3"),
-                              encoding="utf-8")
+    (root / BASELINES).write_text(
+        REPORT.format(id="EXP-BASE", n_train=250, trials=THREE, baseline="ridge-a1e4"), encoding="utf-8"
+    )
+    (root / OTHER).write_text(
+        REPORT.format(id="EXP-OTHER", n_train=150, trials=TWO, baseline="ridge-a1e3"), encoding="utf-8"
+    )
     repo = git.Repo.init(root)
     with repo.config_writer() as config:
         config.set_value("user", "name", "tester")
@@ -166,8 +172,12 @@ def test_runs_lists_every_trial_with_the_parameters_that_differ(nb, capsys):
 def test_runs_json_holds_the_run_records_numbers(nb, capsys):
     records = _json(capsys, "runs", "--json")
     assert [(r["report"], r["trial"]) for r in records] == [
-        ("EXP-BASE", "ridge-a1e2"), ("EXP-BASE", "ridge-a1e3"), ("EXP-BASE", "ridge-a1e4"),
-        ("EXP-OTHER", "ridge-a1e2"), ("EXP-OTHER", "ridge-a1e3")]
+        ("EXP-BASE", "ridge-a1e2"),
+        ("EXP-BASE", "ridge-a1e3"),
+        ("EXP-BASE", "ridge-a1e4"),
+        ("EXP-OTHER", "ridge-a1e2"),
+        ("EXP-OTHER", "ridge-a1e3"),
+    ]
     recorded = _recorded(nb, BASELINES)
     by_name = {t["name"]: t for t in recorded["trials"]}
     for r in records[:3]:
@@ -176,16 +186,32 @@ def test_runs_json_holds_the_run_records_numbers(nb, capsys):
         assert r["best"] == (r["trial"] == recorded["best"]) and r["baseline"] == (r["trial"] == "ridge-a1e4")
         assert r["stale"] is False and r["why"] == [] and r["path"] == BASELINES and r["model"] == "ridge"
     # only what differs between a report's trials: α, not n_train or the noise
-    assert [r["params"] for r in records] == [{"model.alpha": 100.0}, {"model.alpha": 3000.0}, {"model.alpha": 10000.0},
-                                              {"model.alpha": 100.0}, {"model.alpha": 1000.0}]
+    assert [r["params"] for r in records] == [
+        {"model.alpha": 100.0},
+        {"model.alpha": 3000.0},
+        {"model.alpha": 10000.0},
+        {"model.alpha": 100.0},
+        {"model.alpha": 1000.0},
+    ]
 
 
 def test_runs_csv_is_one_row_per_trial_with_every_column(nb, capsys):
     assert main(["runs", "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 5
-    assert list(rows[0]) == ["report", "trial", "model", "model.alpha", "r2.log_g", "mae.log_g",
-                             "best", "baseline", "verdict", "stale", "path"]
+    assert list(rows[0]) == [
+        "report",
+        "trial",
+        "model",
+        "model.alpha",
+        "r2.log_g",
+        "mae.log_g",
+        "best",
+        "baseline",
+        "verdict",
+        "stale",
+        "path",
+    ]
     assert {r["trial"] for r in rows if r["best"] == "True"} == {"ridge-a1e2"}
     assert float(rows[1]["model.alpha"]) == 3000.0 and float(rows[1]["mae.log_g"]) > 0
 
@@ -243,8 +269,9 @@ def test_show_paths_are_relative_to_the_current_directory(nb, capsys, monkeypatc
     monkeypatch.chdir(nb / "research")
     shown = _json(capsys, "show", "scaling/exp/exp_baselines.md", "--json")
     assert shown["path"] == "scaling/exp/exp_baselines.md"
-    assert shown["figures"] == [{"path": "scaling/exp/img/EXP-BASE.png", "exists": True,
-                                 "caption": "r2.log_g, mae.log_g per trial"}]
+    assert shown["figures"] == [
+        {"path": "scaling/exp/img/EXP-BASE.png", "exists": True, "caption": "r2.log_g, mae.log_g per trial"}
+    ]
     (table,) = shown["binned"]
     assert table["title"] == "mae.log_g by T_eff"
     assert table["columns"] == ["T_eff bin", "n", "ridge-a1e2", "ridge-a1e3", "ridge-a1e4"]
@@ -280,7 +307,9 @@ def test_diff_of_two_trials(nb, capsys):
     mae = next(m for m in pair["metrics"] if m["metric"] == "mae.log_g")
     old, new = recorded["ridge-a1e4"]["mae.log_g"], recorded["ridge-a1e2"]["mae.log_g"]
     assert (mae["old"], mae["new"]) == (old, new) and mae["better"] is True
-    assert mae["change"] == pytest.approx(new - old, rel=1e-5) and mae["percent"] == pytest.approx((new - old) / old * 100, rel=1e-5)
+    assert mae["change"] == pytest.approx(new - old, rel=1e-5) and mae["percent"] == pytest.approx(
+        (new - old) / old * 100, rel=1e-5
+    )
     r2 = next(m for m in pair["metrics"] if m["metric"] == "r2.log_g")
     assert r2["percent"] is None and r2["better"] is True and r2["change"] > 0  # R²: no percent
 
@@ -291,8 +320,10 @@ def test_diff_of_two_reports_pairs_trials_by_name(nb, capsys):
     assert changes["only_a"] == ["ridge-a1e4"] and changes["only_b"] == []
     first, second = changes["pairs"]
     assert {c["key"]: (c["old"], c["new"]) for c in first["config"]} == {"data.n_train": (250, 150)}
-    assert {c["key"]: (c["old"], c["new"]) for c in second["config"]} == {"data.n_train": (250, 150),
-                                                                        "model.alpha": (3000.0, 1000.0)}
+    assert {c["key"]: (c["old"], c["new"]) for c in second["config"]} == {
+        "data.n_train": (250, 150),
+        "model.alpha": (3000.0, 1000.0),
+    }
     assert {"key": "baseline", "old": "ridge-a1e4", "new": "ridge-a1e3"} in changes["report"]
     assert main(["diff", BASELINES, OTHER]) == 0
     out = capsys.readouterr().out
@@ -349,7 +380,9 @@ def test_the_api_returns_what_the_commands_print(nb, capsys):
     assert notebook.root == nb.resolve()
     reports = notebook.reports()
     assert [(r["id"], r["status"], r["verdict"], r["stale"]) for r in reports] == [
-        ("EXP-BASE", "done", "pass", False), ("EXP-OTHER", "done", "pass", False)]
+        ("EXP-BASE", "done", "pass", False),
+        ("EXP-OTHER", "done", "pass", False),
+    ]
     assert reports[0]["path"] == BASELINES and reports[0]["title"] == "ridge α"
     assert reports[0]["trials"] == ["ridge-a1e2", "ridge-a1e3", "ridge-a1e4"]
     assert notebook.trials(sort="mae.log_g") == _json(capsys, "runs", "--json", "--sort", "mae.log_g")
@@ -369,8 +402,11 @@ def test_a_fresh_clone_reads_the_configs_from_the_spec(nb, tmp_path, monkeypatch
     assert not (clone / ".research").exists()
     monkeypatch.chdir(clone)
     notebook = Notebook()
-    assert [r["params"] for r in notebook.trials([BASELINES])] == [{"model.alpha": 100.0}, {"model.alpha": 3000.0},
-                                                                   {"model.alpha": 10000.0}]
+    assert [r["params"] for r in notebook.trials([BASELINES])] == [
+        {"model.alpha": 100.0},
+        {"model.alpha": 3000.0},
+        {"model.alpha": 10000.0},
+    ]
     (pair,) = notebook.diff(f"{BASELINES}@HEAD~1#ridge-a1e3")["pairs"]
     assert pair["config"] == [{"key": "model.alpha", "old": 1000.0, "new": 3000.0}]
 
@@ -394,10 +430,18 @@ def test_dataframe_without_pandas_says_how_to_get_it(nb):
 
 
 def test_the_api_and_runs_load_no_ml_library(nb):
-    code = ("import sys\nfrom engine import Notebook\nNotebook().trials()\n"
-            "from engine.cli import main\nmain(['runs'])\nprint(' '.join(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=nb, capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    code = (
+        "import sys\nfrom engine import Notebook\nNotebook().trials()\n"
+        "from engine.cli import main\nmain(['runs'])\nprint(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=nb,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout
     loaded = set(out.split())
     assert "engine.browse.api" in loaded and "ridge-a1e3" in out
     assert not {name for name in ("torch", "lightgbm", "matplotlib", "ray", "sklearn", "h5py") if name in loaded}
@@ -405,7 +449,7 @@ def test_the_api_and_runs_load_no_ml_library(nb):
 
 def _readme_blocks() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Python API"):]
+    section = readme[readme.index("## Python API") :]
     section = section[: section.index("\n## ", 1)]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 

@@ -14,10 +14,10 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import REPORT_PATH, tree_digest
-from engine.notebook import cache, locks
+
 from engine.cli import main
+from engine.notebook import cache, locks
 
 
 def git(root, *args):
@@ -58,7 +58,9 @@ def test_info_lists_sizes_counts_and_the_largest(ran, capsys):
     assert main(["cache", "info", "--top", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     sets, keys = synthetic_sets(root), trial_keys(root)
-    assert out[0].startswith("synthetic cache: ") and out[0].endswith(f", {len(sets)} entries" if len(sets) > 1 else ", 1 entry")
+    assert out[0].startswith("synthetic cache: ") and out[0].endswith(
+        f", {len(sets)} entries" if len(sets) > 1 else ", 1 entry"
+    )
     largest = max(sets, key=lambda s: cache.disk_size(root / ".research/cache/synthetic" / s))
     assert out[1].endswith(f"  {largest}")
     assert out[2].startswith("run store: ") and out[2].endswith(f", {len(keys)} entries") and len(keys) == 3

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.text import document
 from engine.cli import app, main
+from engine.text import document
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "research/logg_1m/exp/exp_logg_1m_multitask.md"

@@ -14,12 +14,12 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import REPORT_BODY, git_notebook
 from conftest import SEEDED_PLUGIN as PLUGIN
-from engine.text import document
-from engine.notebook import record
+
 from engine.cli import main
+from engine.notebook import record
+from engine.text import document
 
 HUB = """\
 # Hub
@@ -38,7 +38,8 @@ Q1: does the fit work?
 | Q1.3 | - | ⏳ | - |
 """
 
-SEEDS = """\
+SEEDS = (
+    """\
 ---
 id: EXP-SEEDS
 title: the same fit, other seeds
@@ -64,9 +65,12 @@ decision:
 key_numbers:
   - {label: a log g MAE, value: trials.a.mae.log_g}
 ---
-""" + REPORT_BODY
+"""
+    + REPORT_BODY
+)
 
-CLEAR = """\
+CLEAR = (
+    """\
 ---
 id: EXP-CLEAR
 title: the fit against the mean
@@ -93,7 +97,9 @@ decision:
     - otherwise: fail
       says: the fit does not beat the mean
 ---
-""" + REPORT_BODY
+"""
+    + REPORT_BODY
+)
 
 
 def git(root, *args):
@@ -103,8 +109,15 @@ def git(root, *args):
 @pytest.fixture
 def seeded_notebook(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    return git_notebook(tmp_path, {"seeded.py": PLUGIN, "hubs/hub.md": HUB, "research/t/exp/exp_seeds.md": SEEDS,
-                                   "research/t/exp/exp_clear.md": CLEAR})
+    return git_notebook(
+        tmp_path,
+        {
+            "seeded.py": PLUGIN,
+            "hubs/hub.md": HUB,
+            "research/t/exp/exp_seeds.md": SEEDS,
+            "research/t/exp/exp_clear.md": CLEAR,
+        },
+    )
 
 
 def _tree_line(hub: str, qid: str) -> str:
@@ -152,14 +165,20 @@ def test_a_clear_gain_passes_with_its_share_and_each_question_gets_its_own_answe
     assert rec["verdict"] == "pass" and rec["confidence"]["holds"] == 1.0 and "point" not in rec["confidence"]
     assert rec["questions"] == {"Q1.2": "verified", "Q1.3": "refuted"}
     summary = document.regions(text)["summary"].body
-    assert "Decided over the joint bootstrap: pass holds in 100 % of 1,000 resamples of the test rows and 3 seeds per trial" in summary
+    assert (
+        "Decided over the joint bootstrap: pass holds in 100 % of 1,000 resamples of the test rows and 3 seeds per trial"
+        in summary
+    )
     hub = (root / "hubs/hub.md").read_text(encoding="utf-8")
     assert "→ ✅ the fit beats the mean" in _tree_line(hub, "Q1.2") and "(MVP-2)" in _tree_line(hub, "Q1.2")
     assert "→ ❌ the mean alone: R² " in _tree_line(hub, "Q1.3")
     assert _row(hub, "Q1.2")[1:3] == [rec["answers"]["Q1.2"], "✅"]
     assert _row(hub, "Q1.3")[1:3] == [rec["answers"]["Q1.3"], "❌"]
     hypotheses = document.regions(text)["hypotheses"].body
-    assert "| Q1.2: does the fit beat the mean? | ✅ |" in hypotheses and "| Q1.3: does the mean predict log g? | ❌ |" in hypotheses
+    assert (
+        "| Q1.2: does the fit beat the mean? | ✅ |" in hypotheses
+        and "| Q1.3: does the mean predict log g? | ❌ |" in hypotheses
+    )
     assert "(pass in 100 % of resamples)" in git(root, "log", "-1", "--format=%s")
 
 
@@ -180,7 +199,8 @@ def test_a_rule_on_an_interval_is_decided_on_it(seeded_notebook):
     root = seeded_notebook
     report = root / "research/t/exp/exp_clear.md"
     text = report.read_text(encoding="utf-8").replace(
-        "when: best.mae.log_g < baseline.mae.log_g", "when: best.delta.mae.log_g.hi < 0")
+        "when: best.mae.log_g < baseline.mae.log_g", "when: best.delta.mae.log_g.hi < 0"
+    )
     report.write_text(text, encoding="utf-8")
     assert main(["run", str(report), "--no-commit"]) == 0
     rec = record.parse(report.read_text(encoding="utf-8"))
@@ -235,8 +255,10 @@ def _judged(spec, preds, B=200):
     from engine.render.decision import build_context, decide, judge
     from engine.render.repeats import fold
 
-    runs = {name: [{"mae": {"log_g": float(np.mean(np.abs(p["y_pred"][:, 0] - p["y_true"][:, 0])))}} for p in ps]
-            for name, ps in preds.items()}
+    runs = {
+        name: [{"mae": {"log_g": float(np.mean(np.abs(p["y_pred"][:, 0] - p["y_true"][:, 0])))}} for p in ps]
+        for name, ps in preds.items()
+    }
     results, spreads = {}, {}
     for name, metrics_ in runs.items():
         results[name], spreads[name] = fold(metrics_)
@@ -246,8 +268,15 @@ def _judged(spec, preds, B=200):
 
     context = build(results)
     point = decide(spec, context)
-    contexts = resampled_contexts(Resampler(preds, B=B, seed=0), results=results, build=build, delta={},
-                                  compare=lambda a, b: {}, baseline="a", binned=[])
+    contexts = resampled_contexts(
+        Resampler(preds, B=B, seed=0),
+        results=results,
+        build=build,
+        delta={},
+        compare=lambda a, b: {},
+        baseline="a",
+        binned=[],
+    )
     found = odds(spec, contexts, B, point_rule=point.rule)
     return judge(spec, point, found, context, evidence="the test rows"), found
 

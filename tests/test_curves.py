@@ -14,16 +14,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from engine.text import document
-from engine.render import figures  # noqa: E402
 from engine.errors import SpecError  # noqa: E402
-from engine.render.figures import Roles  # noqa: E402
 from engine.metrics import r2  # noqa: E402
 from engine.models import build  # noqa: E402
 from engine.models.toy import TARGETS, toy_splits  # noqa: E402
+from engine.render import figures  # noqa: E402
+from engine.render.figures import Roles  # noqa: E402
 from engine.render.notes import model_notes  # noqa: E402
 from engine.render.observations import observe_curves  # noqa: E402
 from engine.spec import load_spec  # noqa: E402
+from engine.text import document  # noqa: E402
 
 MLP = {"type": "mlp", "hidden": [32]}
 TRAIN = {"epochs": 2, "batch_size": 64, "lr": 3e-3, "device": "cpu", "seed": 1}
@@ -94,8 +94,9 @@ def test_curves_are_not_a_note(splits):
 def texts(svg: bytes) -> list[str]:
     """What the figure shows as text: <text> elements, and the source of mathtext labels."""
     root = ET.fromstring(svg)
-    return ["".join(el.itertext()).strip() for el in root.iter() if el.tag.endswith("}text")] + \
-        re.findall(r"<!-- (.*?) -->", svg.decode())
+    return ["".join(el.itertext()).strip() for el in root.iter() if el.tag.endswith("}text")] + re.findall(
+        r"<!-- (.*?) -->", svg.decode()
+    )
 
 
 def ids(svg: bytes) -> set[str]:
@@ -103,8 +104,13 @@ def ids(svg: bytes) -> set[str]:
 
 
 def line_of(curves: dict, info: dict, series: str = "val_loss") -> dict:
-    return {"x": curves["epoch"], "y": curves[series], "best": info["best_epoch"], "stopped": info["stopped_early"],
-            "train": curves["train_loss"] if series == "val_loss" else None}
+    return {
+        "x": curves["epoch"],
+        "y": curves[series],
+        "best": info["best_epoch"],
+        "stopped": info["stopped_early"],
+        "train": curves["train_loss"] if series == "val_loss" else None,
+    }
 
 
 def test_the_curves_figure_names_its_axis_its_trials_and_marks_the_best_epoch(splits):
@@ -132,14 +138,21 @@ def test_a_loss_spanning_decades_gets_a_log_axis():
 
 
 def test_observations_say_where_the_best_epoch_fell():
-    said = observe_curves({"a": {"best": 2, "run": 2, "stopped": False, "monitored": "val"},
-                           "b": {"best": 3, "run": 4, "stopped": True, "monitored": "val"},
-                           "c": {"best": 2, "run": 5, "stopped": False, "monitored": "train"}})
-    assert said == ["Stopped early: b at epoch 4 (best epoch 3, on the validation loss).",
-                    "a (2 epochs): the best epoch is the last, the validation loss was still falling: more epochs may help.",
-                    "The best epoch: c at epoch 2 of 5, no better training loss in the 3 after it."]
+    said = observe_curves(
+        {
+            "a": {"best": 2, "run": 2, "stopped": False, "monitored": "val"},
+            "b": {"best": 3, "run": 4, "stopped": True, "monitored": "val"},
+            "c": {"best": 2, "run": 5, "stopped": False, "monitored": "train"},
+        }
+    )
+    assert said == [
+        "Stopped early: b at epoch 4 (best epoch 3, on the validation loss).",
+        "a (2 epochs): the best epoch is the last, the validation loss was still falling: more epochs may help.",
+        "The best epoch: c at epoch 2 of 5, no better training loss in the 3 after it.",
+    ]
     assert observe_curves({"a": {"best": 2, "run": 2, "stopped": False, "monitored": "val"}}, lang="zh") == [
-        "a（共 2 轮）的最佳轮次即最后一轮：验证损失仍在下降，增加轮次可能有益。"]
+        "a（共 2 轮）的最佳轮次即最后一轮：验证损失仍在下降，增加轮次可能有益。"
+    ]
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -159,16 +172,21 @@ figures:
 def test_a_curves_figure_with_an_unknown_series_is_a_located_error():
     with pytest.raises(SpecError) as info:
         load_spec(SPEC.replace("series: val_loss", "series: val_los"), path="exp.md", first_line=2)
-    assert str(info.value) == ("exp.md:9: figures[0].series: expected one of val_loss, train_loss, lr or "
-                               "val_r2.<target>, got 'val_los'. did you mean 'val_loss'?")
+    assert str(info.value) == (
+        "exp.md:9: figures[0].series: expected one of val_loss, train_loss, lr or "
+        "val_r2.<target>, got 'val_los'. did you mean 'val_loss'?"
+    )
     with pytest.raises(SpecError) as info:
         load_spec(SPEC.replace("series: val_loss", "series: val_r2.T_eff"), path="exp.md", first_line=2)
     assert info.value.key == "figures[0].series" and "no trial predicts T_eff" in str(info.value)
     with pytest.raises(SpecError) as info:
         load_spec(SPEC.replace("series: val_loss", "series: val_r2.logg"), path="exp.md", first_line=2)
     assert "unknown target 'logg'" in str(info.value) and "did you mean 'log_g'?" in str(info.value)
-    spec = load_spec(SPEC.replace("series: val_loss", "series: val_r2.M_H").replace("[log_g]", "[log_g, M_H]"),
-                     path="exp.md", first_line=2)
+    spec = load_spec(
+        SPEC.replace("series: val_loss", "series: val_r2.M_H").replace("[log_g]", "[log_g, M_H]"),
+        path="exp.md",
+        first_line=2,
+    )
     assert spec.figures[0].series == "val_r2.Fe_H"
 
 
@@ -252,12 +270,19 @@ def test_a_run_draws_the_curves_of_the_nets_and_leaves_the_rest_out(notebook, ca
     body = document.regions(report.read_text(encoding="utf-8"))["figures"].body
     assert "![val_loss per epoch](img/curves.svg)" in body
     assert "Validation loss per epoch, one line per trial (dot: the best epoch; dashed: the training loss)." in body
-    assert "net: best epoch " in body and "of 2." in body and "Left out, with no validation loss per epoch: mean." in body
+    assert (
+        "net: best epoch " in body and "of 2." in body and "Left out, with no validation loss per epoch: mean." in body
+    )
     assert "(no curves figure: none of the trials it shows recorded training curves" in body
-    record = next(json.loads(f.read_text()) for f in (root / ".research/runs").glob("*/*/record.json")
-                  if json.loads(f.read_text())["trial"] == "net")
+    record = next(
+        json.loads(f.read_text())
+        for f in (root / ".research/runs").glob("*/*/record.json")
+        if json.loads(f.read_text())["trial"] == "net"
+    )
     assert record["info"]["curves"]["epoch"] == [1, 2]  # the run store keeps them
-    said = observe_curves({"net": {"best": record["info"]["best_epoch"], "run": 2, "stopped": False, "monitored": "val"}})
+    said = observe_curves(
+        {"net": {"best": record["info"]["best_epoch"], "run": 2, "stopped": False, "monitored": "val"}}
+    )
     assert f"- {said[0]}" in body  # the observation under the figure
     svg = (report.parent / "img/curves.svg").read_bytes()
     assert "epoch" in texts(svg) and "net" in texts(svg) and "mean" not in texts(svg)
@@ -269,7 +294,9 @@ def test_a_bad_series_stops_the_run_before_anything_trains(notebook, capsys):
     from engine.cli import main
 
     root, report = notebook
-    report.write_text(REPORT.replace("{kind: curves, file:", "{kind: curves, series: trian_loss, file:"), encoding="utf-8")
+    report.write_text(
+        REPORT.replace("{kind: curves, file:", "{kind: curves, series: trian_loss, file:"), encoding="utf-8"
+    )
     before = report.read_bytes()
     assert main(["run", str(report), "--no-commit"]) == 2
     err = capsys.readouterr().err

@@ -80,10 +80,20 @@ def write_pandas_fixed(path: Path, rows=slice(None), n_rows: int | None = None) 
     with h5py.File(path, "w") as f:
         arrays(f, rows)
         g = f.create_group("labels")
-        g.attrs.update({"pandas_type": np.bytes_(b"frame"), "pandas_version": np.bytes_(b"0.15.2"),
-                        "ndim": np.int64(2), "nblocks": np.int64(3), "encoding": np.bytes_(b"UTF-8")})
+        g.attrs.update(
+            {
+                "pandas_type": np.bytes_(b"frame"),
+                "pandas_version": np.bytes_(b"0.15.2"),
+                "ndim": np.int64(2),
+                "nblocks": np.int64(3),
+                "encoding": np.bytes_(b"UTF-8"),
+            }
+        )
         blocks = [
-            (["Teff", "LOGG", "[Fe/H]", "snr"], np.stack([LABELS[k][rows] for k in ("T_eff", "log_g", "Fe_H", "snr")], 1)),
+            (
+                ["Teff", "LOGG", "[Fe/H]", "snr"],
+                np.stack([LABELS[k][rows] for k in ("T_eff", "log_g", "Fe_H", "snr")], 1),
+            ),
             (["mag"], LABELS["mag"][rows, None].astype("f4")),
             (["id"], index[:, None].astype("i8")),
         ]
@@ -101,8 +111,13 @@ def write_pandas_table(path: Path, rows=slice(None)) -> Path:
     whose `values_block_K` fields hold several columns, named in pickled `_kind` attributes."""
     index = ROWS[rows]
     blocks = {"values_block_0": ["Teff", "LOGG", "[M/H]"], "values_block_1": ["mag"]}
-    dtype = [("index", "i8"), ("values_block_0", "f8", (3,)), ("values_block_1", "f4", (1,)),
-             ("values_block_2", "S4", (1,)), ("SNR", "f8")]
+    dtype = [
+        ("index", "i8"),
+        ("values_block_0", "f8", (3,)),
+        ("values_block_1", "f4", (1,)),
+        ("values_block_2", "S4", (1,)),
+        ("SNR", "f8"),
+    ]
     table = np.zeros(len(index), dtype=dtype)
     table["index"] = index
     table["values_block_0"] = np.stack([LABELS[k][rows] for k in ("T_eff", "log_g", "Fe_H")], 1)
@@ -112,8 +127,13 @@ def write_pandas_table(path: Path, rows=slice(None)) -> Path:
     with h5py.File(path, "w") as f:
         arrays(f, rows)
         g = f.create_group("labels")
-        g.attrs.update({"pandas_type": np.bytes_(b"frame_table"), "table_type": np.bytes_(b"appendable_frame"),
-                        "non_index_axes": pickled([(1, ["Teff", "LOGG", "[M/H]", "mag", "name", "SNR"])])})
+        g.attrs.update(
+            {
+                "pandas_type": np.bytes_(b"frame_table"),
+                "table_type": np.bytes_(b"appendable_frame"),
+                "non_index_axes": pickled([(1, ["Teff", "LOGG", "[M/H]", "mag", "name", "SNR"])]),
+            }
+        )
         g["table"] = table
         for field, names in {**blocks, "values_block_2": ["name"], "SNR": ["SNR"]}.items():
             g["table"].attrs[f"{field}_kind"] = pickled(names)
@@ -128,8 +148,12 @@ def write_renamed(path: Path, rows=slice(None)) -> Path:
     return path
 
 
-RENAMED = DataKeys(flux="spec/F", error="spec/S", wave="grid",
-                   params={"T_eff": "cat/TEMP", "log_g": "cat.GRAVITY", "M_H": "cat/METAL", "mag": "cat/G", "snr": "S2N"})
+RENAMED = DataKeys(
+    flux="spec/F",
+    error="spec/S",
+    wave="grid",
+    params={"T_eff": "cat/TEMP", "log_g": "cat.GRAVITY", "M_H": "cat/METAL", "mag": "cat/G", "snr": "S2N"},
+)
 
 
 def assert_reads_the_same(data: ShardSet, rows=ROWS) -> None:
@@ -146,15 +170,33 @@ def assert_reads_the_same(data: ShardSet, rows=ROWS) -> None:
 # --- every layout reads to the same arrays --------------------------------------------------------
 
 
-@pytest.mark.parametrize("writer, where", [
-    (write_flat, {"T_eff": "T_eff (dataset)", "Fe_H": "M_H (dataset)"}),
-    (write_group, {"T_eff": "params/teff (dataset)", "mag": "params/magnitude (dataset)", "snr": "params/SNR (dataset)"}),
-    (write_compound, {"log_g": "params/logg (compound field)", "Fe_H": "params/mh (compound field)"}),
-    (write_pandas_fixed, {"T_eff": "labels/Teff (pandas column)", "Fe_H": "labels/[Fe/H] (pandas column)",
-                          "mag": "labels/mag (pandas column)"}),
-    (write_pandas_table, {"log_g": "labels/LOGG (pandas column)", "Fe_H": "labels/[M/H] (pandas column)",
-                          "snr": "labels/SNR (pandas column)"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "writer, where",
+    [
+        (write_flat, {"T_eff": "T_eff (dataset)", "Fe_H": "M_H (dataset)"}),
+        (
+            write_group,
+            {"T_eff": "params/teff (dataset)", "mag": "params/magnitude (dataset)", "snr": "params/SNR (dataset)"},
+        ),
+        (write_compound, {"log_g": "params/logg (compound field)", "Fe_H": "params/mh (compound field)"}),
+        (
+            write_pandas_fixed,
+            {
+                "T_eff": "labels/Teff (pandas column)",
+                "Fe_H": "labels/[Fe/H] (pandas column)",
+                "mag": "labels/mag (pandas column)",
+            },
+        ),
+        (
+            write_pandas_table,
+            {
+                "log_g": "labels/LOGG (pandas column)",
+                "Fe_H": "labels/[M/H] (pandas column)",
+                "snr": "labels/SNR (pandas column)",
+            },
+        ),
+    ],
+)
 def test_each_layout_reads_to_the_same_arrays_without_keys(tmp_path, writer, where):
     data = ShardSet([writer(tmp_path / "a.h5")])
     assert_reads_the_same(data)
@@ -186,8 +228,15 @@ def test_labels_may_sit_in_another_group_than_the_spectra(tmp_path):
     path = tmp_path / "a.h5"
     with h5py.File(path, "w") as f:
         arrays(f, flux="spectra/flux", error="spectra/sigma", wave="spectra/wavelength")
-        f["meta/labels"] = compound({"teff": LABELS["T_eff"], "logg": LABELS["log_g"], "feh": LABELS["Fe_H"],
-                                     "mag": LABELS["mag"], "snr": LABELS["snr"]})
+        f["meta/labels"] = compound(
+            {
+                "teff": LABELS["T_eff"],
+                "logg": LABELS["log_g"],
+                "feh": LABELS["Fe_H"],
+                "mag": LABELS["mag"],
+                "snr": LABELS["snr"],
+            }
+        )
     data = ShardSet([path])
     assert_reads_the_same(data)
     assert data.mapping["error"] == "spectra/sigma (dataset)"
@@ -199,15 +248,29 @@ def test_a_brace_pattern_and_a_test_file_with_keys_of_its_own(tmp_path):
         write_compound(tmp_path / f"train_{k}.h5", slice(20 * k, 20 * k + 10))
     write_renamed(tmp_path / "test_10k.h5", slice(10, 20))  # another tool: other names
     write_renamed(tmp_path / "test_10k_b.h5", slice(30, 40))
-    files = {"test_10k*": {"flux": "spec/F", "error": "spec/S", "wave": "grid",
-                           "params": {"T_eff": "cat/TEMP", "log_g": "cat/GRAVITY", "Fe_H": "cat/METAL", "mag": "cat/G", "snr": "cat/S2N"}}}
+    files = {
+        "test_10k*": {
+            "flux": "spec/F",
+            "error": "spec/S",
+            "wave": "grid",
+            "params": {
+                "T_eff": "cat/TEMP",
+                "log_g": "cat/GRAVITY",
+                "Fe_H": "cat/METAL",
+                "mag": "cat/G",
+                "snr": "cat/S2N",
+            },
+        }
+    }
     keys = DataKeys.model_validate({"files": files})
     data = open_shards("{train_{0..1},test_10k,test_10k_b}.h5", base_dir=tmp_path, keys=keys)
     assert [p.name for p in data.paths] == ["test_10k.h5", "test_10k_b.h5", "train_0.h5", "train_1.h5"]
     order = np.concatenate([np.arange(10, 20), np.arange(30, 40), np.arange(0, 10), np.arange(20, 30)])
     assert_reads_the_same(data, order)
-    assert data.mapping["log_g"] == "cat/GRAVITY (compound field) in 2 files (test_10k.h5, test_10k_b.h5); " \
-                                    "params/logg (compound field) in 2 files (train_0.h5, train_1.h5)"
+    assert (
+        data.mapping["log_g"] == "cat/GRAVITY (compound field) in 2 files (test_10k.h5, test_10k_b.h5); "
+        "params/logg (compound field) in 2 files (train_0.h5, train_1.h5)"
+    )
     assert [lay.globs for lay in data.layouts] == [("test_10k*",), ("test_10k*",), (), ()]
 
 
@@ -251,7 +314,9 @@ def test_a_label_no_search_finds_is_missing_with_the_file_listed(tmp_path):
 
 def test_naming_a_compound_dataset_asks_for_one_of_its_fields(tmp_path):
     path = write_compound(tmp_path / "a.h5")
-    with pytest.raises(DataError, match=r"'params' is a compound dataset \(40 rows\); name one of its fields: params/teff, params/logg"):
+    with pytest.raises(
+        DataError, match=r"'params' is a compound dataset \(40 rows\); name one of its fields: params/teff, params/logg"
+    ):
         ShardSet([path], DataKeys(params={"log_g": "params"})).param("log_g")
 
 
@@ -273,7 +338,7 @@ def test_a_test_file_missing_a_label_gets_a_files_entry_proposed(tmp_path):
     with pytest.raises(DataError) as err:
         data.param("log_g")
     assert "test_10k.h5" in err.value.path
-    assert 'data.keys: {files: {test_10k.h5: {params: {log_g: params/GRAVITY}}}}' in str(err.value)
+    assert "data.keys: {files: {test_10k.h5: {params: {log_g: params/GRAVITY}}}}" in str(err.value)
 
 
 def test_two_candidates_are_an_error_naming_both(tmp_path):
@@ -298,7 +363,9 @@ def test_two_fluxes_are_an_error_when_the_set_opens(tmp_path):
     with h5py.File(path, "w") as f:
         arrays(f, flux="a/spectra")
         f["b/spectrum"] = FLUX
-    with pytest.raises(DataError, match=r"dataset 'flux': 2 candidates: a/spectra \(dataset\) and b/spectrum \(dataset\)"):
+    with pytest.raises(
+        DataError, match=r"dataset 'flux': 2 candidates: a/spectra \(dataset\) and b/spectrum \(dataset\)"
+    ):
         ShardSet([path])
 
 
@@ -321,7 +388,9 @@ def test_an_empty_parameter_table_is_a_warning_until_a_label_is_needed(tmp_path)
         g["axis1"].attrs.update({"value_type": np.bytes_(b"int64"), "shape": np.bytes_(pickle.dumps((0,), protocol=0))})
         g["block0_items"] = np.array([b"teff"])
         g["block0_values"] = np.zeros((1, 1))
-        g["block0_values"].attrs.update({"value_type": np.bytes_(b"float64"), "shape": np.bytes_(pickle.dumps((1, 0), protocol=0))})
+        g["block0_values"].attrs.update(
+            {"value_type": np.bytes_(b"float64"), "shape": np.bytes_(pickle.dumps((1, 0), protocol=0))}
+        )
     data = ShardSet([path])
     assert data.n == N and "T_eff" not in data.columns
     assert len(data.warnings) == 1 and "the parameter table 'labels' is empty (0 rows)" in data.warnings[0]
@@ -340,13 +409,17 @@ def old_fingerprint(paths, param_keys) -> str:
         with h5py.File(path, "r") as f:
             n, pixels = f["flux"].shape
             stat = path.stat()
-            digest.update(repr((n, pixels, str((f["flux"].dtype, f["error"].dtype)), stat.st_size, stat.st_mtime_ns)).encode())
-            sample = sorted({*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)})
+            digest.update(
+                repr((n, pixels, str((f["flux"].dtype, f["error"].dtype)), stat.st_size, stat.st_mtime_ns)).encode()
+            )
+            sample = sorted(
+                {*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)}
+            )
             for start, stop in ((0, 4), (n // 2 - 2, n // 2 + 2), (n - 4, n)):
                 assert set(range(start, stop)) <= set(sample)
                 for key in ("flux", "error"):
                     digest.update(np.ascontiguousarray(f[key][start:stop]).tobytes())
-                for name, key in sorted(param_keys.items()):
+                for _name, key in sorted(param_keys.items()):
                     digest.update(np.ascontiguousarray(f[key][start:stop]).tobytes())
     return digest.hexdigest()[:16]
 
@@ -380,7 +453,10 @@ def test_a_folder_is_every_hdf5_file_under_it(tmp_path):
             (tmp_path / name).write_text("x")
         else:
             write_flat(tmp_path / name)
-    assert [p.relative_to(tmp_path).as_posix() for p in expand(".", tmp_path)] == ["shard_0/dataset.hdf5", "shard_1/dataset.h5"]
+    assert [p.relative_to(tmp_path).as_posix() for p in expand(".", tmp_path)] == [
+        "shard_0/dataset.hdf5",
+        "shard_1/dataset.h5",
+    ]
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no \\*.h5 or \\*.hdf5 file under the folder empty"):
         expand("empty", tmp_path)
@@ -418,12 +494,15 @@ def test_data_info_with_keys(tmp_path, capsys):
     assert f"{LABELS['log_g'].max():.4g}" in text  # the label's range is shown: it was read
 
 
-@pytest.mark.parametrize("keys, said", [
-    ("{params: {log_g: [a, b]}}", "--keys params.log_g: expected a string"),
-    ("{parms: {log_g: logg}}", "--keys parms: unknown key. did you mean 'params'?"),
-    ("[1, 2]", "--keys: expected a mapping"),
-    ("{params: {", "--keys: not YAML or JSON"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "keys, said",
+    [
+        ("{params: {log_g: [a, b]}}", "--keys params.log_g: expected a string"),
+        ("{parms: {log_g: logg}}", "--keys parms: unknown key. did you mean 'params'?"),
+        ("[1, 2]", "--keys: expected a mapping"),
+        ("{params: {", "--keys: not YAML or JSON"),
+    ],
+)
 def test_data_info_with_bad_keys_is_a_clean_exit_2(tmp_path, capsys, keys, said):
     path = write_flat(tmp_path / "a.h5")
     assert main(["data", "info", str(path), "--keys", keys]) == 2
@@ -475,8 +554,16 @@ def test_data_info_without_a_pattern_or_a_report_is_exit_2(capsys):
 def test_files_pandas_wrote(tmp_path, fmt):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("tables")
-    frame = pd.DataFrame({"Teff": LABELS["T_eff"], "logg": LABELS["log_g"], "[Fe/H]": LABELS["Fe_H"],
-                          "mag": LABELS["mag"].astype("f4"), "SNR": LABELS["snr"], "name": [f"s{i}" for i in ROWS]})
+    frame = pd.DataFrame(
+        {
+            "Teff": LABELS["T_eff"],
+            "logg": LABELS["log_g"],
+            "[Fe/H]": LABELS["Fe_H"],
+            "mag": LABELS["mag"].astype("f4"),
+            "SNR": LABELS["snr"],
+            "name": [f"s{i}" for i in ROWS],
+        }
+    )
     path = tmp_path / "a.h5"
     frame.to_hdf(path, key="labels", format=fmt)
     with h5py.File(path, "a") as f:

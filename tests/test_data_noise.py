@@ -11,7 +11,9 @@ import pytest
 from engine.data import noise, threads
 from engine.data.noise import add_noise, snr, standard_normal
 
-_spec = importlib.util.spec_from_file_location("noise_reference", Path(__file__).parent / "fixtures" / "noise_reference.py")
+_spec = importlib.util.spec_from_file_location(
+    "noise_reference", Path(__file__).parent / "fixtures" / "noise_reference.py"
+)
 reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reference)  # the first version of the generator, frozen: its bits are the data
 
@@ -43,7 +45,10 @@ def test_full_width_rows_do_not_depend_on_the_block_size():
     error = np.full_like(flux, 0.1)
     noisy = add_noise(flux, error, 1.5, 3, 1, rows)
     for size in (1, 9, 64, 100):
-        parts = [add_noise(flux[i : i + size], error[i : i + size], 1.5, 3, 1, rows[i : i + size]) for i in range(0, 150, size)]
+        parts = [
+            add_noise(flux[i : i + size], error[i : i + size], 1.5, 3, 1, rows[i : i + size])
+            for i in range(0, 150, size)
+        ]
         assert np.concatenate(parts).tobytes() == noisy.tobytes(), size
 
 
@@ -90,7 +95,20 @@ def test_torch_draws_the_same_numbers():
 
 @pytest.mark.parametrize(
     "n_rows, n_pixels",
-    [(1, 1), (1, 2), (1, 4096), (3, 7), (2, 255), (17, 257), (5, 4095), (300, 4096), (70, 4097), (40, 1000), (2, 131073), (1, 262146)],
+    [
+        (1, 1),
+        (1, 2),
+        (1, 4096),
+        (3, 7),
+        (2, 255),
+        (17, 257),
+        (5, 4095),
+        (300, 4096),
+        (70, 4097),
+        (40, 1000),
+        (2, 131073),
+        (1, 262146),
+    ],
 )
 def test_the_draws_are_the_first_versions_bit_for_bit(n_rows, n_pixels):
     """One row, odd and even widths, 4096, many rows, rows wider than an inner step, any thread count."""

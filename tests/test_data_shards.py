@@ -13,7 +13,9 @@ from engine.spec import DataKeys
 P = 16
 
 
-def write(path: Path, n: int, *, start: int = 0, fe_key: str = "Fe_H", flux=None, error=None, wave=None, drop=(), **params):
+def write(
+    path: Path, n: int, *, start: int = 0, fe_key: str = "Fe_H", flux=None, error=None, wave=None, drop=(), **params
+):
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = np.arange(start, start + n)
     with h5py.File(path, "w") as f:

@@ -58,7 +58,15 @@ def write_file(path, n, seed=0):
 
 def test_one_source_is_split_into_disjoint_train_val_test(tmp_path):
     write_file(tmp_path / "all.h5", 400)
-    data = DataSpec(source="all.h5", n_train=200, n_val=20, n_test=50, targets=["log_g", "Fe_H"], test_select={"snr_top_frac": 0.5}, seed=3)
+    data = DataSpec(
+        source="all.h5",
+        n_train=200,
+        n_val=20,
+        n_test=50,
+        targets=["log_g", "Fe_H"],
+        test_select={"snr_top_frac": 0.5},
+        seed=3,
+    )
     splits = make_splits(data, NoiseSpec(level=1.0, apply=["train"]), base_dir=tmp_path, cache_dir=tmp_path / "cache")
     train, val, test = (set(s.index.tolist()) for s in (splits.train, splits.val, splits.test))
     assert (len(train), len(val), len(test)) == (200, 20, 50)
@@ -76,19 +84,28 @@ def test_separate_test_source_and_default_validation(tmp_path):
     write_file(tmp_path / "train_1.h5", 100, 2)
     write_file(tmp_path / "test.h5", 60, 3)
     data = DataSpec(source="train_{0..1}.h5", test_source="test.h5", n_train=150, n_test=40)
-    splits = make_splits(data, NoiseSpec(level=1.0, redraw=True), base_dir=tmp_path, cache_dir=tmp_path / "c", val_frac=0.1)
+    splits = make_splits(
+        data, NoiseSpec(level=1.0, redraw=True), base_dir=tmp_path, cache_dir=tmp_path / "c", val_frac=0.1
+    )
     assert (len(splits.train), len(splits.val), len(splits.test)) == (150, 15, 40)
     assert np.array_equal(splits.test.index, np.arange(40))
     assert splits.train.noise_epoch is None
     # the test draw differs from a training draw on the same row index
-    assert not np.array_equal(splits.test.arrays()[0][:1], Split(splits.test.source, [0], ("log_g",), 1.0, 42).arrays()[0])
+    assert not np.array_equal(
+        splits.test.arrays()[0][:1], Split(splits.test.source, [0], ("log_g",), 1.0, 42).arrays()[0]
+    )
 
 
 def test_bad_selections_are_data_errors(tmp_path):
     write_file(tmp_path / "a.h5", 50)
     noise = NoiseSpec()
     with pytest.raises(DataError, match="data.select.ranges.T_eff"):
-        make_splits(DataSpec(source="a.h5", select={"ranges": {"T_eff": [100, 200]}}), noise, base_dir=tmp_path, cache_dir=tmp_path)
+        make_splits(
+            DataSpec(source="a.h5", select={"ranges": {"T_eff": [100, 200]}}),
+            noise,
+            base_dir=tmp_path,
+            cache_dir=tmp_path,
+        )
     with pytest.raises(DataError, match="data.n_train"):
         make_splits(DataSpec(source="a.h5", n_train=5000, n_test=5), noise, base_dir=tmp_path, cache_dir=tmp_path)
     with pytest.raises(DataError, match="missing file"):
@@ -96,7 +113,14 @@ def test_bad_selections_are_data_errors(tmp_path):
 
 
 def test_synthetic_source_is_generated_once_and_cached(tmp_path):
-    data = DataSpec(source="synthetic", n_train=60, n_val=10, n_test=20, test_select={"snr_top_frac": 0.25}, targets=["log_g", "T_eff"])
+    data = DataSpec(
+        source="synthetic",
+        n_train=60,
+        n_val=10,
+        n_test=20,
+        test_select={"snr_top_frac": 0.25},
+        targets=["log_g", "T_eff"],
+    )
     noise = NoiseSpec(level=1.0)
     first = make_splits(data, noise, base_dir=tmp_path, cache_dir=tmp_path / "cache")
     assert (len(first.train), len(first.val), len(first.test)) == (60, 10, 20)

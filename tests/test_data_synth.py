@@ -50,7 +50,7 @@ def star(**kw):
 
 def depth(flux, wave, center, offset=0.0):
     """1 - flux / local continuum (the continuum read 30-45 Å away)."""
-    side = ((np.abs(wave - center) > 30) & (np.abs(wave - center) < 45))
+    side = (np.abs(wave - center) > 30) & (np.abs(wave - center) < 45)
     cont = np.median(flux[side])
     return 1 - np.interp(center + offset, wave, flux) / cont
 
@@ -102,7 +102,9 @@ def test_fisher_ceiling_from_a_split_of_synthetic_files(tmp_path):
     synth.write_shards(tmp_path, 12, seed=1)
     data = open_shards("shard_0/dataset.h5", base_dir=tmp_path)
     split = Split(data, np.arange(12), ("log_g",), noise_level=1.0)
-    assert np.allclose(ceiling_for_split(split).sigma, ceiling(synth.draw_params(12, seed=1), level=1.0).sigma, rtol=1e-4)
+    assert np.allclose(
+        ceiling_for_split(split).sigma, ceiling(synth.draw_params(12, seed=1), level=1.0).sigma, rtol=1e-4
+    )
 
 
 def test_fisher_ceiling_refuses_other_data():
@@ -254,12 +256,16 @@ def test_exp32_is_within_2_ulp_of_numpy_and_elementwise():
 
 
 def test_exp64_and_log64_are_within_2_ulp_of_numpy():
-    from engine.data.detmath import exp64, log64, log_1p_exp64, log1p_64
+    from engine.data.detmath import exp64, log1p_64, log64, log_1p_exp64
 
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-700, 700, 500_000), rng.uniform(-1, 1, 500_000), rng.uniform(-1e-8, 1e-8, 10_000), [0.0]])
+    x = np.concatenate(
+        [rng.uniform(-700, 700, 500_000), rng.uniform(-1, 1, 500_000), rng.uniform(-1e-8, 1e-8, 10_000), [0.0]]
+    )
     assert ulps64(exp64(x), np.exp(x)).max() <= 2
-    y = np.concatenate([np.exp(rng.uniform(-700, 700, 500_000)), rng.uniform(0.5, 2, 500_000), 1 + rng.uniform(-1e-9, 1e-9, 10_000)])
+    y = np.concatenate(
+        [np.exp(rng.uniform(-700, 700, 500_000)), rng.uniform(0.5, 2, 500_000), 1 + rng.uniform(-1e-9, 1e-9, 10_000)]
+    )
     assert ulps64(log64(y), np.log(y)).max() <= 2
     z = rng.uniform(-60, 60, 200_000)
     assert np.allclose(log_1p_exp64(z), np.logaddexp(0, z), rtol=2e-15, atol=0)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.render.decision import badness, build_context, decide, key_numbers, pick_best
 from engine.errors import ExpressionError
+from engine.render.decision import badness, build_context, decide, key_numbers, pick_best
 from engine.spec import load_spec
 
 RESULTS = {
@@ -48,8 +48,12 @@ def test_best_excludes_the_baseline():
 
 def test_first_rule_that_holds_gives_the_verdict():
     spec = load_spec(SPEC)
-    context = build_context(RESULTS, primary="mae.log_g", baseline="single-task",
-                            delta={"logg-first": {"r2": {"log_g": {"value": 0.05, "lo": 0.01, "hi": 0.09}}}})
+    context = build_context(
+        RESULTS,
+        primary="mae.log_g",
+        baseline="single-task",
+        delta={"logg-first": {"r2": {"log_g": {"value": 0.05, "lo": 0.01, "hi": 0.09}}}},
+    )
     verdict = decide(spec, context)
     assert (verdict.verdict, verdict.rule) == ("pass", 0)  # 0.280 <= 0.95 * 0.300
 
@@ -57,8 +61,12 @@ def test_first_rule_that_holds_gives_the_verdict():
 def test_a_later_rule_and_the_bootstrap_interval():
     spec = load_spec(SPEC)
     results = {**RESULTS, "logg-first": {"mae": {"log_g": 0.290}, "r2": {"log_g": 0.53}}}
-    context = build_context(results, primary="mae.log_g", baseline="single-task",
-                            delta={"logg-first": {"r2": {"log_g": {"value": 0.03, "lo": 0.004, "hi": 0.05}}}})
+    context = build_context(
+        results,
+        primary="mae.log_g",
+        baseline="single-task",
+        delta={"logg-first": {"r2": {"log_g": {"value": 0.03, "lo": 0.004, "hi": 0.05}}}},
+    )
     assert decide(spec, context).verdict == "weak"
     context["best"]["delta"]["r2"]["log_g"]["lo"] = -0.01
     assert decide(spec, context).verdict == "fail"

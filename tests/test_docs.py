@@ -27,8 +27,13 @@ def cli_commands() -> dict[tuple[str, ...], set[str]]:
     found: dict[tuple[str, ...], set[str]] = {}
 
     def walk(command, path: tuple[str, ...]) -> None:
-        found[path] = {name for param in command.params if param.param_type_name == "option"
-                       for name in (*param.opts, *param.secondary_opts) if name.startswith("--") and name != "--help"}
+        found[path] = {
+            name
+            for param in command.params
+            if param.param_type_name == "option"
+            for name in (*param.opts, *param.secondary_opts)
+            if name.startswith("--") and name != "--help"
+        }
         for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
             if not getattr(sub, "hidden", False):
                 walk(sub, (*path, name))
@@ -39,7 +44,9 @@ def cli_commands() -> dict[tuple[str, ...], set[str]]:
 
 def leaves(commands: dict[tuple[str, ...], set[str]]) -> set[tuple[str, ...]]:
     """The commands one runs (not the groups that only hold others); the root, for its options."""
-    return {path for path in commands if not any(other[: len(path)] == path and other != path for other in commands)} | {()}
+    return {
+        path for path in commands if not any(other[: len(path)] == path and other != path for other in commands)
+    } | {()}
 
 
 def table_rows() -> list[tuple[list[tuple[str, ...]], str, str]]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.text import document
 from engine.errors import DocumentError, RegionEditedError
+from engine.text import document
 
 REPORT = """\
 ---
@@ -81,7 +81,11 @@ def test_markers_inside_indented_code_are_text():
     [
         ("<!-- research:a -->\nx\n", "never closed", 1),
         ("x\n<!-- /research:a -->\n", "has no start marker", 2),
-        ("<!-- research:a -->\n<!-- research:b -->\n<!-- /research:b -->\n<!-- /research:a -->\n", "inside region 'a'", 2),
+        (
+            "<!-- research:a -->\n<!-- research:b -->\n<!-- /research:b -->\n<!-- /research:a -->\n",
+            "inside region 'a'",
+            2,
+        ),
         ("<!-- research:a -->\n<!-- /research:b -->\n", "closes region 'a'", 2),
         (
             "<!-- research:a -->\n<!-- /research:a -->\n<!-- research:a -->\n<!-- /research:a -->\n",
@@ -201,4 +205,6 @@ def test_the_code_map_is_skipped_only_where_no_marker_can_be_code():
         marker_lines = {i for i, line in enumerate(document.split_lines(text)) if document.MARKERISH_RE.match(line)}
         assert not code & marker_lines, path
         skipped += bool(marker_lines)
-    assert skipped >= 3, f"only {skipped} of {len(docs)} documents with markers take the skip: the check holds too little"
+    assert skipped >= 3, (
+        f"only {skipped} of {len(docs)} documents with markers take the skip: the check holds too little"
+    )

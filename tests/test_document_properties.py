@@ -94,7 +94,11 @@ def test_stripping_markers_keeps_every_other_line(doc):
     text, names = doc
     stripped = document.split_lines(document.strip_markers(text))
     lines = document.split_lines(text)
-    kept = [line for line in lines if not (document.START_RE.match(line.rstrip("\r\n")) or document.END_RE.match(line.rstrip("\r\n")))]
+    kept = [
+        line
+        for line in lines
+        if not (document.START_RE.match(line.rstrip("\r\n")) or document.END_RE.match(line.rstrip("\r\n")))
+    ]
     fenced_markers = sum(1 for line in lines if "research:fake" in line)
     assert len(stripped) == len(lines) - 2 * len(names)
     assert len(kept) + fenced_markers == len(stripped)

@@ -13,8 +13,9 @@ import json
 import subprocess
 
 from conftest import REPORT_PATH
-from engine.text import document
+
 from engine.cli import main
+from engine.text import document
 
 ROADMAP = """\
 # Roadmap
@@ -109,7 +110,9 @@ def test_a_hand_edit_in_a_page_does_not_stop_a_draft(small_notebook):
     text = hub.read_text(encoding="utf-8").replace("<!-- /research:leaderboard", "my note\n<!-- /research:leaderboard")
     hub.write_text(text, encoding="utf-8")
     report.write_text(report.read_text(encoding="utf-8").replace("status: done", "status: draft"), encoding="utf-8")
-    assert main(["run", str(report), "--set", "model.alpha=50"]) == 0  # a new trial, and the hub's edit is not in the way
+    assert (
+        main(["run", str(report), "--set", "model.alpha=50"]) == 0
+    )  # a new trial, and the hub's edit is not in the way
     assert hub.read_text(encoding="utf-8") == text
 
 

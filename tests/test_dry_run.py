@@ -14,7 +14,9 @@ def test_a_dry_run_names_the_changed_keys_old_and_new(small_notebook):
     root, report = small_notebook
     assert main(["run", str(report)]) == 0
     text = report.read_text(encoding="utf-8")
-    report.write_text(text.replace("  cand: {}", "  cand: {model.alpha: 1000, train.seed: 7, train.val_frac: 0.2}"), encoding="utf-8")
+    report.write_text(
+        text.replace("  cand: {}", "  cand: {model.alpha: 1000, train.seed: 7, train.val_frac: 0.2}"), encoding="utf-8"
+    )
     done = subprocess.run([RESEARCH, "run", str(report), "--dry-run"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -24,4 +26,6 @@ def test_a_dry_run_names_the_changed_keys_old_and_new(small_notebook):
     assert lines[at + 2].strip() == "train.val_frac: 0.1 → 0.2"  # a Ridge reads no seed: not a change to it
     assert not any(line.strip().startswith("train.seed") for line in lines)
     base = next(line for line in lines if line.split()[:1] == ["base"])
-    assert "cached" in base and lines[lines.index(base) + 1].split()[:1] != ["model.alpha:"]  # nothing said of a cached trial
+    assert "cached" in base and lines[lines.index(base) + 1].split()[:1] != [
+        "model.alpha:"
+    ]  # nothing said of a cached trial

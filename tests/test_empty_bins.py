@@ -8,10 +8,10 @@ import re
 import statistics
 
 import pytest
-
 from conftest import NOTEBOOK_REPORT, tree_digest
-from engine.text import document
+
 from engine.cli import main
+from engine.text import document
 
 REPORT = "research/x/exp/exp_bins.md"
 BINNED_REGION = "\n<!-- research:binned -->\n<!-- /research:binned -->\n"
@@ -56,27 +56,54 @@ decision:
 """
 
 
-@pytest.mark.parametrize("binned, rule, numbers, data, said", [
-    # every bin below the generator's T_eff range (3750–6000 K): no test spectrum can fall in any
-    ("{metric: mae.log_g, by: T_eff, edges: [1000, 2000, 3000]}", "std(binned[0]['cand']) < 1", "", "n_test: 100",
-     "binned[0].cand has no bin with enough spectra (bin 1000–2000 lies outside the test set's T_eff range 3750–6000"),
-    # one bin left of three: std() (n − 1) needs two
-    ("{metric: mae.log_g, by: T_eff, edges: [1000, 2000, 3000, 6000]}", "std(binned[0]['cand']) < 1", "", "n_test: 100",
-     "binned[0].cand has only 1 bin the table counts, and std() needs two"),
-    # a bin read by index that the test selection's ranges leave empty
-    ("{metric: mae.log_g, by: T_eff, edges: [3750, 4000, 6000]}", "binned[0]['cand'][0] < 1", "",
-     "n_test: 100, test_select: {ranges: {T_eff: [4000, 6000]}}",
-     "binned[0].cand[0] has no value (bin 3750–4000 lies outside the test set's T_eff range 4000–6000"),
-    # a table of one bin: no spread to take
-    ("{metric: mae.log_g, by: T_eff, edges: [3750, 6000]}", "std(binned[0]['cand']) < 1", "", "n_test: 100",
-     "std() needs at least two numbers"),
-    # a test set smaller than min_n: no bin counts; a key number meets it
-    ("{metric: mae.log_g, by: T_eff, edges: [3750, 4500, 6000]}", "best.r2.log_g > baseline.r2.log_g",
-     "key_numbers:\n  - {label: lowest bin, value: \"min(binned[0]['cand'])\"}\n", "n_test: 20",
-     "fewer than min_n = 30"),
-])  # fmt: skip
-def test_a_rule_or_key_number_that_needs_an_empty_bin_is_refused_before_training(notebook, capsys, binned, rule,
-                                                                                 numbers, data, said):
+@pytest.mark.parametrize(
+    "binned, rule, numbers, data, said",
+    [
+        # every bin below the generator's T_eff range (3750–6000 K): no test spectrum can fall in any
+        (
+            "{metric: mae.log_g, by: T_eff, edges: [1000, 2000, 3000]}",
+            "std(binned[0]['cand']) < 1",
+            "",
+            "n_test: 100",
+            "binned[0].cand has no bin with enough spectra (bin 1000–2000 lies outside the test set's T_eff range 3750–6000",
+        ),
+        # one bin left of three: std() (n − 1) needs two
+        (
+            "{metric: mae.log_g, by: T_eff, edges: [1000, 2000, 3000, 6000]}",
+            "std(binned[0]['cand']) < 1",
+            "",
+            "n_test: 100",
+            "binned[0].cand has only 1 bin the table counts, and std() needs two",
+        ),
+        # a bin read by index that the test selection's ranges leave empty
+        (
+            "{metric: mae.log_g, by: T_eff, edges: [3750, 4000, 6000]}",
+            "binned[0]['cand'][0] < 1",
+            "",
+            "n_test: 100, test_select: {ranges: {T_eff: [4000, 6000]}}",
+            "binned[0].cand[0] has no value (bin 3750–4000 lies outside the test set's T_eff range 4000–6000",
+        ),
+        # a table of one bin: no spread to take
+        (
+            "{metric: mae.log_g, by: T_eff, edges: [3750, 6000]}",
+            "std(binned[0]['cand']) < 1",
+            "",
+            "n_test: 100",
+            "std() needs at least two numbers",
+        ),
+        # a test set smaller than min_n: no bin counts; a key number meets it
+        (
+            "{metric: mae.log_g, by: T_eff, edges: [3750, 4500, 6000]}",
+            "best.r2.log_g > baseline.r2.log_g",
+            "key_numbers:\n  - {label: lowest bin, value: \"min(binned[0]['cand'])\"}\n",
+            "n_test: 20",
+            "fewer than min_n = 30",
+        ),
+    ],
+)
+def test_a_rule_or_key_number_that_needs_an_empty_bin_is_refused_before_training(
+    notebook, capsys, binned, rule, numbers, data, said
+):
     path = notebook / REPORT
     path.parent.mkdir(parents=True)
     text = report(binned, rule, numbers, data)
@@ -86,7 +113,7 @@ def test_a_rule_or_key_number_that_needs_an_empty_bin_is_refused_before_training
     assert main(["run", str(path), "--no-commit"]) == 2
     err = capsys.readouterr().err
     key = "key_numbers[0].value" if numbers else "decision.rules[0].when"
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if ("value: \"min(" if numbers else "- when:") in row)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if ('value: "min(' if numbers else "- when:") in row)
     assert f"{REPORT}:{line}: {key}: " in err and said in err, err
     assert "Traceback" not in err
     assert tree_digest(notebook) == before  # no file changed
@@ -97,9 +124,11 @@ def _with_bins(report_path, binned: str, rules: list[tuple[str, str]], numbers: 
     """The small notebook's report with a binned table, its region, rules and key numbers (its
     trials stay cached: these keys only decide what is rendered)."""
     text = report_path.read_text(encoding="utf-8")
-    decision = "decision:\n  baseline: base\n  rules:\n" + "".join(
-        f"    - when: \"{when}\"\n      verdict: {verdict}\n      says: {verdict}\n" for when, verdict in rules
-    ) + "    - otherwise: fail\n      says: otherwise\n"
+    decision = (
+        "decision:\n  baseline: base\n  rules:\n"
+        + "".join(f'    - when: "{when}"\n      verdict: {verdict}\n      says: {verdict}\n' for when, verdict in rules)
+        + "    - otherwise: fail\n      says: otherwise\n"
+    )
     text = re.sub(r"decision:\n.*?(?=key_numbers:)", lambda _: f"binned:\n  - {binned}\n" + decision, text, flags=re.S)
     text = re.sub(r"key_numbers:\n.*?(?=---\n)", lambda _: "key_numbers:\n" + numbers, text, count=1, flags=re.S)
     text = text.replace("<!-- research:figures -->", BINNED_REGION.strip() + "\n\n<!-- research:figures -->")
@@ -109,9 +138,12 @@ def _with_bins(report_path, binned: str, rules: list[tuple[str, str]], numbers: 
 def test_a_rule_that_reads_a_bin_too_small_after_training_is_inconclusive_and_says_why(small_notebook, capsys):
     _, path = small_notebook
     # 3750–3800 K holds about 2 % of the test set: fewer than min_n, known only once the rows are drawn
-    _with_bins(path, "{metric: mae.log_g, by: T_eff, edges: [3750, 3800, 6000]}",
-               [("binned[0]['cand'][0] < 1", "pass")],
-               "  - {label: cand spread, value: \"std(binned[0]['cand'])\"}\n")
+    _with_bins(
+        path,
+        "{metric: mae.log_g, by: T_eff, edges: [3750, 3800, 6000]}",
+        [("binned[0]['cand'][0] < 1", "pass")],
+        "  - {label: cand spread, value: \"std(binned[0]['cand'])\"}\n",
+    )
     assert main(["check", str(path)]) == 0, capsys.readouterr()
 
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().err
@@ -120,7 +152,9 @@ def test_a_rule_that_reads_a_bin_too_small_after_training_is_inconclusive_and_sa
     regions = document.regions(text)
     summary = regions["summary"].body
     assert "inconclusive" in summary and "cannot decide: rule 1" in summary
-    assert re.search(r"binned\[0\]\.cand\[0\] has no value \(bin 3750–3800 has \d+ spectra, fewer than min_n = 30\)", summary)
+    assert re.search(
+        r"binned\[0\]\.cand\[0\] has no value \(bin 3750–3800 has \d+ spectra, fewer than min_n = 30\)", summary
+    )
     assert "n/a (binned[0].cand has only 1 bin the table counts" in regions["key-numbers"].body
 
 
@@ -131,9 +165,12 @@ def _column(table: str, header: str) -> int:
 
 def test_the_tables_spread_and_a_rules_std_are_one_number(small_notebook, capsys):
     _, path = small_notebook
-    _with_bins(path, "{metric: mae.log_g, by: T_eff, edges: [3750, 4500, 5250, 6000], min_n: 5}",
-               [("std(binned[0]['cand']) < 10", "pass")],
-               "  - {label: cand spread, value: \"std(binned[0]['cand'])\", format: .6f}\n")
+    _with_bins(
+        path,
+        "{metric: mae.log_g, by: T_eff, edges: [3750, 4500, 5250, 6000], min_n: 5}",
+        [("std(binned[0]['cand']) < 10", "pass")],
+        "  - {label: cand spread, value: \"std(binned[0]['cand'])\", format: .6f}\n",
+    )
 
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().err
     regions = document.regions(path.read_text(encoding="utf-8"))

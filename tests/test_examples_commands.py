@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import git_notebook, tree_digest
 
-from engine.text import document
 from engine.cli import main
+from engine.text import document
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "research").glob("*/exp/*.md"))
@@ -34,9 +34,19 @@ def _trials(path: Path) -> list[str]:
 def _commands(report: str, clone: Path) -> list[list[str]]:
     names = _trials(clone / report)
     topic = report.split("/")[1]
-    return [["show", report], ["spec", report], ["check", report], ["diff", f"{report}#{names[0]}", f"{report}#{names[-1]}"],
-            ["diff", f"{report}@HEAD"], ["runs"], ["status"], ["sync", "--dry-run", report], ["digest", topic],
-            ["run", report, "--dry-run"], ["reproduce", "--help"]]
+    return [
+        ["show", report],
+        ["spec", report],
+        ["check", report],
+        ["diff", f"{report}#{names[0]}", f"{report}#{names[-1]}"],
+        ["diff", f"{report}@HEAD"],
+        ["runs"],
+        ["status"],
+        ["sync", "--dry-run", report],
+        ["digest", topic],
+        ["run", report, "--dry-run"],
+        ["reproduce", "--help"],
+    ]
 
 
 def test_there_are_examples():

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("ray")
 
+from engine.cli import main
+from engine.notebook import record
 from engine.text import document
-from engine.notebook import record  # noqa: E402
-from engine.cli import main  # noqa: E402
 
-PLUGIN = '''\
+PLUGIN = """\
 import numpy as np
 
 
@@ -40,7 +40,7 @@ class Shifted:
 
 def make(params, train, targets):
     return Shifted(params, train, targets)
-'''
+"""
 
 REPORT = """\
 ---
@@ -93,12 +93,18 @@ def test_a_ray_sweep_equals_the_local_one_and_shares_the_cache(tmp_path, monkeyp
 
     assert [t["metrics"] for t in ray_record["trials"]] == [t["metrics"] for t in local_record["trials"]]
     assert [t["metrics"] is None for t in ray_record["trials"]] == [False, False, False, True]
-    ray_runs = {p.parent.name: json.loads(p.read_text())["metrics"] for p in (ray_nb / ".research/runs").rglob("record.json")}
-    local_runs = {p.parent.name: json.loads(p.read_text())["metrics"] for p in (local_nb / ".research/runs").rglob("record.json")}
+    ray_runs = {
+        p.parent.name: json.loads(p.read_text())["metrics"] for p in (ray_nb / ".research/runs").rglob("record.json")
+    }
+    local_runs = {
+        p.parent.name: json.loads(p.read_text())["metrics"] for p in (local_nb / ".research/runs").rglob("record.json")
+    }
     assert ray_runs == local_runs and len(ray_runs) == 3  # same keys, same numbers, bit for bit
 
     monkeypatch.chdir(ray_nb)
-    assert main(["run", str(ray_report), "--no-commit", "--trial", "a", "--trial", "b", "--trial", "c", "--dry-run"]) == 0
+    assert (
+        main(["run", str(ray_report), "--no-commit", "--trial", "a", "--trial", "b", "--trial", "c", "--dry-run"]) == 0
+    )
     plan = capsys.readouterr().out
     assert plan.count("cached") == 3  # the Ray run's results serve the local executor
     assert document.regions(ray_report.read_text(encoding="utf-8"))["results"].body.count("failed") == 2

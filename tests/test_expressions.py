@@ -29,9 +29,7 @@ def value(source: str, context=CONTEXT):
 
 def problem(source: str, context=CONTEXT) -> ExpressionError:
     with pytest.raises(ExpressionError) as info:
-        compile_expression(source, names=TRIALS, path="exp.md", line=40, key="decision.rules[0].when").evaluate(
-            context
-        )
+        compile_expression(source, names=TRIALS, path="exp.md", line=40, key="decision.rules[0].when").evaluate(context)
     return info.value
 
 
@@ -144,10 +142,14 @@ def test_the_module_never_calls_eval():
 def test_mean_and_std_of_seeds_are_one_call_each():
     from engine.spec.expressions import PROBE, compile_expression
 
-    seeds = compile_expression("mean(trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g)", names=["s1", "s2", "s3"])
+    seeds = compile_expression(
+        "mean(trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g)", names=["s1", "s2", "s3"]
+    )
     context = {"trials": {n: {"r2": {"log_g": v}} for n, v in (("s1", 0.70), ("s2", 0.72), ("s3", 0.77))}}
     assert abs(seeds.evaluate(context) - 0.73) < 1e-12
-    spread = compile_expression("std([trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g])", names=["s1", "s2", "s3"])
+    spread = compile_expression(
+        "std([trials.s1.r2.log_g, trials.s2.r2.log_g, trials.s3.r2.log_g])", names=["s1", "s2", "s3"]
+    )
     assert abs(spread.evaluate(context) - 0.036055512754639945) < 1e-12  # the sample std (n − 1)
     probed = {"trials": {n: {"r2": {"log_g": PROBE}} for n in ("s1", "s2", "s3")}}
     assert seeds.evaluate(probed) is PROBE  # checkable before anything has run

@@ -46,7 +46,7 @@ def intervals(svg: bytes, prefix: str = "interval-") -> dict[str, list[tuple[flo
             for path in el.iter():
                 if path.tag.endswith("}path"):
                     numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
-                    segments += [tuple(numbers[i:i + 4]) for i in range(0, len(numbers) - 3, 4)]
+                    segments += [tuple(numbers[i : i + 4]) for i in range(0, len(numbers) - 3, 4)]
             out[name] = segments
     return out
 
@@ -110,8 +110,12 @@ def test_the_table_says_where_zero_means_something_and_where_a_log_axis_helps():
 # ---------------------------------------------------------------------------------------------
 # Metrics per trial
 
-VALUES = {"ref": {"mae.log_g": 0.2101, "r2.log_g": 0.72}, "base": {"mae.log_g": 0.2376, "r2.log_g": 0.64},
-          "cand": {"mae.log_g": 0.2273, "r2.log_g": 0.66}, "other": {"mae.log_g": 0.2300, "r2.log_g": 0.65}}
+VALUES = {
+    "ref": {"mae.log_g": 0.2101, "r2.log_g": 0.72},
+    "base": {"mae.log_g": 0.2376, "r2.log_g": 0.64},
+    "cand": {"mae.log_g": 0.2273, "r2.log_g": 0.66},
+    "other": {"mae.log_g": 0.2300, "r2.log_g": 0.65},
+}
 WIDTHS = {"ref": 0.002, "base": 0.004, "cand": 0.008, "other": 0.016}
 
 
@@ -120,14 +124,31 @@ def _intervals(values, widths):
 
 
 def _bar(values=VALUES, **kwargs):
-    return figures.bar(SVG, values, ["mae.log_g", "r2.log_g"], best="cand", baseline="base", references=["ref"],
-                       intervals=_intervals(values, WIDTHS), primary="r2.log_g", **kwargs)
+    return figures.bar(
+        SVG,
+        values,
+        ["mae.log_g", "r2.log_g"],
+        best="cand",
+        baseline="base",
+        references=["ref"],
+        intervals=_intervals(values, WIDTHS),
+        primary="r2.log_g",
+        **kwargs,
+    )
 
 
 def test_a_bar_figure_labels_its_axes_and_says_which_trial_is_which():
     svg = _bar()
-    has(svg, r"MAE of $\log g$ [dex]", r"$R^2$ of $\log g$", r"best candidate (by $R^2$ of $\log g$)", "baseline",
-        "reference (not a candidate)", "candidate", "95 % bootstrap interval")
+    has(
+        svg,
+        r"MAE of $\log g$ [dex]",
+        r"$R^2$ of $\log g$",
+        r"best candidate (by $R^2$ of $\log g$)",
+        "baseline",
+        "reference (not a candidate)",
+        "candidate",
+        "95 % bootstrap interval",
+    )
     lacks(svg, "mae.log_g", "r2.log_g")  # no raw key left on an axis
     plain = {"".join(el.itertext()).strip() for el in ET.fromstring(svg).iter() if el.tag.endswith("}text")}
     assert {"baseline", "candidate", "cand", "base"} <= plain  # text kept as text, not outlines
@@ -137,8 +158,10 @@ def test_a_bar_figure_labels_its_axes_and_says_which_trial_is_which():
 def test_a_bar_figure_draws_each_trials_interval_to_scale():
     found = intervals(_bar())
     for metric in ("mae.log_g", "r2.log_g"):
-        lengths = {t: abs(found[f"interval-{metric}-{i}"][0][2] - found[f"interval-{metric}-{i}"][0][0])
-                   for i, t in enumerate(VALUES)}
+        lengths = {
+            t: abs(found[f"interval-{metric}-{i}"][0][2] - found[f"interval-{metric}-{i}"][0][0])
+            for i, t in enumerate(VALUES)
+        }
         assert len([k for k in found if k.startswith(f"interval-{metric}-")]) == 4
         for t in VALUES:  # widths 1 : 2 : 4 : 8 on the page as in the data
             assert lengths[t] / lengths["ref"] == pytest.approx(WIDTHS[t] / WIDTHS["ref"], rel=1e-3)
@@ -149,13 +172,18 @@ def test_an_interval_spans_from_its_lo_to_its_hi_on_the_axis():
     values = {t: {"mae.log_g": d["mae.log_g"]} for t, d in VALUES.items()}
     svg = figures.bar(SVG, values, ["mae.log_g"], best="cand", baseline="base", intervals=_intervals(values, WIDTHS))
     root = ET.fromstring(svg)
-    ticks = [(float(el.text), float(el.get("x"))) for el in root.iter()
-             if el.tag.endswith("}text") and "font-size: 8px" in (el.get("style") or "") and re.fullmatch(r"\d\.\d+", el.text or "")]
+    ticks = [
+        (float(el.text), float(el.get("x")))
+        for el in root.iter()
+        if el.tag.endswith("}text")
+        and "font-size: 8px" in (el.get("style") or "")
+        and re.fullmatch(r"\d\.\d+", el.text or "")
+    ]
     assert len(ticks) >= 3
     scale, offset = np.polyfit([v for v, _ in ticks], [x for _, x in ticks], 1)
     drawn = intervals(svg)
     for i, t in enumerate(VALUES):
-        (x0, _, x1, _), = drawn[f"interval-mae.log_g-{i}"]
+        ((x0, _, x1, _),) = drawn[f"interval-mae.log_g-{i}"]
         lo, hi = sorted(((x0 - offset) / scale, (x1 - offset) / scale))
         assert lo == pytest.approx(VALUES[t]["mae.log_g"] - WIDTHS[t] / 2, abs=2e-5)
         assert hi == pytest.approx(VALUES[t]["mae.log_g"] + WIDTHS[t] / 2, abs=2e-5)
@@ -165,8 +193,9 @@ def test_close_values_are_dots_on_a_zoomed_axis_and_far_ones_bars_from_zero():
     def ticks(svg):
         return [float(t.replace("−", "-")) for t in texts(svg) if re.fullmatch(r"[−-]?\d+(\.\d+)?", t)]
 
-    close = figures.bar(SVG, {t: {"mae.log_g": d["mae.log_g"]} for t, d in VALUES.items()}, ["mae.log_g"], best="cand",
-                        baseline="base")
+    close = figures.bar(
+        SVG, {t: {"mae.log_g": d["mae.log_g"]} for t, d in VALUES.items()}, ["mae.log_g"], best="cand", baseline="base"
+    )
     assert min(ticks(close)) > 0.15  # zoomed: 0.2101 … 0.2376 fill the axis, zero is not on it
     far = {"a": {"mae.log_g": 0.1}, "b": {"mae.log_g": 0.5}}
     assert 0.0 in ticks(figures.bar(SVG, far, ["mae.log_g"], best="a", baseline="b"))
@@ -195,14 +224,33 @@ ROLES = Roles(best="cand", baseline="base")
 
 
 def _lines(ylabel="bias.log_g", **kwargs):
-    return figures.binned_lines(SVG, CENTERS, SERIES, xlabel="T_eff", ylabel=ylabel, small=[False, False, False, True],
-                                intervals=BIN_INTERVALS, n=[400, 800, 300, 12], min_n=30, roles=ROLES, **kwargs)
+    return figures.binned_lines(
+        SVG,
+        CENTERS,
+        SERIES,
+        xlabel="T_eff",
+        ylabel=ylabel,
+        small=[False, False, False, True],
+        intervals=BIN_INTERVALS,
+        n=[400, 800, 300, 12],
+        min_n=30,
+        roles=ROLES,
+        **kwargs,
+    )
 
 
 def test_a_binned_line_figure_has_intervals_n_per_bin_and_hollow_small_bins():
     svg = _lines()
-    has(svg, r"$T_{\rm eff}$ [K]", r"bias of $\log g$ [dex]", "base (baseline)", "cand (best)",
-        "fewer than 30 spectra (off the line)", "95 % bootstrap interval", "spectra per bin")
+    has(
+        svg,
+        r"$T_{\rm eff}$ [K]",
+        r"bias of $\log g$ [dex]",
+        "base (baseline)",
+        "cand (best)",
+        "fewer than 30 spectra (off the line)",
+        "95 % bootstrap interval",
+        "spectra per bin",
+    )
     exactly(svg, "400", "800", "300", "(12)")
     found = intervals(svg)
     assert {k: len(v) for k, v in found.items()} == {"interval-base": 3, "interval-cand": 3}  # not the small bin
@@ -215,27 +263,55 @@ def test_the_n_axis_explains_parentheses_only_when_a_count_in_parentheses_is_dra
     """An empty open bin (SNR ≥ 7 up to a stand-in 1e9) sits past the data: its "(0)" is not on
     the figure, so neither is "in parentheses: fewer than 30"."""
     series = {"a": [0.3, 0.5, 0.7, float("nan")], "b": [0.35, 0.55, 0.72, float("nan")]}
-    svg = figures.binned_lines(SVG, [1.0, 3.0, 5.5, 7.0], series, xlabel="snr", ylabel="r2.log_g",
-                               small=[False, False, False, True], n=[275, 969, 755, 0], min_n=30)
+    svg = figures.binned_lines(
+        SVG,
+        [1.0, 3.0, 5.5, 7.0],
+        series,
+        xlabel="snr",
+        ylabel="r2.log_g",
+        small=[False, False, False, True],
+        n=[275, 969, 755, 0],
+        min_n=30,
+    )
     has(svg, "spectra per bin")
     lacks(svg, "(in parentheses: fewer than 30)", "(0)", "fewer than 30 spectra (off the line)")
-    svg = figures.binned_lines(SVG, [1.0, 3.0, 5.5, 7.0], {n: v[:3] + [0.8] for n, v in series.items()}, xlabel="snr",
-                               ylabel="r2.log_g", small=[True, False, False, False], n=[12, 969, 755, 400], min_n=30)
+    svg = figures.binned_lines(
+        SVG,
+        [1.0, 3.0, 5.5, 7.0],
+        {n: v[:3] + [0.8] for n, v in series.items()},
+        xlabel="snr",
+        ylabel="r2.log_g",
+        small=[True, False, False, False],
+        n=[12, 969, 755, 400],
+        min_n=30,
+    )
     has(svg, "spectra per bin (in parentheses: fewer than 30)", "(12)")
 
 
 def test_binned_bars_say_fewer_than_only_for_a_bin_drawn_hollow():
     series = {"a": [0.4, 0.6, float("nan")], "b": [0.45, 0.62, float("nan")]}
     for dots in (False, True):
-        svg = figures.binned_bars(SVG, ["0–2", "2–4", "≥ 4"], series, ylabel="r2.log_g", small=[False, False, True],
-                                  n=[100, 200, 1], min_n=30, dots=dots)
+        svg = figures.binned_bars(
+            SVG,
+            ["0–2", "2–4", "≥ 4"],
+            series,
+            ylabel="r2.log_g",
+            small=[False, False, True],
+            n=[100, 200, 1],
+            min_n=30,
+            dots=dots,
+        )
         lacks(svg, "fewer than 30 spectra")
 
 
 def test_a_binned_figure_of_snr_gets_a_log_axis_in_plain_numbers():
-    svg = figures.binned_lines(SVG, [1.5, 4.0, 12.0, 40.0], {"a": [0.3, 0.5, 0.7, 0.8]}, xlabel="snr", ylabel="r2.log_g")
+    svg = figures.binned_lines(
+        SVG, [1.5, 4.0, 12.0, 40.0], {"a": [0.3, 0.5, 0.7, 0.8]}, xlabel="snr", ylabel="r2.log_g"
+    )
     exactly(svg, "S/N", "2", "5", "10", "20")
-    linear = figures.binned_lines(SVG, [1.5, 3.0, 4.5, 6.0], {"a": [0.3, 0.5, 0.7, 0.8]}, xlabel="snr", ylabel="r2.log_g")
+    linear = figures.binned_lines(
+        SVG, [1.5, 3.0, 4.5, 6.0], {"a": [0.3, 0.5, 0.7, 0.8]}, xlabel="snr", ylabel="r2.log_g"
+    )
     exactly(linear, "3", "4")  # a linear axis: 1-2-5 steps of a log one have no 3 or 4
     assert not {"10", "20"} & set(texts(linear))
 
@@ -245,20 +321,56 @@ def test_binned_bars_say_n_under_each_bin_and_mark_small_and_empty_bins():
     series = {"base": [0.4, 0.6, 0.8, float("nan")], "cand": [0.45, 0.62, 0.84, float("nan")]}
     ivs = {n: [{"lo": v - 0.02, "hi": v + 0.02} for v in s] for n, s in series.items()}
     for dots in (False, True):
-        svg = figures.binned_bars(SVG, labels, series, ylabel="r2.log_g", small=[False, False, True, True], intervals=ivs,
-                                  n=[100, 200, 12, 0], min_n=30, roles=ROLES, dots=dots)
-        has(svg, "n = 100", "n = 12, few", "no spectra", "fewer than 30 spectra", "base (baseline)", "cand (best)",
-            r"$R^2$ of $\log g$")
+        svg = figures.binned_bars(
+            SVG,
+            labels,
+            series,
+            ylabel="r2.log_g",
+            small=[False, False, True, True],
+            intervals=ivs,
+            n=[100, 200, 12, 0],
+            min_n=30,
+            roles=ROLES,
+            dots=dots,
+        )
+        has(
+            svg,
+            "n = 100",
+            "n = 12, few",
+            "no spectra",
+            "fewer than 30 spectra",
+            "base (baseline)",
+            "cand (best)",
+            r"$R^2$ of $\log g$",
+        )
         assert {k: len(v) for k, v in intervals(svg).items()} == {"interval-base": 2, "interval-cand": 2}
         assert "small-cand" in ids(svg)
 
 
 def test_a_delta_figure_says_who_minus_whom_which_way_is_better_and_where_no_delta_exists():
-    deltas = {"cand": [{"value": 0.02, "lo": 0.01, "hi": 0.03}, None], "other": [{"value": -0.01, "lo": -0.02, "hi": 0.0}, None]}
-    svg = figures.delta_bars(SVG, ["Cool", "Hot"], deltas, ylabel="r2.log_g", reference="base", n=[300, 4], small=[False, True],
-                             min_n=30, roles=ROLES)
-    has(svg, "cand (best) − base", "other − base", "paired bootstrap 95 % interval", "no Δ: fewer than 30 spectra",
-        r"Δ $R^2$ of $\log g$ (↑ trial better)")
+    deltas = {
+        "cand": [{"value": 0.02, "lo": 0.01, "hi": 0.03}, None],
+        "other": [{"value": -0.01, "lo": -0.02, "hi": 0.0}, None],
+    }
+    svg = figures.delta_bars(
+        SVG,
+        ["Cool", "Hot"],
+        deltas,
+        ylabel="r2.log_g",
+        reference="base",
+        n=[300, 4],
+        small=[False, True],
+        min_n=30,
+        roles=ROLES,
+    )
+    has(
+        svg,
+        "cand (best) − base",
+        "other − base",
+        "paired bootstrap 95 % interval",
+        "no Δ: fewer than 30 spectra",
+        r"Δ $R^2$ of $\log g$ (↑ trial better)",
+    )
     assert {k: len(v) for k, v in intervals(svg).items()} == {"interval-cand": 1, "interval-other": 1}
     assert "zero-line" in ids(svg)
     mae = figures.delta_bars(SVG, ["Cool", "Hot"], deltas, ylabel="mae.log_g", reference="base")
@@ -273,42 +385,85 @@ def test_pred_vs_true_has_a_labelled_one_to_one_line_and_a_colour_bar():
     rng = np.random.default_rng(0)
     truth = rng.normal(3, 1, 400)
     svg = figures.pred_vs_true(SVG, truth, truth + rng.normal(0, 0.2, 400), target="log_g", title="cand: $R^2$ = 0.96")
-    has(svg, r"true $\log g$ [dex]", r"predicted $\log g$ [dex]", "1:1 (prediction = truth)", "spectra per hexagon",
-        "cand: $R^2$ = 0.96")
+    has(
+        svg,
+        r"true $\log g$ [dex]",
+        r"predicted $\log g$ [dex]",
+        "1:1 (prediction = truth)",
+        "spectra per hexagon",
+        "cand: $R^2$ = 0.96",
+    )
     assert "one-to-one" in ids(svg) and "colorbar" in ids(svg)
 
 
 def test_a_sweep_over_alpha_is_on_a_log_axis_with_intervals_and_the_best_marked():
     xs = [10.0, 100.0, 1e3, 1e4, 1e5]
     ys = [0.66, 0.67, 0.69, 0.71, 0.55]
-    svg = figures.sweep(SVG, xs, ys, [f"a{k}" for k in range(5)], xlabel="model.alpha", ylabel="r2.log_g",
-                        intervals=[{"lo": y - 0.01, "hi": y + 0.01} for y in ys], best="a3")
+    svg = figures.sweep(
+        SVG,
+        xs,
+        ys,
+        [f"a{k}" for k in range(5)],
+        xlabel="model.alpha",
+        ylabel="r2.log_g",
+        intervals=[{"lo": y - 0.01, "hi": y + 0.01} for y in ys],
+        best="a3",
+    )
     has(svg, r"$\alpha$", r"$R^2$ of $\log g$", "best candidate (a3)", "95 % bootstrap interval", "10^{")
     assert len(intervals(svg)["interval-sweep"]) == 5
     lacks(svg, "baseline", "reference")
-    marked = figures.sweep(SVG, xs, ys, [f"a{k}" for k in range(5)], xlabel="model.alpha", ylabel="r2.log_g",
-                           roles=Roles(best="a3", baseline="a0", references=("a4",)))
+    marked = figures.sweep(
+        SVG,
+        xs,
+        ys,
+        [f"a{k}" for k in range(5)],
+        xlabel="model.alpha",
+        ylabel="r2.log_g",
+        roles=Roles(best="a3", baseline="a0", references=("a4",)),
+    )
     has(marked, "best candidate (a3)", "baseline", "reference")
-    has(figures.sweep(SVG, [1, 2, 3], [0.5, 0.6, 0.7], ["x", "y", "z"], xlabel="train.epochs", ylabel="r2.log_g"), "epochs")
-    lacks(figures.sweep(SVG, [1, 2, 3], [0.5, 0.6, 0.7], ["x", "y", "z"], xlabel="train.epochs", ylabel="r2.log_g"), "10^{")
+    has(
+        figures.sweep(SVG, [1, 2, 3], [0.5, 0.6, 0.7], ["x", "y", "z"], xlabel="train.epochs", ylabel="r2.log_g"),
+        "epochs",
+    )
+    lacks(
+        figures.sweep(SVG, [1, 2, 3], [0.5, 0.6, 0.7], ["x", "y", "z"], xlabel="train.epochs", ylabel="r2.log_g"),
+        "10^{",
+    )
 
 
 def test_the_weights_figure_explains_its_boxes_and_the_uniform_line():
     w = np.random.default_rng(1).dirichlet(np.ones(3), 50)
     svg = figures.weight_distribution(SVG, {"gated": w})
-    has(svg, "gate weight", "expert", "median", "mean", "box: quartiles; whiskers: 1.5 × IQR", "uniform (1 / experts)",
-        "gated (n = 50)")
+    has(
+        svg,
+        "gate weight",
+        "expert",
+        "median",
+        "mean",
+        "box: quartiles; whiskers: 1.5 × IQR",
+        "uniform (1 / experts)",
+        "gated (n = 50)",
+    )
     assert "uniform-weight" in ids(svg)
 
 
 def test_the_bootstrap_figure_draws_each_interval_and_the_line_of_no_difference():
     rng = np.random.default_rng(2)
     samples = {"cand": rng.normal(0.02, 0.005, 500), "other": rng.normal(-0.01, 0.004, 500)}
-    found = {n: {"value": float(np.mean(s)), "lo": float(np.quantile(s, 0.025)), "hi": float(np.quantile(s, 0.975))}
-             for n, s in samples.items()}
+    found = {
+        n: {"value": float(np.mean(s)), "lo": float(np.quantile(s, 0.025)), "hi": float(np.quantile(s, 0.975))}
+        for n, s in samples.items()
+    }
     svg = figures.bootstrap_distribution(SVG, samples, found, xlabel="r2.log_g", reference="base", roles=ROLES)
-    has(svg, r"Δ $R^2$ of $\log g$ (trial better →)", "cand (best) − base", "other − base", "Δ = 0: no difference",
-        "resamples per bin")
+    has(
+        svg,
+        r"Δ $R^2$ of $\log g$ (trial better →)",
+        "cand (best) − base",
+        "other − base",
+        "Δ = 0: no difference",
+        "resamples per bin",
+    )
     drawn = intervals(svg)
     assert set(drawn) == {"interval-cand", "interval-other"} and "zero-line" in ids(svg)
     widths = {n: abs(drawn[f"interval-{n}"][0][2] - drawn[f"interval-{n}"][0][0]) for n in samples}
@@ -318,19 +473,34 @@ def test_the_bootstrap_figure_draws_each_interval_and_the_line_of_no_difference(
 
 def test_the_heatmap_has_a_colour_bar_labels_and_the_median_line():
     rng = np.random.default_rng(3)
-    svg = figures.heatmap(SVG, {"gated": rng.uniform(1, 60, 400)}, {"gated": rng.uniform(0, 1, 400)}, xlabel="snr",
-                          ylabel="extra.gate_entropy")
+    svg = figures.heatmap(
+        SVG,
+        {"gated": rng.uniform(1, 60, 400)},
+        {"gated": rng.uniform(0, 1, 400)},
+        xlabel="snr",
+        ylabel="extra.gate_entropy",
+    )
     has(svg, "S/N", "gate entropy [nats]", "spectra per cell (log scale)", "median per S/N bin", "gated (n = 400)")
     exactly(svg, "10", "20")  # log S/N axis (1 … 60) in plain numbers
     assert "colorbar" in ids(svg) and "median-gated" in ids(svg)
 
 
 def test_the_ablation_figure_colours_by_what_the_interval_says():
-    deltas = {"up": {"value": 0.02, "lo": 0.01, "hi": 0.03}, "down": {"value": -0.02, "lo": -0.03, "hi": -0.01},
-              "flat": {"value": 0.001, "lo": -0.01, "hi": 0.012}}
+    deltas = {
+        "up": {"value": 0.02, "lo": 0.01, "hi": 0.03},
+        "down": {"value": -0.02, "lo": -0.03, "hi": -0.01},
+        "flat": {"value": 0.001, "lo": -0.01, "hi": 0.012},
+    }
     svg = figures.ablation(SVG, deltas, ylabel="r2.log_g", reference="base")
-    has(svg, "better than base", "worse than base", "interval includes 0", "paired bootstrap 95 % interval",
-        "+0.0200 [+0.0100, +0.0300]", r"Δ $R^2$ of $\log g$ vs base (trial better →)")
+    has(
+        svg,
+        "better than base",
+        "worse than base",
+        "interval includes 0",
+        "paired bootstrap 95 % interval",
+        "+0.0200 [+0.0100, +0.0300]",
+        r"Δ $R^2$ of $\log g$ vs base (trial better →)",
+    )
     assert {k: len(v) for k, v in intervals(svg).items()} == {"interval-up": 1, "interval-down": 1, "interval-flat": 1}
     assert "zero-line" in ids(svg)
     mae = figures.ablation(SVG, {"up": deltas["up"]}, ylabel="mae.log_g", reference="base")
@@ -343,12 +513,18 @@ def test_the_ablation_figure_colours_by_what_the_interval_says():
 
 
 DRAWINGS = {
-    "bar": lambda p: figures.bar(p, VALUES, ["mae.log_g"], best="cand", baseline="base", intervals=_intervals(VALUES, WIDTHS)),
-    "lines": lambda p: figures.binned_lines(p, CENTERS, SERIES, xlabel="T_eff", ylabel="bias.log_g", intervals=BIN_INTERVALS,
-                                            n=[1, 2, 3, 4], roles=ROLES),
-    "pred": lambda p: figures.pred_vs_true(p, np.linspace(0, 5, 200), np.linspace(0, 5, 200) ** 1.02, target="log_g", title="t"),
-    "heatmap": lambda p: figures.heatmap(p, {"a": np.linspace(1, 50, 300)}, {"a": np.sin(np.arange(300)) ** 2},
-                                         xlabel="snr", ylabel="gate_entropy"),
+    "bar": lambda p: figures.bar(
+        p, VALUES, ["mae.log_g"], best="cand", baseline="base", intervals=_intervals(VALUES, WIDTHS)
+    ),
+    "lines": lambda p: figures.binned_lines(
+        p, CENTERS, SERIES, xlabel="T_eff", ylabel="bias.log_g", intervals=BIN_INTERVALS, n=[1, 2, 3, 4], roles=ROLES
+    ),
+    "pred": lambda p: figures.pred_vs_true(
+        p, np.linspace(0, 5, 200), np.linspace(0, 5, 200) ** 1.02, target="log_g", title="t"
+    ),
+    "heatmap": lambda p: figures.heatmap(
+        p, {"a": np.linspace(1, 50, 300)}, {"a": np.sin(np.arange(300)) ** 2}, xlabel="snr", ylabel="gate_entropy"
+    ),
 }
 
 
@@ -400,19 +576,25 @@ def test_a_figure_takes_a_format_that_must_agree_with_its_file_and_labels():
 
 
 def test_a_run_draws_its_figures_with_the_reports_intervals_labels_and_formats(small_notebook):
-    from engine.text import document
     from engine.cli import main
+    from engine.text import document
 
     root, report = small_notebook
     text = report.read_text(encoding="utf-8")
-    text = text.replace("figures:\n  - {kind: bar, file: img/bar.png}\n", """\
+    text = (
+        text.replace(
+            "figures:\n  - {kind: bar, file: img/bar.png}\n",
+            """\
 binned:
   - {metric: bias.log_g, by: T_eff, edges: [3750, 4500, 5250, 6000], min_n: 5}
 figures:
   - {kind: bar, file: img/bar.svg, format: svg, labels: {mae.log_g: "mean abs. error [dex]"}}
   - {kind: binned, binned: 0, file: img/bias.svg}
   - {kind: sweep, param: model.alpha, file: img/alpha.pdf}
-""") + "\n<!-- research:binned -->\n<!-- /research:binned -->\n"
+""",
+        )
+        + "\n<!-- research:binned -->\n<!-- /research:binned -->\n"
+    )
     report.write_text(text, encoding="utf-8")
     assert main(["run", str(report), "--no-commit"]) == 0
     img = report.parent / "img"

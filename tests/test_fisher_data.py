@@ -71,7 +71,12 @@ def test_spectra_on_a_grid_get_their_ceiling_too():
     # 19 × 17 × 9 × 5 nodes: a spectrum's nearest neighbours in standardised units would all
     # share its magnitude, and at the Fe_H edges two values of it give a square collinear with
     # it (the slope halved, σ doubled, before the curvature ridge): the 95 % point catches that
-    axes = (np.arange(3750, 6001, 125.0), np.arange(1, 5.01, 0.25), np.arange(-1, 0.01, 0.125), np.arange(20.5, 22.51, 0.5))
+    axes = (
+        np.arange(3750, 6001, 125.0),
+        np.arange(1, 5.01, 0.25),
+        np.arange(-1, 0.01, 0.125),
+        np.arange(20.5, 22.51, 0.5),
+    )
     params = {name: v.ravel() for name, v in zip(synth.PARAMS, np.meshgrid(*axes, indexing="ij"))}
     flux, error = synth.spectra(params, n_pixels=PIXELS)
     rows = np.sort(np.random.default_rng(0).choice(len(flux), 300, replace=False))
@@ -81,7 +86,10 @@ def test_spectra_on_a_grid_get_their_ceiling_too():
     for target in TARGETS:
         ratio = got.sigma_of(target) / exact.sigma_of(target)
         assert abs(got.r2[target] - exact.r2[target]) < 0.02, (target, got.r2[target], exact.r2[target])
-        assert 0.97 < np.median(ratio) < 1.03 and np.percentile(ratio, 95) < 1.3, (target, np.percentile(ratio, [50, 95]))
+        assert 0.97 < np.median(ratio) < 1.03 and np.percentile(ratio, 95) < 1.3, (
+            target,
+            np.percentile(ratio, [50, 95]),
+        )
 
 
 def test_a_column_the_flux_does_not_depend_on_is_not_marginalised(data):
@@ -125,8 +133,10 @@ def _splits(path):
     test_rows = np.arange(0, N, 20)  # 200 test spectra; the neighbours come from all 4000
     train_rows = np.setdiff1d(np.arange(N), test_rows)
     targets = ("log_g", "T_eff")
-    return (Split(source, train_rows, targets, 1.0, 0, 0, "train"),
-            Split(source, test_rows, targets, 1.0, 0, -1, "test"))
+    return (
+        Split(source, train_rows, targets, 1.0, 0, 0, "train"),
+        Split(source, test_rows, targets, 1.0, 0, -1, "test"),
+    )
 
 
 def test_fisher_ceiling_on_a_plain_hdf5_file_is_data_derived(plain, data):

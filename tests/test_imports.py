@@ -18,10 +18,7 @@ def test_importing_the_cli_loads_no_heavy_library():
 
 
 def test_help_loads_no_heavy_library():
-    modules = loaded_after(
-        "import engine.cli\n"
-        "try:\n    engine.cli.main(['--help'])\nexcept SystemExit:\n    pass"
-    )
+    modules = loaded_after("import engine.cli\ntry:\n    engine.cli.main(['--help'])\nexcept SystemExit:\n    pass")
     assert not {name for name in HEAVY if name in modules}
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPORT_BODY, tree_digest
+
 from engine.cli import main
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
@@ -37,7 +37,9 @@ metrics: [r2.log_g]
 def _write(root: Path, spec: str, path: str = REPORT) -> Path:
     report = root / path
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(f"---\n{spec}---\n{REPORT_BODY}\n<!-- research:figures -->\n<!-- /research:figures -->\n", encoding="utf-8")
+    report.write_text(
+        f"---\n{spec}---\n{REPORT_BODY}\n<!-- research:figures -->\n<!-- /research:figures -->\n", encoding="utf-8"
+    )
     return report
 
 
@@ -62,8 +64,12 @@ def _refused(root: Path, *args: str) -> str:
 
 
 def test_run_lists_every_problem_of_the_spec_and_check_lists_the_same(notebook):
-    report = _write(notebook, SPEC.replace("epochs: 3", "epochs: three").replace("level: 1.0", "level: loud")
-                    .replace("n_test: 100", "n_test: -5"))
+    report = _write(
+        notebook,
+        SPEC.replace("epochs: 3", "epochs: three")
+        .replace("level: 1.0", "level: loud")
+        .replace("n_test: 100", "n_test: -5"),
+    )
     err = _refused(notebook, "run", REPORT)
     first, *rest = err.rstrip("\n").splitlines()
     assert first.endswith("2 more problems:")
@@ -78,7 +84,10 @@ def test_run_lists_every_problem_of_the_spec_and_check_lists_the_same(notebook):
 
 
 def test_the_problems_found_after_the_spec_loads_are_listed_too(notebook):
-    _write(notebook, SPEC.replace("alpha: 100}", "alpah: 100}") + "figures:\n  - {kind: bar, file: ../../../../outside.png}\n")
+    _write(
+        notebook,
+        SPEC.replace("alpha: 100}", "alpah: 100}") + "figures:\n  - {kind: bar, file: ../../../../outside.png}\n",
+    )
     err = _refused(notebook, "run", REPORT)
     assert "more problem" in err and "model.alpah" in err and "outside the notebook" in err
     assert len(err.rstrip("\n").splitlines()) == 2
@@ -90,8 +99,11 @@ INDENTATION = {
     "a key indented too far": ("  n_train: 300\n", "   n_train: 300\n", "   n_train"),
     "a key indented too little": ("  n_test: 100\n", " n_test: 100\n", " n_test"),
     "a list item out of line": ("  targets: [log_g]\n", "  targets:\n    - log_g\n   - T_eff\n", "   - T_eff"),
-    "a key of a list item out of line": ("metrics: [r2.log_g]\n", "figures:\n  - kind: bar\n    file: a.png\n   metric: r2.log_g\n",
-                                         "   metric"),
+    "a key of a list item out of line": (
+        "metrics: [r2.log_g]\n",
+        "figures:\n  - kind: bar\n    file: a.png\n   metric: r2.log_g\n",
+        "   metric",
+    ),
 }
 
 
@@ -114,12 +126,16 @@ def test_a_tab_and_a_colon_in_a_value_are_named(notebook):
     report = _write(notebook, SPEC.replace("title: messages", "title: ridge: a baseline"))
     err = _refused(notebook, "spec", REPORT)
     assert err.startswith(f"research: {REPORT}:{_line(report, 'title:')}: ")
-    assert "put quotes around the value: title: \"ridge: a baseline\"" in err
+    assert 'put quotes around the value: title: "ridge: a baseline"' in err
 
 
 DEDENTED = {  # key → (its block, the block with the key's line dedented, the section it belongs to)
     "targets": ("  targets: [log_g]\n", "targets: [log_g]\n", "data"),
-    "n_train": ("  n_train: 300\n  n_test: 100\n  targets: [log_g]\n", "  n_test: 100\n  targets: [log_g]\nn_train: 300\n", "data"),
+    "n_train": (
+        "  n_train: 300\n  n_test: 100\n  targets: [log_g]\n",
+        "  n_test: 100\n  targets: [log_g]\nn_train: 300\n",
+        "data",
+    ),
     "epochs": ("train:\n  epochs: 3\n  seed: 7\n", "train:\n  seed: 7\nepochs: 3\n", "train"),
     "alpha": ("model: {type: ridge, alpha: 100}\n", "model:\n  type: ridge\nalpha: 100\n", "model"),
     "level": ("noise: {level: 1.0}\n", "noise:\n  seed: 1\nlevel: 1.0\n", "noise"),
@@ -132,8 +148,12 @@ def test_a_dedented_key_is_said_to_belong_under_its_section(notebook, key):
     assert old in SPEC
     report = _write(notebook, SPEC.replace(old, new))
     err = _refused(notebook, "spec", REPORT)
-    line = next(i for i, row in enumerate(report.read_text(encoding="utf-8").splitlines(), 1) if row.startswith(f"{key}:"))
-    assert f"{REPORT}:{line}: {key}: not a top-level key: it belongs under `{section}:`. indent it under {section}:" in err
+    line = next(
+        i for i, row in enumerate(report.read_text(encoding="utf-8").splitlines(), 1) if row.startswith(f"{key}:")
+    )
+    assert (
+        f"{REPORT}:{line}: {key}: not a top-level key: it belongs under `{section}:`. indent it under {section}:" in err
+    )
     assert "did you mean" not in err  # `targets` is no misspelled `status`
 
 
@@ -141,8 +161,12 @@ def test_a_key_under_the_wrong_section_is_said_to_belong_under_its_own(notebook)
     report = _write(notebook, SPEC.replace("  n_test: 100\n", "").replace("  seed: 7\n", "  seed: 7\n  n_test: 100\n"))
     err = _refused(notebook, "run", REPORT)
     assert f"{REPORT}:{_line(report, 'n_test')}: train.n_test: not a key of `train:`: it belongs under `data:`" in err
-    report = _write(notebook, SPEC.replace("  epochs: 3\n", "").replace("model: {type: ridge, alpha: 100}\n",
-                                                                       "model:\n  type: ridge\n  epochs: 3\n"))
+    report = _write(
+        notebook,
+        SPEC.replace("  epochs: 3\n", "").replace(
+            "model: {type: ridge, alpha: 100}\n", "model:\n  type: ridge\n  epochs: 3\n"
+        ),
+    )
     err = _refused(notebook, "run", REPORT)
     assert f"{REPORT}:{_line(report, 'epochs: 3')}: model.epochs: " in err and "`epochs` belongs under train:" in err
 
@@ -155,8 +179,9 @@ def test_a_misspelled_top_level_key_still_gets_its_did_you_mean(notebook):
 # --- a mistyped report path ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["run", "check", "spec", "show", "status", "runs", "sync", "reproduce",
-                                     "promote", "adopt", "diff"])
+@pytest.mark.parametrize(
+    "command", ["run", "check", "spec", "show", "status", "runs", "sync", "reproduce", "promote", "adopt", "diff"]
+)
 def test_a_mistyped_report_gets_the_closest_report_for_every_command(notebook, command):
     _write(notebook, SPEC)
     _write(notebook, SPEC.replace("EXP-MSG", "EXP-OTHER"), "research/t/exp/exp_baselines.md")

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from engine.adopt import legacy as adopt
-from engine.text import document
 from engine.cli import main
+from engine.text import document
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TINY = ["--set", "data.n_train=300", "--set", "data.n_test=100"]
@@ -23,7 +23,7 @@ REPORT = "research/t/exp/exp_t_idea.md"
 
 
 def headings(text: str) -> list[str]:
-    lines = text[document.front_matter(text).body_start:].splitlines()
+    lines = text[document.front_matter(text).body_start :].splitlines()
     fenced, out = False, []
     for line in lines:
         if line.startswith("```"):
@@ -41,7 +41,9 @@ def heading_above(text: str, line: int) -> str:
 def test_each_language_scaffolds_validates_and_runs(notebook, lang, capsys):
     (notebook / "research.yaml").write_text(f"language: {lang}\n", encoding="utf-8")
     assert main(["new", "hub", "t"]) == 0 and main(["new", "kanban"]) == 0
-    assert main(["new", "exp", "t", "idea", "--lang", lang, "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
+    assert (
+        main(["new", "exp", "t", "idea", "--lang", lang, "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
+    )
     path = notebook / REPORT
     text = path.read_text(encoding="utf-8")
     assert yaml.safe_load(document.front_matter(text).text)["language"] == lang
@@ -52,8 +54,18 @@ def test_each_language_scaffolds_validates_and_runs(notebook, lang, capsys):
     else:
         assert len(chinese) > len(found) // 2 and "### 一句话总结" in found
     regions = document.regions(text)
-    assert set(regions) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "comparisons", "reproduce", "log",
-                          "record"}
+    assert set(regions) == {
+        "summary",
+        "hypotheses",
+        "key-numbers",
+        "figures",
+        "results",
+        "binned",
+        "comparisons",
+        "reproduce",
+        "log",
+        "record",
+    }
     for name, region in regions.items():  # `research adopt` would find each region again by its heading
         if name in adopt.EXPERIMENT_REGIONS:
             assert adopt.section_name(heading_above(text, region.start_line).lstrip("# ")) == name, (lang, name)
@@ -105,12 +117,37 @@ def test_an_english_notebook_passes_check(notebook):
 
     for argv in (["new", "hub", "noise"], ["new", "roadmap", "noise", "--hub", "hubs/noise_hub.md"], ["new", "kanban"]):
         assert main([*argv, "--lang", "en"]) == 0
-    assert main(["new", "exp", "noise", "curriculum", "--lang", "en", "--hub", "hubs/noise_hub.md",
-                 "--roadmap", "hubs/noise_roadmap.md", "--kanban", "hubs/kanban.md", "--mvp", "MVP-1.0"]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "exp",
+                "noise",
+                "curriculum",
+                "--lang",
+                "en",
+                "--hub",
+                "hubs/noise_hub.md",
+                "--roadmap",
+                "hubs/noise_roadmap.md",
+                "--kanban",
+                "hubs/kanban.md",
+                "--mvp",
+                "MVP-1.0",
+            ]
+        )
+        == 0
+    )
     problems, count = check_paths([notebook / "research", notebook / "hubs"])
     assert count == 4 and problems == []
     hub = (notebook / "hubs/noise_hub.md").read_text(encoding="utf-8")
-    assert not CJK.search(hub) and set(document.regions(hub)) == {"authoritative", "leaderboard", "key-numbers", "experiments", "changelog"}
+    assert not CJK.search(hub) and set(document.regions(hub)) == {
+        "authoritative",
+        "leaderboard",
+        "key-numbers",
+        "experiments",
+        "changelog",
+    }
 
 
 def test_a_page_keeps_the_language_it_was_made_in(notebook, capsys):
@@ -119,7 +156,9 @@ def test_a_page_keeps_the_language_it_was_made_in(notebook, capsys):
     its own; a mark naming no language is what `research check` says, and runs fall back."""
     assert not (notebook / "research.yaml").exists()
     assert main(["new", "hub", "t", "--lang", "en"]) == 0 and main(["new", "kanban"]) == 0
-    assert main(["new", "exp", "t", "idea", "--lang", "en", "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
+    assert (
+        main(["new", "exp", "t", "idea", "--lang", "en", "--hub", "hubs/t_hub.md", "--kanban", "hubs/kanban.md"]) == 0
+    )
     hub_path, kanban_path = notebook / "hubs/t_hub.md", notebook / "hubs/kanban.md"
     assert "<!-- research-language: en -->" in hub_path.read_text(encoding="utf-8")
     assert main(["run", REPORT, *TINY, "--no-commit"]) == 0

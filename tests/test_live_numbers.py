@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from engine.text import document
-from engine.render import live
 from engine.cli import main
 from engine.errors import DocumentError
+from engine.render import live
+from engine.text import document
 
 SPAN = "<!-- research:value trials.cand.r2.log_g -->?<!-- /research:value -->"
 
@@ -126,8 +126,11 @@ def test_check_names_the_line_whose_prose_still_quotes_the_previous_result(small
 
     assert main(["check", str(report)]) == 1
     out = capsys.readouterr().out
-    line = next(i for i, text in enumerate(report.read_text(encoding="utf-8").splitlines(), 1) if first in text
-                and "clear gain" in text)
+    line = next(
+        i
+        for i, text in enumerate(report.read_text(encoding="utf-8").splitlines(), 1)
+        if first in text and "clear gain" in text
+    )
     assert f"{report}:{line}: stale prose: still says {first}" in out
     assert f"the results now say {second}" in out
     assert out.count("stale prose") == 1  # the dates, the log, the commit hashes: not results
@@ -138,9 +141,13 @@ def test_prose_numbers_ignore_short_numbers_code_dates_and_live_spans():
 
     assert [significant(t) for t in ("0.9213", "+0.0097", "0.05", "816", "1000", "12.5")] == [4, 2, 1, 3, 1, 3]
     assert [n.text for n in numbers("R² 0.9213 on 2026-02-03 at 10:15, `0.4444` in code, 3 bins, −0.1234")] == [
-        "0.9213", "−0.1234"]
-    text = (f"# T\n\nsays 0.8765 and {SPAN.replace('?', '0.5555')}\n\n```\n0.7777\n```\n\n"
-            "<!-- research:results -->\n0.6666\n<!-- /research:results -->\n")
+        "0.9213",
+        "−0.1234",
+    ]
+    text = (
+        f"# T\n\nsays 0.8765 and {SPAN.replace('?', '0.5555')}\n\n```\n0.7777\n```\n\n"
+        "<!-- research:results -->\n0.6666\n<!-- /research:results -->\n"
+    )
     assert [(line, n.text) for line, n in prose_numbers(text)] == [(3, "0.8765")]
 
 

@@ -5,9 +5,9 @@ import pytest
 
 pytest.importorskip("lightgbm")
 
-from engine.metrics import r2  # noqa: E402
-from engine.models import build, load  # noqa: E402
-from engine.models.toy import toy_splits  # noqa: E402
+from engine.metrics import r2
+from engine.models import build, load
+from engine.models.toy import toy_splits
 
 # One thread: on a busy 2-core runner, OpenMP with two threads was measured 50-100x slower on
 # these tiny fits (threads default to os.cpu_count(), which the dedicated CI runner suits).

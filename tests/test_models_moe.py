@@ -12,12 +12,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from engine.data import synth  # noqa: E402
-from engine.data.split import Split  # noqa: E402
-from engine.metrics import r2  # noqa: E402
-from engine.models import build  # noqa: E402
-from engine.models import features as feats  # noqa: E402
-from engine.models.moe import GATES  # noqa: E402
+from engine.data import synth
+from engine.data.split import Split
+from engine.metrics import r2
+from engine.models import build
+from engine.models import features as feats
+from engine.models.moe import GATES
 
 
 def splits(n_train: int, n_pixels: int = 512, n_test: int = 1000, seed: int = 3):

@@ -103,7 +103,9 @@ def test_mlp_is_deterministic_on_cpu_and_round_trips(data, tmp_path):
     assert not np.array_equal(pred_a, pred_c)
     a.save(tmp_path / "mlp.npz")
     loaded = load(tmp_path / "mlp.npz")
-    assert loaded.config == a.config and loaded.train == a.train and loaded.info()["best_epoch"] == a.info()["best_epoch"]
+    assert (
+        loaded.config == a.config and loaded.train == a.train and loaded.info()["best_epoch"] == a.info()["best_epoch"]
+    )
     np.testing.assert_array_equal(loaded.predict(data[2]), pred_a)
 
 

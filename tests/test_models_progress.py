@@ -6,8 +6,14 @@ from engine.progress import SILENT, Progress, epoch_line
 
 
 def test_epoch_line():
-    assert epoch_line(3, 10, 0.41234, 0.4551, 9.1e-4, 2.34) == "epoch 3/10 train_loss 0.4123 val_loss 0.4551 lr 9.1e-04 (2.3 s)"
-    assert epoch_line(1, 2, 1.0, None, 1e-3, 0.04, val_log_g=0.5) == "epoch 1/2 train_loss 1 lr 1.0e-03 val_log_g 0.5 (0.0 s)"
+    assert (
+        epoch_line(3, 10, 0.41234, 0.4551, 9.1e-4, 2.34)
+        == "epoch 3/10 train_loss 0.4123 val_loss 0.4551 lr 9.1e-04 (2.3 s)"
+    )
+    assert (
+        epoch_line(1, 2, 1.0, None, 1e-3, 0.04, val_log_g=0.5)
+        == "epoch 1/2 train_loss 1 lr 1.0e-03 val_log_g 0.5 (0.0 s)"
+    )
 
 
 def test_silent_when_not_a_terminal(capsys):

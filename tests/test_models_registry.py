@@ -14,7 +14,9 @@ from engine.models.toy import toy_splits
 
 def test_importing_the_registry_loads_no_ml_library():
     code = "import sys, engine.models, engine.metrics, engine.progress; print(' '.join(sorted(sys.modules)))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
     assert not {"torch", "lightgbm", "sklearn", "scipy", "rich"} & loaded
 
 

@@ -29,8 +29,8 @@ def linear_split(n=300, p=40, seed=0, noise=3.0, offset=True):
 
 
 def sklearn_fit(split, alpha, standardize, fit_intercept=True):
-    from sklearn.linear_model import Ridge
     from sklearn import preprocessing
+    from sklearn.linear_model import Ridge
 
     x, y = (a.astype(np.float64) for a in split.arrays())
     if not standardize:
@@ -94,13 +94,18 @@ def test_alpha_chosen_on_validation_is_the_best_one():
     train, val = Split(src, np.arange(160), TARGETS), Split(src, np.arange(160, n), TARGETS)
     alphas = [1e-3, 1e-2, 0.1, 1.0, 10.0, 30.0, 100.0, 300.0, 1e3, 1e4]
     model = fit(train, val, alphas=alphas)
-    from sklearn.linear_model import Ridge
     from sklearn import preprocessing
+    from sklearn.linear_model import Ridge
 
     xt, yt = (a.astype(np.float64) for a in train.arrays())
     xv, yv = (a.astype(np.float64) for a in val.arrays())
     scaler = preprocessing.StandardScaler().fit(xt)
-    mse = np.array([((Ridge(alpha=a).fit(scaler.transform(xt), yt).predict(scaler.transform(xv)) - yv) ** 2).mean(0) for a in alphas])
+    mse = np.array(
+        [
+            ((Ridge(alpha=a).fit(scaler.transform(xt), yt).predict(scaler.transform(xv)) - yv) ** 2).mean(0)
+            for a in alphas
+        ]
+    )
     for i, target in enumerate(TARGETS):
         best = int(mse[:, i].argmin())
         assert 0 < best < len(alphas) - 1, "the constructed case must have an interior best α"
@@ -169,11 +174,16 @@ def test_every_route_to_the_alpha_path_gives_the_same_coefficients_and_gcv_score
     np.testing.assert_allclose(w_f, w_c, rtol=1e-9, atol=1e-12 * np.abs(w_c).max())
     np.testing.assert_allclose(dof_f, dof_c, rtol=1e-9)
     assert alpha_route(1, "fixed") == "cholesky" and alpha_route(9, "validation") == "cholesky"
-    assert alpha_route(9, "gcv") == "cholesky" and alpha_route(30, "gcv") == "eigh" and alpha_route(60, "validation") == "eigh"
+    assert (
+        alpha_route(9, "gcv") == "cholesky"
+        and alpha_route(30, "gcv") == "eigh"
+        and alpha_route(60, "validation") == "eigh"
+    )
     # α = 0 on a singular Gram: the factor fails, the eigenbasis route answers
     singular = np.outer(np.arange(1.0, 6.0), np.arange(1.0, 6.0))
-    w0, _, _ = alpha_path(singular.copy(), np.ones((5, 1)), np.array([0.0, 1.0]), "cholesky", "cpu",
-                          yty=np.ones(1), need_rss=False)
+    w0, _, _ = alpha_path(
+        singular.copy(), np.ones((5, 1)), np.array([0.0, 1.0]), "cholesky", "cpu", yty=np.ones(1), need_rss=False
+    )
     assert w0.shape == (5, 1, 2) and np.isfinite(w0).all()
     np.testing.assert_allclose(w0[:, 0, 0], np.linalg.pinv(singular) @ np.ones(5), rtol=1e-6)
 

@@ -17,11 +17,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from engine.notebook import record as run_record  # noqa: E402
-from engine.text import document  # noqa: E402
-from engine.cli import main  # noqa: E402
-from engine.data import synth  # noqa: E402
-from engine.notebook.store import MODEL, RunStore  # noqa: E402
+from engine.cli import main
+from engine.data import synth
+from engine.notebook import record as run_record
+from engine.notebook.store import MODEL, RunStore
+from engine.text import document
 
 DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
 
@@ -47,9 +47,12 @@ def report(root: Path, rel: str, front: str, *, status: str = "planned") -> Path
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     name = Path(rel).stem
-    path.write_text(f"---\nid: EXP-{name}\ntitle: {name}\nstatus: {status}\n{front.strip()}\n---\n# {name}\n\n"
-                    "<!-- research:results -->\n<!-- /research:results -->\n\n"
-                    "<!-- research:record -->\n<!-- /research:record -->\n", encoding="utf-8")
+    path.write_text(
+        f"---\nid: EXP-{name}\ntitle: {name}\nstatus: {status}\n{front.strip()}\n---\n# {name}\n\n"
+        "<!-- research:results -->\n<!-- /research:results -->\n\n"
+        "<!-- research:record -->\n<!-- /research:record -->\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -73,8 +76,13 @@ def test_split(root: Path, config: dict, report_path: Path):
     from engine.spec import TrialConfig
 
     trial = TrialConfig.model_validate(config)
-    return make_splits(trial.data, trial.noise, base_dir=report_path.parent, cache_dir=root / ".research/cache",
-                       val_frac=trial.train.val_frac).test
+    return make_splits(
+        trial.data,
+        trial.noise,
+        base_dir=report_path.parent,
+        cache_dir=root / ".research/cache",
+        val_frac=trial.train.val_frac,
+    ).test
 
 
 test_split.__test__ = False  # a helper, not a test
@@ -95,13 +103,18 @@ metrics: [r2.log_g, mae.log_g]
 def test_every_trial_keeps_its_model_and_it_reloads_bit_for_bit(nb, capsys):
     from engine.models import load
 
-    path = report(nb, "research/a/exp/exp_keep.md", RIDGE + """
+    path = report(
+        nb,
+        "research/a/exp/exp_keep.md",
+        RIDGE
+        + """
 trials:
   ridge: {}
   mlp: {model: {type: mlp, hidden: [16]}}
   cnn: {model: {type: cnn, channels: [4, 8], pool: 4, hidden: 16}}
   moe: {model: {type: moe, alpha: 300.0, gate: dual_tower, gate_steps: 20}, data.n_train: 600}
-""")
+""",
+    )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
     store = RunStore(nb / ".research/runs")
     for name, rec in records(nb, path).items():
@@ -115,7 +128,8 @@ trials:
 
 
 def test_a_plugin_model_is_kept_only_when_it_can_save(nb, capsys):
-    (nb / "keepers.py").write_text('''
+    (nb / "keepers.py").write_text(
+        """
 import numpy as np
 
 
@@ -144,13 +158,20 @@ def plain(params, train, targets):
 
 def saved(params, train, targets):
     return Saved(params, train, targets)
-''', encoding="utf-8")
-    path = report(nb, "research/a/exp/exp_plugin.md", RIDGE + """
+""",
+        encoding="utf-8",
+    )
+    path = report(
+        nb,
+        "research/a/exp/exp_plugin.md",
+        RIDGE
+        + """
 trials:
   plain: {model: {type: "keepers:plain"}}
   saved: {model: {type: "keepers:saved"}}
   again: {model: {from: saved}, noise.level: 2.0}
-""")
+""",
+    )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
     store = RunStore(nb / ".research/runs")
     recs = records(nb, path)
@@ -158,7 +179,7 @@ trials:
     assert store.model_path(recs["saved"]["key"]).name == "model.bin"
     assert recs["again"]["metrics"] == recs["saved"]["metrics"]  # a mean ignores the noise: the same model, loaded
     assert recs["again"]["info"]["from"] == "saved"
-    assert (store.model_path(recs["again"]["key"]).read_bytes() == store.model_path(recs["saved"]["key"]).read_bytes())
+    assert store.model_path(recs["again"]["key"]).read_bytes() == store.model_path(recs["saved"]["key"]).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,11 +189,16 @@ trials:
 def test_from_a_trial_of_the_same_report_scores_it_without_training(nb, capsys):
     from engine.models import load
 
-    path = report(nb, "research/a/exp/exp_from.md", RIDGE + """
+    path = report(
+        nb,
+        "research/a/exp/exp_from.md",
+        RIDGE
+        + """
 trials:
   noisy: {noise.level: 2.0, model: {from: base}}   # before its source in the file: the plan runs the source first
   base: {}
-""")
+""",
+    )
     assert main(["run", str(path), "--no-commit"]) == 0
     out = capsys.readouterr().out
     assert out.index("base (new)") < out.index("noisy (new)")
@@ -194,12 +220,17 @@ trials:
 
 
 def test_a_source_left_out_by_trial_and_not_stored_is_refused_before_anything_trains(nb, capsys):
-    path = report(nb, "research/a/exp/exp_subset.md", RIDGE + """
+    path = report(
+        nb,
+        "research/a/exp/exp_subset.md",
+        RIDGE
+        + """
 trials:
   base: {}
   noisy: {noise.level: 2.0, model: {from: base}}
   typo: {model: {from: bsae}}
-""")
+""",
+    )
     code = main(["run", str(path), "--no-commit", "--trial", "noisy"])
     err = capsys.readouterr().err
     assert code == 2
@@ -211,15 +242,25 @@ trials:
 
 
 def test_from_a_trial_of_another_report_and_every_way_it_can_be_wrong(nb, capsys):
-    first = report(nb, "research/a/exp/exp_first.md", RIDGE + """
+    first = report(
+        nb,
+        "research/a/exp/exp_first.md",
+        RIDGE
+        + """
 trials:
   cand: {}
-""")
-    second = report(nb, "research/b/exp/exp_second.md", RIDGE.replace("level: 1.0", "level: 2.0") + """
+""",
+    )
+    second = report(
+        nb,
+        "research/b/exp/exp_second.md",
+        RIDGE.replace("level: 1.0", "level: 2.0")
+        + """
 trials:
   mine: {}
   theirs: {model: {from: "../../a/exp/exp_first.md#cand"}}
-""")
+""",
+    )
     line = 13  # `theirs:` in the second report
 
     def refused(fragment: str) -> str:
@@ -320,20 +361,30 @@ def test_experts_from_takes_a_stored_moe_trials_experts(nb, capsys, count_fits):
     first = report(nb, "research/m/exp/exp_experts.md", GATES)
     assert main(["run", str(first), "--no-commit", "--trial", "mlp"]) == 0
     fitted = len(count_fits)
-    second = report(nb, "research/m/exp/exp_reuse.md", GATES.replace("level: 1.0", "level: 1.5") + """
+    second = report(
+        nb,
+        "research/m/exp/exp_reuse.md",
+        GATES.replace("level: 1.0", "level: 1.5")
+        + """
   reused: {model.experts_from: "exp_experts.md#mlp", model.gate: dual_tower}
-""")
+""",
+    )
     assert main(["run", str(second), "--no-commit", "--trial", "reused"]) == 0, capsys.readouterr().out
     assert len(count_fits) == fitted  # no ridge fitted: the experts are the first report's
     info = records(nb, second)["reused"]["info"]
     assert info["experts_source"] == "from exp_experts.md#mlp" and info["expert_fits"] == 0
     assert info["experts_key"] == records(nb, first)["mlp"]["info"]["experts_key"]
 
-    bad = report(nb, "research/m/exp/exp_bad.md", RIDGE + """
+    bad = report(
+        nb,
+        "research/m/exp/exp_bad.md",
+        RIDGE
+        + """
 trials:
   ok: {}
   wrong: {model: {type: moe, experts_from: "exp_experts.md#mlp"}, data.targets: [T_eff]}
-""")
+""",
+    )
     assert main(["check", str(bad)]) == 1
     assert "model.experts_from: 'exp_experts.md#mlp' predicts log_g, this trial T_eff" in capsys.readouterr().out
 
@@ -370,7 +421,9 @@ def test_a_regression_gate_stops_early_and_keeps_its_best_step():
 
     held = build({**params, "gate_patience": 10}, {"seed": 1}, ["log_g"])
     held.fit(train, None)  # no validation split: a tenth of the gate's rows held out
-    assert held.info()["stopped_early"] and held.info()["gate_validation"].endswith("of the gate's training rows held out (0.1)")
+    assert held.info()["stopped_early"] and held.info()["gate_validation"].endswith(
+        "of the gate's training rows held out (0.1)"
+    )
 
     plain = build({**params, "gate_steps": 40}, {"seed": 1}, ["log_g"])
     plain.fit(train, val)
@@ -380,8 +433,12 @@ def test_a_regression_gate_stops_early_and_keeps_its_best_step():
     from engine.render.notes import model_notes
 
     notes, _ = model_notes("moe", info)
-    assert any(n.startswith(f"gate: best step {info['best_epoch']} of {info['epochs_run']} full-batch Adam steps (stopped early)")
-               for n in notes)
+    assert any(
+        n.startswith(
+            f"gate: best step {info['best_epoch']} of {info['epochs_run']} full-batch Adam steps (stopped early)"
+        )
+        for n in notes
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,13 +448,18 @@ def test_a_regression_gate_stops_early_and_keeps_its_best_step():
 def test_a_probe_on_a_stored_cnn_learns(nb, capsys):
     from engine.models import load
 
-    path = report(nb, "research/p/exp/exp_probe.md", RIDGE.replace("n_train: 300", "n_train: 400") + """
+    path = report(
+        nb,
+        "research/p/exp/exp_probe.md",
+        RIDGE.replace("n_train: 300", "n_train: 400")
+        + """
 trials:
   cnn: {model: {type: cnn, channels: [8, 16], pool: 8, hidden: 32}, train.epochs: 2}
   probe: {model: {type: probe, of: cnn}, data.targets: [T_eff]}
   probe-conv: {model: {type: probe, of: cnn, layer: backbone.convs.2, alpha: 10.0, pool: 8}, data.targets: [T_eff]}
   probe-mlp: {model: {type: probe, of: cnn, layer: -1, head: mlp, hidden: [16]}, train.epochs: 40, train.lr: 0.003, data.targets: [T_eff]}
-""")
+""",
+    )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
     recs = records(nb, path)
     for name in ("probe", "probe-conv", "probe-mlp"):  # T_eff, which the net was not trained on, read off its features
@@ -413,22 +475,35 @@ trials:
         again = probe.predict(test_split(nb, recs[name]["config"], path))[:, 0]
         assert np.array_equal(again, store.predictions(recs[name]["key"])["y_pred"][:, 0]), name
 
-    bad = report(nb, "research/p/exp/exp_bad_probe.md", RIDGE + """
+    bad = report(
+        nb,
+        "research/p/exp/exp_bad_probe.md",
+        RIDGE
+        + """
 trials:
   ridge: {}
   probe: {model: {type: probe, of: ridge}}
-""")
+""",
+    )
     assert main(["check", str(bad)]) == 1
     assert "model.of: needs a mlp / cnn / vit trial, but 'ridge' is a ridge model" in capsys.readouterr().out
 
-    typo = report(nb, "research/p/exp/exp_typo.md", RIDGE + """
+    typo = report(
+        nb,
+        "research/p/exp/exp_typo.md",
+        RIDGE
+        + """
 trials:
   cnn: {model: {type: cnn, channels: [8, 16], pool: 8, hidden: 32}}
   probe: {model: {type: probe, of: cnn, layer: backbone.conv.2}}
-""")
+""",
+    )
     assert main(["run", str(typo), "--no-commit", "--dry-run"]) == 2  # before the cnn trains
     err = capsys.readouterr().err
-    assert f"{typo}:13: trials.probe.model.layer: the cnn has no layer 'backbone.conv.2'" in err and "did you mean 'backbone.convs.2'?" in err
+    assert (
+        f"{typo}:13: trials.probe.model.layer: the cnn has no layer 'backbone.conv.2'" in err
+        and "did you mean 'backbone.convs.2'?" in err
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +512,9 @@ trials:
 
 def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
     base = report(nb, "research/a/exp/exp_base.md", RIDGE)
-    later = report(nb, "research/b/exp/exp_later.md", "prerequisite: [../../a/exp/exp_base.md, ../../a/exp/exp_gone.md]\n" + RIDGE)
+    later = report(
+        nb, "research/b/exp/exp_later.md", "prerequisite: [../../a/exp/exp_base.md, ../../a/exp/exp_gone.md]\n" + RIDGE
+    )
 
     def problems() -> str:
         assert main(["run", str(later), "--no-commit", "--dry-run"]) == 2
@@ -447,7 +524,10 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
 
     out = problems()
     assert f"{later}:5: prerequisite: prerequisite '../../a/exp/exp_gone.md': there is no report" in out
-    assert f"{later}:5: prerequisite: prerequisite '../../a/exp/exp_base.md': the report '../../a/exp/exp_base.md' is planned, not done" in out
+    assert (
+        f"{later}:5: prerequisite: prerequisite '../../a/exp/exp_base.md': the report '../../a/exp/exp_base.md' is planned, not done"
+        in out
+    )
     later.write_text(later.read_text(encoding="utf-8").replace(", ../../a/exp/exp_gone.md", ""), encoding="utf-8")
     assert main(["run", str(base), "--no-commit"]) == 0
     capsys.readouterr()
@@ -457,8 +537,10 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
     out = problems()
     assert f"{later}:5: prerequisite: prerequisite '../../a/exp/exp_base.md' is stale: main (spec changed)" in out
     assert main(["run", str(base), "--no-commit"]) == 0
-    later.write_text(later.read_text(encoding="utf-8") + "\n<!-- research:reproduce -->\n<!-- /research:reproduce -->\n",
-                     encoding="utf-8")
+    later.write_text(
+        later.read_text(encoding="utf-8") + "\n<!-- research:reproduce -->\n<!-- /research:reproduce -->\n",
+        encoding="utf-8",
+    )
     assert main(["run", str(later), "--no-commit"]) == 0
     text = later.read_text(encoding="utf-8")
     assert run_record.parse(text)["prerequisite"] == ["../../a/exp/exp_base.md"]
@@ -467,11 +549,16 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
 
 def test_on_ray_a_reader_waits_for_its_source(nb, capsys):
     pytest.importorskip("ray")
-    path = report(nb, "research/a/exp/exp_ray.md", RIDGE + """
+    path = report(
+        nb,
+        "research/a/exp/exp_ray.md",
+        RIDGE
+        + """
 trials:
   noisy: {noise.level: 2.0, model: {from: base}}
   base: {}
-""")
+""",
+    )
     text = path.read_text(encoding="utf-8")
     assert main(["run", str(path), "--no-commit", "--executor", "ray"]) == 0, capsys.readouterr().out
     on_ray = records(nb, path)
@@ -485,7 +572,8 @@ trials:
 
 
 def test_a_reader_of_a_failed_source_fails_without_running(nb, capsys):
-    (nb / "failing.py").write_text('''
+    (nb / "failing.py").write_text(
+        """
 class Failing:
     def __init__(self, params, train, targets):
         pass
@@ -502,13 +590,20 @@ class Failing:
 
 def make(params, train, targets):
     return Failing(params, train, targets)
-''', encoding="utf-8")
-    path = report(nb, "research/a/exp/exp_fail.md", RIDGE + """
+""",
+        encoding="utf-8",
+    )
+    path = report(
+        nb,
+        "research/a/exp/exp_fail.md",
+        RIDGE
+        + """
 trials:
   ok: {}
   fails: {model: {type: "failing:make"}}
   reader: {model: {from: fails}}
-""")
+""",
+    )
     assert main(["run", str(path), "--no-commit"]) == 1
     out = capsys.readouterr().out
     assert "failed: RuntimeError: this trial is meant to fail" in out

@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
+from engine.cli import main
+from engine.data import synth
+from engine.notebook import record
 from engine.text import document
-from engine.notebook import record  # noqa: E402
-from engine.cli import main  # noqa: E402
-from engine.data import synth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = "research/moe/exp/exp_moe_dual_tower.md"
@@ -25,8 +25,21 @@ def test_the_dual_tower_report_fills_in_and_propagates(tmp_path, capsys):
     # the generator's spectra on a coarse grid (512 pixels): the experts' solves stay small
     synth.write_shards(tmp_path / "data", 1500, n_pixels=512, seed=2)
     report = tmp_path / REPORT
-    code = main(["run", str(report), "--no-commit", "--device", "cpu", "--set", "data.source=../../../data/shard_0/dataset.h5",
-                 "--set", "data.n_train=1000", "--set", "data.n_test=300"])
+    code = main(
+        [
+            "run",
+            str(report),
+            "--no-commit",
+            "--device",
+            "cpu",
+            "--set",
+            "data.source=../../../data/shard_0/dataset.h5",
+            "--set",
+            "data.n_train=1000",
+            "--set",
+            "data.n_test=300",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     text = report.read_text(encoding="utf-8")
@@ -34,8 +47,13 @@ def test_the_dual_tower_report_fills_in_and_propagates(tmp_path, capsys):
     assert regions["summary"].body.startswith("> **")
     assert "| dual-tower" in regions["results"].body and "| global-ridge (reference) |" in regions["results"].body
     assert "**extra.gate_entropy by snr**" in regions["binned"].body and "**r2.log_g by snr**" in regions["binned"].body
-    for image in ("dual_tower_r2.png", "dual_tower_r2_by_snr.png", "dual_tower_pred.png", "dual_tower_entropy_vs_snr.png",
-                  "dual_tower_ablation.png"):
+    for image in (
+        "dual_tower_r2.png",
+        "dual_tower_r2_by_snr.png",
+        "dual_tower_pred.png",
+        "dual_tower_entropy_vs_snr.png",
+        "dual_tower_ablation.png",
+    ):
         assert (report.parent / "img" / image).stat().st_size > 1000
     rec = record.parse(text)
     assert rec["primary"] == "r2.log_g" and rec["best"] != "global-ridge" and rec["references"] == ["global-ridge"]

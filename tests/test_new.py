@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 import yaml
 
-from engine.text import document
-from engine.pages import scaffold
+from engine.browse.check import check_paths
 from engine.cli import main
 from engine.errors import DocumentError, TemplateError
-from engine.browse.check import check_paths
+from engine.pages import scaffold
+from engine.text import document
 
 DAY = dt.date(2026, 1, 5)
 
@@ -24,8 +24,18 @@ def test_a_new_report_has_a_spec_regions_and_relative_links(notebook):
     assert spec["hub"] == "../../../hubs/logg_1m_hub.md"
     assert spec["status"] == "planned" and spec["mvp"] == "MVP-1.5"
     found = document.regions(page.text)
-    assert set(found) == {"summary", "hypotheses", "key-numbers", "figures", "results", "binned", "comparisons", "reproduce",
-                          "log", "record"}
+    assert set(found) == {
+        "summary",
+        "hypotheses",
+        "key-numbers",
+        "figures",
+        "results",
+        "binned",
+        "comparisons",
+        "reproduce",
+        "log",
+        "record",
+    }
     assert all(region.recorded and not region.edited for region in found.values())
 
 
@@ -43,8 +53,25 @@ def test_new_pages_land_in_hubs(notebook):
 def test_a_scaffolded_notebook_passes_check(notebook):
     for argv in (["new", "hub", "noise"], ["new", "roadmap", "noise"], ["new", "kanban"]):
         assert main(argv) == 0
-    assert main(["new", "exp", "noise", "curriculum", "--hub", "hubs/noise_hub.md",
-                 "--roadmap", "hubs/noise_roadmap.md", "--kanban", "hubs/kanban.md", "--mvp", "MVP-1.0"]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "exp",
+                "noise",
+                "curriculum",
+                "--hub",
+                "hubs/noise_hub.md",
+                "--roadmap",
+                "hubs/noise_roadmap.md",
+                "--kanban",
+                "hubs/kanban.md",
+                "--mvp",
+                "MVP-1.0",
+            ]
+        )
+        == 0
+    )
     problems, count = check_paths([notebook / "research", notebook / "hubs"])
     assert count == 4
     assert problems == []
@@ -88,7 +115,9 @@ def test_new_never_overwrites(notebook):
 
 def test_templates_in_the_notebook_override_the_packaged_ones(notebook):
     (notebook / "templates").mkdir()
-    (notebook / "templates/kanban.md.j2").write_text("# 我的看板\n<!-- research:board -->\n<!-- /research:board -->\n", encoding="utf-8")
+    (notebook / "templates/kanban.md.j2").write_text(
+        "# 我的看板\n<!-- research:board -->\n<!-- /research:board -->\n", encoding="utf-8"
+    )
     page = scaffold.new_page("kanban", root=notebook)
     assert page.text.startswith("# 我的看板\n")
 

@@ -10,15 +10,23 @@ import sys
 from conftest import REPORT_PATH
 
 from engine.cli import main
-from engine.run.plan import make_plan
 from engine.numerics import VARIABLES
+from engine.run.plan import make_plan
 
 
 def test_a_notebook_that_pins_its_numerics_trains_under_them_and_says_so(small_notebook):
     root, report = small_notebook
     (root / "research.yaml").write_text("numerics: avx2\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
-    command = [sys.executable, "-c", "from engine.cli import run; run()", "run", REPORT_PATH, "--retrain", "--no-commit"]
+    command = [
+        sys.executable,
+        "-c",
+        "from engine.cli import run; run()",
+        "run",
+        REPORT_PATH,
+        "--retrain",
+        "--no-commit",
+    ]
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)  # torch not loaded yet
     assert done.returncode == 0, done.stderr
     assert "numerics" not in done.stdout, done.stdout

@@ -40,16 +40,35 @@ def cells_table(**over):
     (marginal); cells 6, 7: improvement, interval holds 0; cell 2: worse, interval excludes 0;
     cell 5: 12 spectra (under min_n) holding mlp's lowest R² of all."""
     table = {
-        "metric": "r2.log_g", "by": "T_eff × Fe_H", "axes": ["T_eff", "Fe_H"], "trials": ["classify", "mlp"],
-        "labels": [f"c{i}" for i in range(9)], "names": list(NAMES), "min_n": 30, "reference": "classify",
-        "delta_trials": ["mlp"], "n": [120, 95, 80, 200, 340, 12, 90, 150, 60],
-        "values": {"classify": [0.90, 0.88, 0.86, 0.92, 0.93, 0.60, 0.89, 0.91, 0.87],
-                   "mlp": [0.92, 0.90, 0.84, 0.94, 0.96, 0.41, 0.91, 0.915, 0.88]},
-        "delta_values": {"mlp": [d(0.02, 0.01, 0.03), d(0.02, 0.005, 0.035), d(-0.02, -0.035, -0.005),
-                                 d(0.02, -0.0001, 0.04), d(0.03, 0.02, 0.04), None, d(0.02, -0.01, 0.05),
-                                 d(0.005, -0.01, 0.02), d(0.01, 0.002, 0.018)]},
+        "metric": "r2.log_g",
+        "by": "T_eff × Fe_H",
+        "axes": ["T_eff", "Fe_H"],
+        "trials": ["classify", "mlp"],
+        "labels": [f"c{i}" for i in range(9)],
+        "names": list(NAMES),
+        "min_n": 30,
+        "reference": "classify",
+        "delta_trials": ["mlp"],
+        "n": [120, 95, 80, 200, 340, 12, 90, 150, 60],
+        "values": {
+            "classify": [0.90, 0.88, 0.86, 0.92, 0.93, 0.60, 0.89, 0.91, 0.87],
+            "mlp": [0.92, 0.90, 0.84, 0.94, 0.96, 0.41, 0.91, 0.915, 0.88],
+        },
+        "delta_values": {
+            "mlp": [
+                d(0.02, 0.01, 0.03),
+                d(0.02, 0.005, 0.035),
+                d(-0.02, -0.035, -0.005),
+                d(0.02, -0.0001, 0.04),
+                d(0.03, 0.02, 0.04),
+                None,
+                d(0.02, -0.01, 0.05),
+                d(0.005, -0.01, 0.02),
+                d(0.01, 0.002, 0.018),
+            ]
+        },
         "spread_values": {"classify": 0.02, "mlp": 0.025},
-    }  # fmt: skip
+    }
     table.update(over)
     return table
 
@@ -59,7 +78,10 @@ def cells_table(**over):
 
 
 def test_an_end_within_five_percent_of_the_width_is_near_zero_whichever_side_it_is_on():
-    assert interval_verdict(d(0.0097, -0.00001, 0.0168), "high") == ("marginal", "lower")  # the user's [−0.0000, +0.0168]
+    assert interval_verdict(d(0.0097, -0.00001, 0.0168), "high") == (
+        "marginal",
+        "lower",
+    )  # the user's [−0.0000, +0.0168]
     assert interval_verdict(d(0.02, 0.0004, 0.04), "high") == ("marginal", "lower")  # excludes 0, but barely
     assert interval_verdict(d(-0.02, -0.04, 0.0001), "high") == ("marginal", "upper")
 
@@ -92,7 +114,9 @@ def test_bias_improves_only_towards_zero_and_not_past_its_mirror():
 
 def test_improvements_are_counted_and_the_resolved_ones_beside_them():
     out = observe_binned(cells_table(), best="mlp", baseline="classify")
-    assert out[0].startswith("mlp improves on classify in 7 of 8 cells (point estimates), the interval excluding 0 in 4")
+    assert out[0].startswith(
+        "mlp improves on classify in 7 of 8 cells (point estimates), the interval excluding 0 in 4"
+    )
     assert "marginal (an end ≈ 0) in 1" in out[0]
     assert "worse, the interval excluding 0, in 1" in out[0]
     assert "1 cell with fewer than 30 spectra not counted" in out[0]
@@ -100,7 +124,10 @@ def test_improvements_are_counted_and_the_resolved_ones_beside_them():
 
 def test_the_largest_gain_is_named_with_its_interval():
     out = observe_binned(cells_table(), best="mlp", baseline="classify")
-    assert out[1] == "The largest gain over classify is in Warm Solar (n = 340): Δ R² +0.0300 [+0.0200, +0.0400]; the interval excludes 0."
+    assert (
+        out[1]
+        == "The largest gain over classify is in Warm Solar (n = 340): Δ R² +0.0300 [+0.0200, +0.0400]; the interval excludes 0."
+    )
 
 
 def test_a_marginal_largest_gain_says_marginal_and_a_crossing_one_not_separable():
@@ -114,8 +141,10 @@ def test_a_marginal_largest_gain_says_marginal_and_a_crossing_one_not_separable(
 
 def test_a_tiny_bin_holding_the_extreme_is_named_but_not_ranked():
     extremes = observe_binned(cells_table(), best="mlp")[2]
-    assert extremes.startswith("Across cells, mlp's own R² is highest in Warm Solar (R² 0.9600, n = 340) and lowest in "
-                               "Cool Metal-rich (R² 0.8400, n = 80)")
+    assert extremes.startswith(
+        "Across cells, mlp's own R² is highest in Warm Solar (R² 0.9600, n = 340) and lowest in "
+        "Cool Metal-rich (R² 0.8400, n = 80)"
+    )
     assert "the lowest R² (0.4100) is in Warm Metal-rich, a cell of 12 spectra, too few to rank" in extremes
     assert "lowest in Warm Metal-rich" not in extremes
 
@@ -127,7 +156,10 @@ def test_a_lower_min_n_lets_the_same_bin_be_ranked():
 
 def test_without_intervals_the_count_is_called_a_point_estimate():
     out = observe_binned(cells_table(delta_values={}, reference=None), best="mlp", baseline="classify")
-    assert out[0] == "mlp has a better R² than classify in 7 of 8 cells (point estimates, no intervals); 1 cell with fewer than 30 spectra not counted."
+    assert (
+        out[0]
+        == "mlp has a better R² than classify in 7 of 8 cells (point estimates, no intervals); 1 cell with fewer than 30 spectra not counted."
+    )
     assert not any("excludes 0" in s or "largest gain" in s for s in out)
 
 
@@ -142,10 +174,21 @@ def test_the_focus_trial_defaults_to_the_best_non_reference_trial():
 
 
 def test_a_lower_is_better_metric_ranks_the_smallest_error_best():
-    table = {"metric": "mae.T_eff", "by": "snr", "axes": ["snr"], "trials": ["a"], "labels": ["0–3", "3–6", "6–100"],
-             "names": [None] * 3, "min_n": 20, "n": [50, 60, 70], "values": {"a": [120.0, 80.0, 60.0]}}
-    assert observe_binned(table)[0] == ("Across bins, a's own MAE is smallest in snr 6–100 (MAE 60.0 K, n = 70) and largest in "
-                                        "snr 0–3 (MAE 120.0 K, n = 50).")
+    table = {
+        "metric": "mae.T_eff",
+        "by": "snr",
+        "axes": ["snr"],
+        "trials": ["a"],
+        "labels": ["0–3", "3–6", "6–100"],
+        "names": [None] * 3,
+        "min_n": 20,
+        "n": [50, 60, 70],
+        "values": {"a": [120.0, 80.0, 60.0]},
+    }
+    assert observe_binned(table)[0] == (
+        "Across bins, a's own MAE is smallest in snr 6–100 (MAE 60.0 K, n = 70) and largest in "
+        "snr 0–3 (MAE 120.0 K, n = 50)."
+    )
 
 
 def test_nan_bins_are_skipped_and_said_never_ranked():
@@ -160,28 +203,52 @@ def test_nan_bins_are_skipped_and_said_never_ranked():
 
 
 def bias_table():
-    return {"metric": "bias.log_g", "by": "T_eff", "axes": ["T_eff"], "trials": ["single", "multi"],
-             "labels": ["3750–4500", "4500–5250", "5250–6000", "6000–7000"], "names": [None] * 4, "min_n": 20,
-             "reference": "single", "n": [100, 200, 150, 10],
-             "values": {"single": [0.05, -0.02, 0.03, 0.2], "multi": [0.01, -0.03, 0.01, -0.3]},
-             "delta_values": {"multi": [d(-0.04, -0.06, -0.02), d(-0.01, -0.02, 0.0), d(-0.02, -0.07, 0.01), None]},
-             "spread_values": {"single": 0.029, "multi": 0.017}}  # fmt: skip
+    return {
+        "metric": "bias.log_g",
+        "by": "T_eff",
+        "axes": ["T_eff"],
+        "trials": ["single", "multi"],
+        "labels": ["3750–4500", "4500–5250", "5250–6000", "6000–7000"],
+        "names": [None] * 4,
+        "min_n": 20,
+        "reference": "single",
+        "n": [100, 200, 150, 10],
+        "values": {"single": [0.05, -0.02, 0.03, 0.2], "multi": [0.01, -0.03, 0.01, -0.3]},
+        "delta_values": {"multi": [d(-0.04, -0.06, -0.02), d(-0.01, -0.02, 0.0), d(-0.02, -0.07, 0.01), None]},
+        "spread_values": {"single": 0.029, "multi": 0.017},
+    }
 
 
 def test_bias_tables_lead_with_the_spread_and_judge_by_the_size_of_the_bias():
     out = observe_binned(bias_table())
-    assert out[0] == "The spread of bias across bins (std of the bin values) falls from 0.0290 dex (single) to 0.0170 dex (multi)."
-    assert out[1].startswith("multi improves on single in 2 of 3 bins (point estimates), the interval excluding 0 in 1;")
+    assert (
+        out[0]
+        == "The spread of bias across bins (std of the bin values) falls from 0.0290 dex (single) to 0.0170 dex (multi)."
+    )
+    assert out[1].startswith(
+        "multi improves on single in 2 of 3 bins (point estimates), the interval excluding 0 in 1;"
+    )
     assert "closest to zero in T_eff 3750–4500 (bias 0.0100 dex, n = 100)" in out[2]
     assert "the largest |bias| (-0.3000 dex) is in T_eff 6000–7000, a bin of 10 spectra, too few to rank" in out[2]
 
 
 def test_an_extra_has_no_better_or_worse():
-    table = {"metric": "extra.gate_entropy", "by": "snr", "axes": ["snr"], "trials": ["moe"], "labels": ["0–3", "3–6"],
-             "names": [None] * 2, "min_n": 5, "n": [50, 60], "values": {"moe": [0.7, 0.3]}}
+    table = {
+        "metric": "extra.gate_entropy",
+        "by": "snr",
+        "axes": ["snr"],
+        "trials": ["moe"],
+        "labels": ["0–3", "3–6"],
+        "names": [None] * 2,
+        "min_n": 5,
+        "n": [50, 60],
+        "values": {"moe": [0.7, 0.3]},
+    }
     out = observe_binned(table)
-    assert out == ["moe has its highest gate_entropy in snr 0–3 (gate_entropy 0.7000, n = 50) and its lowest in "
-                   "snr 3–6 (gate_entropy 0.3000, n = 60)."]
+    assert out == [
+        "moe has its highest gate_entropy in snr 0–3 (gate_entropy 0.7000, n = 50) and its lowest in "
+        "snr 3–6 (gate_entropy 0.3000, n = 60)."
+    ]
 
 
 def test_a_real_binned_table_is_read():
@@ -195,11 +262,22 @@ def test_a_real_binned_table_is_read():
     truth = rng.normal(3, 1, n)
 
     def trial(noise):
-        return {"index": np.arange(n), "targets": np.array(["log_g"]), "y_true": truth[:, None],
-                "y_pred": (truth + rng.normal(0, noise, n))[:, None], "param.T_eff": teff}
+        return {
+            "index": np.arange(n),
+            "targets": np.array(["log_g"]),
+            "y_true": truth[:, None],
+            "y_pred": (truth + rng.normal(0, noise, n))[:, None],
+            "param.T_eff": teff,
+        }
 
-    spec = Binned(metric="r2.log_g", by="T_eff", edges=[3750, 4500, 5250, 6000], names=["Cool", "Warm", "Hot"],
-                  delta="baseline", min_n=30)
+    spec = Binned(
+        metric="r2.log_g",
+        by="T_eff",
+        edges=[3750, 4500, 5250, 6000],
+        names=["Cool", "Warm", "Hot"],
+        delta="baseline",
+        min_n=30,
+    )
     table = binned_table(spec, {"base": trial(0.8), "good": trial(0.3)}, baseline="base", bootstrap=(200, 0))
     out = observe_binned(table, best="good", baseline="base")
     assert out[0].startswith("good improves on base in 3 of 3 bins (point estimates), the interval excluding 0 in 3")
@@ -214,9 +292,13 @@ VALUES = {"classify": 0.9213, "mlp": 0.9310, "linear": 0.9037}
 
 
 def test_overlapping_intervals_are_not_separable():
-    out = observe_trials(VALUES, {"classify": (0.91, 0.93), "mlp": (0.92, 0.94), "linear": (0.89, 0.915)}, metric="r2.log_g")
-    assert out[0] == ("mlp has the best R² (0.9310), 0.0097 ahead of classify (0.9213); their 95 % intervals overlap: "
-                      "not separable at 95 %.")
+    out = observe_trials(
+        VALUES, {"classify": (0.91, 0.93), "mlp": (0.92, 0.94), "linear": (0.89, 0.915)}, metric="r2.log_g"
+    )
+    assert out[0] == (
+        "mlp has the best R² (0.9310), 0.0097 ahead of classify (0.9213); their 95 % intervals overlap: "
+        "not separable at 95 %."
+    )
 
 
 def test_apart_intervals_are_said_apart():
@@ -225,8 +307,13 @@ def test_apart_intervals_are_said_apart():
 
 
 def test_a_paired_interval_near_zero_is_marginal_against_the_baseline():
-    out = observe_trials(VALUES, {"classify": (0.905, 0.925), "mlp": (0.926, 0.936)}, metric="r2.log_g", baseline="classify",
-                         deltas={"mlp": d(0.0097, -0.00001, 0.0168, 0.97)})
+    out = observe_trials(
+        VALUES,
+        {"classify": (0.905, 0.925), "mlp": (0.926, 0.936)},
+        metric="r2.log_g",
+        baseline="classify",
+        deltas={"mlp": d(0.0097, -0.00001, 0.0168, 0.97)},
+    )
     assert out[0].endswith("Δ R² +0.0097 [-0.0000, +0.0168]; the lower end of the interval is ≈ 0: marginal.")
 
 
@@ -234,22 +321,39 @@ def test_the_best_candidate_is_held_against_a_baseline_that_is_not_the_runner_up
     values = {"classify": 0.90, "mlp": 0.93, "linear": 0.92}
     out = observe_trials(values, None, metric="r2.log_g", baseline="classify", deltas={"mlp": d(0.03, 0.01, 0.05)})
     assert out[0].endswith("no intervals: a point estimate.")
-    assert out[1] == "Against the baseline classify (0.9000), mlp is 0.0300 ahead; Δ R² +0.0300 [+0.0100, +0.0500]; the interval excludes 0."
+    assert (
+        out[1]
+        == "Against the baseline classify (0.9000), mlp is 0.0300 ahead; Δ R² +0.0300 [+0.0100, +0.0500]; the interval excludes 0."
+    )
 
 
 def test_a_baseline_no_candidate_beats_is_said():
     out = observe_trials({"classify": 0.95, "mlp": 0.93, "linear": 0.92}, None, metric="r2.log_g", baseline="classify")
-    assert out[0] == "No candidate beats the baseline classify (0.9500): the best, mlp, is 0.0200 behind; no intervals: a point estimate."
+    assert (
+        out[0]
+        == "No candidate beats the baseline classify (0.9500): the best, mlp, is 0.0200 behind; no intervals: a point estimate."
+    )
     assert len(out) == 1
 
 
 def test_references_and_ceilings():
     values = {"classify": 0.9213, "mlp": 0.9310, "global": 0.9400, "fisher": 0.95}
-    out = observe_trials(values, {"mlp": (0.92, 0.94), "global": (0.93, 0.95)}, metric="r2.log_g", baseline="classify",
-                         references=["global", "fisher"], ceilings=["fisher"], deltas={"mlp": d(0.0097, 0.004, 0.015)})
-    assert out[-1] == ("The reference global (0.9400) beats every candidate, 0.0090 ahead of mlp (intervals overlap: not "
-                       "separable at 95 %); mlp is 0.0190 short of the ceiling fisher (0.9500).")
-    beaten = observe_trials({"mlp": 0.96, "fisher": 0.95}, None, metric="r2.log_g", references=["fisher"], ceilings=["fisher"])
+    out = observe_trials(
+        values,
+        {"mlp": (0.92, 0.94), "global": (0.93, 0.95)},
+        metric="r2.log_g",
+        baseline="classify",
+        references=["global", "fisher"],
+        ceilings=["fisher"],
+        deltas={"mlp": d(0.0097, 0.004, 0.015)},
+    )
+    assert out[-1] == (
+        "The reference global (0.9400) beats every candidate, 0.0090 ahead of mlp (intervals overlap: not "
+        "separable at 95 %); mlp is 0.0190 short of the ceiling fisher (0.9500)."
+    )
+    beaten = observe_trials(
+        {"mlp": 0.96, "fisher": 0.95}, None, metric="r2.log_g", references=["fisher"], ceilings=["fisher"]
+    )
     assert "mlp is above the ceiling fisher (0.9500): the ceiling or the data is wrong" in beaten[-1]
 
 
@@ -269,17 +373,31 @@ def test_missing_trial_values_are_skipped_and_said():
 
 
 def test_deltas_are_grouped_by_what_their_intervals_say():
-    out = observe_deltas({"big": d(0.02, 0.01, 0.03, 1.0), "lin": d(-0.0176, -0.03, -0.005, 0.01)}, metric="r2.log_g",
-                         reference="classify")
-    assert out == ["big (Δ R² +0.0200 [+0.0100, +0.0300], P(Δ > 0) = 1.000) improves on classify: the interval excludes 0.",
-                   "lin (Δ R² -0.0176 [-0.0300, -0.0050], P(Δ > 0) = 0.010) is worse than classify: the interval excludes 0."]
+    out = observe_deltas(
+        {"big": d(0.02, 0.01, 0.03, 1.0), "lin": d(-0.0176, -0.03, -0.005, 0.01)},
+        metric="r2.log_g",
+        reference="classify",
+    )
+    assert out == [
+        "big (Δ R² +0.0200 [+0.0100, +0.0300], P(Δ > 0) = 1.000) improves on classify: the interval excludes 0.",
+        "lin (Δ R² -0.0176 [-0.0300, -0.0050], P(Δ > 0) = 0.010) is worse than classify: the interval excludes 0.",
+    ]
 
 
 def test_marginal_and_crossing_deltas_are_not_called_better():
-    out = observe_deltas({"mlp": d(0.0097, -0.00001, 0.0168, 0.97), "z": d(0.001, -0.01, 0.012, 0.55)}, metric="r2.log_g",
-                         reference="classify")
-    assert out[0] == "Against classify, mlp (Δ R² +0.0097 [-0.0000, +0.0168], P(Δ > 0) = 0.970): the lower end of the interval is ≈ 0, marginal."
-    assert out[1] == "z (Δ R² +0.0010 [-0.0100, +0.0120], P(Δ > 0) = 0.550): the interval includes 0, not separable from classify at 95 %."
+    out = observe_deltas(
+        {"mlp": d(0.0097, -0.00001, 0.0168, 0.97), "z": d(0.001, -0.01, 0.012, 0.55)},
+        metric="r2.log_g",
+        reference="classify",
+    )
+    assert (
+        out[0]
+        == "Against classify, mlp (Δ R² +0.0097 [-0.0000, +0.0168], P(Δ > 0) = 0.970): the lower end of the interval is ≈ 0, marginal."
+    )
+    assert (
+        out[1]
+        == "z (Δ R² +0.0010 [-0.0100, +0.0120], P(Δ > 0) = 0.550): the interval includes 0, not separable from classify at 95 %."
+    )
     assert not any("improve" in s for s in out)
 
 
@@ -294,8 +412,13 @@ def test_a_bias_delta_only_differs():
 
 
 def test_missing_deltas_are_skipped_and_the_note_survives_the_cut():
-    deltas = {"a": d(0.02, 0.01, 0.03), "b": d(-0.02, -0.03, -0.01), "c": d(0.01, -0.0001, 0.03),
-              "e": d(0.0, -0.01, 0.01), "gone": None}
+    deltas = {
+        "a": d(0.02, 0.01, 0.03),
+        "b": d(-0.02, -0.03, -0.01),
+        "c": d(0.01, -0.0001, 0.03),
+        "e": d(0.0, -0.01, 0.01),
+        "gone": None,
+    }
     out = observe_deltas(deltas, metric="r2.log_g", reference="base")
     assert len(out) == MAX_SENTENCES and out[-1] == "No interval against base for gone: skipped."
 
@@ -327,13 +450,18 @@ def test_two_points_are_no_trend():
 
 
 def test_an_optimum_inside_overlapping_intervals_is_flat():
-    out = observe_sweep(sweep([0.40, 0.47, 0.465, 0.44], intervals=[(0.39, 0.41), (0.46, 0.48), (0.455, 0.475), (0.43, 0.45)]),
-                        x_key="model.alpha", metric="r2.log_g")
+    out = observe_sweep(
+        sweep([0.40, 0.47, 0.465, 0.44], intervals=[(0.39, 0.41), (0.46, 0.48), (0.455, 0.475), (0.43, 0.45)]),
+        x_key="model.alpha",
+        metric="r2.log_g",
+    )
     assert out[0].endswith("(not separable from alpha = 1e4 at 95 %).")
 
 
 def test_a_trend_whose_ends_overlap_says_so():
-    out = observe_sweep(sweep([0.40, 0.41, 0.42], xs=(1, 2, 3), intervals=[(0.35, 0.45)] * 3), x_key="k", metric="r2.log_g")
+    out = observe_sweep(
+        sweep([0.40, 0.41, 0.42], xs=(1, 2, 3), intervals=[(0.35, 0.45)] * 3), x_key="k", metric="r2.log_g"
+    )
     assert out[1].endswith("but the ends' intervals overlap: not separable at 95 %.")
 
 
@@ -350,31 +478,45 @@ def grid(rows):
 
 
 def test_a_grid_says_the_optimum_drift_and_the_trend_at_every_alpha():
-    out = observe_sweep(grid(GRID), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N")
-    assert out[0] == ("The best α grows with N: 1e3 at N = 2k → 1e4 at N = 5k → 1e5 at N = 20k; at the edge for N = 20k: "
-                      "extend the sweep.")
+    out = observe_sweep(
+        grid(GRID), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N"
+    )
+    assert out[0] == (
+        "The best α grows with N: 1e3 at N = 2k → 1e4 at N = 5k → 1e5 at N = 20k; at the edge for N = 20k: "
+        "extend the sweep."
+    )
     assert out[1] == "R² rises with N at every α (4 curves)."
     assert out[2] == "R² rises with α at N = 20k; not monotone at N = 2k and N = 5k."
 
 
 def test_two_groups_list_the_optima_without_a_drift():
     rows = {2000: GRID[2000], 20000: GRID[20000]}
-    out = observe_sweep(grid(rows), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N")
+    out = observe_sweep(
+        grid(rows), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N"
+    )
     assert out[0] == "The best α is 1e3 at N = 2k, 1e5 at N = 20k; at the edge for N = 20k: extend the sweep."
     assert not any("grows" in s or "with N" in s or "in N" in s for s in out)
 
 
 def test_two_alphas_per_group_are_no_trend_in_alpha():
     rows = {n: values[:2] for n, values in GRID.items()}
-    out = observe_sweep(grid(rows), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N")
+    out = observe_sweep(
+        grid(rows), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", x_label="α", group_label="N"
+    )
     assert out[-1] == "Fewer than 3 values of α per N: no trend claimed."
     assert not any("with α" in s or "monotone" in s for s in out)
 
 
 def test_a_turning_curve_across_groups_is_not_a_trend():
     rows = {2000: [0.40, 0.45, 0.43], 5000: [0.44, 0.49, 0.41], 20000: [0.43, 0.48, 0.50]}
-    out = observe_sweep([p for n, v in rows.items() for p in sweep(v, group=n)], x_key="model.alpha", group_key="data.n_train",
-                        metric="r2.log_g", x_label="α", group_label="N")
+    out = observe_sweep(
+        [p for n, v in rows.items() for p in sweep(v, group=n)],
+        x_key="model.alpha",
+        group_key="data.n_train",
+        metric="r2.log_g",
+        x_label="α",
+        group_label="N",
+    )
     assert "R² is not monotone in N at any α: no trend claimed." in out
 
 
@@ -389,17 +531,32 @@ def test_nan_points_are_skipped_and_said():
 # Language and rendering
 
 
-@pytest.mark.parametrize("make", [
-    lambda lang: observe_binned(cells_table(), best="mlp", lang=lang),
-    lambda lang: observe_binned(cells_table(delta_values={}, reference=None), best="mlp", min_n=60, lang=lang),
-    lambda lang: observe_binned(bias_table(), lang=lang),
-    lambda lang: observe_trials({**VALUES, "global": 0.94, "x": NAN}, {"mlp": (0.92, 0.94), "global": (0.93, 0.95)},
-                                metric="r2.log_g", baseline="classify", references=["global"], lang=lang),
-    lambda lang: observe_deltas({"mlp": d(0.0097, -0.00001, 0.0168, 0.97), "z": d(0.001, -0.01, 0.012, 0.55)},
-                                metric="r2.log_g", reference="classify", lang=lang),
-    lambda lang: observe_sweep(grid(GRID), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", lang=lang),
-    lambda lang: observe_sweep(sweep([0.40, 0.47, NAN, 0.46]), x_key="model.alpha", metric="r2.log_g", lang=lang),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lang: observe_binned(cells_table(), best="mlp", lang=lang),
+        lambda lang: observe_binned(cells_table(delta_values={}, reference=None), best="mlp", min_n=60, lang=lang),
+        lambda lang: observe_binned(bias_table(), lang=lang),
+        lambda lang: observe_trials(
+            {**VALUES, "global": 0.94, "x": NAN},
+            {"mlp": (0.92, 0.94), "global": (0.93, 0.95)},
+            metric="r2.log_g",
+            baseline="classify",
+            references=["global"],
+            lang=lang,
+        ),
+        lambda lang: observe_deltas(
+            {"mlp": d(0.0097, -0.00001, 0.0168, 0.97), "z": d(0.001, -0.01, 0.012, 0.55)},
+            metric="r2.log_g",
+            reference="classify",
+            lang=lang,
+        ),
+        lambda lang: observe_sweep(
+            grid(GRID), x_key="model.alpha", group_key="data.n_train", metric="r2.log_g", lang=lang
+        ),
+        lambda lang: observe_sweep(sweep([0.40, 0.47, NAN, 0.46]), x_key="model.alpha", metric="r2.log_g", lang=lang),
+    ],
+)
 def test_chinese_states_the_same_numbers(make):
     en, zh = make("en"), make("zh")
     assert len(en) == len(zh) and en != zh

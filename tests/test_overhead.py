@@ -13,10 +13,10 @@ import textwrap
 
 import pytest
 
-from engine.text import document, safe_yaml
 from engine.errors import ExpressionError, SpecError
-from engine.spec.expressions import compile_expression
 from engine.spec import load_spec
+from engine.spec.expressions import compile_expression
+from engine.text import document, safe_yaml
 
 SPEC = """\
 id: EXP-1
@@ -66,18 +66,21 @@ def test_a_remembered_expression_is_still_checked_against_the_trials_it_is_given
         compile_expression("best.r2.log_g <=")
 
 
-@pytest.mark.parametrize("text", [
-    "a: [1, 2\nb: 3\n",  # an unclosed flow sequence
-    "a: 1\na: 2\n",  # a duplicate key (found on the nodes)
-    "a: b: c\n",  # mapping values where none may be
-    "- a\nb: 1\n",  # a mapping after a sequence
-    "a: &x [1]\nb: *y\n",  # an unknown alias
-    "a: !!python/object:os.system x\n",  # a tag that is refused
-    "\t- a\n",  # a tab as indentation
-    "a: '\n",  # an unclosed quote
-    "[" * 2000 + "]" * 2000,  # deeper than libyaml goes
-    "a:\n  b: 1\n ---\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: [1, 2\nb: 3\n",  # an unclosed flow sequence
+        "a: 1\na: 2\n",  # a duplicate key (found on the nodes)
+        "a: b: c\n",  # mapping values where none may be
+        "- a\nb: 1\n",  # a mapping after a sequence
+        "a: &x [1]\nb: *y\n",  # an unknown alias
+        "a: !!python/object:os.system x\n",  # a tag that is refused
+        "\t- a\n",  # a tab as indentation
+        "a: '\n",  # an unclosed quote
+        "[" * 2000 + "]" * 2000,  # deeper than libyaml goes
+        "a:\n  b: 1\n ---\n",
+    ],
+)
 def test_libyaml_then_python_says_what_the_python_parser_alone_says(text, monkeypatch):
     def outcome():
         try:
@@ -94,7 +97,9 @@ def test_libyaml_reads_every_example_spec_as_the_python_parser_does(monkeypatch)
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    texts = [document.front_matter(p.read_text(encoding="utf-8")).text for p in sorted(root.glob("research/*/exp/*.md"))]
+    texts = [
+        document.front_matter(p.read_text(encoding="utf-8")).text for p in sorted(root.glob("research/*/exp/*.md"))
+    ]
     assert texts
     fast = [safe_yaml.read_yaml(t, path="x", first_line=2, what="front matter") for t in texts]
     monkeypatch.setattr(safe_yaml, "_CLoader", None)
@@ -123,8 +128,13 @@ para ![z](img/b.png "t") and `![not](code.png)` and \\![escaped](e.png)
 
 
 def _images(tokens):
-    return [(t.map[0] if t.map else None, c.attrGet("src")) for t in tokens if t.type == "inline" and t.children
-            for c in t.children if c.type == "image"]
+    return [
+        (t.map[0] if t.map else None, c.attrGet("src"))
+        for t in tokens
+        if t.type == "inline" and t.children
+        for c in t.children
+        if c.type == "image"
+    ]
 
 
 def test_parsing_inline_only_where_an_image_can_be_finds_what_a_full_parse_finds():
@@ -192,8 +202,9 @@ def test_an_edited_template_renders_anew_whatever_its_size_and_time(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
     def render() -> str:
-        return subprocess.run([sys.executable, "-c", RENDER, str(tmp_path)], env=env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", RENDER, str(tmp_path)], env=env, check=True, capture_output=True, text=True
+        ).stdout
 
     template.write_text("first {{ mark }}\n", encoding="utf-8")
     stamp = template.stat().st_mtime_ns

@@ -10,46 +10,100 @@ from pathlib import Path
 
 import pytest
 
-from engine.text import document
-from engine.notebook import record
 from engine.cli import main
 from engine.errors import DocumentError
+from engine.notebook import record
 from engine.pages.sync import sync
+from engine.text import document
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_HUB = ROOT.parent / "shared" / "examples" / "logg_1m_hub.md"
 
 
-def report(notebook: Path, name: str, *, answers=("Q3.1",), verdict="pass", says="three heads cut log g MAE by 7.7 %",
-           mae=0.1992, status="done", mvp="MVP-1.5", gate=None, topic="logg_1m", last_run="2026-02-01T10:00:00+00:00",
-           noise=1.0, hub="hubs/hub.md", n_train=12000, test_select="top 20 % SNR") -> Path:
+def report(
+    notebook: Path,
+    name: str,
+    *,
+    answers=("Q3.1",),
+    verdict="pass",
+    says="three heads cut log g MAE by 7.7 %",
+    mae=0.1992,
+    status="done",
+    mvp="MVP-1.5",
+    gate=None,
+    topic="logg_1m",
+    last_run="2026-02-01T10:00:00+00:00",
+    noise=1.0,
+    hub="hubs/hub.md",
+    n_train=12000,
+    test_select="top 20 % SNR",
+) -> Path:
     """A finished report with a run record, as `research run` writes one."""
-    conditions = {"source": "synthetic", "test_source": None, "n_train": n_train, "n_test": 2000, "n_pixels": 4096,
-                  "noise": noise, "test_noise": noise, "test_select": test_select}
+    conditions = {
+        "source": "synthetic",
+        "test_source": None,
+        "n_train": n_train,
+        "n_test": 2000,
+        "n_pixels": 4096,
+        "noise": noise,
+        "test_noise": noise,
+        "test_select": test_select,
+    }
     path = notebook / "research" / topic / "exp" / f"exp_{name}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     front = [
-        f"id: EXP-{name}", f"title: Experiment {name}", f"topic: {topic}", f"mvp: {mvp}", f"status: {status}",
-        f"hub: ../../../{hub}", "roadmap: ../../../hubs/roadmap.md", "kanban: ../../../hubs/kanban.md",
-        f"answers: [{', '.join(answers)}]", "model: {type: mlp, hidden: [256, 128]}",
-        f"noise: {{level: {noise}}}", "metrics: [mae.log_g, r2.log_g]",
+        f"id: EXP-{name}",
+        f"title: Experiment {name}",
+        f"topic: {topic}",
+        f"mvp: {mvp}",
+        f"status: {status}",
+        f"hub: ../../../{hub}",
+        "roadmap: ../../../hubs/roadmap.md",
+        "kanban: ../../../hubs/kanban.md",
+        f"answers: [{', '.join(answers)}]",
+        "model: {type: mlp, hidden: [256, 128]}",
+        f"noise: {{level: {noise}}}",
+        "metrics: [mae.log_g, r2.log_g]",
     ]
     if gate:
         front.append(f"gate: {gate}")
     if last_run:
         front.append(f'last_run: "{last_run}"')
-    text = "---\n" + "\n".join(front) + "\n---\n# Experiment\n\n我写的话。\n\n<!-- research:record -->\n<!-- /research:record -->\n"
+    text = (
+        "---\n"
+        + "\n".join(front)
+        + "\n---\n# Experiment\n\n我写的话。\n\n<!-- research:record -->\n<!-- /research:record -->\n"
+    )
     if status == "done":
         rec = {
-            "id": f"EXP-{name}", "verdict": verdict, "says": says, "primary": "mae.log_g", "best": "equal",
-            "baseline": "single", "references": [], "sets": [], "code": "x",
+            "id": f"EXP-{name}",
+            "verdict": verdict,
+            "says": says,
+            "primary": "mae.log_g",
+            "best": "equal",
+            "baseline": "single",
+            "references": [],
+            "sets": [],
+            "code": "x",
             "spec": record.spec_digest(document.front_matter(text).text),
             "key_numbers": [["best log g MAE", f"{mae:.4f} dex"]],
             "trials": [
-                {"name": "single", "model": "mlp", "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
-                 "noise": noise, "metrics": {"mae.log_g": 0.2159, "r2.log_g": 0.90}, "conditions": conditions},
-                {"name": "equal", "model": "mlp", "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
-                 "noise": noise, "metrics": {"mae.log_g": mae, "r2.log_g": 0.91}, "conditions": conditions},
+                {
+                    "name": "single",
+                    "model": "mlp",
+                    "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
+                    "noise": noise,
+                    "metrics": {"mae.log_g": 0.2159, "r2.log_g": 0.90},
+                    "conditions": conditions,
+                },
+                {
+                    "name": "equal",
+                    "model": "mlp",
+                    "config": f"mlp(hidden=[256,128]); n_train=12000; noise={noise:g}",
+                    "noise": noise,
+                    "metrics": {"mae.log_g": mae, "r2.log_g": 0.91},
+                    "conditions": conditions,
+                },
             ],
         }
         text = document.replace_regions(text, {"record": record.render(rec)})
@@ -107,8 +161,10 @@ def test_answering_q3_1_on_the_users_hub_changes_only_its_tree_line_and_answer_r
     assert tree_old == "│   ├── Q3.1: 多任务联合是否能拆分因素？ → ⏳ MVP-1.5"
     assert tree_new == "│   ├── Q3.1: 多任务联合是否能拆分因素？ → ✅ three heads cut log g MAE by 7.7 % (MVP-1.5)"
     assert row_old.startswith("| Q3.1: 多任务联合 | 待验证 | ⏳ | If 有效 then 多任务成为必需 |")
-    assert row_new == ("| Q3.1: 多任务联合 | three heads cut log g MAE by 7.7 % | ✅ | If 有效 then 多任务成为必需 | "
-                       "[EXP-multitask](../research/logg_1m/exp/exp_multitask.md) |")
+    assert row_new == (
+        "| Q3.1: 多任务联合 | three heads cut log g MAE by 7.7 % | ✅ | If 有效 then 多任务成为必需 | "
+        "[EXP-multitask](../research/logg_1m/exp/exp_multitask.md) |"
+    )
 
 
 def test_the_project_hub_changes_only_the_answer_lines_and_its_owned_regions(notebook):
@@ -124,10 +180,16 @@ def test_the_project_hub_changes_only_the_answer_lines_and_its_owned_regions(not
         "[EXP-multitask](../research/logg_1m/exp/exp_multitask.md) |",
     ]
     regions = document.regions(after)
-    assert "| mlp | mae.log_g = 0.1992 dex | 12000 | mlp(hidden=[256,128]); n_train=12000; noise=1 |" in regions["leaderboard"].body
+    assert (
+        "| mlp | mae.log_g = 0.1992 dex | 12000 | mlp(hidden=[256,128]); n_train=12000; noise=1 |"
+        in regions["leaderboard"].body
+    )
     assert "测试集：synthetic test · 2000 spectra · top 20 % SNR · noise 1 · 4096 px" in regions["leaderboard"].body
     assert "Best = 0.1992 dex（mlp · equal" in regions["authoritative"].body
-    assert "| best log g MAE | 0.1992 dex | N_train 12000 · synthetic test · 2000 spectra · top 20 % SNR · noise 1 · 4096 px |" in regions["key-numbers"].body
+    assert (
+        "| best log g MAE | 0.1992 dex | N_train 12000 · synthetic test · 2000 spectra · top 20 % SNR · noise 1 · 4096 px |"
+        in regions["key-numbers"].body
+    )
     assert "| `EXP-multitask` | 2026-02-01 | ✅ done | ✅ pass |" in regions["experiments"].body
     assert regions["changelog"].body.splitlines()[-1] == (
         "| 2026-02-01 | EXP-multitask：✅ pass — three heads cut log g MAE by 7.7 % | Q3.1 |"
@@ -159,7 +221,9 @@ def test_sync_is_idempotent(notebook):
 
 def test_a_rerun_with_the_same_answer_adds_no_changelog_row_and_a_new_answer_adds_one(notebook):
     def changelog() -> list[str]:
-        return document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))["changelog"].body.splitlines()
+        return document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))[
+            "changelog"
+        ].body.splitlines()
 
     report(notebook, "multitask")
     sync(notebook)
@@ -174,7 +238,10 @@ def test_a_rerun_with_the_same_answer_adds_no_changelog_row_and_a_new_answer_add
     report(notebook, "multitask", verdict="fail", says="no gain at all", last_run="2026-05-01T10:00:00+00:00")
     sync(notebook)
     sync(notebook)  # the same verdict with another answer: the hub's answer changed, so one row
-    assert changelog()[-1] == "| 2026-05-01 | EXP-multitask：❌ fail — no gain at all | Q3.1 |" and len(changelog()) == len(rows) + 2
+    assert (
+        changelog()[-1] == "| 2026-05-01 | EXP-multitask：❌ fail — no gain at all | Q3.1 |"
+        and len(changelog()) == len(rows) + 2
+    )
     assert rows[:3] == ["| 日期 | 变更 | 影响 |", "|---|---|---|", "| 2026-01-05 | 创建 hub，列出 Q1/Q3/Q4 | - |"]
     hub = (notebook / "hubs" / "hub.md").read_text(encoding="utf-8")
     assert "Q3.1: 三头联合训练能否把三个因素分开？ → ❌ no gain at all (MVP-1.5)" in hub
@@ -190,8 +257,12 @@ def test_roadmap_rows_and_kanban_board(notebook):
     assert "| Gate-2 | 多任务有用吗？ | MAE 降 ≥ 3% | ✅ pass |" in roadmap
     kanban = (notebook / "hubs" / "kanban.md").read_text(encoding="utf-8")
     board = document.regions(kanban)["board"].body.splitlines()
-    assert board[2].startswith("| ⏳ planned | [Experiment planned](../research/logg_1m/exp/exp_planned.md) | MVP-2.0 | - |")
-    assert board[3].startswith("| ✅ done | [Experiment multitask](../research/logg_1m/exp/exp_multitask.md) | MVP-1.5 | ✅ three heads")
+    assert board[2].startswith(
+        "| ⏳ planned | [Experiment planned](../research/logg_1m/exp/exp_planned.md) | MVP-2.0 | - |"
+    )
+    assert board[3].startswith(
+        "| ✅ done | [Experiment multitask](../research/logg_1m/exp/exp_multitask.md) | MVP-1.5 | ✅ three heads"
+    )
     assert kanban.endswith("手写的备注。\n")
 
 
@@ -202,7 +273,19 @@ def test_status_json_rows_and_staleness(notebook, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["EXP-multitask", "EXP-planned"]
     done, planned = rows
-    assert set(done) == {"id", "mvp", "status", "verdict", "metric", "value", "value_text", "last_run", "stale", "why", "path"}
+    assert set(done) == {
+        "id",
+        "mvp",
+        "status",
+        "verdict",
+        "metric",
+        "value",
+        "value_text",
+        "last_run",
+        "stale",
+        "why",
+        "path",
+    }
     assert done["status"] == "done" and done["verdict"] == "pass" and done["metric"] == "mae.log_g"
     assert done["value"] == pytest.approx(0.1992) and done["value_text"] == "0.1992 dex"
     assert done["path"] == "research/logg_1m/exp/exp_multitask.md" and done["mvp"] == "MVP-1.5"
@@ -218,7 +301,9 @@ def test_status_json_rows_and_staleness(notebook, capsys):
 
 def test_a_comment_or_prose_edit_does_not_make_the_spec_stale():
     text = "id: a\ntitle: one\nmodel: {type: mlp}   # the net\nnoise: {level: 1.0}\n"
-    assert record.spec_digest(text) == record.spec_digest(text.replace("title: one", "title: two").replace("# the net", "# a net"))
+    assert record.spec_digest(text) == record.spec_digest(
+        text.replace("title: one", "title: two").replace("# the net", "# a net")
+    )
     assert record.spec_digest(text) != record.spec_digest(text.replace("level: 1.0", "level: 0.5"))
 
 
@@ -249,8 +334,17 @@ DIGEST_HUB = """# Hub
 def test_digest_matches_the_golden_file(notebook, capsys):
     (notebook / "hubs" / "hub.md").write_text(DIGEST_HUB, encoding="utf-8")
     report(notebook, "multitask", last_run="2026-02-01T10:00:00+00:00")
-    report(notebook, "noisy", answers=("Q3.2",), verdict="fail", says="learned weights do not help", mae=0.31,
-           noise=2.0, mvp="MVP-1.6", last_run="2026-02-03T10:00:00+00:00")
+    report(
+        notebook,
+        "noisy",
+        answers=("Q3.2",),
+        verdict="fail",
+        says="learned weights do not help",
+        mae=0.31,
+        noise=2.0,
+        mvp="MVP-1.6",
+        last_run="2026-02-03T10:00:00+00:00",
+    )
     report(notebook, "old", answers=(), mae=0.25, last_run="2025-12-01T10:00:00+00:00")
     report(notebook, "other", answers=(), topic="moe", last_run="2026-02-02T10:00:00+00:00")
     sync(notebook)
@@ -263,12 +357,20 @@ def test_digest_matches_the_golden_file(notebook, capsys):
 def test_run_stops_on_an_unknown_id_before_training(notebook, capsys):
     path = notebook / "research" / "t" / "exp" / "exp_t.md"
     path.parent.mkdir(parents=True)
-    path.write_text("---\nid: EXP-T\ntitle: t\nhub: ../../../hubs/hub.md\nanswers: [Q3.9]\n"
-                    "data: {n_train: 50, n_test: 20}\nmodel: {type: ridge}\n---\n# t\n", encoding="utf-8")
+    path.write_text(
+        "---\nid: EXP-T\ntitle: t\nhub: ../../../hubs/hub.md\nanswers: [Q3.9]\n"
+        "data: {n_train: 50, n_test: 20}\nmodel: {type: ridge}\n---\n# t\n",
+        encoding="utf-8",
+    )
     before = path.read_bytes()
     assert main(["run", str(path), "--no-commit"]) == 2
     err = capsys.readouterr().err
-    assert "'Q3.9' is not in the hypothesis tree" in err and "closest ids: " in err and "Q3.1" in err and "hubs/hub.md" in err
+    assert (
+        "'Q3.9' is not in the hypothesis tree" in err
+        and "closest ids: " in err
+        and "Q3.1" in err
+        and "hubs/hub.md" in err
+    )
     assert path.read_bytes() == before and not (notebook / ".research" / "runs").exists()
 
 

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from conftest import REPORT_BODY, tree_digest
-from engine.text import document
+
 from engine.cli import main
+from engine.text import document
 
 RESEARCH = Path(sys.executable).parent / "research"
 
@@ -35,7 +36,9 @@ def test_comparisons_without_their_region_are_refused_before_training(notebook):
     path.write_text(SPEC + REPORT_BODY, encoding="utf-8")  # every region but comparisons
     before = tree_digest(notebook)
 
-    done = subprocess.run([str(RESEARCH), "run", str(path), "--no-commit"], capture_output=True, text=True, cwd=notebook)
+    done = subprocess.run(
+        [str(RESEARCH), "run", str(path), "--no-commit"], capture_output=True, text=True, cwd=notebook
+    )
 
     assert done.returncode == 2, done.stderr
     line = SPEC.splitlines().index("comparisons: [[cand, base]]") + 1
@@ -43,16 +46,22 @@ def test_comparisons_without_their_region_are_refused_before_training(notebook):
     assert "paste `<!-- research:comparisons -->` and `<!-- /research:comparisons -->`" in done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1  # one paragraph
     assert tree_digest(notebook) == before
-    assert not (notebook / ".research/runs").exists() or not any((notebook / ".research/runs").iterdir())  # nothing trained
+    assert not (notebook / ".research/runs").exists() or not any(
+        (notebook / ".research/runs").iterdir()
+    )  # nothing trained
 
-    path.write_text(SPEC + REPORT_BODY + "\n<!-- research:comparisons -->\n<!-- /research:comparisons -->\n", encoding="utf-8")
+    path.write_text(
+        SPEC + REPORT_BODY + "\n<!-- research:comparisons -->\n<!-- /research:comparisons -->\n", encoding="utf-8"
+    )
     assert subprocess.run([str(RESEARCH), "check", str(path)], capture_output=True, cwd=notebook).returncode == 0
 
 
 def test_a_report_with_a_front_matter_only_is_refused_and_check_lists_every_missing_region(notebook, capsys):
     path = notebook / "exp.md"
-    spec = SPEC.replace("comparisons: [[cand, base]]\n", "figures:\n  - {kind: bar, file: img/bar.png}\n"
-                        "key_numbers:\n  - {label: best, value: best.r2.log_g}\n")
+    spec = SPEC.replace(
+        "comparisons: [[cand, base]]\n",
+        "figures:\n  - {kind: bar, file: img/bar.png}\nkey_numbers:\n  - {label: best, value: best.r2.log_g}\n",
+    )
     path.write_text(spec, encoding="utf-8")
 
     assert main(["run", str(path), "--no-commit"]) == 2
@@ -61,8 +70,12 @@ def test_a_report_with_a_front_matter_only_is_refused_and_check_lists_every_miss
     assert main(["check", str(path)]) != 0
     out = capsys.readouterr().out
     rows = spec.splitlines()
-    for key, row, name in (("metrics", "metrics:", "results"), ("id", "id:", "record"), ("key_numbers", "key_numbers:", "key-numbers"),
-                           ("figures[0]", "  - {kind: bar", "figures")):  # the line of what declares it
+    for key, row, name in (
+        ("metrics", "metrics:", "results"),
+        ("id", "id:", "record"),
+        ("key_numbers", "key_numbers:", "key-numbers"),
+        ("figures[0]", "  - {kind: bar", "figures"),
+    ):  # the line of what declares it
         line = next(i for i, text in enumerate(rows, 1) if text.startswith(row))
         assert f"exp.md:{line}: {key}: the report has no '{name}' region" in out, out
     assert "`<!-- research:figure-1 -->` and `<!-- /research:figure-1 -->` for this one alone" in out

@@ -9,14 +9,14 @@ import git
 import numpy as np
 import pytest
 
-from engine.text import document
 from engine import metrics
 from engine.cli import main
 from engine.errors import SpecError
-from engine.spec.expressions import Spread, compile_expression
-from engine.run.plan import make_plan
 from engine.render.repeats import fold, spread_text
+from engine.run.plan import make_plan
 from engine.spec import load_spec
+from engine.spec.expressions import Spread, compile_expression
+from engine.text import document
 
 BASE = """\
 id: EXP-REP
@@ -29,8 +29,11 @@ train: {epochs: 2, batch_size: 64, device: cpu, seed: 5}
 
 
 def test_repeats_expand_into_one_run_per_seed_named_after_the_trial():
-    spec = load_spec(BASE + "repeats: 3\ntrials:\n  wide: {model.hidden: [32]}\n  ridge: {model: {type: ridge, alpha: 10}}\n"
-                     "  fixed: {seeds: [7, 9]}\n  once: {repeats: 1}\n", path="exp.md")
+    spec = load_spec(
+        BASE + "repeats: 3\ntrials:\n  wide: {model.hidden: [32]}\n  ridge: {model: {type: ridge, alpha: 10}}\n"
+        "  fixed: {seeds: [7, 9]}\n  once: {repeats: 1}\n",
+        path="exp.md",
+    )
     runs = [(t.name, t.group, t.config["train"]["seed"]) for t in spec.resolve_trials()]
     assert runs[:3] == [("wide.seed-5", "wide", 5), ("wide.seed-6", "wide", 6), ("wide.seed-7", "wide", 7)]
     assert ("ridge", None, 5) in runs  # a seedless model runs once: three Ridges would be one Ridge
@@ -45,13 +48,16 @@ def test_repeats_expand_into_one_run_per_seed_named_after_the_trial():
     assert configs[0] == configs[1] == configs[2]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("repeats: 3\nseeds: [1, 2]\n", "set repeats: or seeds:, not both"),
-    ("seeds: [4]\n", "at least two different seeds"),
-    ("seeds: [4, 4]\n", "at least two different seeds"),
-    ("trials:\n  a: {repeats: 0}\n", "expected a whole number of runs"),
-    ("trials:\n  a: {seeds: one}\n", "expected a list of integer seeds"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("repeats: 3\nseeds: [1, 2]\n", "set repeats: or seeds:, not both"),
+        ("seeds: [4]\n", "at least two different seeds"),
+        ("seeds: [4, 4]\n", "at least two different seeds"),
+        ("trials:\n  a: {repeats: 0}\n", "expected a whole number of runs"),
+        ("trials:\n  a: {seeds: one}\n", "expected a list of integer seeds"),
+    ],
+)
 def test_bad_repeats_are_located_errors(text, message):
     with pytest.raises(SpecError) as caught:
         load_spec(BASE + text, path="exp.md")
@@ -179,8 +185,12 @@ def test_a_repeated_trial_is_shown_as_the_mean_and_std_of_its_seeds(notebook):
     text = report.read_text(encoding="utf-8").replace("repeats: 2", "repeats: 3")
     report.write_text(text, encoding="utf-8")
     plan = make_plan(report)
-    assert [(t.name, t.cached) for t in plan.trials] == [("base", True), ("net.seed-5", True), ("net.seed-6", True),
-                                                          ("net.seed-7", False)]
+    assert [(t.name, t.cached) for t in plan.trials] == [
+        ("base", True),
+        ("net.seed-5", True),
+        ("net.seed-6", True),
+        ("net.seed-7", False),
+    ]
     # and --trial takes the repeated trial's name
     assert [t.name for t in make_plan(report, trials=["net"]).trials if t.runs] == ["net.seed-7"]
 
@@ -190,8 +200,10 @@ def test_a_spec_wide_repeats_leaves_out_what_no_seed_changes(notebook):
     once under a spec-wide `repeats:`; a net and a sampling LightGBM run per seed."""
     (notebook / "closedform.py").write_text(
         "def make(params, train, targets):\n    raise RuntimeError('not built here')\n\nmake.deterministic = True\n",
-        encoding="utf-8")
-    spec = load_spec("""\
+        encoding="utf-8",
+    )
+    spec = load_spec(
+        """\
 id: EXP-R
 title: r
 model: {type: mlp}
@@ -202,7 +214,13 @@ trials:
   fixed-trees: {model: {type: lightgbm, feature_fraction: 1.0}}
   oracle: {model: {type: moe, gate: oracle}}
   own: {model: {type: "closedform:make"}}
-""", path="exp.md")
-    assert spec.groups == {"net": ["net.seed-42", "net.seed-43", "net.seed-44"],
-                           "trees": ["trees.seed-42", "trees.seed-43", "trees.seed-44"],
-                           "fixed-trees": ["fixed-trees"], "oracle": ["oracle"], "own": ["own"]}
+""",
+        path="exp.md",
+    )
+    assert spec.groups == {
+        "net": ["net.seed-42", "net.seed-43", "net.seed-44"],
+        "trees": ["trees.seed-42", "trees.seed-43", "trees.seed-44"],
+        "fixed-trees": ["fixed-trees"],
+        "oracle": ["oracle"],
+        "own": ["own"],
+    }

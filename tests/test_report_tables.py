@@ -12,11 +12,11 @@ import re
 import numpy as np
 import pytest
 
-from engine.text import document
-from engine.render import figures
 from engine import metrics
 from engine.cli import main
+from engine.render import figures
 from engine.run.plan import make_plan
+from engine.text import document
 
 PLUGIN = '''\
 import numpy as np
@@ -74,11 +74,17 @@ def moe_like(small_notebook):
     text = report.read_text(encoding="utf-8")
     text = text.replace("  cand: {}\n", '  cand: {}\n  gated: {model: {type: "gatedplugin:make"}}\n')
     text = text.replace("figures:\n  - {kind: bar, file: img/bar.png}\n", SECTIONS)
-    text = text.replace("key_numbers:\n", "key_numbers:\n  - {label: Hot Metal-poor cand, value: \"binned['cells']['Hot Metal-poor']['cand']\"}\n"
-                        "  - {label: cand − base low, value: \"compare('cand', 'base').r2.log_g.lo\"}\n"
-                        "  - {label: Hot Metal-poor Δ, value: \"binned['cells']['Hot Metal-poor']['delta']['cand'].value\"}\n")
-    text = text.replace("<!-- research:results -->", "<!-- research:comparisons -->\n<!-- /research:comparisons -->\n\n"
-                        "<!-- research:binned -->\n<!-- /research:binned -->\n\n<!-- research:results -->")
+    text = text.replace(
+        "key_numbers:\n",
+        "key_numbers:\n  - {label: Hot Metal-poor cand, value: \"binned['cells']['Hot Metal-poor']['cand']\"}\n"
+        "  - {label: cand − base low, value: \"compare('cand', 'base').r2.log_g.lo\"}\n"
+        "  - {label: Hot Metal-poor Δ, value: \"binned['cells']['Hot Metal-poor']['delta']['cand'].value\"}\n",
+    )
+    text = text.replace(
+        "<!-- research:results -->",
+        "<!-- research:comparisons -->\n<!-- /research:comparisons -->\n\n"
+        "<!-- research:binned -->\n<!-- /research:binned -->\n\n<!-- research:results -->",
+    )
     report.write_text(text, encoding="utf-8")
     return root, report
 
@@ -94,7 +100,9 @@ def test_a_two_way_table_names_its_cells_and_gives_each_trials_delta(moe_like):
     assert len(rows) == 6 and "| 6 | Hot Metal-rich | 5250–6000 · -0.5–0 |" in rows[5]
     assert re.search(r"\| [+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\] \|", rows[0])
     numbers = document.regions(text)["key-numbers"].body
-    assert "| Hot Metal-poor cand |" in numbers and "| cand − base low |" in numbers and "| Hot Metal-poor Δ |" in numbers
+    assert (
+        "| Hot Metal-poor cand |" in numbers and "| cand − base low |" in numbers and "| Hot Metal-poor Δ |" in numbers
+    )
     assert "**extra.gate_entropy by snr**" in body and "| snr bin | n | gated |" in body
 
 
@@ -107,8 +115,14 @@ def test_the_comparison_table_matches_a_direct_paired_bootstrap(moe_like):
     plan = make_plan(report)
     preds = {t.name: plan.store.predictions(t.key) for t in plan.trials}
     for row, name in zip(rows, ("cand", "gated")):
-        direct = metrics.paired_bootstrap_delta(metrics.r2, preds[name]["y_true"][:, 0], preds[name]["y_pred"][:, 0],
-                                                preds["base"]["y_pred"][:, 0], B=1000, seed=0)
+        direct = metrics.paired_bootstrap_delta(
+            metrics.r2,
+            preds[name]["y_true"][:, 0],
+            preds[name]["y_pred"][:, 0],
+            preds["base"]["y_pred"][:, 0],
+            B=1000,
+            seed=0,
+        )
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert cells[1] == "r2.log_g" and cells[6] == "1000"
         assert [float(c) for c in cells[2:5]] == pytest.approx([direct.value, direct.lo, direct.hi], abs=5e-5)
@@ -140,10 +154,18 @@ def test_the_figure_functions_are_deterministic():
     for draw in (
         lambda: figures.weight_distribution(Path("w.png"), weights),
         lambda: figures.bootstrap_distribution(Path("b.svg"), samples, interval, xlabel="r2.log_g", reference="base"),
-        lambda: figures.heatmap(Path("h.png"), {"a": rng.uniform(1, 8, 300)}, {"a": rng.uniform(0, 1, 300)},
-                                xlabel="snr", ylabel="gate_entropy", log_x=True),
+        lambda: figures.heatmap(
+            Path("h.png"),
+            {"a": rng.uniform(1, 8, 300)},
+            {"a": rng.uniform(0, 1, 300)},
+            xlabel="snr",
+            ylabel="gate_entropy",
+            log_x=True,
+        ),
         lambda: figures.ablation(Path("a.png"), interval, ylabel="r2.log_g", reference="base"),
-        lambda: figures.delta_bars(Path("d.png"), ["x", "y"], {"a": [interval["a"], None]}, ylabel="r2.log_g", reference="base"),
+        lambda: figures.delta_bars(
+            Path("d.png"), ["x", "y"], {"a": [interval["a"], None]}, ylabel="r2.log_g", reference="base"
+        ),
     ):
         state = rng.bit_generator.state
         one = draw()

@@ -15,11 +15,11 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import REPORT_BODY, git_notebook, tree_digest
-from engine.text import document
-from engine.notebook import record
+
 from engine.cli import main
+from engine.notebook import record
+from engine.text import document
 
 
 def git(root, *args):
@@ -110,8 +110,12 @@ def test_a_tolerance_in_the_spec_is_obeyed(small_notebook, capsys):
 def test_a_candidate_that_loses_to_the_baseline_is_not_crowned(small_notebook, capsys):
     root, report = small_notebook
     text = report.read_text(encoding="utf-8")
-    report.write_text(text.replace("base: {model.alpha: 1.0e+6}", "base: {model.alpha: 100}")
-                      .replace("  cand: {}", "  cand: {model.alpha: 1.0e+6}"), encoding="utf-8")
+    report.write_text(
+        text.replace("base: {model.alpha: 1.0e+6}", "base: {model.alpha: 100}").replace(
+            "  cand: {}", "  cand: {model.alpha: 1.0e+6}"
+        ),
+        encoding="utf-8",
+    )
     git(root, "commit", "-qam", "the candidate is worse")
     assert main(["run", str(report)]) == 0
     text = report.read_text(encoding="utf-8")
@@ -150,15 +154,23 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
     import numpy as np
 
     from engine.render.binned import binned_table
-    from engine.render.templates import render
     from engine.render.reporting import _shown_binned
+    from engine.render.templates import render
     from engine.spec import Binned
 
     rng = np.random.default_rng(0)
     snr = np.concatenate([rng.uniform(0.5, 6.5, 500), [40.0]])  # one spectrum in the open bin > 7
     truth = rng.normal(3, 1, len(snr))
-    preds = {name: {"targets": np.array([b"log_g"]), "y_true": truth[:, None], "y_pred": (truth + rng.normal(0, s, len(snr)))[:, None],
-                    "param.snr": snr, "index": np.arange(len(snr))} for name, s in (("a", 0.3), ("b", 0.5))}
+    preds = {
+        name: {
+            "targets": np.array([b"log_g"]),
+            "y_true": truth[:, None],
+            "y_pred": (truth + rng.normal(0, s, len(snr)))[:, None],
+            "param.snr": snr,
+            "index": np.arange(len(snr)),
+        }
+        for name, s in (("a", 0.3), ("b", 0.5))
+    }
     spec = Binned(metric="mae.log_g", by="snr", edges=[0, 2, 4, 7, 1e9])
     table = binned_table(spec, preds)
     assert table["small"] == [False, False, False, True] and table["rows"][3]["n"] == 1
@@ -174,7 +186,8 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
 # Repeated trials of a seeded model: judged by their training noise, not the test set's error
 
 
-SEEDED_REPORT = """\
+SEEDED_REPORT = (
+    """\
 ---
 id: EXP-SEEDED
 title: two seeded fits
@@ -200,16 +213,23 @@ decision:
 key_numbers:
   - {label: a log g MAE, value: trials.a.mae.log_g}
 ---
-""" + REPORT_BODY
+"""
+    + REPORT_BODY
+)
 
 
 @pytest.fixture
 def seeded_notebook(tmp_path, monkeypatch):
     from conftest import SEEDED_PLUGIN
 
-    root = git_notebook(tmp_path / "nb", {
-        "seeded.py": SEEDED_PLUGIN, "research/s/exp/exp_seeded.md": SEEDED_REPORT,
-        "hubs/hub.md": "# Hub\n\n```\nQ1: fits\n├── Q1.1: is b better? → ⏳ MVP-1\n```\n"})
+    root = git_notebook(
+        tmp_path / "nb",
+        {
+            "seeded.py": SEEDED_PLUGIN,
+            "research/s/exp/exp_seeded.md": SEEDED_REPORT,
+            "hubs/hub.md": "# Hub\n\n```\nQ1: fits\n├── Q1.1: is b better? → ⏳ MVP-1\n```\n",
+        },
+    )
     monkeypatch.chdir(root)
     return root, root / "research/s/exp/exp_seeded.md"
 
@@ -217,7 +237,9 @@ def seeded_notebook(tmp_path, monkeypatch):
 def _move_mean(report, trial: str, metric: str, seed_sds: float) -> tuple[float, float]:
     """The record's seed mean of one trial moved by `seed_sds` of its seeds' standard deviation;
     (that sd, the test-set standard error)."""
-    row = _edit_record(report, trial, lambda r: r["metrics"].update({metric: r["metrics"][metric] + seed_sds * r["std"][metric]}))
+    row = _edit_record(
+        report, trial, lambda r: r["metrics"].update({metric: r["metrics"][metric] + seed_sds * r["std"][metric]})
+    )
     return row["std"][metric], row["se"][metric]
 
 

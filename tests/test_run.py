@@ -13,10 +13,10 @@ from pathlib import Path
 import git
 import pytest
 
-from engine.text import document
 from engine.cli import main
+from engine.text import document
 
-PLUGIN = '''\
+PLUGIN = """\
 import time
 from pathlib import Path
 import numpy as np
@@ -46,7 +46,7 @@ class Mean:
 
 def make(params, train, targets):
     return Mean(params, train, targets)
-'''
+"""
 
 REPORT = """\
 ---
@@ -146,7 +146,11 @@ def test_a_run_fills_the_report_and_commits_exactly_what_it_wrote(notebook, caps
     assert "status: done" in text and "last_run:" in text
     commit = repo.head.commit
     assert commit.message.startswith("research: EXP-TEST ")
-    assert sorted(commit.stats.files) == ["research/t/exp/exp_t.md", "research/t/exp/img/bar.png", "research/t/exp/img/bias.png"]
+    assert sorted(commit.stats.files) == [
+        "research/t/exp/exp_t.md",
+        "research/t/exp/img/bar.png",
+        "research/t/exp/img/bias.png",
+    ]
     assert "unrelated.txt" in [d.a_path for d in repo.index.diff("HEAD")]  # still staged, not committed
     assert main(["check", str(root / "research")]) == 0
 
@@ -177,7 +181,9 @@ def test_set_runs_exactly_the_trials_it_changes(notebook, capsys):
 def test_a_prose_edit_does_not_invalidate_the_cache(notebook, capsys):
     root, repo, report = notebook
     assert main(["run", str(report)]) == 0
-    report.write_text(report.read_text(encoding="utf-8").replace("用户的前言，必须保留。", "改写过的前言。"), encoding="utf-8")
+    report.write_text(
+        report.read_text(encoding="utf-8").replace("用户的前言，必须保留。", "改写过的前言。"), encoding="utf-8"
+    )
     capsys.readouterr()
     assert main(["run", str(report)]) == 0
     assert capsys.readouterr().out.count(" cached ") == 2
@@ -197,7 +203,9 @@ def test_a_hand_edit_inside_a_region_stops_the_run_and_leaves_the_file(notebook,
 
 def test_an_edit_made_while_the_run_is_going_is_kept(notebook):
     root, repo, report = notebook
-    text = REPORT.replace('{model: {type: "meanmodel:make"}}', '{model: {type: "meanmodel:make", touch: research/t/exp/exp_t.md}}')
+    text = REPORT.replace(
+        '{model: {type: "meanmodel:make"}}', '{model: {type: "meanmodel:make", touch: research/t/exp/exp_t.md}}'
+    )
     report.write_text(text, encoding="utf-8")
     assert main(["run", str(report), "--no-commit"]) == 0
     final = report.read_text(encoding="utf-8")
@@ -206,26 +214,33 @@ def test_an_edit_made_while_the_run_is_going_is_kept(notebook):
 
 def test_a_failing_trial_is_reported_and_the_rest_written(notebook, capsys):
     root, repo, report = notebook
-    report.write_text(REPORT.replace('type: "meanmodel:make"}', 'type: "meanmodel:make", fail: true}'), encoding="utf-8")
+    report.write_text(
+        REPORT.replace('type: "meanmodel:make"}', 'type: "meanmodel:make", fail: true}'), encoding="utf-8"
+    )
     assert main(["run", str(report), "--no-commit"]) == 1
     text = report.read_text(encoding="utf-8")
     regions = document.regions(text)
     assert "| base (baseline) | - | failed |" in regions["results"].body
-    assert "| net" in regions["results"].body and "failed" not in regions["results"].body.split("| net")[1].split("\n")[0]
+    assert (
+        "| net" in regions["results"].body and "failed" not in regions["results"].body.split("| net")[1].split("\n")[0]
+    )
     assert "base failed: RuntimeError: this trial is meant to fail" in regions["log"].body
     assert "status: failed" in text
 
 
 def test_a_killed_run_leaves_the_report_whole_and_the_rerun_resumes(notebook):
     root, repo, report = notebook
-    text = REPORT.replace("trials:\n  base: {model: {type: \"meanmodel:make\"}}\n  net: {}",
-                          "trials:\n  base: {model: {type: \"meanmodel:make\"}}\n  slow: {model: {type: \"meanmodel:make\", sleep: 60}}")
+    text = REPORT.replace(
+        'trials:\n  base: {model: {type: "meanmodel:make"}}\n  net: {}',
+        'trials:\n  base: {model: {type: "meanmodel:make"}}\n  slow: {model: {type: "meanmodel:make", sleep: 60}}',
+    )
     text = text.replace("trials.net.r2.log_g", "trials.base.r2.log_g")
     report.write_text(text, encoding="utf-8")
     research = Path(sys.executable).parent / "research"
     command = [str(research)] if research.exists() else [sys.executable, "-m", "engine.cli"]
-    proc = subprocess.Popen([*command, "run", str(report), "--no-commit"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*command, "run", str(report), "--no-commit"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while not (root / "started").exists() and time.time() < deadline:
         time.sleep(0.2)
@@ -258,9 +273,14 @@ def test_a_draft_promoted_while_it_runs_ends_promoted(notebook):
     a draft promoted during its run ends `done`, its kanban written, its commit no draft's."""
     root, repo, report = notebook
     (root / "hubs").mkdir()
-    (root / "hubs/kanban.md").write_text("# Kanban\n\n<!-- research:board -->\n<!-- /research:board -->\n", encoding="utf-8")
+    (root / "hubs/kanban.md").write_text(
+        "# Kanban\n\n<!-- research:board -->\n<!-- /research:board -->\n", encoding="utf-8"
+    )
     text = REPORT.replace("id: EXP-TEST\n", "id: EXP-TEST\nstatus: draft\nkanban: ../../../hubs/kanban.md\n")
-    text = text.replace('base: {model: {type: "meanmodel:make"}}', 'base: {model: {type: "meanmodel:make", promote: research/t/exp/exp_t.md}}')
+    text = text.replace(
+        'base: {model: {type: "meanmodel:make"}}',
+        'base: {model: {type: "meanmodel:make", promote: research/t/exp/exp_t.md}}',
+    )
     report.write_text(text, encoding="utf-8")
     repo.index.add(["research/t/exp/exp_t.md", "hubs/kanban.md"])
     repo.index.commit("a draft")
@@ -278,8 +298,10 @@ def test_the_engines_own_status_edit_is_not_an_uncommitted_change(notebook):
     root, repo, report = notebook
     assert git_state(root)["dirty"] is False
     text = report.read_text(encoding="utf-8")
-    report.write_text(text.replace("id: EXP-TEST\n", "id: EXP-TEST\nstatus: running\nlast_run: '2026-12-03T10:00:00'\n"),
-                      encoding="utf-8")
+    report.write_text(
+        text.replace("id: EXP-TEST\n", "id: EXP-TEST\nstatus: running\nlast_run: '2026-12-03T10:00:00'\n"),
+        encoding="utf-8",
+    )
     assert git_state(root)["dirty"] is False
     report.write_text(report.read_text(encoding="utf-8") + "\n一句新的话。\n", encoding="utf-8")
     assert git_state(root)["dirty"] is True

@@ -11,10 +11,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import REPORT_BODY
-from engine.text import document
+
 from engine.cli import main
+from engine.text import document
 
 HAND = "| cand log g R² | 0.9999 (mine) |"
 
@@ -30,8 +30,11 @@ def _edit_key_numbers(report) -> str:
 
 def _plan_lines(out: str) -> dict[str, str]:
     """trial name → its reason on the plan lines a run prints first."""
-    return {line.split()[0]: line.split()[1] for line in out.splitlines()
-            if line.startswith("  ") and line.split()[:1] in (["base"], ["cand"])}
+    return {
+        line.split()[0]: line.split()[1]
+        for line in out.splitlines()
+        if line.startswith("  ") and line.split()[:1] in (["base"], ["cand"])
+    }
 
 
 def test_retrain_keeps_a_hand_edit_and_force_keeps_the_cache(small_notebook, capsys):
@@ -85,10 +88,16 @@ def test_retrain_and_force_are_documented_as_two_options():
     from pathlib import Path
 
     research = str(Path(sys.executable).with_name("research"))
-    done = subprocess.run([research, "run", "--help"], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "240", "NO_COLOR": "1"})
+    done = subprocess.run(
+        [research, "run", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "240", "NO_COLOR": "1"},
+    )
     assert done.returncode == 0, done.stderr
-    rows = {line.split()[1]: line for line in done.stdout.splitlines() if line.split()[1:2] in (["--retrain"], ["--force"])}
+    rows = {
+        line.split()[1]: line for line in done.stdout.splitlines() if line.split()[1:2] in (["--retrain"], ["--force"])
+    }
     assert "Train every selected trial again" in rows["--retrain"]
     assert "retrains nothing" in rows["--force"] and "hand edits" in rows["--force"]
 
@@ -111,7 +120,8 @@ def test_a_run_outside_git_says_it_committed_nothing(small_notebook, capsys):
     assert "not committed" not in capsys.readouterr().out
 
 
-MLP = """\
+MLP = (
+    """\
 ---
 id: EXP-MLP
 title: widths
@@ -120,7 +130,9 @@ model: {type: mlp, hidden: [16]}
 train: {epochs: 1, batch_size: 32}
 metrics: [r2.log_g]
 SWEEP---
-""" + REPORT_BODY
+"""
+    + REPORT_BODY
+)
 
 
 def _dry_names(out: str) -> list[str]:

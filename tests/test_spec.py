@@ -366,8 +366,7 @@ def test_a_bad_set_option_is_named():
 def test_the_baseline_must_be_a_trial():
     text = edit("baseline: single-task", "baseline: single-tsk")
     assert str(fails(text)) == (
-        f"exp.md:{line(text, 'baseline:')}: decision.baseline: no trial named 'single-tsk'. "
-        "did you mean 'single-task'?"
+        f"exp.md:{line(text, 'baseline:')}: decision.baseline: no trial named 'single-tsk'. did you mean 'single-task'?"
     )
 
 
@@ -409,11 +408,15 @@ def test_every_problem_is_reported_the_first_then_the_rest_one_a_line():
     text = MINIMAL + "train: {epochs: x, lr: -1}\nnoise: {level: y}\n"
     first, *rest = str(fails(text)).splitlines()
     assert first == f"exp.md:{line(text, 'train:')}: train.epochs: expected an integer, got 'x'. 2 more problems:"
-    assert rest == [f"  exp.md:{line(text, 'train:')}: train.lr: expected a value greater than 0, got -1.",
-                    f"  exp.md:{line(text, 'noise:')}: noise.level: expected a number, got 'y'."]
+    assert rest == [
+        f"  exp.md:{line(text, 'train:')}: train.lr: expected a value greater than 0, got -1.",
+        f"  exp.md:{line(text, 'noise:')}: noise.level: expected a number, got 'y'.",
+    ]
 
 
 def test_a_misspelled_key_is_reported_before_the_required_key_it_hides():
     text = "id: DEMO-x\ntitel: Ridge\nmodel: {type: ridge}\n"
-    assert str(fails(text)) == (f"exp.md:{line(text, 'titel')}: titel: unknown key. did you mean 'title'? 1 more problem:\n"
-                                f"  exp.md:{line(text, 'id:')}: title: required key is missing.")
+    assert str(fails(text)) == (
+        f"exp.md:{line(text, 'titel')}: titel: unknown key. did you mean 'title'? 1 more problem:\n"
+        f"  exp.md:{line(text, 'id:')}: title: required key is missing."
+    )

@@ -48,7 +48,9 @@ def test_every_registered_model_type_lists_every_parameter_with_its_type_and_def
                 assert shown["default"] == _json(field.default), f"{name}.{key}"
             else:
                 assert key in branch["required"], f"{name}.{key}"
-        assert set(branch["properties"]) == {"type"} | {renamed.get(f.name, f.name) for f in dataclasses.fields(_config(name))}
+        assert set(branch["properties"]) == {"type"} | {
+            renamed.get(f.name, f.name) for f in dataclasses.fields(_config(name))
+        }
 
 
 def test_the_schema_follows_a_config_when_a_field_is_added(capsys, monkeypatch):
@@ -77,9 +79,14 @@ def test_real_models_match_one_branch_and_a_misspelled_parameter_none(capsys):
     jsonschema = pytest.importorskip("jsonschema")
     schema = _schema(capsys)
     model = {"$defs": schema["$defs"], **schema["$defs"]["ModelSpec"]}
-    for ok in ({"type": "ridge", "alpha": 1000.0}, {"type": "cnn", "channels": [8, 16], "dilation": 1},
-               {"type": "lightgbm", "features": "binned:8", "n_estimators": 600}, {"from": "cand"},
-               {"type": "moe", "gate": "mlp_regression", "gate_patience": 20}, {"type": "mypkg.models:make", "depth": 3}):
+    for ok in (
+        {"type": "ridge", "alpha": 1000.0},
+        {"type": "cnn", "channels": [8, 16], "dilation": 1},
+        {"type": "lightgbm", "features": "binned:8", "n_estimators": 600},
+        {"from": "cand"},
+        {"type": "moe", "gate": "mlp_regression", "gate_patience": 20},
+        {"type": "mypkg.models:make", "depth": 3},
+    ):
         jsonschema.validate(ok, model)
     for bad in ({"type": "ridge", "alpah": 1}, {"type": "vit", "pos": "sine"}, {"type": "mlp", "hidden": "wide"}):
         with pytest.raises(jsonschema.ValidationError):

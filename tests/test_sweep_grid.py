@@ -9,11 +9,11 @@ from pathlib import Path
 import git
 import pytest
 
-from engine.text import document
 from engine.cli import main
 from engine.errors import SpecError
 from engine.spec import load_spec, parse_sweep_option
 from engine.spec.sweep import grid_trials
+from engine.text import document
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
 
@@ -34,8 +34,15 @@ metrics: [r2.log_g]
 
 def test_a_grid_expands_into_named_trials_beside_the_hand_written_ones():
     spec = load_spec(SPEC, path="exp.md")
-    assert spec.trial_names == ["hand", "alpha-10.n_train-200", "alpha-10.n_train-2k", "alpha-1e3.n_train-200",
-                                "alpha-1e3.n_train-2k", "alpha-1e5.n_train-200", "alpha-1e5.n_train-2k"]
+    assert spec.trial_names == [
+        "hand",
+        "alpha-10.n_train-200",
+        "alpha-10.n_train-2k",
+        "alpha-1e3.n_train-200",
+        "alpha-1e3.n_train-2k",
+        "alpha-1e5.n_train-200",
+        "alpha-1e5.n_train-2k",
+    ]
     trials = {t.name: t for t in spec.resolve_trials()}
     assert trials["alpha-1e5.n_train-2k"].model.params["alpha"] == 1e5
     assert trials["alpha-1e5.n_train-2k"].data.n_train == 2000
@@ -43,8 +50,16 @@ def test_a_grid_expands_into_named_trials_beside_the_hand_written_ones():
 
 
 def test_names_read_well_and_stay_distinct():
-    names = list(grid_trials({"model.alpha": [0.001, 1e-4, 2.5, 1e6], "train.lr": [3e-4], "train.schedule": ["cosine"],
-                              "model.hidden": [[64], [64, 32]]}))
+    names = list(
+        grid_trials(
+            {
+                "model.alpha": [0.001, 1e-4, 2.5, 1e6],
+                "train.lr": [3e-4],
+                "train.schedule": ["cosine"],
+                "model.hidden": [[64], [64, 32]],
+            }
+        )
+    )
     assert names[0] == "alpha-0.001.lr-3e-4.schedule-cosine.hidden-64"
     assert "alpha-1e6.lr-3e-4.schedule-cosine.hidden-64x32" in names
     assert len(set(names)) == len(names) == 8
@@ -52,15 +67,21 @@ def test_names_read_well_and_stay_distinct():
     assert list(grid_trials({"model.seed": [1], "train.seed": [2]})) == ["model_seed-1.train_seed-2"]
     # two values one short name would merge: each keeps every digit, none disappears
     assert list(grid_trials({"model.alpha": [1234567.1, 1234567.2, 100.0]})) == [
-        "alpha-1234567.1", "alpha-1234567.2", "alpha-100"]
+        "alpha-1234567.1",
+        "alpha-1234567.2",
+        "alpha-100",
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("sweep:\n  alpha: [1, 2]\n", "expected a dotted key of data, noise, model, train"),
-    ("sweep:\n  model.alpha: []\n", "expected at least one value"),
-    ("sweep:\n  model.alpha: [10, 100, 10]\n", "10 is swept twice"),
-    ("trials:\n  alpha-1: {}\nsweep:\n  model.alpha: [1]\n", "the sweep makes a trial named 'alpha-1'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("sweep:\n  alpha: [1, 2]\n", "expected a dotted key of data, noise, model, train"),
+        ("sweep:\n  model.alpha: []\n", "expected at least one value"),
+        ("sweep:\n  model.alpha: [10, 100, 10]\n", "10 is swept twice"),
+        ("trials:\n  alpha-1: {}\nsweep:\n  model.alpha: [1]\n", "the sweep makes a trial named 'alpha-1'"),
+    ],
+)
 def test_a_bad_grid_is_a_located_error(text, message):
     base = SPEC.split("trials:")[0] + "metrics: [r2.log_g]\n" + text
     with pytest.raises(SpecError) as caught:

@@ -14,10 +14,10 @@ import git
 import numpy as np
 import pytest
 
-from engine.text import document
 from engine.cli import main
 from engine.data.load import make_splits
 from engine.spec import TrialConfig
+from engine.text import document
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
 
@@ -132,7 +132,9 @@ def test_a_subset_is_scored_on_the_same_rows_and_noise_as_the_full_set(sets_note
         low = p["@low_noise:index"]
         assert set(low) <= set(p["index"]) and len(low) == 50
         at = np.searchsorted(p["index"], low)
-        assert np.allclose(p["@low_noise:y_pred"], p["y_pred"][at], rtol=1e-5, atol=1e-6)  # same spectra (BLAS may block rows differently)
+        assert np.allclose(
+            p["@low_noise:y_pred"], p["y_pred"][at], rtol=1e-5, atol=1e-6
+        )  # same spectra (BLAS may block rows differently)
         assert np.array_equal(p["@low_noise:y_true"], p["y_true"][at])
         snr = p["param.snr"]
         assert snr[at].min() >= np.sort(snr)[-50]  # the brightest quarter, not any 50
@@ -140,11 +142,18 @@ def test_a_subset_is_scored_on_the_same_rows_and_noise_as_the_full_set(sets_note
 
 
 def test_the_splits_follow_the_spec(tmp_path):
-    config = TrialConfig.model_validate({
-        "data": {"source": "synthetic", "n_train": 100, "n_test": 80, "tests": {"bright": {"select": {"snr_top_frac": 0.5}},
-                                                                               "all": None}, "primary_test": "all"},
-        "model": {"type": "ridge"},
-    })  # fmt: skip
+    config = TrialConfig.model_validate(
+        {
+            "data": {
+                "source": "synthetic",
+                "n_train": 100,
+                "n_test": 80,
+                "tests": {"bright": {"select": {"snr_top_frac": 0.5}}, "all": None},
+                "primary_test": "all",
+            },
+            "model": {"type": "ridge"},
+        }
+    )
     splits = make_splits(config.data, config.noise, cache_dir=tmp_path)
     assert list(splits.tests) == ["bright", "all"]
     assert splits.test is splits.tests["all"] and len(splits.test) == 80
@@ -153,8 +162,13 @@ def test_the_splits_follow_the_spec(tmp_path):
 
 
 BAD = [
-    ("r2.log_g@lownoise", "metrics: [r2.log_g, mae.log_g]", "metrics: [r2.log_g, r2.log_g@lownoise]",
-     "no test set named 'lownoise'", "low_noise"),
+    (
+        "r2.log_g@lownoise",
+        "metrics: [r2.log_g, mae.log_g]",
+        "metrics: [r2.log_g, r2.log_g@lownoise]",
+        "no test set named 'lownoise'",
+        "low_noise",
+    ),
     ("a rule", "best.r2.log_g@low_noise > best", "best.r2.log_g@low_nose > best", "r2@low_nose", "r2@low_noise"),
     ("a bad name", "    full: {}", "    full set: {}", "test set name", None),
     ("too many", "n: 80}", "n: 500}", "data.tests.other.n", None),
@@ -167,8 +181,7 @@ def test_mistakes_in_test_sets_are_found_before_training(sets_notebook, label, o
     report = sets_notebook / "exp.md"
     report.write_text(REPORT.replace(old, new, 1), encoding="utf-8")
     before = report.read_bytes()
-    done = subprocess.run([RESEARCH, "run", "exp.md"], cwd=sets_notebook,
-                          capture_output=True, text=True)
+    done = subprocess.run([RESEARCH, "run", "exp.md"], cwd=sets_notebook, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     if hint:
@@ -180,12 +193,17 @@ def test_mistakes_in_test_sets_are_found_before_training(sets_notebook, label, o
 def test_a_test_set_reference_reads_the_sets_scores_in_an_expression():
     from engine.spec.expressions import compile_expression
 
-    expression = compile_expression("best.rmse.log_g@low_noise / trials.ceiling.sigma.log_g + ci.a.r2.log_g@full.lo "
-                                    "+ compare('a', 'b').mae.T_eff@full.hi", names=["a", "b", "ceiling"])
-    context = {"best": {"rmse@low_noise": {"log_g": 0.3}, "rmse": {"log_g": 9.0}},
-               "trials": {"ceiling": {"sigma": {"log_g": 0.1}}},
-               "ci": {"a": {"r2@full": {"log_g": {"lo": 0.5}}}},
-               "compare": lambda a, b: {"mae@full": {"T_eff": {"hi": 2.0}}}}
+    expression = compile_expression(
+        "best.rmse.log_g@low_noise / trials.ceiling.sigma.log_g + ci.a.r2.log_g@full.lo "
+        "+ compare('a', 'b').mae.T_eff@full.hi",
+        names=["a", "b", "ceiling"],
+    )
+    context = {
+        "best": {"rmse@low_noise": {"log_g": 0.3}, "rmse": {"log_g": 9.0}},
+        "trials": {"ceiling": {"sigma": {"log_g": 0.1}}},
+        "ci": {"a": {"r2@full": {"log_g": {"lo": 0.5}}}},
+        "compare": lambda a, b: {"mae@full": {"T_eff": {"hi": 2.0}}},
+    }
     assert abs(expression.evaluate(context) - 5.5) < 1e-12
     assert compile_expression("'x.r2.log_g@y' == 'x.r2.log_g@y'").evaluate({}) is True  # strings are left alone
 

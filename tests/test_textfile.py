@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from engine.text import document, textfile
 from engine.errors import DocumentError, LockedError
+from engine.text import document, textfile
 
 DOC = "# 报告\n\n<!-- research:log -->\n<!-- /research:log -->\n\n用户的话\n"
 
@@ -94,10 +94,14 @@ def test_a_held_lock_times_out_with_a_clear_message(tmp_path):
     path = tmp_path / "r.md"
     path.write_text(DOC, encoding="utf-8")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom engine.text import textfile\n"
-         f"with textfile.lock_for({str(path)!r}):\n    print('held', flush=True)\n    time.sleep(5)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom engine.text import textfile\n"
+            f"with textfile.lock_for({str(path)!r}):\n    print('held', flush=True)\n    time.sleep(5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -34,8 +34,10 @@ def reference_fit(model, train, val):
     x, y = (torch.from_numpy(a) for a in train.arrays())
     vx, vy = (torch.from_numpy(a) for a in val.arrays())
     x64, y64 = x.double(), y.double()  # the scalers: float64 moments, as _fit_scalers (one chunk)
-    for (mean, scale), (s, ss, n) in (((net.x_mean, net.x_scale), (x64.sum(0), (x64 * x64).sum(0), len(x))),
-                                      ((net.y_mean, net.y_scale), (y64.sum(0), (y64 * y64).sum(0), len(y)))):
+    for (mean, scale), (s, ss, n) in (
+        ((net.x_mean, net.x_scale), (x64.sum(0), (x64 * x64).sum(0), len(x))),
+        ((net.y_mean, net.y_scale), (y64.sum(0), (y64 * y64).sum(0), len(y))),
+    ):
         mean.copy_(s / n)
         scale.copy_((ss / n - (s / n) ** 2).clamp_min(0).sqrt())
     decay = [p for p in net.parameters() if p.dim() >= 2]

@@ -16,20 +16,21 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPORT_PATH, tree_digest
-from engine.text import document
-from engine.run import transaction
+
 from engine.cli import main
 from engine.errors import LockedError
+from engine.run import transaction
+from engine.text import document
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
 TARGETS = [REPORT_PATH, "research/nb/exp/img/bar.png", "hubs/hub.md", "hubs/kanban.md"]
 
 
 def research(root, *args, env=None, **kw):
-    return subprocess.run([RESEARCH, *args], cwd=root, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, **kw)
+    return subprocess.run(
+        [RESEARCH, *args], cwd=root, capture_output=True, text=True, env={**os.environ, **(env or {})}, **kw
+    )
 
 
 def git(root, *args):
@@ -118,8 +119,12 @@ def test_an_index_lock_a_live_process_holds_is_never_removed(small_notebook):
 def test_two_runs_at_once_take_turns_and_commit_once(small_notebook):
     root, report = small_notebook
     before = commits(root)
-    first = subprocess.Popen([RESEARCH, "run", str(report)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen([RESEARCH, "run", str(report)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [RESEARCH, "run", str(report)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    second = subprocess.Popen(
+        [RESEARCH, "run", str(report)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     outs = [p.communicate(timeout=300) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outs
     assert all("Traceback" not in out + err for out, err in outs)
@@ -131,13 +136,17 @@ def test_two_runs_at_once_take_turns_and_commit_once(small_notebook):
 def test_two_reports_of_one_notebook_run_at_once(small_notebook):
     root, report = small_notebook
     other = report.with_name("exp_other.md")
-    other.write_text(report.read_text(encoding="utf-8").replace("id: EXP-NB", "id: EXP-OTHER").replace("alpha: 100}", "alpha: 300}"),
-                     encoding="utf-8")
+    other.write_text(
+        report.read_text(encoding="utf-8").replace("id: EXP-NB", "id: EXP-OTHER").replace("alpha: 100}", "alpha: 300}"),
+        encoding="utf-8",
+    )
     git(root, "add", "-A")
     git(root, "commit", "-qm", "another report")
     before = commits(root)
-    runs = [subprocess.Popen([RESEARCH, "run", str(p)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for p in (report, other)]
+    runs = [
+        subprocess.Popen([RESEARCH, "run", str(p)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for p in (report, other)
+    ]
     outs = [p.communicate(timeout=300) for p in runs]
     assert [p.returncode for p in runs] == [0, 0], outs
     assert commits(root) == before + 2
@@ -236,15 +245,26 @@ def _block_stop_signals():  # what a parent thread that blocked them hands down 
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-@pytest.mark.parametrize("how, blocked", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
-                         ids=["SIGINT", "SIGTERM", "SIGINT-inherited-blocked"])
+@pytest.mark.parametrize(
+    "how, blocked",
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-inherited-blocked"],
+)
 def test_stopping_a_run_while_it_trains_exits_130_and_leaves_the_status_failed(small_notebook, how, blocked):
     root, report = small_notebook
     (root / "slowplugin.py").write_text(PLUGIN, encoding="utf-8")
-    report.write_text(report.read_text(encoding="utf-8").replace("cand: {}", 'cand: {model: {type: "slowplugin:make"}}'),
-                      encoding="utf-8")
-    run = subprocess.Popen([RESEARCH, "run", str(report), "--no-commit"], cwd=root, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, preexec_fn=_block_stop_signals if blocked else None)
+    report.write_text(
+        report.read_text(encoding="utf-8").replace("cand: {}", 'cand: {model: {type: "slowplugin:make"}}'),
+        encoding="utf-8",
+    )
+    run = subprocess.Popen(
+        [RESEARCH, "run", str(report), "--no-commit"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_block_stop_signals if blocked else None,
+    )
     deadline = time.time() + 120
     while not (root / "started").exists() and time.time() < deadline and run.poll() is None:
         time.sleep(0.1)
@@ -257,6 +277,8 @@ def test_stopping_a_run_while_it_trains_exits_130_and_leaves_the_status_failed(s
 
 def test_check_reports_a_report_left_running_by_a_killed_run(small_notebook, capsys):
     root, report = small_notebook
-    report.write_text(report.read_text(encoding="utf-8").replace("status: planned", "status: running"), encoding="utf-8")
+    report.write_text(
+        report.read_text(encoding="utf-8").replace("status: planned", "status: running"), encoding="utf-8"
+    )
     assert main(["check", str(report)]) == 1
     assert "status is 'running' but no run is going on" in capsys.readouterr().out

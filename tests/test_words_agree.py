@@ -19,8 +19,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.render import binned, quantities
 from engine.notebook import record
+from engine.render import binned, quantities
 from engine.render.decision import badness, standing
 from engine.render.observations import observe_binned, observe_trials
 from engine.render.templates import fmt_metric, render
@@ -49,10 +49,24 @@ def binned_tables(draw):
     for t in trials:  # an empty bin has no value, as binned_table leaves it
         values[t] = [math.nan if c == 0 else v for v, c in zip(values[t], n)]
     reference = draw(st.sampled_from([None, *trials]))
-    references = draw(st.lists(st.sampled_from([t for t in trials if t != reference]), unique=True, max_size=len(trials) - 2))
-    table = {"metric": metric, "by": "x", "axes": ["x"], "trials": trials, "labels": [f"{i}–{i + 1}" for i in range(k)],
-             "names": [None] * k, "min_n": 30, "n": n, "small": [c < 30 for c in n], "values": values,
-             "reference": None, "delta_values": {}, "spread_values": {}}
+    references = draw(
+        st.lists(st.sampled_from([t for t in trials if t != reference]), unique=True, max_size=len(trials) - 2)
+    )
+    table = {
+        "metric": metric,
+        "by": "x",
+        "axes": ["x"],
+        "trials": trials,
+        "labels": [f"{i}–{i + 1}" for i in range(k)],
+        "names": [None] * k,
+        "min_n": 30,
+        "n": n,
+        "small": [c < 30 for c in n],
+        "values": values,
+        "reference": None,
+        "delta_values": {},
+        "spread_values": {},
+    }
     return table, reference, references
 
 
@@ -66,16 +80,28 @@ def test_what_a_binned_sentence_calls_best_is_best_in_the_table(drawn):
     table, reference, references = drawn
     metric, values, small = table["metric"], table["values"], table["small"]
     said = observe_binned(table, baseline=reference, references=references)
-    shown = {row["label"]: row["cells"] for row in binned.cell_texts(
-        {**table, "rows": [{"label": lab, "n": c, "small": s, "values": [values[t][i] for t in table["trials"]], "deltas": []}
-                           for i, (lab, c, s) in enumerate(zip(table["labels"], table["n"], small))]},
-        lambda v: fmt_metric(metric, v))}
+    shown = {
+        row["label"]: row["cells"]
+        for row in binned.cell_texts(
+            {
+                **table,
+                "rows": [
+                    {"label": lab, "n": c, "small": s, "values": [values[t][i] for t in table["trials"]], "deltas": []}
+                    for i, (lab, c, s) in enumerate(zip(table["labels"], table["n"], small))
+                ],
+            },
+            lambda v: fmt_metric(metric, v),
+        )
+    }
     ranked = [i for i in range(len(small)) if not small[i]]
     checked = 0
     for sentence in said:
         assert "nan" not in sentence
-        m = re.match(r"(?:Across (?:bins|cells), )?(\S+)'s own \S+ is (?:highest|smallest) in (x \S+) \(\S+ (.+?), n = \d+\) "
-                     r"and (?:lowest|largest) in (x \S+) \(\S+ (.+?), n = \d+\)", sentence)
+        m = re.match(
+            r"(?:Across (?:bins|cells), )?(\S+)'s own \S+ is (?:highest|smallest) in (x \S+) \(\S+ (.+?), n = \d+\) "
+            r"and (?:lowest|largest) in (x \S+) \(\S+ (.+?), n = \d+\)",
+            sentence,
+        )
         if m:  # the focus's own best and worst bins, each value as its table cell shows it
             focus, best_at, best_text, worst_at, worst_text = m.groups()
             assert focus not in references or set(references) >= set(table["trials"]) - {reference}
@@ -86,12 +112,16 @@ def test_what_a_binned_sentence_calls_best_is_best_in_the_table(drawn):
             column = table["trials"].index(focus)
             assert shown[table["labels"][b]][column] == best_text and shown[table["labels"][w]][column] == worst_text
             checked += 1
-        m = re.match(r"(\S+) has the best \S+ of the (\d+) trials in (\d+) of (\d+) (?:bins|cells)(?:; (.+))? \(point estimates\)",
-                     sentence)
+        m = re.match(
+            r"(\S+) has the best \S+ of the (\d+) trials in (\d+) of (\d+) (?:bins|cells)(?:; (.+))? \(point estimates\)",
+            sentence,
+        )
         if m:  # who is best in how many bins: every trial the table shows, yardsticks included
             focus, total, wins, of, others = m.groups()
             full = [i for i in ranked if all(not math.isnan(values[t][i]) for t in table["trials"])]
-            winners = [min(table["trials"], key=lambda t: (_bad(metric, values[t][i]), table["trials"].index(t))) for i in full]
+            winners = [
+                min(table["trials"], key=lambda t: (_bad(metric, values[t][i]), table["trials"].index(t))) for i in full
+            ]
             assert int(total) == len(table["trials"]) and int(of) == len(full) and int(wins) == winners.count(focus)
             named = dict(part.split(" in ") for part in others.split(", ")) if others else {}
             assert {t: int(c) for t, c in named.items()} == {t: winners.count(t) for t in set(winners) - {focus}}
@@ -109,9 +139,19 @@ def test_what_a_binned_sentence_calls_best_is_best_in_the_table(drawn):
 def test_a_reference_that_wins_every_bin_is_said_to_and_the_focus_is_never_called_best():
     """The reported case: "mlp is best in T_eff 3750–4500" where Ridge (a reference) had the
     lower MAE in every bin."""
-    table = {"metric": "mae.log_g", "by": "T_eff", "axes": ["T_eff"], "trials": ["ridge", "mlp"],
-             "labels": ["3750–4500", "4500–5250", "5250–6000"], "names": [None] * 3, "min_n": 30, "n": [300, 400, 200],
-             "values": {"ridge": [0.20, 0.15, 0.18], "mlp": [0.22, 0.19, 0.25]}, "reference": None, "delta_values": {}}
+    table = {
+        "metric": "mae.log_g",
+        "by": "T_eff",
+        "axes": ["T_eff"],
+        "trials": ["ridge", "mlp"],
+        "labels": ["3750–4500", "4500–5250", "5250–6000"],
+        "names": [None] * 3,
+        "min_n": 30,
+        "n": [300, 400, 200],
+        "values": {"ridge": [0.20, 0.15, 0.18], "mlp": [0.22, 0.19, 0.25]},
+        "reference": None,
+        "delta_values": {},
+    }
     said = observe_binned(table, best="mlp", references=["ridge"])
     assert not any(re.search(r"\bmlp (?:is|has the) best\b", s) and "in 0 of" not in s for s in said)
     assert "Across bins, mlp's own MAE is smallest in T_eff 4500–5250 (MAE 0.1900 dex, n = 400)" in said[0]
@@ -121,8 +161,9 @@ def test_a_reference_that_wins_every_bin_is_said_to_and_the_focus_is_never_calle
 
 
 def test_a_reference_ahead_of_the_best_candidate_is_not_passed_over_under_a_bar_figure():
-    said = observe_trials({"ridge": 0.7135, "phys": 0.6390, "dual": 0.6493}, metric="r2.log_g", baseline="phys",
-                          references=["ridge"])
+    said = observe_trials(
+        {"ridge": 0.7135, "phys": 0.6390, "dual": 0.6493}, metric="r2.log_g", baseline="phys", references=["ridge"]
+    )
     assert said[0].startswith("dual has the best R² of all but ridge (0.6493)")
     assert "The reference ridge (0.7135) beats every candidate" in said[-1]
 
@@ -135,13 +176,29 @@ def test_a_reference_ahead_of_the_best_candidate_is_not_passed_over_under_a_bar_
 def test_the_verdict_and_the_sentences_rank_by_the_one_direction_table(metric):
     low, high = 0.1, 0.3
     better = high if quantities.direction(metric) == "higher" else low
-    assert min((low, high), key=lambda v: badness(metric, v)) == better == min((low, high), key=lambda v: _bad(metric, v))
-    table = {"metric": metric, "by": "x", "axes": ["x"], "trials": ["a", "b"], "labels": ["0–1", "1–2"], "names": [None] * 2,
-             "min_n": 1, "n": [50, 50], "values": {"a": [low, low], "b": [high, high]}, "reference": None, "delta_values": {}}
+    assert (
+        min((low, high), key=lambda v: badness(metric, v)) == better == min((low, high), key=lambda v: _bad(metric, v))
+    )
+    table = {
+        "metric": metric,
+        "by": "x",
+        "axes": ["x"],
+        "trials": ["a", "b"],
+        "labels": ["0–1", "1–2"],
+        "names": [None] * 2,
+        "min_n": 1,
+        "n": [50, 50],
+        "values": {"a": [low, low], "b": [high, high]},
+        "reference": None,
+        "delta_values": {},
+    }
     ranking = [s for s in observe_binned(table, best="a") if "of the 2 trials" in s]
     if quantities.direction(metric) != "zero":
-        assert ranking == [f"a has the best {ranking[0].split()[4]} of the 2 trials in {2 if better == low else 0} of 2 bins"
-                           + ("" if better == low else "; b in 2") + " (point estimates)."]
+        assert ranking == [
+            f"a has the best {ranking[0].split()[4]} of the 2 trials in {2 if better == low else 0} of 2 bins"
+            + ("" if better == low else "; b in 2")
+            + " (point estimates)."
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +222,10 @@ def test_a_caption_does_not_call_a_candidate_that_lost_to_the_baseline_best():
 
 def test_a_caption_names_the_reference_ahead_of_every_candidate():
     results = {"ridge": {"r2": {"log_g": 0.7135}}, "phys": {"r2": {"log_g": 0.6390}}, "dual": {"r2": {"log_g": 0.6493}}}
-    assert _caption_best(results, "phys", ["ridge"]) == " (best by r2.log_g: dual; the reference ridge is ahead of every candidate)"
+    assert (
+        _caption_best(results, "phys", ["ridge"])
+        == " (best by r2.log_g: dual; the reference ridge is ahead of every candidate)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,8 +250,13 @@ def _snr_table():
     truth = rng.normal(3, 1, n)
 
     def trial(noise):
-        return {"index": np.arange(n), "targets": np.array(["log_g"]), "y_true": truth[:, None],
-                "y_pred": (truth + rng.normal(0, noise, n))[:, None], "param.snr": snr}
+        return {
+            "index": np.arange(n),
+            "targets": np.array(["log_g"]),
+            "y_true": truth[:, None],
+            "y_pred": (truth + rng.normal(0, noise, n))[:, None],
+            "param.snr": snr,
+        }
 
     spec = Binned(metric="mae.log_g", by="snr", edges=[0, 2, 4, 7, 1e9], min_n=30)
     return binned.binned_table(spec, {"base": trial(0.5), "cand": trial(0.3)}, bootstrap=(50, 0))
@@ -227,7 +292,10 @@ def test_a_binned_sentence_names_the_open_bin_in_words():
     table["values"]["cand"][-1] = 5.0  # pretend 3 spectra are there, with the worst MAE: named, too few to rank
     table["n"][-1] = 3
     said = " ".join(observe_binned(table, best="cand"))
-    assert "the largest MAE (5.0000 dex) is in snr ≥ 7, a bin of 3 spectra, too few to rank" in said and "1e+09" not in said
+    assert (
+        "the largest MAE (5.0000 dex) is in snr ≥ 7, a bin of 3 spectra, too few to rank" in said
+        and "1e+09" not in said
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,8 +303,10 @@ def test_a_binned_sentence_names_the_open_bin_in_words():
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.sampled_from([*METRICS, "bias.log_g", "extra.gate_entropy", "r2.log_g@noisy"]),
-       st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False))
+@given(
+    st.sampled_from([*METRICS, "bias.log_g", "extra.gate_entropy", "r2.log_g@noisy"]),
+    st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False),
+)
 def test_a_number_prints_the_same_from_the_record_as_when_it_was_computed(metric, value):
     assert fmt_metric(metric, value) == fmt_metric(metric, record.rounded(value))
     if quantities.quantity(metric) is not None and quantities.quantity(metric).per_target:
@@ -255,9 +325,24 @@ def test_the_reported_double_rounding_is_gone():
 def test_the_show_screen_does_not_call_a_best_that_lost_to_the_baseline_best(capsys):
     from engine.browse.views import print_show
 
-    shown = {"path": "exp.md", "id": "EXP", "title": "t", "status": "done", "why": [], "stale": False, "verdict": "fail",
-             "says": "no", "best": "mlp", "baseline": "base", "beats_baseline": False, "primary": "r2.log_g", "trials": [],
-             "key_numbers": [], "binned": [], "figures": []}
+    shown = {
+        "path": "exp.md",
+        "id": "EXP",
+        "title": "t",
+        "status": "done",
+        "why": [],
+        "stale": False,
+        "verdict": "fail",
+        "says": "no",
+        "best": "mlp",
+        "baseline": "base",
+        "beats_baseline": False,
+        "primary": "r2.log_g",
+        "trials": [],
+        "key_numbers": [],
+        "binned": [],
+        "figures": [],
+    }
     print_show(shown)
     out = capsys.readouterr().out
     assert "best candidate (does not beat the baseline): mlp · baseline: base" in out and "\nbest: mlp" not in out
@@ -270,14 +355,28 @@ def test_the_show_screen_does_not_call_a_best_that_lost_to_the_baseline_best(cap
 def test_a_key_number_read_on_a_named_test_set_keeps_its_label_and_that_sets_conditions(tmp_path):
     from engine.pages.sync import _key_numbers
 
-    config = {"data": {"source": "synthetic", "n_train": 300, "n_test": 200,
-                       "tests": {"full": {}, "noisy": {"noise": 3.0}, "bright": {"select": {"snr_top_frac": 0.25}}}},
-              "noise": {"level": 1.0}}
-    conditions = record.trial_conditions(config, {"n_test": 200, "n_pixels": 4096, "tests": {"full": 200, "noisy": 200, "bright": 50}})
+    config = {
+        "data": {
+            "source": "synthetic",
+            "n_train": 300,
+            "n_test": 200,
+            "tests": {"full": {}, "noisy": {"noise": 3.0}, "bright": {"select": {"snr_top_frac": 0.25}}},
+        },
+        "noise": {"level": 1.0},
+    }
+    conditions = record.trial_conditions(
+        config, {"n_test": 200, "n_pixels": 4096, "tests": {"full": 200, "noisy": 200, "bright": 50}}
+    )
     assert set(conditions["tests"]) == {"noisy", "bright"} and conditions["test_noise"] == 1.0
-    rec = {"best": "cand", "trials": [{"name": "cand", "conditions": conditions}],
-           "key_numbers": [["best R² (noisy)", "0.2532", ["cand"], ["noisy"]], ["best R²", "0.5807", ["cand"]],
-                           ["bright R²", "0.7001", ["cand"], ["bright"]]]}
+    rec = {
+        "best": "cand",
+        "trials": [{"name": "cand", "conditions": conditions}],
+        "key_numbers": [
+            ["best R² (noisy)", "0.2532", ["cand"], ["noisy"]],
+            ["best R²", "0.5807", ["cand"]],
+            ["bright R²", "0.7001", ["cand"], ["bright"]],
+        ],
+    }
     experiment = SimpleNamespace(record=rec, path=tmp_path / "exp.md", id="EXP-H")
     rows = {r["label"]: r["condition"] for r in _key_numbers(tmp_path / "hub.md", [experiment])}
     assert list(rows) == ["best R² (noisy)", "best R²", "bright R²"]  # the labels as the user wrote them
@@ -285,16 +384,24 @@ def test_a_key_number_read_on_a_named_test_set_keeps_its_label_and_that_sets_con
     assert rows["best R²"] == "N_train 300 · synthetic test · 200 spectra · noise 1 · 4096 px"
     assert rows["bright R²"] == "N_train 300 · synthetic test · 50 spectra · top 25 % SNR · noise 1 · 4096 px"
     old = {**rec, "trials": [{"name": "cand", "conditions": {k: v for k, v in conditions.items() if k != "tests"}}]}
-    rows = {r["label"]: r["condition"] for r in _key_numbers(tmp_path / "hub.md", [SimpleNamespace(**{**vars(experiment), "record": old})])}
+    rows = {
+        r["label"]: r["condition"]
+        for r in _key_numbers(tmp_path / "hub.md", [SimpleNamespace(**{**vars(experiment), "record": old})])
+    }
     assert rows["best R² (noisy)"] == "N_train 300 · test set noisy"  # an older record: the set named, no wrong noise
 
 
 def test_a_leaderboard_of_a_metric_on_a_named_test_set_says_that_sets_conditions():
     from engine.pages.sync import Row
 
-    config = {"data": {"source": "synthetic", "n_test": 200, "tests": {"full": {}, "noisy": {"noise": 3.0}}},
-              "noise": {"level": 1.0}}
-    trial = {"name": "cand", "conditions": record.trial_conditions(config, {"n_test": 200, "tests": {"full": 200, "noisy": 200}})}
+    config = {
+        "data": {"source": "synthetic", "n_test": 200, "tests": {"full": {}, "noisy": {"noise": 3.0}}},
+        "noise": {"level": 1.0},
+    }
+    trial = {
+        "name": "cand",
+        "conditions": record.trial_conditions(config, {"n_test": 200, "tests": {"full": 200, "noisy": 200}}),
+    }
     row = lambda metric: Row(SimpleNamespace(), trial, metric, 0.5, False)  # noqa: E731
     assert row("r2.log_g@noisy").test == "synthetic test · 200 spectra · noise 3"
     assert row("r2.log_g@full").test == row("r2.log_g").test == "synthetic test · 200 spectra · noise 1"  # the primary

@@ -18,9 +18,29 @@ Rows = Sequence[Sequence[str]]  # a table: header row first, each cell's text
 
 # The first cell of a data-table row, and the spec key its value goes to.
 DATA_ROWS: dict[str, tuple[str, ...]] = {
-    "data.n_train": ("n_train", "n", "training spectra", "training set", "train size", "training samples",
-                     "训练集", "训练样本", "训练样本数", "训练数据", "训练集大小"),
-    "data.n_test": ("n_test", "test spectra", "test set", "test size", "test samples", "测试集", "测试样本", "测试样本数"),
+    "data.n_train": (
+        "n_train",
+        "n",
+        "training spectra",
+        "training set",
+        "train size",
+        "training samples",
+        "训练集",
+        "训练样本",
+        "训练样本数",
+        "训练数据",
+        "训练集大小",
+    ),
+    "data.n_test": (
+        "n_test",
+        "test spectra",
+        "test set",
+        "test size",
+        "test samples",
+        "测试集",
+        "测试样本",
+        "测试样本数",
+    ),
     "noise.level": ("noise", "noise level", "noise_level", "噪声", "噪声水平", "噪声等级"),
     "pixels": ("pixels", "n_pixels", "spectral pixels", "像素", "像素数"),
 }
@@ -81,8 +101,9 @@ def _plain(text: str) -> str:
     return text.replace("`", "").replace("*", "").strip()
 
 
-def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], str],
-         target_of: Callable[[str], str | None]) -> Draft:
+def read(
+    tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], str], target_of: Callable[[str], str | None]
+) -> Draft:
     """The draft values of the first data, sweep and loss-weight tables recognised.
 
     `key` folds a cell for matching (the heading key of `engine.adopt.legacy`), `target_of` names the
@@ -102,8 +123,11 @@ def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], st
                 draft.sources["trials"] = "the report's loss-weight table (loss weights act on the nets: mlp, cnn, vit)"
                 draft.unread += wide[1]
             continue
-        if (head in {key(w) for w in SWEEP_HEADERS} and key(rows[0][1]) in {key(w) for w in SWEEP_VALUES}
-                and "sweep" not in draft.values):
+        if (
+            head in {key(w) for w in SWEEP_HEADERS}
+            and key(rows[0][1]) in {key(w) for w in SWEEP_VALUES}
+            and "sweep" not in draft.values
+        ):
             grid = {}
             for row in rows[1:]:
                 chosen = sweep_keys.get(key(row[0])) if len(row) > 1 else None
@@ -126,7 +150,9 @@ def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], st
                     weights[target] = weight
             if weights and set(weights) <= set(targets):
                 draft.values["train.loss_weights"] = weights
-                draft.sources["train.loss_weights"] = "the report's loss-weight table (loss weights act on the nets: mlp, cnn, vit)"
+                draft.sources["train.loss_weights"] = (
+                    "the report's loss-weight table (loss weights act on the nets: mlp, cnn, vit)"
+                )
             elif weights:
                 draft.unread.append(f"loss weights for {', '.join(weights)} (not all of them are data.targets)")
             continue
@@ -144,7 +170,7 @@ def read(tables: Sequence[Rows], targets: Sequence[str], key: Callable[[str], st
             if name.startswith("data.n_") and (not isinstance(value, int) or value <= 0):
                 continue
             draft.values[name] = value
-            draft.sources[name] = f"\"{_plain(row[0])} | {_plain(row[1])}\""
+            draft.sources[name] = f'"{_plain(row[0])} | {_plain(row[1])}"'
             if _RANGE_RE.match(_plain(row[1])):
                 draft.guesses[name] = f"the report gives a range ({_plain(row[1])}); its first value is taken"
     return draft
@@ -154,12 +180,14 @@ def _weight_target(cell: str, target_of: Callable[[str], str | None]) -> str | N
     """The target a weight column is for: "$w_{logg}$" → log_g, "weight Teff" → T_eff."""
     plain = re.sub(r"[$\\{}_`*]", "", cell).strip()
     for prefix in ("weight", "权重", "w"):
-        if plain.lower().startswith(prefix) and target_of(plain[len(prefix):].strip()):
-            return target_of(plain[len(prefix):].strip())
+        if plain.lower().startswith(prefix) and target_of(plain[len(prefix) :].strip()):
+            return target_of(plain[len(prefix) :].strip())
     return None
 
 
-def _wide_weights(rows: Rows, targets: Sequence[str], key, target_of) -> tuple[dict[str, tuple[dict, str]], list[str]] | None:
+def _wide_weights(
+    rows: Rows, targets: Sequence[str], key, target_of
+) -> tuple[dict[str, tuple[dict, str]], list[str]] | None:
     """A table of weight settings, one row each, a column per target's weight: one trial a row."""
     columns = {i: t for i, cell in enumerate(rows[0]) if i and (t := _weight_target(cell, target_of))}
     if len(columns) < 2:

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
-from engine.text import document, textfile
 from engine.errors import DocumentError
+from engine.text import document, textfile
 from engine.text.questions import ITEM_ID_RE, QUESTION_ID_RE
 from engine.text.safe_yaml import YAML_UNSAFE_RE, yaml_scalar
 
@@ -49,12 +49,27 @@ if TYPE_CHECKING:
 SECTIONS: dict[str, tuple[str, ...]] = {
     # experiment reports
     "summary": ("一句话总结", "一句话结论", "one-line summary", "one-sentence summary", "tl;dr"),
-    "hypotheses": ("对假设的验证", "假设验证", "hypothesis verification", "hypotheses verification",
-                   "verification of hypotheses"),
+    "hypotheses": (
+        "对假设的验证",
+        "假设验证",
+        "hypothesis verification",
+        "hypotheses verification",
+        "verification of hypotheses",
+    ),
     "key-numbers": ("关键数字", "关键数字速查", "key numbers", "key numbers at a glance"),
     "results": ("主要结果", "main results", "main result"),
-    "binned": ("bias 分析", "偏差分析", "分箱", "分箱分析", "分箱结果", "bias analysis", "binned",
-               "binned bias", "binned results", "binned metrics"),
+    "binned": (
+        "bias 分析",
+        "偏差分析",
+        "分箱",
+        "分箱分析",
+        "分箱结果",
+        "bias analysis",
+        "binned",
+        "binned bias",
+        "binned results",
+        "binned metrics",
+    ),
     "figures": ("实验图表", "图表", "figures", "figures & results", "figures and results"),
     "log": ("实验日志", "experiment log", "run log"),
     "reproduce": ("执行命令", "复现", "复现命令", "reproduce", "how to reproduce", "commands"),
@@ -156,8 +171,10 @@ def section_name(heading: str) -> str | None:
 
 def _strip_emoji(text: str) -> str:
     kept = "".join(
-        ch for ch in text
-        if unicodedata.category(ch) not in ("So", "Cs", "Co") and ch not in "\ufe0f\ufe0e\u200d\u20e3"
+        ch
+        for ch in text
+        if unicodedata.category(ch) not in ("So", "Cs", "Co")
+        and ch not in "\ufe0f\ufe0e\u200d\u20e3"
         and not 0x1F3FB <= ord(ch) <= 0x1F3FF
     )
     return re.sub(r"\s+", " ", kept).strip()
@@ -181,7 +198,9 @@ class AdoptResult:
     header: list[str] = field(default_factory=list)  # the header fields read (id, author, …)
     read: list[str] = field(default_factory=list)  # spec keys read from the design tables
     to_fill: list[str] = field(default_factory=list)  # what the report says that the spec does not hold yet
-    appended: list[str] = field(default_factory=list)  # empty regions put at the end: the spec needs them, no section held them
+    appended: list[str] = field(
+        default_factory=list
+    )  # empty regions put at the end: the spec needs them, no section held them
 
     @property
     def found(self) -> list[str]:
@@ -210,9 +229,12 @@ class AdoptResult:
             lines.append("header: " + (", ".join(self.header) if self.header else "no fields found"))
             if "id" not in self.header:
                 lines.append("header: no ID found; the front matter's id is the file name: choose one")
-            lines.append("spec read from the design tables: " + (", ".join(self.read) or "nothing")
-                         + "; guessed (marked `# guess`): model, metrics"
-                         + ("" if "targets" in self.read else ", data.targets"))
+            lines.append(
+                "spec read from the design tables: "
+                + (", ".join(self.read) or "nothing")
+                + "; guessed (marked `# guess`): model, metrics"
+                + ("" if "targets" in self.read else ", data.targets")
+            )
             for text in self.to_fill:
                 lines.append(f"fill by hand: {text}")
         for name, first, last in self.regions:
@@ -351,7 +373,9 @@ _APPENDIX_KEYS = {heading_key(w) for w in APPENDIX}
 _NUMBER_CELL_RE = re.compile(r"^[*_`]*[+\-\u2212]?\d+(?:[.,]\d+)*(?:[eE][+\-]?\d+)?\s*%?[*_`]*$")
 
 
-def _appendix_tables(tokens, blocks: list[_Block], found: list[tuple[str, int, int]], binned: int) -> list[tuple[str, int, int]]:
+def _appendix_tables(
+    tokens, blocks: list[_Block], found: list[tuple[str, int, int]], binned: int
+) -> list[tuple[str, int, int]]:
     """The numeric tables under the appendix's result headings, named for the regions a run
     fills; a name already taken (the report's main results table) leaves the table alone."""
     wraps: list[tuple[str, int, int]] = []
@@ -618,15 +642,20 @@ def front_matter_text(values: dict, *, legacy_status: str | None = None, notes: 
     line("answers", _flow(values["answers"]), "ids in the hub's hypothesis tree this experiment answers")
     data = values["data"]
     out.append("data:")
-    out.append(f"  source: {data['source']}  # the embedded generator; or HDF5 shards, e.g. \"train_{{0..4}}/dataset.h5\"")
+    out.append(
+        f'  source: {data["source"]}  # the embedded generator; or HDF5 shards, e.g. "train_{{0..4}}/dataset.h5"'
+    )
     out.append(f"  targets: {_flow(data['targets'])}  # {notes.get('targets', 'what to predict')}")
     for key in ("n_train", "n_test"):
         if key in data:
             out.append(f"  {key}: {yaml_scalar(data[key])}  # {_comment(notes.get('data.' + key, ''))}".rstrip(" #"))
     if "noise" in values:
         line("noise", "{level: " + yaml_scalar(values["noise"]["level"]) + "}", notes.get("noise.level", ""))
-    line("model", "{type: " + yaml_scalar(values["model"]["type"]) + "}", notes.get(
-        "model", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit"))
+    line(
+        "model",
+        "{type: " + yaml_scalar(values["model"]["type"]) + "}",
+        notes.get("model", "the model to train, e.g. ridge, lightgbm, mlp, cnn, vit"),
+    )
     if "train" in values:
         weights = ", ".join(f"{t}: {yaml_scalar(w)}" for t, w in values["train"]["loss_weights"].items())
         line("train", "{loss_weights: {" + weights + "}}", notes.get("train.loss_weights", ""))
@@ -649,8 +678,14 @@ def front_matter_text(values: dict, *, legacy_status: str | None = None, notes: 
     return "\n".join(out) + "\n"
 
 
-def _spec_values(title: str | None, fields: dict[str, str], links: dict[str, str], answers: list[str],
-                 targets: list[str] | None, path: str | None) -> tuple[dict, dict[str, str]]:
+def _spec_values(
+    title: str | None,
+    fields: dict[str, str],
+    links: dict[str, str],
+    answers: list[str],
+    targets: list[str] | None,
+    path: str | None,
+) -> tuple[dict, dict[str, str]]:
     values: dict = {}
     notes: dict[str, str] = {}
     stem = Path(path).stem if path else "untitled"
@@ -692,7 +727,7 @@ def _with_draft(values: dict, notes: dict[str, str], found: Draft) -> None:
         if key in found.guesses:
             notes[key] = f"guess: {found.guesses[key]}; {notes[key]}"
     for name, label in found.labels.items():
-        notes[f"trials.{name}"] = f"the report's \"{label}\""
+        notes[f"trials.{name}"] = f'the report\'s "{label}"'
     if found.unread:
         notes["unread"] = "\n".join(found.unread)
 
@@ -721,8 +756,11 @@ def _validated(values: dict, notes: dict[str, str], path: str | None) -> list[st
             return refused
         except ResearchError as error:
             key = error.key or ""
-            read = [k for k in ("trials", "sweep", "train.loss_weights", "noise.level", "data.n_train", "data.n_test")
-                    if k in notes and "read from" in notes[k] and (key.startswith(k.split(".")[0]) or not key)]
+            read = [
+                k
+                for k in ("trials", "sweep", "train.loss_weights", "noise.level", "data.n_train", "data.n_test")
+                if k in notes and "read from" in notes[k] and (key.startswith(k.split(".")[0]) or not key)
+            ]
             if not read:
                 raise AssertionError(f"the adopted spec does not load: {error}") from None
             dropped = read[0]
@@ -805,10 +843,14 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         answers = _answers(tokens, blocks) or _hypothesis_ids(fields.get("hypothesis", ""))
         targets = _targets(tokens, blocks)
         spec, notes = _spec_values(title, fields, _links(tokens, blocks), answers, targets, path)
-        _with_draft(spec, notes, draft.read(_design_tables(tokens, blocks), spec["data"]["targets"], heading_key, _target_of))
+        _with_draft(
+            spec, notes, draft.read(_design_tables(tokens, blocks), spec["data"]["targets"], heading_key, _target_of)
+        )
         _validated(spec, notes, path)
         header = [name for name in HEADER_FIELDS if name in fields]
-        read = (["targets"] if targets else []) + [k for k, note in notes.items() if "read from" in note and k != "targets"]
+        read = (["targets"] if targets else []) + [
+            k for k, note in notes.items() if "read from" in note and k != "targets"
+        ]
         to_fill = [t for t in notes.get("unread", "").split("\n") if t]
         front = front_matter_text(spec, legacy_status=fields.get("status"), notes=notes)
         _check_round_trip(front, spec)
@@ -841,7 +883,9 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
         out.append(newline)  # a marker must start a line
     out += [f"<!-- research:{name} -->{newline}{document.end_marker(name, '')}{newline}" for name in appended]
     new = front + head + "".join(out)
-    wrapped = [(r.name, r.start_line, r.end_line) for r in document.regions(new, path).values() if r.name not in appended]
+    wrapped = [
+        (r.name, r.start_line, r.end_line) for r in document.regions(new, path).values() if r.name not in appended
+    ]
     if bom:
         new, text = document.BOM + new, document.BOM + text
     return AdoptResult(

@@ -27,18 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.text import document
-from engine.notebook import paths as notebook_paths
-from engine.notebook.paths import shown as relative
-from engine.render.decision import LOWER_IS_BETTER, badness
-from engine.errors import ResearchError, did_you_mean
-from engine.notebook.experiments import Experiment, read, scan, under
-from engine.models.configs import shown_config
-from engine.run.plan import ABSENT, config_leaves
-from engine.notebook.record import rounded, shown_trials
 from engine.browse.status import stale_reasons
+from engine.errors import ResearchError, did_you_mean
+from engine.models.configs import shown_config
+from engine.notebook import paths as notebook_paths
+from engine.notebook.experiments import Experiment, read, scan, under
+from engine.notebook.paths import shown as relative
+from engine.notebook.record import rounded, shown_trials
 from engine.notebook.store import RECORD, KeyParts, RunStore
+from engine.render.decision import LOWER_IS_BETTER, badness
+from engine.run.plan import ABSENT, config_leaves
 from engine.spec.vocabulary import base_metric
+from engine.text import document
 
 #: The columns of `results()` before a trial's parameters and metrics, and after them.
 HEAD_COLUMNS = ("report", "trial", "model")
@@ -98,8 +98,12 @@ class _Version:
         for item in self.record.get("trials") or []:
             if item.get("name") == name:
                 return item
-        raise ResearchError(f"no trial named '{name}' in the run record of {self.label}", path=self.path, key=f"#{name}",
-                            hint=did_you_mean(name, self.names) or f"its trials: {', '.join(self.names) or 'none'}")
+        raise ResearchError(
+            f"no trial named '{name}' in the run record of {self.label}",
+            path=self.path,
+            key=f"#{name}",
+            hint=did_you_mean(name, self.names) or f"its trials: {', '.join(self.names) or 'none'}",
+        )
 
     def configs(self) -> dict[str, dict[str, Any] | None]:
         """Each recorded trial's config as dotted keys: the stored record of the key its run
@@ -147,8 +151,12 @@ class Notebook:
         out = []
         for experiment in self._experiments(paths, unreadable=True):
             rec = experiment.record or {}
-            out.append({**_summary(experiment, rec, stale_reasons(experiment), relative(experiment.path)),
-                        "trials": [t.get("name") for t in shown_trials(rec)]})
+            out.append(
+                {
+                    **_summary(experiment, rec, stale_reasons(experiment), relative(experiment.path)),
+                    "trials": [t.get("name") for t in shown_trials(rec)],
+                }
+            )
         return out
 
     def trials(self, paths: Iterable[str | Path] | None = None, *, sort: str | None = None) -> list[dict[str, Any]]:
@@ -174,13 +182,15 @@ class Notebook:
     def dataframe(self, paths: Iterable[str | Path] | None = None, *, sort: str | None = None):
         """`results()` as a pandas DataFrame (pandas is optional: `pip install pandas`).
 
-            df = Notebook().dataframe()
-            df[df.report == "EXP-A"].sort_values("mae.log_g")"""
+        df = Notebook().dataframe()
+        df[df.report == "EXP-A"].sort_values("mae.log_g")"""
         try:
             import pandas
         except ImportError:
-            raise ImportError("Notebook.dataframe() needs pandas, which is not installed: pip install pandas "
-                              "(or use Notebook.results(), the same rows as dicts)") from None
+            raise ImportError(
+                "Notebook.dataframe() needs pandas, which is not installed: pip install pandas "
+                "(or use Notebook.results(), the same rows as dicts)"
+            ) from None
         rows = self.results(paths, sort=sort)
         return pandas.DataFrame(rows, columns=columns_of(rows))
 
@@ -197,7 +207,9 @@ class Notebook:
             **_summary(experiment, rec, version.why, version.label),
             "metrics": metric_order(trials, rec.get("primary")),
             "trials": trials,
-            "key_numbers": [{"label": row[0], "value": row[1]} for row in rec.get("key_numbers") or [] if len(row) >= 2],
+            "key_numbers": [
+                {"label": row[0], "value": row[1]} for row in rec.get("key_numbers") or [] if len(row) >= 2
+            ],
             "binned": region_tables(version.text, "binned", str(version.path)),
             "figures": figure_paths(version.text, version.path),
         }
@@ -216,16 +228,22 @@ class Notebook:
         first = Ref.parse(a)
         if b is None:
             if first.revision is None:
-                raise ResearchError("give two things to compare, or one at a git revision", key="research diff",
-                                    hint="e.g. research diff exp.md#base exp.md#cand, or research diff exp.md@HEAD~1")
+                raise ResearchError(
+                    "give two things to compare, or one at a git revision",
+                    key="research diff",
+                    hint="e.g. research diff exp.md#base exp.md#cand, or research diff exp.md@HEAD~1",
+                )
             second = Ref(first.path, None, first.trial)
         else:
             second = Ref.parse(b)
         old, new = self._version(first.path, first.revision), self._version(second.path, second.revision)
         for version in (old, new):
             if not version.record.get("trials"):
-                raise ResearchError(f"{version.label} has no run record to compare", path=version.path,
-                                    hint=f"run it first: research run {relative(version.path)}")
+                raise ResearchError(
+                    f"{version.label} has no run record to compare",
+                    path=version.path,
+                    hint=f"run it first: research run {relative(version.path)}",
+                )
         if first.trial or second.trial:
             name_a = first.trial or second.trial
             name_b = second.trial or first.trial
@@ -239,8 +257,10 @@ class Notebook:
             else:
                 pairs, paired = [(old.record.get("best"), new.record.get("best"))], "best"
                 if None in pairs[0]:
-                    raise ResearchError(f"{old.label} and {new.label} share no trial name and one has no best trial",
-                                        hint="name the trials: FILE#trial")
+                    raise ResearchError(
+                        f"{old.label} and {new.label} share no trial name and one has no best trial",
+                        hint="name the trials: FILE#trial",
+                    )
             taken_a, taken_b = {p[0] for p in pairs}, {p[1] for p in pairs}
             only_a = [n for n in old.names if n not in taken_a]
             only_b = [n for n in new.names if n not in taken_b]
@@ -269,8 +289,9 @@ class Notebook:
         paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths or []]
         for path in paths:
             if not path.exists():
-                raise ResearchError("no such file or folder", path=path,
-                                    hint="give reports or folders of reports inside the notebook")
+                raise ResearchError(
+                    "no such file or folder", path=path, hint="give reports or folders of reports inside the notebook"
+                )
         return [e for e in under(scan(self.root), paths) if unreadable or e.error is None]
 
     def _version_of(self, experiment: Experiment) -> _Version:
@@ -292,8 +313,9 @@ class Notebook:
         where = f"{relative(path)}@{revision}" if revision else str(path)
         experiment = read(path, None if revision else self.root, text=text)
         if experiment is None:
-            raise ResearchError("is not an experiment report (its front matter has no `id:`)", path=where,
-                                hint=_reports_hint(self.root))
+            raise ResearchError(
+                "is not an experiment report (its front matter has no `id:`)", path=where, hint=_reports_hint(self.root)
+            )
         if experiment.error:
             raise ResearchError(experiment.error, path=where)
         return _Version(path, revision, text, experiment, self.store)
@@ -309,22 +331,24 @@ def trial_records(version: _Version) -> list[dict[str, Any]]:
     for item in shown_trials(rec):  # a repeated trial once, as the mean over its seeds
         name = str(item.get("name"))
         leaves = configs.get(name)
-        out.append({
-            "report": version.experiment.id,
-            "trial": name,
-            "model": item.get("model"),
-            "params": {k: leaves[k] for k in varying if k in leaves} if leaves is not None else {},
-            "metrics": {m: (item.get("metrics") or {})[m] for m in metric_order([item], rec.get("primary"))},
-            "best": name == rec.get("best"),
-            "baseline": name == rec.get("baseline"),
-            "reference": name in references,
-            "verdict": rec.get("verdict"),
-            "stale": bool(why),
-            "why": why,
-            "config": item.get("config"),
-            "key": _key(item.get("parts")),
-            "path": version.label,
-        })
+        out.append(
+            {
+                "report": version.experiment.id,
+                "trial": name,
+                "model": item.get("model"),
+                "params": {k: leaves[k] for k in varying if k in leaves} if leaves is not None else {},
+                "metrics": {m: (item.get("metrics") or {})[m] for m in metric_order([item], rec.get("primary"))},
+                "best": name == rec.get("best"),
+                "baseline": name == rec.get("baseline"),
+                "reference": name in references,
+                "verdict": rec.get("verdict"),
+                "stale": bool(why),
+                "why": why,
+                "config": item.get("config"),
+                "key": _key(item.get("parts")),
+                "path": version.label,
+            }
+        )
     return out
 
 
@@ -350,8 +374,11 @@ def sort_records(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]
         return sorted(records, key=lambda r: badness(key, r["metrics"].get(key)))
     if key not in params and key not in fields:
         known = [*sorted(metrics), *sorted(params), *fields]
-        raise ResearchError(f"nothing named '{key}' to sort by", key="--sort",
-                            hint=did_you_mean(key, known) or f"sort by a metric, parameter or field: {', '.join(known)}")
+        raise ResearchError(
+            f"nothing named '{key}' to sort by",
+            key="--sort",
+            hint=did_you_mean(key, known) or f"sort by a metric, parameter or field: {', '.join(known)}",
+        )
 
     def value(record):
         found = record["params"].get(key) if key in params else record.get(key)
@@ -365,8 +392,10 @@ def sort_records(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]
 
 
 def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{**{c: r.get(c) for c in HEAD_COLUMNS}, **r["params"], **r["metrics"], **{c: r.get(c) for c in TAIL_COLUMNS}}
-            for r in records]
+    rows = [
+        {**{c: r.get(c) for c in HEAD_COLUMNS}, **r["params"], **r["metrics"], **{c: r.get(c) for c in TAIL_COLUMNS}}
+        for r in records
+    ]
     columns = columns_of(rows)
     return [{c: row.get(c) for c in columns} for row in rows]
 
@@ -392,7 +421,14 @@ def metric_change(metric: str, old: Any, new: Any) -> dict[str, Any]:
     better = None
     if numbers and change != 0 and base_metric(metric) in LOWER_IS_BETTER:
         better = badness(metric, new) < badness(metric, old)
-    return {"metric": metric, "old": old, "new": new, "change": rounded(change), "percent": rounded(percent), "better": better}
+    return {
+        "metric": metric,
+        "old": old,
+        "new": new,
+        "change": rounded(change),
+        "percent": rounded(percent),
+        "better": better,
+    }
 
 
 def _pair(old: _Version, new: _Version, name_a: str, name_b: str, primary: str | None) -> dict[str, Any]:
@@ -402,13 +438,21 @@ def _pair(old: _Version, new: _Version, name_a: str, name_b: str, primary: str |
         for key in list(dict.fromkeys([*was, *now])):
             before, after = was.get(key, ABSENT), now.get(key, ABSENT)
             if _canonical(before) != _canonical(after):
-                config.append({"key": key, **({"old": before} if before is not ABSENT else {}),
-                               **({"new": after} if after is not ABSENT else {})})
+                config.append(
+                    {
+                        "key": key,
+                        **({"old": before} if before is not ABSENT else {}),
+                        **({"new": after} if after is not ABSENT else {}),
+                    }
+                )
     trial_a, trial_b = old.trial(name_a), new.trial(name_b)
     metrics_a, metrics_b = trial_a.get("metrics") or {}, trial_b.get("metrics") or {}
     parts_a, parts_b = trial_a.get("parts") or {}, trial_b.get("parts") or {}
-    inputs = [{"key": part, "old": parts_a.get(part), "new": parts_b.get(part)} for part in ("data", "code")
-              if parts_a.get(part) != parts_b.get(part)]
+    inputs = [
+        {"key": part, "old": parts_a.get(part), "new": parts_b.get(part)}
+        for part in ("data", "code")
+        if parts_a.get(part) != parts_b.get(part)
+    ]
     ordered = metric_order([{"metrics": metrics_a}, {"metrics": metrics_b}], primary)
     metrics = [metric_change(m, metrics_a.get(m), metrics_b.get(m)) for m in ordered]
     known = was is not None and now is not None
@@ -482,10 +526,21 @@ def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
 
 def _summary(experiment: Experiment, rec: Mapping[str, Any], why: list[str], path: str) -> dict[str, Any]:
     """What `reports()` and `show()` both say of a report: where and what it is, its verdict, staleness."""
-    return {"path": path, "id": experiment.id, "title": experiment.front.get("title"), "status": experiment.status,
-            "verdict": rec.get("verdict"), "says": rec.get("says"), "primary": rec.get("primary"), "best": rec.get("best"),
-            "baseline": rec.get("baseline"), "beats_baseline": (rec.get("standing") or {}).get("beats_baseline"),
-            "last_run": experiment.last_run, "stale": bool(why), "why": why}
+    return {
+        "path": path,
+        "id": experiment.id,
+        "title": experiment.front.get("title"),
+        "status": experiment.status,
+        "verdict": rec.get("verdict"),
+        "says": rec.get("says"),
+        "primary": rec.get("primary"),
+        "best": rec.get("best"),
+        "baseline": rec.get("baseline"),
+        "beats_baseline": (rec.get("standing") or {}).get("beats_baseline"),
+        "last_run": experiment.last_run,
+        "stale": bool(why),
+        "why": why,
+    }
 
 
 def _key(parts: Any) -> str | None:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import document, textfile
 from engine.errors import ResearchError
+from engine.text import document, textfile
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".research", ".pytest_cache", ".hypothesis"}
 
@@ -92,25 +92,34 @@ def _edited(path: Path, region: document.Region) -> Problem:
     a report whose run writes it (its hub, roadmap, kanban) — so that `check_paths` lists it once."""
     from engine.errors import RegionEditedError
 
-    return _problem(RegionEditedError(
-        f"region '{region.name}' was edited by hand since the engine wrote it", line=region.start_line,
-        hint="the next run stops there: move your words outside the markers, or run with --force to discard the edit",
-    ), path)  # fmt: skip
+    return _problem(
+        RegionEditedError(
+            f"region '{region.name}' was edited by hand since the engine wrote it",
+            line=region.start_line,
+            hint="the next run stops there: move your words outside the markers, or run with --force to discard the edit",
+        ),
+        path,
+    )
 
 
 def _language_mark(path: Path, text: str) -> list[Problem]:
     """A page's language mark that names no language the engine writes: a run falls back to the
     notebook's language there rather than stop after training, so this is where it is said."""
-    from engine.notebook.config import page_language_line
-    from engine.notebook.config import LANGS
+    from engine.notebook.config import LANGS, page_language_line
 
     found = page_language_line(text)
     if found is None or found[0] in LANGS:
         return []
     value, line = found
-    return [Problem(str(path), line, f"research-language: expected one of {', '.join(LANGS)}, got '{value}' "
-                                     "(runs fill this page's regions in the notebook's language meanwhile). "
-                                     "write <!-- research-language: en --> (or zh).")]
+    return [
+        Problem(
+            str(path),
+            line,
+            f"research-language: expected one of {', '.join(LANGS)}, got '{value}' "
+            "(runs fill this page's regions in the notebook's language meanwhile). "
+            "write <!-- research-language: en --> (or zh).",
+        )
+    ]
 
 
 def _page_edits(plan) -> list[Problem]:
@@ -158,11 +167,11 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
     from engine.notebook import locks
     from engine.notebook.experiments import read
     from engine.notebook.paths import notebook_root
-    from engine.run.plan import make_plan
     from engine.notebook.record import spec_digest
-    from engine.spec import load_spec
     from engine.notebook.staleness import STUCK, stale_reasons
+    from engine.run.plan import make_plan
     from engine.run.validate import problems as validation_problems
+    from engine.spec import load_spec
 
     try:
         spec = load_spec(fm.text, path=str(path), first_line=fm.first_line)
@@ -179,19 +188,30 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
         return [_problem(error, path)]
     # force=True: the hand edits are this module's to report (`_edited`), once each, not once per
     # report that writes the page as well as once for the page itself
-    problems = [_problem(error, Path(error.path or path))
-                for error in validation_problems(plan, data=True, scan=False, force=True)]
+    problems = [
+        _problem(error, Path(error.path or path))
+        for error in validation_problems(plan, data=True, scan=False, force=True)
+    ]
     problems += _page_edits(plan)
     if spec.answers and not spec.hub:
         problems.append(Problem(str(path), lines.get("answers"), "answers: names hypothesis ids but no hub: is given"))
     if spec.status == "running" and not locks.is_running(plan.root, spec.id):
         problems.append(Problem(str(path), lines.get("status"), STUCK))
-    reasons = stale_reasons(rec, status=spec.status, spec_now=spec_digest(fm.text, sets, sweeps),
-                            parts_now={t.name: t.parts for t in plan.trials})
+    reasons = stale_reasons(
+        rec,
+        status=spec.status,
+        spec_now=spec_digest(fm.text, sets, sweeps),
+        parts_now={t.name: t.parts for t in plan.trials},
+    )
     if reasons:
-        problems.append(Problem(str(path), lines.get("trials") or lines.get("model"),
-                                f"stale: the numbers no longer match the spec, code or data: {', '.join(reasons)}; "
-                                f"run `research run {path}`"))
+        problems.append(
+            Problem(
+                str(path),
+                lines.get("trials") or lines.get("model"),
+                f"stale: the numbers no longer match the spec, code or data: {', '.join(reasons)}; "
+                f"run `research run {path}`",
+            )
+        )
     return problems
 
 

@@ -11,14 +11,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.text import textfile
-from engine.render.decision import badness
 from engine.notebook.experiments import Experiment, scan
-from engine.text.marks import VERDICT_MARKS, status_text, verdict_mark
-from engine.pages.sync import CEILING_MODEL
 from engine.notebook.record import conditions_text, shown_trials
-from engine.text.questions import ANSWERED_RE
+from engine.pages.sync import CEILING_MODEL
+from engine.render.decision import badness
 from engine.render.templates import fmt_metric, render
+from engine.text import textfile
+from engine.text.marks import VERDICT_MARKS, status_text, verdict_mark
+from engine.text.questions import ANSWERED_RE
 
 VERIFIED, REFUTED = VERDICT_MARKS["pass"], VERDICT_MARKS["fail"]
 
@@ -26,7 +26,9 @@ VERIFIED, REFUTED = VERDICT_MARKS["pass"], VERDICT_MARKS["fail"]
 def build(root: Path, topic: str, *, since: str | None = None, base: Path | None = None) -> dict[str, Any]:
     """The digest's content; links are relative to `base` (the output file's folder)."""
     base = (base or root).resolve()
-    chosen = [e for e in scan(root) if str(e.front.get("topic")) == topic and (since is None or (e.run_date or "") >= since)]
+    chosen = [
+        e for e in scan(root) if str(e.front.get("topic")) == topic and (since is None or (e.run_date or "") >= since)
+    ]
     chosen.sort(key=lambda e: (e.run_date or "", e.id))
 
     def link(path: Path) -> str:
@@ -43,9 +45,17 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
             sentence = f"{status_text(e.status)}: no decision rules; its key numbers are below"
         else:
             sentence = f"⏳ {e.status}: not run yet"
-        experiments.append({"id": e.id, "title": e.front.get("title") or e.id, "link": link(e.path), "sentence": sentence,
-                            "numbers": [tuple(n[:2]) for n in rec.get("key_numbers", [])], "date": e.run_date or "-",
-                            "status": e.status})
+        experiments.append(
+            {
+                "id": e.id,
+                "title": e.front.get("title") or e.id,
+                "link": link(e.path),
+                "sentence": sentence,
+                "numbers": [tuple(n[:2]) for n in rec.get("key_numbers", [])],
+                "date": e.run_date or "-",
+                "status": e.status,
+            }
+        )
     hubs: dict[Path, None] = {}
     for e in chosen:
         page = e.page("hub")
@@ -61,8 +71,16 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
                 continue
             qid, question, mark, rest = m.groups()
             kind = "verified" if mark == VERIFIED else "refuted" if mark == REFUTED else "open"
-            questions[kind].append({"id": qid, "question": question, "answer": f"{mark} {rest}".strip(), "hub": link(page)})
-    return {"topic": topic, "since": since, "experiments": experiments, "matrices": _matrices(chosen), "questions": questions}
+            questions[kind].append(
+                {"id": qid, "question": question, "answer": f"{mark} {rest}".strip(), "hub": link(page)}
+            )
+    return {
+        "topic": topic,
+        "since": since,
+        "experiments": experiments,
+        "matrices": _matrices(chosen),
+        "questions": questions,
+    }
 
 
 def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
@@ -92,8 +110,14 @@ def _matrices(experiments: list[Experiment]) -> list[dict[str, Any]]:
     out = []
     for (metric, where), table in sorted(cells.items()):
         noises = sorted({n for _, n in table})
-        methods = sorted({m for m, _ in table}, key=lambda m: (m.endswith(")"), min(badness(metric, v) for (mm, _), v in table.items() if mm == m)))
-        rows = [{"method": m, "cells": [fmt_metric(metric, table[(m, n)]) if (m, n) in table else "-" for n in noises]} for m in methods]
+        methods = sorted(
+            {m for m, _ in table},
+            key=lambda m: (m.endswith(")"), min(badness(metric, v) for (mm, _), v in table.items() if mm == m)),
+        )
+        rows = [
+            {"method": m, "cells": [fmt_metric(metric, table[(m, n)]) if (m, n) in table else "-" for n in noises]}
+            for m in methods
+        ]
         out.append({"metric": metric, "conditions": where, "noises": [f"{n:g}" for n in noises], "rows": rows})
     return out
 

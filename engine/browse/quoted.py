@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import document
-from engine.notebook import record
 from engine.errors import ResearchError
+from engine.notebook import record
+from engine.text import document
 
 NOT_RESULTS = ("log", "reproduce", record.REGION)
 MAX_COMMITS = 50  # how far back the file's history is read
@@ -40,7 +40,7 @@ class Number:
 
     def quotes(self, value: float) -> bool:
         """Whether this number, with the digits it shows, is `value`."""
-        return abs(value - self.value) <= 0.5 * 10 ** -self.decimals + 1e-12
+        return abs(value - self.value) <= 0.5 * 10**-self.decimals + 1e-12
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.notebook.experiments import Experiment, scan, under
-from engine.render.templates import fmt_metric
 from engine.notebook.staleness import stale_reasons as _stale_reasons
+from engine.render.templates import fmt_metric
 
 FIELDS = ("id", "mvp", "status", "verdict", "metric", "value", "last_run", "stale", "why", "path")
 
@@ -31,19 +31,21 @@ def rows(root: Path, paths: Iterable[Path] | None = None) -> list[dict[str, Any]
         rec = experiment.record or {}
         why = stale_reasons(experiment)
         value = experiment.primary_value()
-        out.append({
-            "id": experiment.id,
-            "mvp": experiment.front.get("mvp"),
-            "status": experiment.status,
-            "verdict": rec.get("verdict"),
-            "metric": rec.get("primary"),
-            "value": value,
-            "value_text": fmt_metric(rec.get("primary"), value) if value is not None else None,
-            "last_run": experiment.last_run,
-            "stale": bool(why),
-            "why": why,
-            "path": _relative(experiment.path, root),
-        })
+        out.append(
+            {
+                "id": experiment.id,
+                "mvp": experiment.front.get("mvp"),
+                "status": experiment.status,
+                "verdict": rec.get("verdict"),
+                "metric": rec.get("primary"),
+                "value": value,
+                "value_text": fmt_metric(rec.get("primary"), value) if value is not None else None,
+                "last_run": experiment.last_run,
+                "stale": bool(why),
+                "why": why,
+                "path": _relative(experiment.path, root),
+            }
+        )
     return out
 
 

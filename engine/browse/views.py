@@ -8,10 +8,10 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.text.marks import verdict_mark
 from engine.browse.api import columns_of, flat_rows
-from engine.run.plan import shown_value
 from engine.render.templates import fmt_metric
+from engine.run.plan import shown_value
+from engine.text.marks import verdict_mark
 
 
 def console():
@@ -48,8 +48,10 @@ def print_runs(records: Sequence[Mapping[str, Any]]) -> None:
     out = console()
     out.print(trials_table(records, report=True))
     reports = len({r["path"] for r in records})
-    out.print(f"{len(records)} trial{'s' if len(records) != 1 else ''} in {reports} report{'s' if reports != 1 else ''}",
-              highlight=False)
+    out.print(
+        f"{len(records)} trial{'s' if len(records) != 1 else ''} in {reports} report{'s' if reports != 1 else ''}",
+        highlight=False,
+    )
 
 
 def trials_table(records: Sequence[Mapping[str, Any]], *, report: bool, title: str | None = None):
@@ -101,13 +103,19 @@ def print_show(shown: Mapping[str, Any]) -> None:
     when = (shown.get("last_run") or "-")[:16].replace("T", " ")
     say(f"status {shown['status']} · last run {when} · stale: {', '.join(shown['why']) if shown['stale'] else 'no'}")
     if shown.get("verdict") or shown.get("says"):
-        say(f"verdict: {verdict_mark(shown.get('verdict'))} {shown.get('verdict') or '-'} — {shown.get('says') or ''}".rstrip(" —"))
+        say(
+            f"verdict: {verdict_mark(shown.get('verdict'))} {shown.get('verdict') or '-'} — {shown.get('says') or ''}".rstrip(
+                " —"
+            )
+        )
     else:
         say("verdict: none yet (no run record: run it with `research run`)")
     if shown.get("best") or shown.get("baseline"):
         lost = shown.get("beats_baseline") is False  # the best candidate is no best when the baseline beat it
-        say(f"{'best candidate (does not beat the baseline)' if lost else 'best'}: {shown.get('best') or '-'} · "
-            f"baseline: {shown.get('baseline') or '-'} · primary metric: {shown.get('primary') or '-'}")
+        say(
+            f"{'best candidate (does not beat the baseline)' if lost else 'best'}: {shown.get('best') or '-'} · "
+            f"baseline: {shown.get('baseline') or '-'} · primary metric: {shown.get('primary') or '-'}"
+        )
     if shown["trials"]:
         out.print(trials_table(shown["trials"], report=False, title="results"))
     if shown["key_numbers"]:
@@ -162,9 +170,14 @@ def print_diff(diff: Mapping[str, Any]) -> None:
         for column in ("metric", "a", "b", "change", "%", ""):
             table.add_column(column, justify="left" if column in ("metric", "") else "right", no_wrap=True)
         for m in pair["metrics"]:
-            table.add_row(escape(m["metric"]), fmt_metric(m["metric"], m["old"]), fmt_metric(m["metric"], m["new"]),
-                          signed(m["metric"], m["change"]), "" if m["percent"] is None else f"{'−' if m['percent'] < 0 else '+'}{abs(m['percent']):.1f} %",
-                          {True: "better", False: "worse", None: ""}[m["better"]])
+            table.add_row(
+                escape(m["metric"]),
+                fmt_metric(m["metric"], m["old"]),
+                fmt_metric(m["metric"], m["new"]),
+                signed(m["metric"], m["change"]),
+                "" if m["percent"] is None else f"{'−' if m['percent'] < 0 else '+'}{abs(m['percent']):.1f} %",
+                {True: "better", False: "worse", None: ""}[m["better"]],
+            )
         out.print(table)
     if diff["only_a"]:
         say(f"only in {diff['a']}: {', '.join(diff['only_a'])}")
@@ -173,8 +186,15 @@ def print_diff(diff: Mapping[str, Any]) -> None:
 
 
 def role(record: Mapping[str, Any]) -> str:
-    return "best" if record.get("best") else "baseline" if record.get("baseline") else \
-        "reference" if record.get("reference") else ""
+    return (
+        "best"
+        if record.get("best")
+        else "baseline"
+        if record.get("baseline")
+        else "reference"
+        if record.get("reference")
+        else ""
+    )
 
 
 def signed(metric: str, change: float | None) -> str:

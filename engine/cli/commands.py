@@ -63,71 +63,117 @@ def _verdict_colour(verdict: str | None) -> str:
     return {"pass": "green", "fail": "red"}.get(str(verdict), "yellow")
 
 
-@app.command("run", epilog="Examples:  research run research/logg_1m/exp/exp_logg_1m_multitask.md  ·  "
-             "research run research/ --set train.epochs=1 --dry-run  ·  research run exp.md --sweep model.alpha=1e2,1e3")
+@app.command(
+    "run",
+    epilog="Examples:  research run research/logg_1m/exp/exp_logg_1m_multitask.md  ·  "
+    "research run research/ --set train.epochs=1 --dry-run  ·  research run exp.md --sweep model.alpha=1e2,1e3",
+)
 def run_command(
     paths: list[Path] = typer.Argument(..., metavar=PATHS, help="Reports, or folders of reports."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
-                                             help="Override a key in every trial: --set train.epochs=2 (repeatable)."),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="Override a key in every trial: --set train.epochs=2 (repeatable)."
+    ),
     sweep: Optional[list[str]] = typer.Option(
-        None, "--sweep", metavar="KEY=V1,V2", help="Add a grid of trials without editing the file: --sweep "
+        None,
+        "--sweep",
+        metavar="KEY=V1,V2",
+        help="Add a grid of trials without editing the file: --sweep "
         "model.alpha=1e2,1e3,1e4 (repeat for a product); a list value keeps its brackets: model.hidden=[32],[64,32]; "
-        "recorded like --set."),
-    trial: Optional[list[str]] = typer.Option(None, "--trial", metavar="NAME", help="Run only this trial (repeatable)."),
-    retrain: bool = typer.Option(False, "--retrain", help="Train every selected trial again, cached or not; "
-                                 "its new result replaces the stored one."),
-    force: bool = typer.Option(False, "--force", help="Write over hand edits in the generated regions of the report "
-                               "and its pages (retrains nothing)."),
+        "recorded like --set.",
+    ),
+    trial: Optional[list[str]] = typer.Option(
+        None, "--trial", metavar="NAME", help="Run only this trial (repeatable)."
+    ),
+    retrain: bool = typer.Option(
+        False,
+        "--retrain",
+        help="Train every selected trial again, cached or not; its new result replaces the stored one.",
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write over hand edits in the generated regions of the report and its pages (retrains nothing).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
     no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
     device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
     executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
-    address: Optional[str] = typer.Option(None, "--address", metavar="HOST:PORT",
-                                          help="Ray cluster address (default: start a local one)."),
+    address: Optional[str] = typer.Option(
+        None, "--address", metavar="HOST:PORT", help="Ray cluster address (default: start a local one)."
+    ),
     no_propagate: bool = typer.Option(
-        False, "--no-propagate", help="Write the report only, not its hub, roadmap or kanban (a draft never writes them)."),
+        False,
+        "--no-propagate",
+        help="Write the report only, not its hub, roadmap or kanban (a draft never writes them).",
+    ),
 ) -> None:
     """Run every trial of a report's spec and write the results back into it."""
     import time
 
     from engine.notebook.drafts import propagates
     from engine.notebook.paths import shown
-    from engine.runner import execute, make_plan, run_paths
     from engine.run.validate import validate
+    from engine.runner import execute, make_plan, run_paths
 
     code = 0
     for report in run_paths(paths):
         began = time.perf_counter()
-        plan = make_plan(report, sets=set_ or [], sweeps=sweep or [], trials=trial or [], retrain=retrain,
-                         device=device.value if device else None)
+        plan = make_plan(
+            report,
+            sets=set_ or [],
+            sweeps=sweep or [],
+            trials=trial or [],
+            retrain=retrain,
+            device=device.value if device else None,
+        )
         typer.echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:
             typer.echo(f"  {item.name:<24} {item.why:<13} {item.key}")
             for change in item.changes if item.runs else ():
                 typer.echo(f"      {change}")
         if dry_run:
-            validate(plan, data=True, scan=False, build=True, force=force,
-                     pages=propagates(plan.report.spec.status, not no_propagate))
+            validate(
+                plan,
+                data=True,
+                scan=False,
+                build=True,
+                force=force,
+                pages=propagates(plan.report.spec.status, not no_propagate),
+            )
             continue
         from engine.progress import Progress
 
         try:
             with Progress() as progress:
-                outcome = execute(plan, device=device.value if device else None, say=typer.echo, progress=progress,
-                                  force_regions=force, commit=not no_commit, executor=executor.value, address=address,
-                                  propagate=not no_propagate)
+                outcome = execute(
+                    plan,
+                    device=device.value if device else None,
+                    say=typer.echo,
+                    progress=progress,
+                    force_regions=force,
+                    commit=not no_commit,
+                    executor=executor.value,
+                    address=address,
+                    propagate=not no_propagate,
+                )
         except KeyboardInterrupt:  # click would make it "Aborted!" and exit 1
-            raise RunInterrupted("interrupted", path=report,
-                                 hint="the trials that finished are stored; the next run resumes from them") from None
+            raise RunInterrupted(
+                "interrupted", path=report, hint="the trials that finished are stored; the next run resumes from them"
+            ) from None
         if outcome.verdict is not None:
-            typer.echo("  verdict: " + typer.style(outcome.verdict.verdict, fg=_verdict_colour(outcome.verdict.verdict), bold=True)
-                       + (f": {outcome.verdict.says}" if outcome.verdict.says else ""))
+            typer.echo(
+                "  verdict: "
+                + typer.style(outcome.verdict.verdict, fg=_verdict_colour(outcome.verdict.verdict), bold=True)
+                + (f": {outcome.verdict.says}" if outcome.verdict.says else "")
+            )
         ran = sum(1 for t in plan.trials if t.runs and t.record is not None)
         cached = sum(1 for t in plan.trials if t.cached)
         images = [p for p in outcome.written if p.suffix.lower() in (".png", ".svg", ".pdf")]
-        typer.echo(f"{report}: done in {time.perf_counter() - began:.1f} s — {ran} trained, {cached} cached"
-                   + (f", {len(outcome.failed)} failed" if outcome.failed else "")
-                   + (f"; figures: {', '.join(shown(p) for p in images)}" if images else ""))
+        typer.echo(
+            f"{report}: done in {time.perf_counter() - began:.1f} s — {ran} trained, {cached} cached"
+            + (f", {len(outcome.failed)} failed" if outcome.failed else "")
+            + (f"; figures: {', '.join(shown(p) for p in images)}" if images else "")
+        )
         code = max(code, outcome.exit_code)
     raise typer.Exit(code)
 
@@ -163,12 +209,15 @@ def promote(
     files: list[Path] = typer.Argument(..., help="Draft reports (`status: draft`)."),
 ) -> None:
     """Make a draft an ordinary report: its status becomes planned; its next run writes its pages."""
-    from engine.notebook.drafts import PROMOTED, promote as promote_report
+    from engine.notebook.drafts import PROMOTED
+    from engine.notebook.drafts import promote as promote_report
 
     for file in files:
         promote_report(file)
-        typer.echo(f"{file}: promoted (status: {PROMOTED}); `research run {file}` writes its hub, roadmap and kanban "
-                   "(its trials are cached)")
+        typer.echo(
+            f"{file}: promoted (status: {PROMOTED}); `research run {file}` writes its hub, roadmap and kanban "
+            "(its trials are cached)"
+        )
 
 
 @app.command(epilog="Examples:  research check  ·  research check research/moe/")
@@ -183,12 +232,17 @@ def check(
     for problem in problems:
         typer.echo(str(problem))
     noun = "file" if count == 1 else "files"
-    typer.secho(f"{count} {noun} checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True,
-                fg="red" if problems else "green")
+    typer.secho(
+        f"{count} {noun} checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}",
+        err=True,
+        fg="red" if problems else "green",
+    )
     raise typer.Exit(1 if problems else 0)
 
 
-@app.command(epilog="Examples:  research spec research/scaling/exp/exp_baselines.md --set train.epochs=1  ·  research spec --schema")
+@app.command(
+    epilog="Examples:  research spec research/scaling/exp/exp_baselines.md --set train.epochs=1  ·  research spec --schema"
+)
 def spec(
     file: Optional[Path] = typer.Argument(None, help="An experiment report."),
     schema: bool = typer.Option(False, "--schema", help="Print the JSON schema of the spec."),
@@ -213,8 +267,10 @@ def spec(
     overrides = dict(parse_set_option(item) for item in set_ or [])
     from engine.models.configs import shown_config
 
-    trials = {t.name: {"overrides": t.overrides, "config": shown_config(t.config)}
-              for t in plan.report.spec.resolve_trials(overrides)}
+    trials = {
+        t.name: {"overrides": t.overrides, "config": shown_config(t.config)}
+        for t in plan.report.spec.resolve_trials(overrides)
+    }
     if as_json:
         typer.echo(json.dumps(trials, indent=2, ensure_ascii=False))
     else:
@@ -225,22 +281,25 @@ def spec(
 
 @app.command(epilog="Examples:  research sync --dry-run  ·  research sync research/moe/")
 def sync(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders whose pages to rebuild (default: all)."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Reports or folders whose pages to rebuild (default: all)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the pages that would change; write nothing."),
 ) -> None:
     """Rebuild hub, roadmap and kanban pages from the reports and their run records."""
-    from engine.pages.sync import sync as sync_pages
-    from engine.notebook.paths import notebook_root
-    from engine.runner import run_paths
-
     from engine.notebook.locks import end_of_run
+    from engine.notebook.paths import notebook_root
+    from engine.pages.sync import sync as sync_pages
+    from engine.runner import run_paths
 
     root = notebook_root(paths[0] if paths else None)
     with end_of_run(root, say=typer.echo):  # never beside a run's write-and-commit
         written = sync_pages(root, only=run_paths(paths) if paths else None, dry_run=dry_run)
     for page in written:
         typer.echo(f"{page}: {'would change' if dry_run else 'updated'}")
-    typer.echo(f"{len(written)} page{'s' if len(written) != 1 else ''} {'to update' if dry_run else 'updated'}", err=True)
+    typer.echo(
+        f"{len(written)} page{'s' if len(written) != 1 else ''} {'to update' if dry_run else 'updated'}", err=True
+    )
 
 
 @app.command(epilog="Examples:  research status  ·  research status research/moe/ --json")
@@ -251,8 +310,8 @@ def status(
     """Every experiment: id, MVP, status, verdict, primary metric, last run, stale or not."""
     import json
 
-    from engine.notebook.paths import notebook_root
     from engine.browse.status import rows
+    from engine.notebook.paths import notebook_root
 
     root = notebook_root(paths[0] if paths else None)
     found = rows(root, paths)
@@ -269,8 +328,15 @@ def status(
     for row in found:
         metric = f"{row['metric']} = {row['value_text']}" if row["value_text"] else "-"
         verdict = f"[{_verdict_colour(row['verdict'])}]{row['verdict']}[/]" if row["verdict"] else "-"
-        table.add_row(row["id"], row["mvp"] or "-", row["status"], verdict, metric,
-                      (row["last_run"] or "-")[:16], ", ".join(row["why"]) if row["stale"] else "no")
+        table.add_row(
+            row["id"],
+            row["mvp"] or "-",
+            row["status"],
+            verdict,
+            metric,
+            (row["last_run"] or "-")[:16],
+            ", ".join(row["why"]) if row["stale"] else "no",
+        )
     console = Console()
     if not console.is_terminal:  # piped or captured: room for whole ids and numbers
         console = Console(width=160)
@@ -283,8 +349,12 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per trial, for scripts."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV: a header, then one row per trial."),
     sort: Optional[str] = typer.Option(
-        None, "--sort", metavar="METRIC", help="Sort by a metric, best first (lower is better for mae, rmse and |bias|), or by a "
-        "parameter or field: --sort r2.log_g, --sort model.alpha."),
+        None,
+        "--sort",
+        metavar="METRIC",
+        help="Sort by a metric, best first (lower is better for mae, rmse and |bias|), or by a "
+        "parameter or field: --sort r2.log_g, --sort model.alpha.",
+    ),
 ) -> None:
     """Every trial of every report: the parameters that differ, its metrics, verdict, stale or not."""
     import json
@@ -305,7 +375,9 @@ def runs(
         views.print_runs(records)
 
 
-@app.command(epilog="Examples:  research show research/moe/exp/exp_moe_regression_gate.md  ·  research show exp.md@HEAD~1")
+@app.command(
+    epilog="Examples:  research show research/moe/exp/exp_moe_regression_gate.md  ·  research show exp.md@HEAD~1"
+)
 def show(
     file: Path = typer.Argument(..., help="An experiment report (FILE@REV: as a git revision holds it)."),
     as_json: bool = typer.Option(False, "--json", help="Print it as JSON, for scripts."),
@@ -326,7 +398,9 @@ def show(
 
 @app.command(epilog="Examples:  research diff exp.md#equal exp.md#logg-first  ·  research diff exp.md@HEAD~1")
 def diff(
-    a: str = typer.Argument(..., help="A trial (FILE#trial), a report (FILE) or a report at a git revision (FILE@HEAD~1)."),
+    a: str = typer.Argument(
+        ..., help="A trial (FILE#trial), a report (FILE) or a report at a git revision (FILE@HEAD~1)."
+    ),
     b: Optional[str] = typer.Argument(None, help="What to hold it against (default, for FILE@REV: FILE as it is now)."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON, for scripts."),
 ) -> None:
@@ -347,13 +421,15 @@ def diff(
 @app.command(epilog="Examples:  research digest logg_1m --since 2026-11-01 --out hubs/logg_1m_digest.md")
 def digest(
     topic: str = typer.Argument(..., help="The topic, as in the reports' `topic:`."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."
+    ),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the digest to this file instead of printing it."),
 ) -> None:
     """A digest of a topic's experiments: findings, performance matrix, hypotheses, index."""
-    from engine.text import textfile
     from engine.browse.digest import digest as make_digest
     from engine.notebook.paths import notebook_root
+    from engine.text import textfile
 
     if since is not None:
         import datetime as dt
@@ -361,7 +437,9 @@ def digest(
         try:
             dt.date.fromisoformat(since)
         except ValueError:
-            raise ResearchError(f"--since expects a date YYYY-MM-DD, got '{since}'", hint="e.g. --since 2026-01-01") from None
+            raise ResearchError(
+                f"--since expects a date YYYY-MM-DD, got '{since}'", hint="e.g. --since 2026-01-01"
+            ) from None
     root = notebook_root(out.parent if out else None)
     text = make_digest(root, topic, since=since, out=out.resolve() if out else None)
     if out is None:
@@ -409,8 +487,10 @@ class Language(str, Enum):
     zh = "zh"
 
 
-LANG_HELP = ("The page's language, headings and all, and the language later runs fill its regions in "
-             "(default: `language:` in the notebook's research.yaml, else zh).")
+LANG_HELP = (
+    "The page's language, headings and all, and the language later runs fill its regions in "
+    "(default: `language:` in the notebook's research.yaml, else zh)."
+)
 
 
 def _created(path: Path) -> None:
@@ -429,8 +509,11 @@ def new_exp(
     author: Optional[str] = typer.Option(None, help="Author (default: your login)."),
     prefix: str = typer.Option("EXP", help="Project prefix of the id."),
     root: Path = typer.Option(Path("."), help="Notebook root."),
-    draft: bool = typer.Option(False, "--draft", help="Start it as a draft: its runs never write the hub, roadmap or "
-                               "kanban until `research promote`."),
+    draft: bool = typer.Option(
+        False,
+        "--draft",
+        help="Start it as a draft: its runs never write the hub, roadmap or kanban until `research promote`.",
+    ),
     lang: Optional[Language] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A new experiment report in research/TOPIC/exp/, spec and regions in place."""
@@ -441,15 +524,26 @@ def new_exp(
     _created(
         write(
             new_experiment(
-                topic, name, root=root, title=title, hub=hub, roadmap=roadmap, kanban=kanban,
-                mvp=mvp, author=author, prefix=prefix, draft=draft, language=lang.value if lang else None,
+                topic,
+                name,
+                root=root,
+                title=title,
+                hub=hub,
+                roadmap=roadmap,
+                kanban=kanban,
+                mvp=mvp,
+                author=author,
+                prefix=prefix,
+                draft=draft,
+                language=lang.value if lang else None,
             )
         )
     )
 
 
-def _new_page(kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path,
-              lang: Optional[Language]) -> None:
+def _new_page(
+    kind: str, topic: Optional[str], title: Optional[str], hub: Optional[str], root: Path, lang: Optional[Language]
+) -> None:
     from engine.notebook.paths import given_root
     from engine.pages.scaffold import new_page, write
 
@@ -509,16 +603,25 @@ def data_synth(
     typer.echo(f"wrote {n} spectra in {len(paths)} file{'s' if len(paths) != 1 else ''}: {pattern}")
 
 
-@data_app.command("info", epilog="Examples:  research data info 'train_{0..4}/dataset.h5'  ·  research data info --spec research/logg_1m/exp/exp_logg_1m_multitask.md")
+@data_app.command(
+    "info",
+    epilog="Examples:  research data info 'train_{0..4}/dataset.h5'  ·  research data info --spec research/logg_1m/exp/exp_logg_1m_multitask.md",
+)
 def data_info(
     pattern: Optional[str] = typer.Argument(
-        None, help="An HDF5 file, a folder (every *.h5 / *.hdf5 under it), a glob or brace pattern; "
-        "with --spec, default: the report's data.source and data.test_source."),
+        None,
+        help="An HDF5 file, a folder (every *.h5 / *.hdf5 under it), a glob or brace pattern; "
+        "with --spec, default: the report's data.source and data.test_source.",
+    ),
     keys: Optional[str] = typer.Option(
-        None, "--keys", help="Where the arrays and labels are, as the spec's data.keys (YAML or JSON): "
-        "--keys '{params: {log_g: params/logg}}'. Replaces the report's keys with --spec."),
+        None,
+        "--keys",
+        help="Where the arrays and labels are, as the spec's data.keys (YAML or JSON): "
+        "--keys '{params: {log_g: params/logg}}'. Replaces the report's keys with --spec.",
+    ),
     spec: Optional[Path] = typer.Option(
-        None, "--spec", help="Read data.source, data.test_source and data.keys from this report, as a run would."),
+        None, "--spec", help="Read data.source, data.test_source and data.keys from this report, as a run would."
+    ),
 ) -> None:
     """Where each array and label is found; shapes, dtypes, parameter ranges, SNR quantiles and size of a shard set."""
     from engine.data.info import describe, parse_keys, print_info
@@ -527,21 +630,27 @@ def data_info(
     given = parse_keys(keys) if keys is not None else None
     if spec is None:
         if pattern is None:
-            raise DataError("give an HDF5 file, folder or pattern, or --spec REPORT", key="research data info",
-                            hint="e.g. research data info 'train_{0..4}/dataset.h5'")
+            raise DataError(
+                "give an HDF5 file, folder or pattern, or --spec REPORT",
+                key="research data info",
+                hint="e.g. research data info 'train_{0..4}/dataset.h5'",
+            )
         print_info(describe(pattern, keys=given))
         return
     from engine.data.info import report_sources
     from engine.notebook.report import load_report
 
     report = load_report(spec)
-    for label, source, base_dir, used, targets in report_sources(report.spec.resolve_trials(), report.path, pattern, given):
+    for label, source, base_dir, used, targets in report_sources(
+        report.spec.resolve_trials(), report.path, pattern, given
+    ):
         typer.echo(label)
         print_info(describe(source, base_dir=base_dir, keys=used, targets=targets))
 
 
-cache_app = typer.Typer(help="What .research/ holds on disk (synthetic cache, run store), and clearing it.",
-                        no_args_is_help=True)
+cache_app = typer.Typer(
+    help="What .research/ holds on disk (synthetic cache, run store), and clearing it.", no_args_is_help=True
+)
 app.add_typer(cache_app, name="cache")
 
 
@@ -551,29 +660,34 @@ def cache_info(
     top: int = typer.Option(5, "--top", min=0, help="How many of the largest entries to list."),
 ) -> None:
     """Size on disk, number of entries and the largest of the synthetic cache and the run store."""
-    from engine.notebook.cache import usage
     from engine.data.info import human_bytes
+    from engine.notebook.cache import usage
     from engine.notebook.paths import given_root, notebook_root
 
     for store in usage(given_root(root, notebook=True) if root is not None else notebook_root()):
         count = len(store.entries)
-        typer.echo(f"{store.name}: {store.folder} — {human_bytes(store.size)}, {count} "
-                   f"{'entry' if count == 1 else 'entries'}")
+        typer.echo(
+            f"{store.name}: {store.folder} — {human_bytes(store.size)}, {count} {'entry' if count == 1 else 'entries'}"
+        )
         for entry in store.entries[:top]:
             typer.echo(f"  {human_bytes(entry.size):>10}  {entry.label}")
 
 
 @cache_app.command("clear")
 def cache_clear(
-    runs: bool = typer.Option(False, "--runs", help="Also remove the run store's trials no report's run record refers "
-                              "to (and the MoE experts no kept trial uses)."),
+    runs: bool = typer.Option(
+        False,
+        "--runs",
+        help="Also remove the run store's trials no report's run record refers "
+        "to (and the MoE experts no kept trial uses).",
+    ),
     all_: bool = typer.Option(False, "--all", help="Also remove the whole run store: every report's trials run again."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     root: Optional[Path] = typer.Option(None, "--root", help="Notebook root (default: the one holding the cwd)."),
 ) -> None:
     """Remove the synthetic cache (regenerated on demand); with --runs or --all, run store entries too."""
-    from engine.notebook.cache import clear, to_clear
     from engine.data.info import human_bytes
+    from engine.notebook.cache import clear, to_clear
     from engine.notebook.paths import given_root, notebook_root
 
     where = given_root(root, notebook=True) if root is not None else notebook_root()  # never a fallback: it removes
@@ -582,14 +696,17 @@ def cache_clear(
         typer.echo("nothing to clear")
         return
     total = sum(e.size for e in entries)
-    what = "the synthetic cache" + (" and the whole run store" if all_ else
-                                    " and the run store's unreferenced trials" if runs else "")
+    what = "the synthetic cache" + (
+        " and the whole run store" if all_ else " and the run store's unreferenced trials" if runs else ""
+    )
     if not yes and not typer.confirm(f"remove {what}: {len(entries)} entries, {human_bytes(total)}?", default=False):
         typer.echo("nothing removed")
         raise typer.Exit(1)
     removed = clear(where, entries)
-    typer.echo(f"removed {len(removed)} entries, {human_bytes(sum(e.size for e in removed))}"
-               + (f" ({len(entries) - len(removed)} in use, kept)" if len(removed) < len(entries) else ""))
+    typer.echo(
+        f"removed {len(removed)} entries, {human_bytes(sum(e.size for e in removed))}"
+        + (f" ({len(entries) - len(removed)} in use, kept)" if len(removed) < len(entries) else "")
+    )
 
 
 class Interrupted(KeyboardInterrupt):
@@ -716,8 +833,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except Exception as error:  # a bug in the engine: say so in one paragraph, keep the traceback in a file
-        typer.echo(f"research: internal error: {type(error).__name__}: {error}. This is a bug in research; "
-                   f"the traceback is in {_crash_report(error)}.", err=True)
+        typer.echo(
+            f"research: internal error: {type(error).__name__}: {error}. This is a bug in research; "
+            f"the traceback is in {_crash_report(error)}.",
+            err=True,
+        )
         return int(Exit.FAILED)
     finally:
         signal.signal(signal.SIGTERM, previous)

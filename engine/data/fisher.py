@@ -63,15 +63,25 @@ class FisherResult:
         """The same ceiling at another noise level (the bound scales as level²)."""
         ratio = level / self.level
         snr = None if self.snr is None else self.snr / ratio
-        return _result(self.sigma * ratio, level, self.truth, self.mag, mag_edges, snr=snr, method=self.method,
-                       details=self.details)
+        return _result(
+            self.sigma * ratio,
+            level,
+            self.truth,
+            self.mag,
+            mag_edges,
+            snr=snr,
+            method=self.method,
+            details=self.details,
+        )
 
     def sigma_of(self, target: str) -> np.ndarray:
         """The per-spectrum Cramér–Rao σ of one target (M_H reads as Fe_H)."""
         return self.sigma[:, TARGETS.index("Fe_H" if target == "M_H" else target)]
 
 
-def fisher_matrices(params: Mapping[str, np.ndarray], *, n_pixels: int = synth.N_PIXELS, batch: int = 128) -> np.ndarray:
+def fisher_matrices(
+    params: Mapping[str, np.ndarray], *, n_pixels: int = synth.N_PIXELS, batch: int = 128
+) -> np.ndarray:
     """(n, 4, 4) Fisher matrices of (T_eff, log_g, Fe_H, mag) at noise level 1 (σ = the generator's error)."""
     p = {name: _column(params, name) for name in (*TARGETS, "mag")}
     n = len(p["T_eff"])
@@ -158,7 +168,9 @@ def _r2(sigma: np.ndarray, truth: np.ndarray, *, unbiased: bool = False) -> floa
     return 1.0 - float(np.mean(err)) / var
 
 
-def _result(sigma, level, truth, mag, mag_edges, *, snr=None, snr_edges=SNR_EDGES, method="exact", details=None) -> FisherResult:
+def _result(
+    sigma, level, truth, mag, mag_edges, *, snr=None, snr_edges=SNR_EDGES, method="exact", details=None
+) -> FisherResult:
     r2 = {name: _r2(sigma[:, j], truth[name]) for j, name in enumerate(TARGETS)}
     r2_unbiased = {name: _r2(sigma[:, j], truth[name], unbiased=True) for j, name in enumerate(TARGETS)}
     by_mag = _binned(sigma, truth, mag, mag_edges) if mag is not None else {name: [] for name in TARGETS}

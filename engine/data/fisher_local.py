@@ -122,8 +122,14 @@ def made_by_generator(source) -> bool:
     return bool(info) and info.get("generator_version") == synth.GENERATOR_VERSION
 
 
-def ceiling_of(split, *, method: str = "auto", neighbours: int | None = None, nuisance: Sequence[str] | None = None,
-               level: float | None = None) -> FisherResult:
+def ceiling_of(
+    split,
+    *,
+    method: str = "auto",
+    neighbours: int | None = None,
+    nuisance: Sequence[str] | None = None,
+    level: float | None = None,
+) -> FisherResult:
     """The ceiling of a Split by `method`: "exact" (the generator's own derivatives; a DataError on
     other data), "data" (derivatives estimated from neighbours), or "auto": exact when the current
     generator made the data — it is exact, the estimate only close — else data-derived."""
@@ -134,12 +140,25 @@ def ceiling_of(split, *, method: str = "auto", neighbours: int | None = None, nu
     return data_ceiling_for_split(split, level=level, neighbours=neighbours, nuisance=nuisance)
 
 
-def data_ceiling_for_split(split, *, level: float | None = None, neighbours: int | None = None,
-                           nuisance: Sequence[str] | None = None, memory: int = MEMORY) -> FisherResult:
+def data_ceiling_for_split(
+    split,
+    *,
+    level: float | None = None,
+    neighbours: int | None = None,
+    nuisance: Sequence[str] | None = None,
+    memory: int = MEMORY,
+) -> FisherResult:
     """The data-derived ceiling of a Split's spectra (at the split's own noise level by default);
     neighbours come from every row of the split's source."""
-    return data_ceiling(split.source, split.index, level=split.noise_level if level is None else level,
-                        targets=split.targets, neighbours=neighbours, nuisance=nuisance, memory=memory)
+    return data_ceiling(
+        split.source,
+        split.index,
+        level=split.noise_level if level is None else level,
+        targets=split.targets,
+        neighbours=neighbours,
+        nuisance=nuisance,
+        memory=memory,
+    )
 
 
 def data_ceiling(
@@ -339,6 +358,7 @@ class LocalFisher:
 
 def _parameters(source, rows, pool, targets, nuisance, neighbours, level, memory):
     """(fitted names, the nuisance columns chosen, {names tried: per-spectrum leave-one-out χ²})."""
+
     def varies(name: str) -> bool:  # a constant column needs no derivative, nor marginalising
         return _has(source, name) and float(np.ptp(_param(source, name, pool))) > 0
 
@@ -346,10 +366,14 @@ def _parameters(source, rows, pool, targets, nuisance, neighbours, level, memory
     base = [n for n in dict.fromkeys(wanted) if varies(n)]
     missing = [t for t in targets if not varies(_canonical(t))]
     if missing:
-        raise DataError(f"the target {missing[0]} does not vary in the data: there is no derivative of the "
-                        "flux with respect to it to estimate, so no Cramér–Rao bound")
+        raise DataError(
+            f"the target {missing[0]} does not vary in the data: there is no derivative of the "
+            "flux with respect to it to estimate, so no Cramér–Rao bound"
+        )
     others = [c for c in getattr(source, "columns", ()) if c not in DERIVED and _canonical(c) not in base]
-    sample = rows if len(rows) <= CV_SAMPLE else np.sort(np.random.default_rng(0).choice(rows, CV_SAMPLE, replace=False))
+    sample = (
+        rows if len(rows) <= CV_SAMPLE else np.sort(np.random.default_rng(0).choice(rows, CV_SAMPLE, replace=False))
+    )
     tested: dict[tuple[str, ...], np.ndarray] = {}
 
     def residual(names):
@@ -365,8 +389,10 @@ def _parameters(source, rows, pool, targets, nuisance, neighbours, level, memory
             if name in DERIVED:
                 raise SpecError(f"'{name}' is computed from the flux, not a parameter of it", key="model.nuisance")
             if not _has(source, name):
-                raise DataError(f"model.nuisance names '{name}', which the data do not hold; "
-                                f"their columns are {', '.join(getattr(source, 'columns', ()))}")
+                raise DataError(
+                    f"model.nuisance names '{name}', which the data do not hold; "
+                    f"their columns are {', '.join(getattr(source, 'columns', ()))}"
+                )
             if _canonical(name) not in base and varies(name):
                 chosen.append(name)
         names = base + chosen
@@ -390,12 +416,16 @@ def _neighbours(k: int | None, d: int, pool: int, names) -> int:
     if k is None:
         k = min(default_neighbours(d), pool - 1)
     elif k < need:
-        raise SpecError(f"{k} neighbours cannot fit a local quadratic in the {d} parameters "
-                        f"{', '.join(names)}: it needs at least {need} (the default is {default_neighbours(d)})",
-                        key="model.neighbours")
+        raise SpecError(
+            f"{k} neighbours cannot fit a local quadratic in the {d} parameters "
+            f"{', '.join(names)}: it needs at least {need} (the default is {default_neighbours(d)})",
+            key="model.neighbours",
+        )
     if k > pool - 1 or k < need:
-        raise DataError(f"the data hold {pool} spectra; the derivatives in {d} parameters need at least "
-                        f"{max(k, need) + 1} to take {max(k, need)} neighbours from")
+        raise DataError(
+            f"the data hold {pool} spectra; the derivatives in {d} parameters need at least "
+            f"{max(k, need) + 1} to take {max(k, need)} neighbours from"
+        )
     return int(k)
 
 
@@ -531,5 +561,12 @@ def _param(source, name: str, rows) -> np.ndarray:
     return np.asarray(source.param(_canonical(name), rows), dtype=np.float64)
 
 
-__all__ = ["LocalFisher", "ceiling_of", "coefficients", "data_ceiling", "data_ceiling_for_split", "default_neighbours",
-           "made_by_generator"]
+__all__ = [
+    "LocalFisher",
+    "ceiling_of",
+    "coefficients",
+    "data_ceiling",
+    "data_ceiling_for_split",
+    "default_neighbours",
+    "made_by_generator",
+]

@@ -148,7 +148,9 @@ def print_info(info: DataInfo, console=None) -> None:
         soft_wrap=True,
     )
     if info.generator:
-        console.print(f"made by {info.generator['generator']} v{info.generator['generator_version']} (seed {info.generator['seed']})")
+        console.print(
+            f"made by {info.generator['generator']} v{info.generator['generator_version']} (seed {info.generator['seed']})"
+        )
     if info.mapping:  # lines, not a table: a long key must stay whole to be copied into data.keys
         console.print("keys:")
         width = max(len(role) for role in info.mapping)
@@ -168,7 +170,10 @@ def print_info(info: DataInfo, console=None) -> None:
     for name, (lo, mean, hi) in info.params.items():
         params.add_row(name, f"{lo:.4g}", f"{mean:.4g}", f"{hi:.4g}")
     console.print(params)
-    snr = Table(*[f"q{int(q * 100):02d}" for q in info.snr_quantiles], title=f"SNR quantiles (median |flux|/error, {info.snr_from})")
+    snr = Table(
+        *[f"q{int(q * 100):02d}" for q in info.snr_quantiles],
+        title=f"SNR quantiles (median |flux|/error, {info.snr_from})",
+    )
     snr.add_row(*[f"{v:.2f}" for v in info.snr_quantiles.values()])
     console.print(snr)
 
@@ -184,15 +189,29 @@ def report_sources(trials, report_path: Path, pattern: str | None, keys=None) ->
     for trial in trials:
         used = keys if keys is not None else trial.data.keys
         if pattern is not None:
-            jobs.setdefault((pattern, ".", repr(used)),
-                            (f"{pattern} (data.keys of {report_path})", pattern, Path("."), used, trial.data.targets))
+            jobs.setdefault(
+                (pattern, ".", repr(used)),
+                (f"{pattern} (data.keys of {report_path})", pattern, Path("."), used, trial.data.targets),
+            )
             continue
         named = [(f"tests.{name}.source", test.source) for name, test in trial.data.tests.items()]
         for what, source in [("source", trial.data.source), ("test_source", trial.data.test_source), *named]:
             if source is not None and source != "synthetic":
-                jobs.setdefault((source, "report", repr(used)),
-                                (f"{report_path}: data.{what}: {source}", source, Path(report_path).parent, used, trial.data.targets))
+                jobs.setdefault(
+                    (source, "report", repr(used)),
+                    (
+                        f"{report_path}: data.{what}: {source}",
+                        source,
+                        Path(report_path).parent,
+                        used,
+                        trial.data.targets,
+                    ),
+                )
     if not jobs:
-        raise DataError("is 'synthetic' and there is no data.test_source: no file to describe", path=report_path,
-                        key="data.source", hint="research data synth --n N --out DIR writes synthetic shards to look at")
+        raise DataError(
+            "is 'synthetic' and there is no data.test_source: no file to describe",
+            path=report_path,
+            key="data.source",
+            hint="research data synth --n N --out DIR writes synthetic shards to look at",
+        )
     return list(jobs.values())

@@ -36,9 +36,15 @@ ARRAYS = ("flux", "error", "wave")
 #: The names a dataset is tried under before any search: the old reader's only lookup, so a
 #: flat file resolves (and fingerprints) exactly as it always did.
 DEFAULT_NAMES = {
-    "flux": ("flux",), "error": ("error",), "wave": ("wave",),
-    "T_eff": ("T_eff",), "log_g": ("log_g",), "Fe_H": ("Fe_H", "M_H"), "mag": ("mag",), "snr": ("snr",),
-}  # fmt: skip
+    "flux": ("flux",),
+    "error": ("error",),
+    "wave": ("wave",),
+    "T_eff": ("T_eff",),
+    "log_g": ("log_g",),
+    "Fe_H": ("Fe_H", "M_H"),
+    "mag": ("mag",),
+    "snr": ("snr",),
+}
 
 #: Other tools' names, compared after `normal()` (lower case, letters and digits only), so
 #: `Teff`, `TEFF`, `t_eff` are one name and `[Fe/H]` is `feh`. `ivar` is not an error (it is
@@ -283,8 +289,9 @@ def table_at(obj, path: str) -> Optional[Table]:
     kind = _text(_attr(obj, "pandas_type", b""))
     if kind == "frame":
         return _pandas_fixed(obj, path)
-    if kind in ("frame_table", "series_table") or (kind == "" and isinstance(get(obj, "table"), h5py.Dataset)
-                                                   and _attr(obj, "non_index_axes") is not None):
+    if kind in ("frame_table", "series_table") or (
+        kind == "" and isinstance(get(obj, "table"), h5py.Dataset) and _attr(obj, "non_index_axes") is not None
+    ):
         return _pandas_table(obj, path)
     if kind == "series":
         return _pandas_series(obj, path)
@@ -296,7 +303,14 @@ def _compound(ds, path: str) -> Table:
     for name in ds.dtype.names:
         base, sub = ds.dtype.fields[name][0].base, ds.dtype.fields[name][0].shape
         if sub == () and _numeric(base):
-            columns[name] = Column(f"{path}/{name}", "compound field", path, field=name, shape=(ds.shape[0],) if ds.ndim else (), dtype=str(base))
+            columns[name] = Column(
+                f"{path}/{name}",
+                "compound field",
+                path,
+                field=name,
+                shape=(ds.shape[0],) if ds.ndim else (),
+                dtype=str(base),
+            )
         else:
             other.append(name)
     return Table(path, "compound dataset", int(ds.shape[0]) if ds.ndim else 0, columns, tuple(other))
@@ -325,8 +339,15 @@ def _pandas_fixed(group, path: str) -> Table:
         n_rows = 0 if 0 in shape else int(shape[rows_axis])
         rows = n_rows if rows is None else rows
         for j, name in enumerate(names):
-            columns[name] = Column(f"{path}/{name}", "pandas column", f"{path}/block{i}_values", col=j,
-                                   rows_axis=rows_axis, shape=(n_rows,), dtype=str(values.dtype))
+            columns[name] = Column(
+                f"{path}/{name}",
+                "pandas column",
+                f"{path}/block{i}_values",
+                col=j,
+                rows_axis=rows_axis,
+                shape=(n_rows,),
+                dtype=str(values.dtype),
+            )
     return Table(path, "pandas frame (fixed format)", rows or 0, columns, tuple(other))
 
 
@@ -365,8 +386,15 @@ def _pandas_table(group, path: str) -> Optional[Table]:
             other.extend(names)
             continue
         for j, column in enumerate(names):
-            columns[column] = Column(f"{path}/{column}", "pandas column", f"{path}/table", field=name,
-                                     col=j if sub.shape else None, shape=(rows,), dtype=str(sub.base))
+            columns[column] = Column(
+                f"{path}/{column}",
+                "pandas column",
+                f"{path}/table",
+                field=name,
+                col=j if sub.shape else None,
+                shape=(rows,),
+                dtype=str(sub.base),
+            )
     return Table(path, "pandas frame (table format)", rows, columns, tuple(other))
 
 
@@ -427,14 +455,20 @@ def resolve(f, key: str, inv: Inventory | None = None) -> Column:
         table = table_at(container, head)
         if table is None:
             if isinstance(container, h5py.Group) and text[at] == "/":
-                raise Unresolved(f"group '{head}' has no '{member}'; it holds {', '.join(list(container)[:SHOWN]) or 'nothing'}")
+                raise Unresolved(
+                    f"group '{head}' has no '{member}'; it holds {', '.join(list(container)[:SHOWN]) or 'nothing'}"
+                )
             if isinstance(container, h5py.Dataset) and text[at] == "/":
-                raise Unresolved(f"'{head}' is a dataset of shape {tuple(container.shape)} {container.dtype}, without fields")
+                raise Unresolved(
+                    f"'{head}' is a dataset of shape {tuple(container.shape)} {container.dtype}, without fields"
+                )
             continue
         column = table.member(member)
         if column is None:
-            raise Unresolved(f"'{head}' is a {table.kind} without a {table.member_word} '{member}'; "
-                             f"its {table.member_word}s are {_names(table)}")
+            raise Unresolved(
+                f"'{head}' is a {table.kind} without a {table.member_word} '{member}'; "
+                f"its {table.member_word}s are {_names(table)}"
+            )
         return column
     if "/" not in text:
         inv = inv if inv is not None else inventory(f)
@@ -455,7 +489,9 @@ def _names(table: Table) -> str:
 def _pick_one(table: Table) -> str:
     keys = [c.key for c in table.columns.values()]
     shown = ", ".join(keys[:SHOWN]) + (f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else "")
-    return f"'{table.path}' is a {table.kind} ({table.rows} rows); name one of its {table.member_word}s: {shown or 'none'}"
+    return (
+        f"'{table.path}' is a {table.kind} ({table.rows} rows); name one of its {table.member_word}s: {shown or 'none'}"
+    )
 
 
 def fits(column: Column, role: str, rows: int | None = None) -> bool:
@@ -507,7 +543,7 @@ def guess(inv: Inventory, role: str, rows: int | None = None, taken: set[str] = 
         if normal(name) in ALIASES[role]:
             return column
     for word in GUESSES[role]:
-        for name, column in members:
+        for _name, column in members:
             if word in normal(column.key):
                 return column
     if role in ("flux", "error") and members:
@@ -531,8 +567,9 @@ def keys_yaml(arrays: dict[str, str], params: dict[str, str], file_glob: str | N
     return f"data.keys: {body}"
 
 
-def propose(inv: Inventory, roles, rows: int | None = None, *, taken: set[str] = frozenset(),
-            file_glob: str | None = None) -> Optional[str]:
+def propose(
+    inv: Inventory, roles, rows: int | None = None, *, taken: set[str] = frozenset(), file_glob: str | None = None
+) -> Optional[str]:
     """The data.keys that would read `roles` from a file holding `inv`, or None with no idea."""
     taken = set(taken)
     arrays, params = {}, {}
@@ -566,8 +603,11 @@ class FileLayout:
     warnings: list = field(default_factory=list)
 
     def signature(self) -> tuple:
-        return (tuple((r, str(c)) for r, c in self.arrays.items()),
-                tuple(sorted((n, str(c), c.field, c.col) for n, c in self.params.items())), self.globs)
+        return (
+            tuple((r, str(c)) for r, c in self.arrays.items()),
+            tuple(sorted((n, str(c), c.field, c.col) for n, c in self.params.items())),
+            self.globs,
+        )
 
 
 def origin(role: str, glob: str | None) -> str:
@@ -603,8 +643,12 @@ def read_layout(f, path: Path, explicit: dict[str, tuple[str, str | None]], glob
             where = column.key.rsplit("/", 1)[0] if column.kind != "dataset" else column.key
             message = f"the parameter table '{where}' is empty (0 rows) but the file has {n} spectra"
             layout.warnings.append(f"{path}: {name} ← {column}: {message}")
-            layout.problems[name] = DataError(message, path=path, key=column.label,
-                                              hint="write the labels into the file, or read them from another with data.keys")
+            layout.problems[name] = DataError(
+                message,
+                path=path,
+                key=column.label,
+                hint="write the labels into the file, or read them from another with data.keys",
+            )
             continue
         if column.shape != (n,):
             raise _shape_error(path, column, f"expected {n} values (one per spectrum), got shape {column.shape}")
@@ -624,20 +668,41 @@ def _array(f, inv: Inventory, path, role: str, explicit: dict, arrays: dict) -> 
         except Ambiguous as many:
             raise ambiguity_error(path, inv, role, many.candidates) from None
         if column is None:
-            raise layout_error(path, inv, role, "missing", key=f"dataset '{role}'", chosen=arrays,
-                               wanted=_unfound(f, inv, role, explicit))
+            raise layout_error(
+                path,
+                inv,
+                role,
+                "missing",
+                key=f"dataset '{role}'",
+                chosen=arrays,
+                wanted=_unfound(f, inv, role, explicit),
+            )
         return column
     key, glob = given
     try:
         column = resolve(f, key, inv)
     except Unresolved as problem:
-        raise layout_error(path, inv, role, str(problem), key=origin(role, glob), chosen=arrays,
-                           wanted=_unfound(f, inv, role, explicit)) from None
+        raise layout_error(
+            path,
+            inv,
+            role,
+            str(problem),
+            key=origin(role, glob),
+            chosen=arrays,
+            wanted=_unfound(f, inv, role, explicit),
+        ) from None
     except Ambiguous as many:
         raise ambiguity_error(path, inv, role, many.candidates, key=origin(role, glob)) from None
     if column.kind != "dataset":
-        raise layout_error(path, inv, role, f"'{key}' is a {column.kind}, but {role} must be a dataset",
-                           key=origin(role, glob), chosen=arrays, wanted=[role])
+        raise layout_error(
+            path,
+            inv,
+            role,
+            f"'{key}' is a {column.kind}, but {role} must be a dataset",
+            key=origin(role, glob),
+            chosen=arrays,
+            wanted=[role],
+        )
     return column
 
 
@@ -669,19 +734,33 @@ def _param(f, inv: Inventory, path, name: str, given, n: int) -> Optional[Column
         raise ambiguity_error(path, inv, name, many.candidates, key=origin(name, glob), rows=n) from None
 
 
-def layout_error(path, inv: Inventory, role: str, problem: str, *, key: str, chosen: dict | None = None,
-                 wanted: list[str] | None = None, rows: int | None = None, file_glob: str | None = None) -> DataError:
+def layout_error(
+    path,
+    inv: Inventory,
+    role: str,
+    problem: str,
+    *,
+    key: str,
+    chosen: dict | None = None,
+    wanted: list[str] | None = None,
+    rows: int | None = None,
+    file_glob: str | None = None,
+) -> DataError:
     """A role that reads nothing: what the file holds instead, and the keys that would read it."""
     hint = propose(inv, wanted or [role], rows, taken={c.key for c in (chosen or {}).values()}, file_glob=file_glob)
     hint = f"read it with {hint}" if hint else f"name it with data.keys.{'params.' if role in PARAMS else ''}{role}"
     return DataError(f"{problem}; the file holds {inv.describe()}", path=path, key=key, hint=hint)
 
 
-def ambiguity_error(path, inv: Inventory, role: str, candidates: list[Column], *, key: str | None = None,
-                    rows: int | None = None) -> DataError:
+def ambiguity_error(
+    path, inv: Inventory, role: str, candidates: list[Column], *, key: str | None = None, rows: int | None = None
+) -> DataError:
     names = ", ".join(map(str, candidates[:-1])) + f" and {candidates[-1]}"
     first = candidates[0].key
     example = keys_yaml({role: first}, {}) if role in ARRAYS else keys_yaml({}, {role: first})
-    return DataError(f"{len(candidates)} candidates: {names}", path=path,
-                     key=key or f"{'dataset' if role in ARRAYS else 'parameter'} '{role}'",
-                     hint=f"say which with data.keys, e.g. {example}")
+    return DataError(
+        f"{len(candidates)} candidates: {names}",
+        path=path,
+        key=key or f"{'dataset' if role in ARRAYS else 'parameter'} '{role}'",
+        hint=f"say which with data.keys, e.g. {example}",
+    )

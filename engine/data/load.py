@@ -38,12 +38,11 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from typing import TYPE_CHECKING
+from engine.notebook.paths import shown
 
 from ..errors import DataError
-from engine.notebook.paths import shown
 from . import synth_space
 
 if TYPE_CHECKING:
@@ -77,8 +76,16 @@ class Splits:
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
-def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache", val_frac: float = 0.1,
-                say=None, progress=None) -> Splits:
+def make_splits(
+    data,
+    noise,
+    *,
+    base_dir: str | Path = ".",
+    cache_dir: str | Path = ".research/cache",
+    val_frac: float = 0.1,
+    say=None,
+    progress=None,
+) -> Splits:
     """Train, validation (None when there is none) and test splits for a spec (see the module doc).
     `say` and `progress` hear of the one slow step, generating synthetic spectra the first time."""
     import numpy as np
@@ -100,8 +107,14 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
         if test_pattern == SYNTHETIC:
             need = n_test if n_test is not None else SYNTHETIC_N_TEST
             test_src, test_rows = _synthetic_rows(
-                need, data.test_select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir, where="data.test_select",
-                say=say, progress=progress,
+                need,
+                data.test_select,
+                seed=data.seed,
+                start=SYNTHETIC_TEST_ROW0,
+                cache_dir=cache_dir,
+                where="data.test_select",
+                say=say,
+                progress=progress,
             )
         else:
             test_src = _open_named(test_pattern, "data.test_source", base_dir, data.keys)
@@ -114,8 +127,16 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     # the training side
     if synthetic:
         need = n_train + (n_val or 0)
-        train_src, pool = _synthetic_rows(need, data.select, seed=data.seed, start=0, cache_dir=cache_dir, where="data.select",
-                                          say=say, progress=progress)
+        train_src, pool = _synthetic_rows(
+            need,
+            data.select,
+            seed=data.seed,
+            start=0,
+            cache_dir=cache_dir,
+            where="data.select",
+            say=say,
+            progress=progress,
+        )
     else:
         train_src = open_shards(data.source, base_dir=base_dir, keys=data.keys)
         if test_src is None:  # test rows carved out of the training source
@@ -125,8 +146,9 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
             if count > len(candidates):
                 raise DataError(
                     f"asks for {count} test spectra but only {len(candidates)} pass data.test_select",
-                    key="data.n_test", path=data.source,
-                )  # fmt: skip
+                    key="data.n_test",
+                    path=data.source,
+                )
             test_rows = random_subset(candidates, count, data.seed)
             train_candidates = np.setdiff1d(np.arange(train_src.n, dtype=np.int64), test_rows, assume_unique=True)
             if len(train_candidates) == 0:
@@ -149,12 +171,15 @@ def make_splits(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Pat
     train = Split(train_src, train_rows, targets, train_level, noise.seed, None if noise.redraw else 0, "train")
     val = Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val") if n_val else None
     test = Split(test_src, test_rows, targets, test_level, noise.seed, TEST_EPOCH, "test")
-    named = named_tests(data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir, say=say, progress=progress)
+    named = named_tests(
+        data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir, say=say, progress=progress
+    )
     return Splits(train, val, named[data.primary] if named else test, named)
 
 
-def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: Path, cache_dir: Path, say=None,
-                progress=None) -> dict[str, Split]:
+def named_tests(
+    data, test: Split, level: float, noise_seed: int, *, base_dir: Path, cache_dir: Path, say=None, progress=None
+) -> dict[str, Split]:
     """The splits of `data.tests`. A set without a source is a subset of the report's test set
     (its rows pass the set's selection), so a row scored in both has the same noise draw and
     `r2@low_noise` is literally the score on part of the full set's rows; a set with a source
@@ -171,8 +196,16 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
             rows = select(source, spec.select, seed=data.seed, candidates=test.index, where=f"{where}.select")
         elif spec.source == SYNTHETIC:
             need = spec.n if spec.n is not None else SYNTHETIC_N_TEST
-            source, rows = _synthetic_rows(need, spec.select, seed=data.seed, start=SYNTHETIC_TEST_ROW0, cache_dir=cache_dir,
-                                           where=f"{where}.select", say=say, progress=progress)
+            source, rows = _synthetic_rows(
+                need,
+                spec.select,
+                seed=data.seed,
+                start=SYNTHETIC_TEST_ROW0,
+                cache_dir=cache_dir,
+                where=f"{where}.select",
+                say=say,
+                progress=progress,
+            )
         else:
             source = _open_named(spec.source, f"{where}.source", base_dir, data.keys)
             rows = select(source, spec.select, seed=data.seed, where=f"{where}.select")
@@ -183,8 +216,16 @@ def named_tests(data, test: Split, level: float, noise_seed: int, *, base_dir: P
     return out
 
 
-def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path = ".research/cache",
-               val_frac: float = 0.1, scan: bool = True, say=None) -> None:
+def check_data(
+    data,
+    noise,
+    *,
+    base_dir: str | Path = ".",
+    cache_dir: str | Path = ".research/cache",
+    val_frac: float = 0.1,
+    scan: bool = True,
+    say=None,
+) -> None:
     """Raise the `DataError` a trial would meet, without training and without generating data.
 
     Synthetic data: the selections must be able to leave enough spectra. HDF5 files: they must
@@ -206,7 +247,11 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
         need = data.n_test if data.n_test is not None else SYNTHETIC_N_TEST
         _check_synthetic_selection(need, data.test_select, "data.test_select")
         _check_room(_synthetic_size(need, data.test_select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, "data.n_test")
-    sides = _check_named_sources(data, base_dir, cache_dir, n_test=data.n_test or SYNTHETIC_N_TEST) if test_synthetic else []
+    sides = (
+        _check_named_sources(data, base_dir, cache_dir, n_test=data.n_test or SYNTHETIC_N_TEST)
+        if test_synthetic
+        else []
+    )
     if synthetic and test_synthetic:
         if scan:
             for source, rows in sides:
@@ -219,10 +264,19 @@ def check_data(data, noise, *, base_dir: str | Path = ".", cache_dir: str | Path
     targets = tuple(data.targets)
     if not synthetic and not test_synthetic:  # every row choice as a run makes it
         splits = make_splits(data, noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=val_frac)
-        sides = [(s.source, s.index) for s in (splits.train, splits.val, splits.test, *splits.tests.values()) if s is not None]
+        sides = [
+            (s.source, s.index)
+            for s in (splits.train, splits.val, splits.test, *splits.tests.values())
+            if s is not None
+        ]
     elif synthetic:  # a test file beside synthetic training data
         source = _open_named(data.test_source, "data.test_source", base_dir, data.keys)
-        rows = _take_first(select(source, data.test_select, seed=data.seed, where="data.test_select"), data.n_test, "data.n_test", source)
+        rows = _take_first(
+            select(source, data.test_select, seed=data.seed, where="data.test_select"),
+            data.n_test,
+            "data.n_test",
+            source,
+        )
         _check_targets(source, targets)
         named = named_tests(data, Split(source, rows, targets), 0.0, 0, base_dir=base_dir, cache_dir=cache_dir)
         sides += [(source, rows), *((s.source, s.index) for s in named.values())]
@@ -250,8 +304,11 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
         if spec.source == SYNTHETIC or (spec.source is None and n_test is not None):
             frac, _ = _check_synthetic_selection(spec.n or 1, spec.select, f"{where}.select")
             if spec.source is None and spec.n is not None and spec.n > frac * n_test:
-                raise DataError(f"asks for {spec.n} spectra, but its selection keeps about {int(frac * n_test)} of the "
-                                f"{n_test} test spectra", key=f"{where}.n")
+                raise DataError(
+                    f"asks for {spec.n} spectra, but its selection keeps about {int(frac * n_test)} of the "
+                    f"{n_test} test spectra",
+                    key=f"{where}.n",
+                )
             if spec.source == SYNTHETIC:
                 need = spec.n or SYNTHETIC_N_TEST
                 _check_room(_synthetic_size(need, spec.select), data.seed, SYNTHETIC_TEST_ROW0, cache_dir, f"{where}.n")
@@ -259,7 +316,9 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
             from .select import select
 
             source = _open_named(spec.source, f"{where}.source", base_dir, data.keys)
-            rows = _take_first(select(source, spec.select, seed=data.seed, where=f"{where}.select"), spec.n, f"{where}.n", source)
+            rows = _take_first(
+                select(source, spec.select, seed=data.seed, where=f"{where}.select"), spec.n, f"{where}.n", source
+            )
             _check_targets(source, targets)
             sides.append((source, rows))
     return sides
@@ -295,8 +354,10 @@ def _scan(source: ShardSet, rows: np.ndarray, cache_dir: Path, say=None) -> None
     began = time.perf_counter()
     if say is not None:
         size = len(rows) * source.n_pixels * 2 * 4
-        say(f"checking {len(rows):,} spectra ({_size(size)} of flux and error) in {len(source.paths)} file"
-            f"{'s' if len(source.paths) != 1 else ''} for NaN and inf — once: the files' fingerprint is remembered")
+        say(
+            f"checking {len(rows):,} spectra ({_size(size)} of flux and error) in {len(source.paths)} file"
+            f"{'s' if len(source.paths) != 1 else ''} for NaN and inf — once: the files' fingerprint is remembered"
+        )
     step = 8192
     flux = np.empty((min(step, len(rows)), source.n_pixels), dtype=np.float32)
     error = np.empty_like(flux)
@@ -321,8 +382,9 @@ def _take_first(rows: np.ndarray, count: Optional[int], key: str, source, what: 
         label = f" {what}" if what else ""
         raise DataError(
             f"asks for {count}{label} spectra but only {len(rows)} are available after the selection",
-            key=key, path=getattr(source, "pattern", None),
-        )  # fmt: skip
+            key=key,
+            path=getattr(source, "pattern", None),
+        )
     return rows[:count]
 
 
@@ -394,12 +456,17 @@ def _check_synthetic_selection(need: int, selection, where: str) -> tuple[float,
         raise DataError(f"selects {counted[0]} spectra but {need} are needed", key=where)
     frac = _kept_fraction(selection)
     if frac <= 0:
-        raise DataError("the ranges exclude every spectrum the synthetic generator makes", key=f"{where}.ranges",
-                        hint=f"the generator's ranges are {synth_space.RANGES}")  # fmt: skip
+        raise DataError(
+            "the ranges exclude every spectrum the synthetic generator makes",
+            key=f"{where}.ranges",
+            hint=f"the generator's ranges are {synth_space.RANGES}",
+        )
     return frac, counted
 
 
-def _synthetic_rows(need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str, say=None, progress=None):
+def _synthetic_rows(
+    need: int, selection, *, seed: int, start: int, cache_dir: Path, where: str, say=None, progress=None
+):
     """A cached synthetic set big enough that `selection` leaves `need` rows; (source, first `need` rows)."""
     from .select import select
 
@@ -423,20 +490,29 @@ def _filters_only(selection):
 
 
 def synthetic_key(n: int, seed: int, start: int = 0, n_pixels: int = synth_space.N_PIXELS, ranges=None) -> str:
-    blob = json.dumps([n, seed, start, synth_space.GENERATOR_VERSION, n_pixels, synth_space.resolve_ranges(ranges)], sort_keys=True)
+    blob = json.dumps(
+        [n, seed, start, synth_space.GENERATOR_VERSION, n_pixels, synth_space.resolve_ranges(ranges)], sort_keys=True
+    )
     return f"n{n}-s{seed}-v{synth_space.GENERATOR_VERSION}-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def synthetic_source(
-    n: int, *, seed: int = 0, start: int = 0, cache_dir: str | Path = ".research/cache", ranges=None, n_pixels: int = synth_space.N_PIXELS,
-    say=None, progress=None,
+    n: int,
+    *,
+    seed: int = 0,
+    start: int = 0,
+    cache_dir: str | Path = ".research/cache",
+    ranges=None,
+    n_pixels: int = synth_space.N_PIXELS,
+    say=None,
+    progress=None,
 ) -> ShardSet:
     """The synthetic set of n rows (from global row `start`), generated on first use and cached.
     Generating is the one long step a first run has before training (tens of seconds for the
     example): `say` hears what is made, where and how big, and `progress` gets a bar of rows."""
-    from .shards import ShardSet
-
     from filelock import FileLock
+
+    from .shards import ShardSet
 
     root = Path(cache_dir) / "synthetic"
     root.mkdir(parents=True, exist_ok=True)
@@ -454,8 +530,10 @@ def synthetic_source(
             began = time.perf_counter()
             if say is not None:
                 size = n * n_pixels * 2 * 4  # flux and error, float32
-                say(f"generating {n:,} synthetic spectra × {n_pixels} pixels ({_size(size)}) into "
-                    f"{shown(final)} — once; later runs read them from there (research cache info)")
+                say(
+                    f"generating {n:,} synthetic spectra × {n_pixels} pixels ({_size(size)}) into "
+                    f"{shown(final)} — once; later runs read them from there (research cache info)"
+                )
             task = progress.task("generating spectra", total=n) if progress is not None else None
             _write(tmp, n, shards, seed, start, ranges, n_pixels, on_rows=task.advance if task is not None else None)
             if task is not None:
@@ -474,5 +552,14 @@ def _write(out: Path, n: int, shards: int, seed: int, start: int, ranges, n_pixe
     from . import synth
 
     # rows are the same whatever the block (generator v4): a bar's blocks are small enough to move
-    synth.write_shards(out, n, shards, seed, ranges=ranges, n_pixels=n_pixels, start=start, on_rows=on_rows,
-                       block=2048 if on_rows is not None else 8192)
+    synth.write_shards(
+        out,
+        n,
+        shards,
+        seed,
+        ranges=ranges,
+        n_pixels=n_pixels,
+        start=start,
+        on_rows=on_rows,
+        block=2048 if on_rows is not None else 8192,
+    )

@@ -156,7 +156,13 @@ def _row_spans(n_rows: int, n_pixels: int, threads: int | None) -> tuple[list[tu
 
 
 def standard_normal(
-    seed: int, epoch: int, index: np.ndarray, n_pixels: int, *, out: np.ndarray | None = None, threads: int | None = None
+    seed: int,
+    epoch: int,
+    index: np.ndarray,
+    n_pixels: int,
+    *,
+    out: np.ndarray | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """N(0, 1) draws, one float32 row per spectrum index, reproducible per (seed, epoch, index, pixel).
 

@@ -13,7 +13,9 @@ import numpy as np
 from ..errors import DataError
 
 
-def select(source, selection=None, *, seed: int = 0, candidates: np.ndarray | None = None, where: str = "data.select") -> np.ndarray:
+def select(
+    source, selection=None, *, seed: int = 0, candidates: np.ndarray | None = None, where: str = "data.select"
+) -> np.ndarray:
     """Sorted rows of `source` (among `candidates`, all rows when None) that pass `selection`.
 
     `selection` is an `engine.spec.Selection` (or None: every candidate). `random` draws with
@@ -32,11 +34,17 @@ def select(source, selection=None, *, seed: int = 0, candidates: np.ndarray | No
         rows = snr_top(source, rows, selection.snr_top_frac)
     if selection.first is not None:
         if selection.first > len(rows):
-            raise DataError(f"asks for the first {selection.first} spectra but only {len(rows)} pass the filters", key=f"{where}.first")
+            raise DataError(
+                f"asks for the first {selection.first} spectra but only {len(rows)} pass the filters",
+                key=f"{where}.first",
+            )
         rows = rows[: selection.first]
     if selection.random is not None:
         if selection.random > len(rows):
-            raise DataError(f"asks for {selection.random} random spectra but only {len(rows)} pass the filters", key=f"{where}.random")
+            raise DataError(
+                f"asks for {selection.random} random spectra but only {len(rows)} pass the filters",
+                key=f"{where}.random",
+            )
         rows = random_subset(rows, selection.random, selection.seed if selection.seed is not None else seed)
     if len(rows) == 0:
         raise DataError("the selection leaves no spectra", key=where)

@@ -148,8 +148,11 @@ def expand(pattern: str | Path, base_dir: str | Path = ".") -> list[Path]:
         elif os.path.isdir(full):  # what `research data synth --out DIR` wrote: shard_K/dataset.h5
             hits = [p for p in Path(full).rglob("*") if p.suffix.lower() in HDF5_SUFFIXES and p.is_file()]
             if not hits:
-                raise DataError(f"no *.h5 or *.hdf5 file under the folder {item}", path=str(base) if str(base) != "." else None,
-                                hint="give the files as a path, glob or brace pattern such as 'train_{0..4}/dataset.h5'")
+                raise DataError(
+                    f"no *.h5 or *.hdf5 file under the folder {item}",
+                    path=str(base) if str(base) != "." else None,
+                    hint="give the files as a path, glob or brace pattern such as 'train_{0..4}/dataset.h5'",
+                )
             found.update(hits)
         else:
             missing.append(item)
@@ -229,14 +232,20 @@ class ShardSet:
     `mapping` says it in words, one line per role; `warnings` lists what a reader should know
     but that does not stop a run (an empty parameter table)."""
 
-    def __init__(self, paths: Sequence[str | Path], keys=None, *, pattern: str | None = None, base_dir: str | Path | None = None):
+    def __init__(
+        self, paths: Sequence[str | Path], keys=None, *, pattern: str | None = None, base_dir: str | Path | None = None
+    ):
         self.paths = [Path(p) for p in paths]
         if not self.paths:
             raise DataError("no data files", hint=f"pattern '{pattern}'" if pattern else None)
         self.pattern = pattern or str(self.paths[0])
         # the keys as configured: the fingerprint of a flat layout has always hashed these
-        self._configured = (getattr(keys, "flux", "flux"), getattr(keys, "error", "error"), getattr(keys, "wave", "wave"),
-                            {_canonical(k): v for k, v in dict(getattr(keys, "params", None) or {}).items()})
+        self._configured = (
+            getattr(keys, "flux", "flux"),
+            getattr(keys, "error", "error"),
+            getattr(keys, "wave", "wave"),
+            {_canonical(k): v for k, v in dict(getattr(keys, "params", None) or {}).items()},
+        )
         self._files: list | None = None
         self._arrays: list | None = None
         self._columns: dict[str, np.ndarray] = {}
@@ -252,18 +261,25 @@ class ShardSet:
                 if error.shape != flux.shape or error.numpy_kind != "f":
                     raise DataError(
                         f"expected a float array the shape of '{flux.key}' {flux.shape}, got shape {error.shape} {error.dtype}",
-                        path=path, key=error.label,
-                    )  # fmt: skip
+                        path=path,
+                        key=error.label,
+                    )
                 if w_col.shape != (flux.shape[1],):
-                    raise DataError(f"expected {flux.shape[1]} wavelengths (one per pixel), got shape {w_col.shape} {w_col.dtype}",
-                                    path=path, key=w_col.label)
+                    raise DataError(
+                        f"expected {flux.shape[1]} wavelengths (one per pixel), got shape {w_col.shape} {w_col.dtype}",
+                        path=path,
+                        key=w_col.label,
+                    )
                 w = np.asarray(w_col.read(f), dtype=np.float64)
                 if wave is None:
                     wave = w
                 elif w.shape != wave.shape or not np.allclose(w, wave, rtol=1e-9, atol=0):
                     raise DataError(f"wavelength grid differs from that of {self.paths[0]}", path=path, key=w_col.label)
                 self.layouts.append(lay)
-                self._dtypes = (f[flux.dataset].dtype, f[error.dataset].dtype)  # as h5py says them: the fingerprint hashes the text
+                self._dtypes = (
+                    f[flux.dataset].dtype,
+                    f[error.dataset].dtype,
+                )  # as h5py says them: the fingerprint hashes the text
             finally:
                 f.close()
         self.counts = np.array([lay.rows for lay in self.layouts], dtype=np.int64)
@@ -382,7 +398,9 @@ class ShardSet:
             part[:] = column.read(f)
             bad = np.flatnonzero(~np.isfinite(part))
             if len(bad):
-                raise DataError(f"row {bad[0]} is {part[bad[0]]} (labels must be finite)", path=self.paths[k], key=column.label)
+                raise DataError(
+                    f"row {bad[0]} is {part[bad[0]]} (labels must be finite)", path=self.paths[k], key=column.label
+                )
         return out
 
     def _missing(self, name: str, lay: FileLayout) -> DataError:
@@ -394,9 +412,14 @@ class ShardSet:
         alias = " (or M_H)" if name == "Fe_H" else ""
         named = " or ".join(_layout.ALIASES[name])
         return _layout.layout_error(
-            lay.path, lay.inventory, name, f"missing{alias}: no dataset, field or column is named {named} (any case)",
-            key=f"dataset '{key}'", rows=lay.rows, file_glob=glob,
-        )  # fmt: skip
+            lay.path,
+            lay.inventory,
+            name,
+            f"missing{alias}: no dataset, field or column is named {named} (any case)",
+            key=f"dataset '{key}'",
+            rows=lay.rows,
+            file_glob=glob,
+        )
 
     def _computed_snr(self) -> np.ndarray:
         out = np.empty(self.n, dtype=np.float64)
@@ -481,7 +504,11 @@ class ShardSet:
         datasets, no per-file keys. Anything else adds the mapping to the fingerprint."""
         flux, error, wave, _ = self._configured
         for lay in self.layouts:
-            if lay.globs or (lay.arrays["flux"].key, lay.arrays["error"].key, lay.arrays["wave"].key) != (flux, error, wave):
+            if lay.globs or (lay.arrays["flux"].key, lay.arrays["error"].key, lay.arrays["wave"].key) != (
+                flux,
+                error,
+                wave,
+            ):
                 return False
             if any(c.kind != "dataset" for c in lay.params.values()):
                 return False
@@ -498,11 +525,13 @@ class ShardSet:
             stat = path.stat()
             n = int(self.counts[k])
             digest.update(repr((n, self.n_pixels, str(self._dtypes), stat.st_size, stat.st_mtime_ns)).encode())
-            sample = sorted({*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)})
+            sample = sorted(
+                {*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)}
+            )
             for start, stop in _contiguous(sample):
                 for ds in self._arrays[k]:
                     digest.update(np.ascontiguousarray(ds[start:stop]).tobytes())
-                for name, column in sorted(self.layouts[k].params.items()):
+                for _name, column in sorted(self.layouts[k].params.items()):
                     digest.update(np.ascontiguousarray(column.read(f, start, stop)).tobytes())
         return digest.hexdigest()[:16]
 
@@ -530,7 +559,9 @@ class ShardSet:
 
 def _files_text(files: list[Path]) -> str:
     names = [p.name if len({q.name for q in files}) == len(files) else str(p) for p in files]
-    return names[0] if len(names) == 1 else f"{len(names)} files ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+    return (
+        names[0] if len(names) == 1 else f"{len(names)} files ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+    )
 
 
 def _contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:

@@ -34,7 +34,9 @@ class Source(Protocol):
 class ArraySource:
     """Spectra already in memory (tests, plugins, data made on the fly)."""
 
-    def __init__(self, flux: np.ndarray, error: np.ndarray, params: Mapping[str, np.ndarray], wave: np.ndarray | None = None):
+    def __init__(
+        self, flux: np.ndarray, error: np.ndarray, params: Mapping[str, np.ndarray], wave: np.ndarray | None = None
+    ):
         flux = np.ascontiguousarray(flux, dtype=np.float32)
         error = np.ascontiguousarray(error, dtype=np.float32)
         if flux.ndim != 2 or flux.shape != error.shape:
@@ -54,7 +56,9 @@ class ArraySource:
         values = self._params[name]
         return values if index is None else values[index]
 
-    def read(self, index: np.ndarray, *, out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def read(
+        self, index: np.ndarray, *, out: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         index = np.asarray(index, dtype=np.int64)
         if out is None:
             return self.flux[index], self.error[index]

@@ -131,7 +131,13 @@ LINES = [
 FOREST = [(1, 7.90, 1.5, 160, 0.0), (1, 7.90, 4.0, 160, 0.0), (2, 7.90, 3.0, 60, 0.0)]
 FOREST_LINE_LOG_A = (-2.6, -1.4)  # each forest line's log10 A at reference, uniform
 CAH_BANDS = [(6750.0, 1.0, 60.0), (6830.0, 0.8, 50.0), (6950.0, 0.6, 40.0)]
-TIO_BANDS = [(7054.0, 1.0, 160.0), (7589.0, 0.6, 120.0), (8206.0, 0.35, 100.0), (8432.0, 0.5, 140.0), (8859.0, 0.55, 160.0)]
+TIO_BANDS = [
+    (7054.0, 1.0, 160.0),
+    (7589.0, 0.6, 120.0),
+    (8206.0, 0.35, 100.0),
+    (8432.0, 0.5, 140.0),
+    (8859.0, 0.55, 160.0),
+]
 
 _SEED_MODEL = 20240607  # fixed: the forest, band structure and sky are part of the model
 _T_MIN, _T_MAX = T_COVERED  # the continuum series is exact to 1e-10 over this range
@@ -203,7 +209,7 @@ class _Model:
 
         # dense optical-depth templates: the weak-line forest groups, TiO bands, CaH bands
         dense = []
-        for stage, ion, chi, count, _ in FOREST:
+        for _stage, _ion, _chi, count, _ in FOREST:
             lam = rng.uniform(*WAVE_RANGE, count)
             strength = pow10_64(rng.uniform(*FOREST_LINE_LOG_A, count))
             t = np.zeros(n_pixels)
@@ -253,9 +259,13 @@ class _Model:
         throughput = exp64(-(((wave - 7700.0) / 2300.0) ** 2))
         sky = SKY_CONT * (0.6 + 0.4 * (wave - WAVE_RANGE[0]) / (WAVE_RANGE[1] - WAVE_RANGE[0]))
         for lo, hi, count, strength in [
-            (6830, 6990, 10, 0.5), (7240, 7420, 16, 1.0), (7750, 8000, 22, 1.5),
-            (8280, 8500, 24, 2.2), (8760, 9050, 26, 3.0), (9300, 9500, 20, 3.5),
-        ]:  # fmt: skip
+            (6830, 6990, 10, 0.5),
+            (7240, 7420, 16, 1.0),
+            (7750, 8000, 22, 1.5),
+            (8280, 8500, 24, 2.2),
+            (8760, 9050, 26, 3.0),
+            (9300, 9500, 20, 3.5),
+        ]:
             for l0 in rng.uniform(lo, hi, count):
                 lognormal = exp64(rng.normal(0, 0.8))  # = rng.lognormal(0, 0.8), the same draw
                 amp = SKY_LINES * SKY_CONT * 4 * strength * lognormal
@@ -437,7 +447,9 @@ def _work(rows: int, n_pixels: int, dtype) -> tuple[np.ndarray, np.ndarray, np.n
     kinds = (dt, dt, np.dtype(f"u{dt.itemsize}"))
     if rows > TILE:
         return tuple(np.empty((rows, n_pixels), k) for k in kinds)
-    return tuple(_scratch(f"work{i}", TILE * n_pixels, k)[: rows * n_pixels].reshape(rows, n_pixels) for i, k in enumerate(kinds))
+    return tuple(
+        _scratch(f"work{i}", TILE * n_pixels, k)[: rows * n_pixels].reshape(rows, n_pixels) for i, k in enumerate(kinds)
+    )
 
 
 def _rows(flat: np.ndarray, rows: int, width: int) -> np.ndarray:
@@ -576,7 +588,9 @@ def spectra(
     """
     m = model(n_pixels, np.dtype(dtype).name)
     feh = params["Fe_H"] if "Fe_H" in params else params["M_H"]
-    t, g, mh, mag = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (params["T_eff"], params["log_g"], feh, params["mag"]))
+    t, g, mh, mag = (
+        np.asarray(v, dtype=np.float64).reshape(-1) for v in (params["T_eff"], params["log_g"], feh, params["mag"])
+    )
     flux = np.empty((len(t), n_pixels), dtype=m.dtype)
     error = np.empty_like(flux) if with_error else None
     for s in range(0, len(t), BATCH):
@@ -627,7 +641,9 @@ def _run(n, params, flux, error, snr, n_pixels, workers=None):
         list(pool.map(lambda span: _fill(flux, error, snr, params, *span, n_pixels), spans))
 
 
-def generate(n: int, *, seed: int = 0, ranges: Mapping | None = None, n_pixels: int = N_PIXELS, start: int = 0) -> ArraySource:
+def generate(
+    n: int, *, seed: int = 0, ranges: Mapping | None = None, n_pixels: int = N_PIXELS, start: int = 0
+) -> ArraySource:
     """n synthetic spectra in memory (rows start … start+n-1 of the set for `seed`)."""
     params = draw_params(n, seed=seed, ranges=ranges, start=start)
     flux = np.empty((n, n_pixels), dtype=np.float32)
@@ -675,15 +691,21 @@ def write_shards(
         path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(path, "w") as f:
             f.attrs.update(
-                generator=GENERATOR, generator_version=GENERATOR_VERSION, seed=seed, first_row=start + first,
-                ranges=json.dumps(resolved), n_pixels=n_pixels,
-            )  # fmt: skip
+                generator=GENERATOR,
+                generator_version=GENERATOR_VERSION,
+                seed=seed,
+                first_row=start + first,
+                ranges=json.dumps(resolved),
+                n_pixels=n_pixels,
+            )
             dflux = f.create_dataset("flux", (rows, n_pixels), dtype="f4")
             derr = f.create_dataset("error", (rows, n_pixels), dtype="f4")
             f.create_dataset("wave", data=wavelength(n_pixels))
             cols = {name: f.create_dataset(name, (rows,), dtype="f4") for name in (*PARAMS, "snr")}
             for s in range(0, rows, block):
-                part = generate(min(block, rows - s), seed=seed, ranges=ranges, n_pixels=n_pixels, start=start + first + s)
+                part = generate(
+                    min(block, rows - s), seed=seed, ranges=ranges, n_pixels=n_pixels, start=start + first + s
+                )
                 dflux[s : s + part.n] = part.flux
                 derr[s : s + part.n] = part.error
                 for name, ds in cols.items():

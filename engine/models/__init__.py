@@ -31,8 +31,19 @@ from engine.errors import SpecError, did_you_mean
 
 from .base import Model, TrainConfig, Workspace, config_from, load_checkpoint, train_config
 
-__all__ = ["Model", "TrainConfig", "Workspace", "build", "load", "load_stored", "names", "register", "resolve", "training_noise",
-           "validate"]
+__all__ = [
+    "Model",
+    "TrainConfig",
+    "Workspace",
+    "build",
+    "load",
+    "load_stored",
+    "names",
+    "register",
+    "resolve",
+    "training_noise",
+    "validate",
+]
 
 _BUILT_IN: dict[str, str] = {
     "ridge": "engine.models.ridge:Ridge",
@@ -102,7 +113,8 @@ def training_noise(model: Mapping[str, Any]) -> Any:
     """Whether a `model:` mapping's numbers move with its seed (`configs.TrainingNoise`). A
     plugin is taken to, unless its factory says `deterministic = True` (a closed form of the
     user's own): then a spec-wide `repeats:` runs it once and its numbers carry no seed spread."""
-    from .configs import CONFIGS, TrainingNoise, training_noise as built_in
+    from .configs import CONFIGS, TrainingNoise
+    from .configs import training_noise as built_in
 
     type_name = str(model.get("type"))
     if type_name in CONFIGS or ":" not in type_name:
@@ -122,8 +134,11 @@ def stored_config(params: Mapping[str, Any]) -> Any:
 
     extra = sorted(str(k) for k in params if k != "from")
     if extra:
-        raise SpecError(f"a stored model takes only `from`, not {', '.join(extra)}", key=f"model.{extra[0]}",
-                        hint="a model read from a stored trial is used as it was fitted")
+        raise SpecError(
+            f"a stored model takes only `from`, not {', '.join(extra)}",
+            key=f"model.{extra[0]}",
+            hint="a model read from a stored trial is used as it was fitted",
+        )
     ref = params.get("from")
     if not isinstance(ref, str) or not ref.strip():
         raise SpecError(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}", key="model.from")
@@ -144,10 +159,14 @@ def load_stored(folder: str | Path) -> Any:
         return load(folder / MODEL)
     if (folder / PLUGIN_MODEL).is_file():
         config = json.loads((folder / RECORD).read_text(encoding="utf-8"))["config"]
-        built = build(config["model"], config.get("train") or {}, (config.get("data") or {}).get("targets") or ["log_g"])
+        built = build(
+            config["model"], config.get("train") or {}, (config.get("data") or {}).get("targets") or ["log_g"]
+        )
         loader = getattr(built, "load", None)
         if not callable(loader):
-            raise ValueError(f"the plugin model '{config['model'].get('type')}' has no load(path): its stored file cannot be read")
+            raise ValueError(
+                f"the plugin model '{config['model'].get('type')}' has no load(path): its stored file cannot be read"
+            )
         loaded = loader(folder / PLUGIN_MODEL)
         return loaded if loaded is not None else built
     raise ValueError(f"the stored trial {folder.name} kept no model (run before models were kept, or it has no save())")

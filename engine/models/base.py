@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-
 from engine.errors import SpecError, did_you_mean
 
 if TYPE_CHECKING:  # numpy is imported where arrays are made: checking a spec needs none
@@ -60,7 +59,9 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast, on cuda only
     loss_weights: Union[str, dict[str, float]] = "equal"  # equal | inverse_variance | uncertainty | {target: w}
     redraw: bool = False  # fresh training noise every epoch (the spec's `noise.redraw`)
-    stream_rows: Union[int, None] = None  # nets: train from chunks of this many spectra (None: in memory if it fits in 4 GiB)
+    stream_rows: Union[int, None] = (
+        None  # nets: train from chunks of this many spectra (None: in memory if it fits in 4 GiB)
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_weights, str) and self.loss_weights not in ("equal", "inverse_variance", "uncertainty"):
@@ -90,8 +91,10 @@ class Workspace:
 
     def source(self, name: str) -> Path:
         if name not in self.sources:
-            raise ValueError(f"model.{name} names a stored trial, but none was handed to the model "
-                             "(run it through `research run`, which finds the stored trial)")
+            raise ValueError(
+                f"model.{name} names a stored trial, but none was handed to the model "
+                "(run it through `research run`, which finds the stored trial)"
+            )
         return Path(self.sources[name])
 
 
@@ -119,7 +122,9 @@ class Model(ABC):
     @classmethod
     def from_spec(cls, model: Mapping[str, Any], train: Mapping[str, Any], targets: Sequence[str]) -> "Model":
         """Build from the spec's model parameters (without `type`) and `train` mapping."""
-        return cls(config_from(cls.Config, model, f"the '{cls.type}' model", prefix="model"), train_config(train), targets)
+        return cls(
+            config_from(cls.Config, model, f"the '{cls.type}' model", prefix="model"), train_config(train), targets
+        )
 
     @abstractmethod
     def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
@@ -148,7 +153,11 @@ class Model(ABC):
     @classmethod
     def from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Model":
         """The fitted model from a checkpoint's meta and arrays (a probe keeps its net this way)."""
-        model = cls(config_from(cls.Config, meta["config"], f"the '{cls.type}' model"), train_config(meta["train"]), meta["targets"])
+        model = cls(
+            config_from(cls.Config, meta["config"], f"the '{cls.type}' model"),
+            train_config(meta["train"]),
+            meta["targets"],
+        )
         model._info = dict(meta.get("info", {}))
         model._restore(dict(meta.get("state", {})), dict(arrays))
         return model
@@ -251,7 +260,9 @@ def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str 
             hint = did_you_mean(str(key), names) or f"valid parameters: {', '.join(names)}"
             if prefix == "model" and key in {f.name for f in fields(TrainConfig)} and not did_you_mean(str(key), names):
                 hint = f"`{key}` belongs under train:, not model: move it there"  # a train: line lost under model:
-            raise SpecError(f"unknown parameter of {what}; valid parameters are {', '.join(names)}", key=dotted, hint=hint)
+            raise SpecError(
+                f"unknown parameter of {what}; valid parameters are {', '.join(names)}", key=dotted, hint=hint
+            )
         try:
             values[key] = _coerce(value, hints[key])
         except _BadValue as exc:
@@ -331,7 +342,9 @@ def resolve_device(name: str) -> str:
     a CPU-only run of a numpy model does not pay for importing torch."""
     if name != "auto":
         if name == "cuda" and not _cuda_available():
-            raise SpecError("train.device is 'cuda' but no CUDA GPU is available", key="train.device", hint="use 'auto' or 'cpu'")
+            raise SpecError(
+                "train.device is 'cuda' but no CUDA GPU is available", key="train.device", hint="use 'auto' or 'cpu'"
+            )
         return name
     return "cuda" if _cuda_available() else "cpu"
 

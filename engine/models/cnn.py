@@ -11,11 +11,10 @@ the validation split) and the net learns only what the linear model misses.
 
 from __future__ import annotations
 
-
 from torch import nn
 
-from .trainer import NetModel
 from .configs import CNNConfig
+from .trainer import NetModel
 
 
 class CNN(nn.Module):
@@ -24,7 +23,9 @@ class CNN(nn.Module):
         layers, c_in = [], 1
         for c_out, d in zip(config.channels, config.dilations):
             layers += [
-                nn.Conv1d(c_in, c_out, config.kernel, stride=config.stride, dilation=d, padding=d * (config.kernel - 1) // 2),
+                nn.Conv1d(
+                    c_in, c_out, config.kernel, stride=config.stride, dilation=d, padding=d * (config.kernel - 1) // 2
+                ),
                 nn.BatchNorm1d(c_out),
                 nn.GELU(),
             ]

@@ -16,8 +16,10 @@ from typing import Literal, Optional, Union
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
 #: Why a built-in model's numbers do not move with its seed, for the types that never do.
-SEEDLESS = {"ridge": "a closed form: every seed gives the same numbers",
-            "fisher_ceiling": "a bound computed from the spectra, not trained"}
+SEEDLESS = {
+    "ridge": "a closed form: every seed gives the same numbers",
+    "fisher_ceiling": "a bound computed from the spectra, not trained",
+}
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,16 @@ def training_noise(model: dict) -> TrainingNoise:
     if kind == "stored":
         return TrainingNoise(True, "it scores one fitted model (one draw of its training, when it was trained)")
     return TrainingNoise(True, "a plugin: assumed to depend on its seed")
+
+
 #: The `train:` keys each model type reads (`val_frac` is the data split's, so every model's);
 #: a type not named here (the nets, the probes) reads them all. `research spec` shows these only.
-TRAIN_READ = {"ridge": ("val_frac", "device"), "lightgbm": ("val_frac", "seed"), "fisher_ceiling": ("val_frac", "seed"),
-              "moe": ("val_frac", "seed", "device")}
+TRAIN_READ = {
+    "ridge": ("val_frac", "device"),
+    "lightgbm": ("val_frac", "seed"),
+    "fisher_ceiling": ("val_frac", "seed"),
+    "moe": ("val_frac", "seed", "device"),
+}
 
 
 def shown_config(config: dict) -> dict:
@@ -71,9 +79,17 @@ def shown_config(config: dict) -> dict:
     if read is None or not isinstance(config.get("train"), dict):
         return config
     return {**config, "train": {k: v for k, v in config["train"].items() if k in read}}
+
+
 #: The gate features a MoE gate reads when `features` is not given.
-MOE_DEFAULT_FEATURES = {"logistic": "phys", "mlp_regression": "phys", "linear_regression": "phys",
-                        "dual_tower": "both", "quality_only": "quality", "oracle": None}  # fmt: skip
+MOE_DEFAULT_FEATURES = {
+    "logistic": "phys",
+    "mlp_regression": "phys",
+    "linear_regression": "phys",
+    "dual_tower": "both",
+    "quality_only": "quality",
+    "oracle": None,
+}
 
 
 @dataclass(frozen=True)
@@ -201,9 +217,13 @@ class MoEConfig:
     gate_steps: int = 400  # full-batch Adam steps (= epochs) of a regression gate, at most
     gate_lr: float = 1e-2
     gate_weight_decay: float = 1e-4
-    gate_patience: Optional[int] = None  # early stopping: steps without a better validation MSE; None: every step, the last kept
+    gate_patience: Optional[int] = (
+        None  # early stopping: steps without a better validation MSE; None: every step, the last kept
+    )
     gate_val_frac: float = 0.1  # with gate_patience and no validation split: the gate's training rows held out
-    experts_from: Optional[str] = None  # take the experts of a stored moe trial ('phys-gate' or 'path/exp.md#phys-gate')
+    experts_from: Optional[str] = (
+        None  # take the experts of a stored moe trial ('phys-gate' or 'path/exp.md#phys-gate')
+    )
 
     def __post_init__(self) -> None:
         for name in ("teff_edges", "feh_edges", "snr_edges"):
@@ -234,12 +254,16 @@ class FisherCeilingConfig:
 
     method: Literal["auto", "exact", "data"] = "auto"
     neighbours: Optional[int] = None  # data: k of the local fits; None: 3 × the coefficients (42 for 4 parameters)
-    nuisance: Optional[tuple[str, ...]] = None  # data: non-target columns to marginalise; None: those that affect the flux
+    nuisance: Optional[tuple[str, ...]] = (
+        None  # data: non-target columns to marginalise; None: those that affect the flux
+    )
 
     def __post_init__(self) -> None:
         if self.neighbours is not None and self.neighbours < 3:
-            raise ValueError(f"neighbours must be >= 3 (a local quadratic needs more points than coefficients), "
-                             f"got {self.neighbours}")
+            raise ValueError(
+                f"neighbours must be >= 3 (a local quadratic needs more points than coefficients), "
+                f"got {self.neighbours}"
+            )
         if self.method == "exact" and (self.neighbours is not None or self.nuisance is not None):
             raise ValueError("neighbours and nuisance set the data-derived ceiling; method: exact takes neither")
         if self.nuisance is not None and "snr" in self.nuisance:

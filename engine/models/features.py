@@ -19,13 +19,40 @@ from dataclasses import dataclass
 import numpy as np
 
 # (name, centre Å, core half-width Å, width window half-width Å) — side bands at 15–25 Å
-LINES = [("CaII_8498", 8498.02, 1.0, 8.0), ("CaII_8542", 8542.09, 1.0, 8.0), ("CaII_8662", 8662.14, 1.0, 8.0),
-         ("NaI_8189", 8189.0, 6.5, 12.0)]
+LINES = [
+    ("CaII_8498", 8498.02, 1.0, 8.0),
+    ("CaII_8542", 8542.09, 1.0, 8.0),
+    ("CaII_8662", 8662.14, 1.0, 8.0),
+    ("NaI_8189", 8189.0, 6.5, 12.0),
+]
 SIDE = (15.0, 25.0)
-PHYS_NAMES = ["CaII_8498_depth", "CaII_8498_ew", "CaII_8542_depth", "CaII_8542_ew", "CaII_8662_depth", "CaII_8662_ew",
-              "CaT_ew", "NaI_depth", "NaI_ew", "pca1", "pca2", "pca3", "pca4"]
-QUALITY_NAMES = ["err_mean", "err_std", "err_min", "err_max", "err_median", "err_sum", "err_q25", "err_q75",
-                 "err_skew", "err_kurtosis"]
+PHYS_NAMES = [
+    "CaII_8498_depth",
+    "CaII_8498_ew",
+    "CaII_8542_depth",
+    "CaII_8542_ew",
+    "CaII_8662_depth",
+    "CaII_8662_ew",
+    "CaT_ew",
+    "NaI_depth",
+    "NaI_ew",
+    "pca1",
+    "pca2",
+    "pca3",
+    "pca4",
+]
+QUALITY_NAMES = [
+    "err_mean",
+    "err_std",
+    "err_min",
+    "err_max",
+    "err_median",
+    "err_sum",
+    "err_q25",
+    "err_q75",
+    "err_skew",
+    "err_kurtosis",
+]
 PCA_ROWS = 4000  # training rows the PCA is fitted on
 _MEMO: OrderedDict = OrderedDict()  # split fingerprint → (lines, normalised-flux projection input, quality)
 _MEMO_SIZE = 8
@@ -48,6 +75,7 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 def _windows(wave: np.ndarray):
     out = []
     for name, centre, core, width in LINES:
+
         def pixels(*spans):
             inside = np.zeros(len(wave), bool)
             for lo, hi in spans:
@@ -57,6 +85,7 @@ def _windows(wave: np.ndarray):
                 return found
             # a coarse grid: the pixel nearest each span's middle
             return np.unique([np.abs(wave - (centre + (lo + hi) / 2)).argmin() for lo, hi in spans])
+
         side = pixels((-SIDE[1], -SIDE[0]), (SIDE[0], SIDE[1]))
         out.append((name, pixels((-core, core)), pixels((-width, width)), side))
     return out

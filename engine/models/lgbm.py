@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import os
 import time
-
 from typing import Any
 
 import numpy as np
 
 from .base import Log, Model, quiet
 from .configs import LightGBMConfig
-
 
 
 class LightGBM(Model):
@@ -102,8 +100,10 @@ class LightGBM(Model):
             self._check_split(val)
             y_val = val.labels().T.copy()
             valid = lgb.Dataset(self._features(val), label=y_val[0], reference=data, params=params).construct()
-        log(f"lightgbm: {data.num_data()} rows × {data.num_feature()} features ({self.config.features}), "
-            f"dataset {time.perf_counter() - t0:.1f} s")
+        log(
+            f"lightgbm: {data.num_data()} rows × {data.num_feature()} features ({self.config.features}), "
+            f"dataset {time.perf_counter() - t0:.1f} s"
+        )
 
         self.boosters, best = {}, {}
         for i, target in enumerate(self.targets):
@@ -116,15 +116,23 @@ class LightGBM(Model):
             task = progress.task(f"lightgbm {target}", total=self.config.n_estimators) if progress else None
             if task:
                 callbacks.append(lambda env, task=task: task.advance())
-            booster = lgb.train(params, data, num_boost_round=self.config.n_estimators,
-                                valid_sets=[valid] if valid is not None else None, callbacks=callbacks)
+            booster = lgb.train(
+                params,
+                data,
+                num_boost_round=self.config.n_estimators,
+                valid_sets=[valid] if valid is not None else None,
+                callbacks=callbacks,
+            )
             if task:
                 task.done()
             self.boosters[target] = booster
             best[target] = int(booster.best_iteration or booster.current_iteration())
             score = booster.best_score.get("valid_0", {}).get("l2") if valid is not None else None
-            log(f"lightgbm {target}: {best[target]} rounds"
-                + (f", val rmse {np.sqrt(score):.4g}" if score is not None else "") + f" ({time.perf_counter() - t1:.1f} s)")
+            log(
+                f"lightgbm {target}: {best[target]} rounds"
+                + (f", val rmse {np.sqrt(score):.4g}" if score is not None else "")
+                + f" ({time.perf_counter() - t1:.1f} s)"
+            )
         self._info = {
             "best_iteration": best,
             "n_features": int(data.num_feature()),
@@ -136,8 +144,12 @@ class LightGBM(Model):
 
     def predict(self, split) -> np.ndarray:
         x = self._features(split)
-        cols = [self.boosters[t].predict(x, num_iteration=self._info["best_iteration"][t], num_threads=self._params()["num_threads"])
-                for t in self.targets]
+        cols = [
+            self.boosters[t].predict(
+                x, num_iteration=self._info["best_iteration"][t], num_threads=self._params()["num_threads"]
+            )
+            for t in self.targets
+        ]
         return np.stack(cols, axis=1).astype(np.float64)
 
     # -- checkpoint ----------------------------------------------------------------------------
@@ -146,7 +158,10 @@ class LightGBM(Model):
         return {"kind": self._kind, "k": self._k}
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {f"booster/{t}": np.frombuffer(b.model_to_string().encode(), dtype=np.uint8) for t, b in self.boosters.items()}
+        arrays = {
+            f"booster/{t}": np.frombuffer(b.model_to_string().encode(), dtype=np.uint8)
+            for t, b in self.boosters.items()
+        }
         if self._kind == "pca":
             arrays.update({"pca/mean": self._mean, "pca/components": self._components})
         return arrays

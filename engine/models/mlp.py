@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-
 from torch import nn
 
-from .trainer import NetModel
 from .configs import MLPConfig
+from .trainer import NetModel
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU}
 

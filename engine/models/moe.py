@@ -133,10 +133,21 @@ class MoE(Model):
     def expert_key(self, train) -> str:
         """What decides the experts (not the gate): kind, edges, α, the training split, targets, device, code."""
         cfg = self.config
-        edges = {"snr_edges": cfg.snr_edges} if cfg.experts == "snr" else {"teff_edges": cfg.teff_edges, "feh_edges": cfg.feh_edges}
-        spec = {"experts": cfg.experts, **edges, "alpha": cfg.alpha, "split": train.fingerprint(),
-                "targets": list(self.targets), "min_rows": MIN_BIN_ROWS, "device": resolve_device(self.train.device),
-                "code": self.workspace.code}
+        edges = (
+            {"snr_edges": cfg.snr_edges}
+            if cfg.experts == "snr"
+            else {"teff_edges": cfg.teff_edges, "feh_edges": cfg.feh_edges}
+        )
+        spec = {
+            "experts": cfg.experts,
+            **edges,
+            "alpha": cfg.alpha,
+            "split": train.fingerprint(),
+            "targets": list(self.targets),
+            "min_rows": MIN_BIN_ROWS,
+            "device": resolve_device(self.train.device),
+            "code": self.workspace.code,
+        }
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=list).encode()).hexdigest()[:16]
 
     def _artifact(self, key: str, name: str) -> dict[str, np.ndarray] | None:
@@ -156,8 +167,16 @@ class MoE(Model):
             return
         folder = store / key[:2] / key
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"format": 1, "key": key, "what": name, "split": train.fingerprint(), "rows": len(train),
-                "experts": self.config.experts, "alpha": self.config.alpha, "targets": list(self.targets)}
+        meta = {
+            "format": 1,
+            "key": key,
+            "what": name,
+            "split": train.fingerprint(),
+            "rows": len(train),
+            "experts": self.config.experts,
+            "alpha": self.config.alpha,
+            "targets": list(self.targets),
+        }
         save_checkpoint(folder / f"{name}.npz", meta, arrays)  # a temp file renamed in: whole or absent
 
     def _experts(self, train, bins: np.ndarray, log: Log) -> None:
@@ -170,7 +189,9 @@ class MoE(Model):
             return
         self.trained = [k for k, n in enumerate(self.counts) if n >= MIN_BIN_ROWS]  # fewer: go to the nearest expert
         if not self.trained:
-            raise ValueError(f"no bin has {MIN_BIN_ROWS} training spectra (rows per bin {self.counts}); widen the bin edges")
+            raise ValueError(
+                f"no bin has {MIN_BIN_ROWS} training spectra (rows per bin {self.counts}); widen the bin edges"
+            )
         key = self.expert_key(train) if self._expert_store() is not None else None
         self.experts_key = key
         stored = self._artifact(key, "experts") if key else None
@@ -180,12 +201,19 @@ class MoE(Model):
         else:
             self.coef, self.intercept = self._fit_experts(train, bins)
             if key:
-                self._keep(key, "experts", {"coef": self.coef, "intercept": self.intercept,
-                                            "trained": np.asarray(self.trained)}, train)
+                self._keep(
+                    key,
+                    "experts",
+                    {"coef": self.coef, "intercept": self.intercept, "trained": np.asarray(self.trained)},
+                    train,
+                )
             how = "fitted"
         self._info["experts_source"] = how
-        log(f"moe: {len(self.trained)} {cfg.experts} experts (ridge α={cfg.alpha:g}, {how}"
-            + (f" {key}" if key else "") + f"), training rows per bin {self.counts}")
+        log(
+            f"moe: {len(self.trained)} {cfg.experts} experts (ridge α={cfg.alpha:g}, {how}"
+            + (f" {key}" if key else "")
+            + f"), training rows per bin {self.counts}"
+        )
 
     def _experts_from(self, train, log: Log) -> None:
         """`experts_from`: the experts of a stored moe trial (its artifact, else its checkpoint's)."""
@@ -199,9 +227,11 @@ class MoE(Model):
         ours = asdict(cfg)
         different = [n for n in names if list(np.atleast_1d(theirs.get(n))) != list(np.atleast_1d(ours[n]))]
         if different:
-            raise ValueError(f"experts_from '{cfg.experts_from}': its experts have other {', '.join(different)} "
-                             f"({', '.join(f'{n}={theirs.get(n)}' for n in different)}); give this trial the same")
-        key = ((meta.get("info") or {}).get("experts_key"))
+            raise ValueError(
+                f"experts_from '{cfg.experts_from}': its experts have other {', '.join(different)} "
+                f"({', '.join(f'{n}={theirs.get(n)}' for n in different)}); give this trial the same"
+            )
+        key = (meta.get("info") or {}).get("experts_key")
         stored = self._artifact(key, "experts") if key else None
         source = stored if stored is not None else arrays
         self.coef, self.intercept = source["coef"], source["intercept"]
@@ -210,8 +240,10 @@ class MoE(Model):
         same_split = bool(key) and key == (self.expert_key(train) if self._expert_store() is not None else None)
         self._oof_from_full = not same_split  # other training rows: the source's experts predict them honestly
         self._info["experts_source"] = f"from {cfg.experts_from}"
-        log(f"moe: the {len(self.trained)} {cfg.experts} experts of '{cfg.experts_from}' ({folder.name}), not refitted"
-            + ("" if same_split else "; the gate learns from their predictions of this trial's training rows"))
+        log(
+            f"moe: the {len(self.trained)} {cfg.experts} experts of '{cfg.experts_from}' ({folder.name}), not refitted"
+            + ("" if same_split else "; the gate learns from their predictions of this trial's training rows")
+        )
 
     def _fit_experts(self, split, bins: np.ndarray, fallback=None) -> tuple[np.ndarray, np.ndarray]:
         """(P, K) coefficients and (K,) intercepts of a ridge per trained bin, fitted on `split`.
@@ -247,7 +279,10 @@ class MoE(Model):
         stored = self._artifact(key, "oof") if key else None
         halves = {}
         for f in (0, 1):
-            fit_on, predict_on = replace(train, index=train.index[fold != f]), replace(train, index=train.index[fold == f])
+            fit_on, predict_on = (
+                replace(train, index=train.index[fold != f]),
+                replace(train, index=train.index[fold == f]),
+            )
             if stored is not None:
                 coef, intercept = stored[f"fold{f}.coef"], stored[f"fold{f}.intercept"]
             else:
@@ -311,7 +346,11 @@ class MoE(Model):
             with torch.no_grad():
                 monitored = float(mse(xv, pv, yv))
             if monitored < best["loss"] * (1 - 1e-6):
-                best = {"loss": monitored, "step": steps_run, "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+                best = {
+                    "loss": monitored,
+                    "step": steps_run,
+                    "state": {k: v.detach().clone() for k, v in net.state_dict().items()},
+                }
                 bad = 0
             else:
                 bad += 1
@@ -321,15 +360,24 @@ class MoE(Model):
             net.load_state_dict(best["state"])
         self.gate_state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
         stopped = steps_run < cfg.gate_steps
-        self._info.update({"best_epoch": best["step"] if how is not None else steps_run, "epochs_run": steps_run,
-                           "stopped_early": stopped, "gate_validation": how,
-                           "best_val_mse": best["loss"] if how is not None else None})
+        self._info.update(
+            {
+                "best_epoch": best["step"] if how is not None else steps_run,
+                "epochs_run": steps_run,
+                "stopped_early": stopped,
+                "gate_validation": how,
+                "best_val_mse": best["loss"] if how is not None else None,
+            }
+        )
         with torch.no_grad():
             train_mse = float(mse(x, preds, y))
         line = f"gate {cfg.gate} ({cfg.feature_set} features): out-of-fold train mse {train_mse:.4g}"
         if how is not None:
-            line += (f"; best validation mse {best['loss']:.4g} at step {best['step']} of {steps_run}"
-                     + (f" (stopped early: no better for {cfg.gate_patience} steps)" if stopped else "") + f", on {how}")
+            line += (
+                f"; best validation mse {best['loss']:.4g} at step {best['step']} of {steps_run}"
+                + (f" (stopped early: no better for {cfg.gate_patience} steps)" if stopped else "")
+                + f", on {how}"
+            )
         log(line)
 
     # -- predict ---------------------------------------------------------------------------------
@@ -370,15 +418,25 @@ class MoE(Model):
         """Per spectrum of the last predicted split: gate entropy (nats), the top expert, and the
         soft weight on each trained expert (rows × experts, for the weight-distribution figure)."""
         w = np.clip(self.gate_weights, 1e-300, 1.0)
-        return {"gate_entropy": -(self.gate_weights * np.log(w)).sum(axis=1), "gate_top": self.gate_weights.argmax(axis=1),
-                "gate_weights": np.asarray(self.gate_weights, dtype=np.float32)}
+        return {
+            "gate_entropy": -(self.gate_weights * np.log(w)).sum(axis=1),
+            "gate_top": self.gate_weights.argmax(axis=1),
+            "gate_weights": np.asarray(self.gate_weights, dtype=np.float32),
+        }
 
     def info(self) -> dict[str, Any]:
         out = dict(self._info)  # what the fit recorded (kept in a checkpoint's meta)
-        out.update({"experts": self.config.experts, "n_experts": self.n_experts,
-                    "rows_per_bin": getattr(self, "counts", None) or out.get("rows_per_bin"),
-                    "trained_bins": list(self.trained),
-                    "gate": self.config.gate, "features": self.config.feature_set, "alpha": self.config.alpha})
+        out.update(
+            {
+                "experts": self.config.experts,
+                "n_experts": self.n_experts,
+                "rows_per_bin": getattr(self, "counts", None) or out.get("rows_per_bin"),
+                "trained_bins": list(self.trained),
+                "gate": self.config.gate,
+                "features": self.config.feature_set,
+                "alpha": self.config.alpha,
+            }
+        )
         if hasattr(self, "_fits"):
             out["expert_fits"] = self._fits
         if getattr(self, "experts_key", None):
@@ -392,8 +450,12 @@ class MoE(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {"coef": self.coef, "intercept": self.intercept, "trained": np.asarray(self.trained)}
         if self.pca is not None:
-            arrays.update(pca_mean=self.pca.mean, pca_components=self.pca.components,
-                          scaler_mean=self.scaler[0], scaler_std=self.scaler[1])
+            arrays.update(
+                pca_mean=self.pca.mean,
+                pca_components=self.pca.components,
+                scaler_mean=self.scaler[0],
+                scaler_std=self.scaler[1],
+            )
         arrays.update({f"gate.{k}": np.asarray(v) for k, v in self.gate_state.items()})
         return arrays
 
@@ -402,7 +464,7 @@ class MoE(Model):
         self.trained = [int(k) for k in arrays["trained"]]
         self.pca = feats.PCA(arrays["pca_mean"], arrays["pca_components"]) if "pca_mean" in arrays else None
         self.scaler = (arrays["scaler_mean"], arrays["scaler_std"]) if "scaler_mean" in arrays else None
-        self.gate_state = {k[len("gate."):]: v for k, v in arrays.items() if k.startswith("gate.")}
+        self.gate_state = {k[len("gate.") :]: v for k, v in arrays.items() if k.startswith("gate.")}
 
 
 def _gate_net(n_in: int, n_out: int, cfg: MoEConfig):

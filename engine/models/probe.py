@@ -49,8 +49,10 @@ class Probe(Model):
         if isinstance(layer, int):
             leaves = layer_names(net)
             if not -len(leaves) <= layer < len(leaves):
-                raise ValueError(f"layer {layer}: the {self.net_model.type}'s backbone has {len(leaves)} layers "
-                                 f"(0 … {len(leaves) - 1}): {', '.join(leaves)}")
+                raise ValueError(
+                    f"layer {layer}: the {self.net_model.type}'s backbone has {len(leaves)} layers "
+                    f"(0 … {len(leaves) - 1}): {', '.join(leaves)}"
+                )
             name = leaves[layer]
             return name, modules[name]
         for name in (layer, f"backbone.{layer}"):
@@ -70,7 +72,9 @@ class Probe(Model):
         device = next(net.parameters()).device
         _, module = self._module()
         caught: list[torch.Tensor] = []
-        handle = module.register_forward_hook(lambda _m, _i, out: caught.append(out[0] if isinstance(out, tuple) else out))
+        handle = module.register_forward_hook(
+            lambda _m, _i, out: caught.append(out[0] if isinstance(out, tuple) else out)
+        )
         parts = []
         try:
             with torch.no_grad():
@@ -108,23 +112,36 @@ class Probe(Model):
         folder = self.workspace.source("of")
         self.net_model = load_stored(folder)
         if not isinstance(self.net_model, NetModel):
-            raise ValueError(f"a probe reads a stored mlp, cnn or vit; '{self.config.of}' is a "
-                             f"{getattr(self.net_model, 'type', type(self.net_model).__name__)}")
+            raise ValueError(
+                f"a probe reads a stored mlp, cnn or vit; '{self.config.of}' is a "
+                f"{getattr(self.net_model, 'type', type(self.net_model).__name__)}"
+            )
         self.net_model.net.to(resolve_device(self.train.device))
         for p in self.net_model.net.parameters():
             p.requires_grad_(False)
         self.layer_name = self._module()[0]
         z_train = self._embedded(train)
         z_val = self._embedded(val) if val is not None and len(val) else None
-        log(f"probe: {z_train.n_pixels} features at {self.layer_name} of the {self.net_model.type} of "
-            f"'{self.config.of}' ({folder.name}); {self.config.head} head")
+        log(
+            f"probe: {z_train.n_pixels} features at {self.layer_name} of the {self.net_model.type} of "
+            f"'{self.config.of}' ({folder.name}); {self.config.head} head"
+        )
         self.head = self._new_head()
         self.head.fit(z_train, z_val, log=log, progress=progress)
         head_info = self.head.info()
-        self._info = {"of": self.config.of, "source_key": folder.name, "net": self.net_model.type,
-                      "layer": self.layer_name, "n_features": int(z_train.n_pixels), "head": self.config.head,
-                      **{k: head_info[k] for k in ("alpha", "alpha_selection", "best_epoch", "epochs_run", "stopped_early")
-                         if k in head_info}}
+        self._info = {
+            "of": self.config.of,
+            "source_key": folder.name,
+            "net": self.net_model.type,
+            "layer": self.layer_name,
+            "n_features": int(z_train.n_pixels),
+            "head": self.config.head,
+            **{
+                k: head_info[k]
+                for k in ("alpha", "alpha_selection", "best_epoch", "epochs_run", "stopped_early")
+                if k in head_info
+            },
+        }
 
     def _new_head(self) -> Model:
         cfg = self.config
@@ -152,7 +169,7 @@ class Probe(Model):
         from . import resolve
 
         def part(prefix: str, meta: dict[str, Any]):
-            own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             return resolve(meta["type"]).from_parts(meta, own)
 
         self.net_model = part("net:", state["net"])
@@ -187,13 +204,19 @@ def check_layer(net_type: str, params: dict[str, Any], layer: Any) -> None:
     leaves = [f"backbone.{n}" for n, m in backbone.named_modules() if n and not list(m.children())]
     if isinstance(layer, int) and not isinstance(layer, bool):
         if not -len(leaves) <= layer < len(leaves):
-            raise SpecError(f"the {net_type} has {len(leaves)} layers (0 … {len(leaves) - 1}, or -1 for the last)",
-                            key="model.layer", hint=f"its layers: {', '.join(leaves)}")
+            raise SpecError(
+                f"the {net_type} has {len(leaves)} layers (0 … {len(leaves) - 1}, or -1 for the last)",
+                key="model.layer",
+                hint=f"its layers: {', '.join(leaves)}",
+            )
         return
     names = ["backbone"] + [f"backbone.{n}" for n, _ in backbone.named_modules() if n]
     if str(layer) in names or f"backbone.{layer}" in names:
         return
     hint = did_you_mean(str(layer), names) or did_you_mean(f"backbone.{layer}", names)
     shown = ", ".join(names[:40]) + (" …" if len(names) > 40 else "")
-    raise SpecError(f"the {net_type} has no layer '{layer}'", key="model.layer",
-                    hint=(hint + "; " if hint else "") + f"its modules: {shown}")
+    raise SpecError(
+        f"the {net_type} has no layer '{layer}'",
+        key="model.layer",
+        hint=(hint + "; " if hint else "") + f"its modules: {shown}",
+    )

@@ -45,8 +45,15 @@ class Moments:
     yty: np.ndarray  # (T,)   Σ (y - mean_y)²
 
 
-def moments(split, *, center: bool = True, precision: str = "float64", block_rows: int = CHUNK_ROWS,
-            device: str = "cpu", progress=None) -> Moments:
+def moments(
+    split,
+    *,
+    center: bool = True,
+    precision: str = "float64",
+    block_rows: int = CHUNK_ROWS,
+    device: str = "cpu",
+    progress=None,
+) -> Moments:
     """One streaming pass over `split.blocks()`; memory independent of its length."""
     acc = _TorchAccumulator(device, precision) if device != "cpu" else _NumpyAccumulator(precision)
     task = progress.task("ridge: XᵀX (spectra)", total=len(split)) if progress else None
@@ -241,19 +248,31 @@ class Ridge(Model):
         cfg, t0 = self.config, time.perf_counter()
         device = resolve_device(self.train.device)
         blocks = math.ceil(len(train) / cfg.block_rows)
-        log(f"ridge: XᵀX over {len(train):,} spectra × {train.n_pixels} pixels, {blocks} block{'s' if blocks > 1 else ''} "
-            f"of ≤ {cfg.block_rows:,}")
-        mo = moments(train, center=cfg.fit_intercept, precision=cfg.precision, block_rows=cfg.block_rows,
-                     device=device, progress=progress)
+        log(
+            f"ridge: XᵀX over {len(train):,} spectra × {train.n_pixels} pixels, {blocks} block{'s' if blocks > 1 else ''} "
+            f"of ≤ {cfg.block_rows:,}"
+        )
+        mo = moments(
+            train,
+            center=cfg.fit_intercept,
+            precision=cfg.precision,
+            block_rows=cfg.block_rows,
+            device=device,
+            progress=progress,
+        )
         t_pass = time.perf_counter() - t0
         alphas = np.asarray(cfg.path, dtype=np.float64)
         selection = "fixed" if len(alphas) == 1 else "validation" if val is not None and len(val) else "gcv"
         route = alpha_route(len(alphas), selection)
         size = f"{len(mo.gram)} × {len(mo.gram)}"
-        log(f"ridge: pass done in {t_pass:.1f} s; " + {
-            "cholesky": f"{len(alphas)} Cholesky solve{'s' if len(alphas) > 1 else ''} of the {size} Gram"
-                        + (", each with the inverse of its factor for GCV's degrees of freedom" if selection == "gcv" else ""),
-            "eigh": f"one eigendecomposition of the {size} Gram for the {len(alphas)}-α path"}[route])
+        log(
+            f"ridge: pass done in {t_pass:.1f} s; "
+            + {
+                "cholesky": f"{len(alphas)} Cholesky solve{'s' if len(alphas) > 1 else ''} of the {size} Gram"
+                + (", each with the inverse of its factor for GCV's degrees of freedom" if selection == "gcv" else ""),
+                "eigh": f"one eigendecomposition of the {size} Gram for the {len(alphas)}-α path",
+            }[route]
+        )
         task = progress.task("ridge: solve", total=None) if progress else None
 
         # Per-pixel scale (population std, 1 where a pixel is constant), then the eigenbasis.
@@ -295,11 +314,17 @@ class Ridge(Model):
             "device": device,
             "precision": cfg.precision,
             "route": route,
-            "seconds": {"pass": round(t_pass, 3), "path": round(t_path, 3), "total": round(time.perf_counter() - t0, 3)},
+            "seconds": {
+                "pass": round(t_pass, 3),
+                "path": round(t_path, 3),
+                "total": round(time.perf_counter() - t0, 3),
+            },
         }
         on_edge = [t for i, t in enumerate(self.targets) if len(alphas) > 1 and best[i] in (0, len(alphas) - 1)]
-        log(f"ridge: n={mo.n} α={chosen} ({how}; {self._info['seconds']['total']:.1f} s)"
-            + (f"; α at the end of the path for {', '.join(on_edge)}" if on_edge else ""))
+        log(
+            f"ridge: n={mo.n} α={chosen} ({how}; {self._info['seconds']['total']:.1f} s)"
+            + (f"; α at the end of the path for {', '.join(on_edge)}" if on_edge else "")
+        )
 
     def _val_mse(self, val, block_rows: int) -> np.ndarray:
         """(T, A) mean squared error on `val` of every α, from one pass over it."""
@@ -346,8 +371,9 @@ def alpha_route(n_alphas: int, selection: str) -> str:
     return "cholesky" if n_alphas * per_alpha < EIGH_COST else "eigh"
 
 
-def alpha_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, device: str, *, yty: np.ndarray,
-               need_rss: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def alpha_path(
+    gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, route: str, device: str, *, yty: np.ndarray, need_rss: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(w: P × T × A coefficients in the scaled basis, the degrees of freedom tr G(G + αI)⁻¹ of
     each α and the residual sums of squares T × A, both when GCV asks). `gram` may be
     overwritten."""
@@ -388,8 +414,9 @@ def _fortran(a: np.ndarray) -> np.ndarray:
     return a.T if a.flags.c_contiguous else np.asfortranarray(a)
 
 
-def _cholesky_path(gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, device: str, *,
-                   need_dof: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _cholesky_path(
+    gram: np.ndarray, b: np.ndarray, alphas: np.ndarray, device: str, *, need_dof: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     """One factor of G + αI per α, in one reused P × P buffer (the last α factors `gram` itself):
     the solve, and for GCV tr (G + αI)⁻¹ = ‖U⁻¹‖²_F from the inverse of the triangle U."""
     if device != "cpu":

@@ -46,8 +46,10 @@ class StoredModel(Model):
         self.stored_file = model_file(folder)
         inner_targets = tuple(getattr(self.inner, "targets", self.targets))
         if inner_targets != self.targets:
-            raise ValueError(f"the stored model of '{self.config.source}' predicts {list(inner_targets)}, "
-                             f"this trial {list(self.targets)}")
+            raise ValueError(
+                f"the stored model of '{self.config.source}' predicts {list(inner_targets)}, "
+                f"this trial {list(self.targets)}"
+            )
         net = getattr(self.inner, "net", None)
         if net is not None and hasattr(net, "to"):  # a net runs on this trial's device, not its source's
             net.to(resolve_device(self.train.device))

@@ -41,8 +41,17 @@ def toy_source(n: int, n_pixels: int = 256, *, n_lines: int = 12, error: float =
     return ArraySource(flux.astype(np.float32), err.astype(np.float32), params, wave)
 
 
-def toy_splits(n_train: int = 2000, n_val: int = 400, n_test: int = 600, n_pixels: int = 256, *,
-               targets: Sequence[str] = TARGETS, noise_level: float = 0.0, seed: int = 0, **source) -> tuple[Split, Split, Split]:
+def toy_splits(
+    n_train: int = 2000,
+    n_val: int = 400,
+    n_test: int = 600,
+    n_pixels: int = 256,
+    *,
+    targets: Sequence[str] = TARGETS,
+    noise_level: float = 0.0,
+    seed: int = 0,
+    **source,
+) -> tuple[Split, Split, Split]:
     """(train, val, test) over one toy source; noise (if any) on every split, seeded per split."""
     src = toy_source(n_train + n_val + n_test, n_pixels, seed=seed, **source)
     cuts = np.cumsum([0, n_train, n_val, n_test])

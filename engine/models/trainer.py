@@ -217,7 +217,9 @@ class Scalers:
     (`(x - x_mean) / x_scale`, `(y - y_mean) / y_scale`), so standardised once or per batch the
     numbers are the same bits."""
 
-    def __init__(self, x_mean: torch.Tensor, x_scale: torch.Tensor, y_mean: torch.Tensor, y_scale: torch.Tensor) -> None:
+    def __init__(
+        self, x_mean: torch.Tensor, x_scale: torch.Tensor, y_mean: torch.Tensor, y_scale: torch.Tensor
+    ) -> None:
         self.x_mean, self.x_scale, self.y_mean, self.y_scale = x_mean, x_scale, y_mean, y_scale
 
     @classmethod
@@ -230,8 +232,12 @@ class Scalers:
     @torch.no_grad()
     def copy_to(self, net: "Regressor") -> None:
         """Into a net's buffers: what `_fit_scalers` would set from the same data."""
-        for mine, theirs in ((self.x_mean, net.x_mean), (self.x_scale, net.x_scale), (self.y_mean, net.y_mean),
-                             (self.y_scale, net.y_scale)):
+        for mine, theirs in (
+            (self.x_mean, net.x_mean),
+            (self.x_scale, net.x_scale),
+            (self.y_mean, net.y_mean),
+            (self.y_scale, net.y_scale),
+        ):
             theirs.copy_(mine)
 
     def apply(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
@@ -289,7 +295,9 @@ class NetModel(Model):
 
     def _build(self, n_pixels: int, wave: np.ndarray | None) -> Regressor:
         backbone = self.Backbone(self.config, n_pixels, wave)
-        return Regressor(backbone, n_pixels, self.targets, residual=getattr(self.config, "residual_on", None) == "ridge")
+        return Regressor(
+            backbone, n_pixels, self.targets, residual=getattr(self.config, "residual_on", None) == "ridge"
+        )
 
     # -- training ------------------------------------------------------------------------------
 
@@ -313,17 +321,23 @@ class NetModel(Model):
         held = _HELD.get(key) if key is not None else None
         if held is not None:  # another seed of the same trial: the same spectra, noise and scalers
             data, vdata, scalers = held
-            log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory: held from the last "
-                f"run (the same rows and noise, standardised)")
+            log(
+                f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory: held from the last "
+                f"run (the same rows and noise, standardised)"
+            )
             scalers.copy_to(net)
         else:
             if cfg.stream_rows is None:  # reading and noising the set in memory: seconds at 10k spectra, minutes at 1M
-                log(f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
-                    f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})")
+                log(
+                    f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
+                    f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})"
+                )
             data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
             vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
             if isinstance(data, StreamData):
-                log(f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time")
+                log(
+                    f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time"
+                )
             if net.residual:
                 self._fit_ridge(train, val, log)
             self._fit_scalers(data)
@@ -354,8 +368,19 @@ class NetModel(Model):
             generator.manual_seed((cfg.seed * 1_000_003 + epoch) % 2**63)
             inner = progress.task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps)
             batches = data.epoch_batches(batch, generator)
-            train_per_target = self._train_epoch(net, batches, data.scalers is not None, device, steps, optimizer, schedule,
-                                                 weights, log_vars, amp, inner)
+            train_per_target = self._train_epoch(
+                net,
+                batches,
+                data.scalers is not None,
+                device,
+                steps,
+                optimizer,
+                schedule,
+                weights,
+                log_vars,
+                amp,
+                inner,
+            )
             inner.done()
             seen += steps * batch
             if cfg.loss_weights == "inverse_variance":  # next epoch: 1 / this epoch's error variance
@@ -369,8 +394,22 @@ class NetModel(Model):
                 schedule.step(monitored)
             epochs_run = epoch + 1
             curves.add(epochs_run, train_loss, optimizer.param_groups[0]["lr"], val_per_target, net.y_scale)
-            extra = {f"val_{t}": float(v) for t, v in zip(self.targets, val_per_target)} if val_per_target is not None and n_targets > 1 else {}
-            log(epoch_line(epoch + 1, cfg.epochs, train_loss, val_loss, optimizer.param_groups[0]["lr"], time.perf_counter() - te, **extra))
+            extra = (
+                {f"val_{t}": float(v) for t, v in zip(self.targets, val_per_target)}
+                if val_per_target is not None and n_targets > 1
+                else {}
+            )
+            log(
+                epoch_line(
+                    epoch + 1,
+                    cfg.epochs,
+                    train_loss,
+                    val_loss,
+                    optimizer.param_groups[0]["lr"],
+                    time.perf_counter() - te,
+                    **extra,
+                )
+            )
             bar.advance()
             if monitored < best["loss"] * (1 - 1e-6):
                 best = {"loss": monitored, "epoch": epoch + 1, "state": _copy_state(net) if vdata is not None else None}
@@ -379,7 +418,9 @@ class NetModel(Model):
                 bad_epochs += 1
                 if cfg.patience is not None and bad_epochs >= cfg.patience:
                     what = "val_loss" if vdata is not None else "train_loss"
-                    log(f"early stop after epoch {epoch + 1}: {what} has not improved for {cfg.patience} epochs (best epoch {best['epoch']})")
+                    log(
+                        f"early stop after epoch {epoch + 1}: {what} has not improved for {cfg.patience} epochs (best epoch {best['epoch']})"
+                    )
                     break
         bar.done()
         if best["state"] is not None:
@@ -389,21 +430,25 @@ class NetModel(Model):
             final_weights = 0.5 * torch.exp(-log_vars.detach())
         else:
             final_weights = weights / weights.sum() * n_targets
-        self._info.update({
-            "device": device.type,
-            "amp": amp,
-            "n_params": sum(p.numel() for p in net.parameters()),
-            "epochs_run": epochs_run,
-            "best_epoch": best["epoch"],
-            "best_loss": best["loss"],
-            "stopped_early": epochs_run < cfg.epochs,
-            "loss_weights": {t: float(w) for t, w in zip(self.targets, final_weights.cpu())},
-            "seconds": round(seconds, 3),
-            "train_samples_per_s": round(seen / max(seconds, 1e-9), 1),
-            "curves": curves.as_dict(),
-        })
+        self._info.update(
+            {
+                "device": device.type,
+                "amp": amp,
+                "n_params": sum(p.numel() for p in net.parameters()),
+                "epochs_run": epochs_run,
+                "best_epoch": best["epoch"],
+                "best_loss": best["loss"],
+                "stopped_early": epochs_run < cfg.epochs,
+                "loss_weights": {t: float(w) for t, w in zip(self.targets, final_weights.cpu())},
+                "seconds": round(seconds, 3),
+                "train_samples_per_s": round(seen / max(seconds, 1e-9), 1),
+                "curves": curves.as_dict(),
+            }
+        )
 
-    def _train_epoch(self, net, batches, scaled, device, steps, optimizer, schedule, weights, log_vars, amp, task) -> torch.Tensor:
+    def _train_epoch(
+        self, net, batches, scaled, device, steps, optimizer, schedule, weights, log_vars, amp, task
+    ) -> torch.Tensor:
         """One pass over the epoch's batches (already standardised when `scaled`); the mean
         per-target loss (standardised MSE), on the device."""
         total = torch.zeros(len(self.targets), device=device)
@@ -540,7 +585,9 @@ class Curves:
             y = np.asarray(val.labels(), dtype=np.float64)
             self.variance = y.var(axis=0)
 
-    def add(self, epoch: int, train_loss: float, lr: float, val_per_target: torch.Tensor | None, y_scale: torch.Tensor) -> None:
+    def add(
+        self, epoch: int, train_loss: float, lr: float, val_per_target: torch.Tensor | None, y_scale: torch.Tensor
+    ) -> None:
         self.epoch.append(int(epoch))
         self.train_loss.append(_rounded(train_loss))
         self.lr.append(_rounded(float(lr)))

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .trainer import NetModel
 from .configs import ViTConfig
+from .trainer import NetModel
 
 
 class SelfAttention(nn.Module):
@@ -45,7 +45,9 @@ class Block(nn.Module):
         hidden = int(config.mlp_ratio * config.dim)
         self.ln1, self.ln2 = nn.LayerNorm(config.dim), nn.LayerNorm(config.dim)
         self.attn = SelfAttention(config)
-        self.mlp = nn.Sequential(nn.Linear(config.dim, hidden), nn.GELU(), nn.Linear(hidden, config.dim), nn.Dropout(config.dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(config.dim, hidden), nn.GELU(), nn.Linear(hidden, config.dim), nn.Dropout(config.dropout)
+        )
 
     def forward(self, x):
         x = x + self.attn(self.ln1(x))

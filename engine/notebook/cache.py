@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.notebook import locks, paths
 from engine.errors import LockedError
+from engine.notebook import locks, paths
 from engine.notebook.store import EXPERTS, RECORD, KeyParts
 
 SYNTHETIC = "synthetic"
@@ -76,7 +76,9 @@ def usage(root: Path) -> tuple[Store, Store]:
     cache.size = disk_size(cache.folder)
     sets = cache.folder / SYNTHETIC
     if sets.is_dir():
-        cache.entries = [Entry(p, disk_size(p), p.name) for p in sorted(sets.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+        cache.entries = [
+            Entry(p, disk_size(p), p.name) for p in sorted(sets.iterdir()) if p.is_dir() and not p.name.startswith(".")
+        ]
     runs = Store("run store", root / paths.STATE_DIR / "runs")
     runs.size = disk_size(runs.folder)
     runs.entries = [Entry(p, disk_size(p), f"{p.name} ({_trial_name(p)})") for p in _trials(runs.folder)]
@@ -90,8 +92,13 @@ def _trials(folder: Path) -> list[Path]:
     """The trial folders of a run store: `<key[:2]>/<key>/`."""
     if not folder.is_dir():
         return []
-    return [key for prefix in sorted(folder.iterdir()) if prefix.is_dir() and prefix.name != EXPERTS
-            for key in sorted(prefix.iterdir()) if key.is_dir() and not key.name.startswith(".")]
+    return [
+        key
+        for prefix in sorted(folder.iterdir())
+        if prefix.is_dir() and prefix.name != EXPERTS
+        for key in sorted(prefix.iterdir())
+        if key.is_dir() and not key.name.startswith(".")
+    ]
 
 
 def _experts(folder: Path) -> list[Path]:
@@ -140,12 +147,16 @@ def to_clear(root: Path, *, runs: bool = False, everything: bool = False) -> lis
         kept_experts = set()
         for folder in _trials(store.folder):
             if folder.name in wanted:
-                key = ((_record(folder).get("info") or {}).get("experts_key"))
+                key = (_record(folder).get("info") or {}).get("experts_key")
                 if key:
                     kept_experts.add(str(key))
             else:
                 out.append(Entry(folder, disk_size(folder), f"{folder.name} ({_trial_name(folder)})"))
-        out += [Entry(p, disk_size(p), f"{p.name} (MoE experts)") for p in _experts(store.folder) if p.name not in kept_experts]
+        out += [
+            Entry(p, disk_size(p), f"{p.name} (MoE experts)")
+            for p in _experts(store.folder)
+            if p.name not in kept_experts
+        ]
     tracked = _tracked(root)
     return [e for e in out if not _holds_tracked(e.path, tracked)]
 
@@ -167,7 +178,7 @@ def _set_lock(path: Path) -> Path | None:
     """The lock a synthetic set is generated under (its `.tmp-<key>-<pid>` folder's too)."""
     if path.parent.name != SYNTHETIC:
         return None
-    key = path.name[len(".tmp-"):].rsplit("-", 1)[0] if path.name.startswith(".tmp-") else path.name
+    key = path.name[len(".tmp-") :].rsplit("-", 1)[0] if path.name.startswith(".tmp-") else path.name
     return path.parent / f"{key}.lock"
 
 
@@ -175,8 +186,9 @@ def clear(root: Path, entries: Iterable[Entry]) -> list[Entry]:
     """Remove the entries (none while a run is going on); the ones removed. A set being
     generated now is skipped; the sets' empty lock files stay (removing one a process waits on
     would let two generate at once)."""
-    busy = LockedError("a `research run` is going on in this notebook", path=root,
-                       hint="clear the cache when it has finished")
+    busy = LockedError(
+        "a `research run` is going on in this notebook", path=root, hint="clear the cache when it has finished"
+    )
     try:
         with locks.end_of_run(root, timeout=1.0):  # no run is writing its end…
             if locks.any_running(root):  # …nor training
@@ -208,14 +220,21 @@ def _remove(entries: Iterable[Entry]) -> list[Entry]:
             if guard is not None:
                 guard.release()
     for folder in {e.path.parent for e in removed}:  # a run store's emptied <key[:2]>/ folders
-        if len(folder.name) == 2 and folder.parent.name in ("runs", EXPERTS) and folder.is_dir() and not any(folder.iterdir()):
+        if (
+            len(folder.name) == 2
+            and folder.parent.name in ("runs", EXPERTS)
+            and folder.is_dir()
+            and not any(folder.iterdir())
+        ):
             folder.rmdir()
     return removed
 
 
 def _tracked(root: Path) -> set[Path]:
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--", paths.STATE_DIR], cwd=root, capture_output=True, check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--", paths.STATE_DIR], cwd=root, capture_output=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return set()
     return {(root / p.decode()).resolve() for p in out.split(b"\0") if p}

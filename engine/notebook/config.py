@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import textfile
 from engine.errors import SpecError, did_you_mean
+from engine.text import textfile
 from engine.text.safe_yaml import read_yaml
 
 CONFIG_FILE = "research.yaml"
@@ -70,17 +70,31 @@ def notebook_config(root: str | Path) -> NotebookConfig:
         raise SpecError("expected a mapping of settings, e.g. `language: en`", path=path, line=1)
     for key in data:
         if key not in KEYS:
-            raise SpecError(f"unknown setting '{key}'", path=path, line=lines.get((key,)), key=str(key),
-                            hint=did_you_mean(str(key), KEYS) or f"the settings are: {', '.join(KEYS)}")
+            raise SpecError(
+                f"unknown setting '{key}'",
+                path=path,
+                line=lines.get((key,)),
+                key=str(key),
+                hint=did_you_mean(str(key), KEYS) or f"the settings are: {', '.join(KEYS)}",
+            )
     language = data.get("language", DEFAULT_LANGUAGE)
     if language not in LANGS:
-        raise SpecError(f"expected one of {', '.join(LANGS)}, got '{language}'", path=path,
-                        line=lines.get(("language",)), key="language", hint="language: en (or zh)")
+        raise SpecError(
+            f"expected one of {', '.join(LANGS)}, got '{language}'",
+            path=path,
+            line=lines.get(("language",)),
+            key="language",
+            hint="language: en (or zh)",
+        )
     from engine.numerics import SETTINGS
 
     numerics = data.get("numerics", "machine")
     if numerics not in SETTINGS:
-        raise SpecError(f"expected one of {', '.join(SETTINGS)}, got '{numerics}'", path=path,
-                        line=lines.get(("numerics",)), key="numerics", hint=did_you_mean(str(numerics), list(SETTINGS))
-                        or "numerics: avx2 (or machine)")
+        raise SpecError(
+            f"expected one of {', '.join(SETTINGS)}, got '{numerics}'",
+            path=path,
+            line=lines.get(("numerics",)),
+            key="numerics",
+            hint=did_you_mean(str(numerics), list(SETTINGS)) or "numerics: avx2 (or machine)",
+        )
     return NotebookConfig(language=language, numerics=numerics)

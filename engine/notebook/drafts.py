@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.text import document, textfile
 from engine.errors import DocumentError
+from engine.text import document, textfile
 
 DRAFT = "draft"
 PROMOTED = "planned"  # what a promoted draft says until its next run writes done or failed
@@ -38,12 +38,19 @@ def promote(path: str | Path) -> None:
 
     def edit(text: str) -> str:
         if document.front_matter(text, str(path)) is None:
-            raise DocumentError("is not an experiment report: it has no front matter (no spec, no status)", path=path,
-                                hint="give the draft report's path (research/<topic>/exp/exp_*.md)")
+            raise DocumentError(
+                "is not an experiment report: it has no front matter (no spec, no status)",
+                path=path,
+                hint="give the draft report's path (research/<topic>/exp/exp_*.md)",
+            )
         status = document.front_matter_values(text, ("status",)).get("status")
         if not is_draft(status):
-            raise DocumentError(f"is not a draft (its status is '{status or PROMOTED}')", path=path, key="status",
-                                hint="only a report with `status: draft` is promoted")
+            raise DocumentError(
+                f"is not a draft (its status is '{status or PROMOTED}')",
+                path=path,
+                key="status",
+                hint="only a report with `status: draft` is promoted",
+            )
         return document.set_front_matter_keys(text, {"status": PROMOTED}, path=str(path))
 
     if not path.is_file():

@@ -16,13 +16,27 @@ from typing import Any
 
 import yaml
 
-from engine.text import document, textfile
 from engine.notebook import paths, record
+from engine.text import document, textfile
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: The front matter keys that link a report to its pages.
 PAGE_KEYS = ("hub", "roadmap", "kanban")
-META_KEYS = ("id", "title", "topic", "mvp", "author", "date", "status", "last_run", "hub", "roadmap", "kanban", "answers", "gate")
+META_KEYS = (
+    "id",
+    "title",
+    "topic",
+    "mvp",
+    "author",
+    "date",
+    "status",
+    "last_run",
+    "hub",
+    "roadmap",
+    "kanban",
+    "answers",
+    "gate",
+)
 SKIP_DIRS = {".git", ".research", ".venv", "node_modules", "__pycache__", "templates"}
 
 
@@ -37,9 +51,11 @@ class Experiment:
 
     def spec_now(self) -> str:
         if self.spec_hash is None:
-            self.spec_hash = record.spec_digest(self.front_text, (self.record or {}).get("sets") or [],
-                                                (self.record or {}).get("sweeps") or [])
+            self.spec_hash = record.spec_digest(
+                self.front_text, (self.record or {}).get("sets") or [], (self.record or {}).get("sweeps") or []
+            )
         return self.spec_hash
+
     stale: list[str] = field(default_factory=list)
 
     @property
@@ -147,15 +163,31 @@ def scan(root: Path, *, cache: bool = True, texts: Mapping[Path, str] | None = N
             stamp = [stat.st_size, stat.st_mtime_ns]
             entry = old.get(str(path))
             if entry is not None and entry.get("stamp") == stamp:
-                experiment = None if entry.get("none") else Experiment(path, entry["front"], entry["record"], entry["error"], front_text=entry["text"], spec_hash=entry.get("spec"))
+                experiment = (
+                    None
+                    if entry.get("none")
+                    else Experiment(
+                        path,
+                        entry["front"],
+                        entry["record"],
+                        entry["error"],
+                        front_text=entry["text"],
+                        spec_hash=entry.get("spec"),
+                    )
+                )
             else:
                 experiment = _read_if_report(path)
             if experiment is None:
                 new[str(path)] = {"stamp": stamp, "none": True}
                 continue
-            new[str(path)] = {"stamp": stamp, "front": experiment.front, "record": experiment.record,
-                              "error": experiment.error, "text": experiment.front_text,
-                              "spec": experiment.spec_now() if experiment.record is not None else None}
+            new[str(path)] = {
+                "stamp": stamp,
+                "front": experiment.front,
+                "record": experiment.record,
+                "error": experiment.error,
+                "text": experiment.front_text,
+                "spec": experiment.spec_now() if experiment.record is not None else None,
+            }
             if experiment.record is None and experiment.error is None:
                 experiment.record = _indexed_record(root, experiment.id)
             found.append(experiment)

@@ -31,10 +31,14 @@ def given_root(root: str | Path, *, notebook: bool = False) -> Path:
         raise ResearchError("is a file, not a folder", path=path, key="--root", hint="give the notebook's root folder")
     if notebook and not ((path / STATE_DIR).is_dir() or (path / ".git").exists()):
         found = notebook_root(path)
-        hint = (f"the notebook holding it is {found}: --root {found}" if (found / STATE_DIR).is_dir() or (found / ".git").exists()
-                else "a notebook's root holds .research/ (made by its first run) or .git")
-        raise ResearchError("is not a notebook's root (it holds neither .research/ nor .git)", path=path, key="--root",
-                            hint=hint)
+        hint = (
+            f"the notebook holding it is {found}: --root {found}"
+            if (found / STATE_DIR).is_dir() or (found / ".git").exists()
+            else "a notebook's root holds .research/ (made by its first run) or .git"
+        )
+        raise ResearchError(
+            "is not a notebook's root (it holds neither .research/ nor .git)", path=path, key="--root", hint=hint
+        )
     return path.resolve()
 
 
@@ -96,8 +100,13 @@ def given(raw: str | Path) -> None:
         reports = _reports(path)
         by_name = {Path(r).name: r for r in reversed(reports)}
         meant = _closest(shown(path), reports) or by_name.get(_closest(path.name, list(by_name)) or "")
-    raise ResearchError("no such file" if path.suffix else "no such file or folder", path=text,
-                        hint=f"did you mean '{meant}'?" if meant else "give a report (a .md file with front matter) or a folder of them")
+    raise ResearchError(
+        "no such file" if path.suffix else "no such file or folder",
+        path=text,
+        hint=f"did you mean '{meant}'?"
+        if meant
+        else "give a report (a .md file with front matter) or a folder of them",
+    )
 
 
 def _closest(word: str, choices: list[str]) -> str | None:
@@ -114,8 +123,11 @@ def _neighbours(path: Path) -> list[str]:
         entries = list(path.parent.iterdir())
     except OSError:
         return []
-    return sorted(p.name for p in entries if not p.name.startswith(".")
-                  and (p.suffix == ".md" or (not path.suffix and p.is_dir())))
+    return sorted(
+        p.name
+        for p in entries
+        if not p.name.startswith(".") and (p.suffix == ".md" or (not path.suffix and p.is_dir()))
+    )
 
 
 def _reports(path: Path, limit: int = 20_000) -> list[str]:

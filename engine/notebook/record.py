@@ -18,13 +18,25 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.text import document
 from engine.notebook.store import digest
+from engine.text import document
 
 REGION = "record"
 # the spec keys that decide the numbers, the tables and the verdict (not the prose keys)
-RUN_KEYS = ("data", "noise", "model", "train", "trials", "metrics", "binned", "comparisons", "figures", "decision", "key_numbers",
-            "bootstrap")
+RUN_KEYS = (
+    "data",
+    "noise",
+    "model",
+    "train",
+    "trials",
+    "metrics",
+    "binned",
+    "comparisons",
+    "figures",
+    "decision",
+    "key_numbers",
+    "bootstrap",
+)
 _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 
 
@@ -147,8 +159,11 @@ def trial_conditions(config: Mapping[str, Any], split: Mapping[str, Any] | None 
         out["test_set"] = primary
         sizes = split.get("tests") or {}
         # the others', for a number read on one of them (`r2.log_g@noisy`): what sets it apart
-        others = {name: {**_test_set(base, chosen or {}), **({"n_test": sizes[name]} if name in sizes else {})}
-                  for name, chosen in tests.items() if name != primary}
+        others = {
+            name: {**_test_set(base, chosen or {}), **({"n_test": sizes[name]} if name in sizes else {})}
+            for name, chosen in tests.items()
+            if name != primary
+        }
         if others:
             out["tests"] = others
     return out
@@ -192,8 +207,13 @@ def test_condition(conditions: Mapping[str, Any], *, noise: bool = True, test: s
             return f"test set {test}"
         c = {**c, "n_test": None, **c["tests"][test]}
     source = c.get("test_source") or c.get("source") or "?"
-    parts = [f"{source} test", f"{c['n_test']} spectra" if c.get("n_test") else None, c.get("test_select"),
-             f"noise {_short(c.get('test_noise', 0.0))}" if noise else None, f"{c['n_pixels']} px" if c.get("n_pixels") else None]
+    parts = [
+        f"{source} test",
+        f"{c['n_test']} spectra" if c.get("n_test") else None,
+        c.get("test_select"),
+        f"noise {_short(c.get('test_noise', 0.0))}" if noise else None,
+        f"{c['n_pixels']} px" if c.get("n_pixels") else None,
+    ]
     return " · ".join(p for p in parts if p)
 
 
@@ -202,8 +222,10 @@ def conditions_text(conditions: Mapping[str, Any], *, noise: bool = True, test: 
     under (on the named test set `test`, when it was read there)."""
     c = conditions or {}
     moved = (c.get("tests") or {}).get(test) or {} if test is not None else {}
-    head = [f"N_train {c['n_train']}" if c.get("n_train") else None,
-            f"train {c['source']}" if moved.get("test_source", c.get("test_source")) else None]
+    head = [
+        f"N_train {c['n_train']}" if c.get("n_train") else None,
+        f"train {c['source']}" if moved.get("test_source", c.get("test_source")) else None,
+    ]
     return " · ".join([p for p in head if p] + [test_condition(c, noise=noise, test=test)])
 
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import document, textfile
 from engine.errors import SpecError
+from engine.text import document, textfile
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,10 @@ def needed_regions(spec) -> list[Need]:
     table and the run record (what `research status`, `sync` and the pages read). The
     hypotheses, log and reproduce regions are not: the hub shows the answers, the commit the
     run, and a report may leave them out."""
-    needs = [Need("the results table", "metrics", ("results",)),
-             Need("the run record (what research status, sync and the pages read)", "id", ("record",))]
+    needs = [
+        Need("the results table", "metrics", ("results",)),
+        Need("the run record (what research status, sync and the pages read)", "id", ("record",)),
+    ]
     if spec.decision.rules:
         needs.append(Need("a verdict", "decision.rules", ("summary",)))
     if spec.key_numbers:

@@ -147,8 +147,15 @@ class TrialRecord:
 
 
 _DEFAULTS: dict[str, Any] = {
-    "key": "", "trial": "", "config": {}, "metrics": {}, "parts": {}, "info": {}, "provenance": {}, "log": [],
-}  # fmt: skip
+    "key": "",
+    "trial": "",
+    "config": {},
+    "metrics": {},
+    "parts": {},
+    "info": {},
+    "provenance": {},
+    "log": [],
+}
 
 
 class RunStore:
@@ -178,8 +185,14 @@ class RunStore:
             shutil.rmtree(folder, ignore_errors=True)
             return None
 
-    def save(self, record: TrialRecord, predictions: Mapping[str, Any] | None = None,
-             model: tuple[str, bytes] | None = None, *, replace: bool = False) -> Path:
+    def save(
+        self,
+        record: TrialRecord,
+        predictions: Mapping[str, Any] | None = None,
+        model: tuple[str, bytes] | None = None,
+        *,
+        replace: bool = False,
+    ) -> Path:
         """Write a whole record or nothing: build it in a temp folder, then rename it in.
 
         `model`: (file name, bytes) of the fitted model (`MODEL` or `PLUGIN_MODEL`). A record
@@ -299,4 +312,6 @@ class ReportIndex:
         data = {**current, **values}
         if data == current and self.path(report_id).is_file():  # a re-run that changed nothing: no write, no fsync
             return
-        atomic_write(self.path(report_id), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        atomic_write(
+            self.path(report_id), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        )

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import difflib
 
-from engine.text import document
 from engine.errors import DocumentError
+from engine.text import document, tables
 from engine.text.questions import MVP_RE, ROW_ID_RE, TREE_LINE_RE, hypothesis_ids
-from engine.text import tables
 
 
 def check_ids(text: str, ids, *, path: str) -> None:
@@ -47,7 +46,11 @@ def answer_question(text: str, qid: str, *, mark: str, answer: str, mvp: str | N
     in_region = {i for a, b in owned for i in range(a, b + 1)}
     code = document.code_lines(text)
     # the tree line: prefer one inside a code block (the tree is drawn in a fence)
-    candidates = [i for i, line in enumerate(lines) if i not in in_region and (m := TREE_LINE_RE.match(line)) and m.group("id") == qid]
+    candidates = [
+        i
+        for i, line in enumerate(lines)
+        if i not in in_region and (m := TREE_LINE_RE.match(line)) and m.group("id") == qid
+    ]
     candidates.sort(key=lambda i: i not in code)
     if candidates:
         i = candidates[0]

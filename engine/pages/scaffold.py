@@ -21,12 +21,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import document, textfile
-from engine.notebook.config import notebook_config, page_language_line, page_language_mark
-from engine.notebook.drafts import DRAFT
 from engine.errors import TemplateError
-from engine.notebook.config import LANGS
+from engine.notebook.config import LANGS, notebook_config, page_language_line, page_language_mark
+from engine.notebook.drafts import DRAFT
 from engine.render.templates import render
+from engine.text import document, textfile
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

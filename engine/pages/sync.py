@@ -25,19 +25,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.text import document, textfile
 from engine.notebook import drafts
 from engine.notebook.config import DEFAULT_LANGUAGE, notebook_config, page_language
-from engine.render.decision import CEILING_MODEL
-from engine.render.decision import badness
-from engine.text.marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
+from engine.notebook.experiments import PAGE_KEYS, Experiment, linked_to, scan
 from engine.notebook.record import conditions_text, shown_trials, test_condition
+from engine.pages import hub as hub_lines
+from engine.render.decision import CEILING_MODEL, badness
 from engine.render.repeats import seeds_of
 from engine.render.templates import fmt_metric, render, table_cell
 from engine.spec.vocabulary import split_test
-from engine.pages import hub as hub_lines
-from engine.text import tables
-from engine.notebook.experiments import PAGE_KEYS, Experiment, linked_to, scan
+from engine.text import document, tables, textfile
+from engine.text.marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
 
 
 def link(page: Path, target: Path, text: str) -> str:
@@ -57,8 +55,15 @@ def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
 # Hub
 
 
-def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
-             language: str = DEFAULT_LANGUAGE) -> str:
+def hub_text(
+    text: str,
+    page: Path,
+    experiments: Sequence[Experiment],
+    root: Path,
+    *,
+    force: bool = False,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
     mine = linked_to(experiments, "hub", page)
     for experiment in mine:  # an unknown id stops everything before anything is written
         hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
@@ -66,20 +71,30 @@ def hub_text(text: str, page: Path, experiments: Sequence[Experiment], root: Pat
         rec = experiment.record
         for qid in experiment.front.get("answers") or []:
             text = hub_lines.answer_question(
-                text, str(qid), mark=question_mark((rec.get("questions") or {}).get(str(qid)), rec["verdict"]),
+                text,
+                str(qid),
+                mark=question_mark((rec.get("questions") or {}).get(str(qid)), rec["verdict"]),
                 answer=(rec.get("answers") or {}).get(str(qid)) or rec.get("says") or rec["verdict"],
-                mvp=experiment.front.get("mvp"), evidence=link(page, experiment.path, experiment.id), path=str(page),
+                mvp=experiment.front.get("mvp"),
+                evidence=link(page, experiment.path, experiment.id),
+                path=str(page),
             )
     present = document.regions(text, str(page))
     bodies = {
-        "authoritative": render("regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine), language=language),
-        "leaderboard": render("regions/hub-leaderboard.md.j2", root, groups=_leaderboard(page, mine), language=language),
+        "authoritative": render(
+            "regions/hub-authoritative.md.j2", root, lines=_authoritative(page, mine), language=language
+        ),
+        "leaderboard": render(
+            "regions/hub-leaderboard.md.j2", root, groups=_leaderboard(page, mine), language=language
+        ),
         "key-numbers": render("regions/hub-key-numbers.md.j2", root, rows=_key_numbers(page, mine), language=language),
         "experiments": render("regions/hub-experiments.md.j2", root, rows=_index(page, mine), language=language),
     }
     if "changelog" in present:
         bodies["changelog"] = _changelog(present["changelog"].body, mine, root, language)
-    return document.replace_regions(text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force)
+    return document.replace_regions(
+        text, {k: v for k, v in bodies.items() if k in present}, path=str(page), force=force
+    )
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,9 @@ class Row:
     @property
     def test(self) -> str:
         """The test set the metric was measured on (`r2.log_g@noisy`: that set's, not the primary's)."""
-        return test_condition(self.trial.get("conditions") or _old_conditions(self.trial), test=split_test(self.metric)[1])
+        return test_condition(
+            self.trial.get("conditions") or _old_conditions(self.trial), test=split_test(self.metric)[1]
+        )
 
 
 def _old_conditions(trial: dict) -> dict:
@@ -137,12 +154,25 @@ def _leaderboard(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
             if family not in best or badness(metric, row.value) < badness(metric, best[family].value):
                 best[family] = row
         ranked = sorted(best.values(), key=lambda r: (r.ceiling, badness(metric, r.value), r.experiment.id))
-        groups.append({"metric": metric, "test": test, "rows": [
-            {"model": r.trial.get("model"), "ceiling": r.ceiling, "reference": r.reference and not r.ceiling,
-             "value": _with_seeds(fmt_metric(metric, r.value), r.trial), "config": r.trial.get("config", ""),
-             "n_train": (r.trial.get("conditions") or _old_conditions(r.trial)).get("n_train") or "-",
-             "link": link(page, r.experiment.path, r.experiment.id), "trial": r.trial.get("name")}
-            for r in ranked]})  # fmt: skip
+        groups.append(
+            {
+                "metric": metric,
+                "test": test,
+                "rows": [
+                    {
+                        "model": r.trial.get("model"),
+                        "ceiling": r.ceiling,
+                        "reference": r.reference and not r.ceiling,
+                        "value": _with_seeds(fmt_metric(metric, r.value), r.trial),
+                        "config": r.trial.get("config", ""),
+                        "n_train": (r.trial.get("conditions") or _old_conditions(r.trial)).get("n_train") or "-",
+                        "link": link(page, r.experiment.path, r.experiment.id),
+                        "trial": r.trial.get("name"),
+                    }
+                    for r in ranked
+                ],
+            }
+        )
     return groups
 
 
@@ -155,19 +185,29 @@ def _with_seeds(value: str, trial: dict) -> str:
 def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
     """Per metric and test set: the best model, the ceiling and the gap between them."""
     lines = []
-    for (metric, test), rows in _groups(_rows(page, experiments)).items():
+    for (metric, _test), rows in _groups(_rows(page, experiments)).items():
         models = [r for r in rows if not r.ceiling and not r.reference]
         ceilings = [r for r in rows if r.ceiling]
         if not models:
             continue
         top = min(models, key=lambda r: (badness(metric, r.value), r.experiment.id))
-        line = {"metric": metric, "best_value": _with_seeds(fmt_metric(metric, top.value), top.trial), "best_model": _model_and_trial(top.trial),
-                "best_link": link(page, top.experiment.path, top.experiment.id), "condition": conditions_text(top.trial.get("conditions") or _old_conditions(top.trial), test=split_test(metric)[1]),
-                "ceiling_value": None}
+        line = {
+            "metric": metric,
+            "best_value": _with_seeds(fmt_metric(metric, top.value), top.trial),
+            "best_model": _model_and_trial(top.trial),
+            "best_link": link(page, top.experiment.path, top.experiment.id),
+            "condition": conditions_text(
+                top.trial.get("conditions") or _old_conditions(top.trial), test=split_test(metric)[1]
+            ),
+            "ceiling_value": None,
+        }
         if ceilings:
             cap = min(ceilings, key=lambda r: (badness(metric, r.value), r.experiment.id))
-            line.update(ceiling_value=fmt_metric(metric, cap.value), ceiling_model=cap.trial.get("model"),
-                        gap=fmt_metric(metric, abs(cap.value - top.value)))
+            line.update(
+                ceiling_value=fmt_metric(metric, cap.value),
+                ceiling_model=cap.trial.get("model"),
+                gap=fmt_metric(metric, abs(cap.value - top.value)),
+            )
         lines.append(line)
     return lines
 
@@ -189,15 +229,26 @@ def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
             label, value = entry[0], entry[1]
             read = entry[2] if len(entry) > 2 and entry[2] else [rec.get("best")]
             sets = entry[3] if len(entry) > 3 else []  # named test sets it was read on (its label may say "noisy")
-            rows.append({"label": label, "value": value, "link": where,
-                         "condition": _conditions_of([trials.get(n, {}) for n in read], sets)})
+            rows.append(
+                {
+                    "label": label,
+                    "value": value,
+                    "link": where,
+                    "condition": _conditions_of([trials.get(n, {}) for n in read], sets),
+                }
+            )
         place = rec.get("standing") or {}
         if place.get("beats_baseline") is False:  # a "best" that lost must not pass for a result
             metric = rec.get("primary")
-            rows.append({"label": f"⚠ no candidate beats the baseline ({metric})",
-                         "value": f"{place['best']} {fmt_metric(metric, place['best_value'])} vs baseline "
-                                  f"{place['baseline']} {fmt_metric(metric, place['baseline_value'])}",
-                         "condition": _conditions_of([best, trials.get(place.get("baseline"), {})]), "link": where})
+            rows.append(
+                {
+                    "label": f"⚠ no candidate beats the baseline ({metric})",
+                    "value": f"{place['best']} {fmt_metric(metric, place['best_value'])} vs baseline "
+                    f"{place['baseline']} {fmt_metric(metric, place['baseline_value'])}",
+                    "condition": _conditions_of([best, trials.get(place.get("baseline"), {})]),
+                    "link": where,
+                }
+            )
     return rows
 
 
@@ -205,9 +256,13 @@ def _conditions_of(trials: Sequence[dict], sets: Sequence[str] = ()) -> str:
     """The conditions shared by the trials a number comes from (each trial's when they differ),
     on the named test set it was read on when that is not the primary (`sets`: each, for a
     number read on several), and the seeds behind it."""
-    texts = ["; ".join(f"{name}: {conditions_text(t.get('conditions') or _old_conditions(t), test=name)}" for name in sets)
-             if len(sets) > 1 else conditions_text(t.get("conditions") or _old_conditions(t), test=sets[0] if sets else None)
-             for t in trials if t]
+    texts = [
+        "; ".join(f"{name}: {conditions_text(t.get('conditions') or _old_conditions(t), test=name)}" for name in sets)
+        if len(sets) > 1
+        else conditions_text(t.get("conditions") or _old_conditions(t), test=sets[0] if sets else None)
+        for t in trials
+        if t
+    ]
     unique = list(dict.fromkeys(texts))
     seeds = seeds_of([t for t in trials if t])
     if len(unique) <= 1:
@@ -222,13 +277,19 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
     for experiment in experiments:
         rec = experiment.record or {}
         verdict = f"{verdict_mark(rec.get('verdict'))} {rec['verdict']}" if rec.get("verdict") else "-"
-        rows.append({
-            "id": experiment.id, "date": experiment.run_date or "-",
-            "status": status_text(experiment.status),
-            "verdict": verdict, "link": link(page, experiment.path, experiment.path.name),
-            "builds_on": [link(page, Path(os.path.normpath(experiment.path.parent / p)), Path(p).name)
-                          for p in rec.get("prerequisite") or []],
-        })
+        rows.append(
+            {
+                "id": experiment.id,
+                "date": experiment.run_date or "-",
+                "status": status_text(experiment.status),
+                "verdict": verdict,
+                "link": link(page, experiment.path, experiment.path.name),
+                "builds_on": [
+                    link(page, Path(os.path.normpath(experiment.path.parent / p)), Path(p).name)
+                    for p in rec.get("prerequisite") or []
+                ],
+            }
+        )
     return rows
 
 
@@ -244,9 +305,19 @@ def _changelog(body: str, experiments: Sequence[Experiment], root: Path, languag
         if mine and f"{mark} {verdict} " in mine[-1] and table_cell(says) in mine[-1]:
             continue  # the same verdict and the same answer: nothing new to log
         answers = experiment.front.get("answers") or []
-        added.append(render("regions/hub-changelog-row.md.j2", root, date=experiment.run_date, id=experiment.id, mark=mark,
-                            verdict=verdict, says=says, where=", ".join(map(str, answers)) or "-",
-                            language=language).rstrip("\n"))
+        added.append(
+            render(
+                "regions/hub-changelog-row.md.j2",
+                root,
+                date=experiment.run_date,
+                id=experiment.id,
+                mark=mark,
+                verdict=verdict,
+                says=says,
+                where=", ".join(map(str, answers)) or "-",
+                language=language,
+            ).rstrip("\n")
+        )
     if not added:
         return body
     return "\n".join(lines + added) + "\n"
@@ -294,8 +365,15 @@ def _plain(cell: str) -> str:
     return cell.strip().strip("*").strip()
 
 
-def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
-                language: str = DEFAULT_LANGUAGE) -> str:
+def kanban_text(
+    text: str,
+    page: Path,
+    experiments: Sequence[Experiment],
+    root: Path,
+    *,
+    force: bool = False,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
     present = document.regions(text, str(page))
     if "board" not in present:
         return text
@@ -303,13 +381,28 @@ def kanban_text(text: str, page: Path, experiments: Sequence[Experiment], root: 
     rows = []
     for experiment in mine:
         rec = experiment.record or {}
-        verdict = f"{verdict_mark(rec.get('verdict'))} {rec.get('says') or rec['verdict']}" if rec.get("verdict") and experiment.status == "done" else "-"
-        rows.append({
-            "status": status_text(experiment.status),
-            "title_link": link(page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")),
-            "mvp": experiment.front.get("mvp") or "-", "verdict": verdict, "file": experiment.path.name,
-        })
-    return document.replace_regions(text, {"board": render("regions/kanban-board.md.j2", root, rows=rows, language=language)}, path=str(page), force=force)
+        verdict = (
+            f"{verdict_mark(rec.get('verdict'))} {rec.get('says') or rec['verdict']}"
+            if rec.get("verdict") and experiment.status == "done"
+            else "-"
+        )
+        rows.append(
+            {
+                "status": status_text(experiment.status),
+                "title_link": link(
+                    page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")
+                ),
+                "mvp": experiment.front.get("mvp") or "-",
+                "verdict": verdict,
+                "file": experiment.path.name,
+            }
+        )
+    return document.replace_regions(
+        text,
+        {"board": render("regions/kanban-board.md.j2", root, rows=rows, language=language)},
+        path=str(page),
+        force=force,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,8 +420,16 @@ def pages_of(experiments: Sequence[Experiment]) -> dict[Path, str]:
     return dict(sorted(found.items()))
 
 
-def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment], root: Path, *, force: bool = False,
-             language: str = DEFAULT_LANGUAGE) -> str:
+def new_text(
+    kind: str,
+    text: str,
+    page: Path,
+    experiments: Sequence[Experiment],
+    root: Path,
+    *,
+    force: bool = False,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
     """The page's text brought up to date with the experiments (a pure text → text function)."""
     if kind == "hub":
         return hub_text(text, page, experiments, root, force=force, language=language)
@@ -337,8 +438,9 @@ def new_text(kind: str, text: str, page: Path, experiments: Sequence[Experiment]
     return kanban_text(text, page, experiments, root, force=force, language=language)
 
 
-def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping[Path, str] | None = None,
-               force: bool = False) -> dict[Path, Callable[[str], str]]:
+def page_edits(
+    root: Path, *, only: Iterable[Path] | None = None, texts: Mapping[Path, str] | None = None, force: bool = False
+) -> dict[Path, Callable[[str], str]]:
     """The pages that would change (all, or those linked from the reports in `only`) and, for
     each, its edit: a text → text function, to be applied to the page's latest text when it is
     written. `texts` are reports about to be written, read from there instead of the disk.
@@ -354,6 +456,7 @@ def page_edits(root: Path, *, only: Iterable[Path] | None = None, texts: Mapping
     edits: dict[Path, Callable[[str], str]] = {}
     language = notebook_config(root).language if pages else DEFAULT_LANGUAGE
     for page, kind in pages.items():
+
         def edit(text: str, kind: str = kind, page: Path = page) -> str:
             return new_text(kind, text, page, experiments, root, force=force, language=page_language(text) or language)
 

@@ -174,8 +174,10 @@ def empty_for_sure(table, data: Mapping[str, Any]) -> dict[int, str]:
             bound = bounds(axis.by)
             lo, hi, last = e[i], e[i + 1], i == len(e) - 2
             if bound is not None and (hi < bound[0] or lo > bound[1] or (hi == bound[0] and not last)):
-                out[c] = (f"bin {cell_label(edges, cell)} lies outside the test set's {axis.by} range "
-                          f"{fmt_edge(bound[0])}–{fmt_edge(bound[1])}: no test spectrum can fall in it")
+                out[c] = (
+                    f"bin {cell_label(edges, cell)} lies outside the test set's {axis.by} range "
+                    f"{fmt_edge(bound[0])}–{fmt_edge(bound[1])}: no test spectrum can fall in it"
+                )
                 break
         else:
             if n_test is not None and n_test < table.min_n:
@@ -183,8 +185,14 @@ def empty_for_sure(table, data: Mapping[str, Any]) -> dict[int, str]:
     return out
 
 
-def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None,
-                 bootstrap: tuple[int, int] = (1000, 0), twins: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+def binned_table(
+    table,
+    preds: Mapping[str, Any],
+    *,
+    baseline: str | None = None,
+    bootstrap: tuple[int, int] = (1000, 0),
+    twins: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
     """The table's rows and what rules and figures read (see the module docstring). `preds`:
     trial → its prediction arrays, or the list of its seeds' (a repeated trial: each bin's value
     is the mean over the seeds, each Δ interval resamples them too). `twins` (a trial → the later
@@ -199,7 +207,9 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     preds = {name: ps[0] for name, ps in runs.items()}  # the rows, bins and parameters: the same for every seed
     metric, target = base.split(".", 1)
     later = {name for names in (twins or {}).values() for name in names}
-    shown = [n for n in (table.trials or [p for p in preds if p not in later]) if n in preds and _usable(table, preds[n])]
+    shown = [
+        n for n in (table.trials or [p for p in preds if p not in later]) if n in preds and _usable(table, preds[n])
+    ]
     axes = table.axes
     if not shown:
         return _empty(table)
@@ -232,9 +242,17 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
     spread = {name: spread_of([v for v, s in zip(values[name], small) if not s and v == v]) for name in shown}
     rows = []
     for c in range(len(cells)):
-        rows.append({"label": labels[c], "words": words[c], "name": names[c], "n": n[c], "small": small[c],
-                     "values": [values[name][c] for name in shown],
-                     "deltas": [deltas[name][c] for name in deltas]})  # fmt: skip
+        rows.append(
+            {
+                "label": labels[c],
+                "words": words[c],
+                "name": names[c],
+                "n": n[c],
+                "small": small[c],
+                "values": [values[name][c] for name in shown],
+                "deltas": [deltas[name][c] for name in deltas],
+            }
+        )
     series = {name: [math.nan if small[c] else values[name][c] for c in range(len(cells))] for name in shown}
     by_name = {}
     for c, key in enumerate(names if all(names) else labels):
@@ -244,12 +262,28 @@ def binned_table(table, preds: Mapping[str, Any], *, baseline: str | None = None
         by_name[key] = entry
     centres = _positions(edges[0], used, axes[0].by) if len(axes) == 1 else list(range(len(cells)))
     return {
-        "metric": table.metric, "by": " × ".join(a.by for a in axes), "axes": [a.by for a in axes], "trials": shown,
-        "shown_names": [f"{n} (= {', '.join(twins[n])})" if twins and n in twins and not table.trials else n for n in shown],
-        "reference": reference if deltas else None, "delta_trials": list(deltas), "rows": rows,
-        "min_n": table.min_n, "small": small, "n": n, "labels": labels, "words": words, "names": names,
-        "spread_values": spread, "values": {name: values[name] for name in shown}, "series": series,
-        "by_name": by_name, "centers": centres, "edges": [[float(v) for v in e] for e in edges],
+        "metric": table.metric,
+        "by": " × ".join(a.by for a in axes),
+        "axes": [a.by for a in axes],
+        "trials": shown,
+        "shown_names": [
+            f"{n} (= {', '.join(twins[n])})" if twins and n in twins and not table.trials else n for n in shown
+        ],
+        "reference": reference if deltas else None,
+        "delta_trials": list(deltas),
+        "rows": rows,
+        "min_n": table.min_n,
+        "small": small,
+        "n": n,
+        "labels": labels,
+        "words": words,
+        "names": names,
+        "spread_values": spread,
+        "values": {name: values[name] for name in shown},
+        "series": series,
+        "by_name": by_name,
+        "centers": centres,
+        "edges": [[float(v) for v in e] for e in edges],
         "delta_values": deltas,
     }
 
@@ -290,8 +324,11 @@ def _deltas(used, runs, shown, reference, index_of, n_cells, small, metric, targ
             if small[c] or sel.sum() < 2:
                 cells.append(None)
                 continue
-            cells.append(metrics.paired_bootstrap_delta(fn, truth[sel], pred[..., sel], pred_ref[..., sel], B=B,
-                                                        seed=seed).as_dict())
+            cells.append(
+                metrics.paired_bootstrap_delta(
+                    fn, truth[sel], pred[..., sel], pred_ref[..., sel], B=B, seed=seed
+                ).as_dict()
+            )
         out[name] = cells
     return out
 
@@ -311,10 +348,29 @@ def _positions(edges: np.ndarray, preds, by: str) -> list[float]:
 
 
 def _empty(table) -> dict[str, Any]:
-    return {"metric": table.metric, "by": " × ".join(table.parameters), "axes": table.parameters, "trials": [],
-            "reference": None, "delta_trials": [], "rows": [], "min_n": table.min_n, "small": [], "n": [],
-            "labels": [], "words": [], "names": [], "shown_names": [], "spread_values": {}, "values": {}, "series": {}, "by_name": {},
-            "centers": [], "edges": [], "delta_values": {}}
+    return {
+        "metric": table.metric,
+        "by": " × ".join(table.parameters),
+        "axes": table.parameters,
+        "trials": [],
+        "reference": None,
+        "delta_trials": [],
+        "rows": [],
+        "min_n": table.min_n,
+        "small": [],
+        "n": [],
+        "labels": [],
+        "words": [],
+        "names": [],
+        "shown_names": [],
+        "spread_values": {},
+        "values": {},
+        "series": {},
+        "by_name": {},
+        "centers": [],
+        "edges": [],
+        "delta_values": {},
+    }
 
 
 def cell_texts(table: Mapping[str, Any], fmt) -> list[dict[str, Any]]:
@@ -330,9 +386,14 @@ def cell_texts(table: Mapping[str, Any], fmt) -> list[dict[str, Any]]:
             cells = [f"({c})" for c in cells]
         deltas = []
         for d in row["deltas"]:
-            deltas.append("-" if d is None or not _number(d.get("value"))
-                          else f"{signed(fmt(d['value']))} [{signed(fmt(d['lo']))}, {signed(fmt(d['hi']))}]")
-        rows.append({**row, "label": row.get("words") or row["label"], "small": small, "cells": cells, "delta_cells": deltas})
+            deltas.append(
+                "-"
+                if d is None or not _number(d.get("value"))
+                else f"{signed(fmt(d['value']))} [{signed(fmt(d['lo']))}, {signed(fmt(d['hi']))}]"
+            )
+        rows.append(
+            {**row, "label": row.get("words") or row["label"], "small": small, "cells": cells, "delta_cells": deltas}
+        )
     return rows
 
 
@@ -361,8 +422,11 @@ def rule_bins(table: Mapping[str, Any], values: Sequence[float], path: str = "bi
     from engine.spec.expressions import Bins
 
     shown = table.get("words") or table["labels"]  # as the table shows it
-    absent = {c: f"bin {shown[c]} has {table['n'][c]} spectra, fewer than min_n = {table['min_n']}"
-              for c, small in enumerate(table.get("small") or []) if small}
+    absent = {
+        c: f"bin {shown[c]} has {table['n'][c]} spectra, fewer than min_n = {table['min_n']}"
+        for c, small in enumerate(table.get("small") or [])
+        if small
+    }
     return Bins(values, absent, path)
 
 

@@ -124,7 +124,9 @@ class Resampler:
         from engine import metrics
 
         if trial not in self._picks:
-            self._picks[trial] = metrics.seed_picks(len(self.preds[trial]), self.B, [self.seed, 0x5EED, self._order[trial]])
+            self._picks[trial] = metrics.seed_picks(
+                len(self.preds[trial]), self.B, [self.seed, 0x5EED, self._order[trial]]
+            )
         return self._picks[trial]
 
     def score(self, trial: str, dotted: str):
@@ -153,7 +155,9 @@ class Resampler:
         targets = [t.decode() if isinstance(t, bytes) else str(t) for t in runs[0]["targets"]]
         n = len(runs[0]["index"])
         columns = np.concatenate([metrics.stat_columns(r["y_true"], r["y_pred"]).reshape(n, -1) for r in runs], axis=1)
-        sums = metrics.resampled_sums(n, self.B, self.seed, columns).reshape(self.B, len(runs), len(targets), metrics.STATS)
+        sums = metrics.resampled_sums(n, self.B, self.seed, columns).reshape(
+            self.B, len(runs), len(targets), metrics.STATS
+        )
         found = metrics.from_sums(np.moveaxis(sums, 0, 2), n)  # name → runs × targets × B
         return {(name, target): values[:, j] for name, values in found.items() for j, target in enumerate(targets)}
 
@@ -183,7 +187,9 @@ class Resampler:
             col = target_column(runs[0], target)
             if col is None:
                 return None
-            columns = np.concatenate([metrics.stat_columns(r["y_true"][:, col], r["y_pred"][:, col]) for r in runs], axis=1)
+            columns = np.concatenate(
+                [metrics.stat_columns(r["y_true"][:, col], r["y_pred"][:, col]) for r in runs], axis=1
+            )
         columns = np.concatenate([np.ones((n, 1)), columns], axis=1)  # the first: how many rows each resample drew
         small = table.get("small") or []
         out = np.full((self.B, len(small)), np.nan)
@@ -197,8 +203,9 @@ class Resampler:
                 if metric == "extra":
                     per_run = (sums[:, 1:] / count[:, None]).T  # k × B
                 else:
-                    per_run = metrics.from_sums(np.moveaxis(sums[:, 1:].reshape(self.B, len(runs), metrics.STATS), 0, 1),
-                                                count)[metric]
+                    per_run = metrics.from_sums(
+                        np.moveaxis(sums[:, 1:].reshape(self.B, len(runs), metrics.STATS), 0, 1), count
+                    )[metric]
             out[:, c] = metrics.over_seeds(per_run, self.picks(trial))
         return out
 
@@ -218,9 +225,16 @@ def _cells(p: Mapping[str, Any], table: Mapping[str, Any]):
 # Contexts, one per resample
 
 
-def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[str, Any]], build: Callable[..., dict],
-                       delta: Mapping[str, Any], compare: Callable[[str, str], Mapping[str, Any]], baseline: str | None,
-                       binned: Sequence[tuple[Any, Mapping[str, Any]]]) -> Callable[[int], dict]:
+def resampled_contexts(
+    resampler: Resampler,
+    *,
+    results: Mapping[str, Mapping[str, Any]],
+    build: Callable[..., dict],
+    delta: Mapping[str, Any],
+    compare: Callable[[str, str], Mapping[str, Any]],
+    baseline: str | None,
+    binned: Sequence[tuple[Any, Mapping[str, Any]]],
+) -> Callable[[int], dict]:
     """A function of b giving the expression context of resample b: `build(results_b, delta=…,
     compare=…)` (the point context's builder, with everything else as it was) and its binned
     tables resampled."""
@@ -244,17 +258,30 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
     for index, (table_spec, table) in enumerate(binned):
         reference = table.get("reference")
         values = {t: resampler.binned(table_spec, table, t) for t in table.get("trials", [])}
-        deltas = {t: (values[t] - values[reference]) if values.get(t) is not None and values.get(reference) is not None else None
-                  for t in table.get("delta_trials", [])} if reference in values else {}
+        deltas = (
+            {
+                t: (values[t] - values[reference])
+                if values.get(t) is not None and values.get(reference) is not None
+                else None
+                for t in table.get("delta_trials", [])
+            }
+            if reference in values
+            else {}
+        )
         tables.append((index, table_spec, table, values, deltas))
 
     def context(b: int) -> dict:
         results_b = {}
         for name, metrics in results.items():
             own = scores.get(name, {})
-            results_b[name] = {key: ({t: (float(own[(key, t)][b]) if (key, t) in own else v) for t, v in by_target.items()}
-                                     if isinstance(by_target, Mapping) else by_target)
-                               for key, by_target in metrics.items()}
+            results_b[name] = {
+                key: (
+                    {t: (float(own[(key, t)][b]) if (key, t) in own else v) for t, v in by_target.items()}
+                    if isinstance(by_target, Mapping)
+                    else by_target
+                )
+                for key, by_target in metrics.items()
+            }
 
         def value(name: str, key: str, target: str) -> float | None:
             found = scores.get(name, {}).get((key, target))
@@ -278,17 +305,25 @@ def resampled_contexts(resampler: Resampler, *, results: Mapping[str, Mapping[st
         if tables:
             tree = dict(context_b.get("binned") or {})
             for index, table_spec, table, values, deltas in tables:
-                series = {t: rule_bins(table, [float(x) for x in v[b]] if v is not None else list(table["series"].get(t, [])))
-                          for t, v in values.items() if t in table["series"]}
+                series = {
+                    t: rule_bins(table, [float(x) for x in v[b]] if v is not None else list(table["series"].get(t, [])))
+                    for t, v in values.items()
+                    if t in table["series"]
+                }
                 tree[index] = series
                 if table_spec.name:
                     by_name = {}
                     for c, (key, entry) in enumerate(table["by_name"].items()):
-                        cell = {t: series[t][c] if t in series else entry.get(t) for t in entry if t not in ("n", "delta")}
+                        cell = {
+                            t: series[t][c] if t in series else entry.get(t) for t in entry if t not in ("n", "delta")
+                        }
                         cell["n"] = entry.get("n")
-                        cell["delta"] = {t: {**d, "value": float(deltas[t][b, c])}
-                                         if deltas.get(t) is not None and not np.isnan(deltas[t][b, c]) else dict(d)
-                                         for t, d in (entry.get("delta") or {}).items()}
+                        cell["delta"] = {
+                            t: {**d, "value": float(deltas[t][b, c])}
+                            if deltas.get(t) is not None and not np.isnan(deltas[t][b, c])
+                            else dict(d)
+                            for t, d in (entry.get("delta") or {}).items()
+                        }
                         by_name[key] = cell
                     tree[table_spec.name] = by_name
             context_b["binned"] = tree
@@ -383,8 +418,10 @@ def _sides(spec, expression):
     if not left or not right:
         return None
     try:
-        compiled = [compile_expression(part, path=expression.path, line=expression.line, key=expression.key)
-                    for part in (left, right)]
+        compiled = [
+            compile_expression(part, path=expression.path, line=expression.line, key=expression.key)
+            for part in (left, right)
+        ]
     except ExpressionError:
         return None
     return compiled[0], compiled[1], sign, shown_metric(compiled[0]) or shown_metric(compiled[1]), expression.source
@@ -409,8 +446,9 @@ def point_margin(spec, rule: int | None, context: Mapping[str, Any]) -> tuple[fl
         return None, sides[3]
 
 
-def trials_read(spec, rule: int | None, *, best: str | None, baseline: str | None, ceiling: str | None,
-                trials: Sequence[str]) -> list[str]:
+def trials_read(
+    spec, rule: int | None, *, best: str | None, baseline: str | None, ceiling: str | None, trials: Sequence[str]
+) -> list[str]:
     """The trials a rule's condition reads (`decision.expression_trials`); for an `otherwise`,
     what the rules above it read."""
     from engine.render.decision import expression_trials

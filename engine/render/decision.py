@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.text.marks import question_verdict
 from engine.render.quantities import direction
 from engine.spec.vocabulary import base_metric, metric_parts
+from engine.text.marks import question_verdict
 
 #: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
 #: (`best.delta.r2.log_g.p_positive`): `metrics.CI` and `metrics.Delta` as rules read them
@@ -44,8 +44,14 @@ CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not jus
 
 def ceiling_trial(trials) -> str | None:
     """The trial rules call `ceiling`: the report's first `fisher_ceiling` trial, if any."""
-    return next((getattr(t, "shown_name", t.name) for t in trials
-                 if (t.config.get("model") or {}).get("type") == CEILING_MODEL), None)
+    return next(
+        (
+            getattr(t, "shown_name", t.name)
+            for t in trials
+            if (t.config.get("model") or {}).get("type") == CEILING_MODEL
+        ),
+        None,
+    )
 
 
 def badness(metric: str, value: float) -> float:
@@ -99,10 +105,15 @@ class Standing:
         return self.best if self.beats_baseline in (None, True) else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_value": self.best_value, "baseline": self.baseline,
-                "baseline_value": self.baseline_value, "beats_baseline": self.beats_baseline,
-                "references_beating": [list(r) for r in self.references_beating],
-                "ceilings_beaten": [list(c) for c in self.ceilings_beaten]}  # fmt: skip
+        return {
+            "best": self.best,
+            "best_value": self.best_value,
+            "baseline": self.baseline,
+            "baseline_value": self.baseline_value,
+            "beats_baseline": self.beats_baseline,
+            "references_beating": [list(r) for r in self.references_beating],
+            "ceilings_beaten": [list(c) for c in self.ceilings_beaten],
+        }
 
 
 def _no_comparison(results):
@@ -120,14 +131,17 @@ def compare_names(a: Any, b: Any, having: Mapping[str, Any]) -> None:
         if name not in having:
             from engine.errors import did_you_mean
 
-            raise ExpressionError(f"compare(): no trial '{name}' with a result",
-                                  hint=did_you_mean(name, list(having)) or f"trials: {', '.join(having)}")
+            raise ExpressionError(
+                f"compare(): no trial '{name}' with a result",
+                hint=did_you_mean(name, list(having)) or f"trials: {', '.join(having)}",
+            )
     if a == b:
         raise ExpressionError(f"compare(): '{a}' with itself")
 
 
-def standing(results: Mapping[str, Mapping[str, Any]], primary: str, *, baseline: str | None, references=(),
-             ceilings=()) -> Standing:
+def standing(
+    results: Mapping[str, Mapping[str, Any]], primary: str, *, baseline: str | None, references=(), ceilings=()
+) -> Standing:
     """The best candidate and how it compares (see `Standing`)."""
     references = [r for r in references if r in results]
     best = pick_best(results, primary, exclude=[baseline, *references])
@@ -137,15 +151,24 @@ def standing(results: Mapping[str, Mapping[str, Any]], primary: str, *, baseline
     out: dict[str, Any] = {"primary": primary, "best": best, "best_value": value}
     if baseline in results:
         base = metric_value(results[baseline], primary)
-        out.update(baseline=baseline, baseline_value=base,
-                   beats_baseline=None if best is None else badness(primary, value) < badness(primary, base))
+        out.update(
+            baseline=baseline,
+            baseline_value=base,
+            beats_baseline=None if best is None else badness(primary, value) < badness(primary, base),
+        )
     candidates = [n for n in results if n != baseline and n not in references]
     if candidates:
         best_badness = min(badness(primary, metric_value(results[n], primary)) for n in candidates)
-        out["references_beating"] = tuple((r, metric_value(results[r], primary)) for r in references
-                                          if r not in ceilings and badness(primary, metric_value(results[r], primary)) < best_badness)
-        out["ceilings_beaten"] = tuple((c, metric_value(results[c], primary)) for c in ceilings
-                                       if c in results and best_badness < badness(primary, metric_value(results[c], primary)))
+        out["references_beating"] = tuple(
+            (r, metric_value(results[r], primary))
+            for r in references
+            if r not in ceilings and badness(primary, metric_value(results[r], primary)) < best_badness
+        )
+        out["ceilings_beaten"] = tuple(
+            (c, metric_value(results[c], primary))
+            for c in ceilings
+            if c in results and best_badness < badness(primary, metric_value(results[c], primary))
+        )
     return Standing(**out)
 
 
@@ -180,13 +203,23 @@ def build_context(
     def view(name: str | None) -> dict[str, Any] | None:
         if name is None or name not in results:
             return None
-        return {**results[name], "name": name, "ci": ci.get(name, {}), "delta": delta.get(name, {}), "info": info.get(name, {})}
+        return {
+            **results[name],
+            "name": name,
+            "ci": ci.get(name, {}),
+            "delta": delta.get(name, {}),
+            "info": info.get(name, {}),
+        }
 
     if best is None:
         best = pick_best(results, primary, exclude=[baseline, *references])
     trials = {n: {**m, "info": info.get(n, {})} for n, m in results.items()}
-    context: dict[str, Any] = {"trials": trials, "ci": dict(ci), "best": view(best),
-                               "compare": compare or _no_comparison(results)}
+    context: dict[str, Any] = {
+        "trials": trials,
+        "ci": dict(ci),
+        "best": view(best),
+        "compare": compare or _no_comparison(results),
+    }
     if baseline is not None:
         context["baseline"] = view(baseline)
     if ceiling is not None:  # the information limit, for rules such as best.rmse.log_g / ceiling.sigma.log_g > 2
@@ -194,10 +227,15 @@ def build_context(
     return context
 
 
-def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, Any] | None = None,
-                  own_scores: Mapping[str, Any] | None = None, ceiling: str | None = None,
-                  repeated: frozenset[str] | set[str] = frozenset(),
-                  empty: Mapping[int, Mapping[str, Mapping[int, str]]] | None = None) -> dict[str, Any]:
+def shape_context(
+    spec,
+    trial_targets: Mapping[str, Any],
+    tests: Mapping[str, Any] | None = None,
+    own_scores: Mapping[str, Any] | None = None,
+    ceiling: str | None = None,
+    repeated: frozenset[str] | set[str] = frozenset(),
+    empty: Mapping[int, Mapping[str, Mapping[int, str]]] | None = None,
+) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
     over it finds, before anything trains, every name, key and bin index that will not exist.
@@ -206,8 +244,8 @@ def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, An
     `repeated` trials' scores have a spread (`best.r2.log_g.std`). `empty[i][trial]`: the bins of
     table i no test spectrum of the trial can fill (`binned.empty_for_sure`) — a rule that needs
     one fails here, as it would after training."""
-    from engine.spec.expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells, Bins, Missing
     from engine.spec import METRICS
+    from engine.spec.expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells, Bins, Missing
 
     wanted = [metric_parts(m) for m in spec.interval_metrics]
     tests = tests or {}
@@ -232,40 +270,73 @@ def shape_context(spec, trial_targets: Mapping[str, Any], tests: Mapping[str, An
     baseline = spec.decision.baseline if spec.decision.baseline in targets else None
     base_targets = set(targets.get(baseline, ()))
     ci = {name: intervals(ts, CI_FIELDS) for name, ts in targets.items()}
-    delta = {name: intervals(set(ts) & base_targets, DELTA_FIELDS) for name, ts in targets.items() if name != baseline} if baseline else {}
+    delta = (
+        {name: intervals(set(ts) & base_targets, DELTA_FIELDS) for name, ts in targets.items() if name != baseline}
+        if baseline
+        else {}
+    )
+
     def compare(a, b):
         compare_names(a, b, targets)
         return intervals(set(targets[a]) & set(targets[b]), DELTA_FIELDS)
 
-    context = build_context({n: scores(ts, n) for n, ts in targets.items()}, primary=spec.primary_metric, baseline=baseline,
-                            references=spec.decision.references, ci=ci, delta=delta, info={n: PROBE_TREE for n in targets},
-                            compare=compare, ceiling=ceiling if ceiling in targets else None)
+    context = build_context(
+        {n: scores(ts, n) for n, ts in targets.items()},
+        primary=spec.primary_metric,
+        baseline=baseline,
+        references=spec.decision.references,
+        ci=ci,
+        delta=delta,
+        info={n: PROBE_TREE for n in targets},
+        compare=compare,
+        ceiling=ceiling if ceiling in targets else None,
+    )
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
         common = set.intersection(*(set(targets[n]) for n in pool))
-        shared = {m: v for m, v in scores(common, pool[0], all(n in repeated for n in pool)).items()
-                  if all(m in scores(common, n) for n in pool)}
-        context["best"] = {**shared, "name": pool[0], "ci": intervals(common, CI_FIELDS), "info": PROBE_TREE,
-                           "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {}}
+        shared = {
+            m: v
+            for m, v in scores(common, pool[0], all(n in repeated for n in pool)).items()
+            if all(m in scores(common, n) for n in pool)
+        }
+        context["best"] = {
+            **shared,
+            "name": pool[0],
+            "ci": intervals(common, CI_FIELDS),
+            "info": PROBE_TREE,
+            "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {},
+        }
     from engine.render.binned import cell_keys
 
     tables: dict[Any, Any] = {}
     for i, table in enumerate(spec.binned):
         metric, target = table.metric.split(".", 1)
-        usable = [n for n, ts in targets.items() if (metric == "extra" or target in ts) and (not table.trials or n in table.trials)]
+        usable = [
+            n
+            for n, ts in targets.items()
+            if (metric == "extra" or target in ts) and (not table.trials or n in table.trials)
+        ]
         count = table.n_bins
         absent = (empty or {}).get(i, {})
-        tables[i] = {name: (Bins([PROBE] * count, absent.get(name), f"binned[{i}].{name}") if count else AnyBins())
-                     for name in usable}
+        tables[i] = {
+            name: (Bins([PROBE] * count, absent.get(name), f"binned[{i}].{name}") if count else AnyBins())
+            for name in usable
+        }
         if table.name:
             reference = baseline if table.delta == "baseline" else table.delta
-            cell = {**{name: PROBE for name in usable}, "n": PROBE,
-                    "delta": {name: {f: PROBE for f in DELTA_FIELDS} for name in usable if reference and name != reference}}
+            cell = {
+                **{name: PROBE for name in usable},
+                "n": PROBE,
+                "delta": {name: {f: PROBE for f in DELTA_FIELDS} for name in usable if reference and name != reference},
+            }
             keys = cell_keys(table)
 
             def at(c: int, key: str) -> dict[str, Any]:  # a cell no spectrum can fill: its values missing
-                gone = {name: Missing(f"binned[{table.name!r}][{key!r}].{name}", why, left_out=True)
-                        for name in usable if (why := absent.get(name, {}).get(c))}
+                gone = {
+                    name: Missing(f"binned[{table.name!r}][{key!r}].{name}", why, left_out=True)
+                    for name in usable
+                    if (why := absent.get(name, {}).get(c))
+                }
                 return {**cell, **gone} if gone else cell
 
             tables[table.name] = {key: at(c, key) for c, key in enumerate(keys)} if keys else AnyCells(cell)
@@ -283,7 +354,9 @@ class Verdict:
     rule: int | None  # index of the rule that decided; None when the spec has no rules
     when: str | None
     answers: Mapping[str, str] = field(default_factory=dict)  # hub question id -> one-line answer
-    questions: Mapping[str, str] = field(default_factory=dict)  # hub question id -> verified | refuted | inconclusive | open
+    questions: Mapping[str, str] = field(
+        default_factory=dict
+    )  # hub question id -> verified | refuted | inconclusive | open
     holds: float | None = None  # the share of resamples in which the deciding rule was the first to hold
     resamples: int | None = None
     evidence: str | None = None  # what the resamples drew: "the test rows and 5 seeds per trial"
@@ -334,8 +407,9 @@ def decide(spec, context: Mapping[str, Any]) -> Verdict | None:
                 continue
         return decided(spec, index, context)
     if spec.decision.rules:
-        return Verdict("inconclusive", "no decision rule held", None, None,
-                       questions={q: "inconclusive" for q in spec.answers})
+        return Verdict(
+            "inconclusive", "no decision rule held", None, None, questions={q: "inconclusive" for q in spec.answers}
+        )
     return None
 
 
@@ -344,8 +418,14 @@ def undecided(spec, index: int, error) -> Verdict:
     rows): whether it holds is unknown, so no rule after it may decide either. Inconclusive,
     saying what is missing — never the next rule's verdict, never a run stopped after training."""
     says = f"cannot decide: rule {index + 1} reads a value these results do not have — {error.message}"
-    return Verdict("inconclusive", says, None, spec.decision.rules[index].when,
-                   questions={q: "inconclusive" for q in spec.answers}, undecided=True)
+    return Verdict(
+        "inconclusive",
+        says,
+        None,
+        spec.decision.rules[index].when,
+        questions={q: "inconclusive" for q in spec.answers},
+        undecided=True,
+    )
 
 
 def no_value(error) -> str:
@@ -364,8 +444,17 @@ def decided(spec, index: int, context: Mapping[str, Any]) -> Verdict:
     return Verdict(rule.outcome, says, index, rule.when, answers, questions)
 
 
-def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: str, unmeasured=(),
-          margin: float | None = None, margin_metric: str | None = None) -> Verdict:
+def judge(
+    spec,
+    point: Verdict,
+    odds,
+    context: Mapping[str, Any],
+    *,
+    evidence: str,
+    unmeasured=(),
+    margin: float | None = None,
+    margin_metric: str | None = None,
+) -> Verdict:
     """The point estimates' verdict held against the resamples (`engine.render.confidence.odds`): kept
     when the rules that give it were, between them, the first to hold in at least
     `decision.confidence` of the resamples; another verdict when its rules reached that; else
@@ -406,8 +495,18 @@ def judge(spec, point: Verdict, odds, context: Mapping[str, Any], *, evidence: s
             answers[qid], questions[qid] = f"{source.answer(qid)} — {own}", "inconclusive"
     if chosen is not None:
         return replace(chosen, answers=answers, questions=questions, holds=held, **common)
-    return Verdict("inconclusive", f"{point.says} — {words}" if point.says else words[0].upper() + words[1:], point.rule,
-                   point.when, answers, questions, holds=held, point=point.verdict, margin=shown_margin, **common)
+    return Verdict(
+        "inconclusive",
+        f"{point.says} — {words}" if point.says else words[0].upper() + words[1:],
+        point.rule,
+        point.when,
+        answers,
+        questions,
+        holds=held,
+        point=point.verdict,
+        margin=shown_margin,
+        **common,
+    )
 
 
 def _question(spec, qid: str, shares, need: float) -> tuple[str | None, int | None, float]:
@@ -440,8 +539,9 @@ def share_text(share: float) -> str:
     return f"{percent:.0f} %"
 
 
-def inconclusive_words(point: str, held: float, resamples: int, evidence: str, margin: Mapping[str, Any] | None,
-                       unmeasured=()) -> str:
+def inconclusive_words(
+    point: str, held: float, resamples: int, evidence: str, margin: Mapping[str, Any] | None, unmeasured=()
+) -> str:
     """`but only as a point estimate: pass holds in 62 % of 1,000 resamples of the test rows and 5
     seeds per trial (margin +0.0012 dex, 95 % interval −0.0031 to +0.0050)`."""
     from engine.render.templates import fmt_metric, fmt_number
@@ -450,8 +550,10 @@ def inconclusive_words(point: str, held: float, resamples: int, evidence: str, m
     if margin:
         fmt = (lambda v: fmt_metric(margin.get("metric"), v)) if margin.get("metric") else fmt_number
         sign = lambda v: fmt(v) if str(fmt(v)).startswith(("-", "n")) else "+" + fmt(v)  # noqa: E731
-        text += (f" (`{margin.get('of')}` holds by {sign(margin['value'])}; 95 % interval {sign(margin['lo'])} to "
-                 f"{sign(margin['hi'])})")
+        text += (
+            f" (`{margin.get('of')}` holds by {sign(margin['value'])}; 95 % interval {sign(margin['lo'])} to "
+            f"{sign(margin['hi'])})"
+        )
     return text + _unmeasured_words(unmeasured)
 
 
@@ -465,14 +567,16 @@ def held_words(verdict: Verdict) -> str:
     say it)."""
     if verdict.resamples is None or verdict.holds is None or verdict.point is not None:
         return ""
-    return (f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
-            + _unmeasured_words(verdict.unmeasured))
+    return (
+        f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
+        + _unmeasured_words(verdict.unmeasured)
+    )
 
 
 def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str:
     """A says/answer text with its `{{ … }}` evaluated: metrics in their format, numbers to 4 digits."""
-    from engine.spec.expressions import NoValue, fill, placeholders
     from engine.render.templates import fmt_metric, fmt_number
+    from engine.spec.expressions import NoValue, fill, placeholders
 
     values = []
     for j, _ in enumerate(placeholders(text)):
@@ -484,7 +588,9 @@ def _filled(text: str, key: str, expressions, context: Mapping[str, Any]) -> str
             continue
         refs = {f"{m.group(1)}.{m.group(2)}" for m in _METRIC_REF.finditer(expression.source)}
         plain = "/" in expression.source or "*" in expression.source or len(refs) != 1 or "round" in expression.source
-        values.append(str(value) if isinstance(value, str) else fmt_number(value) if plain else fmt_metric(refs.pop(), value))
+        values.append(
+            str(value) if isinstance(value, str) else fmt_number(value) if plain else fmt_metric(refs.pop(), value)
+        )
     return fill(text, values)
 
 
@@ -503,7 +609,9 @@ def _truth(value: Any, expression) -> bool:
 _METRIC_REF = re.compile(r"\b(r2|mae|rmse|bias)\.(log_g|T_eff|Fe_H)\b")
 
 
-def key_numbers(spec, context: Mapping[str, Any], *, only: int | None = None) -> list[tuple[str, float | None, str | None]]:
+def key_numbers(
+    spec, context: Mapping[str, Any], *, only: int | None = None
+) -> list[tuple[str, float | None, str | None]]:
     """(label, value, metric it shows or None) per `key_numbers:` row (or row `only`)."""
     expressions = spec.expressions()
     rows = []
@@ -515,8 +623,9 @@ def key_numbers(spec, context: Mapping[str, Any], *, only: int | None = None) ->
     return rows
 
 
-def expression_trials(spec, expression, *, best: str | None, baseline: str | None, ceiling: str | None,
-                      trials: Sequence[str]) -> list[str]:
+def expression_trials(
+    spec, expression, *, best: str | None, baseline: str | None, ceiling: str | None, trials: Sequence[str]
+) -> list[str]:
     """The trials an expression reads, in the report's order: by name (`trials.x`, or quoted, as
     in `compare('a', 'b')` and `binned[0]['cnn']`), as best / baseline / ceiling — and every
     trial of the binned tables when it reads `binned` without naming one."""

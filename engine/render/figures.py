@@ -40,8 +40,20 @@ REFERENCE = "#999999"  # grey: a yardstick, never a candidate
 BETTER, WORSE, UNSURE = "#009E73", "#CC79A7", "#999999"  # worse is not the best's vermillion
 #: Colours of trials told apart by name (Okabe–Ito, then Tol's muted): colour-blind safe, and
 #: without the best's vermillion or the baseline's and references' greys.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#882255", "#44AA99", "#999933", "#AA4499",
-           "#117733", "#332288", "#DDCC77")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+    "#117733",
+    "#332288",
+    "#DDCC77",
+)
 COLORS = PALETTE  # the old name
 INTERVAL = "95 % bootstrap interval"
 PAIRED = "paired bootstrap 95 % interval"
@@ -96,8 +108,11 @@ def image_bytes(fig, path: Path, fmt: str | None = None) -> bytes:
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ValueError(f"cannot write a figure as '{fmt}'; formats are {', '.join(FORMATS)}")
-    metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-                "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}[fmt]  # fmt: skip
+    metadata = {
+        "png": {"Software": None},
+        "svg": {"Date": None, "Creator": None},
+        "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+    }[fmt]
     buffer = io.BytesIO()
     with matplotlib.rc_context(STYLE):
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
@@ -163,7 +178,11 @@ def _errors(values, intervals) -> tuple[list[int], np.ndarray, np.ndarray]:
     negative: a percentile interval need not hold the full-sample value)."""
     keep, lower, upper = [], [], []
     for i, (v, iv) in enumerate(zip(values, intervals)):
-        if iv is None or not np.isfinite(v) or not (np.isfinite(iv.get("lo", np.nan)) and np.isfinite(iv.get("hi", np.nan))):
+        if (
+            iv is None
+            or not np.isfinite(v)
+            or not (np.isfinite(iv.get("lo", np.nan)) and np.isfinite(iv.get("hi", np.nan)))
+        ):
             continue
         keep.append(i)
         lower.append(max(0.0, v - iv["lo"]))
@@ -202,7 +221,14 @@ def _zero_line(ax, *, vertical: bool = False, label: str | None = None) -> None:
 def _log_axis(ax, xs: Sequence[float], axis: str = "x") -> None:
     """A log axis: plain numbers at 1-2-5 steps over up to three decades (not 2×10⁰), powers of
     ten beyond that (where 1-2-5 ticks would crowd)."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter, NullLocator
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogFormatterSciNotation,
+        LogLocator,
+        NullFormatter,
+        NullLocator,
+    )
 
     finite = [float(x) for x in xs if np.isfinite(x) and x > 0]
     which = ax.xaxis if axis == "x" else ax.yaxis
@@ -211,7 +237,11 @@ def _log_axis(ax, xs: Sequence[float], axis: str = "x") -> None:
         return
     lo, hi = min(finite), max(finite)
     if hi / lo <= 1000:
-        ticks = [m * 10.0**e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1) for m in (1, 2, 5)]
+        ticks = [
+            m * 10.0**e
+            for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+            for m in (1, 2, 5)
+        ]
         which.set_major_locator(FixedLocator([t for t in ticks if lo / 1.5 <= t <= hi * 1.5]))
         which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     else:
@@ -264,8 +294,18 @@ def _value_column(ax, positions, texts, *, color=None) -> None:
     """Values as a column of text right of the panel, one per row: they never sit on the data
     or on each other, however many trials there are."""
     for y, text in zip(positions, texts):
-        ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=7, color=color or "0.15", annotation_clip=False)
+        ax.annotate(
+            text,
+            xy=(1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=7,
+            color=color or "0.15",
+            annotation_clip=False,
+        )
 
 
 def _top_legend(fig, handles, columns: int, **layout) -> None:
@@ -275,8 +315,14 @@ def _top_legend(fig, handles, columns: int, **layout) -> None:
         return
     columns = max(1, min(columns, len(handles)))
     rows = -(-len(handles) // columns)
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=columns, handletextpad=0.4,
-               columnspacing=1.2)
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=columns,
+        handletextpad=0.4,
+        columnspacing=1.2,
+    )
     fig.tight_layout(rect=(0, 0, 1, 1.0 - (0.2 * rows + 0.08) / fig.get_figheight()), **layout)
 
 
@@ -307,9 +353,19 @@ def _count_bar(fig, image, ax, label: str, **kwargs) -> None:
 
 
 @_styled
-def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], *, best: str | None,
-        baseline: str | None, references: Sequence[str] = (), intervals: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
-        primary: str | None = None, axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def bar(
+    path: Path,
+    values: Mapping[str, Mapping[str, float]],
+    metrics: Sequence[str],
+    *,
+    best: str | None,
+    baseline: str | None,
+    references: Sequence[str] = (),
+    intervals: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    primary: str | None = None,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """One panel per metric, one row per trial (names stay legible with a dozen trials): each
     trial's value and its bootstrap interval (`intervals[trial][metric]`, {lo, hi}), as bars from
     zero where they show the differences and as dots on a zoomed axis where they would hide them.
@@ -318,8 +374,12 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
 
     plt = _pyplot()
     trials = list(values)
-    roles = Roles(best if best in trials else None, baseline if baseline in trials else None,
-                  tuple(r for r in references if r in trials), primary)
+    roles = Roles(
+        best if best in trials else None,
+        baseline if baseline in trials else None,
+        tuple(r for r in references if r in trials),
+        primary,
+    )
     rows = np.arange(len(trials))
     height = max(2.2, 0.3 * len(trials) + 1.6)
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * max(1, len(metrics)), height), squeeze=False, sharey=True)
@@ -335,7 +395,9 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
         else:
             ax.scatter(v, rows, c=colors, s=30, zorder=3)
         for i, color in enumerate(colors):  # one colour per interval: as the point it belongs to
-            drawn += _errorbars(ax, [rows[i]], [v[i]], [iv[i]], color=color, gid=f"interval-{metric}-{i}", horizontal=True)
+            drawn += _errorbars(
+                ax, [rows[i]], [v[i]], [iv[i]], color=color, gid=f"interval-{metric}-{i}", horizontal=True
+            )
         _zoom(ax, v, iv, vertical=False, from_zero=as_bars)
         if q.zero_line(metric):
             lo, hi = ax.get_xlim()
@@ -358,7 +420,9 @@ def bar(path: Path, values: Mapping[str, Mapping[str, float]], metrics: Sequence
     if roles.baseline:
         handles.append(Line2D([], [], color=BASELINE, marker="o", linestyle="none", label="baseline"))
     if roles.references:
-        handles.append(Line2D([], [], color=REFERENCE, marker="o", linestyle="none", label="reference (not a candidate)"))
+        handles.append(
+            Line2D([], [], color=REFERENCE, marker="o", linestyle="none", label="reference (not a candidate)")
+        )
     if any(roles.of(t) is None for t in trials):
         handles.append(Line2D([], [], color=CANDIDATE, marker="o", linestyle="none", label="candidate"))
     if drawn:
@@ -381,20 +445,37 @@ def _n_axis(ax, positions, n: Sequence[int], small: Sequence[bool], min_n: int |
     inside = [(p, k, s) for p, k, s in zip(positions, n, small) if lo <= p <= hi]
     top = ax.secondary_xaxis("top")
     top.set_gid("n-per-bin")
-    top.set_xticks([p for p, _, _ in inside], [f"({k})" if s else str(k) for _, k, s in inside],
-                   fontsize=7, rotation=90 if len(inside) > 12 else 0)
+    top.set_xticks(
+        [p for p, _, _ in inside],
+        [f"({k})" if s else str(k) for _, k, s in inside],
+        fontsize=7,
+        rotation=90 if len(inside) > 12 else 0,
+    )
     top.xaxis.set_minor_locator(NullLocator())
     top.tick_params(axis="x", length=2, pad=1)
-    what = "spectra per bin" + (f" (in parentheses: fewer than {min_n})" if any(s for *_, s in inside) and min_n else "")
+    what = "spectra per bin" + (
+        f" (in parentheses: fewer than {min_n})" if any(s for *_, s in inside) and min_n else ""
+    )
     top.set_xlabel(what, fontsize=7, color="0.3")
 
 
 @_styled
-def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str,
-                 ylabel: str, small: Sequence[bool] = (), log_x: bool | None = None,
-                 intervals: Mapping[str, Sequence[Mapping[str, float] | None]] | None = None,
-                 n: Sequence[int] | None = None, min_n: int | None = None, roles: Roles = NO_ROLES,
-                 axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def binned_lines(
+    path: Path,
+    centers: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    small: Sequence[bool] = (),
+    log_x: bool | None = None,
+    intervals: Mapping[str, Sequence[Mapping[str, float] | None]] | None = None,
+    n: Sequence[int] | None = None,
+    min_n: int | None = None,
+    roles: Roles = NO_ROLES,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """One line per trial of a binned metric (`ylabel`, a key) against the bins of `xlabel` (a
     key), each bin's value with its interval; bins with too few spectra (`small`) drawn as hollow
     markers off the line, and the spectra per bin along the top."""
@@ -411,13 +492,31 @@ def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequ
         xs = _dodged(centers, k, len(series), log)
         style = styles[name]
         kept = np.where(small, np.nan, ys)
-        ax.plot(xs, kept, marker=style["marker"], markersize=5, color=style["color"], linestyle=style["linestyle"],
-                linewidth=style["linewidth"], label=roles.named(name), zorder=3)
+        ax.plot(
+            xs,
+            kept,
+            marker=style["marker"],
+            markersize=5,
+            color=style["color"],
+            linestyle=style["linestyle"],
+            linewidth=style["linewidth"],
+            label=roles.named(name),
+            zorder=3,
+        )
         hollow = [i for i, s in enumerate(small) if s and np.isfinite(ys[i])]
         if hollow:
             drawn_hollow += 1
-            ax.plot(xs[hollow], ys[hollow], linestyle="none", marker=style["marker"], markersize=5,
-                    markerfacecolor="white", markeredgecolor=style["color"], zorder=3, gid=f"small-{name}")
+            ax.plot(
+                xs[hollow],
+                ys[hollow],
+                linestyle="none",
+                marker=style["marker"],
+                markersize=5,
+                markerfacecolor="white",
+                markeredgecolor=style["color"],
+                zorder=3,
+                gid=f"small-{name}",
+            )
         shown = [None if s else iv for s, iv in zip(small, (intervals or {}).get(name) or [None] * len(ys))]
         drawn += _errorbars(ax, xs, ys, shown, color=style["color"], gid=f"interval-{name}")
     if log:
@@ -430,8 +529,17 @@ def binned_lines(path: Path, centers: Sequence[float], series: Mapping[str, Sequ
     ax.set_ylabel(q.label(ylabel, axis_labels))
     handles, _ = ax.get_legend_handles_labels()
     if drawn_hollow:
-        handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.3",
-                              label=f"fewer than {min_n} spectra (off the line)" if min_n else "too few spectra"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor="0.3",
+                label=f"fewer than {min_n} spectra (off the line)" if min_n else "too few spectra",
+            )
+        )
     if drawn:
         handles.append(_interval_handle())
     _legend(ax, handles)
@@ -457,16 +565,32 @@ def _bin_ticks(labels: Sequence[str], n: Sequence[int] | None, small: Sequence[b
 def _set_bin_ticks(ax, labels: Sequence[str], n, small) -> None:
     """Each bin's name with its spectra under it, slanted once names would run into each other."""
     long = max(map(len, labels), default=0) > 8 or len(labels) > 8
-    ax.set_xticks(range(len(labels)), _bin_ticks(labels, n, small, one_line=long), rotation=30 if long else 0,
-                  ha="right" if long else "center", rotation_mode="anchor" if long else "default")
+    ax.set_xticks(
+        range(len(labels)),
+        _bin_ticks(labels, n, small, one_line=long),
+        rotation=30 if long else 0,
+        ha="right" if long else "center",
+        rotation_mode="anchor" if long else "default",
+    )
     ax.grid(axis="x", visible=False)
 
 
 @_styled
-def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str,
-                small: Sequence[bool] = (), intervals: Mapping[str, Sequence[Mapping[str, float] | None]] | None = None,
-                n: Sequence[int] | None = None, min_n: int | None = None, roles: Roles = NO_ROLES,
-                axis_labels: Mapping[str, str] | None = None, dots: bool = False, fmt: str | None = None) -> bytes:
+def binned_bars(
+    path: Path,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str,
+    small: Sequence[bool] = (),
+    intervals: Mapping[str, Sequence[Mapping[str, float] | None]] | None = None,
+    n: Sequence[int] | None = None,
+    min_n: int | None = None,
+    roles: Roles = NO_ROLES,
+    axis_labels: Mapping[str, str] | None = None,
+    dots: bool = False,
+    fmt: str | None = None,
+) -> bytes:
     """Per bin (or cell), one bar per trial (or, `dots`, a dot: for a metric with no true zero,
     like R² over cells) with its interval; n under each bin's name; small bins hatched (hollow)."""
     from matplotlib.lines import Line2D
@@ -485,12 +609,27 @@ def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence
         color = styles[name]["color"]
         if dots:
             full = [i for i in range(len(ys)) if not small[i]]
-            ax.plot(xs[full], ys[full], linestyle="none", marker=styles[name]["marker"], color=color, label=roles.named(name),
-                    zorder=3)
+            ax.plot(
+                xs[full],
+                ys[full],
+                linestyle="none",
+                marker=styles[name]["marker"],
+                color=color,
+                label=roles.named(name),
+                zorder=3,
+            )
             few = [i for i in range(len(ys)) if small[i] and np.isfinite(ys[i])]
             if few:
-                ax.plot(xs[few], ys[few], linestyle="none", marker=styles[name]["marker"], markerfacecolor="white",
-                        markeredgecolor=color, zorder=3, gid=f"small-{name}")
+                ax.plot(
+                    xs[few],
+                    ys[few],
+                    linestyle="none",
+                    marker=styles[name]["marker"],
+                    markerfacecolor="white",
+                    markeredgecolor=color,
+                    zorder=3,
+                    gid=f"small-{name}",
+                )
         else:
             bars = ax.bar(xs, np.nan_to_num(ys, nan=0.0), width, label=roles.named(name), color=color, zorder=2)
             for bar_, is_small, y in zip(bars, small, ys):
@@ -502,20 +641,37 @@ def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence
         drawn += _errorbars(ax, xs, ys, shown, color="0.15" if not dots else color, gid=f"interval-{name}")
     for i in range(len(labels)):  # a bin nobody has a value in is said to be empty, not left blank
         if all(not np.isfinite(np.asarray(series[t], dtype=float)[i]) for t in trials):
-            ax.annotate("no spectra" if n is not None and i < len(n) and n[i] == 0 else "no value", (i, 0.02),
-                        xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7, color="0.4")
+            ax.annotate(
+                "no spectra" if n is not None and i < len(n) and n[i] == 0 else "no value",
+                (i, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="0.4",
+            )
     if dots:
-        _zoom(ax, [v for t in trials for v in np.asarray(series[t], dtype=float)],
-              [iv for t in trials for iv in ((intervals or {}).get(t) or [])], vertical=True, from_zero=False)
+        _zoom(
+            ax,
+            [v for t in trials for v in np.asarray(series[t], dtype=float)],
+            [iv for t in trials for iv in ((intervals or {}).get(t) or [])],
+            vertical=True,
+            from_zero=False,
+        )
     if q.zero_line(ylabel):
         _zero_line(ax)
     _set_bin_ticks(ax, labels, n, small)
     ax.set_ylabel(q.label(ylabel, axis_labels))
     handles, _ = ax.get_legend_handles_labels()
-    if any(small[i] and np.isfinite(float(series[t][i])) for t in trials for i in range(len(labels))):  # one drawn hollow
+    if any(
+        small[i] and np.isfinite(float(series[t][i])) for t in trials for i in range(len(labels))
+    ):  # one drawn hollow
         text = f"fewer than {min_n} spectra" if min_n else "too few spectra"
-        handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.3", label=text)
-                       if dots else Patch(facecolor="0.7", alpha=0.5, hatch="//", label=text))
+        handles.append(
+            Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.3", label=text)
+            if dots
+            else Patch(facecolor="0.7", alpha=0.5, hatch="//", label=text)
+        )
     if drawn:
         handles.append(_interval_handle())
     _top_legend(fig, handles, 4)
@@ -523,10 +679,20 @@ def binned_bars(path: Path, labels: Sequence[str], series: Mapping[str, Sequence
 
 
 @_styled
-def delta_bars(path: Path, labels: Sequence[str], deltas: Mapping[str, Sequence[Mapping[str, float] | None]], *,
-               ylabel: str, reference: str, n: Sequence[int] | None = None, small: Sequence[bool] = (),
-               min_n: int | None = None, roles: Roles = NO_ROLES, axis_labels: Mapping[str, str] | None = None,
-               fmt: str | None = None) -> bytes:
+def delta_bars(
+    path: Path,
+    labels: Sequence[str],
+    deltas: Mapping[str, Sequence[Mapping[str, float] | None]],
+    *,
+    ylabel: str,
+    reference: str,
+    n: Sequence[int] | None = None,
+    small: Sequence[bool] = (),
+    min_n: int | None = None,
+    roles: Roles = NO_ROLES,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Each trial's Δ from `reference` per bin (or cell) with its paired 95 % interval; bins with
     no Δ (too few spectra) marked, not left as a gap that reads as Δ = 0."""
     from matplotlib.lines import Line2D
@@ -541,20 +707,42 @@ def delta_bars(path: Path, labels: Sequence[str], deltas: Mapping[str, Sequence[
     for k, name in enumerate(trials):
         xs = np.arange(len(labels)) + (k - (len(trials) - 1) / 2) * width
         values = np.array([d["value"] if d else np.nan for d in deltas[name]], dtype=float)
-        ax.bar(xs, np.nan_to_num(values, nan=0.0), width, label=f"{roles.named(name)} − {reference}",
-               color=styles[name]["color"], zorder=2)
+        ax.bar(
+            xs,
+            np.nan_to_num(values, nan=0.0),
+            width,
+            label=f"{roles.named(name)} − {reference}",
+            color=styles[name]["color"],
+            zorder=2,
+        )
         drawn += _errorbars(ax, xs, values, list(deltas[name]), color="0.15", gid=f"interval-{name}")
         gone = [i for i, v in enumerate(values) if not np.isfinite(v)]
         if gone:
             missing += 1
-            ax.plot(xs[gone], np.zeros(len(gone)), linestyle="none", marker="x", color="0.4", zorder=3, gid=f"no-delta-{name}")
+            ax.plot(
+                xs[gone],
+                np.zeros(len(gone)),
+                linestyle="none",
+                marker="x",
+                color="0.4",
+                zorder=3,
+                gid=f"no-delta-{name}",
+            )
     _zero_line(ax)
     _set_bin_ticks(ax, labels, n, small)
     ax.set_ylabel(q.delta_label(ylabel, axis_labels) + _better_hint(ylabel, vertical=True))
     handles, _ = ax.get_legend_handles_labels()
     if missing:
-        handles.append(Line2D([], [], linestyle="none", marker="x", color="0.4",
-                              label=f"no Δ: fewer than {min_n} spectra" if min_n else "no Δ (too few spectra)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="x",
+                color="0.4",
+                label=f"no Δ: fewer than {min_n} spectra" if min_n else "no Δ (too few spectra)",
+            )
+        )
     if drawn:
         handles.append(_interval_handle(PAIRED))
     _top_legend(fig, handles, 3)
@@ -566,8 +754,16 @@ def delta_bars(path: Path, labels: Sequence[str], deltas: Mapping[str, Sequence[
 
 
 @_styled
-def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str, title: str,
-                 axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def pred_vs_true(
+    path: Path,
+    truth: np.ndarray,
+    pred: np.ndarray,
+    *,
+    target: str,
+    title: str,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Predicted against true values as a density (a scatter of 10⁵ points is a blot), on equal
     axes with the 1:1 line labelled, and a colour bar saying what the colour counts."""
     from matplotlib.colors import LogNorm
@@ -580,9 +776,19 @@ def pred_vs_true(path: Path, truth: np.ndarray, pred: np.ndarray, *, target: str
     lo, hi = float(np.min(both)), float(np.max(both))
     pad = (hi - lo) * 0.03 or 1.0
     lo, hi = lo - pad, hi + pad
-    cells = ax.hexbin(truth[finite], pred[finite], gridsize=40, mincnt=1, cmap="viridis", norm=LogNorm(),
-                      extent=(lo, hi, lo, hi), linewidths=0.1)
-    (line,) = ax.plot([lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1.0, label="1:1 (prediction = truth)")
+    cells = ax.hexbin(
+        truth[finite],
+        pred[finite],
+        gridsize=40,
+        mincnt=1,
+        cmap="viridis",
+        norm=LogNorm(),
+        extent=(lo, hi, lo, hi),
+        linewidths=0.1,
+    )
+    (line,) = ax.plot(
+        [lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1.0, label="1:1 (prediction = truth)"
+    )
     line.set_gid("one-to-one")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
@@ -609,10 +815,21 @@ def _finish(fig, ax, handles, path: Path, *, xlabel: str, ylabel: str, axis_labe
 
 
 @_styled
-def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *, xlabel: str, ylabel: str,
-          intervals: Sequence[Mapping[str, float] | None] | None = None, best: str | None = None,
-          roles: Roles = NO_ROLES, log_x: bool | None = None, axis_labels: Mapping[str, str] | None = None,
-          fmt: str | None = None) -> bytes:
+def sweep(
+    path: Path,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    labels: Sequence[str],
+    *,
+    xlabel: str,
+    ylabel: str,
+    intervals: Sequence[Mapping[str, float] | None] | None = None,
+    best: str | None = None,
+    roles: Roles = NO_ROLES,
+    log_x: bool | None = None,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """A metric (`ylabel`) against a swept setting (`xlabel`) with each trial's interval; a log
     axis where the setting spans decades; the best candidate (`best`, or `roles.best`), the
     baseline and references marked; trial names at the points while they fit (the caption lists
@@ -626,33 +843,62 @@ def sweep(path: Path, xs: Sequence[float], ys: Sequence[float], labels: Sequence
     ys_sorted = np.asarray(ys, dtype=float)[order]
     names = [str(labels[i]) for i in order]
     ax.plot(xs_sorted, ys_sorted, marker="o", color=CANDIDATE, zorder=3, label="trial")
-    drawn = _errorbars(ax, xs_sorted, ys_sorted, [(intervals or [None] * len(xs))[i] for i in order], color=CANDIDATE,
-                       gid="interval-sweep")
+    drawn = _errorbars(
+        ax,
+        xs_sorted,
+        ys_sorted,
+        [(intervals or [None] * len(xs))[i] for i in order],
+        color=CANDIDATE,
+        gid="interval-sweep",
+    )
     handles = [Line2D([], [], color=CANDIDATE, marker="o", label="trial")]
     best = best or roles.best
-    for role, marker, color, text in (("baseline", "s", BASELINE, "baseline"), ("reference", "D", REFERENCE, "reference")):
+    for role, marker, color, text in (
+        ("baseline", "s", BASELINE, "baseline"),
+        ("reference", "D", REFERENCE, "reference"),
+    ):
         marked = [i for i, name in enumerate(names) if roles.of(name) == role]
         if marked:
-            ax.plot(xs_sorted[marked], ys_sorted[marked], linestyle="none", marker=marker, markersize=8, color=color, zorder=4)
+            ax.plot(
+                xs_sorted[marked],
+                ys_sorted[marked],
+                linestyle="none",
+                marker=marker,
+                markersize=8,
+                color=color,
+                zorder=4,
+            )
             handles.append(Line2D([], [], linestyle="none", marker=marker, color=color, label=text))
     if best in names:
         i = names.index(best)
         ax.plot([xs_sorted[i]], [ys_sorted[i]], linestyle="none", marker="*", markersize=13, color=BEST, zorder=4)
-        handles.append(Line2D([], [], linestyle="none", marker="*", markersize=11, color=BEST, label=f"best candidate ({best})"))
+        handles.append(
+            Line2D([], [], linestyle="none", marker="*", markersize=11, color=BEST, label=f"best candidate ({best})")
+        )
     if drawn:
         handles.append(_interval_handle())
     if q.log_scale(xlabel, xs_sorted) if log_x is None else log_x:
         _log_axis(ax, xs_sorted)
     if len(names) <= 8:
         for j, (x, y, name) in enumerate(zip(xs_sorted, ys_sorted, names)):
-            ax.annotate(name, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 5 if j % 2 == 0 else -10), color="0.3")
+            ax.annotate(
+                name, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 5 if j % 2 == 0 else -10), color="0.3"
+            )
     return _finish(fig, ax, handles, path, xlabel=xlabel, ylabel=ylabel, axis_labels=axis_labels, fmt=fmt)
 
 
 @_styled
-def lines(path: Path, series: Mapping[str, Sequence[tuple[float, float, Mapping[str, float] | None]]], *, xlabel: str,
-          ylabel: str, group: str, log_x: bool | None = None, axis_labels: Mapping[str, str] | None = None,
-          fmt: str | None = None) -> bytes:
+def lines(
+    path: Path,
+    series: Mapping[str, Sequence[tuple[float, float, Mapping[str, float] | None]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    group: str,
+    log_x: bool | None = None,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """One line per value of a swept key (`group`: one line per α) against another (`xlabel`:
     N), each point with its interval: the α × N study of a grid sweep, on a log axis where the
     x values span decades."""
@@ -678,8 +924,15 @@ def lines(path: Path, series: Mapping[str, Sequence[tuple[float, float, Mapping[
 
 
 @_styled
-def curves(path: Path, lines: Mapping[str, Mapping[str, Any]], *, ylabel: str, roles: Roles = NO_ROLES,
-           axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def curves(
+    path: Path,
+    lines: Mapping[str, Mapping[str, Any]],
+    *,
+    ylabel: str,
+    roles: Roles = NO_ROLES,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Training curves: one line per trial of a per-epoch value (`ylabel`, a key: val_loss,
     lr, val_r2.log_g …) against epoch. `lines[trial]` = {"x": epochs, "y": values, "train":
     the training loss or None (drawn dashed in the trial's colour), "best": the best epoch or
@@ -708,21 +961,51 @@ def curves(path: Path, lines: Mapping[str, Mapping[str, Any]], *, ylabel: str, r
         best = line.get("best")
         if best is not None and best in list(line["x"]):
             i = list(line["x"]).index(best)
-            ax.plot([xs[i]], [ys[i]], linestyle="none", marker="o", markersize=7, color=color, markeredgecolor="white",
-                    zorder=4, gid=f"best-epoch-{name}")
+            ax.plot(
+                [xs[i]],
+                [ys[i]],
+                linestyle="none",
+                marker="o",
+                markersize=7,
+                color=color,
+                markeredgecolor="white",
+                zorder=4,
+                gid=f"best-epoch-{name}",
+            )
             best_shown = True
         if line.get("stopped") and len(xs):
-            ax.plot([xs[-1]], [ys[-1]], linestyle="none", marker="x", markersize=7, markeredgewidth=1.6, color=color,
-                    zorder=4, gid=f"stopped-{name}")
+            ax.plot(
+                [xs[-1]],
+                [ys[-1]],
+                linestyle="none",
+                marker="x",
+                markersize=7,
+                markeredgewidth=1.6,
+                color=color,
+                zorder=4,
+                gid=f"stopped-{name}",
+            )
             stopped_shown = True
     if dashed:
-        handles += [Line2D([], [], color="0.3", linewidth=1.4, label="validation (solid)"),
-                    Line2D([], [], color="0.3", linewidth=1.0, linestyle="--", label="training (dashed)")]
+        handles += [
+            Line2D([], [], color="0.3", linewidth=1.4, label="validation (solid)"),
+            Line2D([], [], color="0.3", linewidth=1.0, linestyle="--", label="training (dashed)"),
+        ]
     if best_shown:
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6, color="0.3", label="best epoch"))
     if stopped_shown:
-        handles.append(Line2D([], [], linestyle="none", marker="x", markersize=6, markeredgewidth=1.6, color="0.3",
-                              label="stopped early"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="x",
+                markersize=6,
+                markeredgewidth=1.6,
+                color="0.3",
+                label="stopped early",
+            )
+        )
     if q.log_scale(ylabel, every_y):
         _log_axis(ax, every_y, axis="y")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -734,8 +1017,14 @@ def curves(path: Path, lines: Mapping[str, Mapping[str, Any]], *, ylabel: str, r
 
 
 @_styled
-def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, experts: Sequence[str] | None = None,
-                        axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def weight_distribution(
+    path: Path,
+    weights: Mapping[str, np.ndarray],
+    *,
+    experts: Sequence[str] | None = None,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Per trial, the distribution of the gate's soft weight on each expert (a box per expert),
     against the uniform 1/K a gate that does not choose would give."""
     from matplotlib.lines import Line2D
@@ -743,8 +1032,9 @@ def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, expert
 
     plt = _pyplot()
     trials = list(weights)
-    fig, axes = plt.subplots(1, len(trials), figsize=(max(3.2, SIZE[0] * max(1, len(trials)) / 1.6), SIZE[1]), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(
+        1, len(trials), figsize=(max(3.2, SIZE[0] * max(1, len(trials)) / 1.6), SIZE[1]), squeeze=False, sharey=True
+    )
     uniform = False
     for ax, name in zip(axes[0], trials):
         w = np.asarray(weights[name], dtype=float)
@@ -752,21 +1042,31 @@ def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, expert
             ax.set_title(f"{name}: no per-expert weights")
             continue
         labels = list(experts or [str(k) for k in range(w.shape[1])])[: w.shape[1]]
-        ax.boxplot([w[:, k] for k in range(w.shape[1])], showfliers=False, showmeans=True,
-                   medianprops={"color": "#E69F00", "linewidth": 1.6}, meanprops={"marker": "D", "markerfacecolor": "white",
-                                                         "markeredgecolor": "black", "markersize": 4})
+        ax.boxplot(
+            [w[:, k] for k in range(w.shape[1])],
+            showfliers=False,
+            showmeans=True,
+            medianprops={"color": "#E69F00", "linewidth": 1.6},
+            meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black", "markersize": 4},
+        )
         ax.axhline(1.0 / w.shape[1], color="0.4", linestyle=":", linewidth=1.0, zorder=1).set_gid("uniform-weight")
         uniform = True
-        ax.set_xticks(range(1, w.shape[1] + 1), labels, rotation=45 if w.shape[1] > 5 else 0,
-                      ha="right" if w.shape[1] > 5 else "center")
+        ax.set_xticks(
+            range(1, w.shape[1] + 1),
+            labels,
+            rotation=45 if w.shape[1] > 5 else 0,
+            ha="right" if w.shape[1] > 5 else "center",
+        )
         ax.set_title(f"{name} (n = {len(w)})")
         ax.set_xlabel("expert")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(axis="x", visible=False)
     axes[0][0].set_ylabel(q.label("extra.gate_weights", axis_labels))
-    handles = [Line2D([], [], color="#E69F00", linewidth=1.6, label="median"),
-               Line2D([], [], linestyle="none", marker="D", markerfacecolor="white", markeredgecolor="black", label="mean"),
-               Patch(facecolor="white", edgecolor="black", label="box: quartiles; whiskers: 1.5 × IQR")]
+    handles = [
+        Line2D([], [], color="#E69F00", linewidth=1.6, label="median"),
+        Line2D([], [], linestyle="none", marker="D", markerfacecolor="white", markeredgecolor="black", label="mean"),
+        Patch(facecolor="white", edgecolor="black", label="box: quartiles; whiskers: 1.5 × IQR"),
+    ]
     if uniform:
         handles.append(Line2D([], [], color="0.4", linestyle=":", label="uniform (1 / experts)"))
     _top_legend(fig, handles, len(handles) if len(trials) > 1 else 2)
@@ -774,9 +1074,17 @@ def weight_distribution(path: Path, weights: Mapping[str, np.ndarray], *, expert
 
 
 @_styled
-def bootstrap_distribution(path: Path, samples: Mapping[str, np.ndarray], intervals: Mapping[str, Mapping[str, float]], *,
-                           xlabel: str, reference: str, roles: Roles = NO_ROLES,
-                           axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def bootstrap_distribution(
+    path: Path,
+    samples: Mapping[str, np.ndarray],
+    intervals: Mapping[str, Mapping[str, float]],
+    *,
+    xlabel: str,
+    reference: str,
+    roles: Roles = NO_ROLES,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """The paired bootstrap distribution of each trial's Δ from `reference`, its 95 % interval as
     a bar above it (shading would hide one trial's under another's) and its full-sample Δ a line;
     Δ = 0 (no difference) dashed, and which way is better in the axis label."""
@@ -788,8 +1096,16 @@ def bootstrap_distribution(path: Path, samples: Mapping[str, np.ndarray], interv
     finite = {name: np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for name, v in samples.items()}
     peak = 1.0
     for name, values in finite.items():  # bins of each its own: one Δ may be 50 times as wide as another
-        counts, _, _ = ax.hist(values, bins=40, histtype="stepfilled", alpha=0.3, color=styles[name]["color"],
-                               edgecolor=styles[name]["color"], linewidth=0.8, label=f"{roles.named(name)} − {reference}")
+        counts, _, _ = ax.hist(
+            values,
+            bins=40,
+            histtype="stepfilled",
+            alpha=0.3,
+            color=styles[name]["color"],
+            edgecolor=styles[name]["color"],
+            linewidth=0.8,
+            label=f"{roles.named(name)} − {reference}",
+        )
         peak = max(peak, float(np.max(counts)) if len(counts) else 1.0)
     for k, (name, interval) in enumerate((n, intervals[n]) for n in finite):
         color = styles[name]["color"]
@@ -802,16 +1118,28 @@ def bootstrap_distribution(path: Path, samples: Mapping[str, np.ndarray], interv
     ax.set_xlabel(q.delta_label(xlabel, axis_labels) + _better_hint(xlabel, vertical=False))
     ax.set_ylabel("resamples per bin")
     handles, _ = ax.get_legend_handles_labels()
-    handles += [_interval_handle(PAIRED + " (above)"), Line2D([], [], color="0.3", linewidth=1.4, label="Δ on the full test set"),
-                Line2D([], [], color="black", linewidth=0.9, linestyle="--", label="Δ = 0: no difference")]
+    handles += [
+        _interval_handle(PAIRED + " (above)"),
+        Line2D([], [], color="0.3", linewidth=1.4, label="Δ on the full test set"),
+        Line2D([], [], color="black", linewidth=0.9, linestyle="--", label="Δ = 0: no difference"),
+    ]
     ax.grid(axis="x", visible=False)
     _top_legend(fig, handles, 2)
     return image_bytes(fig, path, fmt)
 
 
 @_styled
-def heatmap(path: Path, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray], *, xlabel: str, ylabel: str,
-            log_x: bool | None = None, axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def heatmap(
+    path: Path,
+    x: Mapping[str, np.ndarray],
+    y: Mapping[str, np.ndarray],
+    *,
+    xlabel: str,
+    ylabel: str,
+    log_x: bool | None = None,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Per trial, a 2-D histogram of a per-spectrum value (`ylabel`) against a parameter
     (`xlabel`), on one log colour scale shared by the panels (a spike at one value must not
     flatten the rest), empty cells left blank, the median per x bin drawn over it."""
@@ -821,8 +1149,9 @@ def heatmap(path: Path, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray]
 
     plt = _pyplot()
     trials = list(x)
-    fig, axes = plt.subplots(1, len(trials), figsize=(max(4.2, SIZE[0] * max(1, len(trials)) / 1.5), SIZE[1]),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(trials), figsize=(max(4.2, SIZE[0] * max(1, len(trials)) / 1.5), SIZE[1]), squeeze=False, sharey=True
+    )
     xs_all = np.concatenate([np.asarray(x[t], dtype=float) for t in trials])
     ys_all = np.concatenate([np.asarray(y[t], dtype=float) for t in trials])
     log = q.log_scale(xlabel, xs_all[np.isfinite(xs_all)]) if log_x is None else bool(log_x)
@@ -834,13 +1163,17 @@ def heatmap(path: Path, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray]
     ybins = np.linspace(yr[0], yr[1] if yr[1] > yr[0] else yr[0] + 1, 31)
     counts = {}
     for name in trials:
-        counts[name], _, _ = np.histogram2d(np.asarray(x[name], dtype=float), np.asarray(y[name], dtype=float), bins=[xbins, ybins])
+        counts[name], _, _ = np.histogram2d(
+            np.asarray(x[name], dtype=float), np.asarray(y[name], dtype=float), bins=[xbins, ybins]
+        )
     top = max((float(c.max()) for c in counts.values()), default=1.0)
     norm = LogNorm(vmin=1, vmax=max(top, 2.0))
     coarse = xbins[::3]
     image = None
     for ax, name in zip(axes[0], trials):
-        image = ax.pcolormesh(xbins, ybins, np.ma.masked_equal(counts[name].T, 0), cmap="viridis", norm=norm, shading="flat")
+        image = ax.pcolormesh(
+            xbins, ybins, np.ma.masked_equal(counts[name].T, 0), cmap="viridis", norm=norm, shading="flat"
+        )
         xv, yv = np.asarray(x[name], dtype=float), np.asarray(y[name], dtype=float)
         mids, medians = [], []
         for a, b in zip(coarse[:-1], coarse[1:]):
@@ -856,17 +1189,32 @@ def heatmap(path: Path, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray]
         ax.set_title(f"{name} (n = {int(np.isfinite(xv).sum())})")
         ax.set_xlabel(q.label(xlabel, axis_labels))
     axes[0][0].set_ylabel(q.label(ylabel, axis_labels))
-    fig.legend(handles=[Line2D([], [], color="black", marker="o", markersize=3, label=f"median per {q.symbol(xlabel, axis_labels)} bin"),
-                        Patch(facecolor="white", edgecolor="0.6", label="blank: no spectra")],
-               loc="upper center", bbox_to_anchor=(0.45, 1.06), ncol=2)
+    fig.legend(
+        handles=[
+            Line2D(
+                [], [], color="black", marker="o", markersize=3, label=f"median per {q.symbol(xlabel, axis_labels)} bin"
+            ),
+            Patch(facecolor="white", edgecolor="0.6", label="blank: no spectra"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.45, 1.06),
+        ncol=2,
+    )
     if image is not None:
         _count_bar(fig, image, list(axes[0]), "spectra per cell (log scale)")
     return image_bytes(fig, path, fmt)
 
 
 @_styled
-def ablation(path: Path, deltas: Mapping[str, Mapping[str, float]], *, ylabel: str, reference: str,
-             axis_labels: Mapping[str, str] | None = None, fmt: str | None = None) -> bytes:
+def ablation(
+    path: Path,
+    deltas: Mapping[str, Mapping[str, float]],
+    *,
+    ylabel: str,
+    reference: str,
+    axis_labels: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+) -> bytes:
     """Each trial's Δ of a metric from `reference` with its paired 95 % interval, a row per trial
     (a forest plot): coloured by whether the interval clears zero, and which side is better."""
     from matplotlib.lines import Line2D
@@ -891,7 +1239,9 @@ def ablation(path: Path, deltas: Mapping[str, Mapping[str, float]], *, ylabel: s
     values = [deltas[n]["value"] for n in names]
     ax.scatter(values, rows, c=colors, s=34, zorder=3)
     for i, color in enumerate(colors):
-        _errorbars(ax, [rows[i]], [values[i]], [deltas[names[i]]], color=color, gid=f"interval-{names[i]}", horizontal=True)
+        _errorbars(
+            ax, [rows[i]], [values[i]], [deltas[names[i]]], color=color, gid=f"interval-{names[i]}", horizontal=True
+        )
     _zoom(ax, values + [0.0], list(deltas.values()), vertical=False, from_zero=False)
     _zero_line(ax, vertical=True)
     ax.set_yticks(rows, names)
@@ -899,13 +1249,22 @@ def ablation(path: Path, deltas: Mapping[str, Mapping[str, float]], *, ylabel: s
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     sign = lambda v: fmt_metric(ylabel, v, unit=False) if v < 0 else "+" + fmt_metric(ylabel, v, unit=False)  # noqa: E731
-    _value_column(ax, rows, [f"{sign(deltas[n]['value'])} [{sign(deltas[n]['lo'])}, {sign(deltas[n]['hi'])}]" for n in names])
+    _value_column(
+        ax, rows, [f"{sign(deltas[n]['value'])} [{sign(deltas[n]['lo'])}, {sign(deltas[n]['hi'])}]" for n in names]
+    )
     ax.set_xlabel(q.delta_label(ylabel, axis_labels, vs=reference) + _better_hint(ylabel, vertical=False))
-    texts = {"better": f"better than {reference}", "worse": f"worse than {reference}",
-             "clear": "interval excludes 0", "unsure": "interval includes 0"}  # fmt: skip
+    texts = {
+        "better": f"better than {reference}",
+        "worse": f"worse than {reference}",
+        "clear": "interval excludes 0",
+        "unsure": "interval includes 0",
+    }
     color_of = {"better": BETTER, "worse": WORSE, "clear": CANDIDATE, "unsure": UNSURE}
-    handles = [Line2D([], [], linestyle="none", marker="o", color=color_of[v], label=texts[v])
-               for v in ("better", "worse", "clear", "unsure") if v in verdicts]
+    handles = [
+        Line2D([], [], linestyle="none", marker="o", color=color_of[v], label=texts[v])
+        for v in ("better", "worse", "clear", "unsure")
+        if v in verdicts
+    ]
     handles.append(_interval_handle(PAIRED))
     _top_legend(fig, handles, 3)
     return image_bytes(fig, path, fmt)

@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.text import document
 from engine.errors import DocumentError
+from engine.text import document
 
 _OPEN_RE = re.compile(r"<!--[ \t]*research:value\b")
 
@@ -67,8 +67,15 @@ def spans(text: str, path: str | None = None) -> list[Span]:
                 "e.g. <!-- research:value best.r2.log_g -->?<!-- /research:value -->",
             )
         for match in matches:
-            found.append(Span(match["source"].strip(), index + 1, start_of_line + match.start("shown"),
-                              start_of_line + match.end("shown"), match["shown"]))
+            found.append(
+                Span(
+                    match["source"].strip(),
+                    index + 1,
+                    start_of_line + match.start("shown"),
+                    start_of_line + match.end("shown"),
+                    match["shown"],
+                )
+            )
     return found
 
 
@@ -94,19 +101,25 @@ def compiled(spec, text: str, path: str | None = None) -> list[tuple[Span, objec
 
     out = []
     for span in spans(text, path):
-        expression = compile_expression(span.source, names=spec.trial_names, path=path, line=span.line,
-                                        key=span.key, allowed=EXPRESSION_NAMES)
+        expression = compile_expression(
+            span.source, names=spec.trial_names, path=path, line=span.line, key=span.key, allowed=EXPRESSION_NAMES
+        )
         if "baseline" in expression.names and spec.decision.baseline is None:
-            raise ExpressionError(f"`{span.source}` uses baseline, but decision.baseline is not set",
-                                  path=path, line=span.line, key=span.key, hint="set decision.baseline to a trial name")
+            raise ExpressionError(
+                f"`{span.source}` uses baseline, but decision.baseline is not set",
+                path=path,
+                line=span.line,
+                key=span.key,
+                hint="set decision.baseline to a trial name",
+            )
         out.append((span, expression))
     return out
 
 
 def values(spec, text: str, context: Mapping, path: str | None = None, *, failed: bool = False) -> dict[str, str]:
     """Expression → the text its span shows after this run ('-' when a trial it reads failed)."""
-    from engine.render.decision import no_value, shown_value
     from engine.errors import ExpressionError
+    from engine.render.decision import no_value, shown_value
     from engine.spec.expressions import NoValue
 
     out: dict[str, str] = {}

@@ -27,13 +27,18 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
     if model == "ridge" and info.get("alpha"):
         how = info.get("alpha_selection")
         chosen = ", ".join(f"{t} {_g(a)}" for t, a in info["alpha"].items())
-        notes.append(f"α = {chosen}" + (f" (chosen by {how} from {len(info.get('alphas') or [])})" if how and how != "fixed" else " (fixed)"))
+        notes.append(
+            f"α = {chosen}"
+            + (f" (chosen by {how} from {len(info.get('alphas') or [])})" if how and how != "fixed" else " (fixed)")
+        )
         path = info.get("alphas") or []
         if len(path) > 1:
             edge = [t for t, a in info["alpha"].items() if a in (path[0], path[-1])]
             if edge:
-                warnings.append(f"α of {', '.join(edge)} is at the end of the path [{_g(path[0])} … {_g(path[-1])}]: "
-                                "the best α may lie beyond it; widen `alphas`")
+                warnings.append(
+                    f"α of {', '.join(edge)} is at the end of the path [{_g(path[0])} … {_g(path[-1])}]: "
+                    "the best α may lie beyond it; widen `alphas`"
+                )
     if model == "moe" and "best_epoch" in info:  # a regression gate: full-batch Adam steps
         if info.get("gate_validation"):
             line = f"gate: best step {info['best_epoch']} of {info.get('epochs_run')} full-batch Adam steps"
@@ -52,8 +57,10 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
     if model == "stored" and info.get("from"):
         notes.append(f"the stored {info.get('model') or 'model'} of {info['from']}, not retrained")
     if model == "probe" and info.get("of"):
-        notes.append(f"probe: {info.get('head')} on {info.get('n_features')} features at {info.get('layer')} "
-                     f"of the {info.get('net')} of {info['of']}")
+        notes.append(
+            f"probe: {info.get('head')} on {info.get('n_features')} features at {info.get('layer')} "
+            f"of the {info.get('net')} of {info['of']}"
+        )
     if "best_iteration" in info:
         notes.append("rounds: " + ", ".join(f"{t} {n}" for t, n in info["best_iteration"].items()))
     if model == "moe" and "trained_bins" in info:
@@ -63,8 +70,10 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
         left = [k for k in range(len(counts)) if k not in trained]
         if left:
             detail = ", ".join(f"bin {k} ({counts[k]} spectra)" for k in left)
-            warnings.append(f"{len(left)} of {len(counts)} experts not trained — {detail} had too few training spectra "
-                            "and route to the nearest expert")
+            warnings.append(
+                f"{len(left)} of {len(counts)} experts not trained — {detail} had too few training spectra "
+                "and route to the nearest expert"
+            )
     if "r2_ceiling" in info:
         derived = info.get("method") == "data"
         from engine.render.templates import fmt_metric
@@ -74,10 +83,14 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
             notes.append("exact ceiling R² " + values)
         else:
             detail = info.get("data_ceiling") or {}
-            notes.append(f"ceiling R² {values}, from the data (derivatives of the noiseless fluxes fitted over "
-                         f"{detail.get('neighbours', '?')} neighbours in {', '.join(detail.get('parameters') or []) or '?'})")
+            notes.append(
+                f"ceiling R² {values}, from the data (derivatives of the noiseless fluxes fitted over "
+                f"{detail.get('neighbours', '?')} neighbours in {', '.join(detail.get('parameters') or []) or '?'})"
+            )
             chi2 = detail.get("fit_chi2")
             if chi2 is not None and chi2 > 1:
-                warnings.append(f"the local fits of the ceiling leave χ² {chi2:.3g} per pixel (≲ 0.3 when the file lists every "
-                                "parameter that changes the flux): a parameter missing from the file makes the ceiling too high")
+                warnings.append(
+                    f"the local fits of the ceiling leave χ² {chi2:.3g} per pixel (≲ 0.3 when the file lists every "
+                    "parameter that changes the flux): a parameter missing from the file makes the ceiling too high"
+                )
     return notes, warnings

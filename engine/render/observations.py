@@ -63,8 +63,19 @@ MAX_SENTENCES = 3
 NEAR_ZERO = 0.05  # an interval's end is ≈ 0 within this fraction of the interval's width
 _LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "bias": "bias"}
 
-__all__ = ["HEADINGS", "MAX_SENTENCES", "NEAR_ZERO", "heading", "interval_verdict", "observe_binned", "observe_curves",
-           "observe_deltas", "observe_sweep", "observe_trials", "render"]
+__all__ = [
+    "HEADINGS",
+    "MAX_SENTENCES",
+    "NEAR_ZERO",
+    "heading",
+    "interval_verdict",
+    "observe_binned",
+    "observe_curves",
+    "observe_deltas",
+    "observe_sweep",
+    "observe_trials",
+    "render",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +160,16 @@ def _few(items: Sequence[str], zh: bool, most: int = 3) -> str:
     return ("、".join(items[:most]) + f" 等 {len(items)} 项") if zh else (", ".join(items[:most]) + f" and {rest} more")
 
 
-_LEADS = {"the", "only", "no", "against", "across", "fewer", "bias", "stopped"}  # our own words, capitalised; a trial's name never is
+_LEADS = {
+    "the",
+    "only",
+    "no",
+    "against",
+    "across",
+    "fewer",
+    "bias",
+    "stopped",
+}  # our own words, capitalised; a trial's name never is
 _FULL_WIDTH = re.compile(r"\s*([（），：；。、])\s*")
 
 
@@ -201,8 +221,13 @@ def _overlap(a: tuple[float, float] | None, b: tuple[float, float] | None, direc
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def interval_verdict(d: Mapping[str, Any] | None, direction: str | None, *, reference_value: float | None = None,
-                     near_zero: float = NEAR_ZERO) -> tuple[str, str | None] | None:
+def interval_verdict(
+    d: Mapping[str, Any] | None,
+    direction: str | None,
+    *,
+    reference_value: float | None = None,
+    near_zero: float = NEAR_ZERO,
+) -> tuple[str, str | None] | None:
     """(verdict, end) of a difference's interval: 'better', 'worse', 'differs' (no direction),
     'marginal' or 'unresolved', and for 'marginal' which end ('lower'/'upper') is ≈ 0. None
     when the difference or its interval is missing. Kept public so a rule and a sentence can
@@ -266,8 +291,11 @@ def one_seed(trials: Sequence[str], lang: str = "en") -> str | None:
     names = _few(trials, zh)
     if zh:
         return _sentence(f"{names} 只跑了 1 个种子：训练噪声未测，以上区间只含测试集的抽样误差", zh)
-    return _sentence(f"{names} ran with one seed: {'its' if len(trials) == 1 else 'their'} training noise was not measured, "
-                     f"and the intervals above hold the test rows only", zh)
+    return _sentence(
+        f"{names} ran with one seed: {'its' if len(trials) == 1 else 'their'} training noise was not measured, "
+        f"and the intervals above hold the test rows only",
+        zh,
+    )
 
 
 def render(observations: Sequence[str]) -> str:
@@ -281,9 +309,16 @@ def render(observations: Sequence[str]) -> str:
 # Binned tables
 
 
-def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baseline: str | None = None,
-                   references: Sequence[str] = (), lower_is_better: bool | None = None, min_n: int | None = None,
-                   lang: str = "en") -> list[str]:
+def observe_binned(
+    table: Mapping[str, Any],
+    *,
+    best: str | None = None,
+    baseline: str | None = None,
+    references: Sequence[str] = (),
+    lower_is_better: bool | None = None,
+    min_n: int | None = None,
+    lang: str = "en",
+) -> list[str]:
     """Observations of a `binned.binned_table` dict (one-way or two-way).
 
     `best` is the trial the sentences are about (default: the trial other than the reference
@@ -349,21 +384,30 @@ def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baselin
         missing = [i for i in range(k) if not small[i] and value(trial, i) is None]
         if missing:
             listed = _few([where(i) for i in missing], zh)
-            parts.append(f"{trial} 在 {len(missing)} 个{cells(len(missing))}（{listed}）" if zh else
-                         f"for {trial} in {len(missing)} {cells(len(missing))} ({listed})")
+            parts.append(
+                f"{trial} 在 {len(missing)} 个{cells(len(missing))}（{listed}）"
+                if zh
+                else f"for {trial} in {len(missing)} {cells(len(missing))} ({listed})"
+            )
     skipped = None
     if parts:
-        skipped = _sentence(f"{'，'.join(parts)}没有 {label} 值，已跳过" if zh else f"no {label} {' and '.join(parts)}: skipped", zh)
+        skipped = _sentence(
+            f"{'，'.join(parts)}没有 {label} 值，已跳过" if zh else f"no {label} {' and '.join(parts)}: skipped", zh
+        )
     n_small = sum(1 for i in range(k) if small[i])
     small_note = ""
     if n_small:
-        small_note = (f"；{n_small} 个{cells(n_small)}少于 {limit} 条光谱，不计入" if zh else
-                      f"; {n_small} {cells(n_small)} with fewer than {limit} spectra not counted")
+        small_note = (
+            f"；{n_small} 个{cells(n_small)}少于 {limit} 条光谱，不计入"
+            if zh
+            else f"; {n_small} {cells(n_small)} with fewer than {limit} spectra not counted"
+        )
 
     count = gain = None
     if ref is not None and direction is not None:
-        count, gain = _binned_against(focus, ref, deltas, k, small, value, direction, metric, label,
-                                                    where, n, cells, small_note, zh)
+        count, gain = _binned_against(
+            focus, ref, deltas, k, small, value, direction, metric, label, where, n, cells, small_note, zh
+        )
     extremes = _binned_extremes(focus, k, small, value, direction, metric, label, where, n, cells, limit, zh)
     spread = None
     spreads = table.get("spread_values") or {}
@@ -374,8 +418,10 @@ def observe_binned(table: Mapping[str, Any], *, best: str | None = None, baselin
             move = "不变，均为" if ta == tb else ("降至" if b < a else "升至")
             spread = f"各{cells(2)} {label} 的离散度（分箱值的标准差）从 {ta}（{ref}）{move} {tb}（{focus}）"
         else:
-            spread = (f"the spread of {label} across {cells(2)} (std of the bin values) "
-                      f"{'stays the same' if ta == tb else ('falls' if b < a else 'rises')} from {ta} ({ref}) to {tb} ({focus})")
+            spread = (
+                f"the spread of {label} across {cells(2)} (std of the bin values) "
+                f"{'stays the same' if ta == tb else ('falls' if b < a else 'rises')} from {ta} ({ref}) to {tb} ({focus})"
+            )
         spread = _sentence(spread, zh)
     ranking = None
     yardsticks = [t for t in trials if t in references and t not in (focus, ref)]
@@ -450,8 +496,12 @@ def _binned_against(focus, ref, deltas, k, small, value, direction, metric, labe
 
 
 _SUPERLATIVE = {  # (best side, worst side) of a metric's values, in words
-    "en": {"high": ("highest", "lowest"), "low": ("smallest", "largest"), "abs": ("smallest", "largest"),
-           None: ("lowest", "highest")},
+    "en": {
+        "high": ("highest", "lowest"),
+        "low": ("smallest", "largest"),
+        "abs": ("smallest", "largest"),
+        None: ("lowest", "highest"),
+    },
     "zh": {"high": ("最高", "最低"), "low": ("最小", "最大"), "abs": ("最小", "最大"), None: ("最低", "最高")},
 }
 
@@ -466,26 +516,41 @@ def _binned_extremes(focus, k, small, value, direction, metric, label, where, n,
     words = _SUPERLATIVE["zh" if zh else "en"][direction]
 
     def at(i: int) -> str:
-        return f"{where(i)}（{label} {_num(metric, value(focus, i))}，n = {n[i]}）" if zh else \
-            f"{where(i)} ({label} {_num(metric, value(focus, i))}, n = {n[i]})"
+        return (
+            f"{where(i)}（{label} {_num(metric, value(focus, i))}，n = {n[i]}）"
+            if zh
+            else f"{where(i)} ({label} {_num(metric, value(focus, i))}, n = {n[i]})"
+        )
 
     if len(ranked) >= 2:
         lo, hi = min(ranked, key=key), max(ranked, key=key)
         if direction is None:
-            text = f"{focus} 的 {label} 在 {at(hi)} 最高，在 {at(lo)} 最低" if zh else \
-                f"{focus} has its highest {label} in {at(hi)} and its lowest in {at(lo)}"
+            text = (
+                f"{focus} 的 {label} 在 {at(hi)} 最高，在 {at(lo)} 最低"
+                if zh
+                else f"{focus} has its highest {label} in {at(hi)} and its lowest in {at(lo)}"
+            )
         elif direction == "abs":
-            text = f"{focus} 的 {label} 在 {at(lo)} 最接近零，在 {at(hi)} 离零最远" if zh else \
-                f"{focus}'s {label} is closest to zero in {at(lo)} and farthest from it in {at(hi)}"
+            text = (
+                f"{focus} 的 {label} 在 {at(lo)} 最接近零，在 {at(hi)} 离零最远"
+                if zh
+                else f"{focus}'s {label} is closest to zero in {at(lo)} and farthest from it in {at(hi)}"
+            )
         else:  # of the focus's own bins, in words no reader takes for "the best trial in that bin"
             good, bad = words
-            text = f"{focus} 自身的 {label} 在 {at(lo)} {good}，在 {at(hi)} {bad}" if zh else \
-                f"across {cells(2)}, {focus}'s own {label} is {good} in {at(lo)} and {bad} in {at(hi)}"
+            text = (
+                f"{focus} 自身的 {label} 在 {at(lo)} {good}，在 {at(hi)} {bad}"
+                if zh
+                else f"across {cells(2)}, {focus}'s own {label} is {good} in {at(lo)} and {bad} in {at(hi)}"
+            )
         best_bad, worst_bad = key(lo)[0], key(hi)[0]
     else:
         u = len(ranked)
-        text = (f"{focus} 只有 {u} 个{cells(u)}不少于 {limit} 条光谱：不排名" if zh else
-                f"only {u} {cells(u)} of {focus} {'has' if u == 1 else 'have'} at least {limit} spectra: no {cells(1)} is ranked")
+        text = (
+            f"{focus} 只有 {u} 个{cells(u)}不少于 {limit} 条光谱：不排名"
+            if zh
+            else f"only {u} {cells(u)} of {focus} {'has' if u == 1 else 'have'} at least {limit} spectra: no {cells(1)} is ranked"
+        )
         best_bad = min((key(i)[0] for i in ranked), default=math.inf)
         worst_bad = max((key(i)[0] for i in ranked), default=-math.inf)
     notes = []
@@ -500,9 +565,15 @@ def _binned_extremes(focus, k, small, value, direction, metric, label, where, n,
             word = words[side]
             v = _num(metric, value(focus, i))
             if zh:
-                notes.append(f"{word} {shown_label}（{v}）出现在 {where(i)}，该{cells(1)}仅 {n[i]} 条光谱，样本太少，不参与排名")
+                notes.append(
+                    f"{word} {shown_label}（{v}）出现在 {where(i)}，该{cells(1)}仅 {n[i]} 条光谱，样本太少，不参与排名"
+                )
             else:
-                notes.append(f"the {word} {shown_label} ({v}) is in {where(i)}, a {cells(1)} of {n[i]} spectra, too few to rank".replace(" of 1 spectra", " of 1 spectrum"))
+                notes.append(
+                    f"the {word} {shown_label} ({v}) is in {where(i)}, a {cells(1)} of {n[i]} spectra, too few to rank".replace(
+                        " of 1 spectra", " of 1 spectrum"
+                    )
+                )
     if notes:
         text += ("；" if zh else "; ") + ("；" if zh else "; ").join(notes)
     return _sentence(text, zh)
@@ -529,10 +600,19 @@ def _binned_ranking(focus, trials, k, small, value, direction, label, cells, zh)
 # A comparison of trials (bar and dot figures)
 
 
-def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, Any] | None = None, *, metric: str,
-                   best: str | None = None, baseline: str | None = None, references: Sequence[str] = (),
-                   ceilings: Sequence[str] = (), deltas: Mapping[str, Mapping[str, Any]] | None = None,
-                   lower_is_better: bool | None = None, lang: str = "en") -> list[str]:
+def observe_trials(
+    values: Mapping[str, float | None],
+    intervals: Mapping[str, Any] | None = None,
+    *,
+    metric: str,
+    best: str | None = None,
+    baseline: str | None = None,
+    references: Sequence[str] = (),
+    ceilings: Sequence[str] = (),
+    deltas: Mapping[str, Mapping[str, Any]] | None = None,
+    lower_is_better: bool | None = None,
+    lang: str = "en",
+) -> list[str]:
     """Observations of one metric over trials: the leader and its margin, the best candidate
     against the baseline, and the yardsticks (references: global models; ceilings: Fisher bounds).
 
@@ -548,8 +628,13 @@ def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, A
     yard = set(references) | set(ceilings)
     missing = [t for t, v in values.items() if not _finite(v)]
     have = {t: float(v) for t, v in values.items() if _finite(v)}
-    skipped = _sentence(f"{_few(missing, zh)} 没有 {label} 值，已跳过" if zh else f"no {label} for {_few(missing, zh)}: skipped",
-                        zh) if missing else None
+    skipped = (
+        _sentence(
+            f"{_few(missing, zh)} 没有 {label} 值，已跳过" if zh else f"no {label} for {_few(missing, zh)}: skipped", zh
+        )
+        if missing
+        else None
+    )
     order = list(have)
     rank = sorted([t for t in order if t not in yard], key=lambda t: (_bad(have[t], direction), order.index(t)))
     iv = {t: _as_interval(intervals.get(t)) for t in have}
@@ -566,12 +651,18 @@ def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, A
         if paired is not None:
             v = interval_verdict(paired, direction, reference_value=have.get(baseline))
             if v is not None:
-                return (f"；Δ {label} {_iv(metric, paired)}" if zh else f"; Δ {label} {_iv(metric, paired)}") + _verdict_clause(v, zh)
+                return (
+                    f"；Δ {label} {_iv(metric, paired)}" if zh else f"; Δ {label} {_iv(metric, paired)}"
+                ) + _verdict_clause(v, zh)
         ov = _overlap(iv.get(a), iv.get(b), direction)
         if ov is None:
             return "；无区间：仅点估计" if zh else "; no intervals: a point estimate"
         if ov:
-            return "；两者的 95 % 区间重叠：95 % 水平下不可区分" if zh else "; their 95 % intervals overlap: not separable at 95 %"
+            return (
+                "；两者的 95 % 区间重叠：95 % 水平下不可区分"
+                if zh
+                else "; their 95 % intervals overlap: not separable at 95 %"
+            )
         return "；两者的 95 % 区间不重叠" if zh else "; their 95 % intervals do not overlap"
 
     sentences: list[str | None] = []
@@ -582,56 +673,102 @@ def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, A
     if direction is None:
         hi = max(rank, key=lambda t: (have[t], -order.index(t)))
         lo = min(rank, key=lambda t: (have[t], order.index(t)))
-        text = (f"{label} 在 {hi}（{val(hi)}）最高，在 {lo}（{val(lo)}）最低" if zh else
-                f"{label} is highest for {hi} ({val(hi)}) and lowest for {lo} ({val(lo)})")
+        text = (
+            f"{label} 在 {hi}（{val(hi)}）最高，在 {lo}（{val(lo)}）最低"
+            if zh
+            else f"{label} is highest for {hi} ({val(hi)}) and lowest for {lo} ({val(lo)})"
+        )
         return _cut([_sentence(text, zh)] if hi != lo else [], skipped)
     if len(rank) == 1:
-        sentences.append(_sentence(f"只有 {top} 有 {label} 值（{val(top)}）：无可比较" if zh else
-                                   f"only {top} has a {label} ({val(top)}): nothing to compare", zh))
+        sentences.append(
+            _sentence(
+                f"只有 {top} 有 {label} 值（{val(top)}）：无可比较"
+                if zh
+                else f"only {top} has a {label} ({val(top)}): nothing to compare",
+                zh,
+            )
+        )
     else:
         second = rank[1]
         compared.add(frozenset((top, second)))
         if top == baseline:  # the first thing to say: nothing beat the baseline
-            text = (f"没有候选超过基线 {top}（{val(top)}）：最好的 {second} 落后 {gap(second, top)}" if zh else
-                    f"no candidate beats the baseline {top} ({val(top)}): the best, {second}, is {gap(second, top)} behind")
+            text = (
+                f"没有候选超过基线 {top}（{val(top)}）：最好的 {second} 落后 {gap(second, top)}"
+                if zh
+                else f"no candidate beats the baseline {top} ({val(top)}): the best, {second}, is {gap(second, top)} behind"
+            )
         elif _bad(have[top], direction) == _bad(have[second], direction):
-            text = f"{top} 与 {second} 的 {label} 相同（{val(top)}）" if zh else f"{top} and {second} tie at {label} {val(top)}"
+            text = (
+                f"{top} 与 {second} 的 {label} 相同（{val(top)}）"
+                if zh
+                else f"{top} and {second} tie at {label} {val(top)}"
+            )
         else:  # the yardsticks ahead of it are drawn beside it: "best" says which it is not ahead of
             above = [r for r in have if r in yard and _bad(have[r], direction) < _bad(have[top], direction)]
             bar = (f"（{'、'.join(above)} 之外）" if zh else f" of all but {_join(above, zh)}") if above else ""
-            text = (f"{top} 的 {label}{bar}最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}" if zh else
-                    f"{top} has the best {label}{bar} ({val(top)}), {gap(top, second)} ahead of {second} ({val(second)})")
+            text = (
+                f"{top} 的 {label}{bar}最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}"
+                if zh
+                else f"{top} has the best {label}{bar} ({val(top)}), {gap(top, second)} ahead of {second} ({val(second)})"
+            )
         sentences.append(_sentence(text + separable(top, second), zh))
     candidates = [t for t in rank if t != baseline]
     cand = best if best in have and best not in yard else (candidates[0] if candidates else None)
     if baseline in have and cand is not None and cand != baseline and frozenset((cand, baseline)) not in compared:
         if _bad(have[cand], direction) < _bad(have[baseline], direction):
-            text = (f"{cand} 相对基线 {baseline}（{val(baseline)}）领先 {gap(cand, baseline)}" if zh else
-                    f"against the baseline {baseline} ({val(baseline)}), {cand} is {gap(cand, baseline)} ahead")
+            text = (
+                f"{cand} 相对基线 {baseline}（{val(baseline)}）领先 {gap(cand, baseline)}"
+                if zh
+                else f"against the baseline {baseline} ({val(baseline)}), {cand} is {gap(cand, baseline)} ahead"
+            )
         else:
-            text = (f"没有候选超过基线 {baseline}（{val(baseline)}）：最好的 {cand} 落后 {gap(cand, baseline)}" if zh else
-                    f"no candidate beats the baseline {baseline} ({val(baseline)}): the best, {cand}, is {gap(cand, baseline)} behind")
+            text = (
+                f"没有候选超过基线 {baseline}（{val(baseline)}）：最好的 {cand} 落后 {gap(cand, baseline)}"
+                if zh
+                else f"no candidate beats the baseline {baseline} ({val(baseline)}): the best, {cand}, is {gap(cand, baseline)} behind"
+            )
         sentences.append(_sentence(text + separable(cand, baseline), zh))
     clauses = []
     if cand is not None:
         for r in [t for t in have if t in yard]:
             ahead = _bad(have[cand], direction) < _bad(have[r], direction)
             ov = _overlap(iv.get(cand), iv.get(r), direction)
-            sep = "" if ov is None else (("（区间重叠：95 % 水平下不可区分）" if zh else " (intervals overlap: not separable at 95 %)")
-                                         if ov else ("（区间不重叠）" if zh else " (intervals do not overlap)"))
+            sep = (
+                ""
+                if ov is None
+                else (
+                    ("（区间重叠：95 % 水平下不可区分）" if zh else " (intervals overlap: not separable at 95 %)")
+                    if ov
+                    else ("（区间不重叠）" if zh else " (intervals do not overlap)")
+                )
+            )
             if r in ceilings:
                 named = "" if r.lower() == "ceiling" else f" {r}"  # a trial called `ceiling`: not "the ceiling ceiling"
                 if ahead:
-                    clauses.append(f"{cand} 超过了上限 {r}（{val(r)}）：上限或数据有误" if zh else
-                                   f"{cand} is above the ceiling{named} ({val(r)}): the ceiling or the data is wrong")
+                    clauses.append(
+                        f"{cand} 超过了上限 {r}（{val(r)}）：上限或数据有误"
+                        if zh
+                        else f"{cand} is above the ceiling{named} ({val(r)}): the ceiling or the data is wrong"
+                    )
                 else:
-                    clauses.append(f"{cand} 距上限 {r}（{val(r)}）还差 {gap(cand, r)}" if zh else
-                                   f"{cand} is {gap(cand, r)} short of the ceiling{named} ({val(r)})")
+                    clauses.append(
+                        f"{cand} 距上限 {r}（{val(r)}）还差 {gap(cand, r)}"
+                        if zh
+                        else f"{cand} is {gap(cand, r)} short of the ceiling{named} ({val(r)})"
+                    )
             elif ahead:
-                clauses.append((f"{cand} 超过参照 {r}（{val(r)}）" if zh else f"{cand} beats the reference {r} ({val(r)})") + sep)
+                clauses.append(
+                    (f"{cand} 超过参照 {r}（{val(r)}）" if zh else f"{cand} beats the reference {r} ({val(r)})") + sep
+                )
             else:
-                clauses.append((f"参照 {r}（{val(r)}）优于所有候选，领先 {cand} {gap(cand, r)}" if zh else
-                                f"the reference {r} ({val(r)}) beats every candidate, {gap(cand, r)} ahead of {cand}") + sep)
+                clauses.append(
+                    (
+                        f"参照 {r}（{val(r)}）优于所有候选，领先 {cand} {gap(cand, r)}"
+                        if zh
+                        else f"the reference {r} ({val(r)}) beats every candidate, {gap(cand, r)} ahead of {cand}"
+                    )
+                    + sep
+                )
     if clauses:
         sentences.append(_sentence(("；" if zh else "; ").join(clauses), zh))
     return _cut(sentences, skipped)
@@ -641,8 +778,14 @@ def observe_trials(values: Mapping[str, float | None], intervals: Mapping[str, A
 # Differences against a reference (Δ, ablation and bootstrap figures)
 
 
-def observe_deltas(deltas: Mapping[str, Mapping[str, Any] | None], *, metric: str, reference: str,
-                   lower_is_better: bool | None = None, lang: str = "en") -> list[str]:
+def observe_deltas(
+    deltas: Mapping[str, Mapping[str, Any] | None],
+    *,
+    metric: str,
+    reference: str,
+    lower_is_better: bool | None = None,
+    lang: str = "en",
+) -> list[str]:
     """Observations of paired differences trial − reference: which intervals exclude 0 (and on
     which side), which are marginal, which hold 0; each with P(Δ > 0). For bias there is no
     reference value here, so a difference is said to differ, never to improve."""
@@ -663,11 +806,22 @@ def observe_deltas(deltas: Mapping[str, Mapping[str, Any] | None], *, metric: st
         item = f"{trial}（{inner}）" if zh else f"{trial} ({inner})"
         if verdict[0] == "marginal":
             end = verdict[1]
-            item += (f"：区间{'下' if end == 'lower' else '上'}端 ≈ 0，边缘显著" if zh else
-                     f": the {end} end of the interval is ≈ 0, marginal")
+            item += (
+                f"：区间{'下' if end == 'lower' else '上'}端 ≈ 0，边缘显著"
+                if zh
+                else f": the {end} end of the interval is ≈ 0, marginal"
+            )
         groups[verdict[0]].append(item)
-    skipped = _sentence(f"{_few(missing, zh)} 没有相对 {reference} 的差值区间，已跳过" if zh else
-                        f"no interval against {reference} for {_few(missing, zh)}: skipped", zh) if missing else None
+    skipped = (
+        _sentence(
+            f"{_few(missing, zh)} 没有相对 {reference} 的差值区间，已跳过"
+            if zh
+            else f"no interval against {reference} for {_few(missing, zh)}: skipped",
+            zh,
+        )
+        if missing
+        else None
+    )
     sentences = []
     for kind in ("better", "worse", "differs", "marginal", "unresolved"):
         items = groups[kind]
@@ -675,18 +829,27 @@ def observe_deltas(deltas: Mapping[str, Mapping[str, Any] | None], *, metric: st
             continue
         many = len(items) > 1
         if kind == "marginal":
-            sentences.append(_sentence((f"相对 {reference}：" if zh else f"against {reference}, ") + ("；" if zh else "; ").join(items), zh))
+            sentences.append(
+                _sentence(
+                    (f"相对 {reference}：" if zh else f"against {reference}, ") + ("；" if zh else "; ").join(items), zh
+                )
+            )
             continue
         listed = _join(items, zh)
         if zh:
-            text = {"better": f"{listed} 优于 {reference}：区间不含 0", "worse": f"{listed} 差于 {reference}：区间不含 0",
-                    "differs": f"{listed} 与 {reference} 不同：区间不含 0",
-                    "unresolved": f"{listed}：区间含 0，95 % 水平下与 {reference} 不可区分"}[kind]
+            text = {
+                "better": f"{listed} 优于 {reference}：区间不含 0",
+                "worse": f"{listed} 差于 {reference}：区间不含 0",
+                "differs": f"{listed} 与 {reference} 不同：区间不含 0",
+                "unresolved": f"{listed}：区间含 0，95 % 水平下与 {reference} 不可区分",
+            }[kind]
         else:
-            text = {"better": f"{listed} {'improve' if many else 'improves'} on {reference}: the interval excludes 0",
-                    "worse": f"{listed} {'are' if many else 'is'} worse than {reference}: the interval excludes 0",
-                    "differs": f"{listed} {'differ' if many else 'differs'} from {reference}: the interval excludes 0",
-                    "unresolved": f"{listed}: the interval includes 0, not separable from {reference} at 95 %"}[kind]
+            text = {
+                "better": f"{listed} {'improve' if many else 'improves'} on {reference}: the interval excludes 0",
+                "worse": f"{listed} {'are' if many else 'is'} worse than {reference}: the interval excludes 0",
+                "differs": f"{listed} {'differ' if many else 'differs'} from {reference}: the interval excludes 0",
+                "unresolved": f"{listed}: the interval includes 0, not separable from {reference} at 95 %",
+            }[kind]
         sentences.append(_sentence(text, zh))
     return _cut(sentences, skipped)
 
@@ -729,9 +892,17 @@ def _monotone(ys: Sequence[float]) -> str | None:
     return None
 
 
-def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, group_key: str | None = None,
-                  x_label: str | None = None, group_label: str | None = None, lower_is_better: bool | None = None,
-                  lang: str = "en") -> list[str]:
+def observe_sweep(
+    points: Sequence[Sequence[Any]],
+    *,
+    x_key: str,
+    metric: str,
+    group_key: str | None = None,
+    x_label: str | None = None,
+    group_label: str | None = None,
+    lower_is_better: bool | None = None,
+    lang: str = "en",
+) -> list[str]:
     """Observations of a metric swept over one numeric key, in one curve or one curve per group.
 
     `points` are (x, group, value) or (x, group, value, interval), group None for one curve;
@@ -761,9 +932,17 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
             dropped.append(at(x, g) + (" (重复)" if zh else " (repeated)"))
             continue
         curve[x] = (float(y), interval)
-    skipped = _sentence(f"跳过 {len(dropped)} 个无值的点：{_few(dropped, zh)}" if zh else
-                        f"{len(dropped)} {'point' if len(dropped) == 1 else 'points'} without a usable value skipped: "
-                        f"{_few(dropped, zh)}", zh) if dropped else None
+    skipped = (
+        _sentence(
+            f"跳过 {len(dropped)} 个无值的点：{_few(dropped, zh)}"
+            if zh
+            else f"{len(dropped)} {'point' if len(dropped) == 1 else 'points'} without a usable value skipped: "
+            f"{_few(dropped, zh)}",
+            zh,
+        )
+        if dropped
+        else None
+    )
     groups = list(curves)
     numeric_groups = all(_finite(g) for g in groups)
     if numeric_groups:
@@ -797,11 +976,17 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
         if found is not None:
             x, y, interval = found
             where_ = edge(g, x)
-            head = (f"最佳 {label}（{_num(metric, y)}）在 {xn} = {_fmt_x(x)}" if zh else
-                    f"the best {label} ({_num(metric, y)}) is at {xn} = {_fmt_x(x)}")
+            head = (
+                f"最佳 {label}（{_num(metric, y)}）在 {xn} = {_fmt_x(x)}"
+                if zh
+                else f"the best {label} ({_num(metric, y)}) is at {xn} = {_fmt_x(x)}"
+            )
             if where_:
-                head += ((f"，为扫描的{'最大' if where_ == 'max' else '最小'}值：位于扫描范围边缘，应扩展扫描") if zh else
-                         f", the {'largest' if where_ == 'max' else 'smallest'} value swept: at the edge, extend the sweep")
+                head += (
+                    (f"，为扫描的{'最大' if where_ == 'max' else '最小'}值：位于扫描范围边缘，应扩展扫描")
+                    if zh
+                    else f", the {'largest' if where_ == 'max' else 'smallest'} value swept: at the edge, extend the sweep"
+                )
             else:
                 lo_x, hi_x = _fmt_x(rows[0][0]), _fmt_x(rows[-1][0])
                 head += f"，位于扫描范围 {lo_x}–{hi_x} 之内" if zh else f", inside the swept range {lo_x}–{hi_x}"
@@ -814,18 +999,40 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
         ys = [r[1][0] for r in rows]
         kind = _monotone(ys)
         if len(rows) < 3:
-            sentences.append(_sentence(f"{xn} 只有 {len(rows)} 个取值：不作趋势判断" if zh else
-                                       f"only {len(rows)} {'value' if len(rows) == 1 else 'values'} of {xn}: no trend claimed", zh))
+            sentences.append(
+                _sentence(
+                    f"{xn} 只有 {len(rows)} 个取值：不作趋势判断"
+                    if zh
+                    else f"only {len(rows)} {'value' if len(rows) == 1 else 'values'} of {xn}: no trend claimed",
+                    zh,
+                )
+            )
         elif kind is None:
-            sentences.append(_sentence(f"{label} 随 {xn} 不单调（{len(rows)} 个取值）：不作趋势判断" if zh else
-                                       f"{label} is not monotone in {xn} ({len(rows)} values): no trend claimed", zh))
+            sentences.append(
+                _sentence(
+                    f"{label} 随 {xn} 不单调（{len(rows)} 个取值）：不作趋势判断"
+                    if zh
+                    else f"{label} is not monotone in {xn} ({len(rows)} values): no trend claimed",
+                    zh,
+                )
+            )
         else:
-            span = (f"{_fmt_x(rows[0][0])} → {_fmt_x(rows[-1][0])}：{_num(metric, ys[0])} → {_num(metric, ys[-1])}" if zh else
-                    f"{_fmt_x(rows[0][0])} → {_fmt_x(rows[-1][0])}: {_num(metric, ys[0])} → {_num(metric, ys[-1])}")
-            text = (f"{label} 随 {xn} 逐步{trend_text(kind)}（{len(rows)} 个取值，{span}）" if zh else
-                    f"{label} {kind} with {xn} at every step ({len(rows)} values, {span})")
+            span = (
+                f"{_fmt_x(rows[0][0])} → {_fmt_x(rows[-1][0])}：{_num(metric, ys[0])} → {_num(metric, ys[-1])}"
+                if zh
+                else f"{_fmt_x(rows[0][0])} → {_fmt_x(rows[-1][0])}: {_num(metric, ys[0])} → {_num(metric, ys[-1])}"
+            )
+            text = (
+                f"{label} 随 {xn} 逐步{trend_text(kind)}（{len(rows)} 个取值，{span}）"
+                if zh
+                else f"{label} {kind} with {xn} at every step ({len(rows)} values, {span})"
+            )
             if ends_overlap(rows):
-                text += "，但两端区间重叠：95 % 水平下不可区分" if zh else ", but the ends' intervals overlap: not separable at 95 %"
+                text += (
+                    "，但两端区间重叠：95 % 水平下不可区分"
+                    if zh
+                    else ", but the ends' intervals overlap: not separable at 95 %"
+                )
             sentences.append(_sentence(text, zh))
         return _cut(sentences, skipped)
 
@@ -839,7 +1046,8 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
         seq = list(optima)
         xs = [optima[g][0] for g in seq]
         listing = (" → " if zh else " → ").join(
-            (f"{g_at(g)} 时为 {_fmt_x(optima[g][0])}" if zh else f"{_fmt_x(optima[g][0])} at {g_at(g)}") for g in seq)
+            (f"{g_at(g)} 时为 {_fmt_x(optima[g][0])}" if zh else f"{_fmt_x(optima[g][0])} at {g_at(g)}") for g in seq
+        )
         drift = None
         if numeric_groups and len(seq) >= 3 and xs[0] != xs[-1]:
             steps = [b - a for a, b in zip(xs, xs[1:])]
@@ -848,16 +1056,23 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
             elif all(s <= 0 for s in steps):
                 drift = "falls"
         if drift:
-            text = (f"最佳 {xn} 随 {gn} {'增大' if drift == 'grows' else '减小'}：{listing}" if zh else
-                    f"the best {xn} {drift} with {gn}: {listing}")
+            text = (
+                f"最佳 {xn} 随 {gn} {'增大' if drift == 'grows' else '减小'}：{listing}"
+                if zh
+                else f"the best {xn} {drift} with {gn}: {listing}"
+            )
         else:
-            plain = (("，" if zh else ", ").join(
-                (f"{g_at(g)} 时为 {_fmt_x(optima[g][0])}" if zh else f"{_fmt_x(optima[g][0])} at {g_at(g)}") for g in seq))
+            plain = ("，" if zh else ", ").join(
+                (f"{g_at(g)} 时为 {_fmt_x(optima[g][0])}" if zh else f"{_fmt_x(optima[g][0])} at {g_at(g)}")
+                for g in seq
+            )
             text = f"最佳 {xn}：{plain}" if zh else f"the best {xn} is {plain}"
         at_edge = [g for g in seq if edge(g, optima[g][0])]
         if at_edge:
             if len(at_edge) == len(seq) and len(seq) > 1:
-                text += f"；每个 {gn} 都位于边缘：应扩展扫描" if zh else f"; at the edge for every {gn}: extend the sweep"
+                text += (
+                    f"；每个 {gn} 都位于边缘：应扩展扫描" if zh else f"; at the edge for every {gn}: extend the sweep"
+                )
             else:
                 listed = _join([g_at(g) for g in at_edge], zh)
                 text += f"；{listed} 时位于边缘：应扩展扫描" if zh else f"; at the edge for {listed}: extend the sweep"
@@ -884,13 +1099,20 @@ def observe_sweep(points: Sequence[Sequence[Any]], *, x_key: str, metric: str, g
     if kinds:
         sentences.append(_trend_sentence(kinds, label, xn, gn, overlapping, zh))
     elif direction is not None:
-        sentences.append(_sentence(f"每个 {gn} 的 {xn} 取值少于 3 个：不作趋势判断" if zh else
-                                   f"fewer than 3 values of {xn} per {gn}: no trend claimed", zh))
+        sentences.append(
+            _sentence(
+                f"每个 {gn} 的 {xn} 取值少于 3 个：不作趋势判断"
+                if zh
+                else f"fewer than 3 values of {xn} per {gn}: no trend claimed",
+                zh,
+            )
+        )
     return _cut(sentences, skipped)
 
 
-def _trend_sentence(kinds: Mapping[Any, str | None], label: str, along: str, at: str, overlapping: Sequence[Any],
-                    zh: bool) -> str:
+def _trend_sentence(
+    kinds: Mapping[Any, str | None], label: str, along: str, at: str, overlapping: Sequence[Any], zh: bool
+) -> str:
     """'R² rises with N at every α', or which curves rise, fall or turn: one curve's shape
     proves nothing of another's, so each is counted."""
     named = lambda values: _join([f"{at} = {_fmt_x(v)}" for v in values], zh)  # noqa: E731
@@ -901,22 +1123,35 @@ def _trend_sentence(kinds: Mapping[Any, str | None], label: str, along: str, at:
     whole = [k for k in ("rises", "falls") if len(by_kind[k]) == len(kinds)]
     if whole:
         k = whole[0]
-        text = (f"在每个 {at} 下 {label} 都随 {along} {word[k]}（{len(kinds)} 条曲线）" if zh else
-                f"{label} {k} with {along} at every {at} ({len(kinds)} curves)")
+        text = (
+            f"在每个 {at} 下 {label} 都随 {along} {word[k]}（{len(kinds)} 条曲线）"
+            if zh
+            else f"{label} {k} with {along} at every {at} ({len(kinds)} curves)"
+        )
     elif not by_kind["rises"] and not by_kind["falls"]:
-        text = (f"在任何 {at} 下 {label} 都不随 {along} 单调：不作趋势判断" if zh else
-                f"{label} is not monotone in {along} at any {at}: no trend claimed")
+        text = (
+            f"在任何 {at} 下 {label} 都不随 {along} 单调：不作趋势判断"
+            if zh
+            else f"{label} is not monotone in {along} at any {at}: no trend claimed"
+        )
     else:
         parts = []
         for k in ("rises", "falls"):
             if by_kind[k]:
-                parts.append(f"在 {named(by_kind[k])} 时随 {along} {word[k]}" if zh else f"{k} with {along} at {named(by_kind[k])}")
+                parts.append(
+                    f"在 {named(by_kind[k])} 时随 {along} {word[k]}"
+                    if zh
+                    else f"{k} with {along} at {named(by_kind[k])}"
+                )
         if by_kind[None]:
             parts.append(f"在 {named(by_kind[None])} 时不单调" if zh else f"not monotone at {named(by_kind[None])}")
         text = (f"{label} " + "；".join(parts)) if zh else (f"{label} " + "; ".join(parts))
     if overlapping:
-        text += (f"；{named(overlapping)} 时两端区间重叠：95 % 水平下不可区分" if zh else
-                 f"; the ends' intervals overlap at {named(overlapping)}: not separable at 95 %")
+        text += (
+            f"；{named(overlapping)} 时两端区间重叠：95 % 水平下不可区分"
+            if zh
+            else f"; the ends' intervals overlap at {named(overlapping)}: not separable at 95 %"
+        )
     return _sentence(text, zh)
 
 
@@ -939,25 +1174,51 @@ def observe_curves(runs: Mapping[str, Mapping[str, Any]], *, lang: str = "en") -
             continue
         what = loss.get(r.get("monitored") or "val", loss["val"])
         if r.get("stopped"):
-            stopped.append(f"{trial} 在第 {run} 轮（最佳为第 {best} 轮，{what}）" if zh else
-                           f"{trial} at epoch {run} (best epoch {best}, on the {what})")
+            stopped.append(
+                f"{trial} 在第 {run} 轮（最佳为第 {best} 轮，{what}）"
+                if zh
+                else f"{trial} at epoch {run} (best epoch {best}, on the {what})"
+            )
         elif best == run:
             last.append((trial, run, what))
         else:
             flat.append((trial, best, run, what))
     sentences = []
     if stopped:
-        sentences.append(_sentence(f"提前停止：{_join(stopped, zh)}" if zh else f"stopped early: {_join(stopped, zh)}", zh))
+        sentences.append(
+            _sentence(f"提前停止：{_join(stopped, zh)}" if zh else f"stopped early: {_join(stopped, zh)}", zh)
+        )
     if last:
         items = _join([f"{t}（共 {n} 轮）" if zh else f"{t} ({n} epochs)" for t, n, _ in last], zh)
         whats = sorted({w for *_, w in last})
         what = "、".join(whats) if zh else " / ".join(whats)
-        sentences.append(_sentence(f"{items} 的最佳轮次即最后一轮：{what}仍在下降，增加轮次可能有益" if zh else
-                                   f"{items}: the best epoch is the last, the {what} was still falling: more epochs may help", zh))
+        sentences.append(
+            _sentence(
+                f"{items} 的最佳轮次即最后一轮：{what}仍在下降，增加轮次可能有益"
+                if zh
+                else f"{items}: the best epoch is the last, the {what} was still falling: more epochs may help",
+                zh,
+            )
+        )
     if flat:
-        items = _join([f"{t} 在第 {b} 轮（共 {n} 轮），其后 {n - b} 轮{w}未再改善" if zh else
-                       f"{t} at epoch {b} of {n}, no better {w} in the {n - b} after it" for t, b, n, w in flat], zh)
+        items = _join(
+            [
+                f"{t} 在第 {b} 轮（共 {n} 轮），其后 {n - b} 轮{w}未再改善"
+                if zh
+                else f"{t} at epoch {b} of {n}, no better {w} in the {n - b} after it"
+                for t, b, n, w in flat
+            ],
+            zh,
+        )
         sentences.append(_sentence(f"最佳轮次：{items}" if zh else f"the best epoch: {items}", zh))
-    skipped = _sentence(f"{_few(missing, zh)} 没有可用的最佳轮次，已跳过" if zh else
-                        f"no usable best epoch for {_few(missing, zh)}: skipped", zh) if missing else None
+    skipped = (
+        _sentence(
+            f"{_few(missing, zh)} 没有可用的最佳轮次，已跳过"
+            if zh
+            else f"no usable best epoch for {_few(missing, zh)}: skipped",
+            zh,
+        )
+        if missing
+        else None
+    )
     return _cut(sentences, skipped)

@@ -35,7 +35,7 @@ def view(p: Mapping[str, Any], test: str | None) -> Mapping[str, Any] | None:
     if test is None or test == primary_test(p):
         return p
     prefix = f"@{test}:"
-    found = {key[len(prefix):]: value for key, value in p.items() if key.startswith(prefix)}
+    found = {key[len(prefix) :]: value for key, value in p.items() if key.startswith(prefix)}
     return found or None
 
 
@@ -67,6 +67,8 @@ def stacked(runs: Sequence[Mapping[str, Any]], dotted: str):
     if len(runs) == 1:
         return truth, first
     for other in runs[1:]:
-        if not np.array_equal(view(other, split_test(dotted)[1])["index"], view(runs[0], split_test(dotted)[1])["index"]):
+        if not np.array_equal(
+            view(other, split_test(dotted)[1])["index"], view(runs[0], split_test(dotted)[1])["index"]
+        ):
             raise ValueError("the seeds of a repeated trial were scored on different test rows")
     return truth, np.stack([first, *(columns(p, dotted)[1] for p in runs[1:])])

@@ -95,8 +95,8 @@ def _split(key: str) -> tuple[str, str | None]:
 def _resolve(key: str) -> tuple[Quantity | None, Quantity | None]:
     """(the quantity, its target's quantity when it is per target) of a key without `@test`."""
     for prefix in ("param.",):
-        if key.startswith(prefix) and key[len(prefix):] in QUANTITIES:
-            key = key[len(prefix):]
+        if key.startswith(prefix) and key[len(prefix) :] in QUANTITIES:
+            key = key[len(prefix) :]
     if key in QUANTITIES:
         return QUANTITIES[key], None
     if f"extra.{key}" in QUANTITIES:  # a heatmap's `extra: gate_entropy`
@@ -104,7 +104,7 @@ def _resolve(key: str) -> tuple[Quantity | None, Quantity | None]:
     for name in sorted(PER_TARGET, key=len, reverse=True):  # `extra.sigma.log_g` before `sigma`
         for form in (name, name.removeprefix("extra.")):
             if key.startswith(form + "."):
-                target = QUANTITIES.get(key[len(form) + 1:])
+                target = QUANTITIES.get(key[len(form) + 1 :])
                 if target is not None:
                     return QUANTITIES[name], target
     return None, None
@@ -216,5 +216,19 @@ def number(key: str, value: float | None) -> str:
     return f"{kept(value):.{digits}f}" if digits is not None else f"{kept(value):.4g}"
 
 
-__all__ = ["QUANTITIES", "Quantity", "better", "decimals", "delta_label", "direction", "from_zero", "label", "log_scale",
-           "number", "quantity", "symbol", "unit", "zero_line"]
+__all__ = [
+    "QUANTITIES",
+    "Quantity",
+    "better",
+    "decimals",
+    "delta_label",
+    "direction",
+    "from_zero",
+    "label",
+    "log_scale",
+    "number",
+    "quantity",
+    "symbol",
+    "unit",
+    "zero_line",
+]

@@ -42,8 +42,12 @@ def fold(runs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, A
             mean = statistics.fmean(values)
             means[key] = mean
             # one seed left (the others failed): no spread measured, 0 here and "1 seed ⚠" where it is shown
-            spreads[key] = {"mean": mean, "std": sample_std(values) if len(values) > 1 else 0.0,
-                            "n": len(values), "values": values}
+            spreads[key] = {
+                "mean": mean,
+                "std": sample_std(values) if len(values) > 1 else 0.0,
+                "n": len(values),
+                "values": values,
+            }
     return means, spreads
 
 

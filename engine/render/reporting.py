@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.errors import ExpressionError
 from engine.notebook import paths, record
+from engine.notebook.store import digest, engine_code_hash
 from engine.render.binned import binned_table, cell_texts, row_cells, series_for, signed
 from engine.render.decision import (
     CEILING_MODEL,
@@ -30,16 +32,26 @@ from engine.render.decision import (
     no_value,
     standing,
 )
-from engine.errors import ExpressionError
-from engine.spec.expressions import NoValue
-from engine.text.marks import question_mark, verdict_mark
 from engine.render.predictions import columns, has_metric, metric_fn, stacked
-from engine.spec.vocabulary import metric_parts
 from engine.render.templates import fmt_metric, fmt_number, packaged_templates, render
-from engine.notebook.store import digest, engine_code_hash
+from engine.spec.expressions import NoValue
+from engine.spec.vocabulary import metric_parts
+from engine.text.marks import question_mark, verdict_mark
 
-REPORTING_KEYS = ("metrics", "binned", "comparisons", "figures", "decision", "key_numbers", "bootstrap", "answers", "hub",
-                  "language", "repeats", "seeds")
+REPORTING_KEYS = (
+    "metrics",
+    "binned",
+    "comparisons",
+    "figures",
+    "decision",
+    "key_numbers",
+    "bootstrap",
+    "answers",
+    "hub",
+    "language",
+    "repeats",
+    "seeds",
+)
 
 
 @dataclass
@@ -58,7 +70,9 @@ class Tables:
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # rows of the comparisons region
     ceilings: list[str] = field(default_factory=list)  # the fisher_ceiling trials
     observed: list[list[str]] | None = None  # each binned table's observations, once worked out
-    spreads: dict[str, Any] = field(default_factory=dict)  # repeated trial → its seeds' spread (`engine.render.repeats.fold`)
+    spreads: dict[str, Any] = field(
+        default_factory=dict
+    )  # repeated trial → its seeds' spread (`engine.render.repeats.fold`)
     evidence: Any = None  # confidence.Evidence: each trial's seeds, and whether its numbers move with them
     run_ci: dict[str, Any] = field(default_factory=dict)  # each seed's own intervals (`equal.seed-43`)
 
@@ -80,7 +94,11 @@ RENDER_CODE = ("render", "spec/expressions.py", "notebook/record.py", "text/mark
 def _render_code_hash() -> str:
     """The code that turns records into regions: a change to it re-renders, re-running nothing."""
     engine = Path(__file__).resolve().parents[1]
-    files = [p for name in RENDER_CODE for p in (sorted((engine / name).rglob("*.py")) if (engine / name).is_dir() else [engine / name])]
+    files = [
+        p
+        for name in RENDER_CODE
+        for p in (sorted((engine / name).rglob("*.py")) if (engine / name).is_dir() else [engine / name])
+    ]
     return digest([(p.relative_to(engine).as_posix(), p.read_bytes().hex()) for p in files])
 
 
@@ -98,8 +116,14 @@ def render_key(plan) -> str:
     raw = {key: spec._raw.get(key) for key in REPORTING_KEYS}
     return digest(
         [(t.name, t.key if t.record is not None else None, t.error) for t in plan.trials],
-        raw, engine_code_hash(), __version__, _template_hash(plan.root), _render_code_hash(), plan.sets, *([plan.sweeps] if plan.sweeps else []),
-    )  # fmt: skip
+        raw,
+        engine_code_hash(),
+        __version__,
+        _template_hash(plan.root),
+        _render_code_hash(),
+        plan.sets,
+        *([plan.sweeps] if plan.sweeps else []),
+    )
 
 
 def render_report(plan, present: Mapping[str, Any], text: str | None = None) -> Rendered:
@@ -127,8 +151,9 @@ def append_row(body: str, row: str) -> str:
     return body + row.rstrip("\n") + "\n"
 
 
-def log_row(plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any],
-            note: str | None = None) -> str:
+def log_row(
+    plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any], note: str | None = None
+) -> str:
     """The report's log row of this run: what ran, what was cached, what failed, the verdict, the commit."""
     ran = [t for t in plan.trials if t.runs]
     parts = []
@@ -148,7 +173,9 @@ def log_row(plan, failed, tables: Tables | None, status: str | None, code_state:
     state = recorded[0] if recorded else code_state
     commit = state.get("short") + ("+dirty" if state.get("dirty") else "") if state.get("short") else None
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return render("regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit)
+    return render(
+        "regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,9 +210,16 @@ def compute_tables(plan, spec) -> Tables:
 
     def intervals(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """The bootstrap interval of every wanted metric over `runs` (one run, or a trial's seeds)."""
-        return _nested((m, metrics.bootstrap_ci(metric_fn(m), *stacked(runs, m), B=spec.bootstrap.n,
-                                                seed=spec.bootstrap.seed).as_dict())
-                       for m in wanted if has_metric(runs[0], m))
+        return _nested(
+            (
+                m,
+                metrics.bootstrap_ci(
+                    metric_fn(m), *stacked(runs, m), B=spec.bootstrap.n, seed=spec.bootstrap.seed
+                ).as_dict(),
+            )
+            for m in wanted
+            if has_metric(runs[0], m)
+        )
 
     ci = {name: intervals(p) for name, p in preds.items()}
     # each seed of a repeated trial on its own: what a reproduction of that run is held to
@@ -204,8 +238,14 @@ def compute_tables(plan, spec) -> Tables:
                 if has_metric(preds[a][0], m) and has_metric(preds[b][0], m):
                     truth, pred = stacked(preds[a], m)
                     _, other = stacked(preds[b], m)
-                    rows.append((m, metrics.paired_bootstrap_delta(metric_fn(m), truth, pred, other, B=spec.bootstrap.n,
-                                                                   seed=spec.bootstrap.seed).as_dict()))
+                    rows.append(
+                        (
+                            m,
+                            metrics.paired_bootstrap_delta(
+                                metric_fn(m), truth, pred, other, B=spec.bootstrap.n, seed=spec.bootstrap.seed
+                            ).as_dict(),
+                        )
+                    )
             pairs[key] = _nested(rows)
         return pairs[key]
 
@@ -214,10 +254,18 @@ def compute_tables(plan, spec) -> Tables:
             if name != baseline and np.array_equal(p[0]["index"], preds[baseline][0]["index"]):
                 delta[name] = compare(name, baseline)
     ceiling = ceiling_trial(plan.trials)
-    context = build_context(results, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
-                            ci=ci, delta=delta, info={name: recs[0].info or {} for name, recs in records.items()},
-                            compare=lambda a, b: compare(a, b), ceiling=ceiling if ceiling in results else None,
-                            spreads=spreads)
+    context = build_context(
+        results,
+        primary=spec.primary_metric,
+        baseline=baseline,
+        references=spec.decision.references,
+        ci=ci,
+        delta=delta,
+        info={name: recs[0].info or {} for name, recs in records.items()},
+        compare=lambda a, b: compare(a, b),
+        ceiling=ceiling if ceiling in results else None,
+        spreads=spreads,
+    )
     comparisons = []
     for pair in spec.comparisons:
         if pair.a not in preds or pair.b not in preds:
@@ -231,8 +279,10 @@ def compute_tables(plan, spec) -> Tables:
             name, target = metric_parts(m)
             if target in found.get(name, {}):
                 comparisons.append({"a": pair.a, "b": pair.b, "metric": m, **found[name][target]})
-    binned_tables = [binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed), twins=plan.twins)
-                     for b in spec.binned]
+    binned_tables = [
+        binned_table(b, preds, baseline=baseline, bootstrap=(spec.bootstrap.n, spec.bootstrap.seed), twins=plan.twins)
+        for b in spec.binned
+    ]
     context["binned"] = series_for(binned_tables, spec.binned)  # binned[i][trial][bin], binned['name'][bin][trial]
     failed = list(dict.fromkeys(t.shown_name for t in plan.trials if t.record is None and t.reason != "skipped"))
     evidence = training_evidence(plan, done)
@@ -243,10 +293,22 @@ def compute_tables(plan, spec) -> Tables:
             raise  # a mistake in the rule itself
         verdict = Verdict("incomplete", f"cannot decide: {', '.join(failed)} failed", None, None)
     if verdict is not None and verdict.verdict != "incomplete" and not verdict.undecided and spec.decision.rules:
-        verdict = _judged(spec, verdict, context, evidence, preds=preds, results=results, ci=ci, delta=delta,
-                          info={name: recs[0].info or {} for name, recs in records.items()}, compare=compare,
-                          baseline=baseline, ceiling=ceiling if ceiling in results else None, spreads=spreads,
-                          binned=list(zip(spec.binned, binned_tables)))
+        verdict = _judged(
+            spec,
+            verdict,
+            context,
+            evidence,
+            preds=preds,
+            results=results,
+            ci=ci,
+            delta=delta,
+            info={name: recs[0].info or {} for name, recs in records.items()},
+            compare=compare,
+            baseline=baseline,
+            ceiling=ceiling if ceiling in results else None,
+            spreads=spreads,
+            binned=list(zip(spec.binned, binned_tables)),
+        )
     numbers = []
     for index, row in enumerate(spec.key_numbers):
         try:
@@ -262,16 +324,26 @@ def compute_tables(plan, spec) -> Tables:
                 raise
             numbers.append((row.label, "-"))
     best = context["best"]["name"] if context.get("best") else None
-    tables = Tables(results, best, baseline, context, verdict, numbers, n_test=max((len(p[0]["index"]) for p in preds.values()), default=0))
+    tables = Tables(
+        results,
+        best,
+        baseline,
+        context,
+        verdict,
+        numbers,
+        n_test=max((len(p[0]["index"]) for p in preds.values()), default=0),
+    )
     tables.evidence = evidence
     tables.spreads = spreads
     tables.run_ci = run_ci
     tables.binned = binned_tables
     tables.comparisons = comparisons
-    tables.ceilings = ceilings = list(dict.fromkeys(t.shown_name for t in plan.trials
-                                                     if (t.config.get("model") or {}).get("type") == CEILING_MODEL))
-    tables.standing = standing(results, spec.primary_metric, baseline=baseline, references=spec.decision.references,
-                               ceilings=ceilings)
+    tables.ceilings = ceilings = list(
+        dict.fromkeys(t.shown_name for t in plan.trials if (t.config.get("model") or {}).get("type") == CEILING_MODEL)
+    )
+    tables.standing = standing(
+        results, spec.primary_metric, baseline=baseline, references=spec.decision.references, ceilings=ceilings
+    )
     return tables
 
 
@@ -281,8 +353,11 @@ def training_evidence(plan, done: Mapping[str, Sequence[Any]]):
     from engine.render.confidence import Evidence
 
     noise = {name: _training_noise(plan, runs[0]) for name, runs in plan.groups.items()}
-    return Evidence(seeds={name: len(runs) for name, runs in done.items()},
-                    stochastic={name: n.stochastic for name, n in noise.items()}, why={name: n.why for name, n in noise.items()})
+    return Evidence(
+        seeds={name: len(runs) for name, runs in done.items()},
+        stochastic={name: n.stochastic for name, n in noise.items()},
+        why={name: n.why for name, n in noise.items()},
+    )
 
 
 def _training_noise(plan, trial):
@@ -299,8 +374,9 @@ def _training_noise(plan, trial):
     return training_noise(model)  # a plugin that cannot be imported here: taken to depend on its seed
 
 
-def _judged(spec, point, context, evidence, *, preds, results, ci, delta, info, compare, baseline, ceiling, spreads,
-            binned) -> Verdict:
+def _judged(
+    spec, point, context, evidence, *, preds, results, ci, delta, info, compare, baseline, ceiling, spreads, binned
+) -> Verdict:
     """The point verdict held against the joint bootstrap of test rows and seeds (`engine.render.confidence`)."""
     from engine.render.confidence import Resampler, odds, point_margin, resampled_contexts, trials_read
     from engine.render.decision import judge
@@ -308,17 +384,37 @@ def _judged(spec, point, context, evidence, *, preds, results, ci, delta, info, 
     best = context["best"]["name"] if context.get("best") else None
 
     def build(results_b, *, delta, compare):
-        return build_context(results_b, primary=spec.primary_metric, baseline=baseline, references=spec.decision.references,
-                             ci=ci, delta=delta, info=info, compare=compare, ceiling=ceiling, spreads=spreads, best=best)
+        return build_context(
+            results_b,
+            primary=spec.primary_metric,
+            baseline=baseline,
+            references=spec.decision.references,
+            ci=ci,
+            delta=delta,
+            info=info,
+            compare=compare,
+            ceiling=ceiling,
+            spreads=spreads,
+            best=best,
+        )
 
     resampler = Resampler(preds, B=spec.bootstrap.n, seed=spec.bootstrap.seed)
-    contexts = resampled_contexts(resampler, results=results, build=build, delta=delta, compare=compare, baseline=baseline,
-                                  binned=binned)
+    contexts = resampled_contexts(
+        resampler, results=results, build=build, delta=delta, compare=compare, baseline=baseline, binned=binned
+    )
     found = odds(spec, contexts, spec.bootstrap.n, point_rule=point.rule)
     margin, metric = point_margin(spec, point.rule, context)
     read = trials_read(spec, point.rule, best=best, baseline=baseline, ceiling=ceiling, trials=list(results))
-    return judge(spec, point, found, context, evidence=evidence.words(read), unmeasured=evidence.unmeasured(read),
-                 margin=margin, margin_metric=metric or found.margin_metric)
+    return judge(
+        spec,
+        point,
+        found,
+        context,
+        evidence=evidence.words(read),
+        unmeasured=evidence.unmeasured(read),
+        margin=margin,
+        margin_metric=metric or found.margin_metric,
+    )
 
 
 def _nested(pairs) -> dict[str, dict[str, Any]]:
@@ -342,18 +438,33 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     base_value = metric_value(tables.results.get(tables.baseline, {}), primary) if tables.baseline else None
     place = tables.standing
     shown = {
-        "best": tables.best, "primary": primary, "best_value": fmt_metric(primary, best_value),
-        "baseline": tables.baseline, "baseline_value": fmt_metric(primary, base_value),
+        "best": tables.best,
+        "primary": primary,
+        "best_value": fmt_metric(primary, best_value),
+        "baseline": tables.baseline,
+        "baseline_value": fmt_metric(primary, base_value),
         "beats_baseline": place.beats_baseline,
         "references_beating": [(n, fmt_metric(primary, v)) for n, v in place.references_beating],
         "ceilings_beaten": [(n, fmt_metric(primary, v)) for n, v in place.ceilings_beaten],
-    }  # fmt: skip
+    }
     if tables.verdict is not None:
-        bodies["summary"] = render("regions/summary.md.j2", root, mark=verdict_mark(tables.verdict.verdict),
-                                   verdict=tables.verdict, held=held_words(tables.verdict), **shown)
+        bodies["summary"] = render(
+            "regions/summary.md.j2",
+            root,
+            mark=verdict_mark(tables.verdict.verdict),
+            verdict=tables.verdict,
+            held=held_words(tables.verdict),
+            **shown,
+        )
     bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
-    bodies["key-numbers"] = render("regions/key-numbers.md.j2", root, rows=[
-        (label, value, tables.evidence.behind(sorted(_trials_read(spec, i, tables)))) for i, (label, value) in enumerate(tables.numbers)])
+    bodies["key-numbers"] = render(
+        "regions/key-numbers.md.j2",
+        root,
+        rows=[
+            (label, value, tables.evidence.behind(sorted(_trials_read(spec, i, tables))))
+            for i, (label, value) in enumerate(tables.numbers)
+        ],
+    )
     from engine.render.notes import model_notes
     from engine.render.repeats import spread_text
 
@@ -368,26 +479,63 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         if metrics_of is None:
             values = ["failed" if any(t.error for t in runs) else "-" for _ in spec.shown_metrics]
         elif spread:
-            values = [spread_text(fmt_metric(m, metric_value(metrics_of, m)), fmt_metric(m, (metric_value(spread, m) or {}).get("std")))
-                      if metric_value(spread, m) else fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
+            values = [
+                spread_text(
+                    fmt_metric(m, metric_value(metrics_of, m)),
+                    fmt_metric(m, (metric_value(spread, m) or {}).get("std")),
+                )
+                if metric_value(spread, m)
+                else fmt_metric(m, metric_value(metrics_of, m))
+                for m in spec.shown_metrics
+            ]
             seeded.append((name, [t.config["train"]["seed"] for t in runs]))
         else:
             values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
-        rows.append({"name": f"{name} (= {', '.join(twins[name])})" if name in twins else name, "best": name == place.honest_best, "baseline": name == spec.decision.baseline,
-                     "reference": name in spec.decision.references, "cells": values, "seeds": tables.evidence.cell(name)})
+        rows.append(
+            {
+                "name": f"{name} (= {', '.join(twins[name])})" if name in twins else name,
+                "best": name == place.honest_best,
+                "baseline": name == spec.decision.baseline,
+                "reference": name in spec.decision.references,
+                "cells": values,
+                "seeds": tables.evidence.cell(name),
+            }
+        )
         first = runs[0]
         if first.record is not None and metrics_of is not None:  # what the model chose: the first seed's, said once
             said, warned = model_notes(str((first.config.get("model") or {}).get("type")), first.record.info or {})
             label = f"{name} (seed {first.config['train']['seed']} of {len(runs)})" if spread else name
             notes += [(label, "; ".join(said))] if said else []
             warnings += [(label, w) for w in warned]
-    bodies["results"] = render("regions/results.md.j2", root, metrics=spec.shown_metrics, rows=rows, n_test=tables.n_test,
-                               test_sets=_test_set_sizes(plan, spec), seeded=seeded, **_noise_notes(plan, tables),
-                               notes=notes, warnings=warnings,
-                               **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")})
-    bodies["comparisons"] = render("regions/comparisons.md.j2", root, resamples=spec.bootstrap.n, declared=bool(spec.comparisons), rows=[
-        {**row, "delta": signed(fmt_metric(row["metric"], row["value"])), "lo": signed(fmt_metric(row["metric"], row["lo"])),
-         "hi": signed(fmt_metric(row["metric"], row["hi"])), "p": f"{row['p_positive']:.3f}"} for row in tables.comparisons])
+    bodies["results"] = render(
+        "regions/results.md.j2",
+        root,
+        metrics=spec.shown_metrics,
+        rows=rows,
+        n_test=tables.n_test,
+        test_sets=_test_set_sizes(plan, spec),
+        seeded=seeded,
+        **_noise_notes(plan, tables),
+        notes=notes,
+        warnings=warnings,
+        **{k: v for k, v in shown.items() if k not in ("references_beating", "ceilings_beaten")},
+    )
+    bodies["comparisons"] = render(
+        "regions/comparisons.md.j2",
+        root,
+        resamples=spec.bootstrap.n,
+        declared=bool(spec.comparisons),
+        rows=[
+            {
+                **row,
+                "delta": signed(fmt_metric(row["metric"], row["value"])),
+                "lo": signed(fmt_metric(row["metric"], row["lo"])),
+                "hi": signed(fmt_metric(row["metric"], row["hi"])),
+                "p": f"{row['p_positive']:.3f}",
+            }
+            for row in tables.comparisons
+        ],
+    )
     from engine.render.observations import heading
     from engine.render.observations import render as observation_list
 
@@ -396,7 +544,9 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         shown_tables.append({**_shown_binned(table), "observations": said})
         bodies[f"observations-binned-{i}"] = observation_list(said)
     said_heading = heading(spec.language)
-    binned_bodies = [render("regions/binned.md.j2", root, tables=[t], observations_heading=said_heading) for t in shown_tables]
+    binned_bodies = [
+        render("regions/binned.md.j2", root, tables=[t], observations_heading=said_heading) for t in shown_tables
+    ]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(binned_bodies))):
         bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables, observations_heading=said_heading)
     for i, body in enumerate(binned_bodies):
@@ -411,12 +561,27 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
     commits = sorted({s.get("short") for s in states if s.get("short")})
     state = {"short": ", ".join(commits) or None, "dirty": any(s.get("dirty") for s in states)}
-    rel = Path(report_path).resolve().relative_to(root.resolve()).as_posix() if paths.inside(root, report_path) else str(report_path)
+    rel = (
+        Path(report_path).resolve().relative_to(root.resolve()).as_posix()
+        if paths.inside(root, report_path)
+        else str(report_path)
+    )
     data_parts = sorted({t.parts.data for t in plan.trials})
-    prerequisites = [{"name": Path(p).name, "link": Path(p).as_posix()} for p in getattr(spec, "prerequisite", None) or []]
-    bodies["reproduce"] = render("regions/reproduce.md.j2", root, path=rel, sets=plan.sets, sweeps=plan.sweeps, commit=state["short"],
-                                 prerequisites=prerequisites,
-                                 dirty=state["dirty"], version=__version__, data=", ".join(data_parts))
+    prerequisites = [
+        {"name": Path(p).name, "link": Path(p).as_posix()} for p in getattr(spec, "prerequisite", None) or []
+    ]
+    bodies["reproduce"] = render(
+        "regions/reproduce.md.j2",
+        root,
+        path=rel,
+        sets=plan.sets,
+        sweeps=plan.sweeps,
+        commit=state["short"],
+        prerequisites=prerequisites,
+        dirty=state["dirty"],
+        version=__version__,
+        data=", ".join(data_parts),
+    )
     return bodies, images
 
 
@@ -447,8 +612,13 @@ def _shown_binned(table: Mapping[str, Any]) -> dict[str, Any]:
     """A binned table with its numbers formatted for the template."""
     fmt = lambda v: fmt_metric(table["metric"], v)  # noqa: E731
     rows = cell_texts(table, fmt)
-    return {**table, "rows": rows, "named": any(table["names"]), "small": [row["small"] for row in rows],
-            "spread": [fmt(table["spread_values"][name]) for name in table["trials"]]}
+    return {
+        **table,
+        "rows": rows,
+        "named": any(table["names"]),
+        "small": [row["small"] for row in rows],
+        "spread": [fmt(table["spread_values"][name]) for name in table["trials"]],
+    }
 
 
 def _record(plan, spec, tables: Tables) -> dict[str, Any]:
@@ -463,30 +633,37 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         spread = tables.spreads.get(name)
         first = runs[0]
         if spread is not None:  # the repeated trial as the hub ranks it: the mean over its seeds
-            trials.append({
-                "se": standard_errors(cis.get(name, {}), spec.interval_metrics),
-                "name": name,
-                **_described(first),
-                "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
-                "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
-                "seeds": [t.config["train"]["seed"] for t in runs],
-                "stochastic": bool(tables.evidence.stochastic.get(name)),
-            })
+            trials.append(
+                {
+                    "se": standard_errors(cis.get(name, {}), spec.interval_metrics),
+                    "name": name,
+                    **_described(first),
+                    "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
+                    "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
+                    "seeds": [t.config["train"]["seed"] for t in runs],
+                    "stochastic": bool(tables.evidence.stochastic.get(name)),
+                }
+            )
         for trial in runs:
             own = trial.record.metrics if trial.record is not None else None
             repeated = trial.trial is not None and trial.trial.group is not None
             noisy = bool(tables.evidence.stochastic.get(name))
-            trials.append({
-                **({} if repeated else {"stochastic": noisy}),
-                **({"seeds": [trial.config["train"]["seed"]]} if noisy and not repeated else {}),
-                "se": standard_errors((tables.run_ci if repeated else cis).get(trial.name, {}), spec.interval_metrics)
-                if own is not None else None,
-                "name": trial.name,
-                **({"of": name} if repeated else {}),
-                "parts": trial.record.parts if trial.record is not None else None,
-                **_described(trial),
-                "metrics": {m: metric_value(own, m) for m in spec.interval_metrics} if own is not None else None,
-            })
+            trials.append(
+                {
+                    **({} if repeated else {"stochastic": noisy}),
+                    **({"seeds": [trial.config["train"]["seed"]]} if noisy and not repeated else {}),
+                    "se": standard_errors(
+                        (tables.run_ci if repeated else cis).get(trial.name, {}), spec.interval_metrics
+                    )
+                    if own is not None
+                    else None,
+                    "name": trial.name,
+                    **({"of": name} if repeated else {}),
+                    "parts": trial.record.parts if trial.record is not None else None,
+                    **_described(trial),
+                    "metrics": {m: metric_value(own, m) for m in spec.interval_metrics} if own is not None else None,
+                }
+            )
     return {
         "id": spec.id,
         "verdict": verdict.verdict if verdict else None,
@@ -500,8 +677,10 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         "standing": tables.standing.as_dict(),
         "references": list(spec.decision.references),
         "trials": trials,
-        "key_numbers": [[*row, sorted(_trials_read(spec, i, tables)), *([sets] if (sets := _test_sets_read(spec, i)) else [])]
-                        for i, row in enumerate(tables.numbers)],
+        "key_numbers": [
+            [*row, sorted(_trials_read(spec, i, tables)), *([sets] if (sets := _test_sets_read(spec, i)) else [])]
+            for i, row in enumerate(tables.numbers)
+        ],
         "spec": record.spec_digest(plan.report.front.text, plan.sets, plan.sweeps),  # the spec the numbers came from
         "rendered": render_key(plan),  # what the regions were rendered from: a store that reproduces it changes nothing
         "code": engine_code_hash(),
@@ -515,8 +694,12 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
 def _described(trial) -> dict[str, Any]:
     """A run's model, short config, conditions and noise, as the record's trial rows carry them."""
     split = (trial.record.info or {}).get("split") if trial.record is not None else None
-    return {"model": str((trial.config.get("model") or {}).get("type", "?")), "config": record.trial_summary(trial.config),
-            "conditions": record.trial_conditions(trial.config, split), "noise": (trial.config.get("noise") or {}).get("level")}
+    return {
+        "model": str((trial.config.get("model") or {}).get("type", "?")),
+        "config": record.trial_summary(trial.config),
+        "conditions": record.trial_conditions(trial.config, split),
+        "noise": (trial.config.get("noise") or {}).get("level"),
+    }
 
 
 def _trials_read(spec, index: int, tables: Tables) -> set[str]:
@@ -527,8 +710,16 @@ def _trials_read(spec, index: int, tables: Tables) -> set[str]:
     if expression is None:
         return set()
     ceiling = tables.context.get("ceiling", {}) or {}
-    return set(expression_trials(spec, expression, best=tables.best, baseline=tables.baseline, ceiling=ceiling.get("name"),
-                                 trials=list(tables.results)))
+    return set(
+        expression_trials(
+            spec,
+            expression,
+            best=tables.best,
+            baseline=tables.baseline,
+            ceiling=ceiling.get("name"),
+            trials=list(tables.results),
+        )
+    )
 
 
 def _test_sets_read(spec, index: int) -> list[str]:
@@ -567,9 +758,13 @@ def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
     rows = []
     for qid in spec.answers:
         question = questions.get(qid)
-        rows.append({"question": f"{qid}: {question}" if question else qid,
-                     "mark": question_mark(verdict.question(qid), verdict.verdict) if verdict else mark,
-                     "answer": verdict.answer(qid) if verdict else "-"})
+        rows.append(
+            {
+                "question": f"{qid}: {question}" if question else qid,
+                "mark": question_mark(verdict.question(qid), verdict.verdict) if verdict else mark,
+                "answer": verdict.answer(qid) if verdict else "-",
+            }
+        )
     if not rows and tables.verdict is not None:
         rows.append({"question": spec.title, "mark": mark, "answer": answer})
     return rows
@@ -585,14 +780,25 @@ def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dic
     for fig in spec.figures:
         drawn = _figure(plan, spec, tables, fig, folder / fig.file)
         if drawn is None:
-            why = ("none of the trials it shows recorded training curves; the nets do" if fig.kind == "curves"
-                   else "the trials it shows have no result")
-            entries.append({"link": Path(fig.file).as_posix(), "alt": "no figure", "caption": f"(no {fig.kind} figure: {why})"})
+            why = (
+                "none of the trials it shows recorded training curves; the nets do"
+                if fig.kind == "curves"
+                else "the trials it shows have no result"
+            )
+            entries.append(
+                {"link": Path(fig.file).as_posix(), "alt": "no figure", "caption": f"(no {fig.kind} figure: {why})"}
+            )
             continue
         image, caption, alt = drawn
         images[folder / fig.file] = image
-        entries.append({"link": Path(fig.file).as_posix(), "caption": fig.caption or caption, "alt": alt,
-                        "observations": _figure_observations(plan, spec, tables, fig)})
+        entries.append(
+            {
+                "link": Path(fig.file).as_posix(),
+                "caption": fig.caption or caption,
+                "alt": alt,
+                "observations": _figure_observations(plan, spec, tables, fig),
+            }
+        )
     return entries, images
 
 
@@ -605,7 +811,9 @@ def _figure_observations(plan, spec, tables: Tables, fig) -> list[str]:
     from engine.render import observations as obs
 
     said = _figure_said(plan, spec, tables, fig)
-    caveat = obs.one_seed(tables.evidence.unmeasured(_figure_trials(plan, tables, fig)), spec.language) if said else None
+    caveat = (
+        obs.one_seed(tables.evidence.unmeasured(_figure_trials(plan, tables, fig)), spec.language) if said else None
+    )
     return [*said, caveat] if caveat else said
 
 
@@ -616,7 +824,11 @@ def _figure_trials(plan, tables: Tables, fig) -> list[str]:
         return [fig.trial or tables.best] if (fig.trial or tables.best) in tables.results else []
     shown = [n for n in (fig.trials or having) if n in tables.results]
     against = fig.against or tables.baseline
-    return shown + ([against] if fig.kind in ("bootstrap", "ablation") and against in tables.results and against not in shown else [])
+    return shown + (
+        [against]
+        if fig.kind in ("bootstrap", "ablation") and against in tables.results and against not in shown
+        else []
+    )
 
 
 def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
@@ -630,10 +842,17 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
         intervals = {n: iv for n in shown if (iv := _interval_of(tables, n, primary)) is not None}
         deltas = {n: d for n in shown if (d := _delta_of(tables, n, primary)) is not None}
         ceilings = [n for n in tables.ceilings if n in spec.decision.references]
-        return obs.observe_trials({n: metric_value(tables.results[n], primary) for n in shown}, intervals or None,
-                                  metric=primary, best=tables.standing.honest_best, baseline=tables.baseline,
-                                  references=[r for r in spec.decision.references if r not in ceilings], ceilings=ceilings,
-                                  deltas=deltas or None, lang=lang)
+        return obs.observe_trials(
+            {n: metric_value(tables.results[n], primary) for n in shown},
+            intervals or None,
+            metric=primary,
+            best=tables.standing.honest_best,
+            baseline=tables.baseline,
+            references=[r for r in spec.decision.references if r not in ceilings],
+            ceilings=ceilings,
+            deltas=deltas or None,
+            lang=lang,
+        )
     if fig.kind in ("binned", "binned_delta"):  # the table's own observations, said under its figure too
         table = _table_of(spec, tables, fig.binned)
         return _binned_observations(spec, tables)[next(i for i, t in enumerate(tables.binned) if t is table)]
@@ -644,7 +863,7 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
         compare = tables.context["compare"]
         name, target = metric_parts(primary)
         found = {}
-        for n in (fig.trials or [n for n in having if n not in spec.decision.references]):
+        for n in fig.trials or [n for n in having if n not in spec.decision.references]:
             if n != against and n in tables.results:
                 try:
                     found[n] = compare(n, against)[name][target]
@@ -653,17 +872,37 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
         return obs.observe_deltas(found, metric=primary, reference=against, lang=lang) if found else []
     if fig.kind == "curves":
         lines, _ = _curve_lines(plan, shown, fig.series or "val_loss")
-        return obs.observe_curves({n: {"best": v["best"], "run": v["x"][-1], "stopped": v["stopped"],
-                                       "monitored": v["monitored"]} for n, v in lines.items()}, lang=lang) if lines else []
+        return (
+            obs.observe_curves(
+                {
+                    n: {"best": v["best"], "run": v["x"][-1], "stopped": v["stopped"], "monitored": v["monitored"]}
+                    for n, v in lines.items()
+                },
+                lang=lang,
+            )
+            if lines
+            else []
+        )
     if fig.kind == "line":
-        points = [(x, g, y, iv) for g, pts in _line_series(plan, tables, fig, shown, primary, named=False).items()
-                  for x, y, iv in pts]
+        points = [
+            (x, g, y, iv)
+            for g, pts in _line_series(plan, tables, fig, shown, primary, named=False).items()
+            for x, y, iv in pts
+        ]
         return obs.observe_sweep(points, x_key=fig.x, group_key=fig.group, metric=primary, lang=lang) if points else []
     if fig.kind == "sweep":
-        points = [(x, None, metric_value(tables.results[name], spec.primary_metric),
-                   _interval_of(tables, name, spec.primary_metric))
-                  for name, runs in plan.groups.items() if name in shown
-                  for x in [_dig(runs[0].config, fig.param)] if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        points = [
+            (
+                x,
+                None,
+                metric_value(tables.results[name], spec.primary_metric),
+                _interval_of(tables, name, spec.primary_metric),
+            )
+            for name, runs in plan.groups.items()
+            if name in shown
+            for x in [_dig(runs[0].config, fig.param)]
+            if isinstance(x, (int, float)) and not isinstance(x, bool)
+        ]
         return obs.observe_sweep(points, x_key=fig.param, metric=spec.primary_metric, lang=lang) if points else []
     return []
 
@@ -679,9 +918,20 @@ def _binned_observations(spec, tables: Tables) -> list[list[str]]:
         tables.observed = []
         for table in tables.binned:
             shown = list(table.get("trials", ()))
-            said = observe_binned(table, best=focus if focus in shown else None, baseline=table.get("reference"),
-                                  references=spec.decision.references, lang=spec.language) if shown else []
-            caveat = one_seed(tables.evidence.unmeasured(list(table.get("trials", ()))), spec.language) if said else None
+            said = (
+                observe_binned(
+                    table,
+                    best=focus if focus in shown else None,
+                    baseline=table.get("reference"),
+                    references=spec.decision.references,
+                    lang=spec.language,
+                )
+                if shown
+                else []
+            )
+            caveat = (
+                one_seed(tables.evidence.unmeasured(list(table.get("trials", ()))), spec.language) if said else None
+            )
             tables.observed.append([*said, caveat] if caveat else said)
     return tables.observed
 
@@ -708,8 +958,12 @@ def _roles(spec, tables: Tables):
     best is crowned only when it beats the baseline, as the summary says)."""
     from engine.render.figures import Roles
 
-    return Roles(best=tables.standing.honest_best, baseline=tables.baseline, references=tuple(spec.decision.references),
-                 primary=spec.primary_metric)
+    return Roles(
+        best=tables.standing.honest_best,
+        baseline=tables.baseline,
+        references=tuple(spec.decision.references),
+        primary=spec.primary_metric,
+    )
 
 
 def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str) -> str | None:
@@ -718,7 +972,9 @@ def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str) -> str | 
     with no better side (a bias), only where its Δ is largest."""
     from engine.render.quantities import direction
 
-    found = [(float(d["value"]), i) for i, d in enumerate(deltas) if d and math.isfinite(float(d.get("value", math.nan)))]
+    found = [
+        (float(d["value"]), i) for i, d in enumerate(deltas) if d and math.isfinite(float(d.get("value", math.nan)))
+    ]
     if not found:
         return None
     way = direction(metric)
@@ -753,7 +1009,9 @@ def _interval_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | 
     return ((tables.context.get("ci", {}).get(trial) or {}).get(name) or {}).get(target)
 
 
-def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) -> dict[str, list[dict[str, float] | None]]:
+def _bin_intervals(
+    plan, spec, table: Mapping[str, Any], trials: Sequence[str]
+) -> dict[str, list[dict[str, float] | None]]:
     """Per trial, a 95 % bootstrap interval of each bin's value (seeded as the report's other
     intervals are): the table gives the values and the Δ intervals but not the values' own, and
     a bin mean without one claims more than 40 spectra can say. Small bins get none."""
@@ -792,7 +1050,9 @@ def _bin_intervals(plan, spec, table: Mapping[str, Any], trials: Sequence[str]) 
             if table["small"][c] or sel.sum() < 2:
                 intervals.append(None)
                 continue
-            found = metric_lib.bootstrap_ci(fn, truth[sel], pred[..., sel], B=spec.bootstrap.n, seed=spec.bootstrap.seed)
+            found = metric_lib.bootstrap_ci(
+                fn, truth[sel], pred[..., sel], B=spec.bootstrap.n, seed=spec.bootstrap.seed
+            )
             intervals.append({"lo": found.lo, "hi": found.hi})
         out[name] = intervals
     return out
@@ -802,8 +1062,8 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
     """(image bytes, caption, alt text) of one figure, or None when what it shows did not run."""
     import numpy as np
 
-    from engine.render import figures
     from engine import metrics as metric_lib
+    from engine.render import figures
     from engine.render.quantities import number
 
     having = [n for n in plan.groups if n in tables.results]
@@ -817,8 +1077,17 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         if not values:
             return None
         intervals = {n: {m: iv for m in chosen if (iv := _interval_of(tables, n, m))} for n in shown}
-        image = figures.bar(target, values, chosen, best=roles.best, baseline=tables.baseline, references=roles.references,
-                            intervals=intervals, primary=spec.primary_metric, **style)
+        image = figures.bar(
+            target,
+            values,
+            chosen,
+            best=roles.best,
+            baseline=tables.baseline,
+            references=roles.references,
+            intervals=intervals,
+            primary=spec.primary_metric,
+            **style,
+        )
 
         def fact(n: str, m: str) -> str:
             iv = intervals[n].get(m)
@@ -827,34 +1096,64 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
 
         facts = "; ".join(f"{m}: " + ", ".join(fact(n, m) for n in values) for m in chosen)
         said = " with 95 % bootstrap intervals" if any(intervals.values()) else ""
-        return (image, f"{', '.join(chosen)} per trial{_standing_words(spec, tables)}{said}. {facts}.",
-                f"{', '.join(chosen)} per trial")
+        return (
+            image,
+            f"{', '.join(chosen)} per trial{_standing_words(spec, tables)}{said}. {facts}.",
+            f"{', '.join(chosen)} per trial",
+        )
     if fig.kind in ("binned", "binned_delta"):
         table = _table_of(spec, tables, fig.binned)
         labels = [n or w for n, w in zip(table["names"], table.get("words") or table["labels"])]
         counts = ", ".join(str(k) for k in table["n"])
         if fig.kind == "binned_delta":
-            deltas = {n: table["delta_values"][n] for n in (fig.trials or table["delta_trials"]) if n in table["delta_values"]}
+            deltas = {
+                n: table["delta_values"][n] for n in (fig.trials or table["delta_trials"]) if n in table["delta_values"]
+            }
             if not deltas:
                 return None
-            image = figures.delta_bars(target, labels, deltas, ylabel=table["metric"], reference=table["reference"],
-                                       n=table["n"], small=table["small"], min_n=table["min_n"], roles=roles, **style)
-            best_bins = ", ".join(said for n, v in deltas.items() if (said := _top_delta(n, v, labels, table["metric"])))
-            return image, (f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
-                           f"bootstrap 95 % interval. {best_bins + '. ' if best_bins else ''}Spectra per bin: {counts}."), \
-                f"Δ {table['metric']} by {table['by']}"
+            image = figures.delta_bars(
+                target,
+                labels,
+                deltas,
+                ylabel=table["metric"],
+                reference=table["reference"],
+                n=table["n"],
+                small=table["small"],
+                min_n=table["min_n"],
+                roles=roles,
+                **style,
+            )
+            best_bins = ", ".join(
+                said for n, v in deltas.items() if (said := _top_delta(n, v, labels, table["metric"]))
+            )
+            return (
+                image,
+                (
+                    f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
+                    f"bootstrap 95 % interval. {best_bins + '. ' if best_bins else ''}Spectra per bin: {counts}."
+                ),
+                f"Δ {table['metric']} by {table['by']}",
+            )
         series = {n: table["values"][n] for n in (fig.trials or table["trials"]) if n in table["values"]}
         if not series:
             return None
         intervals = _bin_intervals(plan, spec, table, list(series))
-        common = {"small": table["small"], "intervals": intervals, "n": table["n"], "min_n": table["min_n"], "roles": roles}
+        common = {
+            "small": table["small"],
+            "intervals": intervals,
+            "n": table["n"],
+            "min_n": table["min_n"],
+            "roles": roles,
+        }
         if fig.style == "bars" or len(table["axes"]) > 1:
             # cells of two parameters without `style: bars`: dots, as a line through unordered cells would mislead
-            image = figures.binned_bars(target, labels, series, ylabel=table["metric"], dots=fig.style != "bars",
-                                        **common, **style)
+            image = figures.binned_bars(
+                target, labels, series, ylabel=table["metric"], dots=fig.style != "bars", **common, **style
+            )
         else:
-            image = figures.binned_lines(target, table["centers"], series, xlabel=table["by"], ylabel=table["metric"],
-                                         **common, **style)
+            image = figures.binned_lines(
+                target, table["centers"], series, xlabel=table["by"], ylabel=table["metric"], **common, **style
+            )
         spreads = ", ".join(f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series)
         drawn = [any(np.isfinite(float(v[i])) for v in series.values()) for i in range(len(labels))]
         few = sum(1 for s_, d in zip(table["small"], drawn) if s_ and d)
@@ -862,9 +1161,12 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         blank = [labels[i] for i, d in enumerate(drawn) if not d]
         hollow += f"; no value in {table['by']} {', '.join(blank)}" if blank else ""
         bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in intervals.values() for iv in v) else ""
-        return (image, f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
-                       f"{bars}Spectra per bin: {counts}{hollow}.",
-                f"{table['metric']} by {table['by']}")
+        return (
+            image,
+            f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
+            f"{bars}Spectra per bin: {counts}{hollow}.",
+            f"{table['metric']} by {table['by']}",
+        )
     if fig.kind == "pred_vs_true":
         name = fig.trial or tables.best
         if name not in tables.results:
@@ -875,17 +1177,32 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         first = plan.groups[name][0]  # a repeated trial: the scatter and its R² are of its first seed
         r2 = metric_value(first.record.metrics, f"r2.{target_name}")
         who = f"{name}, seed {first.config['train']['seed']}" if name in tables.spreads else name
-        image = figures.pred_vs_true(target, truth, pred, target=target_name,
-                                     title=f"{who}: $R^2$ = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}", **style)
-        return (image, f"Predicted vs true {target_name} for {who} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
-                f"predicted vs true {target_name}")
+        image = figures.pred_vs_true(
+            target,
+            truth,
+            pred,
+            target=target_name,
+            title=f"{who}: $R^2$ = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}",
+            **style,
+        )
+        return (
+            image,
+            f"Predicted vs true {target_name} for {who} (R² = {fmt_metric('r2.' + target_name, r2)}, n = {len(truth)}).",
+            f"predicted vs true {target_name}",
+        )
     if fig.kind == "weights":
         weights = {n: p["extra.gate_weights"] for n in shown if "extra.gate_weights" in (p := _predictions(plan, n))}
         if not weights:
             return None
         image = figures.weight_distribution(target, weights, **style)
-        means = "; ".join(f"{n}: mean weight of the top expert {np.mean(np.max(w, axis=1)):.2f}" for n, w in weights.items())
-        return image, f"Distribution of the gate's weight on each expert, per trial. {means}.", "gate weights per expert"
+        means = "; ".join(
+            f"{n}: mean weight of the top expert {np.mean(np.max(w, axis=1)):.2f}" for n, w in weights.items()
+        )
+        return (
+            image,
+            f"Distribution of the gate's weight on each expert, per trial. {means}.",
+            "gate weights per expert",
+        )
     if fig.kind in ("bootstrap", "ablation"):
         against = fig.against or tables.baseline
         if against not in tables.results:
@@ -904,20 +1221,34 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             return None
         if fig.kind == "ablation":
             image = figures.ablation(target, found, ylabel=primary, reference=against, **style)
-            facts = ", ".join(f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
-                              f"{signed(fmt_metric(primary, d['hi']))}]" for n, d in found.items())
-            return image, f"Δ {primary} of each trial from {against}, with its paired bootstrap 95 % interval: {facts}.", f"Δ {primary} vs {against}"
+            facts = ", ".join(
+                f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
+                f"{signed(fmt_metric(primary, d['hi']))}]"
+                for n, d in found.items()
+            )
+            return (
+                image,
+                f"Δ {primary} of each trial from {against}, with its paired bootstrap 95 % interval: {facts}.",
+                f"Δ {primary} vs {against}",
+            )
         base = _run_predictions(plan, against)
         samples = {}
         for n in found:
             truth, pred = stacked(_run_predictions(plan, n), primary)
             _, other = stacked(base, primary)
-            samples[n] = metric_lib.paired_bootstrap_samples(metric_fn(primary), truth, pred, other, B=spec.bootstrap.n,
-                                                              seed=spec.bootstrap.seed)
-        image = figures.bootstrap_distribution(target, samples, found, xlabel=primary, reference=against, roles=roles, **style)
+            samples[n] = metric_lib.paired_bootstrap_samples(
+                metric_fn(primary), truth, pred, other, B=spec.bootstrap.n, seed=spec.bootstrap.seed
+            )
+        image = figures.bootstrap_distribution(
+            target, samples, found, xlabel=primary, reference=against, roles=roles, **style
+        )
         facts = ", ".join(f"{n}: P(Δ > 0) = {d['p_positive']:.3f}" for n, d in found.items())
-        return (image, f"Paired bootstrap distribution of Δ {primary} (trial − {against}, {spec.bootstrap.n} resamples; "
-                       f"the bar above each: its 95 % interval). {facts}.", f"bootstrap distribution of Δ {primary}")
+        return (
+            image,
+            f"Paired bootstrap distribution of Δ {primary} (trial − {against}, {spec.bootstrap.n} resamples; "
+            f"the bar above each: its 95 % interval). {facts}.",
+            f"bootstrap distribution of Δ {primary}",
+        )
     if fig.kind == "heatmap":
         key, by = f"extra.{fig.extra}", f"param.{fig.by}"
         xs, ys = {}, {}
@@ -928,8 +1259,12 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         if not xs:
             return None
         image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=key, **style)
-        return (image, f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
-                       f"log scale; line: the median per {fig.by} bin).", f"{fig.extra} vs {fig.by}")
+        return (
+            image,
+            f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
+            f"log scale; line: the median per {fig.by} bin).",
+            f"{fig.extra} vs {fig.by}",
+        )
     if fig.kind == "curves":
         series = fig.series or "val_loss"
         lines, left = _curve_lines(plan, shown, series)
@@ -938,21 +1273,33 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         image = figures.curves(target, lines, ylabel="loss" if series == "val_loss" else series, roles=roles, **style)
         keys = ["dot: the best epoch"] + (["×: stopped early"] if any(v["stopped"] for v in lines.values()) else [])
         keys += ["dashed: the training loss"] if series == "val_loss" else []
-        facts = "; ".join(f"{n}: best epoch {v['best']} of {v['x'][-1]}" + (f", stopped early at epoch {v['x'][-1]}" if v["stopped"] else "")
-                          for n, v in lines.items())
+        facts = "; ".join(
+            f"{n}: best epoch {v['best']} of {v['x'][-1]}"
+            + (f", stopped early at epoch {v['x'][-1]}" if v["stopped"] else "")
+            for n, v in lines.items()
+        )
         gone = f" Left out, with no {_curve_words(series)} per epoch: {', '.join(left)}." if left else ""
         words = _curve_words(series)
-        return (image, f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}",
-                f"{series} per epoch")
+        return (
+            image,
+            f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}",
+            f"{series} per epoch",
+        )
     if fig.kind == "line":
         series = _line_series(plan, tables, fig, shown, primary)
         if not series:
             return None
         image = figures.lines(target, series, xlabel=fig.x, ylabel=primary, group=fig.group, **style)
-        facts = "; ".join(f"{fig.group} = {g}: " + ", ".join(f"{number(fig.x, x)} {fmt_metric(primary, y)}" for x, y, _ in sorted(pts))
-                          for g, pts in series.items())
-        return image, f"{primary} against {fig.x}, one line per {fig.group} (error bars: 95 % bootstrap intervals): {facts}.", \
-            f"{primary} vs {fig.x} by {fig.group}"
+        facts = "; ".join(
+            f"{fig.group} = {g}: "
+            + ", ".join(f"{number(fig.x, x)} {fmt_metric(primary, y)}" for x, y, _ in sorted(pts))
+            for g, pts in series.items()
+        )
+        return (
+            image,
+            f"{primary} against {fig.x}, one line per {fig.group} (error bars: 95 % bootstrap intervals): {facts}.",
+            f"{primary} vs {fig.x} by {fig.group}",
+        )
     # sweep
     xs, ys, labels, intervals = [], [], [], []
     for name, runs in plan.groups.items():
@@ -961,15 +1308,31 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             ys.append(metric_value(tables.results[name], spec.primary_metric))
             labels.append(name)
             intervals.append(_interval_of(tables, name, spec.primary_metric))
-    numeric = [(x, y, l, iv) for x, y, l, iv in zip(xs, ys, labels, intervals)
-               if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    numeric = [
+        (x, y, label, iv)
+        for x, y, label, iv in zip(xs, ys, labels, intervals)
+        if isinstance(x, (int, float)) and not isinstance(x, bool)
+    ]
     if not numeric:
         return None
-    image = figures.sweep(target, [n[0] for n in numeric], [n[1] for n in numeric], [n[2] for n in numeric],
-                          xlabel=fig.param, ylabel=spec.primary_metric, intervals=[n[3] for n in numeric], roles=roles,
-                          **style)
-    return (image, f"{spec.primary_metric} against {fig.param}: " + ", ".join(
-        f"{l} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, l, _ in numeric) + ".", f"{spec.primary_metric} vs {fig.param}")
+    image = figures.sweep(
+        target,
+        [n[0] for n in numeric],
+        [n[1] for n in numeric],
+        [n[2] for n in numeric],
+        xlabel=fig.param,
+        ylabel=spec.primary_metric,
+        intervals=[n[3] for n in numeric],
+        roles=roles,
+        **style,
+    )
+    return (
+        image,
+        f"{spec.primary_metric} against {fig.param}: "
+        + ", ".join(f"{label} ({x:g}) {fmt_metric(spec.primary_metric, y)}" for x, y, label, _ in numeric)
+        + ".",
+        f"{spec.primary_metric} vs {fig.param}",
+    )
 
 
 _CURVE_WORDS = {"val_loss": "validation loss", "train_loss": "training loss", "lr": "learning rate"}
@@ -1000,13 +1363,20 @@ def _curve_lines(plan, shown, series: str) -> tuple[dict[str, dict[str, Any]], l
         if not ys or not xs or len(xs) != len(ys):
             left.append(t.name)
             continue
-        lines[t.name] = {"x": list(xs), "y": list(ys), "best": info.get("best_epoch"), "stopped": bool(info.get("stopped_early")),
-                         "train": curves.get("train_loss") if series == "val_loss" else None,
-                         "monitored": "val" if curves.get("val_loss") else "train"}
+        lines[t.name] = {
+            "x": list(xs),
+            "y": list(ys),
+            "best": info.get("best_epoch"),
+            "stopped": bool(info.get("stopped_early")),
+            "train": curves.get("train_loss") if series == "val_loss" else None,
+            "monitored": "val" if curves.get("val_loss") else "train",
+        }
     return lines, left
 
 
-def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = True) -> dict[Any, list[tuple[float, float, Any]]]:
+def _line_series(
+    plan, tables: Tables, fig, shown, metric: str, named: bool = True
+) -> dict[Any, list[tuple[float, float, Any]]]:
     """{value of `group` (as the trial names show it, or as it is): [(x, metric, interval)]} for a
     line figure; trials whose x is not a number are left out."""
     from engine.spec.sweep import value_name
@@ -1016,7 +1386,9 @@ def _line_series(plan, tables: Tables, fig, shown, metric: str, named: bool = Tr
         if name not in shown:
             continue
         x, g = _dig(runs[0].config, fig.x), _dig(runs[0].config, fig.group)
-        if isinstance(g, (list, dict)):  # a swept list (`model.hidden: [[32], [64, 32]]`): a line per value, by its name
+        if isinstance(
+            g, (list, dict)
+        ):  # a swept list (`model.hidden: [[32], [64, 32]]`): a line per value, by its name
             g = value_name(g, 0)
         value = metric_value(tables.results[name], metric)
         if isinstance(x, (int, float)) and not isinstance(x, bool) and value is not None:
@@ -1046,4 +1418,13 @@ def _dig(config: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-__all__ = ["Rendered", "Tables", "append_row", "compute_tables", "log_row", "render_bodies", "render_key", "render_report"]
+__all__ = [
+    "Rendered",
+    "Tables",
+    "append_row",
+    "compute_tables",
+    "log_row",
+    "render_bodies",
+    "render_key",
+    "render_report",
+]

@@ -102,9 +102,16 @@ def fmt_metric(metric: str | None, value, *, unit: bool = True) -> str:
     Rounded once, from the value as the run record keeps it (`record.kept`), so a number read back
     from the record and the same number formatted when it was computed never differ in the last
     digit."""
-    if metric is None or value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if (
+        metric is None
+        or value is None
+        or isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+    ):
         return fmt_number(value)
-    from engine.render.quantities import decimals, quantity, unit as unit_of
+    from engine.render.quantities import decimals, quantity
+    from engine.render.quantities import unit as unit_of
 
     digits = decimals(metric)
     text = f"{kept(value):.{4 if digits is None else digits}f}"

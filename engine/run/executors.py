@@ -53,11 +53,19 @@ def run_trials(
     if not trials:
         return
     if executor == "local":
-        yield from _local(trials, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, progress=progress,
-                          store_dir=store_dir)
+        yield from _local(
+            trials,
+            base_dir=base_dir,
+            cache_dir=cache_dir,
+            device=device,
+            say=say,
+            progress=progress,
+            store_dir=store_dir,
+        )
     else:
-        yield from _ray(trials, address=address, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say,
-                        store_dir=store_dir)
+        yield from _ray(
+            trials, address=address, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, store_dir=store_dir
+        )
 
 
 def _needs(trial, batch: set[str]) -> list[str]:
@@ -82,9 +90,16 @@ def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
             yield trial, None, why, started
             continue
         try:
-            result = run_trial(trial.config, base_dir=base_dir, cache_dir=cache_dir, device=device,
-                               store_dir=store_dir, uses=dict(getattr(trial, "uses", {}) or {}),
-                               log=lambda line: say(f"    {line}"), progress=progress)
+            result = run_trial(
+                trial.config,
+                base_dir=base_dir,
+                cache_dir=cache_dir,
+                device=device,
+                store_dir=store_dir,
+                uses=dict(getattr(trial, "uses", {}) or {}),
+                log=lambda line: say(f"    {line}"),
+                progress=progress,
+            )
         except (KeyboardInterrupt, SystemExit, ResearchError):
             raise
         except Exception as error:  # a trial that raises: report it, run the others
@@ -94,8 +109,9 @@ def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
         yield trial, result, None, started
 
 
-def _remote_trial(config, base_dir: str, cache_dir: str, device, cwd: str, store_dir: str | None = None,
-                  uses: dict | None = None):
+def _remote_trial(
+    config, base_dir: str, cache_dir: str, device, cwd: str, store_dir: str | None = None, uses: dict | None = None
+):
     """The body of a Ray task: the same `run_trial`, in the driver's working directory. The
     fitted model travels back as the bytes of its file (`model_file`), not as a live object."""
     os.chdir(cwd)
@@ -103,8 +119,14 @@ def _remote_trial(config, base_dir: str, cache_dir: str, device, cwd: str, store
         sys.path.insert(0, cwd)
     from engine.run.trial import run_trial
 
-    result = run_trial(config, base_dir=Path(base_dir), cache_dir=Path(cache_dir), device=device,
-                       store_dir=Path(store_dir) if store_dir else None, uses=uses or {})
+    result = run_trial(
+        config,
+        base_dir=Path(base_dir),
+        cache_dir=Path(cache_dir),
+        device=device,
+        store_dir=Path(store_dir) if store_dir else None,
+        uses=uses or {},
+    )
     result.model = None
     return result
 
@@ -117,9 +139,8 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
             "--executor ray needs Ray, which is not installed",
             hint="pip install 'research-notebook[ray]' (or: pip install ray)",
         ) from None
-    from engine.run.trial import short_error
-
     from engine.numerics import in_effect
+    from engine.run.trial import short_error
 
     started_here = not ray.is_initialized()
     if started_here:
@@ -127,13 +148,21 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
         if address:
             ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False, **pinned)
         else:
-            ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                     num_cpus=os.cpu_count() or 1, **pinned)
+            ray.init(
+                _node_ip_address="127.0.0.1",
+                include_dashboard=False,
+                logging_level="ERROR",
+                log_to_driver=False,
+                num_cpus=os.cpu_count() or 1,
+                **pinned,
+            )
     try:
         gpus = ray.cluster_resources().get("GPU", 0)
         where = address or "a local Ray instance"
-        say(f"ray: {len(trials)} trial{'s' if len(trials) != 1 else ''} on {where} "
-            f"({ray.cluster_resources().get('CPU', 0):g} CPUs, {gpus:g} GPUs)")
+        say(
+            f"ray: {len(trials)} trial{'s' if len(trials) != 1 else ''} on {where} "
+            f"({ray.cluster_resources().get('CPU', 0):g} CPUs, {gpus:g} GPUs)"
+        )
         remote = ray.remote(_remote_trial)
         pending, started = {}, {}
         cwd = os.getcwd()
@@ -151,8 +180,14 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                 wants_gpu = (device or trial.config.get("train", {}).get("device")) in ("cuda", "auto") and gpus >= 1
                 options = {"num_gpus": 1, "num_cpus": 1} if wants_gpu else {"num_cpus": 1}
                 ref = remote.options(max_retries=0, **options).remote(
-                    trial.config, str(base_dir), str(cache_dir), device, cwd,
-                    str(store_dir) if store_dir is not None else None, dict(getattr(trial, "uses", {}) or {}))
+                    trial.config,
+                    str(base_dir),
+                    str(cache_dir),
+                    device,
+                    cwd,
+                    str(store_dir) if store_dir is not None else None,
+                    dict(getattr(trial, "uses", {}) or {}),
+                )
                 pending[ref] = trial
                 started[ref] = dt.datetime.now(dt.timezone.utc)
 

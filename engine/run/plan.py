@@ -20,18 +20,16 @@ report missing, not done, stale, its model not stored here) is kept on the trial
 from __future__ import annotations
 
 import json
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from engine.notebook import paths
 from engine.errors import DataError, ResearchError, did_you_mean
-from engine.notebook.report import Report, load_report
-from engine.run.sources import Source, references, resolve_other
 from engine.models.configs import shown_config
+from engine.notebook import paths
+from engine.notebook.report import Report, load_report
 from engine.notebook.store import (
     KeyParts,
     ReportIndex,
@@ -42,6 +40,7 @@ from engine.notebook.store import (
     key_parts,
     plugin_code_hash,
 )
+from engine.run.sources import Source, references, resolve_other
 
 
 class Reason(str, Enum):
@@ -65,8 +64,12 @@ class Reason(str, Enum):
         return self not in (Reason.CACHED, Reason.SKIPPED, Reason.SAME)
 
 
-_REASONS = {"new": Reason.NEW, "spec changed": Reason.SPEC_CHANGED, "data changed": Reason.DATA_CHANGED,
-            "code changed": Reason.CODE_CHANGED}  # fmt: skip
+_REASONS = {
+    "new": Reason.NEW,
+    "spec changed": Reason.SPEC_CHANGED,
+    "data changed": Reason.DATA_CHANGED,
+    "code changed": Reason.CODE_CHANGED,
+}
 
 
 @dataclass
@@ -80,7 +83,9 @@ class TrialPlan:
     trial: Any = None  # the resolved engine.spec.Trial (its origins locate errors)
     sources: list[Source] = field(default_factory=list)  # the stored trials its model reads
     uses: dict[str, str] = field(default_factory=dict)  # model parameter → the source trial's key
-    changes: list[str] = field(default_factory=list)  # what changed since the trial's last run: `model.alpha: 1e5 → 1e4`
+    changes: list[str] = field(
+        default_factory=list
+    )  # what changed since the trial's last run: `model.alpha: 1e5 → 1e4`
     twin: str | None = None  # the earlier trial with this trial's key (a sweep value equal to a written trial)
 
     @property
@@ -196,8 +201,11 @@ def _changes(reason: Reason, before, parts: KeyParts, config, store: RunStore) -
         if old is None:  # that run's record is not in this store (another machine's, or removed)
             return []
         was, now = config_leaves(shown_config(old.config)), config_leaves(shown_config(config))
-        return [f"{key}: {shown_value(was.get(key, ABSENT))} → {shown_value(now.get(key, ABSENT))}"
-                for key in sorted(set(was) | set(now)) if was.get(key, ABSENT) != now.get(key, ABSENT)]
+        return [
+            f"{key}: {shown_value(was.get(key, ABSENT))} → {shown_value(now.get(key, ABSENT))}"
+            for key in sorted(set(was) | set(now))
+            if was.get(key, ABSENT) != now.get(key, ABSENT)
+        ]
     if reason is Reason.DATA_CHANGED:
         return [f"data: {before.get('data')} → {parts.data} (the files' fingerprint)"]
     if reason is Reason.CODE_CHANGED:
@@ -239,9 +247,9 @@ def make_plan(
     _visiting: frozenset = frozenset(),
 ) -> Plan:
     """Resolve the trials and say, for each, whether it is a cache hit or why it runs."""
-    from engine.run.fingerprint import data_fingerprint
     import dataclasses
 
+    from engine.run.fingerprint import data_fingerprint
     from engine.spec import parse_set_option, parse_sweep_option
 
     report = load_report(path)
@@ -259,8 +267,12 @@ def make_plan(
     shown = list(dict.fromkeys(t.shown_name for t in resolved))
     for name in trials:
         if name not in names and name not in shown:
-            raise ResearchError(f"no trial named '{name}'", path=report.path, key="--trial",
-                                hint=did_you_mean(name, shown + names) or f"trials: {', '.join(shown)}")
+            raise ResearchError(
+                f"no trial named '{name}'",
+                path=report.path,
+                key="--trial",
+                hint=did_you_mean(name, shown + names) or f"trials: {', '.join(shown)}",
+            )
     trials = [t.name for t in resolved if t.name in trials or t.shown_name in trials] if trials else trials
     previous = index.read(spec.id).get("trials", {})
     code = engine_code_hash()
@@ -271,9 +283,14 @@ def make_plan(
             fingerprint = data_fingerprint(trial.data, base_dir=report.path.parent, cache_dir=paths.cache_dir(root))
         except DataError as error:  # a data file that is not there: at the line that names it
             raise locate_data_error(spec, trial, error, report.path) from None
-        base[trial.name] = (fingerprint, code if plugin is None else f"{code}+{plugin}",
-                            references(trial.config.get("model") or {}, report.path.parent))
-    order, cyclic = _order({name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names)
+        base[trial.name] = (
+            fingerprint,
+            code if plugin is None else f"{code}+{plugin}",
+            references(trial.config.get("model") or {}, report.path.parent),
+        )
+    order, cyclic = _order(
+        {name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names
+    )
     memo: dict = {}
     keys: dict[str, str] = {}
     first_with: dict[str, str] = {}  # a key → the first trial that has it
@@ -285,16 +302,26 @@ def make_plan(
             if source.problem is not None:
                 continue
             if source.report is not None:
-                resolve_other(source, me=report.path, root=root, store=store, make_plan=make_plan,
-                              visiting=frozenset(_visiting) | {report.path}, memo=memo)
+                resolve_other(
+                    source,
+                    me=report.path,
+                    root=root,
+                    store=store,
+                    make_plan=make_plan,
+                    visiting=frozenset(_visiting) | {report.path},
+                    memo=memo,
+                )
             elif source.trial not in names:
-                source.fail(f"no trial named '{source.trial}'",
-                            hint=did_you_mean(source.trial, names) or f"trials: {', '.join(names)}")
+                source.fail(
+                    f"no trial named '{source.trial}'",
+                    hint=did_you_mean(source.trial, names) or f"trials: {', '.join(names)}",
+                )
             elif source.trial == name:
                 source.fail(f"trial '{name}' reads its own model", hint="name another trial, one that trains a model")
             elif source.trial in cyclic:
-                source.fail(f"trial '{name}' reads '{source.trial}', which reads it in turn (a cycle of "
-                            f"{', '.join(cyclic)})")
+                source.fail(
+                    f"trial '{name}' reads '{source.trial}', which reads it in turn (a cycle of {', '.join(cyclic)})"
+                )
             else:
                 source.key = keys[source.trial]
         uses = {s.param: s.key if s.key is not None else f"unresolved:{s.ref}" for s in refs}
@@ -309,8 +336,9 @@ def make_plan(
         before = previous.get(trial.name)
         twin = first_with.setdefault(parts.key, name)
         if twin != name:
-            planned[name] = TrialPlan(trial.name, trial.config, parts, Reason.SAME, record, trial=trial, sources=refs,
-                                      uses=uses, twin=twin)
+            planned[name] = TrialPlan(
+                trial.name, trial.config, parts, Reason.SAME, record, trial=trial, sources=refs, uses=uses, twin=twin
+            )
             if selected and retrain:  # asked for by its second name: the one model of this key trains
                 planned[twin].reason = Reason.RETRAIN
             elif selected and planned[twin].reason is Reason.SKIPPED:
@@ -322,15 +350,38 @@ def make_plan(
             reason = Reason.CACHED
         elif not selected:
             reason = Reason.SKIPPED
-        elif refs and before and before.get("uses") and before.get("uses") != uses and \
-                before.get("config") == digest(read, sorted(before["uses"].items())):
+        elif (
+            refs
+            and before
+            and before.get("uses")
+            and before.get("uses") != uses
+            and before.get("config") == digest(read, sorted(before["uses"].items()))
+        ):
             reason = Reason.SOURCE_CHANGED
         else:
             reason = _REASONS[parts.reason_against(before)]
-        planned[name] = TrialPlan(trial.name, trial.config, parts, reason, record, trial=trial, sources=refs, uses=uses,
-                                  changes=_changes(reason, before, parts, trial.config, store))
-    return Plan(report, root, store, index, [planned[t.name] for t in resolved], list(sets), list(sweeps), list(trials),
-                order=order + cyclic)
+        planned[name] = TrialPlan(
+            trial.name,
+            trial.config,
+            parts,
+            reason,
+            record,
+            trial=trial,
+            sources=refs,
+            uses=uses,
+            changes=_changes(reason, before, parts, trial.config, store),
+        )
+    return Plan(
+        report,
+        root,
+        store,
+        index,
+        [planned[t.name] for t in resolved],
+        list(sets),
+        list(sweeps),
+        list(trials),
+        order=order + cyclic,
+    )
 
 
 def _order(needs: dict[str, list[str]], names: list[str]) -> tuple[list[str], list[str]]:

@@ -211,25 +211,30 @@ def text_at(path: str | Path, revision: str) -> str:
     is bad input that names the revisions that touched it."""
     import git
 
-    from engine.text import textfile
     from engine.errors import ResearchError
+    from engine.text import textfile
 
     path = Path(path)
     repo = repository(path.resolve().parent)
     if repo is None or not repo.working_tree_dir:
-        raise ResearchError(f"'{path}@{revision}' names a git revision, but {path} is not in a git repository",
-                            path=path, hint="commit the notebook with git, or compare two files")
+        raise ResearchError(
+            f"'{path}@{revision}' names a git revision, but {path} is not in a git repository",
+            path=path,
+            hint="commit the notebook with git, or compare two files",
+        )
     relative = Path(os.path.realpath(path)).relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
     try:
         commit = repo.commit(revision)
     except (git.BadName, git.BadObject, KeyError, ValueError):  # all: "git does not know it"
-        raise ResearchError(f"unknown revision '{revision}'", path=path,
-                            hint=_revisions_hint(repo, relative)) from None
+        raise ResearchError(f"unknown revision '{revision}'", path=path, hint=_revisions_hint(repo, relative)) from None
     try:
         data = (commit.tree / relative).data_stream.read()
     except KeyError:
-        raise ResearchError(f"the file is not in revision '{revision}' ({commit.hexsha[:7]})", path=path,
-                            hint=_revisions_hint(repo, relative)) from None
+        raise ResearchError(
+            f"the file is not in revision '{revision}' ({commit.hexsha[:7]})",
+            path=path,
+            hint=_revisions_hint(repo, relative),
+        ) from None
     return textfile.decode(data, f"{path}@{revision}")[0]
 
 

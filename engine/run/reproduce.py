@@ -128,8 +128,10 @@ class Reproduction:
         for trial in self.trials:
             for c in trial.changes:
                 if not c.within:
-                    out.append(f"{trial.name} {c.metric} {fmt_metric(c.metric, c.recorded)} → {fmt_metric(c.metric, c.now)} "
-                               f"({c.words()}{where})")
+                    out.append(
+                        f"{trial.name} {c.metric} {fmt_metric(c.metric, c.recorded)} → {fmt_metric(c.metric, c.now)} "
+                        f"({c.words()}{where})"
+                    )
         return out
 
 
@@ -137,14 +139,15 @@ def _num(value: float) -> str:
     return "∞" if math.isinf(value) else f"{value:.2g}"
 
 
-def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, *, ran: Iterable[str] | None = None
-            ) -> Reproduction | None:
+def compare(
+    record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, *, ran: Iterable[str] | None = None
+) -> Reproduction | None:
     """Hold the trials (plan trials with a `record`; a repeated trial's seeds together) whose runs
     all have the keys the report's record names against it — those among `ran` (the runs that
     trained again; default: every trial given); None when none of them is a reproduction."""
+    from engine.notebook.store import KeyParts
     from engine.render.decision import metric_value
     from engine.render.repeats import fold
-    from engine.notebook.store import KeyParts
 
     if not record:
         return None
@@ -158,7 +161,9 @@ def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, 
     for name, runs in groups.items():
         if ran is not None and not any(t.name in ran for t in runs):
             continue
-        if not all((rows.get(t.name) or {}).get("parts") and KeyParts(**rows[t.name]["parts"]).key == t.key for t in runs):
+        if not all(
+            (rows.get(t.name) or {}).get("parts") and KeyParts(**rows[t.name]["parts"]).key == t.key for t in runs
+        ):
             continue
         repeated = len(runs) > 1 or (getattr(runs[0], "trial", None) is not None and runs[0].trial.group is not None)
         old = rows.get(name) if repeated else rows.get(runs[0].name)
@@ -169,8 +174,13 @@ def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, 
             pending.append((name, runs, old, means, spread))
         else:
             pending.append((name, runs, old, runs[0].record.metrics, None))
-    seeded = [(name, metric) for name, runs, old, _, spread in pending if spread is not None and old.get("stochastic", True)
-              for metric, value in old["metrics"].items() if value is not None]
+    seeded = [
+        (name, metric)
+        for name, runs, old, _, spread in pending
+        if spread is not None and old.get("stochastic", True)
+        for metric, value in old["metrics"].items()
+        if value is not None
+    ]
     out = []
     for name, runs, old, now_metrics, spread in pending:
         comparison = TrialComparison(name, runs=[t.name for t in runs])
@@ -178,14 +188,27 @@ def compare(record: Mapping[str, Any] | None, trials: Sequence[Any], tolerance, 
             now = metric_value(now_metrics, metric)
             if value is None or now is None:
                 continue
-            comparison.changes.append(_change(metric, float(value), float(now), old, spread, runs, now_metrics,
-                                              tolerance, comparisons=len(seeded)))
+            comparison.changes.append(
+                _change(
+                    metric, float(value), float(now), old, spread, runs, now_metrics, tolerance, comparisons=len(seeded)
+                )
+            )
         out.append(comparison)
     return Reproduction(out, record.get("commit")) if out else None
 
 
-def _change(metric: str, value: float, now: float, old: Mapping[str, Any], spread, runs, now_metrics, tolerance, *,
-            comparisons: int) -> Change:
+def _change(
+    metric: str,
+    value: float,
+    now: float,
+    old: Mapping[str, Any],
+    spread,
+    runs,
+    now_metrics,
+    tolerance,
+    *,
+    comparisons: int,
+) -> Change:
     """One metric of one trial, held to its yardstick (see the module's docstring)."""
     from engine.render.decision import metric_value
     from engine.render.templates import fmt_metric
@@ -195,17 +218,33 @@ def _change(metric: str, value: float, now: float, old: Mapping[str, Any], sprea
         k = len(runs)
         new_sd = (metric_value(spread, metric) or {}).get("std") or 0.0
         old_sd = float((old.get("std") or {}).get(metric) or 0.0)
-        pooled = math.sqrt((old_sd ** 2 + float(new_sd) ** 2) / 2)
+        pooled = math.sqrt((old_sd**2 + float(new_sd) ** 2) / 2)
         if pooled > 0 and k > 1:
             sem = pooled / math.sqrt(k)
             limit = seed_tolerance(k, comparisons, tolerance.false_alarm)
-            return Change(metric, value, now, gap / sem, limit, f"spreads of its {k}-seed mean, {fmt_metric(metric, sem)}",
-                          gap / sem <= limit, SEEDS)
+            return Change(
+                metric,
+                value,
+                now,
+                gap / sem,
+                limit,
+                f"spreads of its {k}-seed mean, {fmt_metric(metric, sem)}",
+                gap / sem <= limit,
+                SEEDS,
+            )
     elif old.get("stochastic"):
         scale = _error_scale(metric, value, now_metrics)
         units = gap / scale if scale > 0 else (0.0 if gap == 0 else math.inf)
-        return Change(metric, value, now, units, tolerance.unmeasured, "one seed: its training noise was not measured",
-                      units <= tolerance.unmeasured, ONE_SEED)
+        return Change(
+            metric,
+            value,
+            now,
+            units,
+            tolerance.unmeasured,
+            "one seed: its training noise was not measured",
+            units <= tolerance.unmeasured,
+            ONE_SEED,
+        )
     limit = tolerance.metrics.get(metric, tolerance.tolerance)
     se = float((old.get("se") or {}).get(metric) or 0.0)
     if se > 0:
@@ -237,15 +276,15 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     import tempfile
     from pathlib import Path
 
-    from engine.notebook import paths, record as run_record
     from engine.errors import ResearchError
+    from engine.notebook import paths
+    from engine.notebook import record as run_record
+    from engine.notebook.config import notebook_config
+    from engine.notebook.store import KeyParts, RunStore, TrialRecord
+    from engine.numerics import pin
     from engine.run.executors import run_trials
     from engine.run.plan import Reason, make_plan
-    from engine.notebook.store import KeyParts, RunStore, TrialRecord
     from engine.run.validate import validate
-
-    from engine.notebook.config import notebook_config
-    from engine.numerics import pin
 
     text_record = run_record.parse(Path(path).read_text(encoding="utf-8"), str(path))
     pin(notebook_config(paths.notebook_root(Path(path))).numerics, say=say)  # the kernels a run of it would use
@@ -254,8 +293,11 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
     plan = make_plan(path, sets=text_record.get("sets") or [], sweeps=text_record.get("sweeps") or [])
     validate(plan, data=True, scan=True, build=True, force=True)
     recorded = {t.get("name"): t for t in text_record.get("trials", []) if t.get("parts")}
-    comparable = [t for t in plan.trials if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key
-                  and not t.twin]  # a twin is its first trial's training: reproduced once
+    comparable = [
+        t
+        for t in plan.trials
+        if t.name in recorded and KeyParts(**recorded[t.name]["parts"]).key == t.key and not t.twin
+    ]  # a twin is its first trial's training: reproduced once
     changed = [t.name for t in plan.trials if t not in comparable]
     with tempfile.TemporaryDirectory(prefix="research-reproduce-") as scratch:
         real, plan.store = plan.store, RunStore(scratch)
@@ -266,9 +308,15 @@ def reproduce_report(path, *, say=print, progress=None) -> tuple[Reproduction | 
             for key in trial.uses.values():
                 if key not in retrained and real.path(key).is_dir() and not plan.store.path(key).exists():
                     shutil.copytree(real.path(key), plan.store.path(key))
-        for trial, result, error, _ in run_trials(plan.in_order(comparable), base_dir=plan.report.path.parent,
-                                                  cache_dir=paths.cache_dir(plan.root), device=None, say=say, progress=progress,
-                                                  store_dir=plan.store.folder):
+        for trial, result, error, _ in run_trials(
+            plan.in_order(comparable),
+            base_dir=plan.report.path.parent,
+            cache_dir=paths.cache_dir(plan.root),
+            device=None,
+            say=say,
+            progress=progress,
+            store_dir=plan.store.folder,
+        ):
             if error is not None:
                 say(f"    failed: {error}")
                 continue

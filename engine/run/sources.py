@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.notebook import paths
 from engine.errors import ResearchError, SpecError, did_you_mean
+from engine.notebook import paths
 
 #: model type → its parameters that name a stored trial
 REFERENCES: dict[str, tuple[str, ...]] = {"stored": ("from",), "probe": ("of",), "moe": ("experts_from",)}
@@ -83,8 +83,10 @@ def references(model: Mapping[str, Any], base: Path) -> list[Source]:
             where, _, name = text.rpartition("#")
             source.trial = name
             if not where or not name:
-                source.fail(f"expected 'path/to/report.md#trial', got '{text}'",
-                            hint="a trial of this report is named alone: from: cand")
+                source.fail(
+                    f"expected 'path/to/report.md#trial', got '{text}'",
+                    hint="a trial of this report is named alone: from: cand",
+                )
             else:
                 source.report = Path(os.path.normpath(base / where))
         elif text.endswith(".md") or "/" in text:
@@ -135,8 +137,15 @@ class OtherReport:
         return [str(row.get("name")) for row in self.record.get("trials", []) if row.get("parts")]
 
 
-def other_report(path: Path, *, me: Path, root: Path, make_plan: Callable[..., Any], visiting: frozenset[Path],
-                 memo: dict[Path, OtherReport] | None = None) -> OtherReport:
+def other_report(
+    path: Path,
+    *,
+    me: Path,
+    root: Path,
+    make_plan: Callable[..., Any],
+    visiting: frozenset[Path],
+    memo: dict[Path, OtherReport] | None = None,
+) -> OtherReport:
     """What a report that `me` builds on looks like now (`make_plan` is `engine.run.plan.make_plan`,
     passed in so this module does not import the planner that imports it)."""
     path = Path(os.path.normpath(path))
@@ -184,7 +193,12 @@ def other_report(path: Path, *, me: Path, root: Path, make_plan: Callable[..., A
         out.problem = f"'{shown}' builds on this report in turn: a cycle of reports"
         return out
     try:
-        out.plan = make_plan(path, sets=out.record.get("sets") or [], sweeps=out.record.get("sweeps") or [], _visiting=visiting | {Path(me)})
+        out.plan = make_plan(
+            path,
+            sets=out.record.get("sets") or [],
+            sweeps=out.record.get("sweeps") or [],
+            _visiting=visiting | {Path(me)},
+        )
     except ResearchError as error:
         out.problem = f"cannot plan '{shown}': {error}"
         out.hint = f"`research check {path}` says what is wrong there"
@@ -199,14 +213,26 @@ def stale(other: OtherReport) -> list[str]:
     from engine.notebook.staleness import stale_reasons
 
     experiment = other.experiment
-    return stale_reasons(experiment.record, status=experiment.status,
-                         spec_now=run_record.spec_digest(experiment.front_text, other.record.get("sets") or [],
-                                                          other.record.get("sweeps") or []),
-                         parts_now={t.name: t.parts for t in other.plan.trials} if other.plan is not None else None)
+    return stale_reasons(
+        experiment.record,
+        status=experiment.status,
+        spec_now=run_record.spec_digest(
+            experiment.front_text, other.record.get("sets") or [], other.record.get("sweeps") or []
+        ),
+        parts_now={t.name: t.parts for t in other.plan.trials} if other.plan is not None else None,
+    )
 
 
-def resolve_other(source: Source, *, me: Path, root: Path, store, make_plan: Callable[..., Any],
-                  visiting: frozenset[Path], memo: dict[Path, OtherReport]) -> None:
+def resolve_other(
+    source: Source,
+    *,
+    me: Path,
+    root: Path,
+    store,
+    make_plan: Callable[..., Any],
+    visiting: frozenset[Path],
+    memo: dict[Path, OtherReport],
+) -> None:
     """Fill `source.key` (the key the other report's record names) or `source.problem`."""
     assert source.report is not None
     other = other_report(source.report, me=me, root=root, make_plan=make_plan, visiting=visiting, memo=memo)
@@ -217,17 +243,23 @@ def resolve_other(source: Source, *, me: Path, root: Path, store, make_plan: Cal
     key = other.recorded_key(source.trial)
     if key is None:
         names = other.recorded_trials()
-        source.fail(f"the run record of '{shown}' names no trial '{source.trial}'",
-                    hint=did_you_mean(source.trial, names) or f"its trials: {', '.join(names) or 'none'}")
+        source.fail(
+            f"the run record of '{shown}' names no trial '{source.trial}'",
+            hint=did_you_mean(source.trial, names) or f"its trials: {', '.join(names) or 'none'}",
+        )
         return
     source.key = key
     now = other.keys_now.get(source.trial)
     if now != key:
         why = "it is gone from the spec" if now is None else "its spec, data or code changed since the record"
-        source.fail(f"trial '{source.trial}' of '{shown}' would not give the recorded result today ({why})",
-                    hint=f"run it again: research run {source.report}")
+        source.fail(
+            f"trial '{source.trial}' of '{shown}' would not give the recorded result today ({why})",
+            hint=f"run it again: research run {source.report}",
+        )
         return
-    describe_stored(source, store, how=f"run it: research run {source.report} (this reproduces its record and keeps the model)")
+    describe_stored(
+        source, store, how=f"run it: research run {source.report} (this reproduces its record and keeps the model)"
+    )
 
 
 def describe_stored(source: Source, store, *, how: str) -> bool:
@@ -236,12 +268,17 @@ def describe_stored(source: Source, store, *, how: str) -> bool:
 
     folder = store.path(source.key)
     if not (folder / RECORD).is_file():
-        source.fail(f"trial '{source.trial}' is not in this notebook's run store (a fresh clone, or run elsewhere)", hint=how)
+        source.fail(
+            f"trial '{source.trial}' is not in this notebook's run store (a fresh clone, or run elsewhere)", hint=how
+        )
         return False
     found = model_file(folder)
     if found is None:
-        source.fail(f"trial '{source.trial}' is stored without its model (stored before models were kept, "
-                    "or its model has no save())", hint=how)
+        source.fail(
+            f"trial '{source.trial}' is stored without its model (stored before models were kept, "
+            "or its model has no save())",
+            hint=how,
+        )
         return False
     try:
         config = json.loads((folder / RECORD).read_text(encoding="utf-8")).get("config") or {}
@@ -261,5 +298,7 @@ def check_kind(source: Source, model_type: str | None, targets: list[str] | None
     if wanted is not None and model_type and model_type not in wanted:
         source.fail(f"needs a {' / '.join(wanted)} trial, but '{source.ref}' is a {model_type} model")
     elif source.param in SAME_TARGETS and targets and list(targets) != list(own_targets):
-        source.fail(f"'{source.ref}' predicts {', '.join(targets)}, this trial {', '.join(own_targets)}",
-                    hint="set data.targets as the source's, or train a model for these targets")
+        source.fail(
+            f"'{source.ref}' predicts {', '.join(targets)}, this trial {', '.join(own_targets)}",
+            hint="set data.targets as the source's, or train a model for these targets",
+        )

@@ -94,8 +94,14 @@ class Journal:
     def read(cls, path: Path) -> "Journal | None":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, Path(data["report"]), [Path(p) for p in data["targets"]], str(data["message"]),
-                       dict(data.get("extra") or {}), str(data.get("phase", "writing")))
+            return cls(
+                path,
+                Path(data["report"]),
+                [Path(p) for p in data["targets"]],
+                str(data["message"]),
+                dict(data.get("extra") or {}),
+                str(data.get("phase", "writing")),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -120,12 +126,19 @@ def pending_for(root: Path, report: Path) -> Journal | None:
     return Journal.read(path) if path.is_file() else None
 
 
-def _write_journal(root: Path, report: Path, targets: Sequence[Path], message: str, extra: Mapping[str, Any], phase: str) -> Path:
+def _write_journal(
+    root: Path, report: Path, targets: Sequence[Path], message: str, extra: Mapping[str, Any], phase: str
+) -> Path:
     path = _journal_path(root, report)
     data = {
-        "report": str(report), "targets": [str(t) for t in targets], "message": message, "extra": dict(extra),
-        "phase": phase, "pid": os.getpid(), "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-    }  # fmt: skip
+        "report": str(report),
+        "targets": [str(t) for t in targets],
+        "message": message,
+        "extra": dict(extra),
+        "phase": phase,
+        "pid": os.getpid(),
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
     textfile.atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
     return path
 
@@ -184,7 +197,9 @@ def _clean_temp_files(path: Path) -> None:
 # Committing, with a killed commit's index.lock recovered
 
 
-def commit_paths(root: Path, targets: Sequence[Path], message: str, *, say: Callable[[str], None] = print) -> str | None:
+def commit_paths(
+    root: Path, targets: Sequence[Path], message: str, *, say: Callable[[str], None] = print
+) -> str | None:
     """Commit the targets that differ from HEAD (none: no commit, no error); the new sha or None."""
     from engine.run.provenance import commit_files, repository_root
 
@@ -192,8 +207,10 @@ def commit_paths(root: Path, targets: Sequence[Path], message: str, *, say: Call
     if repo is None:
         # a notebook outside git is fine, but a user who expects the commit must learn it did not happen
         if any(Path(t).exists() for t in targets):
-            say(f"not committed: {root} is not inside a git repository "
-                f"(`git init {root}` to keep each run's files and provenance in history; --no-commit to silence this)")
+            say(
+                f"not committed: {root} is not inside a git repository "
+                f"(`git init {root}` to keep each run's files and provenance in history; --no-commit to silence this)"
+            )
         return None
     inside = [t for t in dict.fromkeys(targets) if _inside(repo, t) and Path(t).exists()]
     if not inside:
@@ -222,8 +239,9 @@ def recover_index_lock(repo: Path, *, say: Callable[[str], None] = print, wait_s
             if time.monotonic() > deadline:
                 from engine.errors import LockedError
 
-                raise LockedError("a git process holds .git/index.lock", path=lock,
-                                  hint="wait for it to finish, then run again")  # fmt: skip
+                raise LockedError(
+                    "a git process holds .git/index.lock", path=lock, hint="wait for it to finish, then run again"
+                )
             time.sleep(0.1)
             continue
         try:

@@ -54,8 +54,8 @@ def run_trial(
 
     from engine.data.load import make_splits
     from engine.models import Model, Workspace, build
-    from engine.spec import TrialConfig
     from engine.notebook.store import RunStore, engine_code_hash
+    from engine.spec import TrialConfig
 
     lines: list[str] = []
 
@@ -66,8 +66,15 @@ def run_trial(
 
     started = time.perf_counter()
     trial = TrialConfig.model_validate(dict(config))
-    splits = make_splits(trial.data, trial.noise, base_dir=base_dir, cache_dir=cache_dir, val_frac=trial.train.val_frac,
-                         say=say, progress=progress)
+    splits = make_splits(
+        trial.data,
+        trial.noise,
+        base_dir=base_dir,
+        cache_dir=cache_dir,
+        val_frac=trial.train.val_frac,
+        say=say,
+        progress=progress,
+    )
     train_params = dict(config["train"])
     if device:
         train_params["device"] = device
@@ -77,9 +84,12 @@ def run_trial(
     if isinstance(model, Model) or hasattr(model, "workspace"):
         store = RunStore(store_dir) if store_dir is not None else None
         sources = {name: store.path(key) for name, key in (uses or {}).items()} if store is not None else {}
-        model.workspace = Workspace(artifacts=Path(store_dir) if store_dir is not None else None, sources=sources,
-                                    code=engine_code_hash())
-    say(f"train {len(splits.train)} · val {len(splits.val) if splits.val is not None else 0} · test {len(splits.test)} spectra")
+        model.workspace = Workspace(
+            artifacts=Path(store_dir) if store_dir is not None else None, sources=sources, code=engine_code_hash()
+        )
+    say(
+        f"train {len(splits.train)} · val {len(splits.val) if splits.val is not None else 0} · test {len(splits.test)} spectra"
+    )
     model.fit(splits.train, splits.val, log=say, progress=progress)
     primary = trial.data.primary
     scored = splits.tests or {None: splits.test}
@@ -100,16 +110,28 @@ def run_trial(
     if splits.tests:
         predictions["primary_test"] = np.array(primary, dtype="S")
     info = dict(model.info()) if hasattr(model, "info") else {}
-    info["split"] = {"n_train": len(splits.train), "n_val": len(splits.val) if splits.val is not None else 0,
-                     "n_test": len(splits.test), "n_pixels": int(splits.test.n_pixels)}  # the conditions the numbers hold under
+    info["split"] = {
+        "n_train": len(splits.train),
+        "n_val": len(splits.val) if splits.val is not None else 0,
+        "n_test": len(splits.test),
+        "n_pixels": int(splits.test.n_pixels),
+    }  # the conditions the numbers hold under
     if splits.tests:
         info["split"]["tests"] = {name: len(split) for name, split in splits.tests.items()}
         info["split"]["primary_test"] = primary
     kept = model_bytes(model, say)
     seconds = time.perf_counter() - started
     say(f"done in {seconds:.1f} s: " + ", ".join(f"{m}.{t} {scores[m][t]:.4g}" for m in ("r2", "mae") for t in targets))
-    return TrialResult(scores, info, predictions, lines, seconds, str(info.get("device", train_params.get("device", "cpu"))),
-                       model=model, model_file=kept)
+    return TrialResult(
+        scores,
+        info,
+        predictions,
+        lines,
+        seconds,
+        str(info.get("device", train_params.get("device", "cpu"))),
+        model=model,
+        model_file=kept,
+    )
 
 
 def score_split(model, split, targets) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
@@ -128,7 +150,12 @@ def score_split(model, split, targets) -> tuple[dict[str, dict[str, float]], dic
         for name, values in own().items():
             if name not in METRICS:
                 scores[name] = {t: float(v) for t, v in values.items()}
-    arrays: dict[str, Any] = {"index": split.index, "targets": np.array(targets, dtype="S"), "y_true": truth, "y_pred": pred}
+    arrays: dict[str, Any] = {
+        "index": split.index,
+        "targets": np.array(targets, dtype="S"),
+        "y_true": truth,
+        "y_pred": pred,
+    }
     columns = getattr(split.source, "columns", ())
     for name in PARAM_COLUMNS:
         if name in columns:

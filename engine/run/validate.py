@@ -35,8 +35,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.text import document, textfile
-from engine.notebook import paths
 from engine.errors import (
     DataError,
     DocumentError,
@@ -45,13 +43,23 @@ from engine.errors import (
     ResearchError,
     SpecError,
 )
+from engine.notebook import paths
 from engine.notebook.experiments import PAGE_KEYS
 from engine.run.plan import Reason
+from engine.text import document, textfile
 
 
-
-def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, force: bool = False,
-             all_trials: bool = True, pages: bool = True, say=None) -> None:
+def validate(
+    plan,
+    *,
+    data: bool = True,
+    scan: bool = True,
+    build: bool = True,
+    force: bool = False,
+    all_trials: bool = True,
+    pages: bool = True,
+    say=None,
+) -> None:
     """Raise the first problem of `plan` (carrying the others, `also`), or return. `say` hears
     of the one slow check, the first scan of a file set's values."""
     found = problems(plan, data=data, scan=scan, build=build, force=force, all_trials=all_trials, pages=pages, say=say)
@@ -61,8 +69,17 @@ def validate(plan, *, data: bool = True, scan: bool = True, build: bool = True, 
         raise first
 
 
-def problems(plan, *, data: bool = True, scan: bool = False, build: bool = False, force: bool = False,
-             all_trials: bool = True, pages: bool = True, say=None) -> list[ResearchError]:
+def problems(
+    plan,
+    *,
+    data: bool = True,
+    scan: bool = False,
+    build: bool = False,
+    force: bool = False,
+    all_trials: bool = True,
+    pages: bool = True,
+    say=None,
+) -> list[ResearchError]:
     """Every problem found, in the order a reader fixes them: paths, pages, models, expressions, data.
 
     `all_trials`: check the model and data of every trial, not only of those that will run
@@ -92,8 +109,11 @@ def locate(plan, trial, error: ResearchError, *, several: bool | None = None) ->
     spec = plan.report.spec
     key = error.key or ""
     # the key's own words say whether the key or its value is wrong: `unknown parameter` is the key's
-    origin = (spec.override_at(trial.trial, key, value=not error.message.startswith("unknown"))
-              if trial is not None and trial.trial is not None and key else None)
+    origin = (
+        spec.override_at(trial.trial, key, value=not error.message.startswith("unknown"))
+        if trial is not None and trial.trial is not None and key
+        else None
+    )
     if isinstance(origin, str):  # a --set option
         error.key = f"{origin} ({key})" if origin != f"--set {key}" else origin
         line = None
@@ -135,11 +155,13 @@ def _paths(plan) -> list[ResearchError]:
     root = plan.root
     found: list[ResearchError] = []
     if not paths.inside(root, report.path):
-        found.append(DocumentError(
-            f"resolves to {Path(report.path).resolve()}, outside the notebook {root}",
-            path=report.path,
-            hint="a report that is a link is written through to its target, which must lie inside the notebook",
-        ))  # fmt: skip
+        found.append(
+            DocumentError(
+                f"resolves to {Path(report.path).resolve()}, outside the notebook {root}",
+                path=report.path,
+                hint="a report that is a link is written through to its target, which must lie inside the notebook",
+            )
+        )
     folder = report.path.parent
     for key in PAGE_KEYS:
         target = getattr(spec, key)
@@ -147,25 +169,37 @@ def _paths(plan) -> list[ResearchError]:
             continue
         page = folder / target
         if not paths.inside(root, page):
-            found.append(DocumentError(
-                f"'{target}' resolves outside the notebook ({os.path.normpath(page.resolve())})",
-                path=report.path, line=spec.line_of(key), key=key,
-                hint="a run writes its pages, so they must lie inside the notebook (the folder with .git or .research)",
-            ))  # fmt: skip
+            found.append(
+                DocumentError(
+                    f"'{target}' resolves outside the notebook ({os.path.normpath(page.resolve())})",
+                    path=report.path,
+                    line=spec.line_of(key),
+                    key=key,
+                    hint="a run writes its pages, so they must lie inside the notebook (the folder with .git or .research)",
+                )
+            )
         elif not page.is_file():
-            found.append(DocumentError(
-                f"the {key} page '{target}' does not exist",
-                path=report.path, line=spec.line_of(key), key=key,
-                hint=f"paths are relative to the report's folder; create it with `research new {key}` or fix the link",
-            ))  # fmt: skip
+            found.append(
+                DocumentError(
+                    f"the {key} page '{target}' does not exist",
+                    path=report.path,
+                    line=spec.line_of(key),
+                    key=key,
+                    hint=f"paths are relative to the report's folder; create it with `research new {key}` or fix the link",
+                )
+            )
     for i, figure in enumerate(spec.figures):
         target = folder / figure.file
         if not paths.inside(root, target):
-            found.append(DocumentError(
-                f"figure file '{figure.file}' resolves outside the notebook",
-                path=report.path, line=spec.line_of(f"figures[{i}].file"), key=f"figures[{i}].file",
-                hint="give a path inside the notebook, e.g. img/x.png",
-            ))  # fmt: skip
+            found.append(
+                DocumentError(
+                    f"figure file '{figure.file}' resolves outside the notebook",
+                    path=report.path,
+                    line=spec.line_of(f"figures[{i}].file"),
+                    key=f"figures[{i}].file",
+                    hint="give a path inside the notebook, e.g. img/x.png",
+                )
+            )
     return found
 
 
@@ -205,12 +239,20 @@ def _pages(plan, *, force: bool, written: bool = True) -> list[ResearchError]:
             for qid in spec.answers:
                 if qid not in known:
                     close = difflib.get_close_matches(qid, known, n=3, cutoff=0.5)
-                    found.append(DocumentError(
-                        f"'{qid}' is not in the hypothesis tree of {spec.hub}",
-                        path=report.path, line=spec.line_of("answers"), key="answers",
-                        hint=(f"closest ids: {', '.join(close)}" if close else f"the hub's ids are {', '.join(known) or 'none'}")
-                        + "; fix `answers:` or add the question to the hub's tree",
-                    ))  # fmt: skip
+                    found.append(
+                        DocumentError(
+                            f"'{qid}' is not in the hypothesis tree of {spec.hub}",
+                            path=report.path,
+                            line=spec.line_of("answers"),
+                            key="answers",
+                            hint=(
+                                f"closest ids: {', '.join(close)}"
+                                if close
+                                else f"the hub's ids are {', '.join(known) or 'none'}"
+                            )
+                            + "; fix `answers:` or add the question to the hub's tree",
+                        )
+                    )
     if force:
         return found
     for path, text in targets:
@@ -220,11 +262,14 @@ def _pages(plan, *, force: bool, written: bool = True) -> list[ResearchError]:
             found.append(error)
             continue
         for region in edited:
-            found.append(RegionEditedError(
-                f"region '{region.name}' was edited by hand since the engine wrote it",
-                path=path, line=region.start_line,
-                hint="move your words outside the markers (the run would overwrite them), or pass --force to discard the edit",
-            ))  # fmt: skip
+            found.append(
+                RegionEditedError(
+                    f"region '{region.name}' was edited by hand since the engine wrote it",
+                    path=path,
+                    line=region.start_line,
+                    hint="move your words outside the markers (the run would overwrite them), or pass --force to discard the edit",
+                )
+            )
     return found
 
 
@@ -241,14 +286,20 @@ def _regions(plan) -> list[ResearchError]:
     found: list[ResearchError] = []
     for need in missing:
         name = need.regions[0]
-        alone = "".join(f" (or `<!-- research:{other} -->` and `<!-- /research:{other} -->` for this one alone)"
-                        for other in need.regions[1:])
-        found.append(DocumentError(
-            f"the report has no '{name}' region for {need.what}: the run would write it nowhere",
-            path=report.path, line=report.spec.line_of(need.key) or report.front.first_line, key=need.key,
-            hint=f"paste `<!-- research:{name} -->` and `<!-- /research:{name} -->`, each on a line of its own, "
-                 f"where it should appear in the report{alone}",
-        ))  # fmt: skip
+        alone = "".join(
+            f" (or `<!-- research:{other} -->` and `<!-- /research:{other} -->` for this one alone)"
+            for other in need.regions[1:]
+        )
+        found.append(
+            DocumentError(
+                f"the report has no '{name}' region for {need.what}: the run would write it nowhere",
+                path=report.path,
+                line=report.spec.line_of(need.key) or report.front.first_line,
+                key=need.key,
+                hint=f"paste `<!-- research:{name} -->` and `<!-- /research:{name} -->`, each on a line of its own, "
+                f"where it should appear in the report{alone}",
+            )
+        )
     return found
 
 
@@ -270,9 +321,17 @@ def _models(plan, trials, *, build: bool) -> list[ResearchError]:
         except SpecError as error:
             found.append(locate(plan, trial, error))
         except Exception as error:  # the user's factory raised while building: say where
-            found.append(locate(plan, trial, SpecError(
-                f"the plugin factory '{model.get('type')}' raised {type(error).__name__}: {error}",
-                key="model.type", hint="fix the plugin; a factory should only build the model, not train it")))  # fmt: skip
+            found.append(
+                locate(
+                    plan,
+                    trial,
+                    SpecError(
+                        f"the plugin factory '{model.get('type')}' raised {type(error).__name__}: {error}",
+                        key="model.type",
+                        hint="fix the plugin; a factory should only build the model, not train it",
+                    ),
+                )
+            )
     return found
 
 
@@ -290,15 +349,20 @@ def _expressions(plan) -> list[ResearchError]:
     # A trial as rules read it: a repeated trial is its seeds together, with a result once they all have one.
     having = {name: runs[0] for name, runs in plan.groups.items() if all(t.reason is not Reason.SKIPPED for t in runs)}
     context = shape_context(
-        spec, {name: list(t.config.get("data", {}).get("targets") or []) for name, t in having.items()},
+        spec,
+        {name: list(t.config.get("data", {}).get("targets") or []) for name, t in having.items()},
         tests={name: list((t.config.get("data") or {}).get("tests") or {}) for name, t in having.items()},
-        own_scores={name: getattr(CONFIGS.get(str((t.config.get("model") or {}).get("type"))), "SCORES", ())
-                    for name, t in having.items()},
+        own_scores={
+            name: getattr(CONFIGS.get(str((t.config.get("model") or {}).get("type"))), "SCORES", ())
+            for name, t in having.items()
+        },
         ceiling=ceiling_trial([t for t in plan.trials if t.shown_name in having]),
         repeated={name for name, runs in plan.groups.items() if runs[0].trial is not None and runs[0].trial.group},
-        empty={i: {name: gone for name, t in having.items() if (gone := empty_for_sure(table, t.config.get("data") or {}))}
-               for i, table in enumerate(spec.binned)},
-    )  # fmt: skip
+        empty={
+            i: {name: gone for name, t in having.items() if (gone := empty_for_sure(table, t.config.get("data") or {}))}
+            for i, table in enumerate(spec.binned)
+        },
+    )
     names = set(having)
     skipped = [name for name in plan.groups if name not in names]
     found: list[ResearchError] = []
@@ -315,12 +379,16 @@ def _expressions(plan) -> list[ResearchError]:
         if "baseline" in expression.names and spec.decision.baseline in skipped:
             missing.append(spec.decision.baseline)
         if missing:
-            found.append(ExpressionError(
-                f"`{expression.source}` reads trial '{missing[0]}', which will have no result: --trial leaves it out "
-                "and it has not run before",
-                path=expression.path, line=expression.line, key=key,
-                hint=f"add --trial {missing[0]}, or run every trial once",
-            ))  # fmt: skip
+            found.append(
+                ExpressionError(
+                    f"`{expression.source}` reads trial '{missing[0]}', which will have no result: --trial leaves it out "
+                    "and it has not run before",
+                    path=expression.path,
+                    line=expression.line,
+                    key=key,
+                    hint=f"add --trial {missing[0]}, or run every trial once",
+                )
+            )
             continue
         try:
             expression.evaluate(context)
@@ -351,8 +419,15 @@ def _data(plan, trials, *, scan: bool, say=None) -> list[ResearchError]:
             continue
         seen.add(mark)
         try:
-            check_data(config.data, config.noise, base_dir=base_dir, cache_dir=cache_dir,
-                       val_frac=config.train.val_frac, scan=scan, say=say)
+            check_data(
+                config.data,
+                config.noise,
+                base_dir=base_dir,
+                cache_dir=cache_dir,
+                val_frac=config.train.val_frac,
+                scan=scan,
+                say=say,
+            )
         except DataError as error:
             if error.key and error.key.startswith("data.") and error.key != "data.source":
                 data_path = error.path
@@ -419,8 +494,10 @@ def _same_report_source(plan, trial, source, by_name, *, build: bool) -> tuple[s
         return None, None
     if origin.reason.value == "skipped":
         if trial.runs:
-            source.fail(f"reads trial '{origin.name}', which --trial leaves out and which is not stored",
-                        hint=f"add --trial {origin.name} (it runs first), or run every trial once")
+            source.fail(
+                f"reads trial '{origin.name}', which --trial leaves out and which is not stored",
+                hint=f"add --trial {origin.name} (it runs first), or run every trial once",
+            )
         return None, None
     model = dict(origin.config.get("model") or {})
     kind = str(model.get("type") or "")
@@ -440,8 +517,10 @@ def _same_report_source(plan, trial, source, by_name, *, build: bool) -> tuple[s
         except Exception:  # said by the model check of that trial
             return kind, targets
         if not callable(getattr(built, "save", None)):
-            source.fail(f"the plugin model of trial '{origin.name}' has no save(path), so it is not kept and cannot be read",
-                        hint="give the plugin's model save(path) and load(path) methods")
+            source.fail(
+                f"the plugin model of trial '{origin.name}' has no save(path), so it is not kept and cannot be read",
+                hint="give the plugin's model save(path) and load(path) methods",
+            )
     return kind, targets
 
 
@@ -457,16 +536,29 @@ def _prerequisites(plan) -> list[ResearchError]:
     for i, item in enumerate(spec.prerequisite):
         path = Path(os.path.normpath(report.path.parent / item))
         line = spec.line_of(("prerequisite", i)) or spec.line_of("prerequisite")
-        other = other_report(path, me=report.path, root=plan.root, make_plan=make_plan,
-                             visiting=frozenset({report.path}), memo=memo)
+        other = other_report(
+            path, me=report.path, root=plan.root, make_plan=make_plan, visiting=frozenset({report.path}), memo=memo
+        )
         if other.problem is not None:
-            found.append(DocumentError(f"prerequisite '{item}': {other.problem}", path=report.path, line=line,
-                                       key="prerequisite", hint=other.hint))
+            found.append(
+                DocumentError(
+                    f"prerequisite '{item}': {other.problem}",
+                    path=report.path,
+                    line=line,
+                    key="prerequisite",
+                    hint=other.hint,
+                )
+            )
             continue
         reasons = stale(other)
         if reasons:
-            found.append(DocumentError(
-                f"prerequisite '{item}' is stale: {', '.join(reasons)}", path=report.path, line=line, key="prerequisite",
-                hint=f"run it again first: research run {path}",
-            ))  # fmt: skip
+            found.append(
+                DocumentError(
+                    f"prerequisite '{item}' is stale: {', '.join(reasons)}",
+                    path=report.path,
+                    line=line,
+                    key="prerequisite",
+                    hint=f"run it again first: research run {path}",
+                )
+            )
     return found

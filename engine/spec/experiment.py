@@ -34,8 +34,18 @@ from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyN
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, model_schema
 from .sweep import Trial
 from .vocabulary import (
-    ID_PATTERN, TRAINING_SECTIONS, TRIAL_NAME, Frozen, as_list, flatten, metric_list, position, relative_path, split_test, unique,
-)  # fmt: skip
+    ID_PATTERN,
+    TRAINING_SECTIONS,
+    TRIAL_NAME,
+    Frozen,
+    as_list,
+    flatten,
+    metric_list,
+    position,
+    relative_path,
+    split_test,
+    unique,
+)
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
 
@@ -53,8 +63,11 @@ def _repeat_keys(repeats: Any, seeds: Any, loc: Loc | None, both: bool = False) 
     if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise Invalid(f"expected a list of integer seeds like [1, 2, 3], got {show(seeds)}", loc=at("seeds"))
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-        raise Invalid(f"expected at least two different seeds, got {show(seeds)}", loc=at("seeds"),
-                      hint="one seed is train.seed; repeats need two or more")
+        raise Invalid(
+            f"expected at least two different seeds, got {show(seeds)}",
+            loc=at("seeds"),
+            hint="one seed is train.seed; repeats need two or more",
+        )
 
 
 class Spec(Frozen):
@@ -67,8 +80,9 @@ class Spec(Frozen):
     author: Optional[str] = Field(None, description="Who planned it.")
     date: Optional[str] = Field(None, description="Planned date, ISO 'YYYY-MM-DD'.")
     status: Literal["planned", "running", "done", "failed", "draft"] = Field(
-        "planned", description="Engine-maintained: planned, running, done or failed; or draft (set by you): its runs "
-        "write the report but never the hub, roadmap or kanban, and it stays draft until promoted (`research promote`)."
+        "planned",
+        description="Engine-maintained: planned, running, done or failed; or draft (set by you): its runs "
+        "write the report but never the hub, roadmap or kanban, and it stays draft until promoted (`research promote`).",
     )
     last_run: Optional[str] = Field(None, description="Engine-maintained: when it last ran (ISO).")
     hub: Optional[str] = Field(None, description="Hub page, relative to this file.")
@@ -99,13 +113,15 @@ class Spec(Frozen):
         "per combination, named alpha-100.n_train-2k, beside the hand-written `trials:`.",
     )
     repeats: Optional[int] = Field(
-        None, ge=1,
+        None,
+        ge=1,
         description="Run every trial this many times, seeds counting up from train.seed: every metric becomes the mean "
         "± std over the seeds, `best` is chosen by the mean, rules read `best.r2.log_g.mean` / `.std`. A trial may "
         "set its own `repeats:` (1: once) or `seeds:`.",
     )
     seeds: Optional[list[int]] = Field(
-        None, description="The seeds (train.seed) to repeat every trial over, e.g. [1, 2, 3]; instead of `repeats:`.",
+        None,
+        description="The seeds (train.seed) to repeat every trial over, e.g. [1, 2, 3]; instead of `repeats:`.",
     )
 
     metrics: list[str] = Field(
@@ -123,9 +139,14 @@ class Spec(Frozen):
     decision: Decision = Field(default_factory=Decision, description="Rules that give the verdict.")
     key_numbers: list[KeyNumber] = Field(default_factory=list, description="The key-numbers table.")
     bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="Bootstrap confidence intervals.")
-    reproduce: Reproduce = Field(default_factory=Reproduce, description="When a re-run reproduces the recorded numbers.")
-    language: Literal["en", "zh"] = Field("en", description="The language of the sentences the engine writes under figures "
-                                                            "and tables (observations): en or zh.")
+    reproduce: Reproduce = Field(
+        default_factory=Reproduce, description="When a re-run reproduces the recorded numbers."
+    )
+    language: Literal["en", "zh"] = Field(
+        "en",
+        description="The language of the sentences the engine writes under figures "
+        "and tables (observations): en or zh.",
+    )
 
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
@@ -199,10 +220,13 @@ class Spec(Frozen):
             if isinstance(overrides, Mapping):
                 for key in overrides:
                     if not isinstance(key, str) or not all(key.split(".")):
-                        raise Invalid(
-                            f"expected a dotted key like train.lr, got {show(key)}", loc=(name, key)
-                        )
-                _repeat_keys(overrides.get("repeats"), overrides.get("seeds"), (name,), both="repeats" in overrides and "seeds" in overrides)
+                        raise Invalid(f"expected a dotted key like train.lr, got {show(key)}", loc=(name, key))
+                _repeat_keys(
+                    overrides.get("repeats"),
+                    overrides.get("seeds"),
+                    (name,),
+                    both="repeats" in overrides and "seeds" in overrides,
+                )
             out[name] = overrides
         return out
 
@@ -215,7 +239,11 @@ class Spec(Frozen):
     @model_validator(mode="after")
     def _one_repeat_key(self) -> "Spec":
         if self.repeats is not None and self.seeds is not None:
-            raise Invalid("set repeats: or seeds:, not both", loc=("seeds",), hint="seeds: [42, 43, 44] is repeats: 3 from train.seed 42")
+            raise Invalid(
+                "set repeats: or seeds:, not both",
+                loc=("seeds",),
+                hint="seeds: [42, 43, 44] is repeats: 3 from train.seed 42",
+            )
         return self
 
     @field_validator("sweep", mode="before")
@@ -226,15 +254,20 @@ class Spec(Frozen):
         out = {}
         for key, values in value.items():
             if not isinstance(key, str) or not all(key.split(".")) or key.split(".")[0] not in TRAINING_SECTIONS:
-                raise Invalid(f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got {show(key)}",
-                              loc=(key,))
+                raise Invalid(
+                    f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got {show(key)}",
+                    loc=(key,),
+                )
             values = values if isinstance(values, list) else [values]
             if not values:
                 raise Invalid("expected at least one value", loc=(key,))
             for i, item in enumerate(values):
                 if any(item == other and type(item) is type(other) for other in values[:i]):
-                    raise Invalid(f"{show(item)} is swept twice: the two trials would be one", loc=(key, i),
-                                  hint="list each value once")
+                    raise Invalid(
+                        f"{show(item)} is swept twice: the two trials would be one",
+                        loc=(key, i),
+                        hint="list each value once",
+                    )
             out[key] = values
         return out
 
@@ -287,8 +320,10 @@ class Spec(Frozen):
             if test is not None and test not in tests:
                 raise self._error(
                     f"'{metric}': no test set named '{test}'" + (f" (data.tests: {', '.join(tests)})" if tests else ""),
-                    loc, hint=did_you_mean(test, tests) or "name test sets in data.tests, e.g. {low_noise: {select: {snr_top_frac: 0.2}}}",
-                )  # fmt: skip
+                    loc,
+                    hint=did_you_mean(test, tests)
+                    or "name test sets in data.tests, e.g. {low_noise: {select: {snr_top_frac: 0.2}}}",
+                )
             if base.startswith("extra."):
                 return  # a model's own per-spectrum value: known only when it runs
             target = base.split(".", 1)[1]
@@ -313,8 +348,11 @@ class Spec(Frozen):
             for j, name in enumerate(table.trials or ()):
                 check_trial(name, ("binned", i, "trials", j))
             if table.delta == "baseline" and self.decision.baseline is None:
-                raise self._error("`delta: baseline` needs decision.baseline", ("binned", i, "delta"),
-                                  hint="set decision.baseline, or name the trial: delta: <trial>")
+                raise self._error(
+                    "`delta: baseline` needs decision.baseline",
+                    ("binned", i, "delta"),
+                    hint="set decision.baseline, or name the trial: delta: <trial>",
+                )
             if table.delta not in (None, "baseline"):
                 check_trial(table.delta, ("binned", i, "delta"))
             if table.name is not None:
@@ -343,18 +381,27 @@ class Spec(Frozen):
                     ("figures", i, "binned"),
                 )
             if isinstance(figure.binned, str) and figure.binned not in table_names:
-                raise self._error(f"no binned table is named '{figure.binned}'", ("figures", i, "binned"),
-                                  hint=did_you_mean(figure.binned, list(table_names)) or f"names: {', '.join(table_names) or 'none'}")
+                raise self._error(
+                    f"no binned table is named '{figure.binned}'",
+                    ("figures", i, "binned"),
+                    hint=did_you_mean(figure.binned, list(table_names)) or f"names: {', '.join(table_names) or 'none'}",
+                )
             if figure.kind == "binned_delta":
-                table = self.binned[figure.binned if isinstance(figure.binned, int) else table_names.get(figure.binned, 0)]
+                table = self.binned[
+                    figure.binned if isinstance(figure.binned, int) else table_names.get(figure.binned, 0)
+                ]
                 if table.delta is None:
-                    raise self._error("a binned_delta figure needs a binned table with `delta:`", ("figures", i, "binned"))
+                    raise self._error(
+                        "a binned_delta figure needs a binned table with `delta:`", ("figures", i, "binned")
+                    )
             for j, name in enumerate(figure.trials or ()):
                 check_trial(name, ("figures", i, "trials", j))
             if figure.against is not None:
                 check_trial(figure.against, ("figures", i, "against"))
             elif figure.kind in ("bootstrap", "ablation") and self.decision.baseline is None:
-                raise self._error(f"a {figure.kind} figure needs `against: <trial>` (or decision.baseline)", ("figures", i, "kind"))
+                raise self._error(
+                    f"a {figure.kind} figure needs `against: <trial>` (or decision.baseline)", ("figures", i, "kind")
+                )
             if figure.metric is not None:
                 check_predicted(figure.metric, ("figures", i, "metric"))
             if figure.series is not None and figure.series.startswith("val_r2."):
@@ -365,8 +412,11 @@ class Spec(Frozen):
                     continue
                 keys = sorted({k for trial in self._trials for k in flatten(trial.config)})
                 if chosen not in keys:
-                    raise self._error(f"'{chosen}' is not a key of the trials' config", ("figures", i, field_name),
-                                      hint=did_you_mean(chosen, keys))
+                    raise self._error(
+                        f"'{chosen}' is not a key of the trials' config",
+                        ("figures", i, field_name),
+                        hint=did_you_mean(chosen, keys),
+                    )
 
         sources = [(("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)]
         sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
@@ -377,17 +427,24 @@ class Spec(Frozen):
                 sources += [((*loc, j), inner) for j, inner in enumerate(placeholders(text))]
             for q in rule.answers:
                 if q not in self.answers:
-                    raise self._error(f"'{q}' is not one of this experiment's answers: {self.answers}",
-                                      ("decision", "rules", i, "answers", q), hint=did_you_mean(q, self.answers))
+                    raise self._error(
+                        f"'{q}' is not one of this experiment's answers: {self.answers}",
+                        ("decision", "rules", i, "answers", q),
+                        hint=did_you_mean(q, self.answers),
+                    )
         expressions = {}
         for loc, source in sources:
             if source is None:
                 continue
             key = dotted(loc)
             expression = compile_expression(
-                source, names=names, path=self._path, line=line_at(self._lines, loc), key=key,
+                source,
+                names=names,
+                path=self._path,
+                line=line_at(self._lines, loc),
+                key=key,
                 allowed=EXPRESSION_NAMES,
-            )  # fmt: skip
+            )
             if "baseline" in expression.names and self.decision.baseline is None:
                 raise self._error(
                     f"`{source}` uses baseline, but decision.baseline is not set",
@@ -500,9 +557,12 @@ class Spec(Frozen):
         if origin is None or isinstance(origin, str):
             return origin
         parts = key.split(".")
-        own = max((k for k, o in trial.origins.items() if o == origin and parts[: len(k.split("."))] == k.split(".")),
-                  key=len, default=key)
-        rest = tuple(parts[len(own.split(".")):])
+        own = max(
+            (k for k, o in trial.origins.items() if o == origin and parts[: len(k.split("."))] == k.split(".")),
+            key=len,
+            default=key,
+        )
+        rest = tuple(parts[len(own.split(".")) :])
         if origin[0] == "sweep" and (value or rest) and own in self.sweep:
             at = position(self.sweep[own], trial.overrides.get(own))
             return (*origin, *(() if at is None else (at,)), *rest)
@@ -571,10 +631,18 @@ def _misplaced(loc: Loc, message: str, hint: Optional[str]) -> tuple[Loc, str, O
     near = f"; or did you mean '{close}'?" if close is not None and _similar(key, close) else ""
     if sections:
         where = f"under {sections[0]}:" if len(sections) == 1 else "under the section it belongs to"
-        return loc, f"not a top-level key: it belongs under {_either(sections)}", f"indent it {where}, as the keys there are{near}"
+        return (
+            loc,
+            f"not a top-level key: it belongs under {_either(sections)}",
+            f"indent it {where}, as the keys there are{near}",
+        )
     items = owners.get(key, {}).get("item", [])
     if items and not near:
-        return loc, f"not a top-level key: it belongs in an item of {_either(items)}", "indent it into the item, as the keys beside it are"
+        return (
+            loc,
+            f"not a top-level key: it belongs in an item of {_either(items)}",
+            "indent it into the item, as the keys beside it are",
+        )
     nested = _close(key, list(owners))
     if not near and nested is not None and _similar(key, nested):
         homes = owners[nested].get("mapping") or owners[nested].get("item", [])
@@ -633,19 +701,21 @@ def _load_spec(yaml_text: str, path: str | None, first_line: int) -> Spec:
             "the front matter is empty", path=path, line=first_line, hint="a spec needs at least id, title and model"
         )
     if not isinstance(data, dict):
-        raise SpecError(
-            f"the front matter must be a mapping of keys, got {kind_of(data)}", path=path, line=first_line
-        )
+        raise SpecError(f"the front matter must be a mapping of keys, got {kind_of(data)}", path=path, line=first_line)
     try:
         return Spec.model_validate(data, context={"lines": lines, "path": path})
     except ValidationError as exc:
         # The first problem in the file, but a missing key last: a misspelled key often is why
         # a required one is missing, and `titel: unknown key. did you mean 'title'?` says both.
         errors = exc.errors()
-        problems = [_misplaced(*explain(e, Spec)) if e["type"] == "extra_forbidden" else explain(e, Spec) for e in errors]
+        problems = [
+            _misplaced(*explain(e, Spec)) if e["type"] == "extra_forbidden" else explain(e, Spec) for e in errors
+        ]
         problems = [problem + (e["type"] == "missing",) for problem, e in zip(problems, errors)]
         problems.sort(key=lambda p: (p[3], line_at(lines, p[0]) or 0))
-        found = [SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint)
-                 for loc, message, hint, _ in problems]
+        found = [
+            SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint)
+            for loc, message, hint, _ in problems
+        ]
         found[0].also = found[1:]
         raise found[0] from None

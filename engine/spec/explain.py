@@ -34,8 +34,6 @@ class Invalid(ValueError):
         self.hint = hint
 
 
-
-
 def line_at(lines: Mapping[Loc, int], loc: Loc) -> Optional[int]:
     """The line of `loc`, or of its nearest ancestor in the file."""
     loc = tuple(loc)

@@ -30,9 +30,26 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import ExpressionError, did_you_mean
 
-__all__ = ["EXPRESSION_NAMES", "FUNCTIONS", "PROBE", "PROBE_SPREAD", "PROBE_TREE", "AnyBins", "AnyCells", "Bins", "ProbeTree",
-           "Expression", "Missing", "NoValue", "Probe", "Spread", "compile_expression", "placeholders", "fill",
-           "with_spread"]
+__all__ = [
+    "EXPRESSION_NAMES",
+    "FUNCTIONS",
+    "PROBE",
+    "PROBE_SPREAD",
+    "PROBE_TREE",
+    "AnyBins",
+    "AnyCells",
+    "Bins",
+    "ProbeTree",
+    "Expression",
+    "Missing",
+    "NoValue",
+    "Probe",
+    "Spread",
+    "compile_expression",
+    "placeholders",
+    "fill",
+    "with_spread",
+]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -77,8 +94,10 @@ class Missing:
         self.left_out = left_out  # a bin the table leaves out of its spread: aggregates over the bins skip it too
 
     def refuse(self, *_: Any) -> Any:
-        raise NoValue(f"{self.path} has no value ({self.why})",
-                      hint="a rule can only read what the results have: change the bins (edges, min_n) or the rule")
+        raise NoValue(
+            f"{self.path} has no value ({self.why})",
+            hint="a rule can only read what the results have: change the bins (edges, min_n) or the rule",
+        )
 
     __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
@@ -96,7 +115,9 @@ class Bins(list):
     is `Missing`; `mean`, `std`, `min` and `max` over the bins leave it out, as the table's
     spread row does, so `std(binned[0]['cnn'])` is the number the table shows."""
 
-    def __init__(self, values: Iterable[Any] = (), absent: Mapping[int, str] | None = None, path: str = "binned") -> None:
+    def __init__(
+        self, values: Iterable[Any] = (), absent: Mapping[int, str] | None = None, path: str = "binned"
+    ) -> None:
         super().__init__(values)
         self.absent = dict(absent or {})
         self.path = path
@@ -111,8 +132,10 @@ def _items(args: tuple[Any, ...]) -> list[Any]:
         kept = [v for v in args[0] if not (isinstance(v, Missing) and v.left_out)]
         if not kept:
             why = "; ".join(args[0].absent.values())
-            raise NoValue(f"{args[0].path} has no bin with enough spectra" + (f" ({why})" if why else ""),
-                          hint="change the edges (or min_n) so that the table counts some bins, or change the rule")
+            raise NoValue(
+                f"{args[0].path} has no bin with enough spectra" + (f" ({why})" if why else ""),
+                hint="change the edges (or min_n) so that the table counts some bins, or change the rule",
+            )
         return kept
     return list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
 
@@ -151,8 +174,10 @@ def _std(*args: Any) -> float:
     bins = args[0] if len(args) == 1 and isinstance(args[0], Bins) else None
     if len(items) < 2 and bins is not None and (bins.absent or probe is None):
         why = "; ".join(bins.absent.values())
-        raise NoValue(f"{bins.path} has only 1 bin the table counts, and std() needs two" + (f" ({why})" if why else ""),
-                      hint="change the edges (or min_n) so that the table counts two bins, or change the rule")
+        raise NoValue(
+            f"{bins.path} has only 1 bin the table counts, and std() needs two" + (f" ({why})" if why else ""),
+            hint="change the edges (or min_n) so that the table counts two bins, or change the rule",
+        )
     if probe is not None:
         if len(items) < 2:
             raise ValueError("std() needs at least two numbers (the sample std, n − 1)")
@@ -302,8 +327,12 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
-    def _error(self, message: str, hint: str | None = None, kind: type[ExpressionError] = ExpressionError) -> ExpressionError:
-        return kind(f"{message.rstrip('.')} (in `{self.source}`)", path=self.path, line=self.line, key=self.key, hint=hint)
+    def _error(
+        self, message: str, hint: str | None = None, kind: type[ExpressionError] = ExpressionError
+    ) -> ExpressionError:
+        return kind(
+            f"{message.rstrip('.')} (in `{self.source}`)", path=self.path, line=self.line, key=self.key, hint=hint
+        )
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The value of the expression over `context` (nested dicts; `a.b` reads `a["b"]`)."""
@@ -325,8 +354,10 @@ class Expression:
             raise self._error(f"not allowed: {exc}") from None
         except UndefinedError as exc:
             spread = re.search(r"'(?:float|int) object' has no attribute '(mean|std|n|values)'", str(exc))
-            raise self._error(f"undefined value: {exc}",
-                              f"only a repeated trial (repeats: or seeds:) has .{spread.group(1)}" if spread else None) from None
+            raise self._error(
+                f"undefined value: {exc}",
+                f"only a repeated trial (repeats: or seeds:) has .{spread.group(1)}" if spread else None,
+            ) from None
         except ZeroDivisionError:
             raise self._error("division by zero") from None
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -384,18 +415,26 @@ def compile_expression(
 
     for node in walk(nodes.Getattr):
         if node.attr.startswith("_"):
-            raise error(f"`{source}` reads '{node.attr}': names starting with '_' are not allowed",
-                        "read results only: trials.<name>.<metric>.<target>, best, baseline, ci, binned")
+            raise error(
+                f"`{source}` reads '{node.attr}': names starting with '_' are not allowed",
+                "read results only: trials.<name>.<metric>.<target>, best, baseline, ci, binned",
+            )
     for node in walk(nodes.Getitem):
         if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
             raise error(f"`{source}` reads '{node.arg.value}': names starting with '_' are not allowed")
 
     for node in walk(nodes.Call):
-        if isinstance(node.node, nodes.Name) and node.node.name not in FUNCTIONS and node.node.name not in CONTEXT_FUNCTIONS:
+        if (
+            isinstance(node.node, nodes.Name)
+            and node.node.name not in FUNCTIONS
+            and node.node.name not in CONTEXT_FUNCTIONS
+        ):
             raise error(f"unknown name '{node.node.name}' in `{source}`", f"the functions are {', '.join(FUNCTIONS)}")
         if not isinstance(node.node, nodes.Name):
-            raise error(f"`{source}`: calling a method is not allowed",
-                        f"an expression may call only {', '.join(FUNCTIONS)} (and use filters such as `| round(2)`)")
+            raise error(
+                f"`{source}`: calling a method is not allowed",
+                f"an expression may call only {', '.join(FUNCTIONS)} (and use filters such as `| round(2)`)",
+            )
 
     referenced = set()
     for node in walk((nodes.Getattr, nodes.Getitem)):
@@ -614,8 +653,16 @@ def _wrap(value: Any, path: str) -> Any:
     if isinstance(value, float) and value != value and not isinstance(value, Spread):
         return Missing(path)
     if isinstance(value, Bins):
-        return Bins([Missing(f"{path}[{i}]", value.absent[i], left_out=True) if i in value.absent else _wrap(v, f"{path}[{i}]")
-                     for i, v in enumerate(value)], value.absent, path)
+        return Bins(
+            [
+                Missing(f"{path}[{i}]", value.absent[i], left_out=True)
+                if i in value.absent
+                else _wrap(v, f"{path}[{i}]")
+                for i, v in enumerate(value)
+            ],
+            value.absent,
+            path,
+        )
     if callable(value) and not isinstance(value, (Mapping, Probe)):  # a context function: wrap what it gives
 
         def call(*args: Any) -> Any:

@@ -18,6 +18,7 @@ from engine.text.marks import question_verdict
 from .explain import Invalid, show
 from .vocabulary import BIN_PARAMS, TARGETS, Frozen, Param, metric_key, metric_list, param_name, relative_path
 
+
 class Axis(NamedTuple):
     """One parameter a binned table bins by, with its edges (or width) and its bins' names."""
 
@@ -54,18 +55,23 @@ class Binned(Frozen):
         None, description="Bin width, from the data's range; for two parameters, per parameter."
     )
     names: Optional[Union[list[str], dict[Param, list[str]]]] = Field(
-        None, description="A name per bin (per parameter for two): rows are named by them, a cell by its bins' "
-        "names joined ('Hot Metal-poor'), and rules read `binned['<table name>']['<bin name>']['<trial>']`."
+        None,
+        description="A name per bin (per parameter for two): rows are named by them, a cell by its bins' "
+        "names joined ('Hot Metal-poor'), and rules read `binned['<table name>']['<bin name>']['<trial>']`.",
     )
     name: Optional[str] = Field(None, min_length=1, description="The table's name in rules: `binned['cells']`.")
     delta: Optional[str] = Field(
-        None, description="Show each trial's difference from this trial ('baseline' for decision.baseline) in "
-        "every bin, with a paired bootstrap 95 % interval."
+        None,
+        description="Show each trial's difference from this trial ('baseline' for decision.baseline) in "
+        "every bin, with a paired bootstrap 95 % interval.",
     )
-    trials: Optional[list[str]] = Field(None, min_length=1, description="The trials shown, in this order (default: all).")
+    trials: Optional[list[str]] = Field(
+        None, min_length=1, description="The trials shown, in this order (default: all)."
+    )
     min_n: PositiveInt = Field(
-        30, description="Bins with fewer spectra are shown in parentheses but left out of the spread, of what "
-        "rules read (NaN there) and of the figure's line (drawn hollow)."
+        30,
+        description="Bins with fewer spectra are shown in parentheses but left out of the spread, of what "
+        "rules read (NaN there) and of the figure's line (drawn hollow).",
     )
 
     @field_validator("metric")
@@ -83,8 +89,11 @@ class Binned(Frozen):
         for i, item in enumerate(items):
             item = param_name(item)
             if isinstance(item, str) and item not in BIN_PARAMS:
-                raise Invalid(f"expected one of {', '.join(BIN_PARAMS)}, got {show(item)}",
-                              loc=(i,) if isinstance(value, list) else (), hint=did_you_mean(item, BIN_PARAMS))
+                raise Invalid(
+                    f"expected one of {', '.join(BIN_PARAMS)}, got {show(item)}",
+                    loc=(i,) if isinstance(value, list) else (),
+                    hint=did_you_mean(item, BIN_PARAMS),
+                )
             out.append(item)
         if isinstance(value, list):
             if not 1 <= len(out) <= 2:
@@ -109,11 +118,15 @@ class Binned(Frozen):
             if isinstance(value, dict):
                 extra = [k for k in value if k not in params]
                 if extra:
-                    raise Invalid(f"{field} names '{extra[0]}', which this table does not bin by ({', '.join(params)})",
-                                  loc=(field, extra[0]))
+                    raise Invalid(
+                        f"{field} names '{extra[0]}', which this table does not bin by ({', '.join(params)})",
+                        loc=(field, extra[0]),
+                    )
             elif value is not None and len(params) == 2:
-                raise Invalid(f"a table of two parameters takes {field} per parameter, e.g. {{{params[0]}: …, {params[1]}: …}}",
-                              loc=(field,))
+                raise Invalid(
+                    f"a table of two parameters takes {field} per parameter, e.g. {{{params[0]}: …, {params[1]}: …}}",
+                    loc=(field,),
+                )
         for axis in self.axes:
             if (axis.edges is None) == (axis.width is None):
                 raise Invalid(f"give exactly one of edges or width for {axis.by}", loc=("edges",))
@@ -123,13 +136,17 @@ class Binned(Frozen):
                 for i in range(1, len(axis.edges)):
                     if not axis.edges[i] > axis.edges[i - 1]:
                         where = ("edges", axis.by, i) if isinstance(self.edges, dict) else ("edges", i)
-                        raise Invalid(f"edges must be strictly increasing, but {axis.edges[i]} follows {axis.edges[i - 1]}",
-                                      loc=where)
+                        raise Invalid(
+                            f"edges must be strictly increasing, but {axis.edges[i]} follows {axis.edges[i - 1]}",
+                            loc=where,
+                        )
             if axis.names is not None:
                 if axis.edges is None:
                     raise Invalid("names need edges (bins of a width are known only from the data)", loc=("names",))
                 if len(axis.names) != len(axis.edges) - 1:
-                    raise Invalid(f"{len(axis.names)} names for {len(axis.edges) - 1} bins of {axis.by}", loc=("names",))
+                    raise Invalid(
+                        f"{len(axis.names)} names for {len(axis.edges) - 1} bins of {axis.by}", loc=("names",)
+                    )
         return self
 
     @property
@@ -182,7 +199,9 @@ class Figure(Frozen):
     format: Optional[Literal["png", "svg", "pdf"]] = Field(
         None, description="The image format; the file's suffix must say the same (default: the suffix's)."
     )
-    trials: Optional[list[str]] = Field(None, min_length=1, description="The trials shown, in this order (default: all).")
+    trials: Optional[list[str]] = Field(
+        None, min_length=1, description="The trials shown, in this order (default: all)."
+    )
     metrics: Optional[list[str]] = Field(None, description="For bar: the metrics to show (default: all).")
     metric: Optional[str] = Field(None, description="For bootstrap and ablation: the metric (default: the primary).")
     binned: Optional[Union[NonNegativeInt, str]] = Field(
@@ -190,20 +209,28 @@ class Figure(Frozen):
     )
     style: Literal["lines", "bars"] = Field("lines", description="For binned: lines through the bins, or bars per bin.")
     trial: Optional[str] = Field(None, description="For pred_vs_true: the trial (default: the best).")
-    against: Optional[str] = Field(None, description="For bootstrap and ablation: the trial Δ is taken from (default: the baseline).")
-    extra: Optional[str] = Field(None, description="For heatmap: the per-spectrum extra on the y axis, e.g. gate_entropy.")
+    against: Optional[str] = Field(
+        None, description="For bootstrap and ablation: the trial Δ is taken from (default: the baseline)."
+    )
+    extra: Optional[str] = Field(
+        None, description="For heatmap: the per-spectrum extra on the y axis, e.g. gate_entropy."
+    )
     by: Optional[Param] = Field(None, description="For heatmap: the parameter on the x axis, e.g. snr.")
     param: Optional[str] = Field(None, description="For sweep: the dotted key on the x axis, e.g. 'train.lr'.")
     x: Optional[str] = Field(None, description="For line: the dotted key on the x axis, e.g. data.n_train.")
-    group: Optional[str] = Field(None, description="For line: the dotted key with one line per value, e.g. model.alpha.")
+    group: Optional[str] = Field(
+        None, description="For line: the dotted key with one line per value, e.g. model.alpha."
+    )
     series: Optional[str] = Field(
-        None, description="For curves: what is drawn against epoch, val_loss (default; the training loss dashed "
-        "beside it), train_loss, lr or val_r2.<target> (R² on the validation split)."
+        None,
+        description="For curves: what is drawn against epoch, val_loss (default; the training loss dashed "
+        "beside it), train_loss, lr or val_r2.<target> (R² on the validation split).",
     )
     caption: Optional[str] = Field(None, description="Caption under the image.")
     labels: Optional[dict[str, str]] = Field(
-        None, description="Axis labels by quantity key, over the built-in ones, e.g. {mae.log_g: 'MAE of log g [dex]', "
-        "snr: 'S/N per pixel'}."
+        None,
+        description="Axis labels by quantity key, over the built-in ones, e.g. {mae.log_g: 'MAE of log g [dex]', "
+        "snr: 'S/N per pixel'}.",
     )
 
     @field_validator("file")
@@ -238,29 +265,41 @@ class Figure(Frozen):
         if name == "val_r2" and dot:
             target = param_name(target)
             if target not in TARGETS:
-                raise Invalid(f"unknown target '{target}' in '{value}'; targets are {', '.join(TARGETS)}",
-                              hint=did_you_mean(target, TARGETS))
+                raise Invalid(
+                    f"unknown target '{target}' in '{value}'; targets are {', '.join(TARGETS)}",
+                    hint=did_you_mean(target, TARGETS),
+                )
             return f"val_r2.{target}"
         choices = [*CURVE_SERIES, *(f"val_r2.{t}" for t in TARGETS)]
-        raise Invalid(f"expected one of {', '.join(CURVE_SERIES)} or val_r2.<target>, got {show(value)}",
-                      hint=did_you_mean(value, choices))
+        raise Invalid(
+            f"expected one of {', '.join(CURVE_SERIES)} or val_r2.<target>, got {show(value)}",
+            hint=did_you_mean(value, choices),
+        )
 
     @model_validator(mode="after")
     def _needs(self) -> "Figure":
         if self.kind in ("binned", "binned_delta") and self.binned is None:
             raise Invalid(f"a {self.kind} figure needs `binned: <index or name of a binned table>`", loc=("kind",))
         if self.kind == "line" and not (self.x and self.group):
-            raise Invalid("a line figure needs `x: <dotted key>` and `group: <dotted key>`, e.g. x: data.n_train, "
-                          "group: model.alpha", loc=("kind",))
+            raise Invalid(
+                "a line figure needs `x: <dotted key>` and `group: <dotted key>`, e.g. x: data.n_train, "
+                "group: model.alpha",
+                loc=("kind",),
+            )
         if self.kind == "sweep" and not self.param:
             raise Invalid("a sweep figure needs `param: <dotted key>`, e.g. train.lr", loc=("kind",))
         suffix = PurePosixPath(self.file.lower()).suffix.lstrip(".")
         if self.format is not None and self.format != suffix:
-            raise Invalid(f"format {self.format} but the file '{self.file}' ends in .{suffix}; name it "
-                          f"'{PurePosixPath(self.file).with_suffix('.' + self.format)}' or drop `format:`", loc=("format",))
+            raise Invalid(
+                f"format {self.format} but the file '{self.file}' ends in .{suffix}; name it "
+                f"'{PurePosixPath(self.file).with_suffix('.' + self.format)}' or drop `format:`",
+                loc=("format",),
+            )
         if self.kind == "heatmap" and not (self.extra and self.by):
-            raise Invalid("a heatmap needs `extra: <name>` and `by: <parameter>`, e.g. extra: gate_entropy, by: snr",
-                          loc=("kind",))
+            raise Invalid(
+                "a heatmap needs `extra: <name>` and `by: <parameter>`, e.g. extra: gate_entropy, by: snr",
+                loc=("kind",),
+            )
         return self
 
     @property
@@ -291,8 +330,9 @@ class Answer(Frozen):
     verdict: Literal["verified", "refuted", "inconclusive", "open"] = Field(
         description="verified ✅ (yes), refuted ❌ (no), inconclusive 🟡, or open 🔆 (not settled by this run)."
     )
-    says: Optional[str] = Field(None, description="The one-line answer, with `{{ expression }}` as in says; "
-                                                  "default: the rule's says.")
+    says: Optional[str] = Field(
+        None, description="The one-line answer, with `{{ expression }}` as in says; default: the rule's says."
+    )
 
 
 class Rule(Frozen):
@@ -355,7 +395,9 @@ class Decision(Frozen):
     )
     rules: list[Rule] = Field(default_factory=list, description="Tried in order; `otherwise` goes last.")
     confidence: float = Field(
-        0.95, gt=0.5, lt=1.0,
+        0.95,
+        gt=0.5,
+        lt=1.0,
         description="A rule decides when it is the first to hold in at least this share of the joint bootstrap "
         "resamples (test rows and seeds); when no rule does, the verdict is inconclusive.",
     )
@@ -401,7 +443,9 @@ class Reproduce(Frozen):
     test-set error (see `engine.run.reproduce`)."""
 
     false_alarm: float = Field(
-        0.01, gt=0, lt=0.5,
+        0.01,
+        gt=0,
+        lt=0.5,
         description="Repeated trials of a seeded model: the chance that a correct re-run (another seed draw, another "
         "CPU) is called not reproduced, shared by every metric of every repeated trial of the report. Each metric's "
         "change is held to the spread of its seed mean (a t test over the recorded and the new seeds).",
@@ -418,8 +462,8 @@ class Reproduce(Frozen):
         "machines move them by ~0.01–0.1).",
     )
     metrics: dict[str, PositiveFloat] = Field(
-        default_factory=dict, description="For closed forms: a tolerance per metric, e.g. {mae.log_g: 0.5}, instead of "
-        "`tolerance`."
+        default_factory=dict,
+        description="For closed forms: a tolerance per metric, e.g. {mae.log_g: 0.5}, instead of `tolerance`.",
     )
 
     @field_validator("metrics", mode="before")

@@ -10,14 +10,35 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, Optional, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from engine.errors import did_you_mean
 
 from .explain import Invalid, is_number, show
 from .vocabulary import (
-    PLUGIN, REGISTRY_NAME, TARGETS, TEST_SET_NAME, Frozen, Param, Target, as_list, known_param, param_name, unique,
-)  # fmt: skip
+    PLUGIN,
+    REGISTRY_NAME,
+    TARGETS,
+    TEST_SET_NAME,
+    Frozen,
+    Param,
+    Target,
+    as_list,
+    known_param,
+    param_name,
+    unique,
+)
+
 
 class Selection(Frozen):
     """Which spectra of a source to use. Filters apply in order: ranges, SNR, then first/random."""
@@ -117,14 +138,17 @@ class TestSet(Frozen):
     """One named test set of `data.tests`: a subset of the report's test set, or another source."""
 
     source: Optional[str] = Field(
-        None, min_length=1,
+        None,
+        min_length=1,
         description="HDF5 path, glob or brace pattern of its own (or 'synthetic'); when absent the set is "
         "drawn from the report's test set (data.test_source, or the rows held out of data.source).",
-    )  # fmt: skip
+    )
     select: Optional[Selection] = Field(None, description="Which of those spectra, e.g. {snr_top_frac: 0.2}.")
     n: Optional[PositiveInt] = Field(None, description="Keep the first n spectra that pass the selection.")
     noise: Optional[float] = Field(
-        None, ge=0, description="Noise level of this set; when absent the report's (noise.level where noise.apply has test)."
+        None,
+        ge=0,
+        description="Noise level of this set; when absent the report's (noise.level where noise.apply has test).",
     )
 
 
@@ -160,18 +184,21 @@ class DataSpec(Frozen):
         "full: {}, test_10k: {source: test_10k.h5}}. Metrics read them as 'r2.log_g@low_noise'.",
     )
     primary_test: Optional[str] = Field(
-        None, description="The test set whose scores are the bare metrics ('r2.log_g'), pick `best` and decide; "
+        None,
+        description="The test set whose scores are the bare metrics ('r2.log_g'), pick `best` and decide; "
         "default: the first of data.tests.",
-    )  # fmt: skip
+    )
 
     @field_validator("tests", mode="before")
     @classmethod
     def _test_names(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            for name, body in value.items():
+            for name in value:
                 if not isinstance(name, str) or not TEST_SET_NAME.fullmatch(name):
-                    raise Invalid(f"a test set name is letters, digits and _ (it follows '@' in 'r2.log_g@name'), got {show(name)}",
-                                  loc=(name,))
+                    raise Invalid(
+                        f"a test set name is letters, digits and _ (it follows '@' in 'r2.log_g@name'), got {show(name)}",
+                        loc=(name,),
+                    )
             return {name: ({} if body is None else body) for name, body in value.items()}
         return value
 
@@ -179,8 +206,11 @@ class DataSpec(Frozen):
     def _primary(self) -> "DataSpec":
         if self.primary_test is not None and self.primary_test not in self.tests:
             names = list(self.tests)
-            raise Invalid(f"no test set named '{self.primary_test}' in data.tests" + (f" ({', '.join(names)})" if names else ""),
-                          loc=("primary_test",), hint=did_you_mean(self.primary_test, names))
+            raise Invalid(
+                f"no test set named '{self.primary_test}' in data.tests" + (f" ({', '.join(names)})" if names else ""),
+                loc=("primary_test",),
+                hint=did_you_mean(self.primary_test, names),
+            )
         return self
 
     @model_serializer(mode="wrap")
@@ -257,8 +287,11 @@ class ModelSpec(BaseModel):
             )
         extra = sorted(str(k) for k in value if k not in ("from", "type"))
         if extra:
-            raise Invalid(f"a stored model takes only `from`, not {', '.join(extra)}", loc=(extra[0],),
-                          hint="a model read from a stored trial is used as it was fitted")
+            raise Invalid(
+                f"a stored model takes only `from`, not {', '.join(extra)}",
+                loc=(extra[0],),
+                hint="a model read from a stored trial is used as it was fitted",
+            )
         return {"type": "stored", **{k: v for k, v in value.items() if k != "type"}}
 
     @field_validator("type")
@@ -297,12 +330,19 @@ def model_schema() -> dict[str, Any]:
     for name in models.names():
         config = CONFIGS.get(name) or getattr(models.resolve(name), "Config", None)
         if config is None or config is object:  # a registered factory with no config: any keys
-            branches.append({"title": f"{name} model", "type": "object", "required": ["type"],
-                             "properties": {"type": {"const": name}}, "additionalProperties": True})
+            branches.append(
+                {
+                    "title": f"{name} model",
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"const": name}},
+                    "additionalProperties": True,
+                }
+            )
             continue
         try:
             derived = TypeAdapter(config).json_schema()
-        except Exception:  # noqa: BLE001 - a plugin's config of types JSON cannot say: its fields, untyped
+        except Exception:
             import dataclasses
 
             fields = dataclasses.fields(config) if dataclasses.is_dataclass(config) else ()
@@ -316,18 +356,27 @@ def model_schema() -> dict[str, Any]:
                 schema["description"] = comments[field]
             properties[spec_names.get(field, field)] = schema
         required = [spec_names.get(field, field) for field in derived.get("required", [])]
-        branch = {"title": f"{name} model", "type": "object", "properties": properties,
-                  "required": required if name == "stored" else ["type", *required],  # `{from: trial}` alone is stored
-                  "additionalProperties": False}
+        branch = {
+            "title": f"{name} model",
+            "type": "object",
+            "properties": properties,
+            "required": required if name == "stored" else ["type", *required],  # `{from: trial}` alone is stored
+            "additionalProperties": False,
+        }
         if derived.get("description"):
             branch["description"] = derived["description"]
         branches.append(branch)
-    branches.append({
-        "title": "plugin model", "type": "object", "required": ["type"], "additionalProperties": True,
-        "description": "A factory of your own, 'package.module:factory', called as factory(params, train, targets); "
-        "the other keys are its params.",
-        "properties": {"type": {"type": "string", "pattern": f"^{PLUGIN.pattern}$"}},
-    })
+    branches.append(
+        {
+            "title": "plugin model",
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": True,
+            "description": "A factory of your own, 'package.module:factory', called as factory(params, train, targets); "
+            "the other keys are its params.",
+            "properties": {"type": {"type": "string", "pattern": f"^{PLUGIN.pattern}$"}},
+        }
+    )
     return {"title": "ModelSpec", "description": ModelSpec.model_fields["type"].description, "oneOf": branches}
 
 
@@ -347,9 +396,9 @@ def _field_comments(config: type) -> dict[str, str]:
         alone = re.match(r"\s*#\s*", row)
         if field and not alone:
             last = field.group(1)
-            out[last] = row[field.end():].strip()
+            out[last] = row[field.end() :].strip()
         elif last and alone and row.lstrip().startswith("#  "):  # it goes on, lined up under its start
-            out[last] += " " + row[alone.end():].strip()
+            out[last] += " " + row[alone.end() :].strip()
         else:  # a comment above the next field, or code: not this field's
             last = None
     return out

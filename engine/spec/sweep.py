@@ -24,8 +24,16 @@ from .explain import dotted, explain, kind_of
 from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
 from .vocabulary import TRAINING_SECTIONS, position
 
-__all__ = ["REPEAT_KEYS", "Trial", "grid_trials", "member_name", "value_name", "parse_set_option", "parse_sweep_option",
-           "resolve"]
+__all__ = [
+    "REPEAT_KEYS",
+    "Trial",
+    "grid_trials",
+    "member_name",
+    "value_name",
+    "parse_set_option",
+    "parse_sweep_option",
+    "resolve",
+]
 
 #: The keys of a trial (or of the spec) that repeat it over seeds rather than override its config.
 REPEAT_KEYS = ("repeats", "seeds")
@@ -70,8 +78,11 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
     grid = spec.grid
     clash = sorted(set(grid) & set(spec.trials))
     if clash:
-        raise spec._error(f"the sweep makes a trial named '{clash[0]}', and trials: has one", ("sweep",),
-                          hint="rename the hand-written trial")
+        raise spec._error(
+            f"the sweep makes a trial named '{clash[0]}', and trials: has one",
+            ("sweep",),
+            hint="rename the hand-written trial",
+        )
     per_trial: dict[str, list[tuple[str, str, Any]]] = {name: [] for name in names}
     for key, value in extra.items():
         target, dotted = None, key
@@ -98,8 +109,11 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
         if name in grid:  # a trial of `sweep:` (or of --sweep): located at the swept key
             own = [(_grid_origin(spec, key), key, value) for key, value in grid[name].items()]
         else:
-            own = [(("trials", name, key), key, value) for key, value in (spec.trials.get(name) or {}).items()
-                   if key not in REPEAT_KEYS]
+            own = [
+                (("trials", name, key), key, value)
+                for key, value in (spec.trials.get(name) or {}).items()
+                if key not in REPEAT_KEYS
+            ]
         applied: list[tuple[Any, str, Any]] = own + per_trial[name]  # (origin, dotted key, value)
         config = copy.deepcopy(base)
         for origin, key, value in applied:
@@ -152,9 +166,18 @@ def _member(trial: Trial, seed: int, origin: Any) -> Trial:
     the seed: the first seed's run is the trial's own when it starts from its `train.seed`)."""
     config = copy.deepcopy(trial.config)
     config["train"]["seed"] = seed
-    return Trial(name=member_name(trial.name, seed), overrides={**trial.overrides, "train.seed": seed}, config=config,
-                 data=trial.data, noise=trial.noise, model=trial.model, train=trial.train.model_copy(update={"seed": seed}),
-                 origins={**trial.origins, "train.seed": origin}, group=trial.name)
+    return Trial(
+        name=member_name(trial.name, seed),
+        overrides={**trial.overrides, "train.seed": seed},
+        config=config,
+        data=trial.data,
+        noise=trial.noise,
+        model=trial.model,
+        train=trial.train.model_copy(update={"seed": seed}),
+        origins={**trial.origins, "train.seed": origin},
+        group=trial.name,
+    )
+
 
 def _origin_error(spec, origin: Any, message: str, hint: str | None = None, rest: Loc = ()) -> SpecError:
     if isinstance(origin, str):  # a --set option: not in the file
@@ -162,16 +185,18 @@ def _origin_error(spec, origin: Any, message: str, hint: str | None = None, rest
         return SpecError(message, path=spec._path, key=key, hint=hint)
     return spec._error(message, tuple(origin) + tuple(rest), hint)
 
+
 def _set(spec, config: dict[str, Any], key: str, value: Any, origin: Any, trial: str) -> None:
     parts = key.split(".")
     if not all(parts):
         raise _origin_error(spec, origin, f"expected a dotted key like train.lr, got '{key}'")
     if parts[0] not in TRAINING_SECTIONS:
         if parts[0] in type(spec).model_fields:
-            raise _origin_error(spec, 
-                origin, f"a trial can only override {', '.join(TRAINING_SECTIONS)}, not {parts[0]}"
+            raise _origin_error(
+                spec, origin, f"a trial can only override {', '.join(TRAINING_SECTIONS)}, not {parts[0]}"
             )
-        raise _origin_error(spec, 
+        raise _origin_error(
+            spec,
             origin,
             f"unknown section '{parts[0]}' in trial '{trial}'",
             hint=did_you_mean(parts[0], TRAINING_SECTIONS) or f"sections: {', '.join(TRAINING_SECTIONS)}",
@@ -183,11 +208,12 @@ def _set(spec, config: dict[str, Any], key: str, value: Any, origin: Any, trial:
             child = node[part] = {}
         elif not isinstance(child, dict):
             where = ".".join(parts[: i + 1])
-            raise _origin_error(spec, 
-                origin, f"cannot set {key}: {where} is {kind_of(child)}, not a mapping, in trial '{trial}'"
+            raise _origin_error(
+                spec, origin, f"cannot set {key}: {where} is {kind_of(child)}, not a mapping, in trial '{trial}'"
             )
         node = child
     node[parts[-1]] = copy.deepcopy(value)
+
 
 def _trial_error(spec, name: str, exc: ValidationError, applied: list[tuple[Any, str, Any]]) -> SpecError:
     problems = [explain(e, TrialConfig) for e in exc.errors()]
@@ -201,7 +227,11 @@ def _trial_error(spec, name: str, exc: ValidationError, applied: list[tuple[Any,
     if best is not None:
         origin, parts = best
         rest = loc[len(parts) :]
-        if isinstance(origin, tuple) and origin[0] == "sweep" and (rest or exc.errors()[0]["type"] != "extra_forbidden"):
+        if (
+            isinstance(origin, tuple)
+            and origin[0] == "sweep"
+            and (rest or exc.errors()[0]["type"] != "extra_forbidden")
+        ):
             value = next(v for o, _, v in applied if o == origin)  # a bad value: at its own line, sweep.<key>[i]
             at = position(spec.sweep.get(origin[1], []), value)
             origin = origin if at is None else (*origin, at)
@@ -240,8 +270,10 @@ def value_names(values: list[Any]) -> list[str]:
     """The names of one key's swept values, distinct by construction: `value_name`, and where two
     values would share a name (1234567.1 and 1234567.2 are both 1.23457e6), every digit of each."""
     short = [value_name(v, i) for i, v in enumerate(values)]
-    names = [repr(v).replace("+", "") if short.count(name) > 1 and isinstance(v, float) else name
-             for name, v in zip(short, values)]
+    names = [
+        repr(v).replace("+", "") if short.count(name) > 1 and isinstance(v, float) else name
+        for name, v in zip(short, values)
+    ]
     for i, name in enumerate(names):
         if names.count(name) > 1:  # e.g. [32] and 32, both "32"; the fallback itself may be a value's name ("v1")
             fallback, extra = f"v{i}", 0
@@ -287,9 +319,13 @@ def parse_sweep_option(text: str) -> tuple[str, list[Any]]:
     key, eq, value = text.partition("=")
     key = key.strip()
     if not eq or not key or not value.strip():
-        raise SpecError(f"expected --sweep KEY=V1,V2,…, got '{text}'", hint="for example --sweep model.alpha=1e2,1e3,1e4")
+        raise SpecError(
+            f"expected --sweep KEY=V1,V2,…, got '{text}'", hint="for example --sweep model.alpha=1e2,1e3,1e4"
+        )
     if not re.fullmatch(r"[^\s=]+", key) or not all(key.split(".")) or key.split(".")[0] not in TRAINING_SECTIONS:
-        raise SpecError(f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got '{key}'", key="--sweep")
+        raise SpecError(
+            f"expected a dotted key of {', '.join(TRAINING_SECTIONS)} like model.alpha, got '{key}'", key="--sweep"
+        )
     parts = _top_level_parts(value.strip(), key)
     values = [read_yaml(part, path=None, first_line=None, what="value", key=f"--sweep {key}")[0] for part in parts]
     if len(parts) == 1 and parts[0].startswith("[") and isinstance(values[0], list):
@@ -311,8 +347,11 @@ def _top_level_parts(text: str, key: str) -> list[str]:
             stack.append(closing[char])
         elif char in "]}":
             if not stack or stack.pop() != char:
-                raise SpecError(f"unbalanced '{char}' at character {i + 1} of the values '{text}'", key=f"--sweep {key}",
-                                hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]")
+                raise SpecError(
+                    f"unbalanced '{char}' at character {i + 1} of the values '{text}'",
+                    key=f"--sweep {key}",
+                    hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]",
+                )
         elif char == "," and not stack:
             parts.append(text[start:i].strip())
             start = i + 1
@@ -320,12 +359,18 @@ def _top_level_parts(text: str, key: str) -> list[str]:
             before = char
     if stack or quote:
         missing = quote or stack[-1]
-        raise SpecError(f"the values '{text}' leave a {missing!r} unclosed", key=f"--sweep {key}",
-                        hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]")
+        raise SpecError(
+            f"the values '{text}' leave a {missing!r} unclosed",
+            key=f"--sweep {key}",
+            hint="each list value needs its own brackets: --sweep model.hidden=[32],[64,32]",
+        )
     parts.append(text[start:].strip())
     if not all(parts):
-        raise SpecError(f"an empty value in '{text}'", key=f"--sweep {key}",
-                        hint="separate values by single commas: --sweep model.alpha=1e2,1e3")
+        raise SpecError(
+            f"an empty value in '{text}'",
+            key=f"--sweep {key}",
+            hint="separate values by single commas: --sweep model.alpha=1e2,1e3",
+        )
     return parts
 
 

@@ -32,18 +32,25 @@ PARAM_ALIASES = {"M_H": "Fe_H"}
 TRAINING_SECTIONS: tuple[str, ...] = ("data", "noise", "model", "train")
 #: Top-level keys that describe the document, not a run.
 METADATA_KEYS: tuple[str, ...] = (
-    "id", "title", "topic", "mvp", "author", "date", "status", "last_run",
-    "hub", "roadmap", "kanban", "answers",
-)  # fmt: skip
+    "id",
+    "title",
+    "topic",
+    "mvp",
+    "author",
+    "date",
+    "status",
+    "last_run",
+    "hub",
+    "roadmap",
+    "kanban",
+    "answers",
+)
 
 
 TRIAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
 REGISTRY_NAME = re.compile(r"[a-z][a-z0-9_]*")
 PLUGIN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
-
-
-
 
 
 def param_name(value: Any) -> Any:

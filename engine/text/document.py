@@ -28,9 +28,7 @@ from engine.text.safe_yaml import yaml_scalar
 BOM = "\ufeff"
 NAME = r"[a-z0-9][a-z0-9_.-]*"
 START_RE = re.compile(rf"^[ \t]*<!--[ \t]*research:(?P<name>{NAME})[ \t]*-->[ \t]*$")
-END_RE = re.compile(
-    rf"^[ \t]*<!--[ \t]*/research:(?P<name>{NAME})(?:[ \t]+sha256:(?P<sum>[0-9a-f]+))?[ \t]*-->[ \t]*$"
-)
+END_RE = re.compile(rf"^[ \t]*<!--[ \t]*/research:(?P<name>{NAME})(?:[ \t]+sha256:(?P<sum>[0-9a-f]+))?[ \t]*-->[ \t]*$")
 # Anything that looks like it wants to be a marker, to report typos instead of ignoring them.
 MARKERISH_RE = re.compile(r"^[ \t]*<!--[ \t]*/?research:")
 # A live number in prose (`engine.render.live`): an inline span on one line, not a region marker.
@@ -438,7 +436,9 @@ def set_front_matter_keys(text: str, values: Mapping[str, str], path: str | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = fm.first_line + mark.line if mark is not None else fm.first_line
-        raise DocumentError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line)
+        raise DocumentError(
+            f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line
+        ) from exc
     if root is not None and not isinstance(root, yaml.MappingNode):
         raise DocumentError("front matter is not a mapping", path=path, line=fm.first_line)
     newline = newline_of(text)
@@ -454,7 +454,9 @@ def set_front_matter_keys(text: str, values: Mapping[str, str], path: str | None
         if node is None:
             appended.append(f"{key}: {rendered}{newline}")
         elif not isinstance(node, yaml.ScalarNode):
-            raise DocumentError(f"front matter key '{key}' is not a scalar", path=path, line=fm.first_line + node.start_mark.line)
+            raise DocumentError(
+                f"front matter key '{key}' is not a scalar", path=path, line=fm.first_line + node.start_mark.line
+            )
         elif node.start_mark.index == node.end_mark.index:  # `key:` with no value
             edits.append((node.start_mark.index, node.end_mark.index, " " + rendered))
         else:

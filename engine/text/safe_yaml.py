@@ -61,7 +61,7 @@ def compose(text: str, loader: yaml.SafeLoader | None = None) -> yaml.Node | Non
         fast = _CLoader(text)
         try:
             return fast.get_single_node()
-        except Exception:  # noqa: BLE001 - refused (or nested past libyaml's 1,000 levels): ask the Python parser
+        except Exception:
             pass
         finally:
             fast.dispose()
@@ -92,14 +92,18 @@ def read_yaml(
         loader = _Loader(text)
     except yaml.YAMLError as exc:  # the reader refuses a NUL or other control character up front
         mark = getattr(exc, "position", None)
-        line = text[: mark].count("\n") if isinstance(mark, int) else None
+        line = text[:mark].count("\n") if isinstance(mark, int) else None
         character = getattr(exc, "character", None)
         shown = f" (U+{character:04X})" if isinstance(character, int) else ""
         message = f"the {what} holds a control character{shown} YAML does not allow"
         if first_line is None:
             raise SpecError(message, path=path, key=key, hint="remove it") from None
-        raise SpecError(message, path=path, line=offset + line if line is not None else None,
-                        hint="remove it (a NUL byte often comes from a file saved as UTF-16)") from None
+        raise SpecError(
+            message,
+            path=path,
+            line=offset + line if line is not None else None,
+            hint="remove it (a NUL byte often comes from a file saved as UTF-16)",
+        ) from None
     try:
         try:
             node = compose(text, loader)
@@ -126,7 +130,9 @@ def read_yaml(
 _INDENT_HINT = "indent every key of a section with the same number of spaces as the keys beside it (spaces, not tabs)"
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, what: str, offset: int, text: str, mark: Any) -> tuple[str, Any, str | None]:
+def _yaml_problem(
+    exc: yaml.MarkedYAMLError, what: str, offset: int, text: str, mark: Any
+) -> tuple[str, Any, str | None]:
     """(message, where, hint) for a parser's refusal: what went wrong in words a user knows first —
     most are an indentation slip in a hand-edited file — and the parser's own words after it
     in parentheses, for whoever searches for them."""
@@ -149,41 +155,60 @@ def _plain_words(exc: yaml.MarkedYAMLError, text: str, started: str) -> tuple[st
     row = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
     found = re.search(r"found character '(.+?)' that cannot start any token", problem)
     if found and found.group(1) == "\\t":
-        return "a tab character; YAML indents with spaces only", "replace the tab with spaces, as many as the lines beside it use"
+        return (
+            "a tab character; YAML indents with spaces only",
+            "replace the tab with spaces, as many as the lines beside it use",
+        )
     if found:
-        return (f"a value cannot start with '{found.group(1)}'",
-                f"put quotes around the value, e.g. \"{row.strip().split(': ', 1)[-1]}\"" if row.strip() else "put quotes around the value")
+        return (
+            f"a value cannot start with '{found.group(1)}'",
+            f'put quotes around the value, e.g. "{row.strip().split(": ", 1)[-1]}"'
+            if row.strip()
+            else "put quotes around the value",
+        )
     if problem == "mapping values are not allowed here":
         if mark is not None and re.search(r":\s", row[: mark.column].lstrip(" -")):
             key, _, value = row.strip().partition(": ")
-            return ("a value holds ': ' (a colon and a space), which YAML reads as a new key",
-                    f"put quotes around the value: {key}: \"{value}\"")
-        return ("the indentation does not match the lines above: this line is read as more of the value on the line "
-                "above", _INDENT_HINT + ", and give every key a ':'")
+            return (
+                "a value holds ': ' (a colon and a space), which YAML reads as a new key",
+                f'put quotes around the value: {key}: "{value}"',
+            )
+        return (
+            "the indentation does not match the lines above: this line is read as more of the value on the line above",
+            _INDENT_HINT + ", and give every key a ':'",
+        )
     if problem.startswith("expected <block end>, but found"):
         if "'<block mapping start>'" in problem or "'<block sequence start>'" in problem:
             return "the indentation does not match the lines above", _INDENT_HINT
         if problem.endswith("'-'"):
-            return ("a list item ('- ') where a key is expected: the indentation does not match the lines above",
-                    "a list goes under its own key, its items on the lines below it, e.g. `metrics:` then `  - r2.log_g`")
+            return (
+                "a list item ('- ') where a key is expected: the indentation does not match the lines above",
+                "a list goes under its own key, its items on the lines below it, e.g. `metrics:` then `  - r2.log_g`",
+            )
         if problem.endswith("'<scalar>'"):
             return "more text after a complete value", "put the whole value inside the quotes, or quote none of it"
         return f"a stray {problem.rsplit(' ', 1)[-1]}", "remove it, or open the list or mapping it closes"
     if problem.startswith("expected the node content, but found"):
         return f"a stray {problem.rsplit(' ', 1)[-1]}", "remove it, or open the list or mapping it closes"
     if "while parsing a flow mapping" in context:
-        return (f"the inline mapping {{…}}{started} is not closed, or lacks a ',' between its items",
-                "close it with '}' and separate its key: value pairs with ', '")
+        return (
+            f"the inline mapping {{…}}{started} is not closed, or lacks a ',' between its items",
+            "close it with '}' and separate its key: value pairs with ', '",
+        )
     if "while parsing a flow sequence" in context:
-        return (f"the inline list […]{started} is not closed, or lacks a ',' between its items",
-                "close it with ']' and separate its items with ', '")
+        return (
+            f"the inline list […]{started} is not closed, or lacks a ',' between its items",
+            "close it with ']' and separate its items with ', '",
+        )
     if "while scanning a quoted scalar" in context:
         return f"the quoted text{started} is never closed", "end it with the quote it starts with"
     if "could not find expected ':'" in problem:
         return "a key without its ':', or a line that does not line up with the lines above", _INDENT_HINT
     if problem.startswith("found undefined alias"):
-        return ("a value that starts with '*' names an anchor (&name) that is not defined",
-                "put quotes around the value if it is text")
+        return (
+            "a value that starts with '*' names an anchor (&name) that is not defined",
+            "put quotes around the value if it is text",
+        )
     return None, None
 
 
@@ -283,7 +308,9 @@ def _map_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], offset: int) ->
 _PLAIN_RE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+ -]*")
 #: What YAML reads differently from JSON inside a double-quoted string, or refuses: DEL, C1
 #: controls, U+FFFE/FFFF, NEL, U+2028/2029 (line breaks, folded to spaces) and the BOM.
-YAML_UNSAFE_RE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+YAML_UNSAFE_RE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 def yaml_scalar(value: Any) -> str:
