@@ -28,36 +28,30 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+def report_body(*regions: str, title: str = "report", before: str = "", after: str = "", log: bool = False) -> str:
+    """A report's body, for under a test's front matter: its title, the user's words, the named
+    regions empty, the log (with its header) when asked, the run record, then the user's last words."""
+    parts = [f"# {title}\n", *([before] if before else [])]
+    parts += [f"<!-- research:{name} -->\n<!-- /research:{name} -->\n" for name in regions]
+    if log:
+        parts.append("<!-- research:log -->\n| 时间 | 事件 | 提交 |\n|---|---|---|\n<!-- /research:log -->\n")
+    parts += ["<!-- research:record -->\n<!-- /research:record -->\n", *([after] if after else [])]
+    return "\n".join(parts)
+
+
 #: The owned regions of a report, empty: what a test report's front matter goes on top of.
-REPORT_BODY = """
-# report
+REPORT_BODY = "\n" + report_body("summary", "hypotheses", "key-numbers", "results", log=True)
 
-<!-- research:summary -->
-<!-- /research:summary -->
 
-<!-- research:hypotheses -->
-<!-- /research:hypotheses -->
+def git(root, *args) -> str:
+    """`git ARGS` in `root`; its output (a failure raises, with git's own message)."""
+    import subprocess
 
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:log -->
-| 时间 | 事件 | 提交 |
-|---|---|---|
-<!-- /research:log -->
-
-<!-- research:record -->
-<!-- /research:record -->
-"""
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def git_notebook(root, files: dict) -> Path:
     """A git notebook at `root` holding `files` (path → text), committed."""
-    import subprocess
-
     root = Path(root)
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +63,7 @@ def git_notebook(root, files: dict) -> Path:
         ["add", "-A"],
         ["commit", "-qm", "notebook"],
     ):
-        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+        git(root, *command)
     return root
 
 
@@ -213,12 +207,6 @@ NOTEBOOK_KANBAN = "# Kanban\n\n<!-- research:board -->\n<!-- /research:board -->
 REPORT_PATH = "research/nb/exp/exp_nb.md"
 
 
-def _git(root, *args):
-    import subprocess
-
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture(scope="session")
 def _template_notebook(tmp_path_factory):
     from engine.cli import main
@@ -229,14 +217,14 @@ def _template_notebook(tmp_path_factory):
     (root / REPORT_PATH).write_text(NOTEBOOK_REPORT, encoding="utf-8")
     (root / "hubs/hub.md").write_text(NOTEBOOK_HUB, encoding="utf-8")
     (root / "hubs/kanban.md").write_text(NOTEBOOK_KANBAN, encoding="utf-8")
-    _git(root, "init", "-q")
-    _git(root, "config", "user.email", "tester@example.com")
-    _git(root, "config", "user.name", "tester")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "notebook")
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "tester@example.com")
+    git(root, "config", "user.name", "tester")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notebook")
     assert main(["run", str(root / REPORT_PATH), "--no-commit"]) == 0  # fills the run store and the cache
-    _git(root, "checkout", "-q", "--", ".")
-    _git(root, "clean", "-qfd", "research", "hubs")
+    git(root, "checkout", "-q", "--", ".")
+    git(root, "clean", "-qfd", "research", "hubs")
     shutil.rmtree(root / ".research" / "reports")
     return root
 

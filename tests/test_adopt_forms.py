@@ -6,11 +6,11 @@ tables (data, sweep, loss weights), prose that quotes the results, and an append
 overall, per-bin and bootstrap tables. Each test rewrites only its header to try another form.
 """
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import git
 
 from engine.adopt.legacy import adopt_file, adopt_text, header_line_fields
 from engine.browse.check import check_file
@@ -195,10 +195,6 @@ def test_a_cell_that_only_mentions_a_number_is_not_read():
 # ---------------------------------------------------------------------------------------------
 # After adoption: the appendix numbers are an earlier run's results, and prose that quotes them
 # goes stale when the results change
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def test_prose_quoting_the_adopted_appendix_goes_stale_when_the_results_change(tmp_path):

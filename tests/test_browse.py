@@ -18,7 +18,7 @@ from pathlib import Path
 
 import git
 import pytest
-from conftest import tree_digest
+from conftest import report_body, tree_digest
 
 from engine.browse.api import Notebook
 from engine.cli import main
@@ -54,28 +54,7 @@ decision:
 key_numbers:
   - {{label: best log g R², value: best.r2.log_g}}
 ---
-# Ridge α
-
-用户写的前言。
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:binned -->
-<!-- /research:binned -->
-
-<!-- research:figures -->
-<!-- /research:figures -->
-
-<!-- research:record -->
-<!-- /research:record -->
-"""
+""" + report_body("summary", "key-numbers", "results", "binned", "figures", title="Ridge α", before="用户写的前言。\n")
 
 THREE = "  ridge-a1e2: {model.alpha: 100.0}\n  ridge-a1e3: {}\n  ridge-a1e4: {model.alpha: 10000.0}"
 TWO = "  ridge-a1e2: {model.alpha: 100.0}\n  ridge-a1e3: {}"

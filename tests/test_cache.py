@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 
 import pytest
-from conftest import REPORT_PATH, tree_digest
+from conftest import REPORT_PATH, git, tree_digest
 
 from engine.cli import main
 from engine.notebook import cache, locks
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def trial_keys(root):

@@ -10,11 +10,9 @@ to end in `test_repeats.py` and the examples.
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
-from conftest import REPORT_BODY, git_notebook
+from conftest import REPORT_BODY, git, git_notebook
 from conftest import SEEDED_PLUGIN as PLUGIN
 
 from engine.cli import main
@@ -100,10 +98,6 @@ decision:
 """
     + REPORT_BODY
 )
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ ordinary report writes the report only, and the next plain run writes the pages.
 from __future__ import annotations
 
 import json
-import subprocess
 
-from conftest import REPORT_PATH
+from conftest import REPORT_PATH, git
 
 from engine.cli import main
 from engine.text import document
@@ -25,10 +24,6 @@ ROADMAP = """\
 | MVP-1 | ridge | beat the penalty | ⏳ | - |
 """
 PAGES = ("hubs/hub.md", "hubs/roadmap.md", "hubs/kanban.md")
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def prepare(root, report, status):

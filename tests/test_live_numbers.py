@@ -5,9 +5,8 @@ The notebook is the conftest's small git notebook: two Ridge trials on a few hun
 spectra, already in the run store; a `--set` makes one of them train again, for real.
 """
 
-import subprocess
-
 import pytest
+from conftest import git
 
 from engine.cli import main
 from engine.errors import DocumentError
@@ -15,10 +14,6 @@ from engine.render import live
 from engine.text import document
 
 SPAN = "<!-- research:value trials.cand.r2.log_g -->?<!-- /research:value -->"
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def add_prose(report, line: str) -> None:

@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import git
 
 from engine.errors import ExpressionError, SpecError
 from engine.spec import load_spec
@@ -143,17 +144,13 @@ def test_parsing_inline_only_where_an_image_can_be_finds_what_a_full_parse_finds
     assert [src for _, src in full] == ["img/a.png", "img/ref.png", "img/b.png", "q.png", "l.png"]
 
 
-def _git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
-
-
 def test_the_history_from_git_is_gitpythons(tmp_path):
-    git = pytest.importorskip("git")
+    gitpython = pytest.importorskip("git")
     from engine.run.provenance import file_history
 
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "config", "user.email", "t@example.com")
-    _git(tmp_path, "config", "user.name", "t")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "user.email", "t@example.com")
+    git(tmp_path, "config", "user.name", "t")
     report = tmp_path / "exp dir" / "r é.md"
     report.parent.mkdir()
     for n, text in enumerate(["one\n", "two\n", None, "four\n"]):  # None: the file deleted in that commit
@@ -162,9 +159,9 @@ def test_the_history_from_git_is_gitpythons(tmp_path):
             report.unlink()
         else:
             report.write_bytes(text.encode())
-        _git(tmp_path, "add", "-A")
-        _git(tmp_path, "commit", "-qm", f"c{n}")
-    repo = git.Repo(tmp_path)
+        git(tmp_path, "add", "-A")
+        git(tmp_path, "commit", "-qm", f"c{n}")
+    repo = gitpython.Repo(tmp_path)
     rel = "exp dir/r é.md"
     expected = []
     for commit in repo.iter_commits(paths=rel, max_count=50):
@@ -182,7 +179,7 @@ def test_no_history_outside_git_or_before_the_first_commit(tmp_path):
 
     (tmp_path / "r.md").write_text("x\n")
     assert file_history(tmp_path / "r.md", 50) == []
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     assert file_history(tmp_path / "r.md", 50) == []
 
 

@@ -8,6 +8,7 @@ import statistics
 import git
 import numpy as np
 import pytest
+from conftest import report_body
 
 from engine import metrics
 from engine.cli import main
@@ -127,26 +128,7 @@ decision:
 key_numbers:
   - {label: net R² std, value: trials.net.r2.log_g.std}
 ---
-# Seeds
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:binned -->
-<!-- /research:binned -->
-
-<!-- research:figures -->
-<!-- /research:figures -->
-
-<!-- research:record -->
-<!-- /research:record -->
-"""
+""" + report_body("summary", "key-numbers", "results", "binned", "figures", title="Seeds")
 
 
 def test_a_repeated_trial_is_shown_as_the_mean_and_std_of_its_seeds(notebook):

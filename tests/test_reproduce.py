@@ -12,18 +12,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
-from conftest import REPORT_BODY, git_notebook, tree_digest
+from conftest import REPORT_BODY, git, git_notebook, tree_digest
 
 from engine.cli import main
 from engine.notebook import record
 from engine.text import document
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def run_as_a_fresh_clone(root, report, capsys) -> str:

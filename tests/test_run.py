@@ -12,6 +12,7 @@ from pathlib import Path
 
 import git
 import pytest
+from conftest import report_body
 
 from engine.cli import main
 from engine.text import document
@@ -76,35 +77,17 @@ decision:
 key_numbers:
   - {label: net log g R², value: trials.net.r2.log_g}
 ---
-# tiny report
-
-用户的前言，必须保留。
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:binned -->
-<!-- /research:binned -->
-
-<!-- research:figures -->
-<!-- /research:figures -->
-
-<!-- research:log -->
-| 时间 | 事件 | 提交 |
-|---|---|---|
-<!-- /research:log -->
-
-<!-- research:record -->
-<!-- /research:record -->
-
-结尾的话。
-"""
+""" + report_body(
+    "summary",
+    "key-numbers",
+    "results",
+    "binned",
+    "figures",
+    title="tiny report",
+    before="用户的前言，必须保留。\n",
+    log=True,
+    after="结尾的话。\n",
+)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import git
 import numpy as np
 import pytest
+from conftest import report_body
 
 from engine.cli import main
 from engine.data.load import make_splits
@@ -55,23 +56,7 @@ key_numbers:
   - {label: low-noise R², value: trials.cand.r2.log_g@low_noise}
   - {label: noisy lower bound, value: ci.cand.r2.log_g@noisy.lo}
 ---
-# Sets
-
-<!-- research:summary -->
-<!-- /research:summary -->
-
-<!-- research:key-numbers -->
-<!-- /research:key-numbers -->
-
-<!-- research:results -->
-<!-- /research:results -->
-
-<!-- research:binned -->
-<!-- /research:binned -->
-
-<!-- research:record -->
-<!-- /research:record -->
-"""
+""" + report_body("summary", "key-numbers", "results", "binned", title="Sets")
 
 
 @pytest.fixture

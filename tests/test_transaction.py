@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPORT_PATH, tree_digest
+from conftest import REPORT_PATH, git, tree_digest
 
 from engine.cli import main
 from engine.errors import LockedError
@@ -31,10 +31,6 @@ def research(root, *args, env=None, **kw):
     return subprocess.run(
         [RESEARCH, *args], cwd=root, capture_output=True, text=True, env={**os.environ, **(env or {})}, **kw
     )
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def commits(root):
