@@ -21,8 +21,8 @@ from rows import print_rows
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.notebook.report import write_back  # noqa: E402
-from engine.text import document  # noqa: E402
+from engine.runner import report_text  # noqa: E402
+from engine.text import document, textfile  # noqa: E402
 
 NAMES = ["summary", "hypotheses", "key-numbers", "figures", "results", "binned", "reproduce", "log"]
 
@@ -46,6 +46,11 @@ def timed(fn, repeat: int = 20) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def write_back(path: Path, bodies: dict[str, str], front: dict[str, str] | None = None) -> bool:
+    """What the end of a run does to a report: its regions and front matter keys, under its lock."""
+    return textfile.update(path, lambda text: report_text(text, bodies, front=front or {}, path=path))
 
 
 def write_back_ms(lines: int = 1000) -> tuple[float, float]:

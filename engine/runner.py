@@ -353,7 +353,7 @@ def _end(
     def edit_report(current: str) -> str:
         now = document.front_matter_values(current, ("status",)).get("status")  # promoted (or made a draft) meanwhile
         latest = {**front, "status": drafts.DRAFT if drafts.is_draft(now) else status}
-        return _report_text(
+        return report_text(
             current,
             bodies,
             front=latest,
@@ -445,13 +445,13 @@ def _said(outcome: Outcome, say: Say, skip: Path | None = None) -> None:
         say(f"committed {outcome.commit[:7]}")
 
 
-def _report_text(
+def report_text(
     text: str,
     bodies: Mapping[str, str],
     *,
     front: Mapping[str, str],
-    log_row: str | None,
-    force: bool,
+    log_row: str | None = None,
+    force: bool = False,
     path: Path,
     values: Mapping[str, str] | None = None,
 ) -> str:

@@ -187,3 +187,12 @@ def test_the_interval_fields_rules_read_are_those_the_metrics_make():
     from engine.render import decision
 
     assert decision.CI_FIELDS == metrics.CI._fields and decision.DELTA_FIELDS == metrics.Delta._fields
+
+
+def test_the_metrics_the_spec_names_are_those_computed_and_each_has_one_direction():
+    from engine import metrics
+    from engine.render.quantities import QUANTITIES
+    from engine.spec.vocabulary import METRICS
+
+    assert tuple(metrics.METRICS) == METRICS
+    assert all(QUANTITIES[name].better in ("higher", "lower", "zero") for name in METRICS)

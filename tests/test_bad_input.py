@@ -4,7 +4,9 @@ import pytest
 
 from engine.cli import main
 from engine.errors import ResearchError
-from engine.notebook.report import load_report, write_back
+from engine.notebook.report import load_report
+from engine.runner import report_text
+from engine.text import textfile
 
 SPEC = """\
 ---
@@ -64,7 +66,9 @@ CASES = {
 def attempt_write(path):
     """What `research run` does with a report: validate the spec, then write regions back."""
     load_report(path)
-    write_back(path, {"summary": "> ✅ done\n"}, front={"status": "done"})
+    textfile.update(
+        path, lambda text: report_text(text, {"summary": "> ✅ done\n"}, front={"status": "done"}, path=path)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,28 +33,6 @@ def load_report(path: str | Path) -> Report:
             "or run `research adopt` on a legacy report",
         )
     return Report(path, text, fm, load_spec(fm.text, path=str(path), first_line=fm.first_line))
-
-
-def write_back(
-    path: str | Path,
-    bodies: Mapping[str, str],
-    *,
-    front: Mapping[str, str] | None = None,
-    force: bool = False,
-) -> bool:
-    """Put region bodies and engine-maintained front matter keys into the report on disk.
-
-    The file is re-read under its lock, so whatever the user saved meanwhile is kept; a hand
-    edit inside a region, or broken markers, stop the write before a byte changes.
-    """
-
-    def change(text: str) -> str:
-        new = document.replace_regions(text, bodies, force=force, path=str(path))
-        if front:
-            new = document.set_front_matter_keys(new, front, path=str(path))
-        return new
-
-    return textfile.update(path, change)
 
 
 @dataclass(frozen=True)

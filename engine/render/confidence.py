@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.spec.vocabulary import metric_parts, split_test
+from engine.spec.vocabulary import METRICS, metric_parts, split_test
 
 Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 
@@ -246,7 +246,7 @@ def resampled_contexts(
     for name, metrics in results.items():
         scores[name] = {}
         for key, by_target in metrics.items():
-            if not isinstance(by_target, Mapping) or split_test(key)[0] not in ("r2", "mae", "rmse", "bias"):
+            if not isinstance(by_target, Mapping) or split_test(key)[0] not in METRICS:
                 continue
             base, test = split_test(key)
             for target in by_target:

@@ -28,7 +28,7 @@ from typing import Any
 
 from engine.errors import ExpressionError
 from engine.render.quantities import direction
-from engine.spec.vocabulary import base_metric, metric_parts
+from engine.spec.vocabulary import METRICS, TARGETS, base_metric, metric_parts
 from engine.text.marks import question_verdict
 
 #: The fields of a bootstrap interval (`best.ci.r2.log_g.lo`) and of a paired difference
@@ -38,7 +38,7 @@ CI_FIELDS = ("value", "lo", "hi")
 DELTA_FIELDS = ("value", "lo", "hi", "p_positive")
 #: The metrics rules rank trials by, and whether a lower value is better (bias: a lower |bias|):
 #: read from `quantities.direction`, where each metric's direction is set once.
-LOWER_IS_BETTER = {name: direction(name) in ("lower", "zero") for name in ("r2", "mae", "rmse", "bias")}
+LOWER_IS_BETTER = {name: direction(name) in ("lower", "zero") for name in METRICS}
 CEILING_MODEL = "fisher_ceiling"  # the model whose trials are ceilings (not just references)
 
 
@@ -244,7 +244,6 @@ def shape_context(
     `repeated` trials' scores have a spread (`best.r2.log_g.std`). `empty[i][trial]`: the bins of
     table i no test spectrum of the trial can fill (`binned.empty_for_sure`) — a rule that needs
     one fails here, as it would after training."""
-    from engine.spec import METRICS
     from engine.spec.expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells, Bins, Missing
 
     wanted = [metric_parts(m) for m in spec.interval_metrics]
@@ -606,7 +605,7 @@ def _truth(value: Any, expression) -> bool:
     )
 
 
-_METRIC_REF = re.compile(r"\b(r2|mae|rmse|bias)\.(log_g|T_eff|Fe_H)\b")
+_METRIC_REF = re.compile(rf"\b({'|'.join(METRICS)})\.({'|'.join(TARGETS)})\b")
 
 
 def key_numbers(

@@ -55,13 +55,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.notebook.config import LANGS
-from engine.render.quantities import direction
+from engine.render.quantities import QUANTITIES, direction
 from engine.render.templates import fmt_metric
-from engine.spec.vocabulary import split_test
+from engine.spec.vocabulary import METRICS, split_test
 
 MAX_SENTENCES = 3
 NEAR_ZERO = 0.05  # an interval's end is ≈ 0 within this fraction of the interval's width
-_LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "bias": "bias"}
 
 __all__ = [
     "HEADINGS",
@@ -101,7 +100,10 @@ def _parts(metric: str) -> tuple[str, str]:
 
 def _label(metric: str) -> str:
     name, target = _parts(metric)
-    return _LABELS.get(name, target or name or "value")
+    if name in METRICS:
+        quantity = QUANTITIES[name]
+        return quantity.words or quantity.symbol
+    return target or name or "value"
 
 
 def _direction(metric: str, lower_is_better: bool | None) -> str | None:

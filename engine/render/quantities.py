@@ -45,6 +45,7 @@ class Quantity:
     log: bool = False
     better: str | None = None
     decimals: int | None = None  # digits after the point of a value label (None: 4 significant)
+    words: str | None = None  # its name in a sentence, where the symbol is mathtext (R² for $R^2$)
 
 
 QUANTITIES: dict[str, Quantity] = {
@@ -56,7 +57,7 @@ QUANTITIES: dict[str, Quantity] = {
     "mag": Quantity("magnitude", "mag", from_zero=False),
     "snr": Quantity("S/N", None, log=True),
     # metrics (of a target)
-    "r2": Quantity("$R^2$", "", per_target=True, from_zero=False, better="higher", decimals=4),
+    "r2": Quantity("$R^2$", "", per_target=True, from_zero=False, better="higher", decimals=4, words="R²"),
     "mae": Quantity("MAE", per_target=True, better="lower"),
     "rmse": Quantity("RMSE", per_target=True, better="lower"),
     "bias": Quantity("bias", per_target=True, zero_line=True, from_zero=False, better="zero"),
