@@ -217,7 +217,7 @@ def test_a_parameter_left_out_coerces_as_typer_does():
     import typer
     from typer._coercion import build_runtime_param
 
-    from engine.cli.commands import _LeftOutFirst, command
+    from engine.cli.patches import _LeftOutFirst, command
 
     ctx = typer.Context(command())
     seen = 0

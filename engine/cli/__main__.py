@@ -1,5 +1,5 @@
 """`python -m engine.cli …`, the same as `research …`."""
 
-from engine.cli.commands import run
+from engine.cli.entry import run
 
 run()

@@ -1,0 +1,168 @@
+"""`research run`, `reproduce` and `promote`: the commands that train or change a report's status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from engine.cli.app import PATHS, Device, Executor, _verdict_colour, app
+from engine.errors import Exit, RunInterrupted
+
+
+@app.command(
+    "run",
+    epilog="Examples:  research run research/logg_1m/exp/exp_logg_1m_multitask.md  ·  "
+    "research run research/ --set train.epochs=1 --dry-run  ·  research run exp.md --sweep model.alpha=1e2,1e3",
+)
+def run_command(
+    paths: list[Path] = typer.Argument(..., metavar=PATHS, help="Reports, or folders of reports."),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="Override a key in every trial: --set train.epochs=2 (repeatable)."
+    ),
+    sweep: Optional[list[str]] = typer.Option(
+        None,
+        "--sweep",
+        metavar="KEY=V1,V2",
+        help="Add a grid of trials without editing the file: --sweep "
+        "model.alpha=1e2,1e3,1e4 (repeat for a product); a list value keeps its brackets: model.hidden=[32],[64,32]; "
+        "recorded like --set.",
+    ),
+    trial: Optional[list[str]] = typer.Option(
+        None, "--trial", metavar="NAME", help="Run only this trial (repeatable)."
+    ),
+    retrain: bool = typer.Option(
+        False,
+        "--retrain",
+        help="Train every selected trial again, cached or not; its new result replaces the stored one.",
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write over hand edits in the generated regions of the report and its pages (retrains nothing).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; run and write nothing."),
+    no_commit: bool = typer.Option(False, "--no-commit", help="Do not commit what the run wrote."),
+    device: Optional[Device] = typer.Option(None, "--device", help="Override train.device."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="Where trials run: here, or as Ray tasks."),
+    address: Optional[str] = typer.Option(
+        None, "--address", metavar="HOST:PORT", help="Ray cluster address (default: start a local one)."
+    ),
+    no_propagate: bool = typer.Option(
+        False,
+        "--no-propagate",
+        help="Write the report only, not its hub, roadmap or kanban (a draft never writes them).",
+    ),
+) -> None:
+    """Run every trial of a report's spec and write the results back into it."""
+    import time
+
+    from engine.notebook.drafts import propagates
+    from engine.notebook.paths import shown
+    from engine.run.validate import validate
+    from engine.runner import execute, make_plan, run_paths
+
+    code = 0
+    for report in run_paths(paths):
+        began = time.perf_counter()
+        plan = make_plan(
+            report,
+            sets=set_ or [],
+            sweeps=sweep or [],
+            trials=trial or [],
+            retrain=retrain,
+            device=device.value if device else None,
+        )
+        typer.echo(f"{report}: {plan.report.spec.id}")
+        for item in plan.trials:
+            typer.echo(f"  {item.name:<24} {item.why:<13} {item.key}")
+            for change in item.changes if item.runs else ():
+                typer.echo(f"      {change}")
+        if dry_run:
+            validate(
+                plan,
+                data=True,
+                scan=False,
+                build=True,
+                force=force,
+                pages=propagates(plan.report.spec.status, not no_propagate),
+            )
+            continue
+        from engine.progress import Progress
+
+        try:
+            with Progress() as progress:
+                outcome = execute(
+                    plan,
+                    device=device.value if device else None,
+                    say=typer.echo,
+                    progress=progress,
+                    force_regions=force,
+                    commit=not no_commit,
+                    executor=executor.value,
+                    address=address,
+                    propagate=not no_propagate,
+                )
+        except KeyboardInterrupt:  # click would make it "Aborted!" and exit 1
+            raise RunInterrupted(
+                "interrupted", path=report, hint="the trials that finished are stored; the next run resumes from them"
+            ) from None
+        if outcome.verdict is not None:
+            typer.echo(
+                "  verdict: "
+                + typer.style(outcome.verdict.verdict, fg=_verdict_colour(outcome.verdict.verdict), bold=True)
+                + (f": {outcome.verdict.says}" if outcome.verdict.says else "")
+            )
+        ran = sum(1 for t in plan.trials if t.runs and t.record is not None)
+        cached = sum(1 for t in plan.trials if t.cached)
+        images = [p for p in outcome.written if p.suffix.lower() in (".png", ".svg", ".pdf")]
+        typer.echo(
+            f"{report}: done in {time.perf_counter() - began:.1f} s — {ran} trained, {cached} cached"
+            + (f", {len(outcome.failed)} failed" if outcome.failed else "")
+            + (f"; figures: {', '.join(shown(p) for p in images)}" if images else "")
+        )
+        code = max(code, outcome.exit_code)
+    raise typer.Exit(code)
+
+
+@app.command(epilog="Examples:  research reproduce research/logg_1m/exp/exp_logg_1m_multitask.md")
+def reproduce(
+    paths: list[Path] = typer.Argument(..., help="Reports, or folders of reports."),
+) -> None:
+    """Retrain every trial into a scratch store and compare it with the report's record; write nothing."""
+    from engine.run.reproduce import reproduce_report
+    from engine.runner import run_paths
+
+    code = Exit.OK
+    for report in run_paths(paths):
+        from engine.progress import Progress
+
+        with Progress() as progress:
+            result, changed = reproduce_report(report, say=typer.echo, progress=progress)
+        for name in changed:
+            typer.echo(f"{report}: {name}: its spec, data or code changed since the record; nothing to compare (stale)")
+        if result is None:
+            typer.echo(f"{report}: no trial to compare")
+            code = Exit.FAILED
+            continue
+        typer.echo(f"{report}: {result.summary()}")
+        if not result.reproduced or changed:
+            code = Exit.FAILED
+    raise typer.Exit(int(code))
+
+
+@app.command(epilog="Example:  research promote research/logg_1m/exp/exp_logg_1m_smoke.md")
+def promote(
+    files: list[Path] = typer.Argument(..., help="Draft reports (`status: draft`)."),
+) -> None:
+    """Make a draft an ordinary report: its status becomes planned; its next run writes its pages."""
+    from engine.notebook.drafts import PROMOTED
+    from engine.notebook.drafts import promote as promote_report
+
+    for file in files:
+        promote_report(file)
+        typer.echo(
+            f"{file}: promoted (status: {PROMOTED}); `research run {file}` writes its hub, roadmap and kanban "
+            "(its trials are cached)"
+        )
