@@ -387,3 +387,47 @@ def test_a_hub_ranks_only_numbers_of_one_test_set_together(notebook):
     assert "| 20000 |" in full and "| 12000 |" in top
     keys = document.regions((notebook / "hubs" / "hub.md").read_text(encoding="utf-8"))["key-numbers"].body
     assert "N_train 20000" in keys and "N_train 12000" in keys
+
+
+PAGES_GOLDEN = Path(__file__).parent / "golden" / "pages"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pages_scaffolded_then_synced_match_their_golden_files(tmp_path, lang):
+    """Input: the hub, roadmap and kanban `research new` writes (dated 2026-01-01), and three
+    reports — a pass answering Q1.1 at MVP-1.0, a fail at MVP-1.1, one still planned. Output: the
+    three pages after `sync`, in tests/golden/pages/<lang>/ (RESEARCH_UPDATE_GOLDEN=1 rewrites them)."""
+    import datetime as dt
+
+    import golden
+
+    from engine.pages.scaffold import new_page
+
+    (tmp_path / ".research").mkdir()
+    (tmp_path / "hubs").mkdir()
+    for kind, name in (("hub", "hub.md"), ("roadmap", "roadmap.md"), ("kanban", "kanban.md")):
+        page = new_page(kind, "logg_1m", root=tmp_path, hub="hubs/hub.md", date=dt.date(2026, 1, 1), language=lang)
+        (tmp_path / "hubs" / name).write_text(page.text, encoding="utf-8")
+    report(tmp_path, "multitask", answers=("Q1.1",), mvp="MVP-1.0", last_run="2026-01-02T10:00:00+00:00")
+    report(
+        tmp_path,
+        "weights",
+        answers=(),
+        verdict="fail",
+        says="learned weights do not help",
+        mae=0.31,
+        mvp="MVP-1.1",
+        last_run="2026-01-03T10:00:00+00:00",
+    )
+    report(tmp_path, "vit", answers=(), status="planned", mvp="MVP-1.2", last_run=None)
+    sync(tmp_path)
+    wrong = []
+    for name in ("hub.md", "roadmap.md", "kanban.md"):
+        expected = PAGES_GOLDEN / lang / name
+        got = (tmp_path / "hubs" / name).read_text(encoding="utf-8")
+        if golden.UPDATE:
+            expected.parent.mkdir(parents=True, exist_ok=True)
+            expected.write_text(got, encoding="utf-8")
+        elif got != expected.read_text(encoding="utf-8"):
+            wrong.append(f"{lang}/{name}")
+    assert wrong == []

@@ -709,7 +709,7 @@ def observe_trials(
             above = [r for r in have if r in yard and _bad(have[r], direction) < _bad(have[top], direction)]
             bar = (f"（{'、'.join(above)} 之外）" if zh else f" of all but {_join(above, zh)}") if above else ""
             text = (
-                f"{top} 的 {label}{bar}最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}"
+                f"{top} 的 {label}{bar} 最好（{val(top)}），领先 {second}（{val(second)}）{gap(top, second)}"
                 if zh
                 else f"{top} has the best {label}{bar} ({val(top)}), {gap(top, second)} ahead of {second} ({val(second)})"
             )
