@@ -1,6 +1,6 @@
 # Everything a new user needs, installed into .venv inside the repo.
 #   make run   — the main job (see README): installs only what running needs
-#   make test  — lint, then the test suite: adds the test tools and Ray (make test-all: the slow tests too)
+#   make test  — lint (ruff, mypy), then the test suite: adds the test tools and Ray (make test-all: the slow tests too)
 #   make bench — every bench/ script, one table
 PYTHON ?= python3
 VENV   := .venv
@@ -38,9 +38,10 @@ run: $(RUN_STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/research check research/ hubs/
 
-lint: $(TEST_STAMP)  # the formatter's check and the linter, configured in pyproject.toml
+lint: $(TEST_STAMP)  # the formatter's check, the linter and the type checker, configured in pyproject.toml
 	$(BIN)/ruff format --check engine tests bench
 	$(BIN)/ruff check engine tests bench
+	$(BIN)/mypy
 
 test: lint  # one pytest worker per core (pytest-xdist); the slowest tests listed at the end
 	$(BIN)/python -m pytest -q -n auto --durations=15

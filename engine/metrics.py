@@ -146,7 +146,12 @@ def bin_edges(values: np.ndarray, width: float, origin: float = 0.0) -> np.ndarr
 
 
 def binned(
-    by: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None, width: float | None = None
+    by: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    edges: Sequence[float] | np.ndarray | None = None,
+    width: float | None = None,
 ) -> dict[str, Any]:
     """Metrics of one target in bins of another parameter (`by`): give `edges` or `width`.
 
@@ -199,7 +204,12 @@ def binned(
 
 
 def snr_binned(
-    snr: np.ndarray, y: np.ndarray, pred: np.ndarray, *, edges: Sequence[float] | None = None, n_bins: int = 5
+    snr: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    edges: Sequence[float] | np.ndarray | None = None,
+    n_bins: int = 5,
 ) -> dict[str, Any]:
     """`binned` by signal-to-noise: given `edges`, or `n_bins` quantile bins (equal counts)."""
     snr = np.asarray(snr, dtype=np.float64)

@@ -291,7 +291,11 @@ def test_the_cli_never_shows_a_traceback_even_for_an_engine_bug(small_notebook, 
     research = Path(sys.executable).with_name("research")
     done = subprocess.run([str(research), "run", str(report)], capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
-    crash = "import engine.cli as c\nc.app.registered_commands[0].callback = lambda **k: 1 / 0\nraise SystemExit(c.main(['run', 'x']))\n"
+    crash = (
+        "import engine.cli as c\n"
+        "run = next(cmd for cmd in c.app.registered_commands if cmd.name == 'run')\n"
+        "run.callback = lambda **k: 1 / 0\nraise SystemExit(c.main(['run', 'x']))\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", crash],
         capture_output=True,

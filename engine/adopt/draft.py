@@ -203,5 +203,5 @@ def _wide_weights(
         name = re.sub(r"[^A-Za-z0-9_.+\-]+", "-", label).strip("-.+_") or f"weights-{index}"
         if not name[0].isalnum() or name in trials:
             name = f"weights-{index}"
-        trials[name] = ({"train.loss_weights": {t: float(w) for t, w in weights.items()}}, label)
+        trials[name] = ({"train.loss_weights": {t: float(w) for t, w in weights.items() if w is not None}}, label)
     return trials, unread

@@ -391,7 +391,9 @@ def _appendix_tables(
                 continue
             key = heading_key(head.text)
             name = next((n for n, prefix in prefixes if key.startswith(prefix)), None)
-            table = _first(_section(inside, offset), "table") if name else None
+            if not name:
+                continue
+            table = _first(_section(inside, offset), "table")
             if table is None or table.begin in starts or not _numeric(tokens, table):
                 continue
             if name == "binned":
@@ -536,14 +538,15 @@ def header_line_fields(line: str) -> list[tuple[str, str]]:
         return []
     # `Topic ｜ MVP: VIT ｜ MVP-2.1`: labels joined by bars before the colon, values likewise after it
     joined = _BAR_RE.split(match["label"].strip())
-    if len(joined) > 1 and all(_label(w) for w in joined):
+    labels = [_label(w) for w in joined]
+    if len(joined) > 1 and all(labels):
         values = _BAR_RE.split(match["value"], maxsplit=len(joined) - 1)
-        return [(_label(w), _value(v)) for w, v in zip(joined, values) if _value(v)]  # type: ignore[misc]
+        return [(label, _value(v)) for label, v in zip(labels, values) if label is not None and _value(v)]
     out = []
     for part in _BAR_RE.split(text):
         found = _LABEL_RE.match(part)
         name = _label(found["label"]) if found else None
-        if name is not None and _value(found["value"]):
+        if found is not None and name is not None and _value(found["value"]):
             out.append((name, _value(found["value"])))
     return out
 
@@ -604,7 +607,7 @@ def _targets(tokens, blocks: list[_Block]) -> list[str] | None:
             items = [i for i in re.split(r"[,，、;；+]|\band\b|和", row[1].content.replace("`", "")) if i.strip()]
             names = [aliases.get(_fold(item)) for item in items]
             if names and all(names) and len(set(names)) == len(names):
-                return names  # type: ignore[return-value]
+                return [name for name in names if name]  # all named: the same list, typed
     return None
 
 
@@ -748,7 +751,7 @@ def _validated(values: dict, notes: dict[str, str], path: str | None) -> list[st
     from engine.errors import ResearchError
     from engine.spec import load_spec
 
-    refused = []
+    refused: list[str] = []
     for _ in range(8):
         text = front_matter_text(values, notes=notes)
         try:
@@ -832,6 +835,7 @@ def adopt_text(text: str, *, path: str | None = None, kind: Kind = "auto") -> Ad
     header: list[str] = []
     read: list[str] = []
     to_fill: list[str] = []
+    spec: dict
     if kind == "hub":
         wraps, missing = _hub_targets(tokens, blocks)
         front, spec = "", {}

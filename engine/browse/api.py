@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,22 +245,24 @@ class Notebook:
                     hint=f"run it first: research run {relative(version.path)}",
                 )
         if first.trial or second.trial:
-            name_a = first.trial or second.trial
-            name_b = second.trial or first.trial
+            name_a = first.trial or second.trial or ""  # one of them is named here
+            name_b = second.trial or first.trial or ""
             old.trial(name_a)  # not there: an error that names the trials it has
             new.trial(name_b)
-            pairs, only_a, only_b, paired = [(name_a, name_b)], [], [], "named"
+            pairs: list[tuple[str, str]] = [(name_a, name_b)]
+            only_a, only_b, paired = [], [], "named"
         else:
             shared = [n for n in old.names if n in new.names]
             if shared:
                 pairs, paired = [(n, n) for n in shared], "by name"
             else:
-                pairs, paired = [(old.record.get("best"), new.record.get("best"))], "best"
-                if None in pairs[0]:
+                best_a, best_b = old.record.get("best"), new.record.get("best")
+                if best_a is None or best_b is None:
                     raise ResearchError(
                         f"{old.label} and {new.label} share no trial name and one has no best trial",
                         hint="name the trials: FILE#trial",
                     )
+                pairs, paired = [(best_a, best_b)], "best"
             taken_a, taken_b = {p[0] for p in pairs}, {p[1] for p in pairs}
             only_a = [n for n in old.names if n not in taken_a]
             only_b = [n for n in new.names if n not in taken_b]
@@ -286,13 +288,13 @@ class Notebook:
     def _experiments(self, paths: Iterable[str | Path] | None, *, unreadable: bool = False) -> list[Experiment]:
         """The reports under `paths`; those whose front matter or markers are broken only with
         `unreadable` (a listing names their problem; their trials cannot be read)."""
-        paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths or []]
-        for path in paths:
+        given = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths or []]
+        for path in given:
             if not path.exists():
                 raise ResearchError(
                     "no such file or folder", path=path, hint="give reports or folders of reports inside the notebook"
                 )
-        return [e for e in under(scan(self.root), paths) if unreadable or e.error is None]
+        return [e for e in under(scan(self.root), given) if unreadable or e.error is None]
 
     def _version_of(self, experiment: Experiment) -> _Version:
         from engine.text import textfile
@@ -391,7 +393,7 @@ def sort_records(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]
     return sorted(records, key=value)
 
 
-def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def flat_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = [
         {**{c: r.get(c) for c in HEAD_COLUMNS}, **r["params"], **r["metrics"], **{c: r.get(c) for c in TAIL_COLUMNS}}
         for r in records
@@ -406,7 +408,7 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
     return [*HEAD_COLUMNS, *middle, *TAIL_COLUMNS]
 
 
-def metric_order(records: list[Mapping[str, Any]], primary: str | None) -> list[str]:
+def metric_order(records: Sequence[Mapping[str, Any]], primary: str | None) -> list[str]:
     """The metrics of the records, the primary first (a record keeps the others sorted by name)."""
     found = list(dict.fromkeys(m for r in records for m in r.get("metrics") or {}))
     return sorted(found, key=lambda m: (m != primary, found.index(m)))
@@ -478,7 +480,11 @@ def region_tables(text: str, prefix: str, path: str | None = None) -> list[dict[
 
 
 def markdown_tables(body: str) -> list[dict[str, Any]]:
-    tables, title, current, row, cell = [], None, None, None, False
+    tables: list[dict[str, Any]] = []
+    title: str | None = None
+    current: dict[str, Any] | None = None
+    row: list[str] | None = None
+    cell = False
     for token in document.markdown_tokens(body):
         if token.type == "inline" and current is None and token.level == 1:  # a paragraph: the next table's title
             title = _plain(token.content)

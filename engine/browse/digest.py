@@ -61,7 +61,7 @@ def build(root: Path, topic: str, *, since: str | None = None, base: Path | None
         page = e.page("hub")
         if page is not None and page.is_file():
             hubs.setdefault(page, None)
-    questions = {"verified": [], "refuted": [], "open": []}
+    questions: dict[str, list[Any]] = {"verified": [], "refuted": [], "open": []}
     for page in hubs:
         for line in textfile.read_text(page).splitlines():
             if line.lstrip().startswith("|"):

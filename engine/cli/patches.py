@@ -9,6 +9,8 @@ behaviour in place where it does not.
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from engine.cli.app import app
@@ -25,7 +27,7 @@ class _LeftOutFirst:
 
     def __init__(self, descriptor) -> None:
         self.descriptor = descriptor
-        self.built = None
+        self.built: Any = None  # typer's own coercion (a private class), built on first use
 
     def coerce(self, value, param, ctx):
         if value is None:

@@ -24,6 +24,7 @@ Ranges: `exp32` returns exp(−86.5) ≈ 2.7e−38 for x < −86.5 (no subnormal
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 # ---- float32 exp -----------------------------------------------------------------------------
 _F32 = np.float32
@@ -106,7 +107,7 @@ def _pow2_64(k_biased: np.ndarray) -> np.ndarray:
     return np.left_shift(k_biased.view(np.uint64), 52).view(np.float64)
 
 
-def exp64(x: np.ndarray) -> np.ndarray:
+def exp64(x: npt.ArrayLike) -> np.ndarray:
     """e^x for float64 values, elementwise and bit-reproducible (fdlibm's algorithm, < 1 ulp)."""
     x = np.clip(np.asarray(x, dtype=np.float64), _LO_64, _HI_64)
     s = x * _LOG2E_64 + _MAGIC_64

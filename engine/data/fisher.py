@@ -89,6 +89,7 @@ def fisher_matrices(
     for start in range(0, n, batch):
         piece = {k: v[start : start + batch] for k, v in p.items()}
         _, error = synth.spectra(piece, n_pixels=n_pixels, dtype=np.float64)
+        assert error is not None  # with_error defaults to True
         weight = 1.0 / error**2
         grads = []
         for name in (*TARGETS, *NUISANCE):

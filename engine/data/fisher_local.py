@@ -119,7 +119,7 @@ def made_by_generator(source) -> bool:
     """Whether this engine's generator (its current version) made every file of the source."""
     check = getattr(source, "synthetic_info", None)
     info = check() if callable(check) else None
-    return bool(info) and info.get("generator_version") == synth.GENERATOR_VERSION
+    return bool(info and info.get("generator_version") == synth.GENERATOR_VERSION)
 
 
 def ceiling_of(
@@ -487,9 +487,9 @@ def _read_rows(source, rows: np.ndarray, *, with_error: bool):
     takes_out = _takes_out(source.read) and (read_flux is None or _takes_out(read_flux))
     for s in range(0, len(srt), READ_ROWS):
         part, idx = slice(s, s + READ_ROWS), srt[s : s + READ_ROWS]
-        if with_error and takes_out:
+        if error is not None and takes_out:  # error is None iff not with_error
             source.read(idx, out=(flux[part], error[part]))
-        elif with_error:
+        elif error is not None:
             flux[part], error[part] = source.read(idx)
         elif read_flux is not None and takes_out:
             read_flux(idx, out=flux[part])

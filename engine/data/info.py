@@ -52,7 +52,7 @@ def describe_shards(shards: ShardSet, pattern: str, targets=()) -> DataInfo:
                 continue
             before = datasets[column.key][0][0] if column.key in datasets else 0
             datasets[column.key] = ((before + column.shape[0], *column.shape[1:]), column.dtype)
-    warnings = []
+    warnings: list[str] = []
     for lay in shards.layouts:
         warnings.extend(str(problem) for problem in lay.problems.values())
     stored = [name for name in PARAMS if all(name in lay.params for lay in shards.layouts)]

@@ -22,6 +22,7 @@ import io
 import json
 import pickle
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -535,7 +536,9 @@ def yaml_value(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def guess(inv: Inventory, role: str, rows: int | None = None, taken: set[str] = frozenset()) -> Optional[Column]:
+def guess(
+    inv: Inventory, role: str, rows: int | None = None, taken: AbstractSet[str] = frozenset()
+) -> Optional[Column]:
     """A likely column for `role`: its usual names, then a word of them anywhere in the key
     (`spec/F` for flux), then — for flux and error — the first 2-D float array left."""
     members = [(n, c) for n, c in inv.members() if c.key not in taken and fits(c, role, rows)]
@@ -568,16 +571,22 @@ def keys_yaml(arrays: dict[str, str], params: dict[str, str], file_glob: str | N
 
 
 def propose(
-    inv: Inventory, roles, rows: int | None = None, *, taken: set[str] = frozenset(), file_glob: str | None = None
+    inv: Inventory,
+    roles,
+    rows: int | None = None,
+    *,
+    taken: AbstractSet[str] = frozenset(),
+    file_glob: str | None = None,
 ) -> Optional[str]:
     """The data.keys that would read `roles` from a file holding `inv`, or None with no idea."""
-    taken = set(taken)
-    arrays, params = {}, {}
+    used = set(taken)
+    arrays: dict[str, str] = {}
+    params: dict[str, str] = {}
     for role in roles:
-        column = guess(inv, role, rows, taken)
+        column = guess(inv, role, rows, used)
         if column is None:
             continue
-        taken.add(column.key)
+        used.add(column.key)
         (arrays if role in ARRAYS else params)[role] = column.key
     if not arrays and not params:
         return None

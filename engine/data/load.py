@@ -126,6 +126,7 @@ def make_splits(
 
     # the training side
     if synthetic:
+        assert n_train is not None  # SYNTHETIC_N_TRAIN when the spec gives none
         need = n_train + (n_val or 0)
         train_src, pool = _synthetic_rows(
             need,
@@ -160,8 +161,8 @@ def make_splits(
         n_val = round(val_frac * len(pool))
     if n_val >= len(pool):
         raise DataError(f"n_val {n_val} leaves no training spectra (the pool has {len(pool)})", key="data.n_val")
-    val_rows = random_subset(pool, n_val, data.seed + 1) if n_val else None
-    train_rows = np.setdiff1d(pool, val_rows, assume_unique=True) if n_val else pool
+    val_rows = random_subset(pool, n_val, data.seed + 1) if n_val else None  # None exactly when n_val is 0
+    train_rows = np.setdiff1d(pool, val_rows, assume_unique=True) if val_rows is not None else pool
 
     level = float(noise.level)
     train_level = level if "train" in noise.apply else 0.0
@@ -169,7 +170,8 @@ def make_splits(
     for src in {id(train_src): train_src, id(test_src): test_src}.values():
         _check_targets(src, targets)
     train = Split(train_src, train_rows, targets, train_level, noise.seed, None if noise.redraw else 0, "train")
-    val = Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val") if n_val else None
+    val = None if val_rows is None else Split(train_src, val_rows, targets, train_level, noise.seed, VAL_EPOCH, "val")
+    assert test_rows is not None  # from the test source, the synthetic test stream or carved out of the training source
     test = Split(test_src, test_rows, targets, test_level, noise.seed, TEST_EPOCH, "test")
     named = named_tests(
         data, test, test_level, noise.seed, base_dir=base_dir, cache_dir=cache_dir, say=say, progress=progress
@@ -241,6 +243,7 @@ def check_data(
     n_train = data.n_train if data.n_train is not None else (SYNTHETIC_N_TRAIN if synthetic else None)
     n_val = data.n_val if data.n_val is not None else (round(val_frac * n_train) if n_train is not None else None)
     if synthetic:
+        assert n_train is not None  # SYNTHETIC_N_TRAIN when the spec gives none
         _check_synthetic_selection(n_train + (n_val or 0), data.select, "data.select")
         _check_room(_synthetic_size(n_train + (n_val or 0), data.select), data.seed, 0, cache_dir, "data.n_train")
     if test_synthetic:
@@ -303,7 +306,7 @@ def _check_named_sources(data, base_dir: Path, cache_dir: Path, *, n_test: Optio
         where = f"data.tests.{name}"
         if spec.source == SYNTHETIC or (spec.source is None and n_test is not None):
             frac, _ = _check_synthetic_selection(spec.n or 1, spec.select, f"{where}.select")
-            if spec.source is None and spec.n is not None and spec.n > frac * n_test:
+            if spec.source is None and spec.n is not None and n_test is not None and spec.n > frac * n_test:
                 raise DataError(
                     f"asks for {spec.n} spectra, but its selection keeps about {int(frac * n_test)} of the "
                     f"{n_test} test spectra",

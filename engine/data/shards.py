@@ -285,6 +285,7 @@ class ShardSet:
         self.counts = np.array([lay.rows for lay in self.layouts], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
         self.n = int(self.offsets[-1])
+        assert wave is not None  # read from the first of the (non-empty) paths
         self.wave = wave
         self.n_pixels = int(wave.shape[0])
         first = self.layouts[0].arrays
@@ -454,6 +455,7 @@ class ShardSet:
     def _read_into(self, index: np.ndarray, targets: list[tuple[int, np.ndarray]]) -> None:
         """`targets`: (0 for flux, 1 for error, destination rows)."""
         self._handles()
+        assert self._arrays is not None  # set by _handles
         bounds = np.searchsorted(index, self.offsets)
         scratch: dict[int, np.ndarray] = {}
         for k, arrays in enumerate(self._arrays):
@@ -494,7 +496,11 @@ class ShardSet:
         if not np.isnan(probe).any():
             return
         bad = int(np.flatnonzero(np.isnan(probe))[0])
-        row = (first_row + bad) if rows is None else int(rows[bad])
+        if rows is None:
+            assert first_row is not None  # a dense read gives its first row instead of the rows
+            row = first_row + bad
+        else:
+            row = int(rows[bad])
         value = piece[bad][~np.isfinite(piece[bad])][0]
         raise self._error(self.paths[shard], key, f"row {row} has a {value} value (spectra must be finite)")
 
@@ -528,6 +534,7 @@ class ShardSet:
             sample = sorted(
                 {*range(min(4, n)), *range(max(0, n // 2 - 2), min(n, n // 2 + 2)), *range(max(0, n - 4), n)}
             )
+            assert self._arrays is not None  # set by _handles
             for start, stop in _contiguous(sample):
                 for ds in self._arrays[k]:
                     digest.update(np.ascontiguousarray(ds[start:stop]).tobytes())

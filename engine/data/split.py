@@ -123,7 +123,7 @@ class Split:
     # -- reading through the fastest path the source offers -----------------------------------
     def _read(self, index: np.ndarray, flux: np.ndarray, error: np.ndarray) -> None:
         if "out" in inspect.signature(self.source.read).parameters:
-            self.source.read(index, out=(flux, error))  # type: ignore[call-arg]
+            self.source.read(index, out=(flux, error))  # type: ignore[call-arg]  # `out` checked just above
         else:  # a plugin source with the bare protocol
             f, e = self.source.read(index)
             flux[...] = f

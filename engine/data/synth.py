@@ -67,7 +67,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -210,10 +210,10 @@ class _Model:
         # dense optical-depth templates: the weak-line forest groups, TiO bands, CaH bands
         dense = []
         for _stage, _ion, _chi, count, _ in FOREST:
-            lam = rng.uniform(*WAVE_RANGE, count)
-            strength = pow10_64(rng.uniform(*FOREST_LINE_LOG_A, count))
+            centers = rng.uniform(*WAVE_RANGE, count)
+            amplitudes = pow10_64(rng.uniform(*FOREST_LINE_LOG_A, count))
             t = np.zeros(n_pixels)
-            for l0, a0 in zip(lam, strength):
+            for l0, a0 in zip(centers, amplitudes):
                 t += a0 * _gauss(wave, l0, _interp(l0, wave, sigma))
             dense.append(t)
         tio = np.zeros(n_pixels)
@@ -252,8 +252,8 @@ class _Model:
             log_a=np.array([row[5] for row in LINES] + [row[4] for row in FOREST]),
             metal=np.array([row[1] != "H" for row in LINES] + [True for _ in FOREST]),
         )
-        ref = [np.array([[v]]) for v in (T_REF, G_REF, M_REF)]
-        self.ref_log_strength = self._log_strength(*ref, self._logs(ref[0]))
+        t_ref, g_ref, m_ref = (np.array([[v]]) for v in (T_REF, G_REF, M_REF))
+        self.ref_log_strength = self._log_strength(t_ref, g_ref, m_ref, self._logs(t_ref))
 
         # noise model: throughput and sky (counts per pixel)
         throughput = exp64(-(((wave - 7700.0) / 2300.0) ** 2))
@@ -441,14 +441,21 @@ def _scratch(name: str, size: int, dtype) -> np.ndarray:
     return have[:size]
 
 
-def _work(rows: int, n_pixels: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+_Work = tuple[np.ndarray, np.ndarray, np.ndarray]  # three arrays, one per entry of `kinds` in `_work`
+
+
+def _work(rows: int, n_pixels: int, dtype) -> _Work:
     """Scratch arrays (float, float, uint of the float's width) of shape (rows, n_pixels) ≤ one tile."""
     dt = np.dtype(dtype)
     kinds = (dt, dt, np.dtype(f"u{dt.itemsize}"))
     if rows > TILE:
-        return tuple(np.empty((rows, n_pixels), k) for k in kinds)
-    return tuple(
-        _scratch(f"work{i}", TILE * n_pixels, k)[: rows * n_pixels].reshape(rows, n_pixels) for i, k in enumerate(kinds)
+        return cast(_Work, tuple(np.empty((rows, n_pixels), k) for k in kinds))
+    return cast(
+        _Work,
+        tuple(
+            _scratch(f"work{i}", TILE * n_pixels, k)[: rows * n_pixels].reshape(rows, n_pixels)
+            for i, k in enumerate(kinds)
+        ),
     )
 
 
@@ -595,7 +602,7 @@ def spectra(
     error = np.empty_like(flux) if with_error else None
     for s in range(0, len(t), BATCH):
         e = min(s + BATCH, len(t))
-        out = (flux[s:e], error[s:e] if with_error else None)
+        out = (flux[s:e], error[s:e] if error is not None else None)  # error is None iff not with_error
         m.flux_error(t[s:e], g[s:e], mh[s:e], mag[s:e], with_error=with_error, out=out)
     return flux, error
 
@@ -638,7 +645,7 @@ def _run(n, params, flux, error, snr, n_pixels, workers=None):
             _fill(flux, error, snr, params, s, e, n_pixels)
         return
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda span: _fill(flux, error, snr, params, *span, n_pixels), spans))
+        list(pool.map(lambda span: _fill(flux, error, snr, params, span[0], span[1], n_pixels), spans))
 
 
 def generate(

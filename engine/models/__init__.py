@@ -63,7 +63,7 @@ def register(name: str, target: str | type[Model], *, replace: bool = False) -> 
     """Make `model.type: name` build `target` (a `Model` subclass or its "module:Class" path)."""
     if name in _REGISTRY and not replace:
         raise ValueError(f"model type '{name}' is already registered")
-    _REGISTRY[name] = target  # type: ignore[assignment]
+    _REGISTRY[name] = target
 
 
 def names() -> tuple[str, ...]:

@@ -14,6 +14,7 @@ named arrays (weights, scalers). It loads without torch, and loading it runs no 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 import os
@@ -110,7 +111,7 @@ class Model(ABC):
     """A trained (or trainable) predictor of `targets` from spectra."""
 
     type: str = ""  # the registry name, set by each model class
-    Config: type = object  # the model's frozen config dataclass
+    Config: builtins.type = object  # the model's frozen config dataclass (`type` here is the attribute above)
     workspace: Workspace = NO_WORKSPACE  # set by run_trial before fit
 
     def __init__(self, config: Any, train: TrainConfig, targets: Sequence[str]) -> None:
@@ -120,7 +121,9 @@ class Model(ABC):
         self._info: dict[str, Any] = {}
 
     @classmethod
-    def from_spec(cls, model: Mapping[str, Any], train: Mapping[str, Any], targets: Sequence[str]) -> "Model":
+    def from_spec(
+        cls, model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig, targets: Sequence[str]
+    ) -> "Model":
         """Build from the spec's model parameters (without `type`) and `train` mapping."""
         return cls(
             config_from(cls.Config, model, f"the '{cls.type}' model", prefix="model"), train_config(train), targets
@@ -193,7 +196,10 @@ def save_checkpoint(path: str | Path, meta: Mapping[str, Any], arrays: Mapping[s
     import numpy as np
 
     path = Path(path)
-    payload = {"__meta__": np.frombuffer(json.dumps(meta, default=_json_default).encode(), dtype=np.uint8)}
+    # Any, not ndarray: numpy's savez stub would match **payload against its `allow_pickle: bool`
+    payload: dict[str, Any] = {
+        "__meta__": np.frombuffer(json.dumps(meta, default=_json_default).encode(), dtype=np.uint8)
+    }
     for name, array in arrays.items():
         if name == "__meta__":
             raise ValueError("'__meta__' is reserved")
@@ -273,8 +279,8 @@ def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str 
         # a check across fields (`alpha must be >= 0`): put it at the first parameter it names, so
         # it is located at the line (or the trial's override) that set that parameter
         named = sorted((m.start(), name) for name in values if (m := re.search(rf"\b{re.escape(name)}\b", str(exc))))
-        key = ".".join(p for p in (prefix, named[0][1] if named else None) if p) or None
-        raise SpecError(str(exc), key=key, hint=None) from None
+        located = ".".join(p for p in (prefix, named[0][1] if named else None) if p) or None
+        raise SpecError(str(exc), key=located, hint=None) from None
 
 
 class _BadValue(Exception):

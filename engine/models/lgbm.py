@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ class LightGBM(Model):
             from .ridge import moments
 
             mo = moments(train, center=True, progress=progress)
+            assert mo.gram is not None  # a fresh pass
             p = len(mo.gram)
             k = min(self._k, p)
             _, vecs = eigh(mo.gram, subset_by_index=(p - k, p - 1), overwrite_a=True, check_finite=False)
@@ -109,7 +111,7 @@ class LightGBM(Model):
         for i, target in enumerate(self.targets):
             t1 = time.perf_counter()
             data.set_label(y[i])
-            callbacks = []
+            callbacks: list[Callable[..., Any]] = []
             if valid is not None:
                 valid.set_label(y_val[i])
                 callbacks.append(lgb.early_stopping(self.config.early_stopping_rounds, verbose=False))
@@ -158,7 +160,7 @@ class LightGBM(Model):
         return {"kind": self._kind, "k": self._k}
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             f"booster/{t}": np.frombuffer(b.model_to_string().encode(), dtype=np.uint8)
             for t, b in self.boosters.items()
         }

@@ -68,6 +68,9 @@ class MoE(Model):
     type = "moe"
     Config = MoEConfig
 
+    pca: feats.PCA | None  # of the gate features; None with the oracle gate
+    scaler: tuple[np.ndarray, np.ndarray] | None  # the gate features' (mean, std), set with the pca
+
     # -- bins ------------------------------------------------------------------------------------
     def bins(self, split) -> np.ndarray:
         """The expert each spectrum belongs to (0 … K-1), from its labels (grid) or its SNR."""
@@ -222,7 +225,7 @@ class MoE(Model):
         meta, arrays = load_checkpoint(folder / "model.npz")
         if meta.get("type") != "moe":
             raise ValueError(f"experts_from '{cfg.experts_from}' is a {meta.get('type')} model, not a moe")
-        theirs = meta.get("config") or {}
+        theirs: Any = meta.get("config") or {}  # the source's config as its checkpoint's JSON
         names = ("experts", "snr_edges") if cfg.experts == "snr" else ("experts", "teff_edges", "feh_edges")
         ours = asdict(cfg)
         different = [n for n in names if list(np.atleast_1d(theirs.get(n))) != list(np.atleast_1d(ours[n]))]
@@ -294,11 +297,13 @@ class MoE(Model):
         return out
 
     def _gate_inputs(self, split, *, fit_scaler: bool = False) -> np.ndarray:
+        assert self.pca is not None  # a gate with inputs has fitted (or restored) the pca
         phys, quality = feats.raw_features(split, self.pca)
         chosen = {"phys": phys, "quality": quality, "both": np.hstack([phys, quality])}[self.config.feature_set]
         if fit_scaler:
             std = chosen.std(axis=0)
             self.scaler = (chosen.mean(axis=0), np.where(std > 0, std, 1.0))
+        assert self.scaler is not None  # fitted with fit_scaler on the training split
         mean, std = self.scaler
         return (chosen - mean) / std
 
@@ -450,6 +455,7 @@ class MoE(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {"coef": self.coef, "intercept": self.intercept, "trained": np.asarray(self.trained)}
         if self.pca is not None:
+            assert self.scaler is not None  # fitted with the pca
             arrays.update(
                 pca_mean=self.pca.mean,
                 pca_components=self.pca.components,

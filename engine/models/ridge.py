@@ -40,7 +40,7 @@ class Moments:
     n: int
     mean_x: np.ndarray  # (P,)  zero when not centred
     mean_y: np.ndarray  # (T,)
-    gram: np.ndarray  # (P, P) Σ (x - mean_x)(x - mean_x)ᵀ
+    gram: np.ndarray | None  # (P, P) Σ (x - mean_x)(x - mean_x)ᵀ; None once `Ridge.fit` has taken it
     xty: np.ndarray  # (P, T) Σ (x - mean_x)(y - mean_y)ᵀ
     yty: np.ndarray  # (T,)   Σ (y - mean_y)²
 
@@ -106,6 +106,11 @@ class _NumpyAccumulator:
     memory touched for the first time costs more than the arithmetic on it (the README's
     Performance section)."""
 
+    _g32: np.ndarray | None  # float32 runs only
+    _xc: np.ndarray | None  # None until the first block sizes it
+    _x64: np.ndarray | None  # float32 runs only
+    _y1: np.ndarray | None
+
     def __init__(self, precision: str) -> None:
         self.dtype = np.float32 if precision == "float32" else np.float64
         self.n = 0
@@ -139,6 +144,7 @@ class _NumpyAccumulator:
         if self.n == 0:
             self._allocate(x.shape[1], t, x, y, center)
         self._chunk_buffers(len(x), x.shape[1], t)
+        assert self._xc is not None and self._y1 is not None  # sized by _chunk_buffers
         f32 = self.dtype == np.float32
         syrk = blas.ssyrk if f32 else blas.dsyrk
         block_g = self._g32 if f32 else self.g
@@ -164,6 +170,7 @@ class _NumpyAccumulator:
             # The product is scipy's BLAS, as syrk is: numpy's own (another OpenBLAS, its threads
             # still spinning) made every syrk after it 15 % slower and itself 3× slower.
             if f32:
+                assert self._x64 is not None  # made for a float32 chunk
                 both = np.zeros((xc.shape[1], t + 1), order="F")
                 for s in range(0, rows, XTY_ROWS):
                     cast = self._x64[: min(XTY_ROWS, rows - s)]
@@ -178,6 +185,7 @@ class _NumpyAccumulator:
         self.n += len(x)
 
     def _flush(self) -> None:
+        assert self._g32 is not None  # only a float32 run flushes
         self.g += self._g32  # the float32 partial sum, added in float64 (its lower triangle stays 0)
         self._rows_in_g32 = 0
 
@@ -199,24 +207,24 @@ class _TorchAccumulator:
 
     def add(self, x: np.ndarray, y: np.ndarray, center: bool) -> None:
         torch = self.torch
-        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device, non_blocking=True)
-        y = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float64)).to(self.device)
+        xd = torch.from_numpy(np.ascontiguousarray(x)).to(self.device, non_blocking=True)  # on the device
+        yd = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float64)).to(self.device)
         if self.n == 0:
-            p, t = x.shape[1], y.shape[1]
+            p, t = xd.shape[1], yd.shape[1]
             f64 = dict(device=self.device, dtype=torch.float64)
-            self.shift_x = x.double().mean(0) if center else torch.zeros(p, **f64)
-            self.shift_y = y.mean(0) if center else torch.zeros(t, **f64)
+            self.shift_x = xd.double().mean(0) if center else torch.zeros(p, **f64)
+            self.shift_y = yd.mean(0) if center else torch.zeros(t, **f64)
             self.g = torch.zeros(p, p, **f64)
             self.sx, self.sy = torch.zeros(p, **f64), torch.zeros(t, **f64)
             self.xty, self.yty = torch.zeros(p, t, **f64), torch.zeros(t, t, **f64)
-        xc = x.to(self.dtype) - self.shift_x.to(self.dtype)
-        yc = y - self.shift_y
+        xc = xd.to(self.dtype) - self.shift_x.to(self.dtype)
+        yc = yd - self.shift_y
         self.g += (xc.T @ xc).double()
         self.sx += xc.double().sum(0)
         self.xty += xc.T.double() @ yc
         self.yty += yc.T @ yc
         self.sy += yc.sum(0)
-        self.n += len(x)
+        self.n += len(xd)
 
     def result(self):
         cpu = [t.cpu().numpy() for t in (self.shift_x, self.shift_y, self.sx, self.sy, self.g, self.xty, self.yty)]
@@ -260,6 +268,7 @@ class Ridge(Model):
             device=device,
             progress=progress,
         )
+        assert mo.gram is not None  # a fresh pass
         t_pass = time.perf_counter() - t0
         alphas = np.asarray(cfg.path, dtype=np.float64)
         selection = "fixed" if len(alphas) == 1 else "validation" if val is not None and len(val) else "gcv"
@@ -297,6 +306,7 @@ class Ridge(Model):
             scores, how = self._val_mse(val, cfg.block_rows), "validation"
             best = scores.argmin(axis=1)
         else:
+            assert dof is not None and rss is not None  # need_rss: GCV asked for them
             dof = dof + cfg.fit_intercept
             scores = (np.maximum(rss, 0.0) / mo.n) / np.maximum(1.0 - dof / mo.n, 1e-12) ** 2
             best, how = scores.argmin(axis=1), "gcv"
@@ -430,6 +440,7 @@ def _cholesky_path(
     dof = np.empty(len(alphas)) if need_dof else None
     for i, alpha in enumerate(alphas):
         a = gram if i == len(alphas) - 1 else work
+        assert a is not None  # work exists whenever there is more than one α
         if a is not gram:
             np.copyto(a, gram)
         a.ravel(order="F")[:: p + 1] += alpha  # the diagonal, in place
@@ -438,6 +449,7 @@ def _cholesky_path(
             raise np.linalg.LinAlgError(f"G + αI is not positive definite at α = {alpha:g}")
         w[:, :, i], info = lapack.dpotrs(factor, b, lower=0)
         if need_dof:
+            assert dof is not None  # made when need_dof
             inverse, info = lapack.dtrtri(factor, lower=0, overwrite_c=1)  # clean=1 zeroed the other triangle
             flat = inverse.ravel(order="F")  # ‖U⁻¹‖² by scipy's BLAS, as the factor (see `_NumpyAccumulator`)
             dof[i] = p - float(alpha) * float(blas.ddot(flat, flat))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Log, Model, quiet, resolve_device, train_config
+from .base import Log, Model, TrainConfig, quiet, resolve_device, train_config
 from .configs import StoredConfig
 
 
@@ -31,7 +31,9 @@ class StoredModel(Model):
     stored_file: Path | None = None  # the source's model file, kept again as this trial's
 
     @classmethod
-    def from_spec(cls, model: Mapping[str, Any], train: Mapping[str, Any], targets: Sequence[str]) -> "StoredModel":
+    def from_spec(
+        cls, model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig, targets: Sequence[str]
+    ) -> "StoredModel":
         from . import stored_config
 
         return cls(stored_config(model), train_config(train), targets)

@@ -55,6 +55,6 @@ def toy_splits(
     """(train, val, test) over one toy source; noise (if any) on every split, seeded per split."""
     src = toy_source(n_train + n_val + n_test, n_pixels, seed=seed, **source)
     cuts = np.cumsum([0, n_train, n_val, n_test])
-    return tuple(  # type: ignore[return-value]
+    return tuple(  # type: ignore[return-value]  # tuple() of a generator of exactly three
         Split(src, np.arange(cuts[i], cuts[i + 1]), tuple(targets), noise_level, noise_seed=seed + i) for i in range(3)
     )

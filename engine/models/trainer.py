@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -47,11 +47,19 @@ STREAM_ROWS = 65536  # rows per chunk when streaming (256 MiB of float32 at 4096
 class Regressor(nn.Module):
     """Backbone + scalers + one head per target: the whole predictor."""
 
+    # buffers (registered in __init__; ridge_w and ridge_b with `residual` only)
+    x_mean: torch.Tensor
+    x_scale: torch.Tensor
+    y_mean: torch.Tensor
+    y_scale: torch.Tensor
+    ridge_w: torch.Tensor
+    ridge_b: torch.Tensor
+
     def __init__(self, backbone: nn.Module, n_pixels: int, targets: tuple[str, ...], residual: bool = False) -> None:
         super().__init__()
         self.targets = tuple(targets)
         self.backbone = backbone
-        self.heads = nn.ModuleDict({t: nn.Linear(backbone.n_features, 1) for t in self.targets})
+        self.heads = nn.ModuleDict({t: nn.Linear(cast(int, backbone.n_features), 1) for t in self.targets})
         t = len(self.targets)
         self.register_buffer("x_mean", torch.zeros(n_pixels))
         self.register_buffer("x_scale", torch.ones(n_pixels))
@@ -129,6 +137,7 @@ class DeviceData:
         # index_select, not x[rows]: the same rows copied, several times faster on CPU
         if self.x is not None:
             return self.x.index_select(0, rows), self.y.index_select(0, rows)
+        assert self._draw is not None  # x is None only when the noise is drawn per batch
         z = self._draw(self.seed, self._epoch, self.index[rows], self.flux.shape[1], self.device)
         return self.flux[rows] + self.level * self.error[rows] * z, self.y.index_select(0, rows)
 
@@ -357,7 +366,7 @@ class NetModel(Model):
         schedule = _schedule(optimizer, cfg, steps)
         generator = torch.Generator(device=device)
 
-        best = {"loss": math.inf, "epoch": 0, "state": None}
+        best: dict[str, Any] = {"loss": math.inf, "epoch": 0, "state": None}
         bad_epochs, epochs_run, seen = 0, 0, 0
         curves = Curves(self.targets, val)
         bar = progress.task(f"{self.type} epochs", total=cfg.epochs)
@@ -484,7 +493,11 @@ class NetModel(Model):
         """Per-pixel mean/std of the training inputs and per-target mean/std of what the heads
         predict (y, or y minus the ridge prediction), in float64, a chunk at a time."""
         net, n = self.net, data.n
-        sx = sxx = sy = syy = 0.0
+        # float64 tensors after the first chunk (0.0 + a tensor)
+        sx: Any = 0.0
+        sxx: Any = 0.0
+        sy: Any = 0.0
+        syy: Any = 0.0
         for x, y in data.chunks():
             x64 = x.double()
             r = (y - net.base(x)).double()

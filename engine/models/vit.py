@@ -62,7 +62,7 @@ class ViT(nn.Module):
         self.pad = self.n_patches * config.patch - n_pixels
         self.embed = nn.Linear(config.patch, config.dim)
         if config.pos == "learned":
-            self.pos = nn.Parameter(torch.zeros(self.n_patches, config.dim))
+            self.pos: torch.Tensor | None = nn.Parameter(torch.zeros(self.n_patches, config.dim))
             nn.init.normal_(self.pos, std=0.02)
         elif config.pos == "wave":  # a buffer: saved in the checkpoint, so loading needs no wave grid
             self.register_buffer("pos", wave_encoding(wave, n_pixels, config.patch, config.dim))

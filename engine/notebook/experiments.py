@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,7 @@ def scan(root: Path, *, cache: bool = True, texts: Mapping[Path, str] | None = N
     What each file gave is cached in `.research/cache/reports.json` by (size, mtime), so a
     notebook of a thousand reports is re-read only where a file changed. `texts` gives the
     text of reports about to be written (read from it, not from disk, and not cached)."""
-    texts = {os.path.normpath(Path(p).resolve()): t for p, t in (texts or {}).items()}
+    given_texts = {os.path.normpath(Path(p).resolve()): t for p, t in (texts or {}).items()}
     state = root / paths.STATE_DIR
     cache_file = state / "cache" / "reports.json"
     old = _load_cache(cache_file) if cache and state.is_dir() else {}
@@ -148,7 +148,7 @@ def scan(root: Path, *, cache: bool = True, texts: Mapping[Path, str] | None = N
             if not name.endswith(".md"):
                 continue
             path = Path(folder) / name
-            given = texts.get(os.path.normpath(path.resolve()))
+            given = given_texts.get(os.path.normpath(path.resolve()))
             if given is not None:
                 experiment = read(path, text=given)
                 if experiment is not None:
@@ -223,7 +223,7 @@ def under(experiments: list[Experiment], paths: Iterable[str | Path] | None) -> 
     return [e for e in experiments if any(e.path.resolve() == w or w in e.path.resolve().parents for w in wanted)]
 
 
-def linked_to(experiments: list[Experiment], key: str, page: Path) -> list[Experiment]:
+def linked_to(experiments: Sequence[Experiment], key: str, page: Path) -> list[Experiment]:
     """The experiments whose `key` (hub, roadmap, kanban) points at `page`."""
     target = os.path.normpath(page.resolve())
     return [e for e in experiments if (p := e.page(key)) is not None and os.path.normpath(p.resolve()) == target]

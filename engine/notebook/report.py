@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import SpecError
 from engine.text import document, textfile
+
+if TYPE_CHECKING:  # pydantic is loaded only by what reads a spec
+    from engine.spec import Spec
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Report:
     path: Path
     text: str
     front: document.FrontMatter
-    spec: object  # engine.spec.Spec
+    spec: Spec
 
 
 def load_report(path: str | Path) -> Report:

@@ -143,7 +143,10 @@ class TrialRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "TrialRecord":
-        return cls(**{k: data.get(k) if data.get(k) is not None else default for k, default in _DEFAULTS.items()})
+        fields: dict[str, Any] = {
+            k: data.get(k) if data.get(k) is not None else default for k, default in _DEFAULTS.items()
+        }
+        return cls(**fields)
 
 
 _DEFAULTS: dict[str, Any] = {

@@ -55,6 +55,7 @@ def answer_question(text: str, qid: str, *, mark: str, answer: str, mvp: str | N
     if candidates:
         i = candidates[0]
         m = TREE_LINE_RE.match(lines[i])
+        assert m is not None  # a candidate is a line that matched
         old_mvps = MVP_RE.findall(m.group("tail"))
         reference = old_mvps[-1] if old_mvps else mvp
         new_tail = tree_tail(mark, answer, reference)

@@ -69,6 +69,7 @@ def hub_text(
         hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
     for experiment in by_last_run(e for e in mine if answered(e)):  # the latest answer wins
         rec = experiment.record
+        assert rec is not None  # answered: it has a record with a verdict
         for qid in experiment.front.get("answers") or []:
             text = hub_lines.answer_question(
                 text,
@@ -296,9 +297,10 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
 def _changelog(body: str, experiments: Sequence[Experiment], root: Path, language: str = DEFAULT_LANGUAGE) -> str:
     """The user's rows as they are, plus one row per experiment whose verdict is new or changed."""
     lines = body.replace("\r\n", "\n").splitlines()
-    added = []
+    added: list[str] = []
     for experiment in by_last_run(e for e in experiments if answered(e)):
         rec = experiment.record
+        assert rec is not None  # answered: it has a record with a verdict
         mark, verdict = verdict_mark(rec["verdict"]), rec["verdict"]
         mine = [line for line in lines + added if f"{experiment.id}：" in line or f"{experiment.id}:" in line]
         says = rec.get("says") or ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from itertools import product
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.render.predictions import metric_fn, target_column, view
 from engine.spec.vocabulary import split_test
@@ -144,7 +144,7 @@ def cell_keys(table) -> list[str] | None:
         return None
     cells = list(product(*(range(len(axis.edges) - 1) for axis in axes)))
     names = [cell_name(axes, c) for c in cells]
-    return names if all(names) else [cell_label([a.edges for a in axes], c) for c in cells]
+    return cast("list[str]", names) if all(names) else [cell_label([a.edges for a in axes], c) for c in cells]
 
 
 def empty_for_sure(table, data: Mapping[str, Any]) -> dict[int, str]:
@@ -318,7 +318,7 @@ def _deltas(used, runs, shown, reference, index_of, n_cells, small, metric, targ
             continue  # not scored on the same test rows: no paired difference
         truth, pred = _stacked(runs[name], metric, target)
         _, pred_ref = _stacked(runs[reference], metric, target)
-        cells = []
+        cells: list[dict[str, float] | None] = []
         for c in range(n_cells):
             sel = index_of[name] == c
             if small[c] or sel.sum() < 2:

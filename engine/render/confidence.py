@@ -149,8 +149,9 @@ class Resampler:
         from engine import metrics
         from engine.render.predictions import view
 
-        runs = [view(p, test) for p in self.preds[trial]]
-        if any(r is None for r in runs) or not len(runs[0]["index"]):
+        views = [view(p, test) for p in self.preds[trial]]
+        runs = [r for r in views if r is not None]
+        if len(runs) < len(views) or not len(runs[0]["index"]):
             return {}
         targets = [t.decode() if isinstance(t, bytes) else str(t) for t in runs[0]["targets"]]
         n = len(runs[0]["index"])
@@ -172,8 +173,9 @@ class Resampler:
 
         base, test = split_test(table_spec.metric)
         metric, target = base.split(".", 1)
-        runs = [view(p, test) for p in self.preds.get(trial, [])]
-        if not runs or any(r is None for r in runs):
+        views = [view(p, test) for p in self.preds.get(trial, [])]
+        runs = [r for r in views if r is not None]
+        if not runs or len(runs) < len(views):
             return None
         n = len(runs[0]["index"])
         cells = _cells(runs[0], table)
@@ -242,7 +244,7 @@ def resampled_contexts(
 
     from engine.render.binned import rule_bins
 
-    scores: dict[str, dict[str, Any]] = {}
+    scores: dict[str, dict[tuple[str, str], Any]] = {}  # trial → (metric, target) → its (B,) values
     for name, metrics in results.items():
         scores[name] = {}
         for key, by_target in metrics.items():
@@ -319,8 +321,8 @@ def resampled_contexts(
                         }
                         cell["n"] = entry.get("n")
                         cell["delta"] = {
-                            t: {**d, "value": float(deltas[t][b, c])}
-                            if deltas.get(t) is not None and not np.isnan(deltas[t][b, c])
+                            t: {**d, "value": float(diff[b, c])}
+                            if (diff := deltas.get(t)) is not None and not np.isnan(diff[b, c])
                             else dict(d)
                             for t, d in (entry.get("delta") or {}).items()
                         }

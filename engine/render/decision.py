@@ -54,7 +54,7 @@ def ceiling_trial(trials) -> str | None:
     )
 
 
-def badness(metric: str, value: float) -> float:
+def badness(metric: str, value: float | None) -> float:
     """A number to minimise: lower is better for every metric (|bias| for bias)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.inf
@@ -149,7 +149,7 @@ def standing(
         best = None
     value = metric_value(results[best], primary) if best else None
     out: dict[str, Any] = {"primary": primary, "best": best, "best_value": value}
-    if baseline in results:
+    if baseline is not None and baseline in results:
         base = metric_value(results[baseline], primary)
         out.update(
             baseline=baseline,
@@ -267,7 +267,7 @@ def shape_context(
 
     targets = {name: list(ts) for name, ts in trial_targets.items()}
     baseline = spec.decision.baseline if spec.decision.baseline in targets else None
-    base_targets = set(targets.get(baseline, ()))
+    base_targets = set(targets[baseline]) if baseline is not None else set()
     ci = {name: intervals(ts, CI_FIELDS) for name, ts in targets.items()}
     delta = (
         {name: intervals(set(ts) & base_targets, DELTA_FIELDS) for name, ts in targets.items() if name != baseline}
@@ -484,6 +484,7 @@ def judge(
     for qid in spec.answers:  # each question settled on its own: alike in the likely rules, or inconclusive
         verdict, rule, share = _question(spec, qid, shares, need)
         if verdict is not None:
+            assert rule is not None  # `_question` finds a verdict with the rule that gives it
             answer = source if rule == source.rule else decided(spec, rule, context)
             answers[qid], questions[qid] = answer.answer(qid), verdict
         elif chosen is None:

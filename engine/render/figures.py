@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.render import quantities as q
 from engine.render.templates import fmt_metric
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 SIZE = (6.4, 4.0)
 DPI = 120
@@ -58,7 +61,7 @@ COLORS = PALETTE  # the old name
 INTERVAL = "95 % bootstrap interval"
 PAIRED = "paired bootstrap 95 % interval"
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "research",
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
@@ -218,7 +221,7 @@ def _zero_line(ax, *, vertical: bool = False, label: str | None = None) -> None:
     line.set_gid("zero-line")
 
 
-def _log_axis(ax, xs: Sequence[float], axis: str = "x") -> None:
+def _log_axis(ax, xs: Iterable[float], axis: str = "x") -> None:
     """A log axis: plain numbers at 1-2-5 steps over up to three decades (not 2×10⁰), powers of
     ten beyond that (where 1-2-5 ticks would crowd)."""
     from matplotlib.ticker import (
@@ -487,8 +490,8 @@ def binned_lines(
     log = q.log_scale(xlabel, centers) if log_x is None else bool(log_x and min(centers, default=1) > 0)
     styles = _trial_styles(list(series), roles)
     drawn_hollow = drawn = 0
-    for k, (name, ys) in enumerate(series.items()):
-        ys = np.asarray(ys, dtype=float)
+    for k, (name, values) in enumerate(series.items()):
+        ys = np.asarray(values, dtype=float)
         xs = _dodged(centers, k, len(series), log)
         style = styles[name]
         kept = np.where(small, np.nan, ys)
@@ -906,7 +909,7 @@ def lines(
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
-    handles, every_x, drawn = [], [], False
+    handles, every_x, drawn = [], [], 0
     for k, (name, points) in enumerate(series.items()):
         points = sorted(points, key=lambda p: p[0])
         xs = np.asarray([p[0] for p in points], dtype=float)
@@ -1159,7 +1162,7 @@ def heatmap(
     xr = (xs_all[finite].min(), xs_all[finite].max()) if finite.any() else (1.0, 2.0)
     yr = (ys_all[finite].min(), ys_all[finite].max()) if finite.any() else (0.0, 1.0)
     xr = xr if xr[1] > xr[0] else (xr[0], xr[0] + 1)
-    xbins = np.geomspace(*xr, 31) if log and xr[0] > 0 else np.linspace(*xr, 31)
+    xbins = np.geomspace(xr[0], xr[1], 31) if log and xr[0] > 0 else np.linspace(xr[0], xr[1], 31)
     ybins = np.linspace(yr[0], yr[1] if yr[1] > yr[0] else yr[0] + 1, 31)
     counts = {}
     for name in trials:

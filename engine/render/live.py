@@ -18,9 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.errors import DocumentError
 from engine.text import document
+
+if TYPE_CHECKING:
+    from engine.spec.expressions import Expression
 
 _OPEN_RE = re.compile(r"<!--[ \t]*research:value\b")
 
@@ -47,7 +51,7 @@ def spans(text: str, path: str | None = None) -> list[Span]:
     lines = document.split_lines(text)
     _, front_lines = document.body_of(text, path)
     code = document.code_lines(text)
-    owned = set()
+    owned: set[int] = set()
     for region in document.regions(text, path).values():
         owned.update(range(region.start_line - 1, region.end_line))
     found = []
@@ -93,7 +97,7 @@ def fill(text: str, values: Mapping[str, str], path: str | None = None) -> str:
     return text
 
 
-def compiled(spec, text: str, path: str | None = None) -> list[tuple[Span, object]]:
+def compiled(spec, text: str, path: str | None = None) -> list[tuple[Span, Expression]]:
     """(span, its compiled expression) for every span, checked as a `key_numbers:` value is:
     a syntax error, an unknown trial or name is a located ExpressionError."""
     from engine.errors import ExpressionError

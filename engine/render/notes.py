@@ -82,12 +82,12 @@ def model_notes(model: str, info: Mapping[str, Any]) -> tuple[list[str], list[st
         if not derived:
             notes.append("exact ceiling R² " + values)
         else:
-            detail = info.get("data_ceiling") or {}
+            fit = info.get("data_ceiling") or {}
             notes.append(
                 f"ceiling R² {values}, from the data (derivatives of the noiseless fluxes fitted over "
-                f"{detail.get('neighbours', '?')} neighbours in {', '.join(detail.get('parameters') or []) or '?'})"
+                f"{fit.get('neighbours', '?')} neighbours in {', '.join(fit.get('parameters') or []) or '?'})"
             )
-            chi2 = detail.get("fit_chi2")
+            chi2 = fit.get("fit_chi2")
             if chi2 is not None and chi2 > 1:
                 warnings.append(
                     f"the local fits of the ceiling leave χ² {chi2:.3g} per pixel (≲ 0.3 when the file lists every "

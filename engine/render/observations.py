@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from engine.notebook.config import LANGS
 from engine.render.quantities import QUANTITIES, direction
@@ -88,7 +88,7 @@ def _check_lang(lang: str) -> bool:
     return lang == "zh"
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -114,7 +114,7 @@ def _direction(metric: str, lower_is_better: bool | None) -> str | None:
         return "abs"
     if lower_is_better is not None:
         return "low" if lower_is_better else "high"
-    return {"higher": "high", "lower": "low"}.get(way)
+    return {"higher": "high", "lower": "low"}.get(way) if way is not None else None
 
 
 def _bad(value: float, direction: str | None) -> float:
@@ -184,7 +184,7 @@ def _sentence(text: str, zh: bool) -> str:
     return text + "."
 
 
-def _cut(sentences: Sequence[str], skipped: str | None) -> list[str]:
+def _cut(sentences: Sequence[str | None], skipped: str | None) -> list[str]:
     """At most MAX_SENTENCES, the skip note kept last (what was not looked at must be said)."""
     room = MAX_SENTENCES - (1 if skipped else 0)
     out = [s for s in sentences if s][:room]
@@ -246,6 +246,7 @@ def interval_verdict(
         if direction is None or (direction == "abs" and not _finite(reference_value)):
             return "differs", None
         if direction == "abs":
+            assert reference_value is not None  # finite, or the difference "differs" above
             r = float(reference_value)
             if r == 0:
                 return "worse", None
@@ -370,7 +371,7 @@ def observe_binned(
         pool = [t for t in trials if t != ref and t not in references] or [t for t in trials if t != ref] or trials
 
         def mean_bad(t: str) -> float:
-            rows = [(value(t, i), n[i]) for i in range(k) if not small[i] and value(t, i) is not None]
+            rows = [(v, n[i]) for i in range(k) if not small[i] and (v := value(t, i)) is not None]
             total = sum(w for _, w in rows)
             return sum(_bad(v, direction) * w for v, w in rows) / total if total else math.inf
 
@@ -441,7 +442,9 @@ def observe_binned(
 def _binned_against(focus, ref, deltas, k, small, value, direction, metric, label, where, n, cells, small_note, zh):
     """The count of bins the focus trial improves in against the reference, and its largest
     gain (or loss): (count sentence, gain sentence)."""
-    rows = []  # (bin, improvement > 0 is better, verdict or None)
+    rows: list[
+        tuple[int, float, Any, Any]
+    ] = []  # (bin, improvement > 0 is better, verdict, Δ interval; both None without intervals)
     for i in range(k):
         if small[i]:
             continue
@@ -451,6 +454,7 @@ def _binned_against(focus, ref, deltas, k, small, value, direction, metric, labe
             verdict = interval_verdict(d, direction, reference_value=r)
             if verdict is None:
                 continue
+            assert d is not None  # a verdict is given only of an interval
             if direction == "abs":
                 if r is None:
                     continue
@@ -650,7 +654,7 @@ def observe_trials(
     def separable(a: str, b: str) -> str:
         """The clause on whether a and b are apart, by the paired Δ when one of them is the baseline."""
         paired = deltas.get(a) if b == baseline else deltas.get(b) if a == baseline else None
-        if paired is not None:
+        if paired is not None and baseline is not None:  # a paired Δ is against the baseline, a or b
             v = interval_verdict(paired, direction, reference_value=have.get(baseline))
             if v is not None:
                 return (
@@ -800,7 +804,7 @@ def observe_deltas(
     missing = []
     for trial, d in deltas.items():
         verdict = interval_verdict(d, direction)
-        if verdict is None:
+        if d is None or verdict is None:  # no verdict without a difference
             missing.append(trial)
             continue
         p = _p(d)
@@ -1042,8 +1046,7 @@ def observe_sweep(
         return f"{gn} = {_fmt_x(g)}"
 
     # several curves: the optimum per group, the trend across groups, the trend along x
-    optima = {g: best_of(g) for g in groups}
-    optima = {g: o for g, o in optima.items() if o is not None}
+    optima = {g: o for g in groups if (o := best_of(g)) is not None}
     if optima:
         seq = list(optima)
         xs = [optima[g][0] for g in seq]

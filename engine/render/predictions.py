@@ -53,6 +53,7 @@ def has_metric(p: Mapping[str, Any], dotted: str) -> bool:
 def columns(p: Mapping[str, Any], dotted: str):
     """(truth, prediction) of the target of a metric such as 'mae.log_g' (on its test set)."""
     arrays = view(p, split_test(dotted)[1])
+    assert arrays is not None, f"not scored on the test set of {dotted}"  # callers check has_metric first
     col = target_column(arrays, metric_parts(dotted)[1])
     return arrays["y_true"][:, col], arrays["y_pred"][:, col]
 
@@ -66,9 +67,11 @@ def stacked(runs: Sequence[Mapping[str, Any]], dotted: str):
     truth, first = columns(runs[0], dotted)
     if len(runs) == 1:
         return truth, first
+    test = split_test(dotted)[1]
+    rows = view(runs[0], test)
+    assert rows is not None  # `columns` read them above
     for other in runs[1:]:
-        if not np.array_equal(
-            view(other, split_test(dotted)[1])["index"], view(runs[0], split_test(dotted)[1])["index"]
-        ):
+        seed_rows = view(other, test)
+        if seed_rows is None or not np.array_equal(seed_rows["index"], rows["index"]):
             raise ValueError("the seeds of a repeated trial were scored on different test rows")
     return truth, np.stack([first, *(columns(p, dotted)[1] for p in runs[1:])])

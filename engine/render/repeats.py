@@ -32,7 +32,7 @@ def fold(runs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, A
     spreads: dict[str, Any] = {}
     first = runs[0]
     for key, value in first.items():
-        others = [run.get(key) for run in runs]
+        others: list[Any] = [run.get(key) for run in runs]  # free-form record leaves
         if isinstance(value, Mapping) and all(isinstance(o, Mapping) for o in others):
             inner_mean, inner_spread = fold(others)
             if inner_mean:

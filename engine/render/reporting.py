@@ -171,7 +171,8 @@ def log_row(
         parts.append(note)
     recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
     state = recorded[0] if recorded else code_state
-    commit = state.get("short") + ("+dirty" if state.get("dirty") else "") if state.get("short") else None
+    short = state.get("short")
+    commit = short + ("+dirty" if state.get("dirty") else "") if short else None
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return render(
         "regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit
@@ -224,7 +225,7 @@ def compute_tables(plan, spec) -> Tables:
     ci = {name: intervals(p) for name, p in preds.items()}
     # each seed of a repeated trial on its own: what a reproduction of that run is held to
     run_ci = {t.name: intervals([p]) for name in repeated for t, p in zip(done[name], preds[name])}
-    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    pairs: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
 
     def compare(a: str, b: str, metrics_: Sequence[str] = wanted) -> dict[str, Any]:
         """a − b on the test rows both scored: paired bootstrap intervals, shaped like `delta`."""
@@ -482,7 +483,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
             values = [
                 spread_text(
                     fmt_metric(m, metric_value(metrics_of, m)),
-                    fmt_metric(m, (metric_value(spread, m) or {}).get("std")),
+                    fmt_metric(m, _seed_std(spread, m)),
                 )
                 if metric_value(spread, m)
                 else fmt_metric(m, metric_value(metrics_of, m))
@@ -633,13 +634,14 @@ def _record(plan, spec, tables: Tables) -> dict[str, Any]:
         spread = tables.spreads.get(name)
         first = runs[0]
         if spread is not None:  # the repeated trial as the hub ranks it: the mean over its seeds
+            assert metrics_of is not None  # `repeats.fold` gives a repeated trial its means and its spread
             trials.append(
                 {
                     "se": standard_errors(cis.get(name, {}), spec.interval_metrics),
                     "name": name,
                     **_described(first),
                     "metrics": {m: metric_value(metrics_of, m) for m in spec.interval_metrics},
-                    "std": {m: (metric_value(spread, m) or {}).get("std") for m in spec.interval_metrics},
+                    "std": {m: _seed_std(spread, m) for m in spec.interval_metrics},
                     "seeds": [t.config["train"]["seed"] for t in runs],
                     "stochastic": bool(tables.evidence.stochastic.get(name)),
                 }
@@ -770,13 +772,14 @@ def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
     return rows
 
 
-def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, str]], dict[Path, bytes]]:
+def _draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, Any]], dict[Path, bytes]]:
     """The figures' entries for the figures region, and each image's bytes by its path (the
     path as linked: a link inside the notebook is written through by the writer)."""
     if not spec.figures:
         return [], {}
     folder = plan.report.path.parent
-    entries, images = [], {}
+    entries: list[dict[str, Any]] = []
+    images: dict[Path, bytes] = {}
     for fig in spec.figures:
         drawn = _figure(plan, spec, tables, fig, folder / fig.file)
         if drawn is None:
@@ -821,7 +824,8 @@ def _figure_trials(plan, tables: Tables, fig) -> list[str]:
     """The trials a figure draws."""
     having = [n for n in plan.groups if n in tables.results]
     if fig.kind == "pred_vs_true":
-        return [fig.trial or tables.best] if (fig.trial or tables.best) in tables.results else []
+        trial = fig.trial or tables.best
+        return [trial] if trial is not None and trial in tables.results else []
     shown = [n for n in (fig.trials or having) if n in tables.results]
     against = fig.against or tables.baseline
     return shown + (
@@ -891,7 +895,7 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
         ]
         return obs.observe_sweep(points, x_key=fig.x, group_key=fig.group, metric=primary, lang=lang) if points else []
     if fig.kind == "sweep":
-        points = [
+        swept = [
             (
                 x,
                 None,
@@ -903,7 +907,7 @@ def _figure_said(plan, spec, tables: Tables, fig) -> list[str]:
             for x in [_dig(runs[0].config, fig.param)]
             if isinstance(x, (int, float)) and not isinstance(x, bool)
         ]
-        return obs.observe_sweep(points, x_key=fig.param, metric=spec.primary_metric, lang=lang) if points else []
+        return obs.observe_sweep(swept, x_key=fig.param, metric=spec.primary_metric, lang=lang) if swept else []
     return []
 
 
@@ -1003,6 +1007,13 @@ def _standing_words(spec, tables: Tables) -> str:
     return f" ({text})"
 
 
+def _seed_std(spread: Mapping[str, Any], dotted: str) -> float | None:
+    """A repeated trial's std over its seeds, or None. Read here, not through `metric_value`: a
+    spread (`repeats.fold`) holds {mean, std, n, values} where the metrics hold a number."""
+    name, target = metric_parts(dotted)
+    return (spread.get(name, {}).get(target) or {}).get("std")
+
+
 def _interval_of(tables: Tables, trial: str, metric: str) -> dict[str, float] | None:
     """The bootstrap interval the run computed for a trial's metric (`ci`), if it did."""
     name, target = metric_parts(metric)
@@ -1028,10 +1039,11 @@ def _bin_intervals(
         return out
     n_cells = len(table["labels"])
     for name in trials:
-        runs = [view(p, test) for p in _run_predictions(plan, name)]
+        views = [view(p, test) for p in _run_predictions(plan, name)]
+        runs = [r for r in views if r is not None]
+        if len(runs) < len(views) or not all(f"param.{by}" in runs[0] for by in table["axes"]):
+            continue  # a seed not scored on the table's test set, or no parameter it bins by
         p = runs[0]
-        if p is None or not all(f"param.{by}" in p for by in table["axes"]):
-            continue
         if metric == "extra":
             if f"extra.{target}" not in p or np.asarray(p[f"extra.{target}"]).ndim != 1:
                 continue
@@ -1123,9 +1135,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
                 roles=roles,
                 **style,
             )
-            best_bins = ", ".join(
-                said for n, v in deltas.items() if (said := _top_delta(n, v, labels, table["metric"]))
-            )
+            best_bins = ", ".join(top for n, v in deltas.items() if (top := _top_delta(n, v, labels, table["metric"])))
             return (
                 image,
                 (
@@ -1137,10 +1147,10 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         series = {n: table["values"][n] for n in (fig.trials or table["trials"]) if n in table["values"]}
         if not series:
             return None
-        intervals = _bin_intervals(plan, spec, table, list(series))
+        bin_intervals = _bin_intervals(plan, spec, table, list(series))
         common = {
             "small": table["small"],
-            "intervals": intervals,
+            "intervals": bin_intervals,
             "n": table["n"],
             "min_n": table["min_n"],
             "roles": roles,
@@ -1160,7 +1170,7 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         hollow = f"; {few} with fewer than {table['min_n']} spectra drawn hollow" if few else ""
         blank = [labels[i] for i, d in enumerate(drawn) if not d]
         hollow += f"; no value in {table['by']} {', '.join(blank)}" if blank else ""
-        bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in intervals.values() for iv in v) else ""
+        bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in bin_intervals.values() for iv in v) else ""
         return (
             image,
             f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
@@ -1251,14 +1261,14 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
         )
     if fig.kind == "heatmap":
         key, by = f"extra.{fig.extra}", f"param.{fig.by}"
-        xs, ys = {}, {}
+        x_of, y_of = {}, {}
         for n in shown:
             p = _predictions(plan, n)
             if key in p and by in p and np.asarray(p[key]).ndim == 1:
-                xs[n], ys[n] = p[by], p[key]
-        if not xs:
+                x_of[n], y_of[n] = p[by], p[key]
+        if not x_of:
             return None
-        image = figures.heatmap(target, xs, ys, xlabel=fig.by, ylabel=key, **style)
+        image = figures.heatmap(target, x_of, y_of, xlabel=fig.by, ylabel=key, **style)
         return (
             image,
             f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
@@ -1266,24 +1276,24 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             f"{fig.extra} vs {fig.by}",
         )
     if fig.kind == "curves":
-        series = fig.series or "val_loss"
-        lines, left = _curve_lines(plan, shown, series)
+        logged = fig.series or "val_loss"
+        lines, left = _curve_lines(plan, shown, logged)
         if not lines:
             return None
-        image = figures.curves(target, lines, ylabel="loss" if series == "val_loss" else series, roles=roles, **style)
+        image = figures.curves(target, lines, ylabel="loss" if logged == "val_loss" else logged, roles=roles, **style)
         keys = ["dot: the best epoch"] + (["×: stopped early"] if any(v["stopped"] for v in lines.values()) else [])
-        keys += ["dashed: the training loss"] if series == "val_loss" else []
+        keys += ["dashed: the training loss"] if logged == "val_loss" else []
         facts = "; ".join(
             f"{n}: best epoch {v['best']} of {v['x'][-1]}"
             + (f", stopped early at epoch {v['x'][-1]}" if v["stopped"] else "")
             for n, v in lines.items()
         )
-        gone = f" Left out, with no {_curve_words(series)} per epoch: {', '.join(left)}." if left else ""
-        words = _curve_words(series)
+        gone = f" Left out, with no {_curve_words(logged)} per epoch: {', '.join(left)}." if left else ""
+        words = _curve_words(logged)
         return (
             image,
             f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}",
-            f"{series} per epoch",
+            f"{logged} per epoch",
         )
     if fig.kind == "line":
         series = _line_series(plan, tables, fig, shown, primary)
@@ -1301,16 +1311,16 @@ def _figure(plan, spec, tables: Tables, fig, target: Path):
             f"{primary} vs {fig.x} by {fig.group}",
         )
     # sweep
-    xs, ys, labels, intervals = [], [], [], []
+    xs, ys, labels, ivs = [], [], [], []
     for name, runs in plan.groups.items():
         if name in shown:
             xs.append(_dig(runs[0].config, fig.param))
             ys.append(metric_value(tables.results[name], spec.primary_metric))
             labels.append(name)
-            intervals.append(_interval_of(tables, name, spec.primary_metric))
+            ivs.append(_interval_of(tables, name, spec.primary_metric))
     numeric = [
         (x, y, label, iv)
-        for x, y, label, iv in zip(xs, ys, labels, intervals)
+        for x, y, label, iv in zip(xs, ys, labels, ivs)
         if isinstance(x, (int, float)) and not isinstance(x, bool)
     ]
     if not numeric:

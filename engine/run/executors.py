@@ -21,6 +21,7 @@ that use it fail with it, without running.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -144,14 +145,17 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
 
     started_here = not ray.is_initialized()
     if started_here:
-        pinned = {"runtime_env": {"env_vars": in_effect()}} if in_effect() else {}  # the workers' kernels: the driver's
+        # the workers' kernels: the driver's
+        pinned: dict[str, Any] = {"runtime_env": {"env_vars": in_effect()}} if in_effect() else {}
         if address:
-            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False, **pinned)
+            ray.init(
+                address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False, **pinned
+            )
         else:
             ray.init(
                 _node_ip_address="127.0.0.1",
                 include_dashboard=False,
-                logging_level="ERROR",
+                logging_level=logging.ERROR,
                 log_to_driver=False,
                 num_cpus=os.cpu_count() or 1,
                 **pinned,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from engine.notebook.store import digest
 from engine.text.textfile import atomic_write
@@ -19,7 +20,7 @@ SYNTHETIC = "synthetic"
 
 
 def data_fingerprint(data, *, base_dir: Path, cache_dir: Path) -> str:
-    parts = [_source_fingerprint(data.source, data, base_dir, cache_dir)]
+    parts: list[Any] = [_source_fingerprint(data.source, data, base_dir, cache_dir)]
     if data.test_source is not None:
         parts.append(_keyed(data.test_source, data, base_dir, cache_dir, "data.test_source"))
     for name, test in getattr(data, "tests", {}).items():  # named test sets with files of their own

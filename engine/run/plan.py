@@ -151,7 +151,7 @@ class Plan:
         out: dict[str, list[str]] = {}
         shown_of = {t.name: t.shown_name for t in self.trials}
         for name, runs in self.groups.items():
-            firsts = {shown_of.get(t.twin) for t in runs}
+            firsts = {shown_of.get(t.twin) if t.twin else None for t in runs}
             if all(t.twin for t in runs) and len(firsts) == 1 and (first := firsts.pop()) not in (None, name):
                 out.setdefault(first, []).append(name)
         return out
@@ -174,7 +174,7 @@ def locate_data_error(spec, trial, error: DataError, report_path: Path) -> DataE
     the key that holds it: a dotted `data.*` key the error names (`data.tests.ext.source`),
     else `data.source` — the trial's override when it has one — naming the file in the message."""
     origin = trial.origin_of("data.source") if trial is not None else None
-    named = bool(error.key) and error.key.startswith("data.") and error.key != "data.source"
+    named = error.key is not None and error.key.startswith("data.") and error.key != "data.source"
     if named:
         key_origin = trial.origin_of(error.key) if trial is not None else None
         line = spec.line_of(tuple(key_origin)) if isinstance(key_origin, tuple) else spec.line_of(error.key)

@@ -137,7 +137,7 @@ def _without_engine_keys(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def package_versions() -> dict[str, str | None]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

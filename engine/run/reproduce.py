@@ -157,7 +157,7 @@ def compare(
         if trial.record is not None:
             groups.setdefault(getattr(trial, "shown_name", trial.name), []).append(trial)
     ran = None if ran is None else set(ran)
-    pending = []  # (name, runs, old row, new metrics, new spread or None)
+    pending: list[tuple[str, list[Any], Any, Any, Any]] = []  # (name, runs, old row, new metrics, new spread or None)
     for name, runs in groups.items():
         if ran is not None and not any(t.name in ran for t in runs):
             continue
@@ -216,7 +216,8 @@ def _change(
     gap = abs(now - value)
     if spread is not None and old.get("stochastic", True):
         k = len(runs)
-        new_sd = (metric_value(spread, metric) or {}).get("std") or 0.0
+        entry = metric_value(spread, metric)  # a repeated trial's spread: {mean, std, n, values}
+        new_sd = (entry.get("std") if isinstance(entry, Mapping) else None) or 0.0
         old_sd = float((old.get("std") or {}).get(metric) or 0.0)
         pooled = math.sqrt((old_sd**2 + float(new_sd) ** 2) / 2)
         if pooled > 0 and k > 1:

@@ -92,7 +92,9 @@ def run_trial(
     )
     model.fit(splits.train, splits.val, log=say, progress=progress)
     primary = trial.data.primary
-    scored = splits.tests or {None: splits.test}
+    scored: dict[str | None, Any] = (
+        {name: split for name, split in splits.tests.items()} if splits.tests else {None: splits.test}
+    )
     say(f"scoring {sum(len(split) for split in scored.values()):,} test spectra")
     scores: dict[str, dict[str, float]] = {}
     predictions: dict[str, Any] = {}

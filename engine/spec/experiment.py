@@ -24,7 +24,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from engine.errors import ExpressionError, SpecError, did_you_mean
+from engine.errors import ExpressionError, ResearchError, SpecError, did_you_mean
 from engine.spec.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
 from engine.text.safe_yaml import Loc, read_yaml
 
@@ -387,6 +387,7 @@ class Spec(Frozen):
                     hint=did_you_mean(figure.binned, list(table_names)) or f"names: {', '.join(table_names) or 'none'}",
                 )
             if figure.kind == "binned_delta":
+                assert figure.binned is not None  # Figure's own check: a binned_delta figure names its table
                 table = self.binned[
                     figure.binned if isinstance(figure.binned, int) else table_names.get(figure.binned, 0)
                 ]
@@ -418,10 +419,12 @@ class Spec(Frozen):
                         hint=did_you_mean(chosen, keys),
                     )
 
-        sources = [(("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)]
+        sources: list[tuple[Loc, Optional[str]]] = [
+            (("decision", "rules", i, "when"), rule.when) for i, rule in enumerate(self.decision.rules)
+        ]
         sources += [(("key_numbers", i, "value"), row.value) for i, row in enumerate(self.key_numbers)]
         for i, rule in enumerate(self.decision.rules):  # the {{ … }} inside says and answers
-            texts = [(("decision", "rules", i, "says"), rule.says)]
+            texts: list[tuple[Loc, str]] = [(("decision", "rules", i, "says"), rule.says)]
             texts += [(("decision", "rules", i, "answers", q), rule.answer_text(q)) for q in rule.answers]
             for loc, text in texts:
                 sources += [((*loc, j), inner) for j, inner in enumerate(placeholders(text))]
@@ -618,9 +621,10 @@ def _misplaced(loc: Loc, message: str, hint: Optional[str]) -> tuple[Loc, str, O
     """An unknown key that is a key of another section: most often a line indented too little
     (a dedented `targets:` is read as a top-level key), so say where it belongs rather than
     which top-level name it looks like (`targets` is not a misspelled `status`)."""
-    if len(loc) not in (1, 2) or not all(isinstance(part, str) for part in loc):
+    names = [part for part in loc if isinstance(part, str)]
+    if len(loc) not in (1, 2) or len(names) != len(loc):
         return loc, message, hint
-    key, here = loc[-1], (loc[0] if len(loc) == 2 else None)
+    key, here = names[-1], (names[0] if len(names) == 2 else None)
     owners = _owners()
     sections = [s for s in owners.get(key, {}).get("mapping", []) if s != here]
     close = _close(key, valid_keys(Spec, loc[:-1]))
@@ -711,11 +715,11 @@ def _load_spec(yaml_text: str, path: str | None, first_line: int) -> Spec:
         problems = [
             _misplaced(*explain(e, Spec)) if e["type"] == "extra_forbidden" else explain(e, Spec) for e in errors
         ]
-        problems = [problem + (e["type"] == "missing",) for problem, e in zip(problems, errors)]
-        problems.sort(key=lambda p: (p[3], line_at(lines, p[0]) or 0))
-        found = [
+        ranked = [problem + (e["type"] == "missing",) for problem, e in zip(problems, errors)]
+        ranked.sort(key=lambda p: (p[3], line_at(lines, p[0]) or 0))
+        found: list[ResearchError] = [
             SpecError(message, path=path, line=line_at(lines, loc), key=dotted(loc), hint=hint)
-            for loc, message, hint, _ in problems
+            for loc, message, hint, _ in ranked
         ]
         found[0].also = found[1:]
         raise found[0] from None

@@ -103,7 +103,7 @@ class Missing:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = refuse
     __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __round__ = __float__ = __int__ = __bool__ = refuse
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose; typeshed types __hash__ as a method
 
     def __repr__(self) -> str:
         return "nan"
@@ -567,6 +567,11 @@ class Spread(float):
     number), with `.mean`, `.std` (sample, n − 1), `.n` and `.values` (one per seed) for rules
     such as `best.r2.log_g.mean - 2 * best.r2.log_g.std > baseline.r2.log_g`."""
 
+    mean: float
+    std: float
+    n: int
+    values: list[float]
+
     def __new__(cls, mean: float, std: float, values: list[float]) -> "Spread":
         self = super().__new__(cls, mean)
         self.mean, self.std, self.n, self.values = float(mean), float(std), len(values), list(values)
@@ -590,9 +595,9 @@ def with_spread(metrics: Mapping[str, Any], spread: Mapping[str, Any]) -> dict[s
     return out
 
 
-PROBE = Probe()
-PROBE_TREE = ProbeTree()
-PROBE_SPREAD = ProbeSpread()
+PROBE: Probe = Probe()
+PROBE_TREE: ProbeTree = ProbeTree()
+PROBE_SPREAD: ProbeSpread = ProbeSpread()
 
 
 class _Namespace:
@@ -641,7 +646,7 @@ class _Namespace:
     def __eq__(self, other: Any) -> bool:
         return _unwrap(self) == _unwrap(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose; typeshed types __hash__ as a method
 
     def __repr__(self) -> str:
         return f"{self._path}={self._data!r}"

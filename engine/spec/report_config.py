@@ -192,7 +192,7 @@ CURVE_SERIES = ("val_loss", "train_loss", "lr")
 class Figure(Frozen):
     """A figure the run draws and links from the report; `trials:` chooses and orders what it shows."""
 
-    kind: Literal[tuple(FIGURE_KINDS)] = Field(  # type: ignore[valid-type]
+    kind: Literal[tuple(FIGURE_KINDS)] = Field(  # type: ignore[valid-type]  # the kinds' registry, read at runtime
         description="; ".join(f"{k}: {v}" for k, v in FIGURE_KINDS.items()) + "."
     )
     file: str = Field(description="Output path relative to the report, ending in .png, .svg or .pdf.")
@@ -368,7 +368,9 @@ class Rule(Frozen):
     @property
     def outcome(self) -> str:
         """The verdict this rule gives."""
-        return self.verdict if self.otherwise is None else self.otherwise  # type: ignore[return-value]
+        outcome = self.verdict if self.otherwise is None else self.otherwise
+        assert outcome is not None  # the validator above refuses a rule with neither
+        return outcome
 
     def answer_text(self, qid: str) -> str:
         """The text (with its `{{ … }}`) this rule answers question `qid` with: its own, or says."""
@@ -388,14 +390,14 @@ class Rule(Frozen):
 class Decision(Frozen):
     """How the run's results become a verdict: the first rule that holds."""
 
-    baseline: Optional[str] = Field(None, description="The trial that `baseline` refers to in expressions.")
+    baseline: Optional[str] = Field(default=None, description="The trial that `baseline` refers to in expressions.")
     references: list[str] = Field(
         default_factory=list,
         description="Trials that are yardsticks, not candidates (a Fisher ceiling, an oracle): never `best`.",
     )
     rules: list[Rule] = Field(default_factory=list, description="Tried in order; `otherwise` goes last.")
     confidence: float = Field(
-        0.95,
+        default=0.95,
         gt=0.5,
         lt=1.0,
         description="A rule decides when it is the first to hold in at least this share of the joint bootstrap "
@@ -432,8 +434,8 @@ class KeyNumber(Frozen):
 class Bootstrap(Frozen):
     """Bootstrap confidence intervals of the metrics."""
 
-    n: PositiveInt = Field(1000, description="Resamples.")
-    seed: int = Field(0, description="Seed of the resampling.")
+    n: PositiveInt = Field(default=1000, description="Resamples.")
+    seed: int = Field(default=0, description="Seed of the resampling.")
 
 
 class Reproduce(Frozen):
@@ -443,7 +445,7 @@ class Reproduce(Frozen):
     test-set error (see `engine.run.reproduce`)."""
 
     false_alarm: float = Field(
-        0.01,
+        default=0.01,
         gt=0,
         lt=0.5,
         description="Repeated trials of a seeded model: the chance that a correct re-run (another seed draw, another "
@@ -451,12 +453,12 @@ class Reproduce(Frozen):
         "change is held to the spread of its seed mean (a t test over the recorded and the new seeds).",
     )
     unmeasured: PositiveFloat = Field(
-        0.05,
+        default=0.05,
         description="A seeded model run once (its training noise not measured): the largest change, as a fraction of "
         "the metric's error (the MAE or RMSE itself, 1 − R², the MAE for a bias), that reproduces it.",
     )
     tolerance: PositiveFloat = Field(
-        0.25,
+        default=0.25,
         description="Closed forms (Ridge, the Fisher ceiling, a model no seed changes): the largest change of a metric, "
         "in bootstrap standard errors of the recorded value, that reproduces it (floating-point differences between "
         "machines move them by ~0.01–0.1).",

@@ -101,9 +101,9 @@ class DataKeys(Frozen):
         def _params(cls, value: Any) -> Any:
             return {known_param(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
 
-    flux: str = Field("flux", description="Dataset of the fluxes, N x pixels, e.g. spectra/flux.")
-    error: str = Field("error", description="Dataset of the per-pixel errors, N x pixels.")
-    wave: str = Field("wave", description="Dataset of the wavelength grid, pixels.")
+    flux: str = Field(default="flux", description="Dataset of the fluxes, N x pixels, e.g. spectra/flux.")
+    error: str = Field(default="error", description="Dataset of the per-pixel errors, N x pixels.")
+    wave: str = Field(default="wave", description="Dataset of the wavelength grid, pixels.")
     params: dict[Param, str] = Field(
         default_factory=dict,
         description="Parameter → dataset, compound field or pandas column, e.g. {Fe_H: M_H, log_g: params/logg}; "
@@ -152,39 +152,48 @@ class TestSet(Frozen):
     )
 
 
+# A model built by a `default_factory` (DataKeys, DataSpec, NoiseSpec, TrainSpec) gives its defaults
+# as `default=` and its list factories as typed functions: mypy, without pydantic's plugin, reads
+# only those, and so knows that the model can be built with no arguments.
+def _default_targets() -> list[Target]:
+    return ["log_g"]
+
+
 class DataSpec(Frozen):
     """Where the spectra come from and which labels are predicted."""
 
     source: str = Field(
-        "synthetic",
+        default="synthetic",
         min_length=1,
         description="'synthetic' (the embedded generator, cached on first use), or an HDF5 path, "
         "glob or brace pattern such as 'train_200k_{0..4}/dataset.h5'.",
     )
     test_source: Optional[str] = Field(
-        None, min_length=1, description="Separate test shards; when absent the test set is split from `source`."
+        default=None, min_length=1, description="Separate test shards; when absent the test set is split from `source`."
     )
-    n_train: Optional[PositiveInt] = Field(None, description="Number of training spectra (all when absent).")
+    n_train: Optional[PositiveInt] = Field(default=None, description="Number of training spectra (all when absent).")
     n_val: Optional[NonNegativeInt] = Field(
-        None, description="Number of validation spectra; when absent `train.val_frac` of the training set."
+        default=None, description="Number of validation spectra; when absent `train.val_frac` of the training set."
     )
-    n_test: Optional[PositiveInt] = Field(None, description="Number of test spectra.")
+    n_test: Optional[PositiveInt] = Field(default=None, description="Number of test spectra.")
     targets: list[Target] = Field(
-        default_factory=lambda: ["log_g"],
+        default_factory=_default_targets,
         min_length=1,
         description="Labels to predict, in order; M_H is read as Fe_H.",
     )
-    select: Optional[Selection] = Field(None, description="Which training spectra to use.")
-    test_select: Optional[Selection] = Field(None, description="Which test spectra to use, e.g. {snr_top_frac: 0.2}.")
+    select: Optional[Selection] = Field(default=None, description="Which training spectra to use.")
+    test_select: Optional[Selection] = Field(
+        default=None, description="Which test spectra to use, e.g. {snr_top_frac: 0.2}."
+    )
     keys: DataKeys = Field(default_factory=DataKeys, description="Dataset names inside the HDF5 shards.")
-    seed: int = Field(0, description="Seed of the synthetic generator and of the splits.")
+    seed: int = Field(default=0, description="Seed of the synthetic generator and of the splits.")
     tests: dict[str, TestSet] = Field(
         default_factory=dict,
         description="Named test sets, each scored by every trial: {low_noise: {select: {snr_top_frac: 0.2}}, "
         "full: {}, test_10k: {source: test_10k.h5}}. Metrics read them as 'r2.log_g@low_noise'.",
     )
     primary_test: Optional[str] = Field(
-        None,
+        default=None,
         description="The test set whose scores are the bare metrics ('r2.log_g'), pick `best` and decide; "
         "default: the first of data.tests.",
     )
@@ -239,15 +248,17 @@ class DataSpec(Frozen):
         return value
 
 
+def _default_apply() -> list[Literal["train", "test"]]:
+    return ["train", "test"]
+
+
 class NoiseSpec(Frozen):
     """Noise added to the fluxes: flux + level · error · N(0, 1)."""
 
-    level: float = Field(0.0, ge=0, description="Noise level; 0 adds no noise.")
-    apply: list[Literal["train", "test"]] = Field(
-        default_factory=lambda: ["train", "test"], description="Which splits get noise."
-    )
-    seed: int = Field(42, description="Seed of the noise draw.")
-    redraw: bool = Field(False, description="Draw fresh training noise every epoch.")
+    level: float = Field(default=0.0, ge=0, description="Noise level; 0 adds no noise.")
+    apply: list[Literal["train", "test"]] = Field(default_factory=_default_apply, description="Which splits get noise.")
+    seed: int = Field(default=42, description="Seed of the noise draw.")
+    redraw: bool = Field(default=False, description="Draw fresh training noise every epoch.")
 
     @field_validator("apply", mode="before")
     @classmethod
@@ -410,23 +421,27 @@ LossWeighting = Literal["equal", "inverse_variance", "uncertainty"]
 class TrainSpec(Frozen):
     """How to train (ignored by closed-form models where it does not apply)."""
 
-    epochs: PositiveInt = Field(10, description="Training epochs.")
-    batch_size: PositiveInt = Field(256, description="Mini-batch size.")
-    lr: PositiveFloat = Field(1e-3, description="Learning rate.")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
-    schedule: Literal["cosine", "plateau", "none"] = Field("cosine", description="Learning-rate schedule.")
-    patience: Optional[PositiveInt] = Field(None, description="Early-stopping patience in epochs; none when absent.")
-    val_frac: float = Field(0.1, gt=0, lt=1, description="Fraction of the training set held out for validation.")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' uses a GPU when there is one.")
-    seed: int = Field(42, description="Seed of initialisation and batching.")
-    amp: bool = Field(True, description="Mixed precision on GPU.")
+    epochs: PositiveInt = Field(default=10, description="Training epochs.")
+    batch_size: PositiveInt = Field(default=256, description="Mini-batch size.")
+    lr: PositiveFloat = Field(default=1e-3, description="Learning rate.")
+    weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
+    schedule: Literal["cosine", "plateau", "none"] = Field(default="cosine", description="Learning-rate schedule.")
+    patience: Optional[PositiveInt] = Field(
+        default=None, description="Early-stopping patience in epochs; none when absent."
+    )
+    val_frac: float = Field(
+        default=0.1, gt=0, lt=1, description="Fraction of the training set held out for validation."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="'auto' uses a GPU when there is one.")
+    seed: int = Field(default=42, description="Seed of initialisation and batching.")
+    amp: bool = Field(default=True, description="Mixed precision on GPU.")
     stream_rows: Optional[PositiveInt] = Field(
-        None,
+        default=None,
         description="Nets: train from chunks of this many spectra, one in memory at a time (a training set larger "
         "than memory); absent: in memory when the flux fits in 4 GiB, else 65,536-row chunks.",
     )
     loss_weights: Union[LossWeighting, dict[Target, PositiveFloat]] = Field(
-        "equal",
+        default="equal",
         description="Multi-task loss weighting: 'equal', 'inverse_variance', 'uncertainty' (learned), "
         "or a weight per target such as {log_g: 2, T_eff: 1, Fe_H: 1}.",
     )

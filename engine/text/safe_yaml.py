@@ -42,16 +42,17 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+_CLoader: type[yaml.CSafeLoader] | None = None  # None: PyYAML built without libyaml
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _CLoader(yaml.CSafeLoader):
+    class _LibyamlLoader(yaml.CSafeLoader):
         """libyaml's parser with the same resolvers: composing is 5x faster (a check reads every
         report's spec). It is only tried: whatever it refuses is read again by `_Loader`, so an
         error says exactly what it said before (libyaml words problems its own way)."""
 
         yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-else:  # pragma: no cover - PyYAML built without libyaml
-    _CLoader = None
+
+    _CLoader = _LibyamlLoader
 
 
 def compose(text: str, loader: yaml.SafeLoader | None = None) -> yaml.Node | None:
