@@ -196,3 +196,10 @@ def test_the_metrics_the_spec_names_are_those_computed_and_each_has_one_directio
 
     assert tuple(metrics.METRICS) == METRICS
     assert all(QUANTITIES[name].better in ("higher", "lower", "zero") for name in METRICS)
+
+
+def test_the_catalog_reads_the_metadata_the_spec_defines():
+    from engine.notebook.experiments import META_KEYS
+    from engine.spec import Spec
+
+    assert set(META_KEYS) <= set(Spec.model_fields)

@@ -22,6 +22,7 @@ from engine.text import document, textfile
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: The front matter keys that link a report to its pages.
 PAGE_KEYS = ("hub", "roadmap", "kanban")
+#: The front matter keys the catalog reads: the spec's own metadata fields, read here without pydantic.
 META_KEYS = (
     "id",
     "title",

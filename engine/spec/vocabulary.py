@@ -30,21 +30,6 @@ METRICS: tuple[str, ...] = get_args(MetricName)
 PARAM_ALIASES = {"M_H": "Fe_H"}
 #: The sections of a spec that define a training run; trials override only these.
 TRAINING_SECTIONS: tuple[str, ...] = ("data", "noise", "model", "train")
-#: Top-level keys that describe the document, not a run.
-METADATA_KEYS: tuple[str, ...] = (
-    "id",
-    "title",
-    "topic",
-    "mvp",
-    "author",
-    "date",
-    "status",
-    "last_run",
-    "hub",
-    "roadmap",
-    "kanban",
-    "answers",
-)
 
 
 TRIAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
