@@ -208,3 +208,16 @@ def test_the_code_map_is_skipped_only_where_no_marker_can_be_code():
     assert skipped >= 3, (
         f"only {skipped} of {len(docs)} documents with markers take the skip: the check holds too little"
     )
+
+
+def test_local_images_are_read_one_way_inline_and_by_reference():
+    body = (
+        "text\n\n![a](img/a.png)\n\n![b][ref]\n\n![web](https://x.org/b.png) ![anchor](#top)\n\n"
+        '![c](img/c.svg?v=2#x "title")\n\n[ref]: img/b.png\n'
+    )
+    found = list(document.local_images(body))
+    assert [(line, file, alt) for line, _, file, alt in found] == [
+        (2, "img/a.png", "a"),
+        (4, "img/b.png", "b"),
+        (8, "img/c.svg", "c"),
+    ]

@@ -519,14 +519,9 @@ def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
     for name, region in document.regions(text, str(path)).items():
         if name != "figures" and not re.fullmatch(r"figure-\d+", name):
             continue
-        for token in document.markdown_tokens(region.body):
-            for child in token.children or []:
-                if child.type == "image":
-                    src = str(child.attrGet("src") or "")
-                    if not src or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
-                        continue
-                    target = path.parent / src.split("#")[0].split("?")[0]
-                    out.append({"path": relative(target), "exists": target.is_file(), "caption": child.content})
+        for _, _, file, alt in document.local_images(region.body):
+            target = path.parent / file
+            out.append({"path": relative(target), "exists": target.is_file(), "caption": alt})
     return out
 
 

@@ -11,7 +11,6 @@ an earlier run wrote and the results no longer hold (`engine.browse.quoted`), an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,20 +216,8 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
 
 def _check_images(path: Path, text: str) -> list[Problem]:
     body, skip = document.body_of(text)
-    if "![" not in body:  # every markdown image, inline or by reference, starts so: no parse needed
-        return []
-    problems = []
-    for token in document.markdown_tokens(body, inline_with="!["):
-        if token.type != "inline" or not token.children:
-            continue
-        for child in token.children:
-            if child.type != "image":
-                continue
-            src = str(child.attrGet("src") or "")
-            if not src or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith(("#", "/")):
-                continue
-            target = path.parent / src.split("#")[0].split("?")[0]
-            if not target.is_file():
-                line = token.map[0] + skip + 1 if token.map else None
-                problems.append(Problem(str(path), line, f"image '{src}' does not exist"))
-    return problems
+    return [
+        Problem(str(path), line + skip + 1 if line is not None else None, f"image '{src}' does not exist")
+        for line, src, file, _ in document.local_images(body)
+        if not (path.parent / file).is_file()
+    ]

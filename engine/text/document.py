@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -122,6 +122,22 @@ def _parser(blocks_only: bool = False, inline: bool = True):
     if not inline:  # the full parse's blocks; the caller parses the inline content it wants
         return MarkdownIt("commonmark").enable("table").disable("inline")
     return MarkdownIt("commonmark").enable("table")
+
+
+def local_images(body: str) -> Iterator[tuple[int | None, str, str, str]]:
+    """(0-based line in `body`, src, the file it names, alt text) of every image that names a file:
+    `![alt](src)` and `![alt][ref]`; URLs and bare anchors left out. What `check` holds to disk and
+    `show` lists, read one way."""
+    if "![" not in body:  # every markdown image, inline or by reference, starts so: no parse needed
+        return
+    for token in markdown_tokens(body, inline_with="!["):
+        for child in token.children or []:
+            if child.type != "image":
+                continue
+            src = str(child.attrGet("src") or "")
+            if not src or src.startswith("#") or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
+                continue
+            yield (token.map[0] if token.map else None), src, src.split("#")[0].split("?")[0], child.content
 
 
 def markdown_tokens(text: str, *, blocks_only: bool = False, inline_with: str | None = None):
