@@ -53,4 +53,4 @@ bench: $(TEST_STAMP)  # bench_ray.py needs Ray
 	$(BIN)/python bench/all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
