@@ -171,8 +171,7 @@ def log_row(
         parts.append(note)
     recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
     state = recorded[0] if recorded else code_state
-    short = state.get("short")
-    commit = short + ("+dirty" if state.get("dirty") else "") if short else None
+    commit = _commit_text(state.get("short"), bool(state.get("dirty")))
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return render(
         "regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit
@@ -557,11 +556,7 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     for i, entry in enumerate(figure_entries, start=1):
         bodies[f"figure-{i}"] = f"![{entry['alt']}]({entry['link']})\n"
         bodies[f"observations-figure-{i}"] = observation_list(entry.get("observations") or [])
-    # The code the numbers came from (recorded when the trials ran), not today's HEAD: the
-    # run's own commit moves HEAD, and the report must not change because of it.
-    states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
-    commits = sorted({s.get("short") for s in states if s.get("short")})
-    state = {"short": ", ".join(commits) or None, "dirty": any(s.get("dirty") for s in states)}
+    short, dirty = _numbers_code(plan)
     rel = (
         Path(report_path).resolve().relative_to(root.resolve()).as_posix()
         if paths.inside(root, report_path)
@@ -577,9 +572,9 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
         path=rel,
         sets=plan.sets,
         sweeps=plan.sweeps,
-        commit=state["short"],
+        commit=short,
         prerequisites=prerequisites,
-        dirty=state["dirty"],
+        dirty=dirty,
         version=__version__,
         data=", ".join(data_parts),
     )
@@ -736,13 +731,22 @@ def _test_sets_read(spec, index: int) -> list[str]:
     return [name for name in spec.test_sets if name in named and name != spec.primary_test]
 
 
-def _numbers_commit(plan) -> str | None:
-    """The code commit the numbers came from (recorded when the trials ran), '+dirty' when the tree was."""
+def _numbers_code(plan) -> tuple[str | None, bool]:
+    """The code commit(s) the numbers came from, as recorded when the trials ran, and whether the
+    tree was dirty then. Not today's HEAD: the run's own commit moves HEAD, and the report must not
+    change because of it."""
     states = [t.record.provenance.get("git", {}) for t in plan.trials if t.record is not None]
     commits = sorted({s.get("short") for s in states if s.get("short")})
-    if not commits:
-        return None
-    return ", ".join(commits) + ("+dirty" if any(s.get("dirty") for s in states) else "")
+    return ", ".join(commits) or None, any(s.get("dirty") for s in states)
+
+
+def _commit_text(short: str | None, dirty: bool) -> str | None:
+    """A commit as the log and the record show it: `abc1234`, `abc1234+dirty`, or none."""
+    return short + ("+dirty" if dirty else "") if short else None
+
+
+def _numbers_commit(plan) -> str | None:
+    return _commit_text(*_numbers_code(plan))
 
 
 def _hypothesis_rows(plan, spec, tables: Tables) -> list[dict[str, str]]:
