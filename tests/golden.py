@@ -76,5 +76,14 @@ def check(path: Path, make: Callable[[Case, str], str], langs=("en", "zh")) -> l
     return wrong
 
 
+def same_file(expected: Path, got: str) -> bool:
+    """A whole-file golden: whether `got` is its text (when updating: written there, and true)."""
+    if UPDATE:
+        expected.parent.mkdir(parents=True, exist_ok=True)
+        expected.write_text(got, encoding="utf-8")
+        return True
+    return expected.is_file() and expected.read_text(encoding="utf-8") == got
+
+
 def as_lines(sentences: Mapping | list) -> str:
     return "".join(f"{s}\n" for s in sentences)

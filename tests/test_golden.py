@@ -126,9 +126,4 @@ def _report_regions(tmp_path, lang: str) -> str:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_regions_of_a_run_match_their_golden_file(tmp_path, monkeypatch, lang):
     monkeypatch.chdir(tmp_path)
-    got = _report_regions(tmp_path, lang)
-    expected = GOLDEN / "regions" / f"{lang}.md"
-    if golden.UPDATE:
-        expected.parent.mkdir(exist_ok=True)
-        expected.write_text(got, encoding="utf-8")
-    assert got == expected.read_text(encoding="utf-8")
+    assert golden.same_file(GOLDEN / "regions" / f"{lang}.md", _report_regions(tmp_path, lang))
