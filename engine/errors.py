@@ -85,6 +85,19 @@ def _sentence(text: str) -> str:
     return text if text.endswith(("?", "!")) else text + "."
 
 
+class Invalid(ValueError):
+    """A validator's complaint inside a pydantic model, with the part of the location pydantic
+    cannot know (`loc`, below the field) and a way out (`hint`): `engine.spec.explain` turns it
+    into a located `SpecError`. It lives here, not in spec, because the models' own configs
+    (`engine.models.base.TrainConfig`) raise it too."""
+
+    def __init__(self, message: str, *, loc: Iterable[str | int] = (), hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loc = tuple(loc)
+        self.hint = hint
+
+
 class SpecError(ResearchError):
     """The front matter is not a valid spec (YAML, keys, types, sweep, expressions)."""
 

@@ -54,6 +54,22 @@ class Outcome:
         return Exit.FAILED if self.failed else Exit.OK
 
 
+def check_run(plan: Plan, *, force: bool = False, propagate: bool = True) -> None:
+    """`research run --dry-run`: the checks a run makes before it trains, on every trial (a
+    cached one included) but without the slow scan of the data's values; nothing is written.
+    Whether the pages are checked is `drafts.propagates`, as for the run itself."""
+    from engine.run.validate import validate
+
+    validate(
+        plan,
+        data=True,
+        scan=False,
+        build=True,
+        force=force,
+        pages=drafts.propagates(plan.report.spec.status, propagate),
+    )
+
+
 def execute(
     plan: Plan,
     *,

@@ -23,9 +23,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "legacy_report.md"
 SHARED = Path(__file__).parents[2] / "shared" / "examples"
 BOM = b"\xef\xbb\xbf"
 
-FIXTURE_REGIONS = {
+FIXTURE_REGIONS = {  # no hypotheses: its table has a row (H2.3.1) no run writes, so it stays the user's
     "summary",
-    "hypotheses",
     "key-numbers",
     "figure-1",
     "figure-2",
@@ -35,9 +34,8 @@ FIXTURE_REGIONS = {
     "reproduce",
     "log",
 }
-EXAMPLE_REGIONS = {
+EXAMPLE_REGIONS = {  # no hypotheses: the table's H4.1.1 row is no hub question, so it stays the user's
     "summary",
-    "hypotheses",
     "key-numbers",
     "figure-1",
     "figure-2",
@@ -186,8 +184,8 @@ def test_the_spec_skeleton_is_runnable_and_guesses_targets_from_the_data_table(t
 
     spec = front_matter_of(path)
     assert spec["data"] == {"source": "synthetic", "targets": ["log_g", "T_eff"]}  # "| Targets | log_g, Teff |"
-    assert spec["model"] == {"type": "ridge"}
-    assert spec["metrics"] == ["r2.log_g", "mae.log_g"]
+    assert spec["model"] == {"type": "ridge"}  # its schedules name no model: the runnable default
+    assert spec["metrics"] == ["r2.log_g", "mae.log_g", "mae.T_eff"]  # the main results table's columns
 
 
 def test_without_a_targets_row_the_target_is_log_g():
@@ -272,6 +270,7 @@ def test_the_users_report_regions(tmp_path):
     assert set(found) == EXAMPLE_REGIONS | {"record"}  # the run record: appended, empty
     assert not any(r.edited for r in found.values())
     assert result.missing == []
+    assert result.kept and '"H4.1.1"' in result.kept[0]  # said, not lost: the table stays the user's
 
 
 def test_markers_go_right_around_the_content_not_the_heading_or_blank_lines():

@@ -156,7 +156,8 @@ def test_the_draft_spec_has_what_the_design_tables_say_and_loads(tmp_path, monke
     assert spec["noise"] == {"level": 0.3}
     assert spec["sweep"] == {"model.alpha": [0.1, 1, 10]}
     fm = document.front_matter(result.text).text
-    assert "model: {type: ridge}  # guess:" in fm and "metrics: [r2.log_g, mae.log_g]  # guess:" in fm
+    assert "model: {type: ridge}  # guess:" in fm  # "Mean pool" and "Attention pool" name no model
+    assert 'metrics: [r2.log_g, mae.log_g, rmse.log_g]  # read from "Method | R² | MAE | RMSE" (line ' in fm
     assert "# not in the spec, fill by hand if it matters: 1024 pixels" in fm
     assert "fill by hand: 1024 pixels" in result.summary()
     capsys.readouterr()
@@ -180,7 +181,8 @@ def test_a_wide_weight_table_gives_a_trial_per_setting_and_a_range_is_a_guess():
         "log-g-first": {"train.loss_weights": {"log_g": 2.0, "T_eff": 1.0}},
     }
     assert spec["data"]["n_train"] == 2000
-    assert "n_train: 2000  # guess: the report gives a range" in result.text
+    assert 'n_train: 2000  # guessed from "Training spectra | 2,000 - 8,000" (line ' in result.text
+    assert "the report gives a range (2,000 - 8,000); its first value is taken; check" in result.text
     assert any("by variance" in line for line in result.to_fill)
 
 

@@ -199,7 +199,7 @@ def test_the_metrics_the_spec_names_are_those_computed_and_each_has_one_directio
 
 
 def test_the_catalog_reads_the_metadata_the_spec_defines():
-    from engine.notebook.experiments import META_KEYS
+    from engine.notebook.report import META_KEYS
     from engine.spec import Spec
 
     assert set(META_KEYS) <= set(Spec.model_fields)

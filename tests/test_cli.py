@@ -97,11 +97,14 @@ def test_the_example_notebook_is_clean(monkeypatch, capsys):
 
 @pytest.mark.parametrize("topic", ["logg_1m", "moe", "scaling"])
 def test_the_digest_of_every_example_topic_reads_the_reports_numbers(topic, capsys):
+    from engine.browse.digest.words import WORDS
     from engine.notebook import record
+    from engine.notebook.config import notebook_config
 
     assert main(["digest", topic]) == 0
     out = capsys.readouterr().out
-    assert "## 1. What each experiment found" in out and "## 3. Hypotheses" in out
+    w = WORDS[notebook_config(ROOT).language]
+    assert w["findings"] in out and w["hypotheses"] in out
     for path in (ROOT / "research").glob(f"{topic}/exp/exp_*.md"):
         rec = record.parse(path.read_text(encoding="utf-8"))
         assert rec["key_numbers"] and all(f"| {row[1]} |" in out for row in rec["key_numbers"])

@@ -1,5 +1,6 @@
 """The torch nets and their shared trainer, on small toy spectra (CPU)."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -127,8 +128,8 @@ def test_other_schedules_train(data, schedule):
 def test_noise_redrawn_per_epoch_matches_the_reader(data):
     from engine.models.trainer import DeviceData
 
-    train = data[0]
-    feed = DeviceData(train, torch.device("cpu"), redraw=True)
+    train = dataclasses.replace(data[0], noise_epoch=None)  # the spec's `noise.redraw`
+    feed = DeviceData(train, torch.device("cpu"))
     rows = torch.tensor([0, 5, 700])
     for epoch in (0, 3):
         feed.start_epoch(epoch)
@@ -137,28 +138,26 @@ def test_noise_redrawn_per_epoch_matches_the_reader(data):
         np.testing.assert_allclose(x.numpy(), expected, rtol=1e-5, atol=1e-6)
     feed.start_epoch(0)
     assert not torch.equal(feed.batch(rows)[0], x)
-    fixed = DeviceData(train, torch.device("cpu"), redraw=False)
+    fixed = DeviceData(data[0], torch.device("cpu"))
     fixed.start_epoch(3)
     np.testing.assert_array_equal(fixed.batch(rows)[0].numpy(), train.arrays(epoch=0)[0][rows.numpy()])
 
 
 def test_a_split_with_a_fixed_noise_draw_is_not_redrawn(data):
-    import dataclasses
-
     from engine.models.trainer import DeviceData
 
-    train = data[0]
-    if "noise_epoch" not in {f.name for f in dataclasses.fields(train)}:
-        pytest.skip("this Split has no noise_epoch")
-    pinned = dataclasses.replace(train, noise_epoch=5)
-    feed = DeviceData(pinned, torch.device("cpu"), redraw=True)
+    redrawn = dataclasses.replace(data[0], noise_epoch=None)
+    pinned = dataclasses.replace(data[0], noise_epoch=5)
+    assert redrawn.redraws and not pinned.redraws
+    feed = DeviceData(pinned, torch.device("cpu"))
     rows = torch.tensor([1, 2])
     feed.start_epoch(1)
-    np.testing.assert_array_equal(feed.batch(rows)[0].numpy(), train.arrays(epoch=5)[0][rows.numpy()])
+    np.testing.assert_array_equal(feed.batch(rows)[0].numpy(), redrawn.arrays(epoch=5)[0][rows.numpy()])
 
 
 def test_training_with_redraw_learns(data):
-    _, pred, y, _ = fit(data, MLP, epochs=5, redraw=True)
+    redrawn = (dataclasses.replace(data[0], noise_epoch=None), *data[1:])
+    _, pred, y, _ = fit(redrawn, MLP, epochs=5)
     assert np.all(r2(y, pred) > 0.95)  # measured 0.985, 0.994, 0.984
 
 

@@ -146,13 +146,58 @@ def test_checkpoint_is_plain_npz_with_its_config(tmp_path):
     np.testing.assert_array_equal(loaded.predict(test), model.predict(test))
 
 
-def test_train_config_mirrors_the_spec():
-    """Every `train:` key of the spec reaches the models (plus `redraw`, from `noise.redraw`)."""
-    from dataclasses import fields
-
+def test_train_has_one_config_class_from_the_spec_to_the_model():
+    """The spec validates `train:` with the models' own TrainConfig and hands that object on:
+    a key, default or bound is written once, and a checkpoint keeps what the spec said."""
     from engine.models.base import TrainConfig
-    from engine.spec import TrainSpec
+    from engine.spec import Spec, TrialConfig
 
-    assert {f.name for f in fields(TrainConfig)} == set(TrainSpec.model_fields) | {"redraw"}
-    defaults = TrainSpec().model_dump()
-    assert {k: v for k, v in vars(TrainConfig()).items() if k != "redraw"} == defaults
+    assert Spec.model_fields["train"].annotation is TrainConfig
+    assert TrialConfig.model_fields["train"].annotation is TrainConfig
+    trial = TrialConfig.model_validate({"model": {"type": "ridge"}, "train": {"seed": 3, "loss_weights": {"log_g": 2}}})
+    model = models.build({"type": "ridge"}, trial.train, ["log_g"])
+    assert model.train is trial.train
+
+
+def test_a_python_train_mapping_is_checked_by_the_same_class():
+    with pytest.raises(SpecError) as bad:
+        models.build({"type": "ridge"}, {"epochs": 0}, ["log_g"])
+    assert bad.value.key == "train.epochs"
+    with pytest.raises(SpecError) as typo:
+        models.build({"type": "ridge"}, {"lrr": 0.1}, ["log_g"])
+    assert typo.value.key == "train.lrr" and "lr" in str(typo.value.hint)
+    with pytest.raises(SpecError) as weighting:
+        models.build({"type": "ridge"}, {"loss_weights": "equall"}, ["log_g"])
+    assert weighting.value.key == "train.loss_weights" and "equal" in str(weighting.value.hint)
+
+
+def test_a_validated_model_config_is_the_object_the_model_gets():
+    config = models.validate({"type": "ridge", "alphas": [1, 10]})
+    model = models.build({"type": "ridge", "alphas": [1, 10]}, None, ["log_g"], config=config)
+    assert model.config is config
+    with pytest.raises(TypeError):
+        models.build({"type": "mlp"}, None, ["log_g"], config=config)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"channels": [4], "kernel": 7, "dilation": 1, "stride": 1}, 7),
+        ({"channels": [4, 4], "kernel": 7, "dilation": [1, 2], "stride": 1}, 19),
+        ({"channels": [4, 4, 4], "kernel": 7, "dilation": 2, "stride": 2}, 85),
+    ],
+)
+def test_a_cnn_reports_the_receptive_field_its_convolutions_have(params, expected):
+    """The number a rule reads (`info.receptive_field`) is the span of input pixels one output
+    position of the last convolution depends on, measured through torch's gradient."""
+    torch = pytest.importorskip("torch")
+    from engine.models.cnn import CNN
+
+    config = models.validate({"type": "cnn", **params})
+    assert config.receptive_field == expected
+    net = CNN(config, 512).eval()
+    x = torch.randn(1, 512, requires_grad=True)
+    out = net.convs(x.unsqueeze(1))
+    out[0, :, out.shape[-1] // 2].sum().backward()
+    touched = torch.nonzero(x.grad[0]).flatten()
+    assert int(touched.max() - touched.min()) + 1 == expected

@@ -4,21 +4,30 @@ trend), and the Chinese sentences carry the same numbers as the English ones."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from engine.notebook.config import LANGS
+from engine.render import observations
 from engine.render.observations import (
+    HEADINGS,
     MAX_SENTENCES,
+    heading,
     interval_verdict,
     observe_binned,
     observe_deltas,
     observe_sweep,
     observe_trials,
+    one_seed,
     render,
 )
+from engine.render.phrasebook import BOOKS
 
 NAN = math.nan
 NAMES = [f"{t} {m}" for t in ("Cool", "Warm", "Hot") for m in ("Metal-poor", "Solar", "Metal-rich")]
@@ -584,3 +593,58 @@ def test_render_is_a_short_bulleted_list():
     out = observe_binned(cells_table(), best="mlp")
     assert render(out) == render(observe_binned(cells_table(), best="mlp"))
     assert render(out).count("\n- ") == len(out) - 1 and len(out) <= MAX_SENTENCES
+
+
+def test_the_caveat_of_one_seed_in_either_language():
+    assert one_seed([]) is None
+    assert one_seed(["mlp"]) == (
+        "mlp ran with one seed: its training noise was not measured, and the intervals above hold the test rows only."
+    )
+    assert one_seed(["ridge", "mlp", "cnn", "vit", "moe"]).startswith(
+        "ridge, mlp, cnn and 2 more ran with one seed: their"
+    )
+    assert one_seed(["ridge", "mlp", "cnn", "vit", "moe"], "zh") == (
+        "ridge、mlp、cnn 等 5 项 只跑了 1 个种子：训练噪声未测，以上区间只含测试集的抽样误差。"
+    )
+    assert heading("en") == HEADINGS["en"] == "Key observations:" and heading("zh") == "主要观察："
+
+
+# ---------------------------------------------------------------------------------------------
+# The phrasebooks: the rules ask one phrasebook per language for their words
+
+
+def _phrases(book) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(value)
+        for name, value in vars(book).items()
+        if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == book.__name__
+    }
+
+
+def test_every_language_has_a_phrasebook():
+    assert set(BOOKS) == set(LANGS)
+
+
+@pytest.mark.parametrize("lang", sorted(set(BOOKS) - {"en"}))
+def test_the_phrasebooks_hold_the_same_phrases_with_the_same_signatures(lang):
+    english, other = _phrases(BOOKS["en"]), _phrases(BOOKS[lang])
+    assert sorted(set(english) ^ set(other)) == []
+    assert {name: str(sig) for name, sig in other.items() if sig != english[name]} == {}
+
+
+def test_the_rules_ask_for_every_phrase_and_for_no_other():
+    """The rules reach the words only as `say.<phrase>`: a phrase nobody asks for is dead wording,
+    and one asked for but missing would fail only in the sentence that needs it."""
+    tree = ast.parse(Path(observations.__file__).read_text(encoding="utf-8"))
+    asked = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "say"
+    }
+    asked |= {"heading"}  # HEADINGS is made from every book's heading, not through `say`
+    assert sorted(asked ^ set(_phrases(BOOKS["en"]))) == []
+
+
+def test_the_rules_never_ask_which_language_they_write():
+    source = Path(observations.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"\bzh\b|lang ==|[\u4e00-\u9fff（），：；。、]", source.split('"""', 2)[2])

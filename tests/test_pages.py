@@ -307,6 +307,13 @@ def test_a_comment_or_prose_edit_does_not_make_the_spec_stale():
     assert record.spec_digest(text) != record.spec_digest(text.replace("level: 1.0", "level: 0.5"))
 
 
+def test_what_a_model_sees_is_part_of_the_spec_that_decides_the_numbers():
+    text = "id: a\ntitle: one\nmodel: {type: ridge}\n"
+    with_inputs = text + "inputs: [flux, error]\n"
+    assert record.spec_digest(with_inputs) != record.spec_digest(text)
+    assert record.spec_digest(with_inputs) != record.spec_digest(text + "inputs: error\n")
+
+
 def test_the_record_round_trips_through_the_report():
     rec = {"id": "E", "verdict": "pass", "trials": [{"name": "a", "metrics": {"r2.log_g": 0.123456789}}], "sets": []}
     text = "# r\n\n<!-- research:record -->\n<!-- /research:record -->\n"

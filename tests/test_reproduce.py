@@ -149,7 +149,7 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
     import numpy as np
 
     from engine.render.binned import binned_table
-    from engine.render.reporting import _shown_binned
+    from engine.render.regions import shown_binned
     from engine.render.templates import render
     from engine.spec import Binned
 
@@ -173,7 +173,7 @@ def test_a_bin_with_too_few_spectra_is_marked_and_left_out_of_the_spread_and_the
     kept = [v for v in table["values"]["a"][:3]]
     assert table["spread_values"]["a"] == pytest.approx(np.std(kept, ddof=1))  # the sample std, as a rule's std()
     assert table["centers"][3] == 40.0  # the open bin where its spectra are, not at 5e8
-    body = render("regions/binned.md.j2", None, tables=[_shown_binned(table)])
+    body = render("regions/binned.md.j2", None, tables=[shown_binned(table)])
     assert "| 1 † |" in body and "fewer than 30 spectra" in body and "(0." in body.split("| 1 † |")[1].split("\n")[0]
 
 

@@ -170,8 +170,9 @@ def test_a_trial_config_is_plain_json_with_defaults_filled():
     import json
 
     config = load(EXAMPLE).resolve_trials()[0].config
-    assert set(config) == {"data", "noise", "model", "train"}
+    assert set(config) == {"data", "noise", "inputs", "model", "train"}
     assert config["train"]["weight_decay"] == 0.0  # a default
+    assert config["inputs"] == "flux"  # what the model sees, said even when it is the default
     assert config["model"] == {"type": "mlp", "hidden": [256, 128]}
     assert json.loads(json.dumps(config)) == config
 

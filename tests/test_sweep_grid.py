@@ -76,7 +76,7 @@ def test_names_read_well_and_stay_distinct():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("sweep:\n  alpha: [1, 2]\n", "expected a dotted key of data, noise, model, train"),
+        ("sweep:\n  alpha: [1, 2]\n", "expected a dotted key of data, noise, inputs, model, train"),
         ("sweep:\n  model.alpha: []\n", "expected at least one value"),
         ("sweep:\n  model.alpha: [10, 100, 10]\n", "10 is swept twice"),
         ("trials:\n  alpha-1: {}\nsweep:\n  model.alpha: [1]\n", "the sweep makes a trial named 'alpha-1'"),

@@ -94,7 +94,7 @@ def test_standardised_batches_are_the_nets_own_standardisation(monkeypatch):
     from engine.data import noise
     from engine.models.trainer import DeviceData
 
-    train, _, _ = toy_splits(96, 0, 0, 64, noise_level=1.0)
+    train, _, _ = toy_splits(96, 0, 0, 64, noise_level=1.0, redraw=True)
     model = build(MLP, TRAIN, TARGETS)
     net = model._build(train.n_pixels, train.wave).eval()  # eval: no dropout, one answer
     net.x_mean.copy_(torch.linspace(0.5, 1.0, 64))
@@ -102,7 +102,7 @@ def test_standardised_batches_are_the_nets_own_standardisation(monkeypatch):
     net.y_mean.copy_(torch.tensor([3.0, 5000.0, -0.5]))
     net.y_scale.copy_(torch.tensor([1.1, 600.0, 0.3]))
     monkeypatch.delattr(noise, "standard_normal_torch", raising=False)
-    feed = DeviceData(train, torch.device("cpu"), redraw=True)
+    feed = DeviceData(train, torch.device("cpu"))
     assert feed.x is not None  # the fallback: the whole epoch drawn on the host
     feed.standardise(net)
     rows = torch.tensor([0, 17, 95])

@@ -206,10 +206,10 @@ def test_the_verdict_and_the_sentences_rank_by_the_one_direction_table(metric):
 
 
 def _caption_best(results, baseline, references=()):
-    from engine.render.reporting import _standing_words
+    from engine.render.figure_trials import standing_words
 
     place = standing(results, "r2.log_g", baseline=baseline, references=references)
-    return _standing_words(SimpleNamespace(primary_metric="r2.log_g"), SimpleNamespace(standing=place))
+    return standing_words(SimpleNamespace(primary_metric="r2.log_g"), SimpleNamespace(standing=place))
 
 
 def test_a_caption_does_not_call_a_candidate_that_lost_to_the_baseline_best():
@@ -263,9 +263,9 @@ def _snr_table():
 
 
 def _region(table):
-    from engine.render.reporting import _shown_binned
+    from engine.render.regions import shown_binned
 
-    shown = _shown_binned(table)
+    shown = shown_binned(table)
     return render("regions/binned.md.j2", tables=[{**shown, "observations": []}], observations_heading="")
 
 

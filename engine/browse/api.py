@@ -27,18 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.browse.status import stale_reasons
 from engine.errors import ResearchError, did_you_mean
 from engine.models.configs import shown_config
 from engine.notebook import paths as notebook_paths
-from engine.notebook.experiments import Experiment, read, scan, under
+from engine.notebook.experiments import scan, under
 from engine.notebook.paths import shown as relative
 from engine.notebook.record import rounded, shown_trials
+from engine.notebook.report import Report, read_report
 from engine.notebook.store import RECORD, KeyParts, RunStore
 from engine.render.decision import LOWER_IS_BETTER, badness
 from engine.run.plan import ABSENT, config_leaves
 from engine.spec.vocabulary import base_metric
 from engine.text import document
+from engine.text.tables import parsed as parsed_tables
 
 #: The columns of `results()` before a trial's parameters and metrics, and after them.
 HEAD_COLUMNS = ("report", "trial", "model")
@@ -73,22 +74,21 @@ class Ref:
 
 @dataclass
 class _Version:
-    """One report as one revision holds it: its record, its text, its trials' whole configs."""
+    """A report as one git revision holds it (`revision` None: as it is now), paired with the run
+    store that has its trials' whole configs: what `show` and `diff` compare."""
 
-    path: Path
+    report: Report
     revision: str | None
-    text: str
-    experiment: Experiment
     store: RunStore
     _configs: dict[str, dict[str, Any] | None] | None = field(default=None, repr=False)
 
     @property
     def record(self) -> dict[str, Any]:
-        return self.experiment.record or {}
+        return self.report.record or {}
 
     @property
     def label(self) -> str:
-        return relative(self.path) + (f"@{self.revision}" if self.revision else "")
+        return relative(self.report.path) + (f"@{self.revision}" if self.revision else "")
 
     @property
     def names(self) -> list[str]:
@@ -100,7 +100,7 @@ class _Version:
                 return item
         raise ResearchError(
             f"no trial named '{name}' in the run record of {self.label}",
-            path=self.path,
+            path=self.report.path,
             key=f"#{name}",
             hint=did_you_mean(name, self.names) or f"its trials: {', '.join(self.names) or 'none'}",
         )
@@ -120,14 +120,16 @@ class _Version:
                 if config is None:
                     if resolved is None:
                         resolved = _spec_configs(self)
-                    config = resolved.get(name)
+                    # a repeated trial is its seeds in the spec (`x.seed-42`): its first seed's config
+                    member = next((str(r.get("name")) for r in rows if r.get("of") == name), None)
+                    config = resolved.get(name) or (resolved.get(member) if member else None)
                 found[name] = config_leaves(shown_config(config)) if config is not None else None
             self._configs = found
         return self._configs
 
     @property
     def why(self) -> list[str]:
-        return stale_reasons(self.experiment)
+        return self.report.stale_reasons()
 
 
 class Notebook:
@@ -149,11 +151,11 @@ class Notebook:
         """Every experiment report (under `paths`, files or folders, when given), sorted by id:
         path, id, title, status, verdict, the rule's words, best and baseline trial, staleness."""
         out = []
-        for experiment in self._experiments(paths, unreadable=True):
-            rec = experiment.record or {}
+        for report in self._reports(paths, unreadable=True):
+            rec = report.record or {}
             out.append(
                 {
-                    **_summary(experiment, rec, stale_reasons(experiment), relative(experiment.path)),
+                    **_summary(report, rec, report.stale_reasons(), relative(report.path)),
                     "trials": [t.get("name") for t in shown_trials(rec)],
                 }
             )
@@ -169,8 +171,8 @@ class Notebook:
         (`model.alpha`) or a field (`report`, `model`); unsorted, reports by id, trials in
         the report's order."""
         records = []
-        for experiment in self._experiments(paths):
-            records.extend(trial_records(self._version_of(experiment)))
+        for report in self._reports(paths):
+            records.extend(trial_records(_Version(report, None, self.store)))
         return sort_records(records, sort) if sort else records
 
     def results(self, paths: Iterable[str | Path] | None = None, *, sort: str | None = None) -> list[dict[str, Any]]:
@@ -201,17 +203,17 @@ class Notebook:
         the key numbers, the binned tables (as the report shows them) and the figures' paths."""
         ref = Ref.parse(str(path))
         version = self._version(ref.path, ref.revision)
-        rec, experiment = version.record, version.experiment
+        rec, report = version.record, version.report
         trials = trial_records(version)
         return {
-            **_summary(experiment, rec, version.why, version.label),
+            **_summary(report, rec, version.why, version.label),
             "metrics": metric_order(trials, rec.get("primary")),
             "trials": trials,
             "key_numbers": [
                 {"label": row[0], "value": row[1]} for row in rec.get("key_numbers") or [] if len(row) >= 2
             ],
-            "binned": region_tables(version.text, "binned", str(version.path)),
-            "figures": figure_paths(version.text, version.path),
+            "binned": region_tables(report.text, "binned", str(report.path)),
+            "figures": figure_paths(report.text, report.path),
         }
 
     def diff(self, a: str, b: str | None = None) -> dict[str, Any]:
@@ -241,8 +243,8 @@ class Notebook:
             if not version.record.get("trials"):
                 raise ResearchError(
                     f"{version.label} has no run record to compare",
-                    path=version.path,
-                    hint=f"run it first: research run {relative(version.path)}",
+                    path=version.report.path,
+                    hint=f"run it first: research run {relative(version.report.path)}",
                 )
         if first.trial or second.trial:
             name_a = first.trial or second.trial or ""  # one of them is named here
@@ -285,7 +287,7 @@ class Notebook:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _experiments(self, paths: Iterable[str | Path] | None, *, unreadable: bool = False) -> list[Experiment]:
+    def _reports(self, paths: Iterable[str | Path] | None, *, unreadable: bool = False) -> list[Report]:
         """The reports under `paths`; those whose front matter or markers are broken only with
         `unreadable` (a listing names their problem; their trials cannot be read)."""
         given = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths or []]
@@ -294,12 +296,7 @@ class Notebook:
                 raise ResearchError(
                     "no such file or folder", path=path, hint="give reports or folders of reports inside the notebook"
                 )
-        return [e for e in under(scan(self.root), given) if unreadable or e.error is None]
-
-    def _version_of(self, experiment: Experiment) -> _Version:
-        from engine.text import textfile
-
-        return _Version(experiment.path, None, textfile.read_text(experiment.path), experiment, self.store)
+        return [e for e in under(scan(self.root), given) if unreadable or e.problem is None]
 
     def _version(self, path: Path, revision: str | None) -> _Version:
         from engine.text import textfile
@@ -313,14 +310,14 @@ class Notebook:
 
             text = text_at(path, revision)
         where = f"{relative(path)}@{revision}" if revision else str(path)
-        experiment = read(path, None if revision else self.root, text=text)
-        if experiment is None:
+        report = read_report(path, None if revision else self.root, text=text)
+        if report is None:
             raise ResearchError(
                 "is not an experiment report (its front matter has no `id:`)", path=where, hint=_reports_hint(self.root)
             )
-        if experiment.error:
-            raise ResearchError(experiment.error, path=where)
-        return _Version(path, revision, text, experiment, self.store)
+        if report.problem:
+            raise ResearchError(report.problem, path=where)
+        return _Version(report, revision, self.store)
 
 
 def trial_records(version: _Version) -> list[dict[str, Any]]:
@@ -335,7 +332,7 @@ def trial_records(version: _Version) -> list[dict[str, Any]]:
         leaves = configs.get(name)
         out.append(
             {
-                "report": version.experiment.id,
+                "report": version.report.id,
                 "trial": name,
                 "model": item.get("model"),
                 "params": {k: leaves[k] for k in varying if k in leaves} if leaves is not None else {},
@@ -480,36 +477,23 @@ def region_tables(text: str, prefix: str, path: str | None = None) -> list[dict[
 
 
 def markdown_tables(body: str) -> list[dict[str, Any]]:
-    tables: list[dict[str, Any]] = []
+    """Every table of `body` (`engine.text.tables` reads them), each titled by the paragraph or
+    heading right above it, unless a list or a quote came between."""
+    tokens = document.markdown_tokens(body)
+    titles: dict[int, str | None] = {}
     title: str | None = None
-    current: dict[str, Any] | None = None
-    row: list[str] | None = None
-    cell = False
-    for token in document.markdown_tokens(body):
-        if token.type == "inline" and current is None and token.level == 1:  # a paragraph: the next table's title
+    for index, token in enumerate(tokens):
+        if token.type == "inline" and token.level == 1:  # a paragraph: the next table's title
             title = _plain(token.content)
         elif token.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
             title = None
         elif token.type == "table_open":
-            current = {"title": title, "columns": [], "rows": []}
-        elif token.type == "tr_open":
-            row = []
-        elif token.type in ("th_open", "td_open"):
-            cell = True
-        elif token.type == "inline" and cell and row is not None:
-            row.append(_plain(token.content))
-        elif token.type in ("th_close", "td_close"):
-            cell = False
-        elif token.type == "tr_close" and current is not None:
-            if not current["columns"]:
-                current["columns"] = row
-            else:
-                current["rows"].append(row)
-            row = None
-        elif token.type == "table_close" and current is not None:
-            tables.append(current)
-            current, title = None, None
-    return tables
+            titles[index], title = title, None
+    found = []
+    for table in parsed_tables(tokens):
+        header, *rows = [[_plain(cell) for cell in row] for row in table.texts()]
+        found.append({"title": titles[table.index], "columns": header, "rows": rows})
+    return found
 
 
 def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
@@ -525,20 +509,20 @@ def figure_paths(text: str, path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _summary(experiment: Experiment, rec: Mapping[str, Any], why: list[str], path: str) -> dict[str, Any]:
+def _summary(report: Report, rec: Mapping[str, Any], why: list[str], path: str) -> dict[str, Any]:
     """What `reports()` and `show()` both say of a report: where and what it is, its verdict, staleness."""
     return {
         "path": path,
-        "id": experiment.id,
-        "title": experiment.front.get("title"),
-        "status": experiment.status,
+        "id": report.id,
+        "title": report.meta.get("title"),
+        "status": report.status,
         "verdict": rec.get("verdict"),
         "says": rec.get("says"),
         "primary": rec.get("primary"),
         "best": rec.get("best"),
         "baseline": rec.get("baseline"),
         "beats_baseline": (rec.get("standing") or {}).get("beats_baseline"),
-        "last_run": experiment.last_run,
+        "last_run": report.last_run,
         "stale": bool(why),
         "why": why,
     }
@@ -566,14 +550,11 @@ def _stored_config(store: RunStore, parts: Any) -> dict[str, Any] | None:
 def _spec_configs(version: _Version) -> dict[str, Any]:
     """Each trial's config resolved from the spec in this text, with the record's --set and
     --sweep options: today's resolution of the spec that made the numbers."""
-    from engine.spec import load_spec, parse_set_option, parse_sweep_option
+    from engine.spec import parse_set_option, parse_sweep_option
 
     rec = version.record
-    fm = document.front_matter(version.text, version.label)
-    if fm is None:
-        return {}
     try:
-        spec = load_spec(fm.text, path=version.label, first_line=fm.first_line)
+        spec = version.report.spec  # no front matter, an invalid spec: nothing to resolve
         if rec.get("sweeps"):
             spec = spec.with_sweep(dict(parse_sweep_option(s) for s in rec["sweeps"]))
         trials = spec.resolve_trials(dict(parse_set_option(s) for s in rec.get("sets") or []))
@@ -591,7 +572,7 @@ def _plain(text: str) -> str:
 
 
 def _reports_hint(root: Path) -> str:
-    found = [relative(e.path) for e in scan(root) if e.error is None]
+    found = [relative(e.path) for e in scan(root) if e.problem is None]
     if not found:
         return "this notebook has no experiment report yet (research new exp TOPIC NAME)"
     shown = ", ".join(found[:8]) + (f", … ({len(found)} in all)" if len(found) > 8 else "")

@@ -164,9 +164,9 @@ def _key_lines(fm: document.FrontMatter) -> dict[str, int]:
 def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
     """The spec, then the one validation a run makes (without reading every spectrum), then staleness."""
     from engine.notebook import locks
-    from engine.notebook.experiments import read
     from engine.notebook.paths import notebook_root
     from engine.notebook.record import spec_digest
+    from engine.notebook.report import read_report
     from engine.notebook.staleness import STUCK, stale_reasons
     from engine.run.plan import make_plan
     from engine.run.validate import problems as validation_problems
@@ -177,8 +177,8 @@ def _check_spec(path: Path, fm: document.FrontMatter) -> list[Problem]:
     except ResearchError as error:
         return [_problem(found, path) for found in (error, *error.also)]
     lines = _key_lines(fm)
-    experiment = read(path, notebook_root(path))
-    rec = experiment.record if experiment is not None else None
+    report = read_report(path, notebook_root(path))
+    rec = report.record if report is not None else None
     sets = list((rec or {}).get("sets") or [])
     sweeps = list((rec or {}).get("sweeps") or [])
     try:

@@ -1,4 +1,5 @@
-"""`research status`: one row per experiment, from front matter and run records only.
+"""`research status`: one row per experiment, from the catalog's fields of each report (a few
+front matter keys and the run record, `engine.notebook.report`) only.
 
 No spec validation and no ML library: the stale check compares the hashes the run recorded
 (the spec keys that decide the numbers, the numeric engine code) with today's. Data changes are
@@ -11,39 +12,32 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.notebook.experiments import Experiment, scan, under
-from engine.notebook.staleness import stale_reasons as _stale_reasons
+from engine.notebook.experiments import scan, under
 from engine.render.templates import fmt_metric
 
 FIELDS = ("id", "mvp", "status", "verdict", "metric", "value", "last_run", "stale", "why", "path")
 
 
-def stale_reasons(experiment: Experiment) -> list[str]:
-    if experiment.error:
-        return [experiment.error]
-    return _stale_reasons(experiment.record, status=experiment.status, spec_now=experiment.spec_now())
-
-
 def rows(root: Path, paths: Iterable[Path] | None = None) -> list[dict[str, Any]]:
     """Every experiment under `root` (or under `paths`), as plain JSON-ready rows."""
     out = []
-    for experiment in under(scan(root), paths):
-        rec = experiment.record or {}
-        why = stale_reasons(experiment)
-        value = experiment.primary_value()
+    for report in under(scan(root), paths):
+        rec = report.record or {}
+        why = report.stale_reasons()
+        value = report.primary_value()
         out.append(
             {
-                "id": experiment.id,
-                "mvp": experiment.front.get("mvp"),
-                "status": experiment.status,
+                "id": report.id,
+                "mvp": report.meta.get("mvp"),
+                "status": report.status,
                 "verdict": rec.get("verdict"),
                 "metric": rec.get("primary"),
                 "value": value,
                 "value_text": fmt_metric(rec.get("primary"), value) if value is not None else None,
-                "last_run": experiment.last_run,
+                "last_run": report.last_run,
                 "stale": bool(why),
                 "why": why,
-                "path": _relative(experiment.path, root),
+                "path": _relative(report.path, root),
             }
         )
     return out

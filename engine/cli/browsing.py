@@ -190,11 +190,13 @@ def diff(
 def digest(
     topic: str = typer.Argument(..., help="The topic, as in the reports' `topic:`."),
     since: Optional[str] = typer.Option(
-        None, "--since", help="Only experiments run on or after this date (YYYY-MM-DD)."
+        None, "--since", help="Only findings from experiments run on or after this date (YYYY-MM-DD)."
     ),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the digest to this file instead of printing it."),
 ) -> None:
-    """A digest of a topic's experiments: findings, performance matrix, hypotheses, index."""
+    """A digest of a topic's experiments: findings by theme (sentence, key numbers, design implication), a
+    performance matrix per noise level, each question verified / refuted / open, open questions by priority,
+    planned experiments, questions for discussion, an index."""
     from engine.browse.digest import digest as make_digest
     from engine.notebook.paths import notebook_root
     from engine.text import textfile

@@ -43,20 +43,29 @@ class AdoptKind(str, Enum):
     hub = "hub"
 
 
-@app.command(epilog="Examples:  research adopt research/moe/exp/exp_old_report.md --dry-run")
+@app.command(
+    epilog="Examples:  research adopt research/moe/exp/exp_old_report.md --dry-run  ·  "
+    "research adopt research/moe/exp/exp_old_report.md --no-commit"
+)
 def adopt(
     file: Path = typer.Argument(..., help="A legacy report or hub page without markers."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
     kind: AdoptKind = typer.Option(AdoptKind.auto, "--kind", help="What the page is."),
+    no_commit: bool = typer.Option(
+        False, "--no-commit", help="Write the adopted file but do not commit it (commit it before its first run)."
+    ),
 ) -> None:
     """Add a front matter spec and region markers to a legacy page, changing nothing else.
 
     The front matter takes the header's id, author, date, topic, MVP and status, and a draft
-    spec from the design tables; the placeholder and appendix result tables get region markers.
-    It says what it read, what it guessed (`# guess` in the YAML) and what to fill by hand."""
+    spec from the report's design tables, method names, result tables, figures, prose and
+    acceptance criterion; the placeholder and appendix result tables get region markers. It
+    says what it read (`# read from` in the YAML), what it guessed (`# guessed from …: check`)
+    and what to fill by hand, and commits the adopted file in a git notebook, so prose that
+    quotes the old numbers is found from the first run."""
     from engine.adopt.legacy import adopt_file
 
-    result = adopt_file(file, dry_run=dry_run, kind=kind.value)
+    result = adopt_file(file, dry_run=dry_run, kind=kind.value, commit=not no_commit)
     if dry_run:
         typer.echo(result.diff(str(file)), nl=False)
         typer.echo(result.summary(), err=True)

@@ -58,10 +58,8 @@ def run_command(
     """Run every trial of a report's spec and write the results back into it."""
     import time
 
-    from engine.notebook.drafts import propagates
     from engine.notebook.paths import shown
-    from engine.run.validate import validate
-    from engine.runner import execute, make_plan, run_paths
+    from engine.runner import check_run, execute, make_plan, run_paths
 
     code = 0
     for report in run_paths(paths):
@@ -80,14 +78,7 @@ def run_command(
             for change in item.changes if item.runs else ():
                 typer.echo(f"      {change}")
         if dry_run:
-            validate(
-                plan,
-                data=True,
-                scan=False,
-                build=True,
-                force=force,
-                pages=propagates(plan.report.spec.status, not no_propagate),
-            )
+            check_run(plan, force=force, propagate=not no_propagate)
             continue
         from engine.progress import Progress
 

@@ -75,6 +75,22 @@ class Splits:
         parts += [f"{name}={s.fingerprint()}" for name, s in self.tests.items()]
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
+    def seeing(self, inputs, targets) -> "Splits":
+        """The same splits as a model with these `inputs` (`engine.data.inputs.Inputs`) sees
+        them: fitted on the training split alone, then applied alike to every split."""
+        from dataclasses import replace
+
+        from .input_matrix import fit
+
+        if inputs.is_flux:
+            return self
+        fitted = fit(inputs, self.train, targets)
+
+        def sees(split):
+            return None if split is None else replace(split, inputs=fitted)
+
+        return Splits(sees(self.train), sees(self.val), sees(self.test), {n: sees(s) for n, s in self.tests.items()})
+
 
 def make_splits(
     data,
@@ -227,6 +243,7 @@ def check_data(
     val_frac: float = 0.1,
     scan: bool = True,
     say=None,
+    inputs=None,
 ) -> None:
     """Raise the `DataError` a trial would meet, without training and without generating data.
 
@@ -235,8 +252,14 @@ def check_data(
     leave `n_train` + `n_val` + `n_test` spectra — the very row choice `make_splits` makes, from
     the parameter columns only. With `scan`, the fluxes and errors of every row a trial will read
     are checked to be finite; a file set that passed once is remembered by its fingerprint, so a
-    re-run does not read it again.
+    re-run does not read it again. `inputs` (`engine.data.inputs.Inputs`): its wavelength windows
+    and top-K counts must fit the training data's wavelengths.
     """
+    if inputs is not None and inputs.is_flux:
+        inputs = None  # nothing to check: the default reads every pixel (and a check loads no numpy)
+    if inputs is not None:
+        from .input_matrix import check as check_inputs
+
     base_dir, cache_dir = Path(base_dir), Path(cache_dir)
     synthetic = data.source == SYNTHETIC
     test_synthetic = data.test_source == SYNTHETIC or (data.test_source is None and synthetic)
@@ -255,6 +278,10 @@ def check_data(
         if test_synthetic
         else []
     )
+    if synthetic and inputs is not None:
+        from .synth import wavelength
+
+        check_inputs(inputs, wavelength())
     if synthetic and test_synthetic:
         if scan:
             for source, rows in sides:
@@ -272,6 +299,8 @@ def check_data(
             for s in (splits.train, splits.val, splits.test, *splits.tests.values())
             if s is not None
         ]
+        if inputs is not None:
+            check_inputs(inputs, splits.train.wave)
     elif synthetic:  # a test file beside synthetic training data
         source = _open_named(data.test_source, "data.test_source", base_dir, data.keys)
         rows = _take_first(
@@ -290,6 +319,8 @@ def check_data(
             pool = _take_first(pool, n_train + (n_val or 0), "data.n_train", source, what="training + validation")
         _check_targets(source, targets)
         sides += [(source, pool)]
+        if inputs is not None:
+            check_inputs(inputs, source.wave)
     if scan:
         for source, rows in sides:
             _scan(source, rows, cache_dir, say)

@@ -17,7 +17,7 @@ import hashlib
 import inspect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -44,6 +44,10 @@ class Split:
     noise_seed: int = 0
     noise_epoch: Optional[int] = None  # a fixed draw, whatever the epoch; None: the epoch's draw
     name: str = ""
+    #: what the model sees (`engine.data.inputs.Fitted`): None, the noisy flux itself; else
+    #: `blocks()` and `arrays()` give the input matrix it makes of the noisy flux, the errors
+    #: and the rows, and `n_pixels` / `wave` describe its columns
+    inputs: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", np.asarray(self.index, dtype=np.int64))
@@ -54,11 +58,19 @@ class Split:
 
     @property
     def n_pixels(self) -> int:
-        return self.source.n_pixels
+        """The width of what a model reads: the spectrum's pixels, or the inputs' columns."""
+        return self.source.n_pixels if self.inputs is None else self.inputs.width
 
     @property
     def wave(self) -> np.ndarray:
-        return self.source.wave
+        return self.source.wave if self.inputs is None else self.inputs.wave
+
+    @property
+    def redraws(self) -> bool:
+        """Whether training on this split draws its noise afresh every epoch (the spec's
+        `noise.redraw`): the split says so by pinning no draw. Read by the nets' trainer; a
+        model has no setting of its own for it."""
+        return self.noise_level > 0 and self.noise_epoch is None
 
     def noise_epoch_for(self, epoch: int = 0) -> int:
         """The epoch whose noise this split uses when asked for `epoch`."""
@@ -82,24 +94,30 @@ class Split:
         asking for the next, such as a Gram-matrix accumulation.
         """
         y_all = self.labels()
+        pixels = self.source.n_pixels
         x_buf = error_buf = None
+        with_error = self.noise_level != 0 or (self.inputs is not None and self.inputs.needs_error)
         for start in range(0, len(self.index), rows):
             index = self.index[start : start + rows]
             n = len(index)
             if reuse:
                 if x_buf is None:
-                    x_buf = np.empty((min(rows, len(self.index)), self.n_pixels), dtype=np.float32)
+                    x_buf = np.empty((min(rows, len(self.index)), pixels), dtype=np.float32)
                 x = x_buf[:n]
             else:
-                x = np.empty((n, self.n_pixels), dtype=np.float32)
-            if self.noise_level == 0:
+                x = np.empty((n, pixels), dtype=np.float32)
+            err = None
+            if not with_error:
                 self._read_flux(index, x)
             else:
                 if error_buf is None:
-                    error_buf = np.empty((min(rows, len(self.index)), self.n_pixels), dtype=np.float32)
+                    error_buf = np.empty((min(rows, len(self.index)), pixels), dtype=np.float32)
                 err = error_buf[:n]
                 self._read(index, x, err)
-                add_noise(x, err, self.noise_level, self.noise_seed, self.noise_epoch_for(epoch), index, out=x)
+                if self.noise_level != 0:
+                    add_noise(x, err, self.noise_level, self.noise_seed, self.noise_epoch_for(epoch), index, out=x)
+            if self.inputs is not None:
+                x = self.inputs.transform(x, err, self.source, index)
             yield Block(start, x, y_all[start : start + n], index)
 
     def arrays(self, *, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +136,8 @@ class Split:
         digest = hashlib.sha256(self.source.fingerprint().encode())
         digest.update(np.ascontiguousarray(self.index).tobytes())
         digest.update(repr((self.targets, float(self.noise_level), self.noise_seed, self.noise_epoch)).encode())
+        if self.inputs is not None:
+            digest.update(self.inputs.digest.encode())
         return digest.hexdigest()[:16]
 
     # -- reading through the fastest path the source offers -----------------------------------

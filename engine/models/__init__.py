@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import SpecError, did_you_mean
+from engine.errors import Invalid, SpecError, did_you_mean
 
 from .base import Model, TrainConfig, Workspace, config_from, load_checkpoint, train_config
 
@@ -99,7 +99,10 @@ def validate(model: Mapping[str, Any]) -> Any:
     if not isinstance(type_name, str):
         raise SpecError("required key is missing", key="model.type")
     if type_name == "stored" and _REGISTRY.get(type_name) == _BUILT_IN[type_name]:
-        return stored_config(params)
+        try:
+            return stored_config(params)
+        except Invalid as exc:
+            raise SpecError(exc.message, key=".".join(["model", *map(str, exc.loc)]), hint=exc.hint) from None
     if type_name in CONFIGS and _REGISTRY.get(type_name) == _BUILT_IN.get(type_name):
         return config_from(CONFIGS[type_name], params, f"the '{type_name}' model", prefix="model")
     target = resolve(type_name)
@@ -107,6 +110,30 @@ def validate(model: Mapping[str, Any]) -> Any:
         return config_from(target.Config, params, f"the '{type_name}' model", prefix="model")
     _check_factory(type_name, target)
     return None
+
+
+def resolved_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's config with its model's every parameter, defaults included (`dilation: 2` where
+    the spec said nothing): what a rule reads as `trials.x.config.model.<name>`. A plugin's
+    parameters are as written, and a model the registry cannot check is left as it is."""
+    import dataclasses
+
+    from .configs import SPEC_NAMES
+
+    model = dict(config.get("model") or {})
+    try:
+        checked = validate(model)
+    except SpecError:
+        return dict(config)
+    if checked is None or not dataclasses.is_dataclass(checked) or isinstance(checked, type):
+        return dict(config)
+    spelled = {field: key for key, field in SPEC_NAMES.get(str(model.get("type")), {}).items()}
+
+    def plain(value: Any) -> Any:
+        return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    filled = {spelled.get(k, k): plain(v) for k, v in dataclasses.asdict(checked).items()}
+    return {**config, "model": {"type": model.get("type"), **filled}}
 
 
 def training_noise(model: Mapping[str, Any]) -> Any:
@@ -129,19 +156,22 @@ def training_noise(model: Mapping[str, Any]) -> Any:
 
 
 def stored_config(params: Mapping[str, Any]) -> Any:
-    """The config of `model: {from: cand}` (the spec's `from` is the config's `source`)."""
+    """The config of `model: {from: cand}` (the spec's `from` is the config's `source`), and
+    the one statement of what such a model may say: `from` alone. The spec reads `{from: …}`
+    through it too (`engine.spec.run_config.ModelSpec`), so a pydantic-style `Invalid` (located
+    below `model`) is what it raises."""
     from .configs import StoredConfig
 
     extra = sorted(str(k) for k in params if k != "from")
     if extra:
-        raise SpecError(
+        raise Invalid(
             f"a stored model takes only `from`, not {', '.join(extra)}",
-            key=f"model.{extra[0]}",
+            loc=(extra[0],),
             hint="a model read from a stored trial is used as it was fitted",
         )
     ref = params.get("from")
     if not isinstance(ref, str) or not ref.strip():
-        raise SpecError(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}", key="model.from")
+        raise Invalid(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}", loc=("from",))
     return StoredConfig(source=ref.strip())
 
 
@@ -195,15 +225,27 @@ def _check_factory(type_name: str, factory: Any) -> None:
         pass
 
 
-def build(model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig | None, targets: Sequence[str]) -> Any:
-    """A fresh, unfitted model for a spec's `model:` and `train:` mappings and the targets.
+def build(
+    model: Mapping[str, Any],
+    train: Mapping[str, Any] | TrainConfig | None,
+    targets: Sequence[str],
+    *,
+    config: Any = None,
+) -> Any:
+    """A fresh, unfitted model for a spec's `model:` mapping, its `train:` settings and the targets.
 
-    `train` may carry `redraw` (the spec's `noise.redraw`) besides the `train:` keys."""
+    `config`: the model's config as `validate` returned it for this very mapping. A run passes
+    it so that the parameters checked before anything trained are the object the model gets,
+    not a dict read a second time; without it (Python, tests) the mapping is checked here."""
     type_name, params, target = _split(model)
     if isinstance(target, type) and issubclass(target, Model):
+        if config is not None:
+            if not isinstance(config, target.Config):
+                raise TypeError(f"a {type(config).__name__} is not the config of the '{type_name}' model")
+            return target(config, train_config(train), targets)
         return target.from_spec(params, train_config(train), targets)
     _check_factory(type_name, target)
-    train_params = dict(train) if isinstance(train, Mapping) else dict(vars(train_config(train)))
+    train_params = train_config(train).model_dump()
     built = target(params, train_params, tuple(targets))
     missing = [m for m in ("fit", "predict") if not callable(getattr(built, m, None))]
     if missing:

@@ -26,9 +26,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, get_args
 
-from engine.errors import SpecError, did_you_mean
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator
+
+from engine.errors import Invalid, SpecError, did_you_mean
 
 if TYPE_CHECKING:  # numpy is imported where arrays are made: checking a spec needs none
     import numpy as np
@@ -42,34 +44,72 @@ def quiet(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Training settings shared by every model (the spec's `train:` section, plus `redraw`)
+# Training settings shared by every model (the spec's `train:` section)
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    schedule: Literal["cosine", "plateau", "none"] = "cosine"
-    patience: int | None = None  # early-stopping patience in epochs; None: run every epoch, keep the best
-    val_frac: float = 0.1  # used by the runner to cut the validation split, not by the models
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    seed: int = 42
-    amp: bool = True  # bf16 autocast, on cuda only
-    loss_weights: Union[str, dict[str, float]] = "equal"  # equal | inverse_variance | uncertainty | {target: w}
-    redraw: bool = False  # fresh training noise every epoch (the spec's `noise.redraw`)
-    stream_rows: Union[int, None] = (
-        None  # nets: train from chunks of this many spectra (None: in memory if it fits in 4 GiB)
+LossWeighting = Literal["equal", "inverse_variance", "uncertainty"]
+
+
+class TrainConfig(BaseModel):
+    """How to train: the spec's `train:` section, and the one definition of it. The spec
+    validates a report's `train:` with this class and hands the object on to the model, and a
+    checkpoint keeps it (`model_dump`), so a key, default or bound lives here alone. It is in
+    the numeric code (its defaults change numbers); closed-form models ignore what does not
+    apply to them. Whether training noise is drawn afresh every epoch is the training split's
+    own property (`Split.noise_epoch`), not a setting here."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    epochs: PositiveInt = Field(default=10, description="Training epochs.")
+    batch_size: PositiveInt = Field(default=256, description="Mini-batch size.")
+    lr: PositiveFloat = Field(default=1e-3, description="Learning rate.")
+    weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
+    schedule: Literal["cosine", "plateau", "none"] = Field(default="cosine", description="Learning-rate schedule.")
+    patience: Optional[PositiveInt] = Field(
+        default=None, description="Early-stopping patience in epochs; none when absent."
+    )
+    val_frac: float = Field(
+        default=0.1, gt=0, lt=1, description="Fraction of the training set held out for validation."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="'auto' uses a GPU when there is one.")
+    seed: int = Field(default=42, description="Seed of initialisation and batching.")
+    amp: bool = Field(default=True, description="Mixed precision on GPU.")
+    stream_rows: Optional[PositiveInt] = Field(
+        default=None,
+        description="Nets: train from chunks of this many spectra, one in memory at a time (a training set larger "
+        "than memory); absent: in memory when the flux fits in 4 GiB, else 65,536-row chunks.",
+    )
+    loss_weights: Union[LossWeighting, dict[str, PositiveFloat]] = Field(
+        default="equal",
+        description="Multi-task loss weighting: 'equal', 'inverse_variance', 'uncertainty' (learned), "
+        "or a weight per target such as {log_g: 2, T_eff: 1, Fe_H: 1}.",
     )
 
-    def __post_init__(self) -> None:
-        if isinstance(self.loss_weights, str) and self.loss_weights not in ("equal", "inverse_variance", "uncertainty"):
-            raise ValueError(
-                f"loss_weights: expected 'equal', 'inverse_variance', 'uncertainty' or a weight per target, "
-                f"got {self.loss_weights!r}"
+    @field_validator("loss_weights", mode="before")
+    @classmethod
+    def _loss_weights(cls, value: Any) -> Any:
+        """One sentence for a wrong weighting, where pydantic would list a failure per branch of
+        the union. Which keys name targets is the spec's to say (it knows the targets' names
+        and aliases): here a weight is a positive number."""
+        choices = get_args(LossWeighting)
+        if isinstance(value, str):
+            if value not in choices:
+                raise Invalid(
+                    f"expected one of {', '.join(repr(c) for c in choices)} or a weight per target, got {value!r}",
+                    hint=did_you_mean(value, choices),
+                )
+            return value
+        if not isinstance(value, Mapping):
+            raise Invalid(
+                f"expected one of {', '.join(repr(c) for c in choices)} or a mapping of target to weight, got {value!r}"
             )
+        out = {}
+        for key, weight in value.items():
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+                raise Invalid(f"expected a positive number, got {weight!r}", loc=(key,))
+            out[str(key)] = float(weight)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +198,9 @@ class Model(ABC):
         """The fitted model from a checkpoint's meta and arrays (a probe keeps its net this way)."""
         model = cls(
             config_from(cls.Config, meta["config"], f"the '{cls.type}' model"),
-            train_config(meta["train"]),
+            train_config(
+                {k: v for k, v in meta["train"].items() if k != "redraw"}
+            ),  # `redraw`: checkpoints before 2026-12
             meta["targets"],
         )
         model._info = dict(meta.get("info", {}))
@@ -170,7 +212,7 @@ class Model(ABC):
             "format": CHECKPOINT_FORMAT,
             "type": self.type,
             "config": dataclasses.asdict(self.config),
-            "train": dataclasses.asdict(self.train),
+            "train": self.train.model_dump(),
             "targets": list(self.targets),
             "info": self.info(),
             "state": self._state(),
@@ -249,9 +291,26 @@ def _json_default(value: Any) -> Any:
 
 
 def train_config(train: Mapping[str, Any] | TrainConfig | None) -> TrainConfig:
+    """The `train:` settings of a model built from Python (a spec's come validated already):
+    a mapping is checked by `TrainConfig` itself, its first problem a `SpecError` at `train.<key>`."""
     if isinstance(train, TrainConfig):
         return train
-    return config_from(TrainConfig, train or {}, "train", prefix="train")
+    from pydantic import ValidationError
+
+    try:
+        return TrainConfig.model_validate(dict(train or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        cause = (first.get("ctx") or {}).get("error")
+        loc = [*first["loc"], *(cause.loc if isinstance(cause, Invalid) else ())]
+        hint = cause.hint if isinstance(cause, Invalid) else None
+        if first["type"] == "extra_forbidden":
+            hint = (
+                did_you_mean(str(loc[-1]), TrainConfig.model_fields)
+                or f"valid keys: {', '.join(TrainConfig.model_fields)}"
+            )
+        message = cause.message if isinstance(cause, Invalid) else first["msg"]
+        raise SpecError(message, key=".".join(["train", *map(str, loc)]), hint=hint) from None
 
 
 def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str | None = None) -> Any:
@@ -264,7 +323,7 @@ def config_from(cls: type, params: Mapping[str, Any], what: str, *, prefix: str 
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in names:
             hint = did_you_mean(str(key), names) or f"valid parameters: {', '.join(names)}"
-            if prefix == "model" and key in {f.name for f in fields(TrainConfig)} and not did_you_mean(str(key), names):
+            if prefix == "model" and key in TrainConfig.model_fields and not did_you_mean(str(key), names):
                 hint = f"`{key}` belongs under train:, not model: move it there"  # a train: line lost under model:
             raise SpecError(
                 f"unknown parameter of {what}; valid parameters are {', '.join(names)}", key=dotted, hint=hint

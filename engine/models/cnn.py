@@ -48,3 +48,8 @@ class CNNModel(NetModel):
     type = "cnn"
     Config = CNNConfig
     Backbone = CNN
+
+    def info(self):
+        """What the fit measured, and the receptive field in input pixels (`receptive_field`),
+        which a rule reads as `trials.<name>.info.receptive_field`."""
+        return {**super().info(), "receptive_field": self.config.receptive_field}

@@ -9,8 +9,8 @@ neither numpy nor torch nor lightgbm, and `research check` or a cached re-run st
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal, Optional, Union
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, Literal, Optional, Union
 
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
@@ -39,11 +39,8 @@ def training_noise(model: dict) -> TrainingNoise:
     if kind in SEEDLESS:
         return TrainingNoise(False, SEEDLESS[kind])
     if kind == "lightgbm":
-        features = float(model.get("feature_fraction", LightGBMConfig.feature_fraction))
-        rows = float(model.get("bagging_fraction", LightGBMConfig.bagging_fraction))
-        bagging = int(model.get("bagging_freq", LightGBMConfig.bagging_freq)) > 0 and rows < 1
-        if features < 1 or bagging:
-            sampled = " and ".join(w for w, on in (("features", features < 1), ("rows", bagging)) if on)
+        sampled = lightgbm_sampling(model)
+        if sampled:
             return TrainingNoise(True, f"each tree samples its {sampled} by the seed")
         return TrainingNoise(False, "no sampling (feature_fraction 1, no bagging): every seed grows the same trees")
     if kind == "moe":
@@ -56,10 +53,24 @@ def training_noise(model: dict) -> TrainingNoise:
     if kind in ("mlp", "cnn", "vit"):
         return TrainingNoise(True, "a seeded initialisation and batch order")
     if kind == "probe":
-        return TrainingNoise(True, "it reads one trained net (one draw of its training)")
+        why = "it reads one trained net (one draw of its training)"
+        sampled = lightgbm_sampling(model.get("lightgbm") or {}) if model.get("head") == "lightgbm" else None
+        return TrainingNoise(
+            True, why + (f", and its LightGBM head samples its {sampled} by the seed" if sampled else "")
+        )
     if kind == "stored":
         return TrainingNoise(True, "it scores one fitted model (one draw of its training, when it was trained)")
     return TrainingNoise(True, "a plugin: assumed to depend on its seed")
+
+
+def lightgbm_sampling(params: dict) -> str | None:
+    """What LightGBM parameters make each tree sample by the seed ('features', 'rows', 'features
+    and rows'), or None: the one statement of when a LightGBM (a model, or a probe's head) is
+    seeded, so `training_noise` says the same of both."""
+    features = float(params.get("feature_fraction", LightGBMConfig.feature_fraction))
+    rows = float(params.get("bagging_fraction", LightGBMConfig.bagging_fraction))
+    bagging = int(params.get("bagging_freq", LightGBMConfig.bagging_freq)) > 0 and rows < 1
+    return " and ".join(w for w, on in (("features", features < 1), ("rows", bagging)) if on) or None
 
 
 #: The `train:` keys each model type reads (`val_frac` is the data split's, so every model's);
@@ -183,6 +194,12 @@ class CNNConfig:
     def dilations(self) -> tuple[int, ...]:
         return self.dilation if isinstance(self.dilation, tuple) else (self.dilation,) * len(self.channels)
 
+    @property
+    def receptive_field(self) -> int:
+        """How many input pixels one position of the last conv layer sees: 1 + Σ (kernel − 1) ·
+        dilation_l · stride^l, the number a reader otherwise works out by hand."""
+        return 1 + sum((self.kernel - 1) * d * self.stride**layer for layer, d in enumerate(self.dilations))
+
 
 @dataclass(frozen=True)
 class ViTConfig:
@@ -278,16 +295,41 @@ class StoredConfig:
 
 
 @dataclass(frozen=True)
+class _ParamsOf:
+    """A mapping field that holds another model's parameters (a probe's `lightgbm:`): its JSON
+    schema is that model's config's, so `research spec --schema` lists each parameter where the
+    one definition of it is (pydantic calls this hook on `Annotated` metadata; checking a spec
+    goes through `base.config_from`, which ignores it)."""
+
+    config: type
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        from pydantic import TypeAdapter
+
+        schema = TypeAdapter(self.config).json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return {**schema, "additionalProperties": False}  # refused as the model refuses it
+
+
+#: A probe's `lightgbm:` mapping: the lightgbm model's parameters, with that model's schema.
+LightGBMParams = Annotated[dict[str, Any], _ParamsOf(LightGBMConfig)]
+
+
+@dataclass(frozen=True)
 class ProbeConfig:
-    """A latent probe: a ridge (or small MLP) on the embeddings a stored net makes at one layer."""
+    """A latent probe: a ridge, a small MLP or LightGBM on the embeddings a stored net makes at one layer."""
 
     of: str = ""  # the stored mlp / cnn / vit trial: 'cnn' or 'path/to/exp.md#cnn'
     layer: Union[int, str, None] = None  # a module name ('backbone.convs.3') or an index into the backbone's
     #                                       layers (leaf modules, in order; -1 the last); None: the backbone's output
-    head: Literal["ridge", "mlp"] = "ridge"
+    head: Literal["ridge", "mlp", "lightgbm"] = "ridge"
     alpha: Optional[float] = None  # ridge: one fixed α; neither alpha nor alphas: the default path, chosen on val
     alphas: Optional[tuple[float, ...]] = None
     hidden: tuple[int, ...] = (64,)  # mlp head: its hidden widths (trained with the trial's `train:`)
+    lightgbm: Optional[LightGBMParams] = None  # lightgbm head: the lightgbm model's parameters, e.g.
+    #                                             {num_leaves: 15, n_estimators: 300} (features: pixels is every embedding feature)
     pool: int = 16  # a convolutional layer's feature map is averaged down to this many positions
 
     def __post_init__(self) -> None:
@@ -296,6 +338,23 @@ class ProbeConfig:
         RidgeConfig(alpha=self.alpha, alphas=self.alphas)  # the same rules as a ridge's
         if not self.hidden or min(self.hidden) < 1 or self.pool < 1:
             raise ValueError("hidden must list positive widths and pool be >= 1")
+        if self.head != "lightgbm":
+            if self.lightgbm is not None:
+                raise ValueError(
+                    f"lightgbm sets a LightGBM head's parameters, but head is {self.head}: add head: lightgbm"
+                )
+            return
+        from .base import config_from
+
+        # checked as a lightgbm model's (unknown names with did-you-mean, types, ranges), and kept
+        # with every default filled in, so a resolved spec and the checkpoint say what acted
+        checked = config_from(LightGBMConfig, self.lightgbm or {}, "the probe's LightGBM head", prefix="model.lightgbm")
+        object.__setattr__(self, "lightgbm", asdict(checked))
+
+    @property
+    def lightgbm_config(self) -> LightGBMConfig:
+        """The LightGBM head's config (every parameter filled in by `__post_init__`)."""
+        return LightGBMConfig(**(self.lightgbm or {}))
 
 
 #: `model.type` → its config, for every built-in model.
@@ -310,5 +369,27 @@ CONFIGS: dict[str, type] = {
     "stored": StoredConfig,
     "probe": ProbeConfig,
 }
+#: What each model family can read of a trial's `inputs:` (a type not named: anything, as a
+#: Ridge, LightGBM, MLP or a plugin reads any matrix). A net convolving or patching along
+#: wavelength needs one spectrum; the others read the spectra themselves (a MoE's gate features,
+#: a probe's stored net, a stored model's own inputs, the Fisher ceiling's generator).
+READS_ONE_SPECTRUM = ("cnn", "vit")
+READS_THE_FLUX = ("moe", "probe", "stored", "fisher_ceiling")
+
+
+def inputs_problem(type_name: str, inputs: Any) -> str | None:
+    """Why a `type_name` model cannot read `inputs` (`engine.data.inputs.Inputs`), or None."""
+    if inputs.is_flux:
+        return None
+    if type_name in READS_THE_FLUX:
+        return f"a {type_name} model reads the spectra itself, so its inputs must be the flux (leave `inputs:` out)"
+    if type_name in READS_ONE_SPECTRUM and not inputs.spectral:
+        return (
+            f"a {type_name} reads one spectrum along its wavelengths (flux or error, whole, windowed or top-K), "
+            f"not {inputs.describe()}: give features or several inputs to a ridge, lightgbm or mlp"
+        )
+    return None
+
+
 #: spec key → config field, where the spec's word is a Python keyword
 SPEC_NAMES: dict[str, dict[str, str]] = {"stored": {"from": "source"}}

@@ -1,8 +1,9 @@
-"""A latent probe: a ridge (or a small MLP) on the embeddings a stored net makes at one layer.
+"""A latent probe: a ridge, a small MLP or LightGBM on the embeddings a stored net makes at one layer.
 
     trials:
       cnn:   {model: {type: cnn}}
       probe: {model: {type: probe, of: cnn, layer: backbone.convs.5, head: ridge}, data.targets: [T_eff]}
+      trees: {model: {type: probe, of: cnn, head: lightgbm, lightgbm: {num_leaves: 15, n_estimators: 300}}}
 
 What a net has learned about a quantity, read linearly off its hidden representation. The net
 is the fitted model of a stored mlp / cnn / vit trial (`of`, a trial of this report or
@@ -15,8 +16,15 @@ in order, negative from the end), or none: the backbone's output, the features t
 read. A convolutional feature map (rows, channels, positions) is averaged down to `pool`
 positions and flattened; a transformer's tokens (rows, tokens, width) are averaged.
 
+`head`: `ridge` (`alpha` / `alphas`), `mlp` (`hidden`, trained with the trial's `train:`) or
+`lightgbm`: the LightGBM model itself, one booster per target, its parameters the `lightgbm:`
+mapping (checked as a lightgbm model's), early stopping on the embeddings of the validation
+split and seeded by `train.seed`, as that model is. What reads linearly (ridge) against what
+reads at all (trees) says how the net lays a quantity out.
+
 The checkpoint holds the whole predictor: the net and the head, each as its own checkpoint's
-meta and arrays, so a stored probe reloads without the source trial.
+meta and arrays, so a stored probe reloads without the source trial (a LightGBM head's boosters
+are their model strings as uint8 arrays, as a lightgbm trial keeps them).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ class Probe(Model):
     Config = ProbeConfig
 
     net_model: Any = None  # the stored NetModel (frozen)
-    head: Any = None  # Ridge or MLPModel on the embeddings
+    head: Any = None  # Ridge, MLPModel or LightGBM on the embeddings
     layer_name: str | None = None  # the resolved module name; None: the backbone's output
 
     # -- the embeddings ------------------------------------------------------------------------
@@ -138,17 +146,23 @@ class Probe(Model):
             "head": self.config.head,
             **{
                 k: head_info[k]
-                for k in ("alpha", "alpha_selection", "best_epoch", "epochs_run", "stopped_early")
+                for k in ("alpha", "alpha_selection", "best_epoch", "epochs_run", "stopped_early", "best_iteration")
                 if k in head_info
             },
         }
 
     def _new_head(self) -> Model:
+        """The head is the model of its kind, not a copy of one: its fit, predictions and
+        checkpoint are that model's, so a probe's ridge or LightGBM is the same as a trial's."""
         cfg = self.config
         if cfg.head == "ridge":
             from .ridge import Ridge
 
             return Ridge(RidgeConfig(alpha=cfg.alpha, alphas=cfg.alphas), self.train, self.targets)
+        if cfg.head == "lightgbm":
+            from .lgbm import LightGBM
+
+            return LightGBM(cfg.lightgbm_config, self.train, self.targets)
         from .mlp import MLPModel
 
         return MLPModel(MLPConfig(hidden=cfg.hidden), self.train, self.targets)

@@ -34,9 +34,9 @@ class StoredModel(Model):
     def from_spec(
         cls, model: Mapping[str, Any], train: Mapping[str, Any] | TrainConfig, targets: Sequence[str]
     ) -> "StoredModel":
-        from . import stored_config
+        from . import validate
 
-        return cls(stored_config(model), train_config(train), targets)
+        return cls(validate({**model, "type": cls.type}), train_config(train), targets)
 
     def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
         from engine.notebook.store import model_file

@@ -50,11 +50,22 @@ def toy_splits(
     targets: Sequence[str] = TARGETS,
     noise_level: float = 0.0,
     seed: int = 0,
+    redraw: bool = False,
     **source,
 ) -> tuple[Split, Split, Split]:
-    """(train, val, test) over one toy source; noise (if any) on every split, seeded per split."""
+    """(train, val, test) over one toy source; noise (if any) on every split, seeded per split,
+    one draw each, as `engine.data.load.make_splits` cuts them; with `redraw` the training
+    split draws its noise afresh every epoch (the spec's `noise.redraw`)."""
     src = toy_source(n_train + n_val + n_test, n_pixels, seed=seed, **source)
     cuts = np.cumsum([0, n_train, n_val, n_test])
     return tuple(  # type: ignore[return-value]  # tuple() of a generator of exactly three
-        Split(src, np.arange(cuts[i], cuts[i + 1]), tuple(targets), noise_level, noise_seed=seed + i) for i in range(3)
+        Split(
+            src,
+            np.arange(cuts[i], cuts[i + 1]),
+            tuple(targets),
+            noise_level,
+            noise_seed=seed + i,
+            noise_epoch=None if redraw and i == 0 else 0,
+        )
+        for i in range(3)
     )

@@ -10,7 +10,7 @@ so a checkpoint is the whole predictor. `NetModel.fit` trains it:
 
 - data is read once into tensors on the device (pinned on the way to a GPU) and standardised
   there once, in place (`Scalers`: the very operations the forward would do on every batch,
-  so the same bits); batches are gathered there with a seeded permutation; with `redraw` the
+  so the same bits); batches are gathered there with a seeded permutation; when the split redraws the
   noise is drawn on the device per batch from (seed, epoch, global row) — the same numbers the
   numpy reader would give — and standardised per batch;
 - the loss is the mean squared error of each standardised target, weighted `equal`, by a
@@ -97,16 +97,18 @@ class Regressor(nn.Module):
 class DeviceData:
     """A split's spectra as tensors on the device, served by batches of row positions."""
 
-    def __init__(self, split, device: torch.device, redraw: bool = False) -> None:
+    def __init__(self, split, device: torch.device) -> None:
         from engine.data import noise
 
         self.split, self.device, self.n = split, device, len(split)
         self.y = _to_device(split.labels(), device)
         self.level, self.seed = float(split.noise_level), int(split.noise_seed)
         self._draw = getattr(noise, "standard_normal_torch", None)
-        # A split may pin its noise to one draw (`noise_epoch`, e.g. validation): then no redraw.
-        self.redraw = redraw and self.level > 0 and getattr(split, "noise_epoch", None) is None
-        if self.redraw and self._draw is not None:  # keep the clean data, draw noise per batch
+        # A split pins its noise to one draw (`noise_epoch`: validation, or no `noise.redraw`), or not.
+        self.redraw = _redraws(split)
+        # keep the clean data and draw noise per batch: not when the net reads inputs made of the
+        # noisy flux (windows, features), which the host computes after the noise
+        if self.redraw and self._draw is not None and getattr(split, "inputs", None) is None:
             flux, error = split.clean()
             self.flux, self.error = _to_device(flux, device), _to_device(error, device)
             self.index = torch.as_tensor(split.index, device=device)
@@ -168,9 +170,9 @@ class StreamData:
     same as in memory (it is a function of seed, epoch and row), so only the batch order differs.
     """
 
-    def __init__(self, split, device: torch.device, rows: int, redraw: bool = False) -> None:
+    def __init__(self, split, device: torch.device, rows: int) -> None:
         self.split, self.device, self.n, self.rows = split, device, len(split), rows
-        self.redraw = redraw and split.noise_level > 0 and getattr(split, "noise_epoch", None) is None
+        self.redraw = _redraws(split)
         self.spans = [(a, min(a + rows, self.n)) for a in range(0, self.n, rows)]
         self._epoch = 0
         self.scalers: Scalers | None = None
@@ -270,19 +272,24 @@ _HELD: dict[tuple, tuple] = {}
 def _held_key(train, val, device: torch.device, cfg, net: "Regressor") -> tuple | None:
     """What held spectra must match to be reused; None when they are not held (noise redrawn
     per epoch, a streamed set, a ridge residual whose scalers depend on the ridge)."""
-    if cfg.redraw or cfg.stream_rows is not None or net.residual:
+    if _redraws(train) or cfg.stream_rows is not None or net.residual:
         return None
     return (train.fingerprint(), val.fingerprint() if val is not None else None, str(device), train.n_pixels)
 
 
-def training_data(split, device: torch.device, *, redraw: bool, stream_rows: int | None):
+def _redraws(split) -> bool:
+    """`Split.redraws`; a split of the user's own without it keeps one draw."""
+    return bool(getattr(split, "redraws", False))
+
+
+def training_data(split, device: torch.device, *, stream_rows: int | None):
     """In memory when the split's flux fits in IN_MEMORY_BYTES (or stream_rows says so), else streamed."""
     if stream_rows is None:
-        fits = len(split) * split.n_pixels * 4 * (2 if redraw else 1) <= IN_MEMORY_BYTES
+        fits = len(split) * split.n_pixels * 4 * (2 if _redraws(split) else 1) <= IN_MEMORY_BYTES
         stream_rows = None if fits else STREAM_ROWS
     if stream_rows is None or stream_rows >= len(split):
-        return DeviceData(split, device, redraw=redraw)
-    return StreamData(split, device, stream_rows, redraw=redraw)
+        return DeviceData(split, device)
+    return StreamData(split, device, stream_rows)
 
 
 def _to_device(array: np.ndarray, device: torch.device, rows: int = 8192) -> torch.Tensor:
@@ -341,8 +348,8 @@ class NetModel(Model):
                     f"loading {len(train) + (len(val) if val is not None else 0):,} spectra into memory "
                     f"({(len(train) + (len(val) if val is not None else 0)) * train.n_pixels * 4 / 1e6:,.0f} MB on {device.type})"
                 )
-            data = training_data(train, device, redraw=cfg.redraw, stream_rows=cfg.stream_rows)
-            vdata = training_data(val, device, redraw=False, stream_rows=cfg.stream_rows) if val is not None else None
+            data = training_data(train, device, stream_rows=cfg.stream_rows)
+            vdata = training_data(val, device, stream_rows=cfg.stream_rows) if val is not None else None
             if isinstance(data, StreamData):
                 log(
                     f"streaming the training set: {len(data.spans)} chunks of ≤ {data.rows} spectra, one in memory at a time"

@@ -123,8 +123,8 @@ def referenced_keys(root: Path) -> set[str]:
     from engine.notebook.experiments import scan
 
     keys = set()
-    for experiment in scan(root):
-        for trial in (experiment.record or {}).get("trials", []):
+    for report in scan(root):
+        for trial in (report.record or {}).get("trials", []):
             parts = trial.get("parts")
             if isinstance(parts, dict):
                 try:

@@ -43,7 +43,12 @@ _JSON = re.compile(r"```json\s*\n(.*?)\n\s*```", re.S)
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
 
-OPTIONAL_RUN_KEYS = ("sweep", "repeats", "seeds")  # in the digest only when present: older reports keep theirs
+OPTIONAL_RUN_KEYS = (
+    "sweep",
+    "repeats",
+    "seeds",
+    "inputs",
+)  # in the digest only when present: older reports keep theirs
 
 
 def spec_digest(front_text: str, sets=(), sweeps=()) -> str:

@@ -6,7 +6,8 @@ input is committed text (the reports' front matter and record regions), so the s
 give the same page bytes on any clone, and a second sync changes nothing.
 
 What a page gets:
-  hub      the tree line and branch-answers row of every answered question (latest run wins);
+  hub      the tree line and branch-answers row of every answered question (latest run wins),
+           the row's "so what" cell the report's design implication when it states one;
            regions `authoritative`, `leaderboard`, `key-numbers`, `experiments`, and rows
            appended to `changelog` when an experiment's verdict is new or changed
   roadmap  the status and conclusion cells of the experiment's MVP row, the status of its gate
@@ -27,15 +28,18 @@ from pathlib import Path
 
 from engine.notebook import drafts
 from engine.notebook.config import DEFAULT_LANGUAGE, notebook_config, page_language
-from engine.notebook.experiments import PAGE_KEYS, Experiment, linked_to, scan
+from engine.notebook.experiments import linked_to, scan
 from engine.notebook.record import conditions_text, shown_trials, test_condition
+from engine.notebook.report import Report
 from engine.pages import hub as hub_lines
+from engine.pages.implication import implication
 from engine.render.decision import CEILING_MODEL, badness
 from engine.render.repeats import seeds_of
 from engine.render.templates import fmt_metric, render, table_cell
 from engine.spec.vocabulary import split_test
 from engine.text import document, tables, textfile
-from engine.text.marks import STATUS_MARKS, STATUS_ORDER, question_mark, status_text, verdict_mark
+from engine.text.marks import STATUS_MARKS, STATUS_ORDER, question_mark, question_verdict, status_text, verdict_mark
+from engine.text.questions import ROW_ID_RE
 
 
 def link(page: Path, target: Path, text: str) -> str:
@@ -43,11 +47,11 @@ def link(page: Path, target: Path, text: str) -> str:
     return f"[{text}]({rel})"
 
 
-def answered(experiment: Experiment) -> bool:
+def answered(experiment: Report) -> bool:
     return experiment.status == "done" and experiment.verdict is not None
 
 
-def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
+def by_last_run(experiments: Iterable[Report]) -> list[Report]:
     return sorted(experiments, key=lambda e: (e.last_run or "", e.id))
 
 
@@ -58,7 +62,7 @@ def by_last_run(experiments: Iterable[Experiment]) -> list[Experiment]:
 def hub_text(
     text: str,
     page: Path,
-    experiments: Sequence[Experiment],
+    experiments: Sequence[Report],
     root: Path,
     *,
     force: bool = False,
@@ -66,20 +70,24 @@ def hub_text(
 ) -> str:
     mine = linked_to(experiments, "hub", page)
     for experiment in mine:  # an unknown id stops everything before anything is written
-        hub_lines.check_ids(text, experiment.front.get("answers") or [], path=f"{page} (answers of {experiment.path})")
+        hub_lines.check_ids(text, experiment.answers, path=f"{page} (answers of {experiment.path})")
     for experiment in by_last_run(e for e in mine if answered(e)):  # the latest answer wins
         rec = experiment.record
         assert rec is not None  # answered: it has a record with a verdict
-        for qid in experiment.front.get("answers") or []:
+        implied = implication(experiment)
+        for qid in experiment.answers:
             text = hub_lines.answer_question(
                 text,
                 str(qid),
                 mark=question_mark((rec.get("questions") or {}).get(str(qid)), rec["verdict"]),
                 answer=(rec.get("answers") or {}).get(str(qid)) or rec.get("says") or rec["verdict"],
-                mvp=experiment.front.get("mvp"),
+                mvp=experiment.meta.get("mvp"),
                 evidence=link(page, experiment.path, experiment.id),
                 path=str(page),
             )
+            settled = (rec.get("questions") or {}).get(str(qid)) or question_verdict(rec["verdict"])
+            if implied is not None and not implied.tentative and settled in ("verified", "refuted"):
+                text = _so_what(text, str(qid), implied.text, path=str(page))
     present = document.regions(text, str(page))
     bodies = {
         "authoritative": render(
@@ -102,7 +110,7 @@ def hub_text(
 class Row:
     """One scored trial of one experiment, as the hub compares it."""
 
-    experiment: Experiment
+    experiment: Report
     trial: dict
     metric: str
     value: float
@@ -127,7 +135,7 @@ def _old_conditions(trial: dict) -> dict:
     return {"n_train": parts.get("n_train"), "noise": parts.get("noise"), "test_noise": parts.get("noise")}
 
 
-def _rows(page: Path, experiments: Sequence[Experiment]):
+def _rows(page: Path, experiments: Sequence[Report]):
     """Every scored trial of every experiment with a record."""
     for experiment in experiments:
         rec = experiment.record or {}
@@ -145,7 +153,7 @@ def _groups(rows):
     return dict(sorted(out.items()))
 
 
-def _leaderboard(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+def _leaderboard(page: Path, experiments: Sequence[Report]) -> list[dict]:
     """One table per metric and test set: the best trial of each model family there."""
     groups = []
     for (metric, test), rows in _groups(_rows(page, experiments)).items():
@@ -183,7 +191,7 @@ def _with_seeds(value: str, trial: dict) -> str:
     return f"{value} ({seeds})" if seeds else value
 
 
-def _authoritative(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+def _authoritative(page: Path, experiments: Sequence[Report]) -> list[dict]:
     """Per metric and test set: the best model, the ceiling and the gap between them."""
     lines = []
     for (metric, _test), rows in _groups(_rows(page, experiments)).items():
@@ -218,7 +226,7 @@ def _model_and_trial(trial: dict) -> str:
     return model if name == model else f"{model} · {name}"
 
 
-def _key_numbers(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+def _key_numbers(page: Path, experiments: Sequence[Report]) -> list[dict]:
     """Every experiment's key numbers, each under the conditions of the trials it reads."""
     rows = []
     for experiment in experiments:
@@ -273,7 +281,7 @@ def _conditions_of(trials: Sequence[dict], sets: Sequence[str] = ()) -> str:
     return f"{text} · {seeds}" if seeds and text != "-" else text
 
 
-def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
+def _index(page: Path, experiments: Sequence[Report]) -> list[dict]:
     rows = []
     for experiment in experiments:
         rec = experiment.record or {}
@@ -294,7 +302,7 @@ def _index(page: Path, experiments: Sequence[Experiment]) -> list[dict]:
     return rows
 
 
-def _changelog(body: str, experiments: Sequence[Experiment], root: Path, language: str = DEFAULT_LANGUAGE) -> str:
+def _changelog(body: str, experiments: Sequence[Report], root: Path, language: str = DEFAULT_LANGUAGE) -> str:
     """The user's rows as they are, plus one row per experiment whose verdict is new or changed."""
     lines = body.replace("\r\n", "\n").splitlines()
     added: list[str] = []
@@ -306,7 +314,7 @@ def _changelog(body: str, experiments: Sequence[Experiment], root: Path, languag
         says = rec.get("says") or ""
         if mine and f"{mark} {verdict} " in mine[-1] and table_cell(says) in mine[-1]:
             continue  # the same verdict and the same answer: nothing new to log
-        answers = experiment.front.get("answers") or []
+        answers = experiment.answers
         added.append(
             render(
                 "regions/hub-changelog-row.md.j2",
@@ -325,11 +333,34 @@ def _changelog(body: str, experiments: Sequence[Experiment], root: Path, languag
     return "\n".join(lines + added) + "\n"
 
 
+#: The branch-answers column a report's design implication goes to: the user's "决策含义（So what）".
+SO_WHAT_COLUMN = ("so what", "决策含义", "implication")
+
+
+def _so_what(text: str, qid: str, implied: str, *, path: str) -> str:
+    """The hub with a report's design implication (`engine.pages.implication`) in the "so what"
+    cell of question `qid`'s branch-answers row — the row `hub.answer_question` gives the answer.
+    The user's cell there says what an answer would imply before the run; a question the report
+    settled (verified or refuted) gets what the report concluded instead. Only for a report that
+    states an implication, so a hub whose reports state none is written as it always was."""
+    lines = document.split_lines(text)
+    for table in tables.tables(text, skip=tables.region_spans(text, path)):
+        column = tables.column(table.header, *SO_WHAT_COLUMN)
+        if column is None or tables.column(table.header, "答案", "answer") is None:
+            continue
+        for row in table.rows:
+            cells = tables.cells(lines[row])
+            first = ROW_ID_RE.match(cells[0]) if cells else None
+            if first is not None and first.group(1) == qid:
+                lines[row] = tables.set_cells(lines[row], {column: implied})
+    return "".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # Roadmap and kanban
 
 
-def roadmap_text(text: str, page: Path, experiments: Sequence[Experiment]) -> str:
+def roadmap_text(text: str, page: Path, experiments: Sequence[Report]) -> str:
     mine = linked_to(experiments, "roadmap", page)
     lines = document.split_lines(text)
     owned = tables.region_spans(text, str(page))
@@ -342,7 +373,7 @@ def roadmap_text(text: str, page: Path, experiments: Sequence[Experiment]) -> st
         else:
             mark, conclusion = verdict_mark(rec["verdict"]), rec.get("says") or rec["verdict"]
         for key, first_header in (("mvp", "mvp"), ("gate", "gate")):
-            wanted = experiment.front.get(key)
+            wanted = experiment.meta.get(key)
             if not wanted:
                 continue
             for table in tables.tables(text, skip=owned):
@@ -370,7 +401,7 @@ def _plain(cell: str) -> str:
 def kanban_text(
     text: str,
     page: Path,
-    experiments: Sequence[Experiment],
+    experiments: Sequence[Report],
     root: Path,
     *,
     force: bool = False,
@@ -392,9 +423,9 @@ def kanban_text(
             {
                 "status": status_text(experiment.status),
                 "title_link": link(
-                    page, experiment.path, str(experiment.front.get("title") or experiment.id).replace("|", "\\|")
+                    page, experiment.path, str(experiment.meta.get("title") or experiment.id).replace("|", "\\|")
                 ),
-                "mvp": experiment.front.get("mvp") or "-",
+                "mvp": experiment.meta.get("mvp") or "-",
                 "verdict": verdict,
                 "file": experiment.path.name,
             }
@@ -411,13 +442,12 @@ def kanban_text(
 # Writing
 
 
-def pages_of(experiments: Sequence[Experiment]) -> dict[Path, str]:
+def pages_of(experiments: Sequence[Report]) -> dict[Path, str]:
     """Every page the experiments link to, with its kind (hub, roadmap, kanban)."""
     found: dict[Path, str] = {}
     for experiment in experiments:
-        for key in PAGE_KEYS:
-            page = experiment.page(key)
-            if page is not None and page.is_file():
+        for key, page in experiment.pages.items():
+            if page.is_file():
                 found.setdefault(page, key)
     return dict(sorted(found.items()))
 
@@ -426,7 +456,7 @@ def new_text(
     kind: str,
     text: str,
     page: Path,
-    experiments: Sequence[Experiment],
+    experiments: Sequence[Report],
     root: Path,
     *,
     force: bool = False,

@@ -4,6 +4,7 @@
     table["rows"]            # one per bin or cell: its label/name, n, each trial's value, Δs
     table["series"]          # trial → value per bin (NaN where a bin has too few spectra): binned[i]
     table["by_name"]         # cell name → {trial: value, "n": n, "delta": {trial: interval}}
+    bin_intervals(table, runs, bootstrap=(1000, 0))  # a trial's interval of each bin's value (its figure)
 
 A bin with fewer than `min_n` spectra is kept in the table (in parentheses) but left out of the
 spread, of what rules read and of a figure's line. With `delta:`, each shown trial's difference
@@ -321,7 +322,7 @@ def _deltas(used, runs, shown, reference, index_of, n_cells, small, metric, targ
         cells: list[dict[str, float] | None] = []
         for c in range(n_cells):
             sel = index_of[name] == c
-            if small[c] or sel.sum() < 2:
+            if _no_interval(small[c], sel):
                 cells.append(None)
                 continue
             cells.append(
@@ -330,6 +331,67 @@ def _deltas(used, runs, shown, reference, index_of, n_cells, small, metric, targ
                 ).as_dict()
             )
         out[name] = cells
+    return out
+
+
+def _no_interval(small: bool, sel) -> bool:
+    """Whether a bin gets no interval: one the table leaves out (too few spectra), or with fewer
+    than two of the rows selected (`sel`) to resample."""
+    return small or sel.sum() < 2
+
+
+def _mean_of_values(_truth, values) -> float:
+    """An extra's value in a bin: the mean of its per-spectrum values (there is no truth)."""
+    import numpy as np
+
+    return float(np.mean(values))
+
+
+def bin_intervals(
+    table: Mapping[str, Any], runs: Sequence[Mapping[str, Any]], *, bootstrap: tuple[int, int] = (1000, 0)
+) -> list[dict[str, float] | None] | None:
+    """One trial's 95 % bootstrap interval ({lo, hi}) of its value in each bin of a table
+    `binned_table` made, from the trial's runs (one, or a repeated trial's seeds), seeded as the
+    report's other intervals are: the table gives the values and the Δ intervals but not the
+    values' own, and a bin mean without one claims more than 40 spectra can say. The bins, the
+    value of a bin and the bins too small for an interval are the table's own (`row_cells`,
+    `_values`, `_no_interval`). None when the trial cannot be put in the table's bins: a run not
+    scored on its test set, or without the parameter binned by or the quantity (an extra with one
+    value per spectrum)."""
+    import numpy as np
+
+    from engine import metrics
+
+    if not table["edges"]:
+        return None
+    base, test = split_test(table["metric"])
+    metric, target = base.split(".", 1)
+    views = [view(p, test) for p in runs]
+    arrays = [v for v in views if v is not None]
+    if len(arrays) < len(views) or not all(f"param.{by}" in arrays[0] for by in table["axes"]):
+        return None
+    p = arrays[0]
+    if metric == "extra":
+        if f"extra.{target}" not in p or np.asarray(p[f"extra.{target}"]).ndim != 1:
+            return None
+        fn = _mean_of_values
+    elif target_column(p, target) is None:
+        return None
+    else:
+        fn = metric_fn(metric)  # the metric itself, so `engine.metrics` resamples it by its sums
+    truth, pred = _stacked(arrays, metric, target)
+    if truth is None:  # an extra has no truth; the rows resampled are the same with its values in its place
+        truth = pred if pred.ndim == 1 else pred[0]
+    cells = row_cells(p, table["axes"], table["edges"])
+    B, seed = bootstrap
+    out: list[dict[str, float] | None] = []
+    for c in range(len(table["labels"])):
+        sel = cells == c
+        if _no_interval(table["small"][c], sel):
+            out.append(None)
+            continue
+        found = metrics.bootstrap_ci(fn, truth[sel], pred[..., sel], B=B, seed=seed)
+        out.append({"lo": found.lo, "hi": found.hi})
     return out
 
 
@@ -405,7 +467,17 @@ def signed(text: str) -> str:
     return text if text.startswith(("-", "−", "n")) else "+" + text
 
 
-__all__ = ["binned_table", "cell_keys", "cell_texts", "cell_words", "fmt_edge", "row_cells", "series_for", "signed"]
+__all__ = [
+    "bin_intervals",
+    "binned_table",
+    "cell_keys",
+    "cell_texts",
+    "cell_words",
+    "fmt_edge",
+    "row_cells",
+    "series_for",
+    "signed",
+]
 
 
 def spread_of(kept: Sequence[float]) -> float | None:

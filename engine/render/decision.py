@@ -185,18 +185,21 @@ def build_context(
     ceiling: str | None = None,
     spreads: Mapping[str, Any] | None = None,
     best: str | None = None,
+    configs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The names an expression sees. `ci[trial]` and `delta[trial]` have the metrics' shape;
     `info[trial]` is what the model chose (`trials.ridge.info.alpha.log_g`); `compare(a, b)` the
     paired bootstrap intervals of a − b, shaped like `delta`. `spreads[trial]`: a repeated
     trial's seeds (`engine.render.repeats.fold`), so its scores read `.mean`, `.std`, `.n`, `.values`.
     `best`: the trial `best` names (a resample keeps the point estimates' best; default: the
-    best candidate of `results`)."""
+    best candidate of `results`). `configs[trial]`: its resolved config, so a rule reads what a
+    trial was run with (`trials.cnn.config.model.dilation`) instead of restating it."""
     from engine.spec.expressions import with_spread
 
     ci = ci or {}
     delta = delta or {}
     info = info or {}
+    configs = configs or {}
     spreads = spreads or {}
     results = {n: with_spread(m, spreads[n]) if n in spreads else m for n, m in results.items()}
 
@@ -209,11 +212,12 @@ def build_context(
             "ci": ci.get(name, {}),
             "delta": delta.get(name, {}),
             "info": info.get(name, {}),
+            "config": configs.get(name, {}),
         }
 
     if best is None:
         best = pick_best(results, primary, exclude=[baseline, *references])
-    trials = {n: {**m, "info": info.get(n, {})} for n, m in results.items()}
+    trials = {n: {**m, "info": info.get(n, {}), "config": configs.get(n, {})} for n, m in results.items()}
     context: dict[str, Any] = {
         "trials": trials,
         "ci": dict(ci),
@@ -235,6 +239,7 @@ def shape_context(
     ceiling: str | None = None,
     repeated: frozenset[str] | set[str] = frozenset(),
     empty: Mapping[int, Mapping[str, Mapping[int, str]]] | None = None,
+    configs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The context `build_context` will give once the trials in `trial_targets` (name → the
     targets it predicts) have results, with every number a `Probe`. Evaluating an expression
@@ -243,7 +248,9 @@ def shape_context(
     a Fisher ceiling's `sigma`) give the metrics a trial has beyond the standard ones; the
     `repeated` trials' scores have a spread (`best.r2.log_g.std`). `empty[i][trial]`: the bins of
     table i no test spectrum of the trial can fill (`binned.empty_for_sure`) — a rule that needs
-    one fails here, as it would after training."""
+    one fails here, as it would after training. `configs` (name → its resolved config): known
+    before training, so `trials.x.config.…` is checked against the real keys; without them any
+    key is taken."""
     from engine.spec.expressions import PROBE, PROBE_SPREAD, PROBE_TREE, AnyBins, AnyCells, Bins, Missing
 
     wanted = [metric_parts(m) for m in spec.interval_metrics]
@@ -289,6 +296,7 @@ def shape_context(
         info={n: PROBE_TREE for n in targets},
         compare=compare,
         ceiling=ceiling if ceiling in targets else None,
+        configs={n: (configs or {}).get(n, PROBE_TREE) for n in targets},
     )
     pool = [n for n in targets if n not in {baseline, *spec.decision.references}] or list(targets)
     if pool:  # `best` is any of these: it has what they all have
@@ -303,6 +311,7 @@ def shape_context(
             "name": pool[0],
             "ci": intervals(common, CI_FIELDS),
             "info": PROBE_TREE,
+            "config": PROBE_TREE,
             "delta": intervals(common & base_targets, DELTA_FIELDS) if baseline else {},
         }
     from engine.render.binned import cell_keys

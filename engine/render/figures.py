@@ -817,6 +817,21 @@ def _finish(fig, ax, handles, path: Path, *, xlabel: str, ylabel: str, axis_labe
     return image_bytes(fig, path, fmt)
 
 
+def _own_markers(ax, own: Sequence[tuple[float, float, str, Any]], *, first_color: int) -> list[Any]:
+    """Trials that stand apart from a sweep's lines, each a filled-plus marker of its own colour
+    (the palette after the lines') named in the legend: a reader finds a hand-written trial by
+    its name, not as a step of the sweep."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for k, (x, y, name, _) in enumerate(own):
+        color = PALETTE[(first_color + k) % len(PALETTE)]
+        (mark,) = ax.plot([x], [y], linestyle="none", marker="P", markersize=9, color=color, zorder=3.5)
+        mark.set_gid(f"trial-{name}")
+        handles.append(Line2D([], [], linestyle="none", marker="P", markersize=8, color=color, label=str(name)))
+    return handles
+
+
 @_styled
 def sweep(
     path: Path,
@@ -830,13 +845,17 @@ def sweep(
     best: str | None = None,
     roles: Roles = NO_ROLES,
     log_x: bool | None = None,
+    own: Sequence[tuple[float, float, str, Mapping[str, float] | None]] = (),
+    log_y: bool = False,
     axis_labels: Mapping[str, str] | None = None,
     fmt: str | None = None,
 ) -> bytes:
-    """A metric (`ylabel`) against a swept setting (`xlabel`) with each trial's interval; a log
-    axis where the setting spans decades; the best candidate (`best`, or `roles.best`), the
-    baseline and references marked; trial names at the points while they fit (the caption lists
-    them all)."""
+    """A metric or a reported value (`ylabel`) against a swept setting (`xlabel`) with each
+    trial's interval; a log axis where the setting spans decades (and for y where `log_y`); the
+    best candidate (`best`, or `roles.best`), the baseline and references marked; trial names at
+    the points while they fit (the caption lists them all). `own`: (x, y, name, interval) of
+    trials that are not steps of the sweep (hand-written beside a grid), each a marker of its own
+    under its name in the legend, off the line (SVG id `trial-<name>`)."""
     from matplotlib.lines import Line2D
 
     plt = _pyplot()
@@ -855,16 +874,24 @@ def sweep(
         gid="interval-sweep",
     )
     handles = [Line2D([], [], color=CANDIDATE, marker="o", label="trial")]
+    handles += _own_markers(ax, own, first_color=1)
+    drawn += sum(
+        _errorbars(ax, [x], [y], [iv], color=PALETTE[(1 + k) % len(PALETTE)], gid=f"interval-{name}")
+        for k, (x, y, name, iv) in enumerate(own)
+    )
+    every_x = np.concatenate([xs_sorted, np.asarray([o[0] for o in own], dtype=float)]) if own else xs_sorted
+    every_y = np.concatenate([ys_sorted, np.asarray([o[1] for o in own], dtype=float)]) if own else ys_sorted
+    every_name = names + [str(o[2]) for o in own]
     best = best or roles.best
     for role, marker, color, text in (
         ("baseline", "s", BASELINE, "baseline"),
         ("reference", "D", REFERENCE, "reference"),
     ):
-        marked = [i for i, name in enumerate(names) if roles.of(name) == role]
+        marked = [i for i, name in enumerate(every_name) if roles.of(name) == role]
         if marked:
             ax.plot(
-                xs_sorted[marked],
-                ys_sorted[marked],
+                every_x[marked],
+                every_y[marked],
                 linestyle="none",
                 marker=marker,
                 markersize=8,
@@ -872,16 +899,18 @@ def sweep(
                 zorder=4,
             )
             handles.append(Line2D([], [], linestyle="none", marker=marker, color=color, label=text))
-    if best in names:
-        i = names.index(best)
-        ax.plot([xs_sorted[i]], [ys_sorted[i]], linestyle="none", marker="*", markersize=13, color=BEST, zorder=4)
+    if best in every_name:
+        i = every_name.index(best)
+        ax.plot([every_x[i]], [every_y[i]], linestyle="none", marker="*", markersize=13, color=BEST, zorder=4)
         handles.append(
             Line2D([], [], linestyle="none", marker="*", markersize=11, color=BEST, label=f"best candidate ({best})")
         )
     if drawn:
         handles.append(_interval_handle())
-    if q.log_scale(xlabel, xs_sorted) if log_x is None else log_x:
-        _log_axis(ax, xs_sorted)
+    if q.log_scale(xlabel, every_x) if log_x is None else log_x:
+        _log_axis(ax, every_x)
+    if log_y:
+        _log_axis(ax, every_y, axis="y")
     if len(names) <= 8:
         for j, (x, y, name) in enumerate(zip(xs_sorted, ys_sorted, names)):
             ax.annotate(
@@ -899,17 +928,21 @@ def lines(
     ylabel: str,
     group: str,
     log_x: bool | None = None,
+    own: Sequence[tuple[str, float, float, Mapping[str, float] | None]] = (),
+    log_y: bool = False,
     axis_labels: Mapping[str, str] | None = None,
     fmt: str | None = None,
 ) -> bytes:
     """One line per value of a swept key (`group`: one line per α) against another (`xlabel`:
     N), each point with its interval: the α × N study of a grid sweep, on a log axis where the
-    x values span decades."""
+    x values span decades (and y where `log_y`: a chosen α against N). `own`: (name, x, y,
+    interval) of trials on no line (hand-written, or without a value of `group`), each a marker
+    under its own name in the legend (SVG id `trial-<name>`), never `α = v0`."""
     from matplotlib.lines import Line2D
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
-    handles, every_x, drawn = [], [], 0
+    handles, every_x, every_y, drawn = [], [], [], 0
     for k, (name, points) in enumerate(series.items()):
         points = sorted(points, key=lambda p: p[0])
         xs = np.asarray([p[0] for p in points], dtype=float)
@@ -919,10 +952,19 @@ def lines(
         drawn = _errorbars(ax, xs, ys, [p[2] for p in points], color=color, gid=f"interval-line-{k}") or drawn
         handles.append(Line2D([], [], color=color, marker="o", label=f"{q.label(group, axis_labels)} = {name}"))
         every_x += list(xs)
+        every_y += list(ys)
+    handles += _own_markers(ax, [(x, y, name, iv) for name, x, y, iv in own], first_color=len(series))
+    for k, (name, x, y, iv) in enumerate(own):
+        color = COLORS[(len(series) + k) % len(COLORS)]
+        drawn = _errorbars(ax, [x], [y], [iv], color=color, gid=f"interval-{name}") or drawn
+        every_x.append(float(x))
+        every_y.append(float(y))
     if drawn:
         handles.append(_interval_handle())
     if q.log_scale(xlabel, every_x) if log_x is None else log_x:
         _log_axis(ax, every_x)
+    if log_y:
+        _log_axis(ax, every_y, axis="y")
     return _finish(fig, ax, handles, path, xlabel=xlabel, ylabel=ylabel, axis_labels=axis_labels, fmt=fmt)
 
 

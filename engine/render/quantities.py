@@ -8,6 +8,7 @@ axis means something is decided once per quantity, not per figure:
     label("r2.log_g@low_noise")      → '$R^2$ of $\\log g$ on low_noise'
     label("extra.gate_entropy")      → 'gate entropy [nats]'
     label("model.alpha")             → '$\\alpha$'
+    label("info.alpha.log_g")        → 'chosen $\\alpha$ of $\\log g$'   (what a ridge chose, per target)
     label("mystery.knob")            → 'mystery.knob'   (unknown: the key itself, never an error)
     label("mae.log_g", {"mae.log_g": "MAE [dex]"}) → 'MAE [dex]'   (a figure's `labels:` win)
 
@@ -81,6 +82,14 @@ QUANTITIES: dict[str, Quantity] = {
     "val_loss": Quantity("validation loss (MSE of standardised targets)", log=True, better="lower"),
     "lr": Quantity("learning rate", log=True),
     "val_r2": Quantity("validation $R^2$", "", per_target=True, from_zero=False, better="higher", decimals=4),
+    # what a trained model reports (`info`), as a sweep or line figure's `y: info.<key>` reads it;
+    # none ranks trials (a chosen α is not better for being larger), so none has a `better`
+    "info.alpha": Quantity(r"chosen $\alpha$", "", per_target=True, log=True, words="chosen α"),
+    "info.best_epoch": Quantity("best epoch", decimals=0, words="best epoch"),
+    "info.epochs_run": Quantity("epochs run", decimals=0, words="epochs run"),
+    "info.n_params": Quantity("trainable parameters", log=True, decimals=0, words="trainable parameters"),
+    "info.receptive_field": Quantity("receptive field", "pixels", decimals=0, words="receptive field"),
+    "info.n_features": Quantity("features", log=True, decimals=0, words="features"),
 }
 
 #: Metric names whose per-target form is `<metric>.<target>`: a metric key is recognised by them.

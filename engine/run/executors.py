@@ -100,6 +100,8 @@ def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
                 uses=dict(getattr(trial, "uses", {}) or {}),
                 log=lambda line: say(f"    {line}"),
                 progress=progress,
+                checked=getattr(trial, "trial", None),
+                model_config=getattr(trial, "model_config", None),
             )
         except (KeyboardInterrupt, SystemExit, ResearchError):
             raise
@@ -111,7 +113,15 @@ def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
 
 
 def _remote_trial(
-    config, base_dir: str, cache_dir: str, device, cwd: str, store_dir: str | None = None, uses: dict | None = None
+    config,
+    base_dir: str,
+    cache_dir: str,
+    device,
+    cwd: str,
+    store_dir: str | None = None,
+    uses: dict | None = None,
+    checked: Any = None,
+    model_config: Any = None,
 ):
     """The body of a Ray task: the same `run_trial`, in the driver's working directory. The
     fitted model travels back as the bytes of its file (`model_file`), not as a live object."""
@@ -127,6 +137,8 @@ def _remote_trial(
         device=device,
         store_dir=Path(store_dir) if store_dir else None,
         uses=uses or {},
+        checked=checked,
+        model_config=model_config,
     )
     result.model = None
     return result
@@ -191,6 +203,8 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                     cwd,
                     str(store_dir) if store_dir is not None else None,
                     dict(getattr(trial, "uses", {}) or {}),
+                    getattr(trial, "trial", None),
+                    getattr(trial, "model_config", None),
                 )
                 pending[ref] = trial
                 started[ref] = dt.datetime.now(dt.timezone.utc)

@@ -87,6 +87,9 @@ class TrialPlan:
         default_factory=list
     )  # what changed since the trial's last run: `model.alpha: 1e5 → 1e4`
     twin: str | None = None  # the earlier trial with this trial's key (a sweep value equal to a written trial)
+    #: the model's config object as validation checked it (`engine.models.validate`), handed to
+    #: the model as it is; None before validation, and for a plugin (its params go as written)
+    model_config: Any = None
 
     @property
     def needs(self) -> list[str]:
@@ -247,14 +250,12 @@ def make_plan(
     _visiting: frozenset = frozenset(),
 ) -> Plan:
     """Resolve the trials and say, for each, whether it is a cache hit or why it runs."""
-    import dataclasses
-
     from engine.run.fingerprint import data_fingerprint
     from engine.spec import parse_set_option, parse_sweep_option
 
     report = load_report(path)
     if sweeps:  # the grid the command line adds: the plan's report carries the swept spec
-        report = dataclasses.replace(report, spec=report.spec.with_sweep(dict(parse_sweep_option(s) for s in sweeps)))
+        report = report.with_spec(report.spec.with_sweep(dict(parse_sweep_option(s) for s in sweeps)))
     spec = report.spec
     root = paths.notebook_root(report.path)
     store = RunStore(paths.runs_dir(root))

@@ -34,6 +34,7 @@ from typing import Any
 
 from engine.errors import ResearchError, SpecError, did_you_mean
 from engine.notebook import paths
+from engine.notebook.report import Report, read_report
 
 #: model type → its parameters that name a stored trial
 REFERENCES: dict[str, tuple[str, ...]] = {"stored": ("from",), "probe": ("of",), "moe": ("experts_from",)}
@@ -112,7 +113,7 @@ def describe(path: Path, report_path: Path) -> str:
 @dataclass
 class OtherReport:
     path: Path
-    experiment: Any = None  # engine.notebook.experiments.Experiment
+    report: Report | None = None  # as the catalog reads it
     plan: Any = None  # its engine.run.plan.Plan (today's keys), when it could be made
     problem: str | None = None  # why it cannot be built on (a sentence), None when it can
     hint: str | None = None
@@ -120,7 +121,7 @@ class OtherReport:
 
     @property
     def record(self) -> dict[str, Any]:
-        return (self.experiment.record if self.experiment is not None else None) or {}
+        return (self.report.record if self.report is not None else None) or {}
 
     def recorded_key(self, trial: str) -> str | None:
         from engine.notebook.store import KeyParts
@@ -166,25 +167,23 @@ def other_report(
     if os.path.normpath(path.resolve()) == os.path.normpath(Path(me).resolve()):
         out.problem = "a report cannot build on itself"
         return out
-    from engine.notebook.experiments import read
-
     try:
-        out.experiment = read(path, root)
+        out.report = read_report(path, root)
     except ResearchError as error:
         out.problem = f"cannot read '{shown}': {error.message}"
         return out
-    if out.experiment is None:
+    if out.report is None:
         out.problem = f"'{shown}' is not an experiment report (its front matter has no id)"
         return out
-    if out.experiment.error:
-        out.problem = f"cannot read '{shown}': {out.experiment.error}"
+    if out.report.problem:
+        out.problem = f"cannot read '{shown}': {out.report.problem}"
         return out
-    status = out.experiment.status
+    status = out.report.status
     if status != "done":
         out.problem = f"the report '{shown}' is {status}, not done"
         out.hint = f"run it first: research run {path}"
         return out
-    if not out.experiment.record:
+    if not out.report.record:
         out.problem = f"the report '{shown}' has no run record"
         out.hint = f"run it: research run {path}"
         return out
@@ -209,18 +208,8 @@ def other_report(
 
 def stale(other: OtherReport) -> list[str]:
     """Why the numbers of a done report are stale today (`engine.notebook.staleness`, as `research check`)."""
-    from engine.notebook import record as run_record
-    from engine.notebook.staleness import stale_reasons
-
-    experiment = other.experiment
-    return stale_reasons(
-        experiment.record,
-        status=experiment.status,
-        spec_now=run_record.spec_digest(
-            experiment.front_text, other.record.get("sets") or [], other.record.get("sweeps") or []
-        ),
-        parts_now={t.name: t.parts for t in other.plan.trials} if other.plan is not None else None,
-    )
+    assert other.report is not None  # a report without a problem
+    return other.report.stale_reasons({t.name: t.parts for t in other.plan.trials} if other.plan is not None else None)
 
 
 def resolve_other(

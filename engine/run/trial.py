@@ -47,9 +47,16 @@ def run_trial(
     device: str | None = None,
     log: Callable[[str], None] | None = None,
     progress=None,
+    checked: Any = None,
+    model_config: Any = None,
 ) -> TrialResult:
     """Train the trial's model on its train split and score it on its test split (a model that
-    comes from a stored trial, `from:`, is loaded instead of trained)."""
+    comes from a stored trial, `from:`, is loaded instead of trained).
+
+    `checked` (the trial's typed sections, `engine.spec.Trial`) and `model_config` (its model's
+    config, `engine.models.validate`) are what validation made of `config` before anything ran:
+    a run hands them on, so the worker reads no dict again. Called with `config` alone (Python,
+    a bench), the dict is validated here, once."""
     import numpy as np
 
     from engine.data.load import make_splits
@@ -65,7 +72,7 @@ def run_trial(
             log(message)
 
     started = time.perf_counter()
-    trial = TrialConfig.model_validate(dict(config))
+    trial = checked if checked is not None else TrialConfig.model_validate(dict(config))
     splits = make_splits(
         trial.data,
         trial.noise,
@@ -75,12 +82,12 @@ def run_trial(
         say=say,
         progress=progress,
     )
-    train_params = dict(config["train"])
-    if device:
-        train_params["device"] = device
-    train_params["redraw"] = trial.noise.redraw
+    train = trial.train.model_copy(update={"device": device}) if device else trial.train
     targets = list(trial.data.targets)
-    model = build(dict(config["model"]), train_params, targets)
+    splits = splits.seeing(trial.inputs, targets)
+    if splits.train.inputs is not None:
+        say(f"inputs: {trial.inputs.describe()} ({splits.train.n_pixels} columns)")
+    model = build(dict(config["model"]), train, targets, config=model_config)
     if isinstance(model, Model) or hasattr(model, "workspace"):
         store = RunStore(store_dir) if store_dir is not None else None
         sources = {name: store.path(key) for name, key in (uses or {}).items()} if store is not None else {}
@@ -118,6 +125,8 @@ def run_trial(
         "n_test": len(splits.test),
         "n_pixels": int(splits.test.n_pixels),
     }  # the conditions the numbers hold under
+    if splits.train.inputs is not None:
+        info.update(splits.train.inputs.info())
     if splits.tests:
         info["split"]["tests"] = {name: len(split) for name, split in splits.tests.items()}
         info["split"]["primary_test"] = primary
@@ -130,7 +139,7 @@ def run_trial(
         predictions,
         lines,
         seconds,
-        str(info.get("device", train_params.get("device", "cpu"))),
+        str(info.get("device", train.device)),
         model=model,
         model_file=kept,
     )

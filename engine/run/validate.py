@@ -44,7 +44,7 @@ from engine.errors import (
     SpecError,
 )
 from engine.notebook import paths
-from engine.notebook.experiments import PAGE_KEYS
+from engine.notebook.report import PAGE_KEYS
 from engine.run.plan import Reason
 from engine.text import document, textfile
 
@@ -309,12 +309,15 @@ def _regions(plan) -> list[ResearchError]:
 
 def _models(plan, trials, *, build: bool) -> list[ResearchError]:
     from engine import models
+    from engine.models.configs import inputs_problem
 
     found: list[ResearchError] = []
     for trial in trials:
         model = dict(trial.config.get("model") or {})
         try:
-            models.validate(model)
+            trial.model_config = models.validate(model)  # what the trial's model is built from
+            if trial.trial is not None and (problem := inputs_problem(str(model.get("type")), trial.trial.inputs)):
+                raise SpecError(problem, key="inputs")
             if build and trial.runs and ":" in str(model.get("type", "")):
                 train = dict(trial.config.get("train") or {})
                 models.build(model, train, list(trial.config.get("data", {}).get("targets") or ["log_g"]))
@@ -340,6 +343,7 @@ def _models(plan, trials, *, build: bool) -> list[ResearchError]:
 
 
 def _expressions(plan) -> list[ResearchError]:
+    from engine import models
     from engine.render.binned import empty_for_sure
     from engine.render.decision import ceiling_trial, shape_context
 
@@ -358,6 +362,7 @@ def _expressions(plan) -> list[ResearchError]:
         },
         ceiling=ceiling_trial([t for t in plan.trials if t.shown_name in having]),
         repeated={name for name, runs in plan.groups.items() if runs[0].trial is not None and runs[0].trial.group},
+        configs={name: models.resolved_config(t.config) for name, t in having.items()},
         empty={
             i: {name: gone for name, t in having.items() if (gone := empty_for_sure(table, t.config.get("data") or {}))}
             for i, table in enumerate(spec.binned)
@@ -414,7 +419,7 @@ def _data(plan, trials, *, scan: bool, say=None) -> list[ResearchError]:
         config = trial.trial
         if config is None:
             continue
-        mark = repr((config.data.model_dump(), config.noise.model_dump(), config.train.val_frac))
+        mark = repr((config.data.model_dump(), config.noise.model_dump(), config.train.val_frac, config.inputs))
         if mark in seen:
             continue
         seen.add(mark)
@@ -427,9 +432,10 @@ def _data(plan, trials, *, scan: bool, say=None) -> list[ResearchError]:
                 val_frac=config.train.val_frac,
                 scan=scan,
                 say=say,
+                inputs=config.inputs,
             )
         except DataError as error:
-            if error.key and error.key.startswith("data.") and error.key != "data.source":
+            if error.key and error.key.startswith(("data.", "inputs.")) and error.key != "data.source":
                 data_path = error.path
                 located = locate(plan, trial, error)
                 if data_path and data_path != str(plan.report.path):

@@ -6,7 +6,7 @@
 The package's modules are its parts, each with one job:
 
     vocabulary      targets, parameters, metrics, sections: the names every other part speaks
-    run_config      data, noise, model, train: one trial's training run (what a worker validates)
+    run_config      data, noise, inputs, model, train: one trial's training run (what a worker validates)
     report_config   binned tables, figures, decision rules, key numbers, bootstrap
     sweep           the trials resolved from the base spec, their overrides and --set
     experiment      the whole spec: `Spec`, `load_spec`, the checks across sections
@@ -25,7 +25,7 @@ try:
     from .experiment import Spec, load_spec, spec_line, spec_schema
     from .explain import dotted, line_at
     from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, Rule
-    from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrainSpec, TrialConfig
+    from .run_config import DataKeys, DataSpec, ModelSpec, NoiseSpec, Selection, TrialConfig
     from .sweep import Trial, parse_set_option, parse_sweep_option
     from .vocabulary import BIN_PARAMS, METRICS, PARAM_ALIASES, TARGETS, TRAINING_SECTIONS, parse_metric
 finally:
@@ -54,7 +54,6 @@ __all__ = [
     "Rule",
     "Selection",
     "Spec",
-    "TrainSpec",
     "Trial",
     "TrialConfig",
     "dotted",

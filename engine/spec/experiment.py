@@ -24,14 +24,16 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
+from engine.data.inputs import Inputs
 from engine.errors import ExpressionError, ResearchError, SpecError, did_you_mean
+from engine.models.base import TrainConfig
 from engine.spec.expressions import EXPRESSION_NAMES, Expression, compile_expression, placeholders
 from engine.text.safe_yaml import Loc, read_yaml
 
 from . import sweep
 from .explain import Invalid, dotted, explain, kind_of, line_at, show, valid_keys
-from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce
-from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, model_schema
+from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, implication_text
+from .run_config import DataSpec, ModelSpec, NoiseSpec, model_schema, weights_by_target
 from .sweep import Trial
 from .vocabulary import (
     ID_PATTERN,
@@ -97,11 +99,30 @@ class Spec(Frozen):
         description="Reports this one builds on, relative to this file, e.g. [../exp/exp_moe_regression_gate.md]: "
         "before anything runs each must exist, be `status: done` and not be stale.",
     )
+    implication: Optional[str] = Field(
+        None,
+        description="The design implication of the finding, in one line: what the pipeline or the next experiment "
+        "does because of it, e.g. 'train every gate on the final MSE'. `research digest` shows it under the "
+        "experiment, and the hub's 'so what' column of each question the report answers takes it; a deciding "
+        "rule's own `implication:` comes first. Prose: editing it never makes the numbers stale.",
+    )
 
     data: DataSpec = Field(default_factory=DataSpec, description="The spectra and labels.")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="Noise added to the spectra.")
+    inputs: Inputs = Field(
+        default_factory=Inputs,
+        description="What the model sees: flux (the default: the noisy flux, every pixel); "
+        "{flux: {wave: [[8450, 8700], …]}} (wavelength windows, Å); {flux: {top_k: 256, by: log_g}} (the K "
+        "pixels most correlated with a label on the training split; by: the first target when absent); error "
+        "(the per-pixel error array; wave and top_k select from it too); quality (10 statistics of the error "
+        "vector); lines (9 Ca II / Na I depths and equivalent widths); global (128 features: mean and spread of "
+        "40 bands of the normalised flux, 39 colours, the 9 line features); {labels: [T_eff, Fe_H]} (labels as "
+        "inputs, never a target); or a list of these, side by side. A trial overrides it like any section "
+        "(`inputs: error`), and a sweep can vary it. CNN and ViT read one spectral input; Ridge, LightGBM "
+        "and MLP read any.",
+    )
     model: ModelSpec = Field(description="The model and its parameters.")
-    train: TrainSpec = Field(default_factory=TrainSpec, description="The training loop.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
     trials: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="The sweep: trial name → dotted-key overrides of data/noise/model/train, "
@@ -158,6 +179,11 @@ class Spec(Frozen):
 
     # -- field checks --------------------------------------------------------------------------
 
+    @field_validator("train", mode="before")
+    @classmethod
+    def _train(cls, value: Any) -> Any:
+        return weights_by_target(value)
+
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
@@ -176,6 +202,11 @@ class Spec(Frozen):
     @classmethod
     def _link(cls, value: Any, info: ValidationInfo) -> Any:
         return relative_path(value, f"{info.field_name} page")
+
+    @field_validator("implication", mode="before")
+    @classmethod
+    def _implication(cls, value: Any) -> Any:
+        return implication_text(value)
 
     @field_validator("prerequisite", mode="before")
     @classmethod
@@ -405,6 +436,8 @@ class Spec(Frozen):
                 )
             if figure.metric is not None:
                 check_predicted(figure.metric, ("figures", i, "metric"))
+            if figure.y is not None and not figure.y.startswith("info."):  # a model's info is known after training
+                check_predicted(figure.y, ("figures", i, "y"))
             if figure.series is not None and figure.series.startswith("val_r2."):
                 check_predicted(figure.series, ("figures", i, "series"))
             for field_name in ("param", "x", "group"):

@@ -18,20 +18,10 @@ from typing import Annotated, Any, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from engine.errors import did_you_mean
+from engine.errors import Invalid, did_you_mean
 from engine.text.safe_yaml import Loc
 
 __all__ = ["Invalid", "dotted", "explain", "is_number", "kind_of", "line_at", "show", "valid_keys"]
-
-
-class Invalid(ValueError):
-    """A validator's complaint, with the part of the location pydantic cannot know (`loc`)."""
-
-    def __init__(self, message: str, *, loc: Loc = (), hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.loc = tuple(loc)
-        self.hint = hint
 
 
 def line_at(lines: Mapping[Loc, int], loc: Loc) -> Optional[int]:

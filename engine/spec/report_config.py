@@ -171,13 +171,18 @@ class Binned(Frozen):
         return count
 
 
+#: The figure kinds a spec's `figures:` accepts, each with what it shows: the one list of their names.
+#: What each draws, captions and says is registered under the same name in
+#: `engine.render.figure_kinds.KINDS` (render ranks above spec, so it is never imported here);
+#: tests/test_figure_kinds.py holds the two to the same kinds.
 FIGURE_KINDS = {
     "bar": "metrics per trial",
     "binned": "a binned table as lines (style: bars for bars per bin)",
     "binned_delta": "each trial's Δ from the table's reference in every bin, with its interval",
     "pred_vs_true": "predicted against true values of one trial",
-    "sweep": "the primary metric against a swept parameter",
-    "line": "a metric against one swept key (`x:`), one line per value of another (`group:`): α × N",
+    "sweep": "the primary metric (or `y:`, a metric or an info value) against a swept parameter (`param:`)",
+    "line": "a metric (or `y:`, a metric or an info value) against one swept key (`x:`), one line per value of "
+    "another (`group:`): α × N",
     "weights": "the distribution of a MoE gate's weight on each expert (extra.gate_weights)",
     "bootstrap": "the paired bootstrap distribution of each trial's Δ from `against`, with its interval",
     "heatmap": "a per-spectrum extra (e.g. gate_entropy) against a parameter (e.g. snr), one panel per trial",
@@ -187,6 +192,9 @@ FIGURE_KINDS = {
 
 #: What a curves figure can draw from a trial's `info.curves`, besides `val_r2.<target>`.
 CURVE_SERIES = ("val_loss", "train_loss", "lr")
+
+#: A sweep or line figure's `y: info.<key>[.<key>…]`: a path into what each trial's model reported.
+INFO_PATH = re.compile(r"info(\.[A-Za-z_][A-Za-z0-9_\-]*)+")
 
 
 class Figure(Frozen):
@@ -203,7 +211,9 @@ class Figure(Frozen):
         None, min_length=1, description="The trials shown, in this order (default: all)."
     )
     metrics: Optional[list[str]] = Field(None, description="For bar: the metrics to show (default: all).")
-    metric: Optional[str] = Field(None, description="For bootstrap and ablation: the metric (default: the primary).")
+    metric: Optional[str] = Field(
+        None, description="For bootstrap, ablation and line: the metric (default: the primary)."
+    )
     binned: Optional[Union[NonNegativeInt, str]] = Field(
         None, description="For binned and binned_delta: the binned table, by index or by its `name`."
     )
@@ -220,6 +230,13 @@ class Figure(Frozen):
     x: Optional[str] = Field(None, description="For line: the dotted key on the x axis, e.g. data.n_train.")
     group: Optional[str] = Field(
         None, description="For line: the dotted key with one line per value, e.g. model.alpha."
+    )
+    y: Optional[str] = Field(
+        None,
+        description="For sweep and line: what the y axis shows — a metric, e.g. mae.log_g (default: the primary "
+        "metric; for line, `metric:` when given), or info.<key>, a number each trial's model reported, e.g. "
+        "info.alpha.log_g (a ridge's chosen α for log g), info.best_epoch, info.n_params, info.receptive_field. "
+        "A trial with no number there is left out and named in the caption.",
     )
     series: Optional[str] = Field(
         None,
@@ -256,6 +273,29 @@ class Figure(Frozen):
     def _by(cls, value: Any) -> Any:
         return param_name(value)
 
+    @field_validator("y")
+    @classmethod
+    def _y(cls, value: Optional[str]) -> Optional[str]:
+        """A metric, checked as every metric is; or an `info.` path, whose keys only a trained
+        model knows — checked here for its form alone, a target named by an alias read as the
+        target (info.alpha.M_H → info.alpha.Fe_H, as the models key their per-target values)."""
+        if value is None:
+            return None
+        if isinstance(value, str) and (value == "info" or value.startswith("info.")):
+            if not INFO_PATH.fullmatch(value):
+                raise Invalid(
+                    f"expected info.<key>, a value each trial's model reports, got {show(value)}",
+                    hint="e.g. info.best_epoch, info.n_params or info.alpha.log_g",
+                )
+            head, *rest = value.split(".")[1:]
+            return ".".join(["info", head, *(str(param_name(part)) for part in rest)])
+        try:
+            return metric_key(value)
+        except Invalid as exc:
+            raise Invalid(
+                exc.message, hint=exc.hint or "or info.<key>, a value each trial's model reports, e.g. info.best_epoch"
+            ) from None
+
     @field_validator("series")
     @classmethod
     def _series(cls, value: Optional[str]) -> Optional[str]:
@@ -288,6 +328,17 @@ class Figure(Frozen):
             )
         if self.kind == "sweep" and not self.param:
             raise Invalid("a sweep figure needs `param: <dotted key>`, e.g. train.lr", loc=("kind",))
+        if self.y is not None and self.kind not in ("sweep", "line"):
+            raise Invalid(
+                f"`y:` is for sweep and line figures, not {self.kind}",
+                loc=("y",),
+                hint="a bar figure takes `metrics:`, bootstrap and ablation `metric:`",
+            )
+        if self.y is not None and self.metric is not None and self.kind == "line":
+            raise Invalid(
+                "give the line figure's y axis once: `y:` (a metric or info.<key>) or `metric:`, not both",
+                loc=("metric",),
+            )
         suffix = PurePosixPath(self.file.lower()).suffix.lstrip(".")
         if self.format is not None and self.format != suffix:
             raise Invalid(
@@ -335,6 +386,22 @@ class Answer(Frozen):
     )
 
 
+def implication_text(value: Any) -> Any:
+    """An `implication:` (the report's, or a rule's): one line of plain words. Nothing fills a
+    `{{ … }}` in it — it is the design consequence a person draws, not a measurement — so one is
+    refused here rather than shown raw on the hub."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise Invalid("expected the design implication in words, got an empty text")
+        if "{{" in value:
+            raise Invalid(
+                f"an implication holds no `{{{{ … }}}}`, got {show(value)}",
+                hint="say the numbers in `says:`; the implication is what to build because of them",
+            )
+        return " ".join(value.split())
+    return value
+
+
 class Rule(Frozen):
     """A decision rule: `{when, verdict, says}`, or the fallback `{otherwise: <verdict>, says}`."""
 
@@ -352,6 +419,18 @@ class Rule(Frozen):
         "that question its own verdict. A question not listed gets `says`, and a question without its own verdict "
         "is verified when the rule's verdict is pass (or yes), refuted when it is fail (or no), else inconclusive.",
     )
+    implication: Optional[str] = Field(
+        None,
+        description="The design implication when this rule decides, in words: 'make multi-task the default' on a "
+        "pass rule, 'keep single-task' on the fail rule. It takes the place of the report's own `implication:` in "
+        "`research digest` and in the hub's 'so what' column of the questions the report settles. Part of the "
+        "decision, so editing it makes the report stale (a re-run with every trial cached).",
+    )
+
+    @field_validator("implication", mode="before")
+    @classmethod
+    def _implication(cls, value: Any) -> Any:
+        return implication_text(value)
 
     @model_validator(mode="after")
     def _shape(self) -> "Rule":

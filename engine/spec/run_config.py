@@ -7,25 +7,28 @@ spec's training sections with one trial's overrides applied. Nothing here knows 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Literal, Optional, Union, get_args
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Optional
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
-    PositiveFloat,
     PositiveInt,
     field_validator,
     model_serializer,
     model_validator,
 )
 
+from engine.data.inputs import Inputs
 from engine.errors import did_you_mean
+from engine.models.base import TrainConfig
 
 from .explain import Invalid, is_number, show
 from .vocabulary import (
+    BIN_PARAMS,
+    PARAM_ALIASES,
     PLUGIN,
     REGISTRY_NAME,
     TARGETS,
@@ -152,7 +155,7 @@ class TestSet(Frozen):
     )
 
 
-# A model built by a `default_factory` (DataKeys, DataSpec, NoiseSpec, TrainSpec) gives its defaults
+# A model built by a `default_factory` (DataKeys, DataSpec, NoiseSpec, TrainConfig) gives its defaults
 # as `default=` and its list factories as typed functions: mypy, without pydantic's plugin, reads
 # only those, and so knows that the model can be built with no arguments.
 def _default_targets() -> list[Target]:
@@ -288,6 +291,8 @@ class ModelSpec(BaseModel):
         """`{from: cand}` is the stored model of trial `cand`: type 'stored', nothing else to say."""
         if not isinstance(value, Mapping) or "from" not in value:
             return value
+        from engine.models import stored_config
+
         kind = value.get("type", "stored")
         if kind != "stored":
             raise Invalid(
@@ -296,13 +301,7 @@ class ModelSpec(BaseModel):
                 hint="write the model as `model: {from: " + str(value.get("from")) + "}` (in a trial: "
                 "`{model: {from: …}}`, not `model.from`)",
             )
-        extra = sorted(str(k) for k in value if k not in ("from", "type"))
-        if extra:
-            raise Invalid(
-                f"a stored model takes only `from`, not {', '.join(extra)}",
-                loc=(extra[0],),
-                hint="a model read from a stored trial is used as it was fitted",
-            )
+        stored_config({k: v for k, v in value.items() if k != "type"})  # what a stored model may say
         return {"type": "stored", **{k: v for k, v in value.items() if k != "type"}}
 
     @field_validator("type")
@@ -415,59 +414,36 @@ def _field_comments(config: type) -> dict[str, str]:
     return out
 
 
-LossWeighting = Literal["equal", "inverse_variance", "uncertainty"]
+def weights_by_target(train: Any) -> Any:
+    """`train.loss_weights` keyed by target names, aliases read (`M_H` is `Fe_H`): the names are
+    the spec's vocabulary, the weights themselves `TrainConfig`'s to check."""
+    if not isinstance(train, Mapping) or not isinstance(train.get("loss_weights"), Mapping):
+        return train
+    weights = {}
+    for key, weight in train["loss_weights"].items():
+        try:
+            weights[known_param(key, TARGETS, "target")] = weight
+        except Invalid as exc:
+            raise Invalid(exc.message, loc=("loss_weights", *exc.loc), hint=exc.hint) from None
+    return {**train, "loss_weights": weights}
 
 
-class TrainSpec(Frozen):
-    """How to train (ignored by closed-form models where it does not apply)."""
-
-    epochs: PositiveInt = Field(default=10, description="Training epochs.")
-    batch_size: PositiveInt = Field(default=256, description="Mini-batch size.")
-    lr: PositiveFloat = Field(default=1e-3, description="Learning rate.")
-    weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
-    schedule: Literal["cosine", "plateau", "none"] = Field(default="cosine", description="Learning-rate schedule.")
-    patience: Optional[PositiveInt] = Field(
-        default=None, description="Early-stopping patience in epochs; none when absent."
-    )
-    val_frac: float = Field(
-        default=0.1, gt=0, lt=1, description="Fraction of the training set held out for validation."
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="'auto' uses a GPU when there is one.")
-    seed: int = Field(default=42, description="Seed of initialisation and batching.")
-    amp: bool = Field(default=True, description="Mixed precision on GPU.")
-    stream_rows: Optional[PositiveInt] = Field(
-        default=None,
-        description="Nets: train from chunks of this many spectra, one in memory at a time (a training set larger "
-        "than memory); absent: in memory when the flux fits in 4 GiB, else 65,536-row chunks.",
-    )
-    loss_weights: Union[LossWeighting, dict[Target, PositiveFloat]] = Field(
-        default="equal",
-        description="Multi-task loss weighting: 'equal', 'inverse_variance', 'uncertainty' (learned), "
-        "or a weight per target such as {log_g: 2, T_eff: 1, Fe_H: 1}.",
-    )
-
-    @field_validator("loss_weights", mode="before")
-    @classmethod
-    def _loss_weights(cls, value: Any) -> Any:
-        choices = get_args(LossWeighting)
-        if isinstance(value, str):
-            if value not in choices:
-                raise Invalid(
-                    f"expected one of {', '.join(repr(c) for c in choices)} or a weight per target, got {show(value)}",
-                    hint=did_you_mean(value, choices),
-                )
-            return value
-        if not isinstance(value, Mapping):
+def inputs_read_labels(inputs: Inputs, targets: Sequence[str]) -> None:
+    """The label names an `inputs:` reads are the spec's vocabulary; a target is never its own
+    input (the model would read its answer)."""
+    for i, part in enumerate(inputs.parts):
+        at = ("inputs", i) if len(inputs.parts) > 1 else ("inputs",)
+        for name in (*part.labels, *([part.by] if part.by else [])):
+            if name not in BIN_PARAMS:
+                hint = f"write {PARAM_ALIASES[name]}" if name in PARAM_ALIASES else did_you_mean(name, BIN_PARAMS)
+                raise Invalid(f"unknown label '{name}'; labels are {', '.join(BIN_PARAMS)}", loc=at, hint=hint)
+        leaked = [name for name in part.labels if name in targets]
+        if leaked:
             raise Invalid(
-                f"expected one of {', '.join(repr(c) for c in choices)} or a mapping of target to weight, got {show(value)}"
+                f"{leaked[0]} is a target of this trial (data.targets), so it cannot be one of its inputs",
+                loc=(*at, "labels"),
+                hint="a metadata-only baseline reads the other labels: e.g. `{labels: [T_eff, Fe_H]}` for log_g",
             )
-        out = {}
-        for key, weight in value.items():
-            target = known_param(key, TARGETS, "target")
-            if not is_number(weight) or not weight > 0:
-                raise Invalid(f"expected a positive number, got {show(weight)}", loc=(key,))
-            out[target] = float(weight)
-        return out
 
 
 class TrialConfig(Frozen):
@@ -475,8 +451,19 @@ class TrialConfig(Frozen):
 
     data: DataSpec = Field(default_factory=DataSpec)
     noise: NoiseSpec = Field(default_factory=NoiseSpec)
+    inputs: Inputs = Field(default_factory=Inputs)
     model: ModelSpec
-    train: TrainSpec = Field(default_factory=TrainSpec)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @field_validator("train", mode="before")
+    @classmethod
+    def _train(cls, value: Any) -> Any:
+        return weights_by_target(value)
+
+    @model_validator(mode="after")
+    def _inputs_read_labels(self) -> "TrialConfig":
+        inputs_read_labels(self.inputs, self.data.targets)
+        return self
 
     @model_validator(mode="after")
     def _weights_cover_targets(self) -> "TrialConfig":

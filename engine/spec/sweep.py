@@ -17,11 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.data.inputs import Inputs
 from engine.errors import SpecError, did_you_mean
+from engine.models.base import TrainConfig
 from engine.text.safe_yaml import Loc, read_yaml
 
 from .explain import dotted, explain, kind_of
-from .run_config import DataSpec, ModelSpec, NoiseSpec, TrainSpec, TrialConfig
+from .run_config import DataSpec, ModelSpec, NoiseSpec, TrialConfig
 from .vocabulary import TRAINING_SECTIONS, position
 
 __all__ = [
@@ -51,8 +53,9 @@ class Trial:
     config: dict[str, Any]
     data: DataSpec
     noise: NoiseSpec
+    inputs: Inputs
     model: ModelSpec
-    train: TrainSpec
+    train: TrainConfig
     origins: dict[str, Any] = field(default_factory=dict)
     group: str | None = None  # the repeated trial this run is one seed of (`repeats:`); None: a trial of its own
 
@@ -128,6 +131,7 @@ def resolve(spec, extra: Mapping[str, Any]) -> list[Trial]:
             config=validated.model_dump(mode="json"),
             data=validated.data,
             noise=validated.noise,
+            inputs=validated.inputs,
             model=validated.model,
             train=validated.train,
             origins={key: origin for origin, key, _ in applied},
@@ -172,6 +176,7 @@ def _member(trial: Trial, seed: int, origin: Any) -> Trial:
         config=config,
         data=trial.data,
         noise=trial.noise,
+        inputs=trial.inputs,
         model=trial.model,
         train=trial.train.model_copy(update={"seed": seed}),
         origins={**trial.origins, "train.seed": origin},
@@ -286,11 +291,17 @@ def value_names(values: list[Any]) -> list[str]:
 
 def value_name(value: Any, index: int) -> str:
     """A value as a trial name shows it: 100, 1e5, 0.001, 2k, 1M, true, cosine; a flat list by its
-    items, 512x256 (a layer list reads as the shape it is); v<index> otherwise."""
-    if isinstance(value, list) and value and all(not isinstance(v, (list, dict)) for v in value):
+    items, 512x256 (a layer list reads as the shape it is); a mapping by its keys and values,
+    flux-top_k-256; v<index> otherwise."""
+    if isinstance(value, list) and value and all(not isinstance(v, list) for v in value):
         items = [value_name(v, index) for v in value]
         if not any(item == f"v{index}" for item in items):
             return "x".join(items)
+        return f"v{index}"
+    if isinstance(value, dict) and value:  # `{flux: {top_k: 64}}` → flux-top_k-64, `{labels: [T_eff]}` → labels-T_eff
+        items = [str(k) if v in (None, {}) else f"{k}-{value_name(v, index)}" for k, v in value.items()]
+        if all(re.fullmatch(r"[A-Za-z0-9_+\-]+", item) for item in items) and f"v{index}" not in items:
+            return "-".join(items)
         return f"v{index}"
     if isinstance(value, bool):
         return str(value).lower()

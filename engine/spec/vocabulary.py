@@ -29,7 +29,7 @@ METRICS: tuple[str, ...] = get_args(MetricName)
 #: Other names the user's data uses for a parameter.
 PARAM_ALIASES = {"M_H": "Fe_H"}
 #: The sections of a spec that define a training run; trials override only these.
-TRAINING_SECTIONS: tuple[str, ...] = ("data", "noise", "model", "train")
+TRAINING_SECTIONS: tuple[str, ...] = ("data", "noise", "inputs", "model", "train")
 
 
 TRIAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")

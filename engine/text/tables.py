@@ -1,7 +1,17 @@
-"""Editing one cell of a markdown table row in place, every other byte of the row kept.
+"""Markdown tables, read in one place: their cells for reading, their rows for editing in place.
 
-Hub and roadmap tables are the user's: their spacing, alignment and wording stay. Only the cells
-the engine owns (an answer, a status mark, a link) are rewritten, as ` text `.
+Reading (`parsed`) takes the tables from the markdown-it tokens the rest of a document is parsed
+with, so a table is one exactly where the outline, the regions and the code blocks say so, and a
+cell is what CommonMark's table extension makes of it (split on unescaped `|`, trimmed, its
+inline parse at hand for links). `research adopt` and the API's region tables read them so.
+
+Editing (`tables`, `cells`, `set_cells`) works on the lines themselves: hub and roadmap tables
+are the user's, their spacing, alignment and wording stay. Only the cells the engine owns (an
+answer, a status mark, a link) are rewritten, as ` text `, every other byte of the row kept.
+That needs each row's line and raw cells, and exactly the rows the pages have always been
+edited by: lines starting with `|` under a `--` separator, outside code and owned regions (the
+parse would also take a table in a quote, a one-dash separator or a row with no leading pipe,
+and editing those would change pages that sync has always left alone).
 """
 
 from __future__ import annotations
@@ -9,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.text import document
 
@@ -18,8 +29,47 @@ _PIPE = re.compile(r"(?<!\\)\|")
 
 @dataclass(frozen=True)
 class Table:
+    """A table found for editing: its header's texts and the lines of its rows."""
+
     header: list[str]  # stripped header cells
     rows: list[int]  # 0-based line indexes of the body rows
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """A table as markdown-it parsed it: where it is, and its cells."""
+
+    index: int  # the index of its `table_open` token in the token list
+    begin: int  # 0-based first line (the token map: relative to the text parsed)
+    end: int  # exclusive
+    rows: list[list[Any]]  # header row first; each cell's `inline` token (content trimmed, children its inline parse)
+
+    def texts(self) -> list[list[str]]:
+        """The rows as the cells' texts (markdown source, trimmed)."""
+        return [[cell.content for cell in row] for row in self.rows]
+
+
+def parsed(tokens: Sequence[Any]) -> list[ParsedTable]:
+    """Every table of a markdown-it token list (`document.markdown_tokens`), nested ones
+    included, in order. markdown-it gives each cell exactly one `inline` token, body rows padded
+    or cut to the header's width."""
+    found: list[ParsedTable] = []
+    rows: list[list[Any]] | None = None
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.type == "table_open":
+            rows, start = [], index
+        elif rows is None:
+            continue
+        elif token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(token)
+        elif token.type == "table_close":
+            begin, end = tokens[start].map or (0, 0)
+            found.append(ParsedTable(start, begin, end, rows))
+            rows = None
+    return found
 
 
 def cells(line: str) -> list[str]:
