@@ -11,10 +11,16 @@ Inside a model::
 
 When stdout is not a TTY (CI, a pipe, a log file) nothing is drawn and rich is not imported;
 the per-epoch line still goes to the `log` callback.
+
+A run's progress file (`engine.notebook.locks.LiveRun`) is fed from the same two sources, so no
+model reports its progress twice: `Progress(observer=…)` hands it every bar begun (`epoch 4/10`
+is an epoch begun), and `parse_epoch_line` reads the losses back from the epoch line this module
+writes.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -54,10 +60,11 @@ class Task:
 class Progress:
     """rich progress bars, or nothing when `enabled` is False (default: stdout is a terminal)."""
 
-    def __init__(self, enabled: bool | None = None, *, console: Any = None) -> None:
+    def __init__(self, enabled: bool | None = None, *, console: Any = None, observer: Any = None) -> None:
         self.enabled = _isatty() if enabled is None else enabled
         self._bars: Any = None
         self._console = console
+        self.observer = observer  # told `task(description, total)` of every bar begun, drawn or not
 
     def __enter__(self) -> "Progress":
         self.start()
@@ -87,6 +94,8 @@ class Progress:
             self._bars = None
 
     def task(self, description: str, total: float | None = None, *, keep: bool = False) -> Task:
+        if self.observer is not None:
+            self.observer.task(description, total)
         if not self.enabled:
             return Task()
         self.start()
@@ -109,6 +118,36 @@ def epoch_line(
     parts.append(f"lr {lr:.1e}")
     parts += [f"{k} {v:.4g}" for k, v in extra.items()]
     return " ".join(parts) + f" ({seconds:.1f} s)"
+
+
+_EPOCH_RE = re.compile(r"^epoch (\d+)/(\d+)$")
+_EPOCH_LINE_RE = re.compile(
+    r"^\s*epoch (?P<epoch>\d+)/(?P<epochs>\d+) train_loss (?P<train>\S+)(?: val_loss (?P<val>\S+))? .*"
+    r"\((?P<seconds>[0-9.]+) s\)\s*$"
+)
+
+
+def parse_epoch(description: str) -> tuple[int, int] | None:
+    """(e, E) of a bar named `epoch e/E` (the trainer's per-epoch bar), else None."""
+    found = _EPOCH_RE.match(description.strip())
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def parse_epoch_line(line: str) -> dict[str, Any] | None:
+    """The fields of an `epoch_line` (epoch, epochs, train_loss, val_loss or None, seconds), else None."""
+    found = _EPOCH_LINE_RE.match(line)
+    if found is None:
+        return None
+    try:
+        return {
+            "epoch": int(found["epoch"]),
+            "epochs": int(found["epochs"]),
+            "train_loss": float(found["train"]),
+            "val_loss": float(found["val"]) if found["val"] is not None else None,
+            "seconds": float(found["seconds"]),
+        }
+    except ValueError:
+        return None
 
 
 def _isatty() -> bool:

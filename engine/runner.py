@@ -38,6 +38,12 @@ from engine.text import document, textfile
 
 Say = Callable[[str], None]
 
+#: The log file a detached run writes to (`research run --detach` sets it for the run it starts),
+#: kept in its progress file so that `research logs` and `watch` find it.
+LOG_ENV = "RESEARCH_RUN_LOG"
+#: The end of the line a running report shows above its summary (`_mark_running`).
+RUNNING_MARK = "<!-- research-running -->"
+
 
 @dataclass
 class Outcome:
@@ -81,14 +87,22 @@ def execute(
     executor: str = "local",
     address: str | None = None,
     propagate: bool = True,
+    command: str | None = None,
 ) -> Outcome:
     """Validate, run the trials that are not cached (here or on Ray), then write and commit;
-    `propagate=False` (or a draft) writes the report but not its hub, roadmap or kanban."""
+    `propagate=False` (or a draft) writes the report but not its hub, roadmap or kanban.
+
+    While it runs, its progress is kept in a file (`engine.notebook.locks.LiveRun`) with
+    `command`, what resumes it should it die (default: `research run REPORT`)."""
     from engine.notebook.config import notebook_config
     from engine.numerics import pin
     from engine.run.validate import validate
 
     pin(notebook_config(plan.root).numerics, say=say)  # before anything loads torch
+    if executor == "ray" and address:  # a cluster that is not there: said now, not after minutes of Ray's retries
+        from engine.run.executors import check_address
+
+        check_address(address)
     report = plan.report
     draft = drafts.is_draft(report.spec.status)  # its status stays `draft`: never running, done or failed
     # A refusal changes nothing. A cached trial's model and data passed when it ran, under the
@@ -104,18 +118,40 @@ def execute(
         say=lambda line: say(f"  {line}"),
     )
     outcome = Outcome(plan)
-    with locks.live_run(plan.root, report.spec.id, say=say):
+    import os
+
+    with locks.live_run(
+        plan.root,
+        report.spec.id,
+        say=say,
+        report=str(report.path),
+        executor=executor,
+        command=command or f"research run {report.path}",
+        log=os.environ.get(LOG_ENV) or None,
+    ) as live:
         for trial in plan.to_run:  # a run we waited for may have stored some of them
             if trial.reason is not Reason.RETRAIN and (record := plan.store.load(trial.key)) is not None:
                 trial.record, trial.reason = record, Reason.CACHED
         to_run = plan.to_run
+        live.update(trials=len(to_run), stored=sum(1 for t in plan.trials if t.record is not None))
         code_state: Mapping[str, Any] = {}
         if to_run:
             from engine.run.provenance import git_state
 
             code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
             if not draft:
-                _set_status(report.path, "running")
+                _mark_running(report.path, since=dt.datetime.now().astimezone(), host=live.state["host"])
+        if progress is None:
+            from engine.progress import Progress
+
+            progress = Progress(enabled=False)
+        progress.observer, shown_say = live, say
+
+        def tracked(line: str) -> None:  # the run's log, read for the epochs' losses on its way out
+            if executor == "local":  # a Ray task's log comes back when it has ended: no progress in it
+                live.line(line)
+            shown_say(line)
+
         try:
             _run_trials(
                 plan,
@@ -125,8 +161,9 @@ def execute(
                 executor=executor,
                 address=address,
                 device=device,
-                say=say,
+                say=tracked,
                 progress=progress,
+                live=live,
             )
             plan.index.update(
                 report.spec.id,
@@ -151,13 +188,21 @@ def execute(
             ):  # an error or Ctrl-C while training or at the end: the report must not say `running`
                 _fail_if_running(report.path)
             raise
+        finally:
+            progress.observer = None
     return outcome
 
 
-def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device, say, progress) -> None:
+def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device, say, progress, live=None) -> None:
     from engine.run.executors import run_trials
 
     report = plan.report
+    # The local executor trains the trials one after another in the plan's order, the next one
+    # only when we ask for it: trial k + 1 begins when trial k has been stored. On Ray several
+    # train at once: only how many are done is known here.
+    in_order = executor == "local"
+    if live is not None and to_run:
+        live.trial(1, to_run[0].name) if in_order else live.trial(None, None)
     done = run_trials(
         to_run,
         executor=executor,
@@ -174,6 +219,8 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             trial.error = error
             say(f"    failed: {trial.error}")
             outcome.failed.append(trial)
+            if live is not None:
+                _next_trial(plan, live, to_run, in_order)
             continue
         record = TrialRecord(
             key=trial.key,
@@ -192,7 +239,16 @@ def _run_trials(plan, outcome, to_run, code_state, *, executor, address, device,
             replace=trial.reason is Reason.RETRAIN,
         )
         trial.record = record
+        if live is not None:
+            _next_trial(plan, live, to_run, in_order)
     plan.share_twins()
+
+
+def _next_trial(plan: Plan, live, to_run, in_order: bool) -> None:
+    live.trial_done(stored=sum(1 for t in plan.trials if t.record is not None))
+    number = live.state["trials_done"] + 1
+    if in_order and number <= len(to_run):
+        live.trial(number, to_run[number - 1].name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,6 +531,7 @@ def report_text(
     from engine.render import live
     from engine.render.reporting import append_row
 
+    text = without_running_note(text)  # this run has ended: what the report shows is its result
     present = document.regions(text, str(path))
     wanted = {name: body for name, body in bodies.items() if name in present}
     if log_row and "log" in present:
@@ -521,7 +578,70 @@ def _provenance(
 
 
 def _set_status(path: Path, status: str) -> None:
-    textfile.update(path, lambda text: document.set_front_matter_keys(text, {"status": status}, path=str(path)))
+    textfile.update(
+        path,
+        lambda text: document.set_front_matter_keys(without_running_note(text), {"status": status}, path=str(path)),
+    )
+
+
+def _mark_running(path: Path, *, since: dt.datetime, host: str) -> None:
+    """`status: running`, and a line above the summary saying so and naming the previous
+    result: the verdict below it is the last run's, not this one's, and must not read as the
+    current result. Every ending of the run takes the line out again (`without_running_note`:
+    the end's transaction, a failure, a run that reproduced its record), so a finished run's
+    report has the bytes it would have had without it."""
+
+    def edit(text: str) -> str:
+        text = document.set_front_matter_keys(without_running_note(text), {"status": "running"}, path=str(path))
+        return with_running_note(text, running_note(text, since=since, host=host), str(path))
+
+    textfile.update(path, edit)
+
+
+def running_note(text: str, *, since: dt.datetime, host: str) -> str:
+    """`> 🔆 running since 2026-12-04 10:31 on host; previous result: ✅ pass (run 2026-12-01) — shown below until this run ends.`"""
+    from engine.notebook import record as run_record
+    from engine.text.marks import verdict_mark
+
+    recorded = run_record.parse(text) or {}
+    last = document.front_matter_values(text, ("last_run",)).get("last_run")
+    verdict = recorded.get("verdict")
+    if verdict:
+        previous = f"{verdict_mark(verdict)} {verdict}" + (f" (run {str(last)[:10]})" if last else "")
+        previous += " — shown below until this run ends"
+    else:
+        previous = "none"
+    return (
+        f"> 🔆 running since {since.strftime('%Y-%m-%d %H:%M')} on {host}; previous result: {previous}. {RUNNING_MARK}"
+    )
+
+
+def with_running_note(text: str, note: str, path: str | None = None) -> str:
+    """`note` and a blank line right above the summary region (else at the top of the body)."""
+    newline = document.newline_of(text)
+    lines = document.split_lines(text)
+    summary = document.regions(text, path).get("summary")
+    at = summary.start_line - 1 if summary is not None else document.body_of(text, path)[1]
+    return "".join(lines[:at]) + note + newline + newline + "".join(lines[at:])
+
+
+def without_running_note(text: str) -> str:
+    """The text without the running note (and the blank line put under it); anything else as it is."""
+    if RUNNING_MARK not in text:
+        return text
+    lines = document.split_lines(text)
+    out: list[str] = []
+    skip_blank = False
+    for line in lines:
+        if line.rstrip("\r\n").endswith(RUNNING_MARK) and line.startswith("> 🔆 running since"):
+            skip_blank = True
+            continue
+        if skip_blank and line.strip() == "":
+            skip_blank = False
+            continue
+        skip_blank = False
+        out.append(line)
+    return "".join(out)
 
 
 def _fail_if_running(path: Path) -> None:
@@ -530,8 +650,8 @@ def _fail_if_running(path: Path) -> None:
 
     def edit(text: str) -> str:
         if document.front_matter_values(text, ("status",)).get("status") != "running":
-            return text
-        return document.set_front_matter_keys(text, {"status": "failed"}, path=str(path))
+            return without_running_note(text)
+        return document.set_front_matter_keys(without_running_note(text), {"status": "failed"}, path=str(path))
 
     textfile.update(path, edit)
 

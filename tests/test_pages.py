@@ -285,6 +285,7 @@ def test_status_json_rows_and_staleness(notebook, capsys):
         "stale",
         "why",
         "path",
+        "live",
     }
     assert done["status"] == "done" and done["verdict"] == "pass" and done["metric"] == "mae.log_g"
     assert done["value"] == pytest.approx(0.1992) and done["value_text"] == "0.1992 dex"

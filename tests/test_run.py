@@ -15,6 +15,7 @@ import pytest
 from conftest import report_body
 
 from engine.cli import main
+from engine.runner import without_running_note
 from engine.text import document
 
 PLUGIN = """\
@@ -232,7 +233,8 @@ def test_a_killed_run_leaves_the_report_whole_and_the_rerun_resumes(notebook):
     proc.wait()
     after_kill = report.read_text(encoding="utf-8")
     document.regions(after_kill)  # every marker still balanced
-    assert after_kill.replace("status: running\n", "") == text  # only the status line was added
+    assert "> 🔆 running since " in after_kill  # the running note above the summary, and the status line:
+    assert without_running_note(after_kill).replace("status: running\n", "") == text  # nothing else was added
     (root / "started").unlink()
     report.write_text(after_kill.replace("sleep: 60", "sleep: 0"), encoding="utf-8")
     plan = subprocess.run([*command, "run", str(report), "--dry-run"], cwd=root, capture_output=True, text=True)

@@ -18,6 +18,8 @@ ORDER = (
     "spec",
     "sync",
     "status",
+    "watch",
+    "logs",
     "runs",
     "show",
     "diff",

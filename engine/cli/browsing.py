@@ -75,7 +75,8 @@ def status(
     paths: Optional[list[Path]] = typer.Argument(None, help="Reports or folders (default: the whole notebook)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows for scripts."),
 ) -> None:
-    """Every experiment: id, MVP, status, verdict, primary metric, last run, stale or not."""
+    """Every experiment: id, MVP, status, verdict, primary metric, last run, stale or not; under the
+    table, each run going on with its trial, epoch, losses and ETA, and each run that died."""
     import json
 
     from engine.browse.status import rows
@@ -109,6 +110,9 @@ def status(
     if not console.is_terminal:  # piped or captured: room for whole ids and numbers
         console = Console(width=160)
     console.print(table)
+    for row in found:  # each run going on, or dead, with where it stands: one line, not cut
+        if row["live"] is not None:
+            typer.echo(f"{row['id']}: {row['live']['line']}")
 
 
 @app.command(epilog="Examples:  research runs --sort r2.log_g  ·  research runs research/moe/ --csv > runs.csv")

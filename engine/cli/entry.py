@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from engine.cli import browsing, pages, running, storage  # noqa: F401  (registers the commands)
+from engine.cli import browsing, pages, running, storage, watching  # noqa: F401  (registers the commands)
 from engine.cli.app import app
 from engine.cli.patches import command
 from engine.errors import Exit, ResearchError

@@ -5,8 +5,10 @@ a `TrialResult` or a short error line. The runner stores results and writes the 
 way whichever executor ran them, so the run store, the cache and the report do not know the
 difference. A trial that raises is an error for that trial only; the others go on.
 
-Ray: without `address` a local Ray instance is started (on 127.0.0.1) and stopped after the
-run; with one, the run joins that cluster and leaves it running. Each trial is one task asking
+Ray: without `address` a local Ray instance of its own is started (on 127.0.0.1, whatever
+other cluster the machine runs or once ran) and stopped after the run; with one, the address is
+checked first (`check_address`: syntax, and a cluster answering within CONNECT_TIMEOUT), then
+the run joins that cluster and leaves it running. Each trial is one task asking
 for one GPU when its device is cuda and the cluster has GPUs, one CPU otherwise. Tasks run in the
 driver's working directory (plugins are imported from it) with the notebook's cache folder, so
 the synthetic data generated once serves every worker on this machine.
@@ -112,6 +114,53 @@ def _local(trials, *, base_dir, cache_dir, device, say, progress, store_dir):
         yield trial, result, None, started
 
 
+#: How long `--address` may take to answer before the run is refused (seconds).
+CONNECT_TIMEOUT = 20.0
+
+
+def check_address(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """A `--address` that can be joined: `host:port` (or `ray://host:port`, Ray's client), and a
+    cluster listening there within `timeout` — else a located error before anything runs, where
+    Ray itself would wait for minutes, or fail with a traceback."""
+    import socket
+
+    hint = "the address `ray start --head` printed, e.g. --address 127.0.0.1:6379 (or leave it out: a local instance)"
+    host, colon, port_text = address.removeprefix("ray://").rpartition(":")
+    if not colon or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ResearchError(f"expected HOST:PORT, got '{address}'", key="--address", hint=hint)
+    try:
+        with socket.create_connection((host.strip("[]"), int(port_text)), timeout=timeout):
+            pass
+    except socket.gaierror:
+        raise ResearchError(f"no host named '{host}'", key="--address", hint=hint) from None
+    except OSError as error:
+        why = "nothing answered" if isinstance(error, (TimeoutError, socket.timeout)) else "the connection was refused"
+        raise ResearchError(
+            f"no Ray cluster at {address}: {why} within {timeout:g} s",
+            key="--address",
+            hint="start one with `ray start --head --port "
+            + port_text
+            + "`, or leave --address out for a local instance",
+        ) from None
+
+
+def _joining_failed(address: str, error: BaseException) -> ResearchError:
+    """Why joining the cluster at `address` failed, in words a user can act on."""
+    text = str(error)
+    if any(word in text.lower() for word in ("auth", "token", "unauthenticated", "permission")):
+        return ResearchError(
+            f"the Ray cluster at {address} refused this client: {text.splitlines()[0] if text else type(error).__name__}",
+            key="--address",
+            hint="a cluster started with token authentication needs the same RAY_AUTH_MODE (and its token) in this "
+            "shell: export RAY_AUTH_MODE=token, as for the `ray start` that made it",
+        )
+    return ResearchError(
+        f"could not join the Ray cluster at {address}: {text.splitlines()[0] if text else type(error).__name__}",
+        key="--address",
+        hint="check that `ray status --address " + address + "` answers from this shell",
+    )
+
+
 def _remote_trial(
     config,
     base_dir: str,
@@ -160,11 +209,16 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
         # the workers' kernels: the driver's
         pinned: dict[str, Any] = {"runtime_env": {"env_vars": in_effect()}} if in_effect() else {}
         if address:
-            ray.init(
-                address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False, **pinned
-            )
+            check_address(address)
+            try:
+                ray.init(
+                    address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False, **pinned
+                )
+            except Exception as error:  # Ray says why in its own words: ours name the option and the way out
+                raise _joining_failed(address, error) from None
         else:
             ray.init(
+                address="local",  # a new instance of our own, whatever cluster the machine has or had
                 _node_ip_address="127.0.0.1",
                 include_dashboard=False,
                 logging_level=logging.ERROR,
