@@ -44,10 +44,10 @@ lint: $(TEST_STAMP)  # the formatter's check, the linter and the type checker, c
 	$(BIN)/mypy
 
 test: lint  # one pytest worker per core (pytest-xdist); the slowest tests listed at the end
-	$(BIN)/python -m pytest -q -n auto --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
 
 test-all: $(TEST_STAMP)  # the slow tests too (the generator's realism check: ~90 s on 2 cores)
-	$(BIN)/python -m pytest -q -n auto -m "slow or not slow"
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m "slow or not slow"
 
 bench: $(TEST_STAMP)  # bench_ray.py needs Ray
 	$(BIN)/python bench/all.py

@@ -140,7 +140,9 @@ def execute(
 
             code_state = git_state(plan.root)  # before the status edit below makes the tree dirty
             if not draft:
+                unmarked = textfile.read_text(report.path)
                 _mark_running(report.path, since=dt.datetime.now().astimezone(), host=live.state["host"])
+                marked = textfile.read_text(report.path)
         if progress is None:
             from engine.progress import Progress
 
@@ -182,11 +184,13 @@ def execute(
             finish(
                 plan, outcome, say=say, force=force_regions, commit=commit, code_state=code_state, propagate=propagate
             )
-        except BaseException:
-            if (
-                to_run and not draft
-            ):  # an error or Ctrl-C while training or at the end: the report must not say `running`
-                _fail_if_running(report.path)
+        except BaseException as error:
+            if to_run and not draft:
+                if isinstance(error, ResearchError) and not any(t.record is not None for t in to_run):
+                    # bad input found while starting (a cluster that refuses us): nothing ran, nothing changes
+                    _unmark(report.path, marked, unmarked)
+                else:  # an error or Ctrl-C while training or at the end: the report must not say `running`
+                    _fail_if_running(report.path)
             raise
         finally:
             progress.observer = None
@@ -642,6 +646,13 @@ def without_running_note(text: str) -> str:
         skip_blank = False
         out.append(line)
     return "".join(out)
+
+
+def _unmark(path: Path, marked: str, unmarked: str) -> None:
+    """The report as it was before this run marked it running, when nobody has edited it since;
+    else, as after any run that did not succeed (`_fail_if_running`)."""
+    if not textfile.update(path, lambda text: unmarked if text == marked else text):
+        _fail_if_running(path)
 
 
 def _fail_if_running(path: Path) -> None:

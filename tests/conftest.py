@@ -251,3 +251,63 @@ def tree_digest(root) -> dict:
         if path.is_file() and parts[0] not in (".git", ".research"):
             out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real cluster, `ray start --head` on 127.0.0.1, started once for the Ray tests (they share
+    one xdist group, so one worker runs them all) and stopped by its own process group — never
+    `ray stop`, which would stop every cluster of the machine. Ray ≥ 2.59 gives such a cluster
+    token authentication: a client joins it with RAY_AUTH_MODE=token (`RAY_ENV`)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    pytest.importorskip("ray")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # Ray's socket paths must stay short
+    log = open(Path(temp) / "head.log", "w")  # closed at teardown
+    head = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("ray")),
+            *("start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1"),
+            *("--num-cpus", "2", "--include-dashboard", "false", "--temp-dir", temp, "--disable-usage-stats"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if head.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail("ray start --head did not come up:\n" + (Path(temp) / "head.log").read_text()[-2000:])
+            time.sleep(0.5)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)  # Ray drains for up to 30 s after a SIGTERM: a test cluster need not
+        try:
+            head.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(head.pid, signal.SIGKILL)  # the head's processes, all of them in its session
+        except ProcessLookupError:
+            pass
+        head.wait()
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+#: What a client of `ray_cluster` runs with.
+RAY_ENV = {"RAY_AUTH_MODE": "token"}

@@ -1,17 +1,24 @@
-"""`--executor ray`: a real local Ray cluster runs a sweep with the same results as the local executor.
+"""`--executor ray`: real Ray runs a sweep with the same results as the local executor.
 
-One test, because starting Ray costs seconds: a 4-trial sweep (one trial meant to fail) on Ray,
-then the same sweep locally in another notebook; the numbers agree bit for bit, the failure is
-reported like a local one, and a local re-run of the Ray notebook is all cache hits.
+A 4-trial sweep (one trial meant to fail) on Ray, then the same sweep locally in another notebook:
+the numbers agree bit for bit, the failure is reported like a local one, and a local re-run of the
+Ray notebook is all cache hits. Twice: on a local instance of the run's own (started while
+another cluster runs on the machine, which it must not join), and on a cluster started with
+`ray start --head` (`ray_cluster`, one per test session), joined with `--address`; a client
+without the cluster's token is told what to set.
 """
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("ray")
+
+from conftest import RAY_ENV
 
 from engine.cli import main
 from engine.notebook import record
@@ -74,7 +81,11 @@ def notebook(root: Path) -> Path:
     return report
 
 
-def test_a_ray_sweep_equals_the_local_one_and_shares_the_cache(tmp_path, monkeypatch, capsys):
+pytestmark = pytest.mark.xdist_group("ray")  # one worker, one `ray start --head` (make test: --dist loadgroup)
+RESEARCH = str(Path(sys.executable).with_name("research"))
+
+
+def test_a_ray_sweep_equals_the_local_one_and_shares_the_cache(tmp_path, monkeypatch, capsys, ray_cluster):
     ray_nb, local_nb = tmp_path / "ray", tmp_path / "local"
     ray_report, local_report = notebook(ray_nb), notebook(local_nb)
     monkeypatch.chdir(ray_nb)
@@ -108,3 +119,46 @@ def test_a_ray_sweep_equals_the_local_one_and_shares_the_cache(tmp_path, monkeyp
     plan = capsys.readouterr().out
     assert plan.count("cached") == 3  # the Ray run's results serve the local executor
     assert document.regions(ray_report.read_text(encoding="utf-8"))["results"].body.count("failed") == 2
+
+
+def _stored(root: Path) -> dict:
+    return {p.parent.name: json.loads(p.read_text())["metrics"] for p in (root / ".research/runs").rglob("record.json")}
+
+
+def test_a_sweep_on_a_started_cluster_equals_the_local_one(tmp_path, ray_cluster):
+    ray_nb, local_nb = tmp_path / "ray", tmp_path / "local"
+    ray_report, local_report = notebook(ray_nb), notebook(local_nb)
+    env = {**os.environ, **RAY_ENV}
+    on_ray = subprocess.run(
+        [RESEARCH, "run", str(ray_report), "--executor", "ray", "--address", ray_cluster, "--no-commit"],
+        cwd=ray_nb,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert on_ray.returncode == 1, on_ray.stdout + on_ray.stderr  # one trial is meant to fail
+    assert f"ray: 4 trials on {ray_cluster}" in on_ray.stdout
+    here = subprocess.run(
+        [RESEARCH, "run", str(local_report), "--no-commit"], cwd=local_nb, capture_output=True, text=True, timeout=300
+    )
+    assert here.returncode == 1, here.stdout + here.stderr
+    assert _stored(ray_nb) == _stored(local_nb) and len(_stored(ray_nb)) == 3
+
+
+@pytest.mark.slow  # ~20 s of Ray's own retries before it gives up: `make test-all`
+def test_a_client_without_the_clusters_token_is_told_what_to_set(tmp_path, ray_cluster):
+    report = notebook(tmp_path / "nb")
+    before = report.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
+    refused = subprocess.run(
+        [RESEARCH, "run", str(report), "--executor", "ray", "--address", ray_cluster, "--no-commit"],
+        cwd=tmp_path / "nb",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "RAY_AUTH_MODE=token" in refused.stderr and "Traceback" not in refused.stderr
+    assert report.read_text(encoding="utf-8") == before.decode()

@@ -547,6 +547,7 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
     assert "Builds on: [exp_base.md](../../a/exp/exp_base.md)" in document.regions(text)["reproduce"].body
 
 
+@pytest.mark.xdist_group("ray")  # beside the other Ray tests (make test: --dist loadgroup)
 def test_on_ray_a_reader_waits_for_its_source(nb, capsys):
     pytest.importorskip("ray")
     path = report(

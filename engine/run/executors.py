@@ -145,9 +145,15 @@ def check_address(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 def _joining_failed(address: str, error: BaseException) -> ResearchError:
-    """Why joining the cluster at `address` failed, in words a user can act on."""
+    """Why joining the cluster at `address` failed, in words a user can act on. Ray's own error
+    says only that it could not connect; the cause it chains says why (a missing auth token)."""
     text = str(error)
-    if any(word in text.lower() for word in ("auth", "token", "unauthenticated", "permission")):
+    chain: list[str] = []
+    cause: BaseException | None = error
+    while cause is not None and len(chain) < 8:
+        chain.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    if any(word in " ".join(chain).lower() for word in ("authenticat", "auth token", "invalidauthtoken")):
         return ResearchError(
             f"the Ray cluster at {address} refused this client: {text.splitlines()[0] if text else type(error).__name__}",
             key="--address",
