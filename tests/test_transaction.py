@@ -237,7 +237,15 @@ def make(params, train, targets):
 """
 
 
+def _in_a_terminal():
+    """Ctrl-C reaches a command run in a terminal's foreground: SIGINT at its default, whatever the
+    test worker's own disposition (a disposition set to ignore is inherited through exec, as a
+    shell does for a background job, and a full suite's worker was seen to hand one down)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _block_stop_signals():  # what a parent thread that blocked them hands down through fork and exec
+    _in_a_terminal()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
@@ -259,7 +267,7 @@ def test_stopping_a_run_while_it_trains_exits_130_and_leaves_the_status_failed(s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_block_stop_signals if blocked else None,
+        preexec_fn=_block_stop_signals if blocked else _in_a_terminal,
     )
     deadline = time.time() + 120
     while not (root / "started").exists() and time.time() < deadline and run.poll() is None:
