@@ -89,7 +89,10 @@ def test_a_top_k_ranking_is_fitted_on_the_training_split_only():
     x, _ = raw_train.arrays()
     y = raw_train.labels()[:, 0]
     r = np.array([abs(np.corrcoef(x[:, j], y)[0, 1]) for j in range(x.shape[1])])
-    assert set(np.flatnonzero(np.isin(raw_train.wave, train.wave))) == set(np.argsort(-r)[:16])
+    kept = np.isin(raw_train.wave, train.wave)
+    assert kept.sum() == 16
+    # the 16 strongest: no pixel left out correlates more (up to rounding: the engine sums in blocks)
+    assert r[kept].min() >= r[~kept].max() - 1e-9
     np.testing.assert_array_equal(test.wave, train.wave)  # the test split keeps the training split's pixels
     again = fit(inputs({"flux": {"top_k": 16}}), raw_train, ["log_g"])
     assert again.digest == train.inputs.digest  # deterministic

@@ -34,7 +34,7 @@ from engine.notebook.experiments import scan, under
 from engine.notebook.paths import shown as relative
 from engine.notebook.record import rounded, shown_trials
 from engine.notebook.report import Report, read_report
-from engine.notebook.store import RECORD, KeyParts, RunStore
+from engine.notebook.store import KeyParts, RunStore
 from engine.render.decision import LOWER_IS_BETTER, badness
 from engine.run.plan import ABSENT, config_leaves
 from engine.spec.vocabulary import base_metric
@@ -116,10 +116,10 @@ class _Version:
             for item in rows:
                 name = str(item.get("name"))
                 parts = item.get("parts") or next((r.get("parts") for r in rows if r.get("of") == name), None)
-                config = _stored_config(self.store, parts)  # a repeated trial: its first seed's
+                config = self.store.config_of(parts)  # a repeated trial: its first seed's
                 if config is None:
                     if resolved is None:
-                        resolved = _spec_configs(self)
+                        resolved = self.report.resolved_configs()
                     # a repeated trial is its seeds in the spec (`x.seed-42`): its first seed's config
                     member = next((str(r.get("name")) for r in rows if r.get("of") == name), None)
                     config = resolved.get(name) or (resolved.get(member) if member else None)
@@ -533,34 +533,6 @@ def _key(parts: Any) -> str | None:
     if not isinstance(parts, Mapping) or set(parts) != {"config", "data", "code"}:
         return None
     return KeyParts(**parts).key
-
-
-def _stored_config(store: RunStore, parts: Any) -> dict[str, Any] | None:
-    key = _key(parts)
-    if key is None:
-        return None
-    try:
-        data = json.loads((store.path(key) / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    config = data.get("config") if isinstance(data, dict) else None
-    return config if isinstance(config, dict) else None
-
-
-def _spec_configs(version: _Version) -> dict[str, Any]:
-    """Each trial's config resolved from the spec in this text, with the record's --set and
-    --sweep options: today's resolution of the spec that made the numbers."""
-    from engine.spec import parse_set_option, parse_sweep_option
-
-    rec = version.record
-    try:
-        spec = version.report.spec  # no front matter, an invalid spec: nothing to resolve
-        if rec.get("sweeps"):
-            spec = spec.with_sweep(dict(parse_sweep_option(s) for s in rec["sweeps"]))
-        trials = spec.resolve_trials(dict(parse_set_option(s) for s in rec.get("sets") or []))
-    except ResearchError:
-        return {}
-    return {t.name: t.config for t in trials}
 
 
 def _canonical(value: Any) -> str:

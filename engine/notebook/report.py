@@ -231,6 +231,23 @@ class Report:
         """Every page it links to, by kind (`PAGE_KEYS`)."""
         return {key: page for key in PAGE_KEYS if (page := self.page(key)) is not None}
 
+    def resolved_configs(self) -> dict[str, Any]:
+        """Each trial's config resolved from this text's spec with its record's --set and --sweep
+        options: today's resolution of the spec that made the numbers (a fresh clone has no run
+        store to read them from); empty when the spec no longer validates."""
+        from engine.errors import ResearchError
+        from engine.spec import parse_set_option, parse_sweep_option
+
+        rec = self.record or {}
+        try:
+            spec = self.spec
+            if rec.get("sweeps"):
+                spec = spec.with_sweep(dict(parse_sweep_option(s) for s in rec["sweeps"]))
+            trials = spec.resolve_trials(dict(parse_set_option(s) for s in rec.get("sets") or []))
+        except ResearchError:
+            return {}
+        return {t.name: t.config for t in trials}
+
     @property
     def answers(self) -> list[str]:
         """The hub questions it answers; `answers: Q3.1` (one id, as the spec allows) is one

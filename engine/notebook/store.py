@@ -171,6 +171,18 @@ class RunStore:
     def has(self, key: str) -> bool:
         return (self.path(key) / RECORD).is_file()
 
+    def config_of(self, parts: Any) -> dict[str, Any] | None:
+        """The config a run record's trial (`parts` as the record keeps them) was stored with, read
+        only: what the browse API and the digest show; None when it is not (or no longer) stored."""
+        if not isinstance(parts, Mapping) or set(parts) != {"config", "data", "code"}:
+            return None
+        try:
+            data = json.loads((self.path(KeyParts(**parts).key) / RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        config = data.get("config") if isinstance(data, dict) else None
+        return config if isinstance(config, dict) else None
+
     def load(self, key: str) -> TrialRecord | None:
         """The stored trial, or None; a record that cannot be read (a disk error, a hand edit) is
         removed, so the trial runs again and its new record takes the place."""

@@ -13,17 +13,15 @@ primary metric there.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ResearchError
 from engine.models.configs import MOE_DEFAULT_FEATURES
 from engine.notebook.record import shown_trials, test_condition
 from engine.notebook.report import Report
-from engine.notebook.store import RECORD, KeyParts, RunStore
+from engine.notebook.store import RunStore
 from engine.render.decision import CEILING_MODEL, badness
 from engine.render.repeats import seeds_of
 from engine.render.templates import fmt_metric
@@ -191,35 +189,11 @@ def trial_configs(report: Report, store: RunStore) -> dict[str, dict[str, Any]]:
     for trial in shown_trials(rec):
         name = str(trial.get("name"))
         runs = [trial, *(r for r in rows if r.get("of") == name)]
-        config = next((c for r in runs if (c := _stored(store, r.get("parts"))) is not None), None)
+        config = next((c for r in runs if (c := store.config_of(r.get("parts"))) is not None), None)
         if config is None:
             if resolved is None:
-                resolved = _resolved(report, rec)
+                resolved = report.resolved_configs()
             config = next((resolved[str(r.get("name"))] for r in runs if str(r.get("name")) in resolved), None)
         if config is not None:
             out[name] = config
     return out
-
-
-def _stored(store: RunStore, parts: Any) -> dict[str, Any] | None:
-    if not isinstance(parts, Mapping) or set(parts) != {"config", "data", "code"}:
-        return None
-    try:
-        data = json.loads((store.path(KeyParts(**parts).key) / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    config = data.get("config") if isinstance(data, dict) else None
-    return config if isinstance(config, dict) else None
-
-
-def _resolved(report: Report, rec: Mapping[str, Any]) -> dict[str, Any]:
-    from engine.spec import parse_set_option, parse_sweep_option
-
-    try:
-        spec = report.spec
-        if rec.get("sweeps"):
-            spec = spec.with_sweep(dict(parse_sweep_option(s) for s in rec["sweeps"]))
-        trials = spec.resolve_trials(dict(parse_set_option(s) for s in rec.get("sets") or []))
-    except ResearchError:
-        return {}
-    return {t.name: t.config for t in trials}
