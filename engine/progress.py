@@ -15,7 +15,7 @@ the per-epoch line still goes to the `log` callback.
 A run's progress file (`engine.notebook.locks.LiveRun`) is fed from the same two sources, so no
 model reports its progress twice: `Progress(observer=…)` hands it every bar begun (`epoch 4/10`
 is an epoch begun), and `parse_epoch_line` reads the losses back from the epoch line this module
-writes.
+writes. A trial on a Ray worker makes the same two calls, relayed to the driver (`engine.run.relay`).
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ def execute(
         progress.observer, shown_say = live, say
 
         def tracked(line: str) -> None:  # the run's log, read for the epochs' losses on its way out
-            if executor == "local":  # a Ray task's log comes back when it has ended: no progress in it
+            if executor == "local":  # on Ray, `engine.run.relay` hands `live` the lines as the trial wrote them
                 live.line(line)
             shown_say(line)
 

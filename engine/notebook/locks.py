@@ -65,7 +65,8 @@ class LiveRun:
     1-based, of the one training now; None on Ray, where several train at once), `trial_name`,
     `trials_done`, `stored` (the report's trials in the run store now, cached ones included),
     `epoch` and `epochs` (the last epoch begun, of how many), `train_loss`, `val_loss` (of the
-    last epoch finished), `elapsed_s`, `eta_trial_s`, `eta_run_s`.
+    last epoch finished), `elapsed_s`, `eta_trial_s`, `eta_run_s`. On Ray the epochs are heard
+    from the workers (`engine.run.relay`): those of whichever trial was heard last.
 
     ETAs, when there is something to go on: a trial's is its mean epoch time so far times the
     epochs left (an early stop ends it sooner); the run's is the current trial's ETA plus, for

@@ -11,7 +11,10 @@ checked first (`check_address`: syntax, and a cluster answering within CONNECT_T
 the run joins that cluster and leaves it running. Each trial is one task asking
 for one GPU when its device is cuda and the cluster has GPUs, one CPU otherwise. Tasks run in the
 driver's working directory (plugins are imported from it) with the notebook's cache folder, so
-the synthetic data generated once serves every worker on this machine.
+the synthetic data generated once serves every worker on this machine. While a task runs, its
+bars begun and its log lines come back to the driver as they happen (`engine.run.relay`): the
+run's progress file shows its epochs as a local trial's, and the run's log gets its lines, each
+named by its trial.
 
 A trial that reads another trial's stored result (`model: {from: …}`, a probe's `of`, a
 mixture's `experts_from`) starts only after that trial ended and was stored: the runner stores
@@ -67,7 +70,14 @@ def run_trials(
         )
     else:
         yield from _ray(
-            trials, address=address, base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, store_dir=store_dir
+            trials,
+            address=address,
+            base_dir=base_dir,
+            cache_dir=cache_dir,
+            device=device,
+            say=say,
+            progress=progress,
+            store_dir=store_dir,
         )
 
 
@@ -177,29 +187,40 @@ def _remote_trial(
     uses: dict | None = None,
     checked: Any = None,
     model_config: Any = None,
+    mailbox: Any = None,
+    name: str = "",
 ):
     """The body of a Ray task: the same `run_trial`, in the driver's working directory. The
-    fitted model travels back as the bytes of its file (`model_file`), not as a live object."""
+    fitted model travels back as the bytes of its file (`model_file`), not as a live object; its
+    bars begun and its log lines go to the driver's `mailbox` as they happen (`engine.run.relay`)."""
     os.chdir(cwd)
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
+    from engine.progress import Progress
+    from engine.run.relay import Sender
     from engine.run.trial import run_trial
 
-    result = run_trial(
-        config,
-        base_dir=Path(base_dir),
-        cache_dir=Path(cache_dir),
-        device=device,
-        store_dir=Path(store_dir) if store_dir else None,
-        uses=uses or {},
-        checked=checked,
-        model_config=model_config,
-    )
+    sender = Sender(mailbox, name)
+    try:
+        result = run_trial(
+            config,
+            base_dir=Path(base_dir),
+            cache_dir=Path(cache_dir),
+            device=device,
+            store_dir=Path(store_dir) if store_dir else None,
+            uses=uses or {},
+            log=sender.line,
+            progress=Progress(enabled=False, observer=sender),
+            checked=checked,
+            model_config=model_config,
+        )
+    finally:  # a trial that fails is heard up to its failure
+        sender.close()
     result.model = None
     return result
 
 
-def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
+def _ray(trials, *, address, base_dir, cache_dir, device, say, progress, store_dir):
     try:
         import ray
     except ImportError:
@@ -208,6 +229,7 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
             hint="pip install 'research-notebook[ray]' (or: pip install ray)",
         ) from None
     from engine.numerics import in_effect
+    from engine.run import relay as relaying
     from engine.run.trial import short_error
 
     started_here = not ray.is_initialized()
@@ -232,6 +254,7 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                 num_cpus=os.cpu_count() or 1,
                 **pinned,
             )
+    mailbox = None
     try:
         gpus = ray.cluster_resources().get("GPU", 0)
         where = address or "a local Ray instance"
@@ -240,6 +263,8 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
             f"({ray.cluster_resources().get('CPU', 0):g} CPUs, {gpus:g} GPUs)"
         )
         remote = ray.remote(_remote_trial)
+        mailbox = relaying.open_mailbox()
+        relay = relaying.Relay(mailbox, observer=getattr(progress, "observer", None), say=say)
         pending, started = {}, {}
         cwd = os.getcwd()
         batch = {t.name for t in trials}
@@ -265,6 +290,8 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                     dict(getattr(trial, "uses", {}) or {}),
                     getattr(trial, "trial", None),
                     getattr(trial, "model_config", None),
+                    mailbox,
+                    trial.name,
                 )
                 pending[ref] = trial
                 started[ref] = dt.datetime.now(dt.timezone.utc)
@@ -286,7 +313,10 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                 for trial in waiting:  # cannot happen: the plan refuses a cycle of sources
                     yield trial, None, "not run: its sources never ran", dt.datetime.now(dt.timezone.utc)
                 break
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            ready: list = []
+            while not ready:  # the trials' progress is heard while they run
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=relaying.POLL_S)
+                relay.drain()
             ref = ready[0]
             trial = pending.pop(ref)
             done_count += 1
@@ -297,14 +327,15 @@ def _ray(trials, *, address, base_dir, cache_dir, device, say, store_dir):
                 cause = getattr(error, "cause", None)
                 failed.add(trial.name)
                 finished.add(trial.name)
+                relay.finish(trial.name, ())
                 yield trial, None, short_error(cause if isinstance(cause, BaseException) else error), started[ref]
                 submit_ready()
                 continue
-            for line in result.log:
-                say(f"    {line}")
+            relay.finish(trial.name, result.log)  # its lines not heard while it ran
             yield trial, result, None, started[ref]  # the runner stores it before we go on
             finished.add(trial.name)
             submit_ready()
     finally:
+        relaying.close_mailbox(mailbox)
         if started_here:
             ray.shutdown()
