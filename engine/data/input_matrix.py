@@ -1,15 +1,18 @@
 """The input matrix a trial's `inputs:` (`engine.data.inputs`) makes: the columns each spectral
 part keeps (windows resolved on the data's wavelengths, a top-K ranking fitted on the training
 split alone), and the features, computed from the noisy flux block by block — the same for
-every split, so that the test rows never choose what the model sees.
+every split, so that the test rows never choose what the model sees. A latent part is a stored
+net's embeddings of that noisy flux (`engine.models.latent`, the probe's code), the net loaded
+from the source trial's record folder the run hands on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,8 @@ class Fitted:
     columns: tuple[np.ndarray | None, ...]  # per part: the pixels kept (None: all, or not spectral)
     source_wave: np.ndarray = field(repr=False)
     digest: str = ""
+    #: per part: a latent part's net (`engine.models.latent.Latent`), its width and source key; else None
+    latents: tuple[Any, ...] = ()
 
     @property
     def width(self) -> int:
@@ -36,7 +41,14 @@ class Fitted:
     def _width(self, part: Part, cols: np.ndarray | None) -> int:
         if part.spectral:
             return len(self.source_wave) if cols is None else len(cols)
+        if part.kind == "latent":
+            return self._latent(part).width
         return len(part.labels) if part.kind == "labels" else FEATURES[part.kind]
+
+    def _latent(self, part: Part) -> "Read":
+        read = self.latents[self.inputs.parts.index(part)]
+        assert read is not None, "a latent part is fitted with its net"
+        return read
 
     @property
     def wave(self) -> np.ndarray:
@@ -67,6 +79,8 @@ class Fitted:
                 blocks.append(line_features(flux.astype(np.float64), self.source_wave))
             elif part.kind == "global":
                 blocks.append(global_features(flux, self.source_wave))
+            elif part.kind == "latent":
+                blocks.append(self._latent(part).latent.rows(flux))
             else:
                 blocks.append(np.column_stack([source.param(name, index) for name in part.labels]))
         out = np.concatenate([np.asarray(b, dtype=np.float32).reshape(len(flux), -1) for b in blocks], axis=1)
@@ -78,7 +92,29 @@ class Fitted:
         for part, cols in zip(self.inputs.parts, self.columns):
             if part.top_k is not None and cols is not None:
                 out[f"top_k_wave.{part.kind}"] = [round(float(w), 3) for w in self.source_wave[cols]]
+        read = [r for r in self.latents if r is not None]
+        if read:
+            out["latent"] = [r.info() for r in read]
         return out
+
+
+@dataclass(frozen=True)
+class Read:
+    """A latent part as fitted: the stored net it reads, which trial that is, and its width."""
+
+    of: str  # as the spec names it
+    source_key: str  # the source trial's key (its record folder's name)
+    latent: Any  # engine.models.latent.Latent
+    width: int
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "of": self.of,
+            "source_key": self.source_key,
+            "net": self.latent.net_type,
+            "layer": self.latent.layer_name,
+            "width": self.width,
+        }
 
 
 def check(inputs: Inputs, wave: np.ndarray) -> None:
@@ -112,8 +148,17 @@ def _kept(part: Part, wave: np.ndarray) -> np.ndarray:
     return keep
 
 
-def fit(inputs: Inputs, train, targets: Sequence[str]) -> Fitted:
-    """Resolve `inputs` on the training split `train` (a `Split` without inputs)."""
+def fit(
+    inputs: Inputs,
+    train,
+    targets: Sequence[str],
+    *,
+    sources: Mapping[str, Path] | None = None,
+    device: str = "cpu",
+) -> Fitted:
+    """Resolve `inputs` on the training split `train` (a `Split` without inputs). `sources`: the
+    record folder of each latent part's stored net, by the name `Inputs.latents` gives it (what
+    the run hands on from the plan); `device`: where a latent's net runs."""
     wave = np.asarray(train.wave, dtype=np.float64)
     columns: list[np.ndarray | None] = []
     for part in inputs.parts:
@@ -127,10 +172,35 @@ def fit(inputs: Inputs, train, targets: Sequence[str]) -> Fitted:
             order = np.argsort(-score, kind="stable")[: part.top_k]  # ties: the bluer pixel first
             keep = np.sort(keep[order])
         columns.append(None if len(keep) == len(wave) else keep)
+    latents = _latents(inputs, len(wave), sources or {}, device)
     digest = hashlib.sha256(json.dumps(inputs.model_dump(), sort_keys=True).encode())
     for cols in columns:
         digest.update(b"-" if cols is None else np.ascontiguousarray(cols, dtype=np.int64).tobytes())
-    return Fitted(inputs, tuple(columns), wave, digest.hexdigest()[:16])
+    for read in latents:  # which stored net: the same words may name another training of it
+        digest.update(b"-" if read is None else f"{read.source_key}:{read.latent.layer_name}".encode())
+    return Fitted(inputs, tuple(columns), wave, digest.hexdigest()[:16], tuple(latents))
+
+
+def _latents(inputs: Inputs, n_pixels: int, sources: Mapping[str, Path], device: str) -> list[Read | None]:
+    """Each part's stored net when it is a latent (loaded once, frozen), else None."""
+    named = {id(part): name for name, part in inputs.latents.items()}
+    out: list[Read | None] = []
+    for part in inputs.parts:
+        if part.kind != "latent":
+            out.append(None)
+            continue
+        name = named[id(part)]
+        if name not in sources:
+            raise ValueError(
+                f"{name} reads the stored trial '{part.of}', but none was handed on "
+                "(run it through `research run`, which finds the stored trial)"
+            )
+        from engine.models.latent import Latent
+
+        folder = Path(sources[name])
+        latent = Latent.load(folder, str(part.of), part.layer, part.pool, device)
+        out.append(Read(str(part.of), folder.name, latent, latent.width(n_pixels)))
+    return out
 
 
 def _correlations(train, kind: str, by: str) -> np.ndarray:

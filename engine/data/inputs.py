@@ -18,10 +18,18 @@ layer computes.
                                                    normalised flux, the 39 colours between adjacent
                                                    bands, and the 9 line features
     inputs: {labels: [T_eff, Fe_H]}                labels as inputs: a metadata-only baseline
+    inputs: {latent: {of: cnn}}                    a stored net's embeddings of the noisy flux, as a
+                                                   probe reads them (`engine.models.latent`): `of` a
+                                                   mlp / cnn / vit trial of this report or
+                                                   `path/to/exp.md#cnn`; `layer` and `pool` as a
+                                                   probe's (default: the backbone's output, 16)
     inputs: [flux, error]                          several of these side by side, in that order
 
 Features are computed from what the model would otherwise see (the noisy flux, after the
-split's noise), so a feature model faces the same noise as a pixel model. A top-K ranking is
+split's noise), so a feature model faces the same noise as a pixel model; a latent likewise: the
+frozen net embeds each split's noisy flux, so a ridge on a latent reads what a ridge probe does,
+and can read it beside other blocks. Its source trial runs first and is in the trial's key, as
+a probe's (`engine.run.sources`). A top-K ranking is
 fitted on the training split alone (never the test rows) and recorded in the trial's info.
 Which label names exist, and that a target is not its own input, is the spec's to say. Here is
 what `inputs:` says, read without numpy (a spec is checked before anything loads it); how the
@@ -32,7 +40,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_serializer, model_validator
 
@@ -41,21 +49,25 @@ from engine.errors import Invalid
 SPECTRAL = ("flux", "error")
 #: A feature set and its width.
 FEATURES = {"quality": 10, "lines": 9, "global": 128}
-KINDS = (*SPECTRAL, *FEATURES, "labels")
+KINDS = (*SPECTRAL, *FEATURES, "labels", "latent")
+LATENT_OPTIONS = ("of", "layer", "pool")
 BANDS = 40  # the global features' bands of equal pixel count
 
 
 class Part(BaseModel):
     """One block of a model's input: a spectral array (optionally windowed or top-K), a feature
-    set, or labels."""
+    set, labels, or a stored net's latent."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    kind: Literal["flux", "error", "quality", "lines", "global", "labels"]
+    kind: Literal["flux", "error", "quality", "lines", "global", "labels", "latent"]
     wave: Optional[tuple[tuple[float, float], ...]] = None  # windows (Å) of a spectral part
     top_k: Optional[PositiveInt] = None  # the K pixels of a spectral part most correlated with `by`
     by: Optional[str] = None  # the label a top-K ranking follows; None: the first target
     labels: tuple[str, ...] = ()  # the labels of a `labels` part
+    of: Optional[str] = None  # a latent's stored net: 'cnn' or 'path/to/exp.md#cnn'
+    layer: Union[int, str, None] = None  # a latent's layer (a probe's `layer`); None: the backbone's output
+    pool: Optional[PositiveInt] = None  # a latent's positions kept of a feature map; None: a probe's default
 
     @property
     def spectral(self) -> bool:
@@ -66,6 +78,9 @@ class Part(BaseModel):
         if self.kind == "labels":
             return {"labels": list(self.labels)}
         options: dict[str, Any] = {}
+        if self.kind == "latent":
+            options = {k: getattr(self, k) for k in LATENT_OPTIONS if getattr(self, k) is not None}
+            return {"latent": options}
         if self.wave is not None:
             options["wave"] = [list(w) for w in self.wave]
         if self.top_k is not None:
@@ -80,6 +95,8 @@ def _part(value: Any, at: tuple) -> dict[str, Any]:
     if isinstance(value, str):
         if value == "labels":
             raise Invalid("`labels` needs the labels to read", loc=at, hint="write `{labels: [T_eff, Fe_H]}`")
+        if value == "latent":
+            raise Invalid("`latent` needs the stored net to read", loc=at, hint="write `{latent: {of: cnn}}`")
         if value not in KINDS:
             raise Invalid(
                 f"unknown input {value!r}; inputs are {', '.join(KINDS)}",
@@ -98,6 +115,8 @@ def _part(value: Any, at: tuple) -> dict[str, Any]:
             if len(set(names)) != len(names):
                 raise Invalid("a label is listed twice", loc=(*at, "labels"))
             return {"kind": "labels", "labels": tuple(names)}
+        if kind == "latent":
+            return _latent(options, (*at, "latent"))
         if kind in FEATURES:
             if options not in (None, {}):
                 raise Invalid(
@@ -134,6 +153,48 @@ def _part(value: Any, at: tuple) -> dict[str, Any]:
         f"expected an input name like flux, or a mapping like {{flux: {{top_k: 256}}}}, got {value!r}",
         loc=at,
     )
+
+
+def _latent(options: Any, at: tuple) -> dict[str, Any]:
+    """`{latent: {of: cnn, layer: backbone.convs.5, pool: 8}}` (or `{latent: cnn}`) as Part's fields.
+    Whether `of` names a stored net, and `layer` one of its layers, is the plan's to say."""
+    if isinstance(options, str):
+        options = {"of": options}
+    if not isinstance(options, Mapping):
+        raise Invalid(f"expected options like {{of: cnn, layer: 2, pool: 8}}, got {options!r}", loc=at)
+    unknown = sorted(str(k) for k in options if k not in LATENT_OPTIONS)
+    if unknown:
+        from engine.errors import did_you_mean
+
+        raise Invalid(
+            f"unknown option {unknown[0]!r} of latent; options are {', '.join(LATENT_OPTIONS)}",
+            loc=(*at, unknown[0]),
+            hint=did_you_mean(unknown[0], LATENT_OPTIONS),
+        )
+    of = options.get("of")
+    if not isinstance(of, str) or not of.strip():
+        raise Invalid(
+            f"`of` names the stored net's trial, got {of!r}"
+            if "of" in options
+            else "`of` names the stored net's trial",
+            loc=(*at, "of"),
+            hint="e.g. `{latent: {of: cnn}}`, or `{latent: {of: 'path/to/exp.md#cnn'}}`",
+        )
+    out: dict[str, Any] = {"kind": "latent", "of": of.strip()}
+    layer = options.get("layer")
+    if layer is not None:
+        if isinstance(layer, bool) or not isinstance(layer, (int, str)) or (isinstance(layer, str) and not layer):
+            raise Invalid(
+                f"expected a module name (backbone.convs.5) or an index of the backbone's layers, got {layer!r}",
+                loc=(*at, "layer"),
+            )
+        out["layer"] = layer
+    pool = options.get("pool")
+    if pool is not None:
+        if isinstance(pool, bool) or not isinstance(pool, int) or pool < 1:
+            raise Invalid(f"expected a positive integer, got {pool!r}", loc=(*at, "pool"))
+        out["pool"] = pool
+    return out
 
 
 def _windows(value: Any, at: tuple) -> tuple[tuple[float, float], ...]:
@@ -200,7 +261,7 @@ class Inputs(BaseModel):
         }
         item = {
             "oneOf": [
-                {"type": "string", "enum": [kind for kind in KINDS if kind != "labels"]},
+                {"type": "string", "enum": [kind for kind in KINDS if kind not in ("labels", "latent")]},
                 {
                     "type": "object",
                     "minProperties": 1,
@@ -209,6 +270,19 @@ class Inputs(BaseModel):
                         **{kind: selection for kind in SPECTRAL},
                         **{kind: {"type": "null"} for kind in FEATURES},
                         "labels": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "latent": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["of"],
+                            "properties": {
+                                "of": {"type": "string", "description": "the stored mlp / cnn / vit trial"},
+                                "layer": {
+                                    "type": ["string", "integer"],
+                                    "description": "a module of the net, or an index of its backbone's layers",
+                                },
+                                "pool": {"type": "integer", "minimum": 1, "description": "positions of a feature map"},
+                            },
+                        },
                     },
                     "additionalProperties": False,
                 },
@@ -234,6 +308,18 @@ class Inputs(BaseModel):
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(name for part in self.parts for name in part.labels)
+
+    @property
+    def latents(self) -> dict[str, Part]:
+        """Each latent part by the name its stored net is handed on under (`inputs.latent`, or
+        `inputs[1].latent` in a list): the one name the plan keys its source by and the data
+        layer finds the net's folder by."""
+        several = len(self.parts) > 1
+        return {
+            f"inputs[{i}].latent" if several else "inputs.latent": part
+            for i, part in enumerate(self.parts)
+            if part.kind == "latent"
+        }
 
     @property
     def rankings(self) -> tuple[str, ...]:

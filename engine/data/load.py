@@ -75,16 +75,17 @@ class Splits:
         parts += [f"{name}={s.fingerprint()}" for name, s in self.tests.items()]
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
-    def seeing(self, inputs, targets) -> "Splits":
+    def seeing(self, inputs, targets, *, sources=None, device: str = "cpu") -> "Splits":
         """The same splits as a model with these `inputs` (`engine.data.inputs.Inputs`) sees
-        them: fitted on the training split alone, then applied alike to every split."""
+        them: fitted on the training split alone, then applied alike to every split. `sources`
+        and `device`: where a latent part's stored net is, and where it runs (`input_matrix.fit`)."""
         from dataclasses import replace
 
         from .input_matrix import fit
 
         if inputs.is_flux:
             return self
-        fitted = fit(inputs, self.train, targets)
+        fitted = fit(inputs, self.train, targets, sources=sources, device=device)
 
         def sees(split):
             return None if split is None else replace(split, inputs=fitted)

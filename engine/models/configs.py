@@ -14,6 +14,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 #: Ridge's α path when a spec gives neither alpha nor alphas.
 DEFAULT_ALPHAS = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
+#: Positions a convolutional layer's feature map is averaged down to when a latent is read off it
+#: (a probe's, a `latent` input's) and `pool` is not given.
+LATENT_POOL = 16
+#: The model types whose stored model has a latent to read (a probe's `of`, a `latent` input's).
+NETS = ("mlp", "cnn", "vit")
 LGBM_FEATURES = re.compile(r"pixels|binned:[1-9]\d*|pca:[1-9]\d*")
 #: Why a built-in model's numbers do not move with its seed, for the types that never do.
 SEEDLESS = {
@@ -330,7 +335,7 @@ class ProbeConfig:
     hidden: tuple[int, ...] = (64,)  # mlp head: its hidden widths (trained with the trial's `train:`)
     lightgbm: Optional[LightGBMParams] = None  # lightgbm head: the lightgbm model's parameters, e.g.
     #                                             {num_leaves: 15, n_estimators: 300} (features: pixels is every embedding feature)
-    pool: int = 16  # a convolutional layer's feature map is averaged down to this many positions
+    pool: int = LATENT_POOL  # a convolutional layer's feature map is averaged down to this many positions
 
     def __post_init__(self) -> None:
         if not self.of.strip():

@@ -14,7 +14,9 @@ trial's splits, for this trial's targets (they need not be the net's).
 the `backbone.` prefix may be left out), an index into the backbone's layers (its leaf modules
 in order, negative from the end), or none: the backbone's output, the features the net's heads
 read. A convolutional feature map (rows, channels, positions) is averaged down to `pool`
-positions and flattened; a transformer's tokens (rows, tokens, width) are averaged.
+positions and flattened; a transformer's tokens (rows, tokens, width) are averaged. The
+embeddings are `engine.models.latent`'s, the code a `latent` input block reads them with too, so
+a ridge probe and a ridge on `inputs: {latent: …}` with the same layer and pool agree.
 
 `head`: `ridge` (`alpha` / `alphas`), `mlp` (`hidden`, trained with the trial's `train:`) or
 `lightgbm`: the LightGBM model itself, one booster per target, its parameters the `lightgbm:`
@@ -33,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from .base import Log, Model, quiet, resolve_device
+from .base import Log, Model, quiet
 from .configs import MLPConfig, ProbeConfig, RidgeConfig
-
-EMBED_ROWS = 1024
+from .latent import Latent
 
 
 class Probe(Model):
@@ -47,59 +48,13 @@ class Probe(Model):
     head: Any = None  # Ridge, MLPModel or LightGBM on the embeddings
     layer_name: str | None = None  # the resolved module name; None: the backbone's output
 
-    # -- the embeddings ------------------------------------------------------------------------
-    def _module(self):
-        net = self.net_model.net
-        layer = self.config.layer
-        if layer is None:
-            return "backbone", net.backbone
-        modules = dict(net.named_modules())
-        if isinstance(layer, int):
-            leaves = layer_names(net)
-            if not -len(leaves) <= layer < len(leaves):
-                raise ValueError(
-                    f"layer {layer}: the {self.net_model.type}'s backbone has {len(leaves)} layers "
-                    f"(0 … {len(leaves) - 1}): {', '.join(leaves)}"
-                )
-            name = leaves[layer]
-            return name, modules[name]
-        for name in (layer, f"backbone.{layer}"):
-            if name in modules and name.split(".")[0] == "backbone":
-                return name, modules[name]  # "backbone" itself too
-        raise ValueError(f"the {self.net_model.type} has no layer '{layer}'; its layers: {', '.join(layer_names(net))}")
+    # -- the embeddings (`engine.models.latent`, as a `latent` input reads them) ----------------
+    def _latent(self) -> Latent:
+        return Latent(self.net_model, self.config.layer, self.config.pool)
 
     def embed(self, split) -> np.ndarray:
         """(rows, features) float32 embeddings of a split at the probed layer."""
-        import torch
-        from torch.nn import functional as F
-
-        from .trainer import _to_device
-
-        net = self.net_model.net
-        net.eval()
-        device = next(net.parameters()).device
-        _, module = self._module()
-        caught: list[torch.Tensor] = []
-        handle = module.register_forward_hook(
-            lambda _m, _i, out: caught.append(out[0] if isinstance(out, tuple) else out)
-        )
-        parts = []
-        try:
-            with torch.no_grad():
-                for block in split.blocks():
-                    x = _to_device(block.x, device)
-                    for start in range(0, len(x), EMBED_ROWS):
-                        caught.clear()
-                        net(x[start : start + EMBED_ROWS])
-                        h = caught[-1].float()
-                        if h.dim() == 3 and self.net_model.type == "vit":  # (rows, tokens, width)
-                            h = h.mean(dim=1)
-                        elif h.dim() == 3:  # (rows, channels, positions)
-                            h = F.adaptive_avg_pool1d(h, min(self.config.pool, h.shape[2]))
-                        parts.append(h.reshape(len(h), -1).cpu().numpy())
-        finally:
-            handle.remove()
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)
+        return self._latent().embed(split)
 
     def _embedded(self, split):
         """The split's embeddings as a split of its own (no noise: it was applied to the spectra)."""
@@ -113,21 +68,10 @@ class Probe(Model):
 
     # -- fit / predict -------------------------------------------------------------------------
     def fit(self, train, val=None, *, log: Log = quiet, progress=None) -> None:
-        from . import load_stored
-        from .trainer import NetModel
-
         self._check_split(train)
         folder = self.workspace.source("of")
-        self.net_model = load_stored(folder)
-        if not isinstance(self.net_model, NetModel):
-            raise ValueError(
-                f"a probe reads a stored mlp, cnn or vit; '{self.config.of}' is a "
-                f"{getattr(self.net_model, 'type', type(self.net_model).__name__)}"
-            )
-        self.net_model.net.to(resolve_device(self.train.device))
-        for p in self.net_model.net.parameters():
-            p.requires_grad_(False)
-        self.layer_name = self._module()[0]
+        latent = Latent.load(folder, self.config.of, self.config.layer, self.config.pool, self.train.device)
+        self.net_model, self.layer_name = latent.net_model, latent.layer_name
         z_train = self._embedded(train)
         z_val = self._embedded(val) if val is not None and len(val) else None
         log(
@@ -189,48 +133,3 @@ class Probe(Model):
         self.net_model = part("net:", state["net"])
         self.head = part("head:", state["head"])
         self.layer_name = state.get("layer_name")
-
-
-def layer_names(net) -> list[str]:
-    """The backbone's leaf modules, in order, by their names in the whole net (`backbone.…`)."""
-    return [f"backbone.{name}" for name, module in net.backbone.named_modules() if name and not list(module.children())]
-
-
-def _backbone(net_type: str, params: dict[str, Any]):
-    """The backbone of a `net_type` net with these parameters, untrained, on a small grid (its
-    module names do not depend on the grid's size)."""
-    from . import resolve
-    from .base import config_from
-
-    target = resolve(net_type)
-    config = config_from(target.Config, {k: v for k, v in params.items() if k != "type"}, f"the '{net_type}' model")
-    return target.Backbone(config, 256, None)
-
-
-def check_layer(net_type: str, params: dict[str, Any], layer: Any) -> None:
-    """A `SpecError` (model.layer) when a probe's layer is not one of the net's (builds the
-    backbone with torch, no data), so a typo is caught before anything trains."""
-    from engine.errors import SpecError, did_you_mean
-
-    if layer is None:
-        return
-    backbone = _backbone(net_type, params)
-    leaves = [f"backbone.{n}" for n, m in backbone.named_modules() if n and not list(m.children())]
-    if isinstance(layer, int) and not isinstance(layer, bool):
-        if not -len(leaves) <= layer < len(leaves):
-            raise SpecError(
-                f"the {net_type} has {len(leaves)} layers (0 … {len(leaves) - 1}, or -1 for the last)",
-                key="model.layer",
-                hint=f"its layers: {', '.join(leaves)}",
-            )
-        return
-    names = ["backbone"] + [f"backbone.{n}" for n, _ in backbone.named_modules() if n]
-    if str(layer) in names or f"backbone.{layer}" in names:
-        return
-    hint = did_you_mean(str(layer), names) or did_you_mean(f"backbone.{layer}", names)
-    shown = ", ".join(names[:40]) + (" …" if len(names) > 40 else "")
-    raise SpecError(
-        f"the {net_type} has no layer '{layer}'",
-        key="model.layer",
-        hint=(hint + "; " if hint else "") + f"its modules: {shown}",
-    )

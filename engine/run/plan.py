@@ -9,9 +9,10 @@ check` and `--dry-run` stay fast. A trial is cached when the run store has a rec
 changed since the trial last ran here.
 
 A trial whose model reads another trial's stored result (`model: {from: cand}`, a probe's
-`of`, a mixture's `experts_from`; see `engine.run.sources`) has that trial's key in its own: its
-config part is the hash of (config, {parameter: source key}), so it runs again when its source
-changed ("source changed"). The plan runs sources first (`Plan.to_run` is in that order); a
+`of`, a mixture's `experts_from`), or whose inputs read a stored net's latent (`inputs:
+{latent: {of: cnn}}`; see `engine.run.sources`), has that trial's key in its own: its config
+part is the hash of (config, {parameter: source key}), so it runs again when its source changed
+("source changed"). The plan runs sources first (`Plan.to_run` is in that order); a
 source of another report is read at the key its run record names, and a problem with it (the
 report missing, not done, stale, its model not stored here) is kept on the trial for
 `engine.run.validate` to locate — planning itself never refuses.
@@ -287,7 +288,7 @@ def make_plan(
         base[trial.name] = (
             fingerprint,
             code if plugin is None else f"{code}+{plugin}",
-            references(trial.config.get("model") or {}, report.path.parent),
+            references(trial.config.get("model") or {}, report.path.parent, trial.inputs),
         )
     order, cyclic = _order(
         {name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names

@@ -7,6 +7,10 @@ A model parameter may name a stored trial:
     model: {type: probe, of: cnn, layer: 2}             # a probe on the embeddings of a stored net
     model: {type: moe, gate: dual_tower, experts_from: "../moe/exp_a.md#phys-gate"}   # its experts
 
+and so may a trial's `inputs:` (`engine.data.inputs`), for a stored net's embeddings as a block:
+
+    inputs: [{latent: {of: cnn, layer: 2}}, quality]    # read as a probe's `of`, by the same code
+
 A name without `#` is a trial of the same report; `path#trial` is a trial of another report,
 the path relative to this report. The reading trial's cache key holds the source trial's key
 (`engine.run.plan`), so it runs again when its source changed, and the plan runs a source first.
@@ -33,22 +37,24 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ResearchError, SpecError, did_you_mean
+from engine.models.configs import NETS
 from engine.notebook import paths
 from engine.notebook.report import Report, read_report
 
 #: model type → its parameters that name a stored trial
 REFERENCES: dict[str, tuple[str, ...]] = {"stored": ("from",), "probe": ("of",), "moe": ("experts_from",)}
-#: parameter → the model types its source may have (None: any model that was kept)
-SOURCE_TYPES: dict[str, tuple[str, ...] | None] = {"from": None, "of": ("mlp", "cnn", "vit"), "experts_from": ("moe",)}
+#: what a source is read for (a parameter's name; a latent input reads a net as a probe's `of`)
+#: → the model types its source may have (None: any model that was kept)
+SOURCE_TYPES: dict[str, tuple[str, ...] | None] = {"from": None, "of": NETS, "experts_from": ("moe",)}
 #: parameters whose source must predict the reading trial's targets
 SAME_TARGETS = ("from", "experts_from")
 
 
 @dataclass
 class Source:
-    """One parameter of a trial's model that names a stored trial."""
+    """One parameter of a trial's model, or one latent input, that names a stored trial."""
 
-    param: str  # "from", "of" or "experts_from"
+    param: str  # "from", "of", "experts_from", or a latent input's name (`inputs.latent`, `inputs[1].latent`)
     ref: str  # as written
     trial: str  # the source trial's name
     report: Path | None = None  # the other report; None: this one
@@ -57,45 +63,69 @@ class Source:
     model_type: str | None = None  # the stored model's type, when known
     targets: list[str] | None = None  # what the stored model predicts, when known
     model_config: dict[str, Any] | None = None  # the stored model's parameters, when known
+    inputs: Any = None  # the stored trial's `inputs:` as its record wrote them, when known (None: the flux)
+    reads: str = ""  # what it is read for (SOURCE_TYPES); "": the parameter itself
+    layer: Any = None  # the layer of a net read for its latent (a probe's, a latent input's)
+    at: str = ""  # the spec key a problem is said at; "": model.<param>
+
+    def __post_init__(self) -> None:
+        self.reads = self.reads or self.param
 
     @property
     def field(self) -> str:
-        return f"model.{self.param}"
+        return self.at or f"model.{self.param}"
+
+    @property
+    def layer_field(self) -> str:
+        """The spec key of the layer it reads (a probe's `model.layer`, a latent's `inputs.latent.layer`)."""
+        if self.param == "of":
+            return "model.layer"
+        return "inputs.latent.layer" if self.field == "inputs.latent.of" else self.field
 
     def fail(self, message: str, hint: str | None = None) -> None:
         if self.problem is None:
             self.problem = SpecError(message, key=self.field, hint=hint)
 
 
-def references(model: Mapping[str, Any], base: Path) -> list[Source]:
-    """The stored trials a model mapping names (`from`, `of`, `experts_from`), parsed."""
+def references(model: Mapping[str, Any], base: Path, inputs: Any = None) -> list[Source]:
+    """The stored trials a model mapping names (`from`, `of`, `experts_from`) and those a trial's
+    `inputs` (`engine.data.inputs.Inputs`) read the latent of, parsed."""
     found = []
     for param in REFERENCES.get(str(model.get("type")), ()):
         ref = model.get(param)
         if ref is None:
             continue
-        source = Source(param, str(ref), "")
-        if not isinstance(ref, str) or not ref.strip():
-            source.fail(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}")
-            found.append(source)
-            continue
-        text = ref.strip()
-        if "#" in text:
-            where, _, name = text.rpartition("#")
-            source.trial = name
-            if not where or not name:
-                source.fail(
-                    f"expected 'path/to/report.md#trial', got '{text}'",
-                    hint="a trial of this report is named alone: from: cand",
-                )
-            else:
-                source.report = Path(os.path.normpath(base / where))
-        elif text.endswith(".md") or "/" in text:
-            source.fail(f"'{text}' names a report but no trial", hint=f"name the trial: {text}#<trial>")
-        else:
-            source.trial = text
-        found.append(source)
+        found.append(
+            _parsed(Source(param, str(ref), "", layer=model.get("layer") if param == "of" else None), ref, base)
+        )
+    for name, part in (inputs.latents if inputs is not None else {}).items():
+        # said at `inputs.latent.of` for one input; in a list, at `inputs` (a list's items have no key of their own)
+        at = "inputs.latent.of" if name == "inputs.latent" else "inputs"
+        found.append(_parsed(Source(name, str(part.of), "", reads="of", layer=part.layer, at=at), part.of, base))
     return found
+
+
+def _parsed(source: Source, ref: Any, base: Path) -> Source:
+    """`source` with its trial (and report) read from `ref`: 'cand', or 'path/to/exp.md#cand'."""
+    if not isinstance(ref, str) or not ref.strip():
+        source.fail(f"expected a trial name or 'path/to/report.md#trial', got {ref!r}")
+        return source
+    text = ref.strip()
+    if "#" in text:
+        where, _, name = text.rpartition("#")
+        source.trial = name
+        if not where or not name:
+            source.fail(
+                f"expected 'path/to/report.md#trial', got '{text}'",
+                hint="a trial of this report is named alone: from: cand",
+            )
+        else:
+            source.report = Path(os.path.normpath(base / where))
+    elif text.endswith(".md") or "/" in text:
+        source.fail(f"'{text}' names a report but no trial", hint=f"name the trial: {text}#<trial>")
+    else:
+        source.trial = text
+    return source
 
 
 def describe(path: Path, report_path: Path) -> str:
@@ -277,16 +307,21 @@ def describe_stored(source: Source, store, *, how: str) -> bool:
     source.model_type = (meta or {}).get("type") or str((config.get("model") or {}).get("type") or "")
     source.targets = list((meta or {}).get("targets") or (config.get("data") or {}).get("targets") or []) or None
     source.model_config = dict((meta or {}).get("config") or config.get("model") or {})
+    source.inputs = config.get("inputs")
     return True
 
 
 def check_kind(source: Source, model_type: str | None, targets: list[str] | None, own_targets: list[str]) -> None:
     """The source's model suits the parameter (a net for a probe, a mixture for its experts) and,
     for `from` and `experts_from`, predicts the reading trial's targets."""
-    wanted = SOURCE_TYPES.get(source.param)
+    wanted = SOURCE_TYPES.get(source.reads)
     if wanted is not None and model_type and model_type not in wanted:
-        source.fail(f"needs a {' / '.join(wanted)} trial, but '{source.ref}' is a {model_type} model")
-    elif source.param in SAME_TARGETS and targets and list(targets) != list(own_targets):
+        what = "a latent input" if source.param != source.reads else ""
+        source.fail(
+            f"{what + ' ' if what else ''}needs a {' / '.join(wanted)} trial, but '{source.ref}' is a {model_type} model",
+            hint="a latent is read off a stored net's layer" if what else None,
+        )
+    elif source.reads in SAME_TARGETS and targets and list(targets) != list(own_targets):
         source.fail(
             f"'{source.ref}' predicts {', '.join(targets)}, this trial {', '.join(own_targets)}",
             hint="set data.targets as the source's, or train a model for these targets",

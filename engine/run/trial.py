@@ -8,7 +8,8 @@ the run store keeps as `model.npz` beside the record; picklable, so a Ray worker
 
 `store_dir` (the run store's folder) is where the model may keep and find artifacts shared
 between trials (a mixture's experts); `uses` maps a model parameter that names another trial
-(`from`, `of`, `experts_from`) to that trial's key, whose record folder the model reads.
+(`from`, `of`, `experts_from`), or a latent input (`inputs.latent`), to that trial's key, whose
+record folder the model (or the input matrix) reads.
 """
 
 from __future__ import annotations
@@ -84,13 +85,17 @@ def run_trial(
     )
     train = trial.train.model_copy(update={"device": device}) if device else trial.train
     targets = list(trial.data.targets)
-    splits = splits.seeing(trial.inputs, targets)
+    store = RunStore(store_dir) if store_dir is not None else None
+    sources = {name: store.path(key) for name, key in (uses or {}).items()} if store is not None else {}
+    splits = splits.seeing(trial.inputs, targets, sources=sources, device=train.device)
     if splits.train.inputs is not None:
         say(f"inputs: {trial.inputs.describe()} ({splits.train.n_pixels} columns)")
+        for read in splits.train.inputs.info().get("latent", []):
+            say(
+                f"latent: {read['width']} features at {read['layer']} of the {read['net']} of '{read['of']}' ({read['source_key']})"
+            )
     model = build(dict(config["model"]), train, targets, config=model_config)
     if isinstance(model, Model) or hasattr(model, "workspace"):
-        store = RunStore(store_dir) if store_dir is not None else None
-        sources = {name: store.path(key) for name, key in (uses or {}).items()} if store is not None else {}
         model.workspace = Workspace(
             artifacts=Path(store_dir) if store_dir is not None else None, sources=sources, code=engine_code_hash()
         )

@@ -16,7 +16,8 @@ first, against the plan (the resolved trials, which of them run, which will have
     data          files open with the datasets, labels, shapes and dtypes a trial reads, the
                   selections leave n_train + n_val + n_test spectra, and (before a run) every
                   row a trial reads is finite
-    sources       a model that reads a stored trial (`from`, a probe's `of`, `experts_from`):
+    sources       a model that reads a stored trial (`from`, a probe's `of`, `experts_from`, a
+                  latent input's `of`):
                   the trial exists, will be stored before it is read (or is), kept its model,
                   is of a kind that fits and predicts the same targets; another report's trial
                   is recorded there, with today's key, and stored here (`engine.run.sources`)
@@ -31,6 +32,7 @@ others with it.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -451,8 +453,10 @@ def _data(plan, trials, *, scan: bool, say=None) -> list[ResearchError]:
 
 
 def _sources(plan, trials, *, build: bool) -> list[ResearchError]:
-    """Each `from` / `of` / `experts_from` of a trial that is checked: what `engine.run.plan` found,
-    and, for a trial of this report, whether it will be there (with its model) when read."""
+    """Each `from` / `of` / `experts_from` / latent input of a trial that is checked: what
+    `engine.run.plan` found, and, for a trial of this report, whether it will be there (with its
+    model) when read."""
+    from engine.models.configs import NETS
     from engine.run.sources import check_kind
 
     by_name = {t.name: t for t in plan.trials}
@@ -467,18 +471,25 @@ def _sources(plan, trials, *, build: bool) -> list[ResearchError]:
             elif source.problem is None:
                 kind = source.model_type
                 check_kind(source, kind, source.targets, own_targets)
-            if source.problem is None and source.param == "of" and build and trial.runs:
+            if source.problem is None and source.reads == "of":
+                read = by_name[source.trial].config.get("inputs") if source.report is None else source.inputs
+                if read not in (None, "flux"):  # the net's own standardisation is of those columns
+                    source.fail(
+                        f"'{source.ref}' was trained on the inputs {json.dumps(read, separators=(', ', ': '))}, "
+                        "but its latent is read off the flux",
+                        hint="read a net trained on the flux (no `inputs:`)",
+                    )
+            if source.problem is None and source.reads == "of" and build and trial.runs:
                 params = source.model_config
                 if params is None and source.report is None:
                     params = dict(by_name[source.trial].config.get("model") or {})
-                layer = (trial.config.get("model") or {}).get("layer")
-                if params is not None and kind in ("mlp", "cnn", "vit") and layer is not None:
-                    from engine.models.probe import check_layer
+                if params is not None and kind in NETS and source.layer is not None:
+                    from engine.models.latent import check_layer
 
                     try:
-                        check_layer(kind, params, layer)
+                        check_layer(kind, params, source.layer, key=source.layer_field)
                     except SpecError as error:
-                        if error.key == "model.layer":  # the net's own parameters are checked where it is defined
+                        if error.key == source.layer_field:  # the net's own parameters are checked where it is defined
                             found.append(locate(plan, trial, error))
                     except Exception:
                         pass
