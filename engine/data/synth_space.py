@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 #: Bump whenever the model in `engine.data.synth` changes: cached synthetic data is keyed by it.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 RANGES: dict[str, tuple[float, float]] = {
     "T_eff": (3750.0, 6000.0),
     "log_g": (1.0, 5.0),
     "Fe_H": (-1.0, 0.0),
-    "mag": (20.5, 22.5),
+    "mag": (19.5, 22.7),
 }
 PARAMS = ("T_eff", "log_g", "Fe_H", "mag")
 N_PIXELS = 4096

@@ -112,19 +112,22 @@ def validate(model: Mapping[str, Any]) -> Any:
     return None
 
 
-def resolved_config(config: Mapping[str, Any]) -> dict[str, Any]:
+def resolved_config(config: Mapping[str, Any], checked: Any = None) -> dict[str, Any]:
     """A trial's config with its model's every parameter, defaults included (`dilation: 2` where
     the spec said nothing): what a rule reads as `trials.x.config.model.<name>`. A plugin's
-    parameters are as written, and a model the registry cannot check is left as it is."""
+    parameters are as written, and a model the registry cannot check is left as it is.
+    `checked`: the model config validation already made of it (a plan's trials carry theirs), so
+    it is not validated twice."""
     import dataclasses
 
     from .configs import SPEC_NAMES
 
     model = dict(config.get("model") or {})
-    try:
-        checked = validate(model)
-    except SpecError:
-        return dict(config)
+    if checked is None:
+        try:
+            checked = validate(model)
+        except SpecError:
+            return dict(config)
     if checked is None or not dataclasses.is_dataclass(checked) or isinstance(checked, type):
         return dict(config)
     spelled = {field: key for key, field in SPEC_NAMES.get(str(model.get("type")), {}).items()}

@@ -364,7 +364,7 @@ def _expressions(plan) -> list[ResearchError]:
         },
         ceiling=ceiling_trial([t for t in plan.trials if t.shown_name in having]),
         repeated={name for name, runs in plan.groups.items() if runs[0].trial is not None and runs[0].trial.group},
-        configs={name: models.resolved_config(t.config) for name, t in having.items()},
+        configs={name: models.resolved_config(t.config, t.model_config) for name, t in having.items()},
         empty={
             i: {name: gone for name, t in having.items() if (gone := empty_for_sure(table, t.config.get("data") or {}))}
             for i, table in enumerate(spec.binned)
