@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_moe_scaling.py [--n 20000 50000 100000 200000] [--noise 1.0]
 
 The user's 1M real spectra give an oracle 9-expert MoE 0.62 against a global Ridge 0.46 (log g
-R²). On the synthetic spectra (generator v4, 4096 pixels, noise 1.0, one 2,000-spectrum test set
+R²). On the synthetic spectra (generator v5, 4096 pixels, noise 1.0, one 2,000-spectrum test set
 of its own rows) this prints, per N, the test R² of a global Ridge at α = 1e4 (the MoE examples'
 α), a global Ridge with α chosen by generalised cross-validation on its default path, and the
 oracle MoE (Teff × [Fe/H] 3 × 3 cells, each expert a Ridge at α = 1e4, every test spectrum sent to

@@ -256,6 +256,7 @@ def test_a_ray_trials_epochs_reach_the_progress_file_while_it_trains(tmp_path, m
     training = [live for live in shown if live["trials_done"] == 0 and live["train_loss"] is not None]
     assert training, f"the progress file never showed a loss while the trial trained: {shown[-3:]}"
     assert all(live["executor"] == "ray" and live["epochs"] == 150 and 1 <= live["epoch"] <= 150 for live in training)
+    assert all(live["trial_name"] == "a" for live in training)  # named by the trial its epochs are of
     assert isinstance(training[0]["val_loss"], float) and "epoch " in training[0]["line"]
     # the run's log: each epoch line once, named by its trial, in order, said before the trial ended
     assert _epoch_lines(out, "a") == list(range(1, 151))

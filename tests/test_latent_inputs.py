@@ -150,6 +150,31 @@ sweep:
     assert sorted(k for t in readers for k in t.uses) == ["inputs.latent", "inputs[0].latent"]
 
 
+def test_a_repeated_reader_reads_the_run_of_its_source_with_its_own_seed(nb):
+    from engine.run.plan import make_plan
+
+    path = report(
+        nb,
+        "research/l/exp/exp_seeds.md",
+        BASE
+        + f"""
+repeats: 3
+trials:
+  cnn: {CNN}
+  probe: {{model: {{type: probe, of: cnn, layer: backbone.convs.2, pool: 4}}}}
+  reader: {{model: {{type: mlp, hidden: [8]}}, inputs: {{latent: {CONV}}}, train.epochs: 1}}
+""",
+    )
+    plan = make_plan(path)
+    key = {t.name: t.key for t in plan.trials}
+    for seed in (1, 2, 3):  # repeats count up from train.seed
+        for reader in ("probe", "reader"):
+            run = next(t for t in plan.trials if t.name == f"{reader}.seed-{seed}")
+            assert run.needs == [f"cnn.seed-{seed}"], (run.name, run.needs)
+            assert list(run.uses.values()) == [key[f"cnn.seed-{seed}"]]
+    assert len({key[f"cnn.seed-{s}"] for s in (1, 2, 3)}) == 3  # three nets, each read by its own seed
+
+
 # ---------------------------------------------------------------------------------------------
 # Mistakes: located, exit 2, nothing trained, no file changed
 

@@ -83,20 +83,23 @@ def test_the_oracle_gate_beats_a_global_ridge_where_the_bins_matter():
     assert oracle_r2 > global_r2 + 0.01, (oracle_r2, global_r2)
 
 
-def test_quality_features_do_not_leak_log_g():
-    # measured at 4096 pixels (2026-11-22): linear R² of log g from the 10 statistics ≈ 0.00
-    # (T_eff 0.92: the continuum's slope shows in the noise; SNR 0.99)
+def test_quality_features_know_the_snr_and_leak_log_g_as_the_error_does():
+    # measured at 4096 pixels (generator v5, 2026-12-04): linear R² from the 10 statistics of the
+    # error: SNR 0.999, T_eff 0.79, log g 0.46. The error is the photon noise of the flux, lines
+    # and all, so its statistics carry some log g: the shortcut a quality tower can take, which
+    # the error-only baseline measures (v4's error followed the continuum: log g 0.00).
     train, _, test = splits(4000, n_pixels=4096)
     pca = feats.fit_pca(train)
     _, q_train = feats.raw_features(train, pca)
     _, q_test = feats.raw_features(test, pca)
     design = np.column_stack([q_train, np.ones(len(q_train))])
-    coef = np.linalg.lstsq(design, train.labels()[:, 0], rcond=None)[0]
-    pred = np.column_stack([q_test, np.ones(len(q_test))]) @ coef
-    assert r2(test.labels()[:, 0], pred) < 0.05
-    snr_coef = np.linalg.lstsq(design, train.param("snr"), rcond=None)[0]
-    snr_pred = np.column_stack([q_test, np.ones(len(q_test))]) @ snr_coef
-    assert r2(test.param("snr"), snr_pred) > 0.9  # while they do know how good the spectrum is
+
+    def linear_r2(train_values, test_values):
+        coef = np.linalg.lstsq(design, train_values, rcond=None)[0]
+        return r2(test_values, np.column_stack([q_test, np.ones(len(q_test))]) @ coef)
+
+    assert linear_r2(train.param("snr"), test.param("snr")) > 0.9  # they know how good the spectrum is
+    assert 0.3 < linear_r2(train.labels()[:, 0], test.labels()[:, 0]) < 0.6  # and part of log g
 
 
 def test_phys_features_see_the_lines():

@@ -126,6 +126,11 @@ class LiveRun:
         self.state.update(eta_trial_s=None)
         self.write(force=True)
 
+    def heard_from(self, name: str) -> None:
+        """On Ray several trials train at once, and their epochs arrive interleaved: the live line
+        names the trial its epoch and losses are of, the one heard from last."""
+        self.state["trial_name"] = name
+
     def task(self, description: str, total: float | None = None) -> None:
         """A progress bar begins (`engine.progress.Progress` tells us): `epoch 4/10` is an epoch begun."""
         from engine.progress import parse_epoch

@@ -118,15 +118,10 @@ def _along(scene: Scene, x_key: str, default_y: str, group_key: str | None = Non
 
 
 def _y_words(y: str) -> str:
-    """`y` in a caption: a metric by its key, as every caption names one; an info value by the
-    quantity words where the table knows it (`chosen α of log_g (info.alpha.log_g)`), else its key."""
+    """`y` in a caption, named as the results table's header names it (`quantities.words`)."""
     from engine.render import quantities as q
 
-    found = q.quantity(y)
-    if not _is_info(y) or found is None or not found.words:
-        return y
-    target = y.rsplit(".", 1)[-1] if found.per_target else None
-    return f"{found.words}{f' of {target}' if target else ''} ({y})"
+    return q.words(y)
 
 
 def _y_text(y: str, value: Any) -> str:

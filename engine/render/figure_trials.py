@@ -31,7 +31,7 @@ class _Bars:
 
 
 def _read_bars(scene: Scene) -> _Bars | None:
-    chosen = scene.fig.metrics or scene.spec.metrics
+    chosen = scene.fig.metrics or scene.spec.scored_metrics  # an info column has no bar with an interval
     values = {n: {m: metric_value(scene.tables.results[n], m) for m in chosen} for n in scene.shown}
     if not values:
         return None

@@ -147,6 +147,17 @@ def symbol(key: str, labels: Mapping[str, str] | None = None) -> str:
     return f"{text} on {test}" if test else text
 
 
+def words(key: str) -> str:
+    """A key in a sentence, a caption or a table's header: a metric by its key, as every caption
+    names one; an info value by its quantity words where the table knows them (`chosen α of log_g
+    (info.alpha.log_g)`), the key kept beside them so the reader can write it; else its key."""
+    found, of = _resolve(_split(key)[0])
+    if not key.startswith("info.") or found is None or not found.words:
+        return key
+    target = key.rsplit(".", 1)[-1] if of is not None else None  # `info.alpha` alone names no target
+    return f"{found.words}{f' of {target}' if target else ''} ({key})"
+
+
 def label(key: str, labels: Mapping[str, str] | None = None) -> str:
     """An axis label for any key: its name and, in brackets, its unit; the key itself when the
     table does not know it (a figure never fails for want of a label). `labels` (a figure's
@@ -240,5 +251,6 @@ __all__ = [
     "quantity",
     "symbol",
     "unit",
+    "words",
     "zero_line",
 ]

@@ -17,6 +17,7 @@ from engine.notebook import paths
 from engine.render.binned import cell_texts, signed
 from engine.render.decision import held_words, metric_value
 from engine.render.figure_kinds import draw_figures
+from engine.render.figure_scene import dig
 from engine.render.run_record import numbers_code
 from engine.render.statistics import Tables, binned_observations, key_number_trials, seed_std
 from engine.render.templates import fmt_metric, render
@@ -106,10 +107,13 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
     """The results table: a row per trial (twins on one row, a repeated trial as mean ± std over
     its seeds), what each model chose and warned of, and the notes on training noise."""
     from engine.render.notes import model_notes
-    from engine.render.repeats import spread_text
+    from engine.render.quantities import words
+    from engine.render.repeats import info_text, spread_text
 
     place = tables.standing
     rows, notes, warnings, seeded = [], [], [], []
+    columns = spec.result_columns
+    infos: dict[str, list[str]] = {m: [] for m in spec.info_columns}  # info column → keys of a mapping found there
     twins = plan.twins  # trials with the same key: one row, both names
     repeats_of = {later for names in twins.values() for later in names}
     for name, runs in plan.groups.items():
@@ -118,20 +122,25 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
         metrics_of = tables.results.get(name)
         spread = tables.spreads.get(name)
         if metrics_of is None:
-            values = ["failed" if any(t.error for t in runs) else "-" for _ in spec.shown_metrics]
-        elif spread:
-            values = [
-                spread_text(
-                    fmt_metric(m, metric_value(metrics_of, m)),
-                    fmt_metric(m, seed_std(spread, m)),
-                )
-                if metric_value(spread, m)
-                else fmt_metric(m, metric_value(metrics_of, m))
-                for m in spec.shown_metrics
-            ]
-            seeded.append((name, [t.config["train"]["seed"] for t in runs]))
+            values = ["failed" if any(t.error for t in runs) else "-" for _ in columns]
         else:
-            values = [fmt_metric(m, metric_value(metrics_of, m)) for m in spec.shown_metrics]
+            values = []
+            for m in columns:
+                if m in infos:
+                    path = m.removeprefix("info.")
+                    found = [dig((t.record.info if t.record is not None else None) or {}, path) for t in runs]
+                    values.append(info_text(found) or "–")
+                    for v in found:  # a per-target value (info.alpha): the note names the keys
+                        if isinstance(v, Mapping):
+                            infos[m] += [str(k) for k in v if str(k) not in infos[m]]
+                elif spread and metric_value(spread, m):
+                    values.append(
+                        spread_text(fmt_metric(m, metric_value(metrics_of, m)), fmt_metric(m, seed_std(spread, m)))
+                    )
+                else:
+                    values.append(fmt_metric(m, metric_value(metrics_of, m)))
+            if spread:
+                seeded.append((name, [t.config["train"]["seed"] for t in runs]))
         rows.append(
             {
                 "name": f"{name} (= {', '.join(twins[name])})" if name in twins else name,
@@ -148,10 +157,15 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
             label = f"{name} (seed {first.config['train']['seed']} of {len(runs)})" if spread else name
             notes += [(label, "; ".join(said))] if said else []
             warnings += [(label, w) for w in warned]
+    warnings += [
+        (m, f"holds one value per key ({', '.join(keys)}): name one, e.g. {m}.{keys[0]}")
+        for m, keys in infos.items()
+        if keys
+    ]
     return render(
         "regions/results.md.j2",
         plan.root,
-        metrics=spec.shown_metrics,
+        metrics=[words(m) for m in columns],
         rows=rows,
         n_test=tables.n_test,
         test_sets=_test_set_sizes(plan, spec),

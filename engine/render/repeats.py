@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["behind", "fold", "seeds_of", "spread_text"]
+__all__ = ["behind", "fold", "info_text", "seeds_of", "spread_text"]
 
 
 def _number(value: Any) -> bool:
@@ -58,6 +58,22 @@ def spread_text(mean_text: str, std_text: str) -> str:
     if len(mean_parts) == 2 and len(std_parts) == 2 and mean_parts[1] == std_parts[1]:
         return f"{mean_parts[0]} ± {std_parts[0]} {std_parts[1]}"
     return f"{mean_text} ± {' '.join(std_parts)}"
+
+
+def info_text(values: Sequence[Any]) -> str | None:
+    """How a results-table cell shows a number the models of a trial's runs reported at one info
+    path (`values`, one per seed): the number when every seed reports the same (an int as an int),
+    else the mean ± std over the seeds, with no interval (nothing resamples a model's own number);
+    None when a run reported none, as `fold` leaves out what some seeds lack."""
+    from engine.metrics import sample_std  # the one std (n − 1)
+    from engine.render.templates import fmt_number
+
+    if not values or not all(_number(v) and not math.isnan(v) for v in values):
+        return None
+    if all(v == values[0] for v in values):
+        return fmt_number(values[0])
+    numbers = [float(v) for v in values]
+    return spread_text(fmt_number(statistics.fmean(numbers)), fmt_number(sample_std(numbers)))
 
 
 def behind(runs: Sequence[tuple[bool | None, int]]) -> str:

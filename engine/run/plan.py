@@ -42,6 +42,7 @@ from engine.notebook.store import (
     plugin_code_hash,
 )
 from engine.run.sources import Source, references, resolve_other
+from engine.spec.sweep import member_name
 
 
 class Reason(str, Enum):
@@ -290,6 +291,7 @@ def make_plan(
             code if plugin is None else f"{code}+{plugin}",
             references(trial.config.get("model") or {}, report.path.parent, trial.inputs),
         )
+    _pair_seeds(resolved, base, names)
     order, cyclic = _order(
         {name: [s.trial for s in refs if s.report is None] for name, (_, _, refs) in base.items()}, names
     )
@@ -384,6 +386,20 @@ def make_plan(
         list(trials),
         order=order + cyclic,
     )
+
+
+def _pair_seeds(resolved, base, names) -> None:
+    """A repeated trial that names another repeated trial by its group (`of: cnn` in a probe
+    repeated over seeds 42–44, `cnn` repeated too) reads that trial's run with its own seed:
+    `probe.seed-43` reads `cnn.seed-43`, so the probe's spread over seeds is the spread of the
+    nets it reads, not one net read three times."""
+    for trial in resolved:
+        if trial.group is None:
+            continue
+        for source in base[trial.name][2]:
+            paired = member_name(source.trial, trial.train.seed)
+            if source.report is None and source.trial not in names and paired in names:
+                source.trial = paired
 
 
 def _order(needs: dict[str, list[str]], names: list[str]) -> tuple[list[str], list[str]]:

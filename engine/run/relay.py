@@ -132,6 +132,8 @@ class Relay:
     def _hand(self, trial: str, event: tuple) -> None:
         if trial in self._ended:
             return
+        if event[0] in ("task", "line") and hasattr(self._observer, "heard_from"):
+            self._observer.heard_from(trial)
         if event[0] == "task":
             if self._observer is not None:
                 self._observer.task(event[1], event[2])

@@ -32,7 +32,17 @@ from engine.text.safe_yaml import Loc, read_yaml
 
 from . import sweep
 from .explain import Invalid, dotted, explain, kind_of, line_at, show, valid_keys
-from .report_config import Binned, Bootstrap, Comparison, Decision, Figure, KeyNumber, Reproduce, implication_text
+from .report_config import (
+    Binned,
+    Bootstrap,
+    Comparison,
+    Decision,
+    Figure,
+    KeyNumber,
+    Reproduce,
+    implication_text,
+    info_key,
+)
 from .run_config import DataSpec, ModelSpec, NoiseSpec, model_schema, weights_by_target
 from .sweep import Trial
 from .vocabulary import (
@@ -42,7 +52,8 @@ from .vocabulary import (
     Frozen,
     as_list,
     flatten,
-    metric_list,
+    is_info,
+    metric_key,
     position,
     relative_path,
     split_test,
@@ -50,6 +61,14 @@ from .vocabulary import (
 )
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
+
+
+def _at(i: int, check: Callable[[Any], Any], value: Any) -> Any:
+    """`check(value)`, its complaint located at item `i` of the list being validated."""
+    try:
+        return check(value)
+    except Invalid as exc:
+        raise Invalid(exc.message, loc=(i, *exc.loc), hint=exc.hint) from None
 
 
 def _repeat_keys(repeats: Any, seeds: Any, loc: Loc | None, both: bool = False) -> None:
@@ -148,7 +167,9 @@ class Spec(Frozen):
     metrics: list[str] = Field(
         default_factory=lambda: ["r2.log_g", "mae.log_g"],
         min_length=1,
-        description="'<metric>.<target>' with metric r2, mae, rmse or bias; the first is the primary metric.",
+        description="'<metric>.<target>' with metric r2, mae, rmse or bias; the first is the primary metric. "
+        "After it, info.<key> adds a column of a number each trial's model reported, e.g. info.receptive_field "
+        "(no interval, never ranked; '–' for a trial whose model reported none).",
     )
     binned: list[Binned] = Field(default_factory=list, description="Binned tables.")
     comparisons: list[Comparison] = Field(
@@ -305,7 +326,22 @@ class Spec(Frozen):
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: list[str]) -> list[str]:
-        return unique(metric_list(value), "metric")
+        """Metrics, and after the first an `info.` path as a column: the first is what `best`,
+        the decision and the leaderboard rank by, and a model's own number ranks nothing."""
+        out = []
+        for i, item in enumerate(value):
+            if not is_info(item):
+                out.append(_at(i, metric_key, item))
+                continue
+            if i == 0:
+                raise Invalid(
+                    f"the first metric is the primary one, which picks `best` and decides; {show(item)} is a number "
+                    "a model reported, which ranks nothing",
+                    loc=(0,),
+                    hint="put a metric such as r2.log_g first, and the info column after it",
+                )
+            out.append(_at(i, info_key, item))
+        return unique(out, "metric")
 
     @field_validator("comparisons", mode="before")
     @classmethod
@@ -372,7 +408,8 @@ class Spec(Frozen):
                 )
 
         for i, metric in enumerate(self.metrics):
-            check_predicted(metric, ("metrics", i))
+            if not is_info(metric):  # a model's info is known after training
+                check_predicted(metric, ("metrics", i))
         table_names = {}
         for i, table in enumerate(self.binned):
             check_predicted(table.metric, ("binned", i, "metric"))
@@ -540,22 +577,43 @@ class Spec(Frozen):
         return next((trial.data.primary for trial in self._trials if trial.data.tests), None)
 
     @property
+    def scored_metrics(self) -> list[str]:
+        """`metrics` without its info columns: what the test set scores, so what is resampled,
+        ranked, recorded and drawn by default; a model's own number is none of these."""
+        return [m for m in self.metrics if not is_info(m)]
+
+    @property
+    def info_columns(self) -> list[str]:
+        """The `info.<key>` paths of `metrics`: results-table columns of what each model reported."""
+        return [m for m in self.metrics if is_info(m)]
+
+    @property
     def shown_metrics(self) -> list[str]:
-        """The metrics the results table, the intervals and the run record carry: `metrics` on
-        each named test set in turn (`r2.log_g@low_noise`, `r2.log_g@full`, …), or `metrics`
-        as they are when the spec names none. The primary set's columns come first."""
+        """The metrics the intervals and the run record carry, and the results table's scores:
+        `metrics` on each named test set in turn (`r2.log_g@low_noise`, `r2.log_g@full`, …), or
+        `metrics` as they are when the spec names none. The primary set's columns come first."""
         tests = self.test_sets
+        scored = self.scored_metrics
         if not tests:
-            return list(self.metrics)
+            return scored
         order = [self.primary_test, *(t for t in tests if t != self.primary_test)]
-        plain = [m for m in self.metrics if "@" not in m]
-        return list(dict.fromkeys([f"{m}@{t}" for t in order for m in plain] + [m for m in self.metrics if "@" in m]))
+        plain = [m for m in scored if "@" not in m]
+        return list(dict.fromkeys([f"{m}@{t}" for t in order for m in plain] + [m for m in scored if "@" in m]))
+
+    @property
+    def result_columns(self) -> list[str]:
+        """The results table's columns: `metrics` in the order written, info columns where they
+        stand; with named test sets, each set's group of scores, then the info columns (a model
+        reports its info once, not per test set)."""
+        if not self.test_sets:
+            return list(self.metrics)
+        return [*self.shown_metrics, *self.info_columns]
 
     @property
     def interval_metrics(self) -> list[str]:
         """Every metric reference a run gives bootstrap intervals for (`ci`, `delta`, `compare`):
         the shown metrics and the bare ones (`r2.log_g`, the primary test set's)."""
-        return list(dict.fromkeys([*self.metrics, *self.shown_metrics]))
+        return list(dict.fromkeys([*self.scored_metrics, *self.shown_metrics]))
 
     def resolve_trials(self, overrides: Mapping[str, Any] | None = None) -> list[Trial]:
         """Every trial: the base training sections, the trial's overrides, then `overrides`.

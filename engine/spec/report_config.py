@@ -16,7 +16,17 @@ from engine.errors import did_you_mean
 from engine.text.marks import question_verdict
 
 from .explain import Invalid, show
-from .vocabulary import BIN_PARAMS, TARGETS, Frozen, Param, metric_key, metric_list, param_name, relative_path
+from .vocabulary import (
+    BIN_PARAMS,
+    TARGETS,
+    Frozen,
+    Param,
+    is_info,
+    metric_key,
+    metric_list,
+    param_name,
+    relative_path,
+)
 
 
 class Axis(NamedTuple):
@@ -193,8 +203,22 @@ FIGURE_KINDS = {
 #: What a curves figure can draw from a trial's `info.curves`, besides `val_r2.<target>`.
 CURVE_SERIES = ("val_loss", "train_loss", "lr")
 
-#: A sweep or line figure's `y: info.<key>[.<key>…]`: a path into what each trial's model reported.
+#: A sweep or line figure's `y: info.<key>[.<key>…]`, or a results-table column of `metrics:`: a
+#: path into what each trial's model reported.
 INFO_PATH = re.compile(r"info(\.[A-Za-z_][A-Za-z0-9_\-]*)+")
+
+
+def info_key(value: str) -> str:
+    """An `info.` path, whose keys only a trained model knows — checked for its form alone, a
+    target named by an alias read as the target (info.alpha.M_H → info.alpha.Fe_H, as the models
+    key their per-target values). One check for a figure's `y:` and a column of `metrics:`."""
+    if not INFO_PATH.fullmatch(value):
+        raise Invalid(
+            f"expected info.<key>, a value each trial's model reports, got {show(value)}",
+            hint="e.g. info.best_epoch, info.n_params or info.alpha.log_g",
+        )
+    head, *rest = value.split(".")[1:]
+    return ".".join(["info", head, *(str(param_name(part)) for part in rest)])
 
 
 class Figure(Frozen):
@@ -210,7 +234,9 @@ class Figure(Frozen):
     trials: Optional[list[str]] = Field(
         None, min_length=1, description="The trials shown, in this order (default: all)."
     )
-    metrics: Optional[list[str]] = Field(None, description="For bar: the metrics to show (default: all).")
+    metrics: Optional[list[str]] = Field(
+        None, description="For bar: the metrics to show (default: every metric of `metrics:`, its info columns aside)."
+    )
     metric: Optional[str] = Field(
         None, description="For bootstrap, ablation and line: the metric (default: the primary)."
     )
@@ -276,19 +302,11 @@ class Figure(Frozen):
     @field_validator("y")
     @classmethod
     def _y(cls, value: Optional[str]) -> Optional[str]:
-        """A metric, checked as every metric is; or an `info.` path, whose keys only a trained
-        model knows — checked here for its form alone, a target named by an alias read as the
-        target (info.alpha.M_H → info.alpha.Fe_H, as the models key their per-target values)."""
+        """A metric, checked as every metric is; or an `info.` path (`info_key`)."""
         if value is None:
             return None
-        if isinstance(value, str) and (value == "info" or value.startswith("info.")):
-            if not INFO_PATH.fullmatch(value):
-                raise Invalid(
-                    f"expected info.<key>, a value each trial's model reports, got {show(value)}",
-                    hint="e.g. info.best_epoch, info.n_params or info.alpha.log_g",
-                )
-            head, *rest = value.split(".")[1:]
-            return ".".join(["info", head, *(str(param_name(part)) for part in rest)])
+        if is_info(value):
+            return info_key(value)
         try:
             return metric_key(value)
         except Invalid as exc:

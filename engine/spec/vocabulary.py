@@ -77,11 +77,24 @@ def base_metric(name: str) -> str:
     return name.split("@", 1)[0].split(".", 1)[0]
 
 
+def is_info(value: Any) -> bool:
+    """Whether `value` is meant as an `info.` path, a number a trained model reported (a malformed
+    one too, so it gets the info complaint rather than the metric one)."""
+    return isinstance(value, str) and (value == "info" or value.startswith("info."))
+
+
 def parse_metric(text: str) -> tuple[str, str]:
     """`'mae.log_g'` → `('mae', 'log_g')`; `M_H` is read as `Fe_H`; a test-set suffix
     (`'mae.log_g@low_noise'`) is checked for form and dropped (see `metric_key`). Raises Invalid."""
     if not isinstance(text, str):
         raise Invalid(f"expected '<metric>.<target>' like 'mae.log_g', got {show(text)}")
+    if is_info(text):  # what a model reported: no test rows to score or resample
+        raise Invalid(
+            f"{show(text)} is a number a model reported, not a metric scored on the test set: it has no "
+            "interval or Δ to draw or compare",
+            hint="show it as a results-table column (`metrics:`, after the primary metric), or draw it with a "
+            "sweep or line figure's `y:`",
+        )
     text, test = split_test(text)
     if test is not None and not TEST_SET_NAME.fullmatch(test):
         raise Invalid(f"expected a test set name after '@' (letters, digits, _), got {show(test)}")
