@@ -405,3 +405,15 @@ def test_a_leaderboard_of_a_metric_on_a_named_test_set_says_that_sets_conditions
     row = lambda metric: Row(SimpleNamespace(), trial, metric, 0.5, False)  # noqa: E731
     assert row("r2.log_g@noisy").test == "synthetic test · 200 spectra · noise 3"
     assert row("r2.log_g@full").test == row("r2.log_g").test == "synthetic test · 200 spectra · noise 1"  # the primary
+
+
+def test_a_list_key_number_reads_as_a_row_of_numbers_in_the_table_format():
+    from engine.render.templates import fmt_shown
+    from engine.spec.expressions import Spread
+
+    cnns = [Spread(0.89538, 0.0006, [0.8950, 0.8953, 0.8959]), Spread(0.85375, 0.0025, [0.851, 0.853, 0.856])]
+    # a repeated trial's score reads as its mean, in its metric's format, as the results table has it
+    assert fmt_shown(cnns, "r2.log_g") == f"{fmt_metric('r2.log_g', cnns[0])} / {fmt_metric('r2.log_g', cnns[1])}"
+    assert fmt_shown(cnns, "r2.log_g") == "0.8954 / 0.8538"
+    assert fmt_shown([127, 253, 505]) == "127 / 253 / 505"  # a model's info: integers as they are
+    assert fmt_shown([0.1234567, 2.5], None, ".2f") == "0.12 / 2.50"  # a row's `format:` item by item

@@ -659,9 +659,8 @@ def shown_metric(expression) -> str | None:
 def shown_value(expression, value: Any) -> str:
     """A value as a key number shows it: its metric's format, else a plain number (a live
     number in prose is formatted the same way, `engine.render.live`)."""
-    from engine.render.templates import fmt_metric, fmt_number
+    from engine.render.templates import fmt_shown
 
     if isinstance(value, str):
         return value
-    metric = shown_metric(expression)
-    return fmt_metric(metric, value) if metric else fmt_number(value)
+    return fmt_shown(value, shown_metric(expression))

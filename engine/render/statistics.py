@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.notebook import record
 from engine.render.binned import binned_table, series_for
 from engine.render.decision import (
     CEILING_MODEL,
@@ -28,7 +27,7 @@ from engine.render.decision import (
     standing,
 )
 from engine.render.predictions import has_metric, metric_fn, stacked
-from engine.render.templates import fmt_metric, fmt_number
+from engine.render.templates import fmt_shown
 from engine.spec.expressions import NoValue
 from engine.spec.vocabulary import metric_parts
 
@@ -259,10 +258,7 @@ def _key_number_rows(spec, context: Mapping[str, Any], failed: Sequence[str]) ->
     for index, row in enumerate(spec.key_numbers):
         try:
             label, value, metric = key_numbers(spec, context, only=index)[0]
-            if row.format and isinstance(value, (int, float)) and not isinstance(value, bool):
-                numbers.append((label, format(record.kept(value) if isinstance(value, float) else value, row.format)))
-            else:
-                numbers.append((label, fmt_metric(metric, value) if metric else fmt_number(value)))
+            numbers.append((label, fmt_shown(value, metric, row.format)))
         except NoValue as error:  # an empty bin: said in the table, the run goes on
             numbers.append((row.label, no_value(error)))
         except ExpressionError:

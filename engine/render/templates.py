@@ -95,6 +95,17 @@ def fmt_number(value) -> str:
     return f"{kept(value):.4g}"
 
 
+def fmt_shown(value, metric: str | None = None, fmt: str | None = None) -> str:
+    """A key number or a live number as it is shown: a spec's `format:`, else its metric's
+    format, else a plain number; a list (`[trials.a.r2.log_g, trials.b.r2.log_g]`) item by item,
+    `0.8954 / 0.8957`, as a researcher writes a row of numbers in prose."""
+    if isinstance(value, (list, tuple)):
+        return " / ".join(fmt_shown(item, metric, fmt) for item in value)
+    if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(kept(value) if isinstance(value, float) else value, fmt)
+    return fmt_metric(metric, value) if metric else fmt_number(value)
+
+
 def fmt_metric(metric: str | None, value, *, unit: bool = True) -> str:
     """A metric value in the one format every table, caption, sentence, page, figure label
     (`unit=False`: the axis has it) and terminal screen shows it in: R² and dex to 4 decimals,
