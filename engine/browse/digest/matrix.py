@@ -27,6 +27,27 @@ from engine.render.repeats import seeds_of
 from engine.render.templates import fmt_metric
 
 
+def input_words(inputs, w: Mapping[str, str]) -> str:
+    """A trial's `inputs:` in words for a table cell (`flux top-256 + quality`, `latent of cnn
+    (backbone.convs.5, pool 8)`): the spec's own mapping syntax reads as noise in a matrix."""
+    out = []
+    for part in inputs.parts:
+        if part.kind == "labels":
+            out.append(w["in_labels"].format(names=", ".join(part.labels)))
+            continue
+        if part.kind == "latent":
+            where = [str(part.layer)] if part.layer is not None else []
+            where += [w["in_pool"].format(pool=part.pool)] if part.pool is not None else []
+            out.append(w["in_latent"].format(source=part.of) + (f" ({', '.join(where)})" if where else ""))
+            continue
+        words = w["in_top_k"].format(kind=part.kind, k=part.top_k) if part.top_k else part.kind
+        words += w["in_by"].format(label=part.by) if part.by else ""
+        if part.wave:
+            words += " " + ", ".join(f"{lo:g}–{hi:g} Å" for lo, hi in part.wave)
+        out.append(words)
+    return " + ".join(out)
+
+
 def trial_input(config: Mapping[str, Any], conditions: Mapping[str, Any], w: Mapping[str, str]) -> str:
     """What a trial's model reads, as far as its config says: the flux (all of its pixels, with the
     matrix's noise) unless the model reads something else — a LightGBM's binned or PCA features,
@@ -40,7 +61,7 @@ def trial_input(config: Mapping[str, Any], conditions: Mapping[str, Any], w: Map
         from engine.data.inputs import Inputs
 
         columns = pixels or "?"  # a run records the input's width as its n_pixels
-        return w["in_inputs"].format(inputs=Inputs.model_validate(config["inputs"]).describe(), columns=columns)
+        return w["in_inputs"].format(inputs=input_words(Inputs.model_validate(config["inputs"]), w), columns=columns)
     flux = w["in_flux"].format(pixels=pixels) if pixels else w["in_flux_bare"]
     if kind == CEILING_MODEL:
         return w["in_ceiling"]
