@@ -311,3 +311,42 @@ def ray_cluster():
 
 #: What a client of `ray_cluster` runs with.
 RAY_ENV = {"RAY_AUTH_MODE": "token"}
+
+
+@pytest.fixture(scope="session")
+def shards_512(tmp_path_factory):
+    """1,600 synthetic spectra of 512 pixels in one shard: the data of the tiny notebooks whose
+    reports train real nets in seconds (made once per session, copied into each notebook)."""
+    from engine.data import synth
+
+    folder = tmp_path_factory.mktemp("shards") / "data"
+    synth.write_shards(folder, 1600, n_pixels=512, seed=2)
+    return folder
+
+
+@pytest.fixture
+def tiny_nb(tmp_path, shards_512, monkeypatch):
+    """An empty notebook (not a git repository) with the 512-pixel shards under data/
+    (`../../../data/shard_0/dataset.h5` from research/<topic>/exp/)."""
+    import shutil
+
+    root = tmp_path / "nb"
+    (root / ".research").mkdir(parents=True)
+    shutil.copytree(shards_512, root / "data")
+    monkeypatch.chdir(root)
+    return root
+
+
+def spec_report(
+    root: Path, rel: str, front: str, *, status: str = "planned", regions: tuple[str, ...] = ("results", "record")
+) -> Path:
+    """A report at `rel` with this front matter and these (empty) regions, nothing else."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    name = Path(rel).stem
+    body = "".join(f"<!-- research:{r} -->\n<!-- /research:{r} -->\n\n" for r in regions)
+    path.write_text(
+        f"---\nid: EXP-{name}\ntitle: {name}\nstatus: {status}\n{front.strip()}\n---\n# {name}\n\n{body}",
+        encoding="utf-8",
+    )
+    return path

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import tree_digest
+from conftest import spec_report, tree_digest
 
 pytest.importorskip("torch")
 
 from engine.cli import main
-from engine.data import synth
 from engine.notebook import record as run_record
 from engine.render.repeats import info_text
 from engine.text import document
@@ -52,37 +50,6 @@ def receptive_field(dilation: int) -> int:
     return 1 + sum((KERNEL - 1) * dilation * STRIDE**layer for layer in range(len(CHANNELS)))
 
 
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("shards") / "data"
-    synth.write_shards(folder, 1200, n_pixels=512, seed=2)
-    return folder
-
-
-@pytest.fixture
-def nb(tmp_path, shards, monkeypatch):
-    """An empty notebook (not a git repository) with 512-pixel shards under data/."""
-    root = tmp_path / "nb"
-    (root / ".research").mkdir(parents=True)
-    shutil.copytree(shards, root / "data")
-    monkeypatch.chdir(root)
-    return root
-
-
-def report(root: Path, rel: str, front: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    name = Path(rel).stem
-    path.write_text(
-        f"---\nid: EXP-{name}\ntitle: {name}\nstatus: planned\n{front.strip()}\n---\n# {name}\n\n"
-        "<!-- research:results -->\n<!-- /research:results -->\n\n"
-        "<!-- research:figures -->\n<!-- /research:figures -->\n\n"
-        "<!-- research:record -->\n<!-- /research:record -->\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 def results_table(path: Path) -> tuple[list[str], dict[str, list[str]]]:
     """(the header's cells, trial → its row's cells) of the report's results table."""
     text = path.read_text(encoding="utf-8")
@@ -94,9 +61,9 @@ def results_table(path: Path) -> tuple[list[str], dict[str, list[str]]]:
     return header, {re.sub(r" 🥇| \(baseline\)", "", r[0]): r for r in rest}
 
 
-def test_the_receptive_field_is_a_column_of_the_results_table(nb, capsys):
+def test_the_receptive_field_is_a_column_of_the_results_table(tiny_nb, capsys):
     path = report(
-        nb,
+        tiny_nb,
         "research/c/exp/exp_dilation.md",
         BASE
         + f"""
@@ -127,7 +94,7 @@ figures:
     rec = run_record.parse(path.read_text(encoding="utf-8"))
     from engine.notebook.store import KeyParts, RunStore
 
-    store = RunStore(nb / ".research/runs")
+    store = RunStore(tiny_nb / ".research/runs")
     infos = {
         row["name"]: json.loads((store.path(KeyParts(**row["parts"]).key) / "record.json").read_text())["info"]
         for row in rec["trials"]
@@ -183,9 +150,9 @@ def line_of(path: Path, fragment: str) -> int:
         ),
     ],
 )
-def test_an_info_path_where_it_cannot_stand_is_refused_at_its_line(nb, front, said):
-    path = report(nb, "research/c/exp/exp_bad.md", BASE + f"trials:\n  d1: {cnn(1)}\n" + front)
-    err = _refused(nb, path)
+def test_an_info_path_where_it_cannot_stand_is_refused_at_its_line(tiny_nb, front, said):
+    path = report(tiny_nb, "research/c/exp/exp_bad.md", BASE + f"trials:\n  d1: {cnn(1)}\n" + front)
+    err = _refused(tiny_nb, path)
     fragment = "info.receptive_field" if "metrics[0]" in said or "figures" in said else "info.]"
     assert f":{line_of(path, fragment)}: {said}" in err, err
     if "primary" in said:
@@ -211,3 +178,7 @@ def test_an_info_column_is_one_column_beside_the_test_sets_and_no_metric():
         "info.alpha.Fe_H",
     ]
     assert not any(m.startswith("info") for m in [*spec.shown_metrics, *spec.interval_metrics])
+
+
+def report(root: Path, rel: str, front: str) -> Path:
+    return spec_report(root, rel, front, regions=("results", "figures", "record"))

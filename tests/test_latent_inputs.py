@@ -8,19 +8,18 @@ Tiny data (512-pixel synthetic shards, a few hundred spectra, a 2-epoch cnn): se
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import spec_report as report
 from conftest import tree_digest
 
 pytest.importorskip("torch")
 
 from engine.cli import main
-from engine.data import synth
 from engine.notebook import record as run_record
 from engine.notebook.store import KeyParts, RunStore
 
@@ -37,36 +36,6 @@ metrics: [r2.log_g]
 """
 CNN = "{model: {type: cnn, channels: [8, 16], pool: 8, hidden: 32}, train.epochs: 2}"
 CONV = "{of: cnn, layer: backbone.convs.2, pool: 4}"  # 8 channels averaged down to 4 positions: 32 features
-
-
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("shards") / "data"
-    synth.write_shards(folder, 1200, n_pixels=512, seed=2)
-    return folder
-
-
-@pytest.fixture
-def nb(tmp_path, shards, monkeypatch):
-    """An empty notebook (not a git repository) with 512-pixel shards under data/."""
-    root = tmp_path / "nb"
-    (root / ".research").mkdir(parents=True)
-    shutil.copytree(shards, root / "data")
-    monkeypatch.chdir(root)
-    return root
-
-
-def report(root: Path, rel: str, front: str, *, status: str = "planned") -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    name = Path(rel).stem
-    path.write_text(
-        f"---\nid: EXP-{name}\ntitle: {name}\nstatus: {status}\n{front.strip()}\n---\n# {name}\n\n"
-        "<!-- research:results -->\n<!-- /research:results -->\n\n"
-        "<!-- research:record -->\n<!-- /research:record -->\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 def records(root: Path, path: Path) -> dict[str, dict]:
@@ -89,9 +58,9 @@ def line_of(path: Path, fragment: str) -> int:
 # What a latent input is: a probe's embeddings, side by side with other blocks
 
 
-def test_a_ridge_on_a_latent_predicts_what_a_ridge_probe_predicts(nb, capsys):
+def test_a_ridge_on_a_latent_predicts_what_a_ridge_probe_predicts(tiny_nb, capsys):
     path = report(
-        nb,
+        tiny_nb,
         "research/l/exp/exp_latent.md",
         BASE
         + f"""
@@ -105,8 +74,8 @@ trials:
     )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr()
     out = capsys.readouterr().out
-    recs = records(nb, path)
-    store = RunStore(nb / ".research/runs")
+    recs = records(tiny_nb, path)
+    store = RunStore(tiny_nb / ".research/runs")
 
     # the same frozen net, layer and pool on the same noisy spectra, then the same Ridge (α = 10):
     # the same matrix, bit for bit, so the same predictions
@@ -126,11 +95,11 @@ trials:
     # written before the cnn, they ran after it (else they would have had no net to read)
 
 
-def test_a_latent_reader_waits_for_its_source_and_a_sweep_over_inputs_reads_it(nb):
+def test_a_latent_reader_waits_for_its_source_and_a_sweep_over_inputs_reads_it(tiny_nb):
     from engine.run.plan import make_plan
 
     path = report(
-        nb,
+        tiny_nb,
         "research/l/exp/exp_sweep.md",
         BASE
         + f"""
@@ -150,11 +119,11 @@ sweep:
     assert sorted(k for t in readers for k in t.uses) == ["inputs.latent", "inputs[0].latent"]
 
 
-def test_a_repeated_reader_reads_the_run_of_its_source_with_its_own_seed(nb):
+def test_a_repeated_reader_reads_the_run_of_its_source_with_its_own_seed(tiny_nb):
     from engine.run.plan import make_plan
 
     path = report(
-        nb,
+        tiny_nb,
         "research/l/exp/exp_seeds.md",
         BASE
         + f"""
@@ -227,9 +196,9 @@ def _refused(root: Path, path: Path, *args: str) -> str:
         ),
     ],
 )
-def test_a_bad_latent_is_refused_at_its_line_before_anything_trains(nb, trial, said):
+def test_a_bad_latent_is_refused_at_its_line_before_anything_trains(tiny_nb, trial, said):
     path = report(
-        nb,
+        tiny_nb,
         "research/l/exp/exp_bad.md",
         BASE
         + f"""
@@ -240,7 +209,7 @@ trials:
   bad: {trial}
 """,
     )
-    err = _refused(nb, path)
+    err = _refused(tiny_nb, path)
     assert f":{line_of(path, 'bad: ')}: {said}" in err, err  # every trial sits on one line: its override's
     if "no trial named" in said:
         assert "did you mean 'cnn'?" in err
@@ -248,16 +217,16 @@ trials:
         assert "did you mean 'backbone.convs.2'?" in err
 
 
-def test_a_latent_of_another_report_reads_its_stored_net(nb, capsys):
-    base = report(nb, "research/a/exp/exp_net.md", BASE + f"\ntrials:\n  cnn: {CNN}\n")
+def test_a_latent_of_another_report_reads_its_stored_net(tiny_nb, capsys):
+    base = report(tiny_nb, "research/a/exp/exp_net.md", BASE + f"\ntrials:\n  cnn: {CNN}\n")
     assert main(["run", str(base), "--no-commit"]) == 0, capsys.readouterr()
     reader = report(
-        nb,
+        tiny_nb,
         "research/b/exp/exp_reader.md",
         BASE + "\ninputs: {latent: {of: ../../a/exp/exp_net.md#cnn, pool: 2}}\n",
     )
     assert main(["run", str(reader), "--no-commit"]) == 0, capsys.readouterr()
     capsys.readouterr()
-    rec = records(nb, reader)["main"]
-    assert rec["info"]["latent"][0]["source_key"] == records(nb, base)["cnn"]["key"]
+    rec = records(tiny_nb, reader)["main"]
+    assert rec["info"]["latent"][0]["source_key"] == records(tiny_nb, base)["cnn"]["key"]
     assert rec["info"]["input_width"] == 32

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import spec_report as report
 
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
@@ -24,36 +25,6 @@ from engine.notebook.store import MODEL, RunStore
 from engine.text import document
 
 DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
-
-
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("shards") / "data"
-    synth.write_shards(folder, 1600, n_pixels=512, seed=2)
-    return folder
-
-
-@pytest.fixture
-def nb(tmp_path, shards, monkeypatch):
-    """An empty notebook (not a git repository) with 512-pixel shards under data/."""
-    root = tmp_path / "nb"
-    (root / ".research").mkdir(parents=True)
-    shutil.copytree(shards, root / "data")
-    monkeypatch.chdir(root)
-    return root
-
-
-def report(root: Path, rel: str, front: str, *, status: str = "planned") -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    name = Path(rel).stem
-    path.write_text(
-        f"---\nid: EXP-{name}\ntitle: {name}\nstatus: {status}\n{front.strip()}\n---\n# {name}\n\n"
-        "<!-- research:results -->\n<!-- /research:results -->\n\n"
-        "<!-- research:record -->\n<!-- /research:record -->\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 def records(root: Path, path: Path) -> dict[str, dict]:
@@ -100,11 +71,11 @@ metrics: [r2.log_g, mae.log_g]
 # 1. The model is kept, and reloads bit for bit
 
 
-def test_every_trial_keeps_its_model_and_it_reloads_bit_for_bit(nb, capsys):
+def test_every_trial_keeps_its_model_and_it_reloads_bit_for_bit(tiny_nb, capsys):
     from engine.models import load
 
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_keep.md",
         RIDGE
         + """
@@ -116,19 +87,19 @@ trials:
 """,
     )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
-    store = RunStore(nb / ".research/runs")
-    for name, rec in records(nb, path).items():
+    store = RunStore(tiny_nb / ".research/runs")
+    for name, rec in records(tiny_nb, path).items():
         folder = store.path(rec["key"])
         assert sorted(p.name for p in folder.iterdir()) == [MODEL, "predictions.h5", "record.json"], name
         model = load(folder / MODEL)
         assert model.type == name and model.targets == ("log_g",)
         stored = store.predictions(rec["key"])
-        again = model.predict(test_split(nb, rec["config"], path))
+        again = model.predict(test_split(tiny_nb, rec["config"], path))
         assert np.array_equal(again[:, 0], stored["y_pred"][:, 0]), name  # bit for bit
 
 
-def test_a_plugin_model_is_kept_only_when_it_can_save(nb, capsys):
-    (nb / "keepers.py").write_text(
+def test_a_plugin_model_is_kept_only_when_it_can_save(tiny_nb, capsys):
+    (tiny_nb / "keepers.py").write_text(
         """
 import numpy as np
 
@@ -162,7 +133,7 @@ def saved(params, train, targets):
         encoding="utf-8",
     )
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_plugin.md",
         RIDGE
         + """
@@ -173,8 +144,8 @@ trials:
 """,
     )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
-    store = RunStore(nb / ".research/runs")
-    recs = records(nb, path)
+    store = RunStore(tiny_nb / ".research/runs")
+    recs = records(tiny_nb, path)
     assert store.model_path(recs["plain"]["key"]) is None  # no save(): simply not kept
     assert store.model_path(recs["saved"]["key"]).name == "model.bin"
     assert recs["again"]["metrics"] == recs["saved"]["metrics"]  # a mean ignores the noise: the same model, loaded
@@ -186,11 +157,11 @@ trials:
 # 2. `from:` a stored trial: this report's, another report's
 
 
-def test_from_a_trial_of_the_same_report_scores_it_without_training(nb, capsys):
+def test_from_a_trial_of_the_same_report_scores_it_without_training(tiny_nb, capsys):
     from engine.models import load
 
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_from.md",
         RIDGE
         + """
@@ -202,12 +173,12 @@ trials:
     assert main(["run", str(path), "--no-commit"]) == 0
     out = capsys.readouterr().out
     assert out.index("base (new)") < out.index("noisy (new)")
-    recs = records(nb, path)
+    recs = records(tiny_nb, path)
     assert recs["noisy"]["info"]["from"] == "base" and recs["noisy"]["info"]["source_key"] == recs["base"]["key"]
     assert "not retrained" in "\n".join(recs["noisy"]["log"])
-    store = RunStore(nb / ".research/runs")
+    store = RunStore(tiny_nb / ".research/runs")
     source = load(store.path(recs["base"]["key"]) / MODEL)
-    expected = source.predict(test_split(nb, recs["noisy"]["config"], path))[:, 0]
+    expected = source.predict(test_split(tiny_nb, recs["noisy"]["config"], path))[:, 0]
     assert np.array_equal(store.predictions(recs["noisy"]["key"])["y_pred"][:, 0], expected)
     assert recs["noisy"]["metrics"]["r2"]["log_g"] < recs["base"]["metrics"]["r2"]["log_g"]  # more noise, same model
 
@@ -219,9 +190,9 @@ trials:
     assert "noisy                    source changed" in plan and "base                     spec changed" in plan
 
 
-def test_a_source_left_out_by_trial_and_not_stored_is_refused_before_anything_trains(nb, capsys):
+def test_a_source_left_out_by_trial_and_not_stored_is_refused_before_anything_trains(tiny_nb, capsys):
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_subset.md",
         RIDGE
         + """
@@ -235,15 +206,15 @@ trials:
     err = capsys.readouterr().err
     assert code == 2
     assert f"{path}:13" in err and "reads trial 'base', which --trial leaves out" in err and "add --trial base" in err
-    assert not (nb / ".research/runs").exists() or not list((nb / ".research/runs").rglob("record.json"))
+    assert not (tiny_nb / ".research/runs").exists() or not list((tiny_nb / ".research/runs").rglob("record.json"))
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"{path}:14: trials.typo.model.from: no trial named 'bsae'" in out and "did you mean 'base'?" in out
 
 
-def test_from_a_trial_of_another_report_and_every_way_it_can_be_wrong(nb, capsys):
+def test_from_a_trial_of_another_report_and_every_way_it_can_be_wrong(tiny_nb, capsys):
     first = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_first.md",
         RIDGE
         + """
@@ -252,7 +223,7 @@ trials:
 """,
     )
     second = report(
-        nb,
+        tiny_nb,
         "research/b/exp/exp_second.md",
         RIDGE.replace("level: 1.0", "level: 2.0")
         + """
@@ -276,8 +247,8 @@ trials:
     capsys.readouterr()
     assert main(["run", str(second), "--no-commit"]) == 0
     capsys.readouterr()
-    recs = records(nb, second)
-    assert recs["theirs"]["info"]["source_key"] == records(nb, first)["cand"]["key"]
+    recs = records(tiny_nb, second)
+    assert recs["theirs"]["info"]["source_key"] == records(tiny_nb, first)["cand"]["key"]
 
     text = first.read_text(encoding="utf-8")
     first.write_text(text.replace("  cand: {}", "  cand: {model.alpha: 10.0}"), encoding="utf-8")
@@ -290,7 +261,7 @@ trials:
     err = refused("the run record of '../../a/exp/exp_first.md' names no trial 'cnad'")
     assert "did you mean 'cand'?" in err
     second.write_text(mine, encoding="utf-8")
-    for folder in (nb / ".research/runs").iterdir():
+    for folder in (tiny_nb / ".research/runs").iterdir():
         if folder.name != "experts":
             shutil.rmtree(folder)  # a fresh clone: records in the reports, nothing stored
     err = refused("trial 'cand' is not in this notebook's run store")
@@ -330,10 +301,10 @@ def count_fits(monkeypatch):
     return fits
 
 
-def test_three_gate_trials_fit_the_experts_once(nb, capsys, count_fits):
-    path = report(nb, "research/m/exp/exp_gates.md", GATES)
+def test_three_gate_trials_fit_the_experts_once(tiny_nb, capsys, count_fits):
+    path = report(tiny_nb, "research/m/exp/exp_gates.md", GATES)
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
-    recs = records(nb, path)
+    recs = records(tiny_nb, path)
     first = recs["mlp"]["info"]
     n = first["n_experts"]
     assert n == 9 and len(count_fits) == 3 * n  # every expert once, and each out-of-fold half once
@@ -341,14 +312,14 @@ def test_three_gate_trials_fit_the_experts_once(nb, capsys, count_fits):
     for name in ("linear", "dual"):
         assert recs[name]["info"]["experts_source"] == "shared" and recs[name]["info"]["expert_fits"] == 0
         assert recs[name]["info"]["experts_key"] == first["experts_key"]
-    artifact = nb / ".research/runs/experts" / first["experts_key"][:2] / first["experts_key"]
+    artifact = tiny_nb / ".research/runs/experts" / first["experts_key"][:2] / first["experts_key"]
     assert sorted(p.name for p in artifact.iterdir()) == ["experts.npz", "oof.npz"]
 
     # across runs: retrained gates, no expert fitted; the same numbers as fitting them
     capsys.readouterr()
     assert main(["run", str(path), "--no-commit", "--retrain"]) == 0
     assert len(count_fits) == 3 * n
-    assert {k: r["metrics"] for k, r in records(nb, path).items()} == {k: r["metrics"] for k, r in recs.items()}
+    assert {k: r["metrics"] for k, r in records(tiny_nb, path).items()} == {k: r["metrics"] for k, r in recs.items()}
 
     # other data (another noise level): other experts
     text = path.read_text(encoding="utf-8").replace("level: 1.0", "level: 2.0", 1)
@@ -357,12 +328,12 @@ def test_three_gate_trials_fit_the_experts_once(nb, capsys, count_fits):
     assert len(count_fits) == 6 * n
 
 
-def test_experts_from_takes_a_stored_moe_trials_experts(nb, capsys, count_fits):
-    first = report(nb, "research/m/exp/exp_experts.md", GATES)
+def test_experts_from_takes_a_stored_moe_trials_experts(tiny_nb, capsys, count_fits):
+    first = report(tiny_nb, "research/m/exp/exp_experts.md", GATES)
     assert main(["run", str(first), "--no-commit", "--trial", "mlp"]) == 0
     fitted = len(count_fits)
     second = report(
-        nb,
+        tiny_nb,
         "research/m/exp/exp_reuse.md",
         GATES.replace("level: 1.0", "level: 1.5")
         + """
@@ -371,12 +342,12 @@ def test_experts_from_takes_a_stored_moe_trials_experts(nb, capsys, count_fits):
     )
     assert main(["run", str(second), "--no-commit", "--trial", "reused"]) == 0, capsys.readouterr().out
     assert len(count_fits) == fitted  # no ridge fitted: the experts are the first report's
-    info = records(nb, second)["reused"]["info"]
+    info = records(tiny_nb, second)["reused"]["info"]
     assert info["experts_source"] == "from exp_experts.md#mlp" and info["expert_fits"] == 0
-    assert info["experts_key"] == records(nb, first)["mlp"]["info"]["experts_key"]
+    assert info["experts_key"] == records(tiny_nb, first)["mlp"]["info"]["experts_key"]
 
     bad = report(
-        nb,
+        tiny_nb,
         "research/m/exp/exp_bad.md",
         RIDGE
         + """
@@ -445,11 +416,11 @@ def test_a_regression_gate_stops_early_and_keeps_its_best_step():
 # 6. A probe on the embeddings of a stored net
 
 
-def test_a_probe_on_a_stored_cnn_learns(nb, capsys):
+def test_a_probe_on_a_stored_cnn_learns(tiny_nb, capsys):
     from engine.models import load
 
     path = report(
-        nb,
+        tiny_nb,
         "research/p/exp/exp_probe.md",
         RIDGE.replace("n_train: 300", "n_train: 400")
         + """
@@ -461,7 +432,7 @@ trials:
 """,
     )
     assert main(["run", str(path), "--no-commit"]) == 0, capsys.readouterr().out
-    recs = records(nb, path)
+    recs = records(tiny_nb, path)
     for name in ("probe", "probe-conv", "probe-mlp"):  # T_eff, which the net was not trained on, read off its features
         assert recs[name]["metrics"]["r2"]["T_eff"] > 0.2, (name, recs[name]["metrics"]["r2"])  # the mean scores 0
         assert recs[name]["info"]["source_key"] == recs["cnn"]["key"]
@@ -469,14 +440,14 @@ trials:
     assert recs["probe-conv"]["info"]["n_features"] == 8 * 8  # 8 channels averaged down to `pool` positions
     assert recs["probe-mlp"]["info"]["layer"] == "backbone.dense.4"  # the last of the backbone's layers
 
-    store = RunStore(nb / ".research/runs")
+    store = RunStore(tiny_nb / ".research/runs")
     for name in ("probe-conv", "probe-mlp"):
         probe = load(store.path(recs[name]["key"]) / MODEL)  # the whole predictor: net and head
-        again = probe.predict(test_split(nb, recs[name]["config"], path))[:, 0]
+        again = probe.predict(test_split(tiny_nb, recs[name]["config"], path))[:, 0]
         assert np.array_equal(again, store.predictions(recs[name]["key"])["y_pred"][:, 0]), name
 
     bad = report(
-        nb,
+        tiny_nb,
         "research/p/exp/exp_bad_probe.md",
         RIDGE
         + """
@@ -489,7 +460,7 @@ trials:
     assert "model.of: needs a mlp / cnn / vit trial, but 'ridge' is a ridge model" in capsys.readouterr().out
 
     typo = report(
-        nb,
+        tiny_nb,
         "research/p/exp/exp_typo.md",
         RIDGE
         + """
@@ -510,10 +481,12 @@ trials:
 # 5. prerequisite: the reports a report builds on
 
 
-def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
-    base = report(nb, "research/a/exp/exp_base.md", RIDGE)
+def test_a_prerequisite_must_exist_be_done_and_not_be_stale(tiny_nb, capsys):
+    base = report(tiny_nb, "research/a/exp/exp_base.md", RIDGE)
     later = report(
-        nb, "research/b/exp/exp_later.md", "prerequisite: [../../a/exp/exp_base.md, ../../a/exp/exp_gone.md]\n" + RIDGE
+        tiny_nb,
+        "research/b/exp/exp_later.md",
+        "prerequisite: [../../a/exp/exp_base.md, ../../a/exp/exp_gone.md]\n" + RIDGE,
     )
 
     def problems() -> str:
@@ -548,10 +521,10 @@ def test_a_prerequisite_must_exist_be_done_and_not_be_stale(nb, capsys):
 
 
 @pytest.mark.xdist_group("ray")  # beside the other Ray tests (make test: --dist loadgroup)
-def test_on_ray_a_reader_waits_for_its_source(nb, capsys):
+def test_on_ray_a_reader_waits_for_its_source(tiny_nb, capsys):
     pytest.importorskip("ray")
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_ray.md",
         RIDGE
         + """
@@ -562,18 +535,18 @@ trials:
     )
     text = path.read_text(encoding="utf-8")
     assert main(["run", str(path), "--no-commit", "--executor", "ray"]) == 0, capsys.readouterr().out
-    on_ray = records(nb, path)
+    on_ray = records(tiny_nb, path)
     assert on_ray["noisy"]["info"]["source_key"] == on_ray["base"]["key"]
-    shutil.rmtree(nb / ".research/runs")
+    shutil.rmtree(tiny_nb / ".research/runs")
     path.write_text(text, encoding="utf-8")
     assert main(["run", str(path), "--no-commit"]) == 0
-    here = records(nb, path)
+    here = records(tiny_nb, path)
     for name in ("base", "noisy"):  # Ray's workers use one BLAS thread: the same up to rounding
         assert here[name]["metrics"]["r2"]["log_g"] == pytest.approx(on_ray[name]["metrics"]["r2"]["log_g"], abs=1e-12)
 
 
-def test_a_reader_of_a_failed_source_fails_without_running(nb, capsys):
-    (nb / "failing.py").write_text(
+def test_a_reader_of_a_failed_source_fails_without_running(tiny_nb, capsys):
+    (tiny_nb / "failing.py").write_text(
         """
 class Failing:
     def __init__(self, params, train, targets):
@@ -595,7 +568,7 @@ def make(params, train, targets):
         encoding="utf-8",
     )
     path = report(
-        nb,
+        tiny_nb,
         "research/a/exp/exp_fail.md",
         RIDGE
         + """
