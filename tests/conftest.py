@@ -313,6 +313,17 @@ def ray_cluster():
 RAY_ENV = {"RAY_AUTH_MODE": "token"}
 
 
+#: the tiny notebook's shard, as a report under research/<topic>/exp/ names it
+TINY_DATA = "../../../data/shard_0/dataset.h5"
+#: a tiny notebook report's base spec: a ridge on 400 of the shard's spectra, one cpu epoch for nets
+TINY_BASE = f"""
+data: {{source: {TINY_DATA}, n_train: 400, n_test: 100, targets: [log_g]}}
+noise: {{level: 1.0, seed: 42}}
+model: {{type: ridge, alpha: 10.0}}
+train: {{epochs: 1, batch_size: 64, seed: 1, device: cpu}}
+"""
+
+
 @pytest.fixture(scope="session")
 def shards_512(tmp_path_factory):
     """1,600 synthetic spectra of 512 pixels in one shard: the data of the tiny notebooks whose

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import spec_report, tree_digest
+from conftest import TINY_BASE, spec_report, tree_digest
 
 pytest.importorskip("torch")
 
@@ -28,13 +28,7 @@ from engine.text import document
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
-DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
-BASE = f"""
-data: {{source: {DATA}, n_train: 400, n_test: 100, targets: [log_g]}}
-noise: {{level: 1.0, seed: 42}}
-model: {{type: ridge, alpha: 10.0}}
-train: {{epochs: 1, batch_size: 64, seed: 1, device: cpu}}
-"""
+BASE = TINY_BASE
 CHANNELS, KERNEL, STRIDE = [8, 16], 5, 2
 
 

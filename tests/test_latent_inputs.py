@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_BASE, tree_digest
 from conftest import spec_report as report
-from conftest import tree_digest
 
 pytest.importorskip("torch")
 
@@ -26,14 +26,7 @@ from engine.notebook.store import KeyParts, RunStore
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 RESEARCH = str(Path(sys.executable).with_name("research"))
-DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
-BASE = f"""
-data: {{source: {DATA}, n_train: 400, n_test: 100, targets: [log_g]}}
-noise: {{level: 1.0, seed: 42}}
-model: {{type: ridge, alpha: 10.0}}
-train: {{epochs: 1, batch_size: 64, seed: 1, device: cpu}}
-metrics: [r2.log_g]
-"""
+BASE = TINY_BASE + "metrics: [r2.log_g]\n"
 CNN = "{model: {type: cnn, channels: [8, 16], pool: 8, hidden: 32}, train.epochs: 2}"
 CONV = "{of: cnn, layer: backbone.convs.2, pool: 4}"  # 8 channels averaged down to 4 positions: 32 features
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_DATA
 from conftest import spec_report as report
 
 pytest.importorskip("torch")
@@ -23,8 +24,6 @@ from engine.data import synth
 from engine.notebook import record as run_record
 from engine.notebook.store import MODEL, RunStore
 from engine.text import document
-
-DATA = "../../../data/shard_0/dataset.h5"  # from research/<topic>/exp/
 
 
 def records(root: Path, path: Path) -> dict[str, dict]:
@@ -59,7 +58,7 @@ def test_split(root: Path, config: dict, report_path: Path):
 test_split.__test__ = False  # a helper, not a test
 
 RIDGE = f"""
-data: {{source: {DATA}, n_train: 300, n_test: 100, targets: [log_g]}}
+data: {{source: {TINY_DATA}, n_train: 300, n_test: 100, targets: [log_g]}}
 noise: {{level: 1.0, seed: 42}}
 model: {{type: ridge, alpha: 100.0}}
 train: {{epochs: 1, batch_size: 64, seed: 1, device: cpu}}
@@ -274,7 +273,7 @@ trials:
 # 3. MoE experts fitted once, shared by every gate trial (in one run and across runs)
 
 GATES = f"""
-data: {{source: {DATA}, n_train: 800, n_test: 100, targets: [log_g]}}
+data: {{source: {TINY_DATA}, n_train: 800, n_test: 100, targets: [log_g]}}
 noise: {{level: 1.0, seed: 42}}
 model: {{type: moe, alpha: 300.0, gate: mlp_regression, gate_steps: 30}}
 train: {{seed: 1, device: cpu}}

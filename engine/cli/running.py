@@ -71,20 +71,21 @@ def run_command(
 
     # the same command without --detach: what a detached run runs, and what resumes a run that died
     again = _run_args(paths, set_, sweep, trial, retrain, force, no_commit, device, executor, address, no_propagate)
+
+    def plan_of(report):
+        return make_plan(
+            report,
+            sets=set_ or [],
+            sweeps=sweep or [],
+            trials=trial or [],
+            retrain=retrain,
+            device=device.value if device else None,
+        )
+
     if detach:
         if dry_run:
             raise ResearchError("--detach runs in the background; --dry-run runs nothing", hint="choose one")
-        plans = [
-            make_plan(
-                report,
-                sets=set_ or [],
-                sweeps=sweep or [],
-                trials=trial or [],
-                retrain=retrain,
-                device=device.value if device else None,
-            )
-            for report in run_paths(paths)
-        ]
+        plans = [plan_of(report) for report in run_paths(paths)]
         for plan in plans:  # a bad spec is exit 2 here, in the foreground, not a line in a log
             check_run(plan, force=force, propagate=not no_propagate)
         _detach(plans, again)
@@ -93,14 +94,7 @@ def run_command(
     code = 0
     for report in run_paths(paths):
         began = time.perf_counter()
-        plan = make_plan(
-            report,
-            sets=set_ or [],
-            sweeps=sweep or [],
-            trials=trial or [],
-            retrain=retrain,
-            device=device.value if device else None,
-        )
+        plan = plan_of(report)
         echo(f"{report}: {plan.report.spec.id}")
         for item in plan.trials:
             echo(f"  {item.name:<24} {item.why:<13} {item.key}")

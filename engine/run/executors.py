@@ -58,27 +58,13 @@ def run_trials(
         raise ResearchError(f"unknown executor '{executor}'", hint=f"executors: {', '.join(EXECUTORS)}")
     if not trials:
         return
+    common = dict(
+        base_dir=base_dir, cache_dir=cache_dir, device=device, say=say, progress=progress, store_dir=store_dir
+    )
     if executor == "local":
-        yield from _local(
-            trials,
-            base_dir=base_dir,
-            cache_dir=cache_dir,
-            device=device,
-            say=say,
-            progress=progress,
-            store_dir=store_dir,
-        )
+        yield from _local(trials, **common)
     else:
-        yield from _ray(
-            trials,
-            address=address,
-            base_dir=base_dir,
-            cache_dir=cache_dir,
-            device=device,
-            say=say,
-            progress=progress,
-            store_dir=store_dir,
-        )
+        yield from _ray(trials, address=address, **common)
 
 
 def _needs(trial, batch: set[str]) -> list[str]:

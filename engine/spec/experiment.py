@@ -51,6 +51,7 @@ from .vocabulary import (
     TRIAL_NAME,
     Frozen,
     as_list,
+    each_item,
     flatten,
     is_info,
     metric_key,
@@ -61,14 +62,6 @@ from .vocabulary import (
 )
 
 __all__ = ["Spec", "load_spec", "spec_line", "spec_schema"]
-
-
-def _at(i: int, check: Callable[[Any], Any], value: Any) -> Any:
-    """`check(value)`, its complaint located at item `i` of the list being validated."""
-    try:
-        return check(value)
-    except Invalid as exc:
-        raise Invalid(exc.message, loc=(i, *exc.loc), hint=exc.hint) from None
 
 
 def _repeat_keys(repeats: Any, seeds: Any, loc: Loc | None, both: bool = False) -> None:
@@ -328,20 +321,14 @@ class Spec(Frozen):
     def _metrics(cls, value: list[str]) -> list[str]:
         """Metrics, and after the first an `info.` path as a column: the first is what `best`,
         the decision and the leaderboard rank by, and a model's own number ranks nothing."""
-        out = []
-        for i, item in enumerate(value):
-            if not is_info(item):
-                out.append(_at(i, metric_key, item))
-                continue
-            if i == 0:
-                raise Invalid(
-                    f"the first metric is the primary one, which picks `best` and decides; {show(item)} is a number "
-                    "a model reported, which ranks nothing",
-                    loc=(0,),
-                    hint="put a metric such as r2.log_g first, and the info column after it",
-                )
-            out.append(_at(i, info_key, item))
-        return unique(out, "metric")
+        if value and is_info(value[0]):
+            raise Invalid(
+                f"the first metric is the primary one, which picks `best` and decides; {show(value[0])} is a number "
+                "a model reported, which ranks nothing",
+                loc=(0,),
+                hint="put a metric such as r2.log_g first, and the info column after it",
+            )
+        return unique(each_item(value, lambda m: info_key(m) if is_info(m) else metric_key(m)), "metric")
 
     @field_validator("comparisons", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ only `TRAINING_SECTIONS`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal, get_args
 
@@ -122,15 +122,20 @@ def metric_key(value: Any) -> str:
     return f"{metric}.{target}" + (f"@{test}" if test else "")
 
 
-def metric_list(values: list[Any]) -> list[str]:
-    """Each item a metric key (`mae.log_g`), or a complaint located at its index."""
+def each_item(values: list[Any], check: Callable[[Any], Any]) -> list[Any]:
+    """`check` of each item, a complaint located at the item's index (and within it)."""
     out = []
     for i, item in enumerate(values):
         try:
-            out.append(metric_key(item))
+            out.append(check(item))
         except Invalid as exc:
-            raise Invalid(exc.message, loc=(i,), hint=exc.hint) from None
+            raise Invalid(exc.message, loc=(i, *exc.loc), hint=exc.hint) from None
     return out
+
+
+def metric_list(values: list[Any]) -> list[str]:
+    """Each item a metric key (`mae.log_g`), or a complaint located at its index."""
+    return each_item(values, metric_key)
 
 
 def as_list(value: Any) -> Any:
