@@ -31,16 +31,16 @@ from engine.spec import DataSpec, NoiseSpec  # noqa: E402
 N_TRAIN, N_TEST, LEVEL = 20_000, 2_000, 1.0
 TOLERANCE = 0.02
 
-# test R² measured at 20k / 2k, noise 1.0, seed 0 (2026-12-04, generator version 5)
+# test R² measured at 20k / 2k, noise 1.0, seed 0 (2026-12-04, generator version 6; v5 in brackets)
 MEASURED = {
-    ("ridge", "log_g"): 0.582,
-    ("ridge", "T_eff"): 0.613,
-    ("lightgbm", "log_g"): 0.774,
-    ("lightgbm-pixels", "log_g"): 0.855,
-    ("error-ridge", "log_g"): 0.952,
-    ("cnn", "log_g"): 0.836,
-    ("fisher", "log_g"): 0.931,
-    ("fisher", "T_eff"): 0.988,
+    ("ridge", "log_g"): 0.556,  # (0.582)
+    ("ridge", "T_eff"): 0.614,  # (0.613)
+    ("lightgbm", "log_g"): 0.592,  # (0.774)
+    ("lightgbm-pixels", "log_g"): 0.825,  # (0.855)
+    ("error-ridge", "log_g"): 0.952,  # (0.952)
+    ("cnn", "log_g"): 0.760,  # (0.836)
+    ("fisher", "log_g"): 0.891,  # (0.931)
+    ("fisher", "T_eff"): 0.987,  # (0.988)
 }
 
 LIGHTGBM = {"type": "lightgbm", "features": "binned:8", "n_estimators": 600, "learning_rate": 0.05}

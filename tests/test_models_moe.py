@@ -13,6 +13,7 @@ pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from engine.data import synth
+from engine.data.features import line_features
 from engine.data.split import Split
 from engine.metrics import r2
 from engine.models import build
@@ -106,8 +107,19 @@ def test_phys_features_see_the_lines():
     train, _, test = splits(3000, n_pixels=4096)
     phys, _ = feats.raw_features(test, feats.fit_pca(train))
     assert phys.shape == (len(test), 13) and np.isfinite(phys).all()
-    cat = phys[:, 6]  # the Ca II triplet's summed equivalent width grows with metallicity
-    assert np.corrcoef(cat, test.param("Fe_H"))[0, 1] > 0.3
+    # the Ca II triplet's summed equivalent width grows with metallicity: through the noise of a
+    # split at S/N ~5 (correlation measured 0.285 on generator v6, 0.311 on v5), and cleanly on
+    # noise-free spectra of one star at rising [Fe/H] (3.1 → 8.0 Å from −1 to 0 at 5000 K, log g 3)
+    assert np.corrcoef(phys[:, 6], test.param("Fe_H"))[0, 1] > 0.2
+    rising = {
+        "T_eff": np.full(5, 5000.0),
+        "log_g": np.full(5, 3.0),
+        "Fe_H": np.linspace(-1, 0, 5),
+        "mag": np.full(5, 20.0),
+    }
+    flux, _ = synth.spectra(rising)
+    cat = line_features(flux.astype(np.float64), synth.wavelength())[:, 6]
+    assert (np.diff(cat) > 0.3).all() and cat[-1] > 2 * cat[0], cat
 
 
 def test_a_saved_moe_predicts_the_same(small, tmp_path):

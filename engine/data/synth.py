@@ -9,12 +9,20 @@ on 4096 pixels spanning 6500–9500 Å at resolving power R = 5000 (Gaussian σ 
     ionisation  Saha: log N_II/N_I = 2.5 log T − 5040 χ_ion / T − log P_e − 0.18
     line j      A_j = A₀ⱼ · 10^m · f_stage(T, P_e) · 10^(−5040 χ_j / T) / P_e  (relative to a reference star)
                 γ_j = γ₀ⱼ · 10^(d (g − 3)) (T / 5000)^0.3      (damping grows with pressure)
-                τ_j(λ) = A_j [G_σ(λ − λ_j) + L_γj(λ − λ_j)]     (Gaussian core + Lorentzian wings, γ ≪ σ)
+                b_j = λ_j / c · √(2kT / m_j + ξ²),  ξ = 1.5 − 0.3 (g − 3) km/s  (the Doppler width:
+                thermal and microturbulent; giants' atmospheres churn more, so ξ falls with g)
+                W_D(A, b) = 2b √ln(1 + (A / 2b)²)  (the curve of growth of a Doppler core: it
+                saturates at its intrinsic width b ≈ 0.05 Å, far inside the LSF; W = A while weak)
+                τ_j(λ) = W_D(A_j, b_j) G_σ(λ − λ_j) + A_j L_γj(λ − λ_j)  (the saturated core through
+                the LSF, and Lorentzian wings, which saturate through e^−τ: the damping part)
     lines       Hα; Ca II 8498/8542/8662; Na I 8183/8195; K I 7665/7699; Mg I 8807; O I 7774;
                 Fe I, Fe II, Ca I, Ti I, Si I lines; a forest of weak Fe-like lines in three
-                (stage, excitation) groups; TiO bands (heads 7054, 7589, 8206, 8432, 8859 Å)
-                and CaH bands (6750–6950 Å), strength ∝ 10^m · 10^(−(T − 3750)/T₀) · 10^(k (g − 3))
-                for cool stars (molecules form more at high pressure)
+                (stage, excitation) groups, each line at its point on the Voigt curve of growth
+                (W² = W_D² + W_L² − (W_D W_L / A)², W_L = A / √(1 + A / 4γ), Rodgers & Williams;
+                three strength bins per group share a point); TiO bands (heads 7054, 7589,
+                8206, 8432, 8859 Å) and CaH bands (6750–6950 Å), strength
+                ∝ 10^m · 10^(−(T − 3750)/T₀) · 10^(k (g − 3)) for cool stars (molecules form
+                more at high pressure)
     flux        F = s · c · (1 − D (1 − e^(−Στ))),  s = 10^(−0.4 (mag − 22))   (D = 0.85: saturated
                 cores keep 15 % of the continuum; the flux is in units where a mag-22 star has
                 continuum 1 at 8000 Å, so it scales with brightness as observed fluxes do)
@@ -24,19 +32,21 @@ on 4096 pixels spanning 6500–9500 Å at resolving power R = 5000 (Gaussian σ 
                 lines + read noise (counts per pixel)
 
 so Teff shapes everything (continuum slope, excitation, molecules), [Fe/H] scales the line
-strengths, and log g enters only through pressure: the ionisation balance, the strength of
-lines of the dominant ionisation stage (∝ 1/P_e, weaker in dwarfs), the damping wings (wider in
-dwarfs) and the molecular bands (stronger in cool dwarfs) — effects of opposite sign whose size
-depends on Teff and [Fe/H], so log g is coupled to them nonlinearly, and a linear model also
-has to cope with the brightness scale s. The S/N of a spectrum (the `snr` column, as `research
-data info` reports it: the median over pixels of |flux| / error, at noise 1) runs from ~11 at
-mag 19.5 to ~1.5 at mag 22.7, so each of the S/N bins > 7, 4–7, 2–4 and ≤ 2 holds a fifth or
-more of the spectra; and as the error follows the flux, the error array alone tells log g (a
-Ridge on it reaches R² ≈ 0.95): the shortcut a real error array offers, for a baseline to catch. The optical depth is summed pixel by pixel: the dense templates
-(forest groups, TiO, CaH) over the span where each is nonzero, then each explicit line's
-Gaussian core (exactly 0 beyond 7σ) and damping wings on a window of pixels around it. The
-continuum's 16-term series is compressed to 8 basis spectra in float32 (12 in float64;
-relative error 1e-10, 2e-15) by pivoted Gram–Schmidt, as the continuum is smooth in λ too.
+strengths, and log g enters through pressure and turbulence: the ionisation balance, the
+strength of lines of the dominant ionisation stage (∝ 1/P_e, weaker in dwarfs), the Doppler
+width of saturated lines (ξ: narrower in dwarfs), the damping wings (wider in dwarfs) and the
+molecular bands (stronger in cool dwarfs) — effects of opposite sign whose size depends on where
+each line sits on its curve of growth, so on Teff and [Fe/H]: log g is coupled to them
+nonlinearly, and a linear model also has to cope with the brightness scale s. The S/N of a
+spectrum (the `snr` column, as `research data info` reports it: the median over pixels of
+|flux| / error, at noise 1) runs from ~11 at mag 19.5 to ~1.5 at mag 22.7, so each of the S/N bins > 7,
+4–7, 2–4 and ≤ 2 holds a fifth or more of the spectra; and as the error follows the flux, the
+error array alone tells log g (a Ridge on it reaches R² ≈ 0.95): the shortcut a real error array
+offers, for a baseline to catch. The optical depth is summed pixel by pixel: the dense templates
+(forest bins, TiO, CaH) over the span where each is nonzero, then each explicit line's Gaussian
+core (exactly 0 beyond 7σ) and damping wings on a window of pixels around it. The continuum's
+16-term series is compressed to 8 basis spectra in float32 (12 in float64; relative error 1e-10,
+2e-15) by pivoted Gram–Schmidt, as the continuum is smooth in λ too.
 
 Everything is a pure function of the four parameters (`spectra`), so the Fisher ceiling
 (`engine.data.fisher`) differentiates exactly the function that made the data (in float64; the
@@ -75,7 +85,7 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from .detmath import INV_LN10, LN10, exp32, exp64, log64, log_1p_exp64, pow10_64
+from .detmath import INV_LN10, LN10, exp32, exp64, log1p_64, log64, log_1p_exp64, pow10_64
 from .source import ArraySource
 from .synth_space import GENERATOR_VERSION, N_PIXELS, PARAMS, RANGES, T_COVERED, resolve_ranges  # noqa: F401 (re-exported)
 from .threads import available as _threads
@@ -91,6 +101,9 @@ TILE = 128  # spectra per pass over full rows (2 MB per float32 array: the passe
 T_REF, G_REF, M_REF = 5000.0, 3.0, -0.5
 PE0, PE_G, PE_M, PE_T = 1.2, 0.40, 0.2, 6.0  # log P_e model
 DAMP_G = 0.50  # γ ∝ 10^(DAMP_G · (g − 3))
+XI0, XI_G = 1.5, -0.3  # microturbulence (km/s) at log g = 3, and its change per dex of g (giants churn more)
+FOREST_GAMMA0 = 0.03  # Å: a forest line's van der Waals damping width at the reference star
+FOREST_BINS = 3  # strength bins per forest group: lines of one bin share a point on the curve of growth
 DEPTH = 0.85  # the deepest a saturated line goes (fraction of the continuum)
 TIO0, TIO_T, TIO_G = -0.15, 450.0, 0.8  # log10 TiO depth at 3750 K, [Fe/H] = 0, log g = 3; T scale; per dex of g
 CAH0, CAH_T, CAH_G = -1.0, 300.0, 1.0  # CaH bands: log10 depth at 3750 K, [Fe/H] = 0, log g = 3; T scale; per dex of g
@@ -134,6 +147,9 @@ LINES = [
 # weak-line forest groups: (stage, ionisation eV, excitation eV, lines, log10 A of the whole group at reference)
 FOREST = [(1, 7.90, 1.5, 160, 0.0), (1, 7.90, 4.0, 160, 0.0), (2, 7.90, 3.0, 60, 0.0)]
 FOREST_LINE_LOG_A = (-2.6, -1.4)  # each forest line's log10 A at reference, uniform
+MASS = {"H": 1.008, "O": 16.0, "Na": 23.0, "Mg": 24.3, "Si": 28.1, "K": 39.1, "Ca": 40.1, "Ti": 47.9, "Fe": 55.8}
+_THERMAL = 2 * 1.380649e-23 / 1.66054e-27 / 1e6  # 2k/m_u in (km/s)² per K: b_thermal² = _THERMAL · T / mass
+_C_KMS = 299792.458
 CAH_BANDS = [(6750.0, 1.0, 60.0), (6830.0, 0.8, 50.0), (6950.0, 0.6, 40.0)]
 TIO_BANDS = [
     (7054.0, 1.0, 160.0),
@@ -213,13 +229,22 @@ class _Model:
 
         # dense optical-depth templates: the weak-line forest groups, TiO bands, CaH bands
         dense = []
+        # each forest group in FOREST_BINS templates by line strength; a bin's template is the sum of
+        # its lines at their reference strengths, scaled per star by where the bin's middle strength
+        # sits on the curve of growth
+        lo_a, hi_a = FOREST_LINE_LOG_A
+        width = (hi_a - lo_a) / FOREST_BINS
+        self.forest_a = pow10_64(np.array([lo_a + (k + 0.5) * width for k in range(FOREST_BINS)]))
         for _stage, _ion, _chi, count, _ in FOREST:
             centers = rng.uniform(*WAVE_RANGE, count)
-            amplitudes = pow10_64(rng.uniform(*FOREST_LINE_LOG_A, count))
-            t = np.zeros(n_pixels)
-            for l0, a0 in zip(centers, amplitudes):
-                t += a0 * _gauss(wave, l0, _interp(l0, wave, sigma))
-            dense.append(t)
+            log_amp = rng.uniform(*FOREST_LINE_LOG_A, count)
+            amplitudes = pow10_64(log_amp)
+            which = np.minimum(((log_amp - lo_a) / width).astype(np.int64), FOREST_BINS - 1)
+            for k in range(FOREST_BINS):
+                t = np.zeros(n_pixels)
+                for l0, a0 in zip(centers[which == k], amplitudes[which == k]):
+                    t += a0 * _gauss(wave, l0, _interp(l0, wave, sigma))
+                dense.append(t)
         tio = np.zeros(n_pixels)
         for head, depth, decay in TIO_BANDS:
             d = wave - head
@@ -248,6 +273,10 @@ class _Model:
         self.edge2 = np.array(edges)
         self.widest = max([max(ln.p1 - ln.p0, ln.c1 - ln.c0) for ln in self.lines] + [1])
         self.gamma0 = np.array([row[6] for row in LINES])
+        # Doppler widths: b_λ = λ_j / c · √(b_thermal² + ξ²), the lines' λ_j / c and thermal part per K
+        self.lam_over_c = np.array([row[0] for row in LINES]) / _C_KMS
+        self.thermal = _THERMAL / np.array([MASS[row[1]] for row in LINES])
+        self.forest_thermal = _THERMAL / MASS["Fe"]
         # the species whose strengths follow Saha and Boltzmann: the lines, then the forest groups
         self.species = _Species(
             stage=np.array([row[2] for row in LINES] + [row[0] for row in FOREST], dtype=np.float64),
@@ -298,7 +327,15 @@ class _Model:
         return np.where(sp.metal, m, 0.0) + log_stage - 5040.0 * sp.chi / t - log_pe
 
     def strengths(self, t, g, m):
-        """Line strengths A (B, lines), damping widths γ (B, lines), dense-template amplitudes (B, 5)."""
+        """Line strengths A (B, lines), their Doppler cores' equivalent widths W (B, lines), damping
+        widths γ (B, lines), dense-template amplitudes (B, forest groups × bins + 2).
+
+        A line saturates at its intrinsic width, well inside the LSF: the equivalent width follows
+        the curve of growth — A while weak, 2b√ln(A / 2b) once the Doppler core is black, √(Aγ)-like
+        once the damping wings take over — before the LSF spreads it. The Doppler width b holds
+        the microturbulence ξ, which falls with gravity, so a saturated line answers log g with a
+        sign that a weak one (through P_e) or a damped one (through γ) need not share.
+        """
         t, g, m = (np.asarray(v, dtype=np.float64)[:, None] for v in (t, g, m))
         logs = self._logs(t)
         log_a = self.species.log_a + self._log_strength(t, g, m, logs) - self.ref_log_strength
@@ -307,9 +344,21 @@ class _Model:
         # one exp call: 10^(log A) of the lines, forest groups, TiO, CaH; then 10^(d (g − 3)), (T / T_REF)^0.3
         powers = [log_a * LN10, log_tio * LN10, log_cah * LN10, DAMP_G * (g - G_REF) * LN10, 0.3 * logs[2]]
         e = exp64(np.concatenate(powers, axis=1))
-        n_lines = len(self.lines)
-        gamma = self.gamma0 * (e[:, -2:-1] * e[:, -1:])
-        return e[:, :n_lines], gamma, e[:, n_lines:-2]
+        n_lines, n_groups = len(self.lines), len(FOREST)
+        damping = e[:, -2:-1] * e[:, -1:]
+        a_line, groups = e[:, :n_lines], e[:, n_lines : n_lines + n_groups]
+        xi = XI0 + XI_G * (g - G_REF)
+        xi2 = xi * xi
+        core = _doppler_cog(a_line, self.lam_over_c * np.sqrt(self.thermal * t + xi2))
+        b_forest = (REF_WAVE / _C_KMS) * np.sqrt(self.forest_thermal * t + xi2)
+        gamma_forest = FOREST_GAMMA0 * damping
+        amps = [
+            _voigt_cog(groups[:, j : j + 1] * a, b_forest, gamma_forest) / a
+            for j in range(n_groups)
+            for a in self.forest_a
+        ]
+        amps.append(e[:, n_lines + n_groups : -2])  # TiO, CaH
+        return a_line, core, self.gamma0 * damping, np.concatenate(amps, axis=1)
 
     def continuum_weights(self, t, scale):
         """(B, rank) weights with Σ_r weights[:, r] · self.basis[r] = scale · D · c(λ, T) (float64)."""
@@ -336,13 +385,14 @@ class _Model:
             out[:, tpl.lo : tpl.hi] += part
         return out
 
-    def _line_tau(self, out, a_line, gamma, scratch):
-        """Subtract each explicit line's damping wings and Gaussian core from −τ in `out`."""
+    def _line_tau(self, out, a_line, a_core, gamma, scratch):
+        """Subtract each explicit line's damping wings (strength A) and Gaussian core (its
+        saturated Doppler core's equivalent width) from −τ in `out`."""
         dt, rows = self.dtype, out.shape[0]
         coef = a_line * gamma / np.pi
         g2 = gamma * gamma
         edge = coef / (self.edge2 + g2)  # the Lorentzian's value at the window edge: wings end at 0
-        coef, g2, edge, a_core = (v.astype(dt) for v in (coef, g2, edge, a_line))
+        coef, g2, edge, a_core = (v.astype(dt) for v in (coef, g2, edge, a_core))
         for j, line in enumerate(self.lines):
             if line.p1 > line.p0:  # damping wings coef / (x² + γ²) − edge
                 buf = _rows(scratch, rows, line.p1 - line.p0)
@@ -374,7 +424,7 @@ class _Model:
         dt = self.dtype
         t64 = np.asarray(t, dtype=np.float64)
         rows, shape = len(t64), (len(t64), self.n_pixels)
-        a_line, gamma, amps = self.strengths(t64, g, m)
+        a_line, a_core, gamma, amps = self.strengths(t64, g, m)
         scale = pow10_64(-0.4 * (np.asarray(mag, dtype=np.float64) - 22.0))
         weights = self.continuum_weights(t64, scale).astype(dt)
         amps = amps.astype(dt)
@@ -384,7 +434,7 @@ class _Model:
         tiles = [(s, min(s + TILE, rows)) for s in range(0, rows, TILE)]
         for s, e in tiles:
             self._dense_tau(flux[s:e], amps[s:e], _work(e - s, self.n_pixels, dt)[0].reshape(-1))
-        self._line_tau(flux, a_line, gamma, _scratch("lines", rows * self.widest, dt))
+        self._line_tau(flux, a_line, a_core, gamma, _scratch("lines", rows * self.widest, dt))
         for s, e in tiles:
             work = _work(e - s, self.n_pixels, dt)
             self._finish(flux[s:e], None if error is None else error[s:e], weights[s:e], work)
@@ -557,6 +607,23 @@ def _compress(series: np.ndarray, floor: np.ndarray, rank: int) -> tuple[np.ndar
             row -= math.fsum(row * q) * q
     mix = np.array([[math.fsum(row * b) for b in basis] for row in scaled])
     return mix, np.array(basis) * floor
+
+
+def _doppler_cog(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equivalent width of a Gaussian (Doppler) line of strength a and Doppler width b (Å):
+    2b √ln(1 + (a / 2b)²), which is a while a ≪ b and grows as √ln once the core is black."""
+    half = a / (2 * b)
+    return 2 * b * np.sqrt(log1p_64(half * half))
+
+
+def _voigt_cog(a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """Equivalent width of a Voigt line (Rodgers & Williams: W² = W_D² + W_L² − (W_D W_L / a)²),
+    from the Doppler curve of growth W_D and the Lorentz one W_L = a / √(1 + a / 4γ) (a while
+    weak, 2√(aγ) once the wings saturate)."""
+    w_d = _doppler_cog(a, b)
+    w_l = a / np.sqrt(1 + a / (4 * gamma))
+    cross = w_d * w_l / a
+    return np.sqrt(np.maximum(w_d * w_d + w_l * w_l - cross * cross, 0.0))
 
 
 def _gauss(wave: np.ndarray, center: float, sigma: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 #: Bump whenever the model in `engine.data.synth` changes: cached synthetic data is keyed by it.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 RANGES: dict[str, tuple[float, float]] = {
     "T_eff": (3750.0, 6000.0),
