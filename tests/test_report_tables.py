@@ -137,6 +137,10 @@ def test_every_figure_kind_is_drawn_and_the_same_results_give_the_same_bytes(moe
     assert all(len(b) > 5000 for b in first.values())
     figures_body = document.regions(report.read_text(encoding="utf-8"))["figures"].body
     assert "(no " not in figures_body and "P(Δ > 0)" in figures_body
+    # under each figure, the caveat of the trials that ran with one seed is said once, also
+    # under a binned figure, which repeats its table's observations (the caveat among them)
+    said = [chunk.count("ran with one seed") for chunk in figures_body.split("![")[1:]]
+    assert len(said) == len(names) and max(said) == 1, said
     for path in img.glob("*.png"):
         path.unlink()
     (root / ".research" / "reports").joinpath("EXP-NB.json").unlink()  # render again from the store

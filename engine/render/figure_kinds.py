@@ -70,11 +70,12 @@ def draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, Any]], dict
 def _observations(scene: Scene, kind: FigureKind[Any]) -> list[str]:
     """The key observations under a figure, from the numbers it draws (`engine.render.observations`),
     and, under any that says something, which of the trials it draws ran with one seed. None for
-    the kinds that show a distribution rather than a comparison (pred_vs_true, weights, heatmap)."""
+    the kinds that show a distribution rather than a comparison (pred_vs_true, weights, heatmap).
+    A binned figure repeats its table's observations, which carry the table's caveat already."""
     from engine.render import observations as obs
 
     said = kind.said(scene)
     if not said:
         return said
     caveat = obs.one_seed(scene.tables.evidence.unmeasured(kind.trials(scene)), scene.spec.language)
-    return [*said, caveat] if caveat else said
+    return [*said, caveat] if caveat and caveat not in said else said
