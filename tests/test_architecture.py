@@ -203,3 +203,14 @@ def test_the_catalog_reads_the_metadata_the_spec_defines():
     from engine.spec import Spec
 
     assert set(META_KEYS) <= set(Spec.model_fields)
+
+
+def test_every_engine_package_is_in_the_install_list():
+    """A package left out of pyproject's list works in the editable install the Makefile makes
+    and is missing from a wheel: `research` then fails on import wherever it was installed so."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "engine").rglob("__init__.py")}
+    assert found - listed == set()
