@@ -85,10 +85,10 @@ def test_the_oracle_gate_beats_a_global_ridge_where_the_bins_matter():
 
 
 def test_quality_features_know_the_snr_and_leak_log_g_as_the_error_does():
-    # measured at 4096 pixels (generator v5, 2026-12-04): linear R² from the 10 statistics of the
-    # error: SNR 0.999, T_eff 0.79, log g 0.46. The error is the photon noise of the flux, lines
-    # and all, so its statistics carry some log g: the shortcut a quality tower can take, which
-    # the error-only baseline measures (v4's error followed the continuum: log g 0.00).
+    # measured at 4096 pixels (generator v6, 2026-12-04): linear R² from the 10 statistics of the
+    # error: SNR 0.999, T_eff 0.78, log g 0.56 (v5: 0.46). The error is the photon noise of the
+    # flux, lines and all, so its statistics carry some log g: the shortcut a quality tower can
+    # take, which the error-only baseline measures (v4's error followed the continuum: log g 0.00).
     train, _, test = splits(4000, n_pixels=4096)
     pca = feats.fit_pca(train)
     _, q_train = feats.raw_features(train, pca)
@@ -100,7 +100,7 @@ def test_quality_features_know_the_snr_and_leak_log_g_as_the_error_does():
         return r2(test_values, np.column_stack([q_test, np.ones(len(q_test))]) @ coef)
 
     assert linear_r2(train.param("snr"), test.param("snr")) > 0.9  # they know how good the spectrum is
-    assert 0.3 < linear_r2(train.labels()[:, 0], test.labels()[:, 0]) < 0.6  # and part of log g
+    assert 0.3 < linear_r2(train.labels()[:, 0], test.labels()[:, 0]) < 0.75  # and part of log g
 
 
 def test_phys_features_see_the_lines():
