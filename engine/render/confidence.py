@@ -68,11 +68,12 @@ class Evidence:
             return "–"
         return str(self.seeds[trial]) if self.seeds[trial] > 1 else "1 ⚠"
 
-    def behind(self, trials: Sequence[str]) -> str:
-        """What stands behind a number read from `trials` (`engine.render.repeats.behind`)."""
+    def behind(self, trials: Sequence[str], say=None) -> str:
+        """What stands behind a number read from `trials` (`engine.render.repeats.behind`), in the
+        words of `say` (a region phrasebook, English by default)."""
         from engine.render.repeats import behind
 
-        return behind([(self.stochastic.get(t), self.seeds.get(t, 1)) for t in trials]) or "-"
+        return behind([(self.stochastic.get(t), self.seeds.get(t, 1)) for t in trials], say) or "-"
 
     def unmeasured(self, trials: Sequence[str]) -> list[str]:
         """The trials among `trials` whose training noise nobody measured (one run of a seeded model)."""

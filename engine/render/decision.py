@@ -24,9 +24,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from engine.errors import ExpressionError
+from engine.render.phrasebook import regions
 from engine.render.quantities import direction
 from engine.spec.vocabulary import METRICS, TARGETS, base_metric, metric_parts
 from engine.text.marks import question_verdict
@@ -570,15 +572,15 @@ def _unmeasured_words(trials) -> str:
     return f"; training noise not measured for {', '.join(trials)} (1 seed)" if trials else ""
 
 
-def held_words(verdict: Verdict) -> str:
+def held_words(verdict: Verdict, say: ModuleType | None = None) -> str:
     """`holds in 97 % of 1,000 resamples of the test rows and 5 seeds per trial`, and what was not
-    measured; empty for a verdict decided without resampling, or an inconclusive one (its words
-    say it)."""
+    measured, in the words of `say` (a region phrasebook, English by default); empty for a verdict
+    decided without resampling, or an inconclusive one (its words say it)."""
     if verdict.resamples is None or verdict.holds is None or verdict.point is not None:
         return ""
-    return (
-        f"{verdict.verdict} holds in {share_text(verdict.holds)} of {verdict.resamples:,} resamples of {verdict.evidence}"
-        + _unmeasured_words(verdict.unmeasured)
+    say = say or regions("en")
+    return say.held(
+        verdict.verdict, share_text(verdict.holds), verdict.resamples, verdict.evidence or "", verdict.unmeasured
     )
 
 

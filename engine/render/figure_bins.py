@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.render.binned import bin_intervals
 from engine.render.figure_scene import FigureKind, Scene, run_predictions
+from engine.render.phrasebook import regions
 from engine.render.statistics import binned_observations, binned_of
 from engine.render.templates import fmt_metric
 
@@ -96,18 +97,18 @@ def _draw_binned(scene: Scene, binned: _Binned, target: Path) -> bytes:
 
 
 def _binned_caption(scene: Scene, binned: _Binned) -> tuple[str, str]:
+    say = regions(scene.spec.language)
     table, labels, series = binned.table, binned.labels, binned.series
-    spreads = ", ".join(f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series)
+    spreads = say.listing([f"{n} {fmt_metric(table['metric'], table['spread_values'][n])}" for n in series])
     drawn = [any(math.isfinite(float(v[i])) for v in series.values()) for i in range(len(labels))]
     few = sum(1 for s_, d in zip(table["small"], drawn) if s_ and d)
-    hollow = f"; {few} with fewer than {table['min_n']} spectra drawn hollow" if few else ""
     blank = [labels[i] for i, d in enumerate(drawn) if not d]
-    hollow += f"; no value in {table['by']} {', '.join(blank)}" if blank else ""
-    bars = "Error bars: 95 % bootstrap intervals. " if any(iv for v in binned.intervals.values() for iv in v) else ""
+    intervals = any(iv for v in binned.intervals.values() for iv in v)
     return (
-        f"{table['metric']} in bins of {table['by']}; spread (std of bin means): {spreads}. "
-        f"{bars}Spectra per bin: {_counts(table)}{hollow}.",
-        f"{table['metric']} by {table['by']}",
+        say.binned_caption(
+            table["metric"], table["by"], spreads, intervals, _counts(table), few, table["min_n"], blank
+        ),
+        say.binned_alt(table["metric"], table["by"]),
     )
 
 

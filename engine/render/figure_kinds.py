@@ -17,6 +17,7 @@ from engine.render.figure_deltas import ABLATION, BOOTSTRAP
 from engine.render.figure_scene import FigureKind, Scene
 from engine.render.figure_sweeps import CURVES, LINE, SWEEP
 from engine.render.figure_trials import BAR, HEATMAP, PRED_VS_TRUE, WEIGHTS
+from engine.render.phrasebook import regions
 from engine.render.statistics import Tables
 
 KINDS: dict[str, FigureKind[Any]] = {
@@ -46,11 +47,12 @@ def draw_figures(plan, spec, tables: Tables) -> tuple[list[dict[str, Any]], dict
         kind, scene = KINDS[fig.kind], Scene(plan, spec, tables, fig)
         read = kind.read(scene)
         if read is None:
+            say = regions(spec.language)
             entries.append(
                 {
                     "link": Path(fig.file).as_posix(),
-                    "alt": "no figure",
-                    "caption": f"(no {fig.kind} figure: {kind.why_missing(scene)})",
+                    "alt": say.no_figure(),
+                    "caption": say.missing_figure(fig.kind, kind.why_missing(scene)),
                 }
             )
             continue

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.render.decision import metric_value
 from engine.render.figure_scene import FigureKind, Scene, first_predictions
+from engine.render.phrasebook import regions
 from engine.render.predictions import columns
 from engine.render.statistics import Tables, delta_of, interval_of
 from engine.render.templates import fmt_metric
@@ -62,12 +63,13 @@ def _bars_caption(scene: Scene, bars: _Bars) -> tuple[str, str]:
         span = f" [{fmt_metric(m, iv['lo'], unit=False)}, {fmt_metric(m, iv['hi'], unit=False)}]" if iv else ""
         return f"{n} {fmt_metric(m, bars.values[n][m])}{span}"
 
+    say = regions(scene.spec.language)
     chosen = bars.metrics
-    facts = "; ".join(f"{m}: " + ", ".join(fact(n, m) for n in bars.values) for m in chosen)
-    said = " with 95 % bootstrap intervals" if any(bars.intervals.values()) else ""
+    facts = [(m, say.listing([fact(n, m) for n in bars.values])) for m in chosen]
+    intervals = any(bars.intervals.values())
     return (
-        f"{', '.join(chosen)} per trial{standing_words(scene.spec, scene.tables)}{said}. {facts}.",
-        f"{', '.join(chosen)} per trial",
+        say.bars_caption(chosen, standing_words(scene.spec, scene.tables), intervals, facts),
+        say.bars_alt(chosen),
     )
 
 
@@ -99,15 +101,10 @@ def standing_words(spec, tables: Tables) -> str:
     place = tables.standing
     if place is None or place.best is None:
         return ""
-    primary = spec.primary_metric
-    if place.beats_baseline is False:
-        text = f"no candidate beats the baseline {place.baseline} by {primary}; the best candidate: {place.best}"
-    else:
-        text = f"best by {primary}: {place.best}"
     ahead = [name for name, _ in place.references_beating]
-    if ahead:
-        text += f"; the reference {', '.join(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of every candidate"
-    return f" ({text})"
+    return regions(getattr(spec, "language", None)).standing(
+        spec.primary_metric, place.best, place.baseline, place.beats_baseline is False, ahead
+    )
 
 
 BAR = FigureKind(read=_read_bars, draw=_draw_bars, caption=_bars_caption, said=_bars_said)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 
 @dataclass(frozen=True)
@@ -147,15 +148,18 @@ def symbol(key: str, labels: Mapping[str, str] | None = None) -> str:
     return f"{text} on {test}" if test else text
 
 
-def words(key: str) -> str:
+def words(key: str, say: ModuleType | None = None) -> str:
     """A key in a sentence, a caption or a table's header: a metric by its key, as every caption
     names one; an info value by its quantity words where the table knows them (`chosen α of log_g
-    (info.alpha.log_g)`), the key kept beside them so the reader can write it; else its key."""
+    (info.alpha.log_g)`, in the words of `say`, a region phrasebook, English by default), the key
+    kept beside them so the reader can write it; else its key."""
+    from engine.render.phrasebook import regions
+
     found, of = _resolve(_split(key)[0])
     if not key.startswith("info.") or found is None or not found.words:
         return key
     target = key.rsplit(".", 1)[-1] if of is not None else None  # `info.alpha` alone names no target
-    return f"{found.words}{f' of {target}' if target else ''} ({key})"
+    return (say or regions("en")).info_words(found.words, target, key)
 
 
 def label(key: str, labels: Mapping[str, str] | None = None) -> str:

@@ -18,9 +18,10 @@ from engine.render.binned import cell_texts, signed
 from engine.render.decision import held_words, metric_value
 from engine.render.figure_kinds import draw_figures
 from engine.render.figure_scene import dig
+from engine.render.phrasebook import regions
 from engine.render.run_record import numbers_code
 from engine.render.statistics import Tables, binned_observations, key_number_trials, seed_std
-from engine.render.templates import fmt_metric, render
+from engine.render.templates import fmt_metric, render, table_cell
 from engine.text.marks import question_mark, verdict_mark
 
 
@@ -29,24 +30,29 @@ def render_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> tup
     its path. `present`: the regions the report has, which decide whether the binned tables go
     into one region or one each."""
     root = plan.root
+    say = regions(spec.language)
     bodies: dict[str, str] = {}
     shown = _headline(spec, tables)
     if tables.verdict is not None:
         bodies["summary"] = render(
             "regions/summary.md.j2",
             root,
+            say=say,
             mark=verdict_mark(tables.verdict.verdict),
             verdict=tables.verdict,
-            held=held_words(tables.verdict),
+            held=held_words(tables.verdict, say),
             **shown,
         )
     if spec.answers:  # a report that answers no hub question: its hypotheses region is the user's own text
-        bodies["hypotheses"] = render("regions/hypotheses.md.j2", root, rows=_hypothesis_rows(plan, spec, tables))
+        bodies["hypotheses"] = render(
+            "regions/hypotheses.md.j2", root, say=say, rows=_hypothesis_rows(plan, spec, tables)
+        )
     bodies["key-numbers"] = render(
         "regions/key-numbers.md.j2",
         root,
+        say=say,
         rows=[
-            (label, value, tables.evidence.behind(sorted(key_number_trials(spec, i, tables))))
+            (label, value, tables.evidence.behind(sorted(key_number_trials(spec, i, tables)), say))
             for i, (label, value) in enumerate(tables.numbers)
         ],
     )
@@ -110,6 +116,7 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
     from engine.render.quantities import words
     from engine.render.repeats import info_text, spread_text
 
+    say = regions(spec.language)
     place = tables.standing
     rows, notes, warnings, seeded = [], [], [], []
     columns = spec.result_columns
@@ -122,7 +129,7 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
         metrics_of = tables.results.get(name)
         spread = tables.spreads.get(name)
         if metrics_of is None:
-            values = ["failed" if any(t.error for t in runs) else "-" for _ in columns]
+            values = [say.failed() if any(t.error for t in runs) else "-" for _ in columns]
         else:
             values = []
             for m in columns:
@@ -140,7 +147,7 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
                 else:
                     values.append(fmt_metric(m, metric_value(metrics_of, m)))
             if spread:
-                seeded.append((name, [t.config["train"]["seed"] for t in runs]))
+                seeded.append((table_cell(name), ", ".join(str(t.config["train"]["seed"]) for t in runs)))
         rows.append(
             {
                 "name": f"{name} (= {', '.join(twins[name])})" if name in twins else name,
@@ -153,22 +160,19 @@ def _results_body(plan, spec, tables: Tables, shown: Mapping[str, Any]) -> str:
         )
         first = runs[0]
         if first.record is not None and metrics_of is not None:  # what the model chose: the first seed's, said once
-            said, warned = model_notes(str((first.config.get("model") or {}).get("type")), first.record.info or {})
-            label = f"{name} (seed {first.config['train']['seed']} of {len(runs)})" if spread else name
-            notes += [(label, "; ".join(said))] if said else []
+            said, warned = model_notes(str((first.config.get("model") or {}).get("type")), first.record.info or {}, say)
+            label = say.seed_of(name, first.config["train"]["seed"], len(runs)) if spread else name
+            notes += [(label, say.clauses(said))] if said else []
             warnings += [(label, w) for w in warned]
-    warnings += [
-        (m, f"holds one value per key ({', '.join(keys)}): name one, e.g. {m}.{keys[0]}")
-        for m, keys in infos.items()
-        if keys
-    ]
+    warnings += [(m, say.one_value_per_key(m, keys)) for m, keys in infos.items() if keys]
     return render(
         "regions/results.md.j2",
         plan.root,
-        metrics=[words(m) for m in columns],
+        say=say,
+        metrics=[words(m, say) for m in columns],
         rows=rows,
         n_test=tables.n_test,
-        test_sets=_test_set_sizes(plan, spec),
+        test_sets=[(name, "-" if n is None else str(n), primary) for name, n, primary in _test_set_sizes(plan, spec)],
         seeded=seeded,
         **_noise_notes(plan, tables),
         notes=notes,
@@ -187,7 +191,10 @@ def _noise_notes(plan, tables: Tables) -> dict[str, Any]:
     for name in shown:
         if not evidence.stochastic.get(name):
             exempt.setdefault(evidence.why.get(name, ""), []).append(name)
-    return {"one_seed": one, "exempt": list(exempt.items())}
+    return {
+        "one_seed": [table_cell(n) for n in one],
+        "exempt": [(why, [table_cell(n) for n in names]) for why, names in exempt.items()],
+    }
 
 
 def _test_set_sizes(plan, spec) -> list[tuple[str, int | None, bool]]:
@@ -204,6 +211,7 @@ def _comparisons_body(plan, spec, tables: Tables) -> str:
     return render(
         "regions/comparisons.md.j2",
         plan.root,
+        say=regions(spec.language),
         resamples=spec.bootstrap.n,
         declared=bool(spec.comparisons),
         rows=[
@@ -231,10 +239,10 @@ def _binned_bodies(plan, spec, tables: Tables, present: Mapping[str, Any]) -> di
     for i, (table, said) in enumerate(zip(tables.binned, binned_observations(spec, tables))):
         shown_tables.append({**shown_binned(table), "observations": said})
         bodies[f"observations-binned-{i}"] = observation_list(said)
-    said_heading = heading(spec.language)
-    each = [render("regions/binned.md.j2", root, tables=[t], observations_heading=said_heading) for t in shown_tables]
+    common = {"observations_heading": heading(spec.language), "say": regions(spec.language)}
+    each = [render("regions/binned.md.j2", root, tables=[t], **common) for t in shown_tables]
     if "binned" in present or not any(f"binned-{i}" in present for i in range(len(each))):
-        bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables, observations_heading=said_heading)
+        bodies["binned"] = render("regions/binned.md.j2", root, tables=shown_tables, **common)
     for i, body in enumerate(each):
         bodies[f"binned-{i}"] = body
     return bodies
@@ -262,7 +270,11 @@ def _figure_bodies(plan, spec, tables: Tables) -> tuple[dict[str, str], dict[Pat
     entries, images = draw_figures(plan, spec, tables)
     bodies = {
         "figures": render(
-            "regions/figures.md.j2", plan.root, figures=entries, observations_heading=heading(spec.language)
+            "regions/figures.md.j2",
+            plan.root,
+            figures=entries,
+            observations_heading=heading(spec.language),
+            say=regions(spec.language),
         )
     }
     for i, entry in enumerate(entries, start=1):
@@ -282,12 +294,11 @@ def _reproduce_body(plan, spec) -> str:
         else str(report_path)
     )
     data_parts = sorted({t.parts.data for t in plan.trials})
-    prerequisites = [
-        {"name": Path(p).name, "link": Path(p).as_posix()} for p in getattr(spec, "prerequisite", None) or []
-    ]
+    prerequisites = [f"[{Path(p).name}]({Path(p).as_posix()})" for p in getattr(spec, "prerequisite", None) or []]
     return render(
         "regions/reproduce.md.j2",
         root,
+        say=regions(spec.language),
         path=rel,
         sets=plan.sets,
         sweeps=plan.sweeps,

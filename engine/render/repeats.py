@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 __all__ = ["behind", "fold", "info_text", "seeds_of", "spread_text"]
@@ -76,19 +77,23 @@ def info_text(values: Sequence[Any]) -> str | None:
     return spread_text(fmt_number(statistics.fmean(numbers)), fmt_number(sample_std(numbers)))
 
 
-def behind(runs: Sequence[tuple[bool | None, int]]) -> str:
+def behind(runs: Sequence[tuple[bool | None, int]], say: ModuleType | None = None) -> str:
     """What stands behind a number read from trials of (numbers move with the seed?, seeds run):
     `5 seeds`, `3–5 seeds`, `1 seed ⚠` (training noise not measured), `closed form` (none to
-    measure); empty when no trial says (a record written before training noise was recorded)."""
+    measure), in the words of `say` (a region phrasebook, English by default); empty when no
+    trial says (a record written before training noise was recorded)."""
+    from engine.render.phrasebook import regions
+
+    say = say or regions("en")
     known = [(noisy, n) for noisy, n in runs if noisy is not None]
     if not known:
         return ""
     counts = sorted({max(int(n), 1) for noisy, n in known if noisy})
     if not counts:
-        return "closed form"
+        return say.closed_form()
     if counts[0] < 2:
-        return "1 seed ⚠"
-    return f"{counts[0]} seeds" if len(counts) == 1 else f"{counts[0]}–{counts[-1]} seeds"
+        return say.one_seed_cell()
+    return say.seeds(counts[0], counts[-1])
 
 
 def seeds_of(trials: Sequence[Mapping[str, Any]]) -> str:

@@ -70,18 +70,16 @@ def log_row(
     plan, failed, tables: Tables | None, status: str | None, code_state: Mapping[str, Any], note: str | None = None
 ) -> str:
     """The report's log row of this run: what ran, what was cached, what failed, the verdict, the commit."""
+    from engine.render.phrasebook import regions
+
+    say = regions(plan.report.spec.language)
     ran = [t for t in plan.trials if t.runs]
-    parts = []
-    ok = [t.name for t in ran if t.record is not None]
-    if ok:
-        parts.append(f"ran {', '.join(ok)}")
-    cached = [t.name for t in plan.trials if t.cached]
-    if cached:
-        parts.append(f"{len(cached)} cached")
-    for t in failed:
-        parts.append(f"{t.name} failed: {t.error}")
-    if tables is not None and tables.verdict is not None:
-        parts.append(f"verdict {tables.verdict.verdict}")
+    parts = say.log_event(
+        [t.name for t in ran if t.record is not None],
+        sum(1 for t in plan.trials if t.cached),
+        [(t.name, str(t.error)) for t in failed],
+        tables.verdict.verdict if tables is not None and tables.verdict is not None else None,
+    )
     if note:
         parts.append(note)
     recorded = [t.record.provenance.get("git") for t in ran if t.record is not None and t.record.provenance.get("git")]
@@ -89,7 +87,7 @@ def log_row(
     commit = commit_text(state.get("short"), bool(state.get("dirty")))
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return render(
-        "regions/log-row.md.j2", plan.root, date=now, event="; ".join(parts) or status or "run", commit=commit
+        "regions/log-row.md.j2", plan.root, date=now, event=say.clauses(parts) or status or say.ran(), commit=commit
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine.errors import TemplateError
 from engine.notebook.record import kept
+from engine.render.phrasebook import regions
 from engine.text.safe_yaml import yaml_scalar
 
 PACKAGED = Path(__file__).resolve().parents[2] / "templates"
@@ -45,6 +46,7 @@ def environment(root: str | None = None):
     )
     env.filters["cell"] = table_cell
     env.filters["yaml"] = yaml_scalar
+    env.globals["say"] = regions("en")  # the words of a region; a report's own language is passed as `say`
     return env
 
 

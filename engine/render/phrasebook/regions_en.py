@@ -1,0 +1,394 @@
+"""The English words of a report's regions (see `engine.render.phrasebook`): the tables' headers,
+the sentences under them, the figures' captions, the model notes, how to reproduce the run and
+its log row.
+
+As with the key observations, a phrase is a function of facts already computed and formatted
+(trial names, metric keys, number strings, markdown links), so each language says the same facts
+with the same number strings; `regions_zh` holds the same phrases by name and signature. A name
+a phrase sets in bold (`**name**`) comes in already made safe for a table cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# ---------------------------------------------------------------------------------------------
+# Shared
+
+
+def _bold(names: Sequence[str]) -> str:
+    return ", ".join(f"**{n}**" for n in names)
+
+
+def _its(count: int) -> str:
+    return "its" if count == 1 else "their"
+
+
+def labelled(name: str, text: str) -> str:
+    """A note under a table, by the trial it is about."""
+    return f"**{name}**: {text}"
+
+
+def warning(name: str, text: str) -> str:
+    return f"⚠ **{name}**: {text}."
+
+
+# ---------------------------------------------------------------------------------------------
+# Table headers and cells
+
+
+def trial_column() -> str:
+    return "Trial"
+
+
+def seeds_column() -> str:
+    return "Seeds"
+
+
+def key_numbers_columns() -> list[str]:
+    return ["Metric", "Value", "Seeds"]
+
+
+def hypotheses_columns() -> list[str]:
+    return ["Question", "Result", "Answer"]
+
+
+def comparisons_columns() -> list[str]:
+    return ["Comparison", "Metric", "Δ (a − b)", "95 % CI low", "95 % CI high", "P(Δ > 0)", "Resamples"]
+
+
+def baseline_mark() -> str:
+    return "(baseline)"
+
+
+def reference_mark() -> str:
+    return "(reference)"
+
+
+def failed() -> str:
+    return "failed"
+
+
+def closed_form() -> str:
+    """What stands behind a number no seed moves."""
+    return "closed form"
+
+
+def one_seed_cell() -> str:
+    return "1 seed ⚠"
+
+
+def seeds(low: int, high: int) -> str:
+    return f"{low} seeds" if low == high else f"{low}–{high} seeds"
+
+
+def info_words(words: str, target: str | None, key: str) -> str:
+    """An info value in a header or caption: its quantity's words, its target, its key."""
+    return f"{words}{f' of {target}' if target else ''} ({key})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+
+def held(verdict: str, share: str, resamples: int, evidence: str, unmeasured: Sequence[str]) -> str:
+    text = f"{verdict} holds in {share} of {resamples:,} resamples of {evidence}"
+    return text + (f"; training noise not measured for {', '.join(unmeasured)} (1 seed)" if unmeasured else "")
+
+
+def decided(held: str) -> str:
+    return f"Decided over the joint bootstrap: {held}."
+
+
+def no_result(baseline: str | None, primary: str, baseline_value: str) -> str:
+    tail = f"; baseline **{baseline}** ({primary} = {baseline_value})" if baseline else ""
+    return f"No candidate has a result{tail}."
+
+
+def no_win(best: str, primary: str, best_value: str, baseline: str, baseline_value: str) -> str:
+    return (
+        f"**No candidate beats the baseline:** the best candidate **{best}** has {primary} = {best_value}, "
+        f"the baseline **{baseline}** {baseline_value}."
+    )
+
+
+def best(best: str, primary: str, best_value: str, baseline: str | None, baseline_value: str) -> str:
+    tail = f" vs baseline **{baseline}** ({baseline_value})" if baseline else ""
+    return f"Best: **{best}** ({primary} = {best_value}){tail}."
+
+
+def reference_beats(name: str, primary: str, value: str) -> str:
+    return f"The reference **{name}** ({primary} = {value}) beats every candidate."
+
+
+def ceiling_beaten(best: str, best_value: str, name: str, value: str) -> str:
+    return (
+        f"⚠ **{best}** ({best_value}) is better than the ceiling **{name}** ({value}): suspicious — "
+        "check the ceiling's assumptions or the data."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: the sentences under the table
+
+
+def repeated(seeded: Sequence[tuple[str, str]]) -> str:
+    """The repeated trials with their seeds (`42, 43, 44`)."""
+    listed = "; ".join(f"**{name}** {seeds}" for name, seeds in seeded)
+    return (
+        f"Repeated trials: mean ± standard deviation over the seeds ({listed}); "
+        "their intervals resample the seeds as well as the test rows."
+    )
+
+
+def one_seed(names: Sequence[str]) -> str:
+    its = _its(len(names))
+    return (
+        f"⚠ One seed: {_bold(names)} — training noise not measured. Another seed, or another CPU's vector "
+        f"kernels, would move {its} numbers by a seed-to-seed spread nobody knows, and {its} intervals hold "
+        "the test rows only; `repeats: 3` measures it."
+    )
+
+
+def no_noise(exempt: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The trials no seed moves, grouped by why (the model's own words)."""
+    parts = [f"{_bold(names)}, {noise_why(why)}" for why, names in exempt]
+    return "No training noise (–): " + "; ".join(parts) + "."
+
+
+def test_sets(sets: Sequence[tuple[str, str, bool]]) -> str:
+    """(name, spectra, primary?) of each named test set."""
+    listed = ";".join(
+        f" **{name}**{' (primary: the bare metrics)' if primary else ''} {n} spectra" for name, n, primary in sets
+    )
+    return f"Test sets (a column group each; `r2.log_g@<set>` in rules):{listed}."
+
+
+def test_set(n: str) -> str:
+    return f"Test set: {n} spectra."
+
+
+def no_win_line(primary: str, best: str, best_value: str, baseline: str, baseline_value: str, tests: str) -> str:
+    return (
+        f"No candidate beats the baseline by {primary}: the best candidate is **{best}** ({best_value}), "
+        f"the baseline **{baseline}** {baseline_value}. {tests} {_timing()}"
+    )
+
+
+def best_line(primary: str, best: str, baseline: str | None, tests: str) -> str:
+    tail = f"; baseline: **{baseline}**" if baseline else ""
+    return f"Best by {primary}: **{best}**{tail}. {tests} {_timing()}"
+
+
+def _timing() -> str:
+    return "Training time per trial is in the run store (`.research/runs/`)."
+
+
+def models_chose() -> str:
+    return "What the models chose:"
+
+
+def seed_of(name: str, seed: int, runs: int) -> str:
+    """A repeated trial's note is its first seed's."""
+    return f"{name} (seed {seed} of {runs})"
+
+
+def one_value_per_key(key: str, keys: Sequence[str]) -> str:
+    return f"holds one value per key ({', '.join(keys)}): name one, e.g. {key}.{keys[0]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What a model chose (`engine.render.notes`)
+
+
+def alpha_chosen(chosen: Sequence[tuple[str, str]], how: str | None, path: int) -> str:
+    """Ridge's α per target; `how` it was chosen (None: fixed) from a path of `path` values."""
+    text = "α = " + ", ".join(f"{t} {a}" for t, a in chosen)
+    return text + (f" (chosen by {how} from {path})" if how else " (fixed)")
+
+
+def alpha_at_end(targets: Sequence[str], first: str, last: str) -> str:
+    return (
+        f"α of {', '.join(targets)} is at the end of the path [{first} … {last}]: "
+        "the best α may lie beyond it; widen `alphas`"
+    )
+
+
+def gate_steps(best: object, run: object, stopped: bool, on: str) -> str:
+    return f"gate: best step {best} of {run} full-batch Adam steps{' (stopped early)' if stopped else ''}, on {on}"
+
+
+def gate_steps_all(run: object) -> str:
+    return f"gate: {run} full-batch Adam steps (no early stopping)"
+
+
+def best_epoch(best: object, run: object, stopped: bool) -> str:
+    return f"best epoch {best} of {run}" + (" (stopped early)" if stopped else "")
+
+
+def experts_from(source: str, fits: object) -> str:
+    return f"experts {source}" + (f" ({fits} ridge fits in this trial)" if fits else "")
+
+
+def stored(model: str | None, of: str) -> str:
+    return f"the stored {model or 'model'} of {of}, not retrained"
+
+
+def probe(head: object, features: object, layer: object, net: object, of: str) -> str:
+    return f"probe: {head} on {features} features at {layer} of the {net} of {of}"
+
+
+def rounds(chosen: Sequence[tuple[str, str]]) -> str:
+    return "rounds: " + ", ".join(f"{t} {n}" for t, n in chosen)
+
+
+def experts_trained(trained: int, bins: int, experts: object, gate: object) -> str:
+    return f"{trained} of {bins} {experts} experts trained; gate {gate}"
+
+
+def experts_untrained(left: Sequence[tuple[int, int]], bins: int) -> str:
+    """(bin, training spectra) of each expert left untrained."""
+    detail = ", ".join(f"bin {k} ({n} spectra)" for k, n in left)
+    return (
+        f"{len(left)} of {bins} experts not trained — {detail} had too few training spectra "
+        "and route to the nearest expert"
+    )
+
+
+def exact_ceiling(values: Sequence[tuple[str, str]]) -> str:
+    return "exact ceiling R² " + ", ".join(f"{t} {v}" for t, v in values)
+
+
+def data_ceiling(values: Sequence[tuple[str, str]], neighbours: object, parameters: Sequence[str]) -> str:
+    listed = ", ".join(f"{t} {v}" for t, v in values)
+    return (
+        f"ceiling R² {listed}, from the data (derivatives of the noiseless fluxes fitted over "
+        f"{neighbours} neighbours in {', '.join(parameters) or '?'})"
+    )
+
+
+def ceiling_fit(chi2: str) -> str:
+    return (
+        f"the local fits of the ceiling leave χ² {chi2} per pixel (≲ 0.3 when the file lists every "
+        "parameter that changes the flux): a parameter missing from the file makes the ceiling too high"
+    )
+
+
+def noise_why(why: str) -> str:
+    """Why a model's numbers do not move with its seed (the model's own words, `models.configs`)."""
+    return why
+
+
+# ---------------------------------------------------------------------------------------------
+# Binned tables
+
+
+def binned_title(metric: str, by: str, reference: str | None) -> str:
+    delta = f" · Δ = trial − {reference}, with its paired bootstrap 95 % interval" if reference else ""
+    return f"**{metric} by {by}**{delta}"
+
+
+def cell_column(two_way: bool) -> str:
+    return "cell" if two_way else "bin"
+
+
+def bin_column(by: str) -> str:
+    return f"{by} bin"
+
+
+def spread_row() -> str:
+    return "std of bin means"
+
+
+def few_spectra(min_n: int) -> str:
+    return (
+        f"† fewer than {min_n} spectra: shown in parentheses, left out of the spread, of what rules read "
+        "and of the figure's line."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def figure_label(number: int) -> str:
+    return f"**Figure {number}.**"
+
+
+def no_figure() -> str:
+    return "no figure"
+
+
+def missing_figure(kind: str, why: str) -> str:
+    return f"(no {kind} figure: {why})"
+
+
+def standing(primary: str, best: str, baseline: str | None, beaten: bool, ahead: Sequence[str]) -> str:
+    """Who is best, in a caption; `beaten`: no candidate beats the baseline."""
+    if beaten:
+        text = f"no candidate beats the baseline {baseline} by {primary}; the best candidate: {best}"
+    else:
+        text = f"best by {primary}: {best}"
+    if ahead:
+        text += f"; the reference {', '.join(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of every candidate"
+    return f" ({text})"
+
+
+def bars_caption(metrics: Sequence[str], standing: str, intervals: bool, facts: Sequence[tuple[str, str]]) -> str:
+    """(metric, its values listed) per metric."""
+    said = " with 95 % bootstrap intervals" if intervals else ""
+    listed = "; ".join(f"{m}: {values}" for m, values in facts)
+    return f"{', '.join(metrics)} per trial{standing}{said}. {listed}."
+
+
+def bars_alt(metrics: Sequence[str]) -> str:
+    return f"{', '.join(metrics)} per trial"
+
+
+def listing(items: Sequence[str]) -> str:
+    """Values in a caption, one after another."""
+    return ", ".join(items)
+
+
+def binned_caption(
+    metric: str, by: str, spreads: str, intervals: bool, counts: str, hollow: int, min_n: int, blank: Sequence[str]
+) -> str:
+    """`hollow`: bins drawn hollow for too few spectra; `blank`: bins with no value."""
+    tail = f"; {hollow} with fewer than {min_n} spectra drawn hollow" if hollow else ""
+    tail += f"; no value in {by} {', '.join(blank)}" if blank else ""
+    bars = "Error bars: 95 % bootstrap intervals. " if intervals else ""
+    return f"{metric} in bins of {by}; spread (std of bin means): {spreads}. {bars}Spectra per bin: {counts}{tail}."
+
+
+def binned_alt(metric: str, by: str) -> str:
+    return f"{metric} by {by}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproduce and the log
+
+
+def code_line(commit: str | None, dirty: bool, version: str, data: str) -> str:
+    changes = " (with uncommitted changes)" if dirty else ""
+    return f"Code: `{commit or 'not in git'}`{changes} · engine {version} · data `{data}`"
+
+
+def builds_on(links: Sequence[str]) -> str:
+    return f"Builds on: {', '.join(links)} (each must be done and current before this runs)"
+
+
+def log_event(ran: Sequence[str], cached: int, failed: Sequence[tuple[str, str]], verdict: str | None) -> list[str]:
+    """The parts of a run's log row: what ran, how many were cached, what failed, the verdict."""
+    parts = [f"ran {', '.join(ran)}"] if ran else []
+    parts += [f"{cached} cached"] if cached else []
+    parts += [f"{name} failed: {error}" for name, error in failed]
+    return parts + ([f"verdict {verdict}"] if verdict is not None else [])
+
+
+def clauses(parts: Sequence[str]) -> str:
+    """Clauses of one line: a log row's parts, a model's notes."""
+    return "; ".join(parts)
+
+
+def ran() -> str:
+    return "run"
