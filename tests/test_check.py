@@ -1,5 +1,7 @@
 """`research check`: one located line per problem, exit 1 when any, 0 when clean."""
 
+import re
+
 from engine.cli import main
 
 GOOD_SPEC = """\
@@ -83,7 +85,9 @@ def test_one_hand_edit_is_one_problem(small_notebook, capsys):
     assert main(["run", str(report), "--no-commit"]) == 0
     text = report.read_text(encoding="utf-8")
     body = document.regions(text)["key-numbers"].body
-    report.write_text(text.replace(body, body.replace("0.6", "0.9", 1)), encoding="utf-8")
+    edited = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), body, count=1)  # one digit changed
+    assert edited != body
+    report.write_text(text.replace(body, edited), encoding="utf-8")
     hub = root / "hubs/hub.md"
     text = hub.read_text(encoding="utf-8")
     body = document.regions(text)["leaderboard"].body
