@@ -3,7 +3,10 @@ the English words its `language: en` twin holds (but names, metric keys, units, 
 user's own words), and states the same numbers; the region phrasebooks hold the same phrases.
 
 One real run per language of a small spec (the golden oracle, a Ridge, a one-seed trial, a
-binned table, two figures) on a few hundred synthetic spectra.
+binned table, a figure of each kind that draws from what it ran, and three that say why they
+draw nothing) on a few hundred synthetic spectra; the figure phrases no such run reaches (a net's
+curves, a MoE's gate weights, a heatmap of its extras, a sweep beside a grid) are held to the
+same two checks phrase by phrase.
 """
 
 from __future__ import annotations
@@ -45,6 +48,16 @@ comparisons:
 figures:
   - {{kind: bar, metrics: [r2.log_g], file: img/bars.png}}
   - {{kind: binned, binned: 0, file: img/binned.png}}
+  - {{kind: binned_delta, binned: 0, file: img/delta.png}}
+  - {{kind: bootstrap, file: img/bootstrap.png}}
+  - {{kind: ablation, file: img/ablation.png}}
+  - {{kind: pred_vs_true, file: img/scatter.png}}
+  - {{kind: sweep, param: model.noise, file: img/sweep.png}}
+  - {{kind: sweep, param: data.n_train, y: info.alpha.log_g, trials: [ridge, blunt], file: img/alpha.png}}
+  - {{kind: line, x: model.noise, group: train.seed, file: img/line.png}}
+  - {{kind: sweep, param: data.n_train, y: info.alpha, trials: [ridge], file: img/keys.png}}
+  - {{kind: curves, file: img/curves.png}}
+  - {{kind: weights, file: img/weights.png}}
 decision:
   baseline: blunt
   references: [ridge]
@@ -134,7 +147,9 @@ def _own_words(text: str) -> set[str]:
 
 
 def _numbers(text: str) -> Counter:
-    return Counter(re.findall(r"[+-]?\d[\d,]*(?:\.\d+)?", _prose(text)))
+    """(A comma after a number is the sentence's, not the number's: `5250–6000, lone` in English,
+    `5250–6000；lone` in Chinese.)"""
+    return Counter(re.findall(r"[+-]?\d(?:[\d,]*\d)?(?:\.\d+)?", _prose(text)))
 
 
 def test_a_chinese_report_writes_no_english_word_of_its_english_twin(both):
@@ -166,9 +181,59 @@ def test_the_run_said_what_the_check_needs(both):
         assert said in en["results"], said
     assert "† fewer than" in en["binned"] or "std of bin means" in en["binned"]
     assert "**Figure 2.**" in en["figures"]
+    for said in (
+        "Δ mae.log_g per T_eff bin: each trial − blunt",  # binned_delta
+        ": largest gain in ",
+        "Paired bootstrap distribution of Δ r2.log_g",  # bootstrap
+        "Δ r2.log_g of each trial from blunt",  # ablation
+        "Predicted vs true log_g for sharp, seed 42",  # pred_vs_true
+        "r2.log_g against model.noise: blunt (0.5)",  # sweep
+        "Left out, with no number at info.alpha.log_g: blunt.",
+        "r2.log_g against model.noise, one line per train.seed (error bars",  # line
+        "(no sweep figure: info.alpha holds one value per key (log_g, T_eff)",
+        "(no curves figure: none of the trials it shows recorded training curves",
+        "(no weights figure: the trials it shows have no result)",
+    ):
+        assert said in en["figures"], said
     assert "ran blunt.seed-42" in en["log"]
     zh = both["zh"]
     assert "| 试验 | 种子数 |" in zh["results"] and "闭式解" in zh["results"] and "**图 2.**" in zh["figures"]
+
+
+#: Figure phrases the run above does not reach, each with facts as its caller would give them.
+UNREACHED = [
+    ("scatter_caption", ("log_g", "ridge", None, "0.9156", 200)),
+    ("weights_caption", ([("moe", "0.83"), ("moe_wide", "0.61")],)),
+    ("weights_alt", ()),
+    ("heatmap_caption", ("gate_entropy", "snr")),
+    ("heatmap_alt", ("gate_entropy", "snr")),
+    ("top_delta", ("cand", "3750–4500", None)),
+    ("sweep_caption", ("r2.log_g", "model.alpha", ["a1 (1) 0.9100"], ["own (10) 0.8500", "base (100) 0.8000"])),
+    (
+        "lines_caption",
+        ("r2.log_g", "data.n_train", "model.alpha", False, [("10", ["300 0.9100", "3000 0.9500"])], ["own (300) 0.9"]),
+    ),
+    ("along_notes", ("info.alpha", True, ["blunt", "sharp"], ["log_g", "T_eff"])),
+    ("no_number", ("rmse.log_g",)),
+    ("none_reported", ("info.n_params", "blunt", ["info.alpha", "info.best_epoch"])),
+    ("none_reported", ("info.n_params", "blunt", [])),
+    ("curves_caption", ("val_loss", [("mlp", 7, 10, True), ("cnn", 9, 9, False)], ["ridge"])),
+    ("curves_caption", ("val_r2.log_g", [("mlp", 7, 10, False)], [])),
+    ("curves_caption", ("train_loss", [("mlp", 7, 10, True)], ["ridge", "oracle"])),
+    ("curves_caption", ("lr", [("mlp", 7, 10, False)], [])),
+    ("curves_alt", ("val_loss",)),
+]
+
+
+@pytest.mark.parametrize(("phrase", "facts"), UNREACHED, ids=[f"{p}-{i}" for i, (p, _) in enumerate(UNREACHED)])
+def test_the_figure_phrases_no_run_reaches_speak_chinese_with_the_same_numbers(phrase, facts):
+    en, zh = (getattr(REGIONS[lang], phrase)(*facts) for lang in ("en", "zh"))
+    kept = set(re.findall(r"[A-Za-z]+", repr(facts)))  # the facts' own names and keys
+    english = {w for w in re.findall(r"[A-Za-z]{2,}", _prose(en)) if w not in kept and w not in KEPT}
+    assert english, en  # the check reads something
+    assert sorted(w for w in english if re.search(rf"\b{w}\b", _prose(zh))) == [], zh
+    assert CJK.search(zh) and not CJK.search(en), (en, zh)
+    assert _numbers(en) == _numbers(zh), (en, zh)
 
 
 def _phrases(book) -> dict[str, inspect.Signature]:

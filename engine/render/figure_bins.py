@@ -12,11 +12,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from engine.render.binned import bin_intervals
 from engine.render.figure_scene import FigureKind, Scene, run_predictions
-from engine.render.phrasebook import regions
+from engine.render.phrasebook import regions, regions_en
 from engine.render.statistics import binned_observations, binned_of
 from engine.render.templates import fmt_metric
 
@@ -152,18 +153,16 @@ def _draw_deltas(scene: Scene, found: _Deltas, target: Path) -> bytes:
 
 
 def _deltas_caption(scene: Scene, found: _Deltas) -> tuple[str, str]:
+    say = regions(scene.spec.language)
     table = found.table
-    best_bins = ", ".join(
-        top for n, v in found.deltas.items() if (top := _top_delta(n, v, found.labels, table["metric"]))
-    )
+    tops = [top for n, v in found.deltas.items() if (top := _top_delta(n, v, found.labels, table["metric"], say))]
     return (
-        f"Δ {table['metric']} per {table['by']} bin: each trial − {table['reference']}, with its paired "
-        f"bootstrap 95 % interval. {best_bins + '. ' if best_bins else ''}Spectra per bin: {_counts(table)}.",
-        f"Δ {table['metric']} by {table['by']}",
+        say.deltas_caption(table["metric"], table["by"], table["reference"], tops, _counts(table)),
+        say.deltas_alt(table["metric"], table["by"]),
     )
 
 
-def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str) -> str | None:
+def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str, say: ModuleType = regions_en) -> str | None:
     """`cand: largest gain in Hot Metal-poor`: the bin of a trial's best Δ by the metric's own
     direction (a lower MAE is a gain), or its smallest loss when it gains nowhere; for a metric
     with no better side (a bias), only where its Δ is largest."""
@@ -176,10 +175,10 @@ def _top_delta(trial: str, deltas, labels: Sequence[str], metric: str) -> str | 
         return None
     way = direction(metric)
     if way not in ("higher", "lower"):
-        return f"{trial}: largest Δ in {labels[-max((v, -i) for v, i in found)[1]]}"
+        return say.top_delta(trial, labels[-max((v, -i) for v, i in found)[1]], None)
     sign = 1 if way == "higher" else -1
     gain, i = max((sign * v, -i) for v, i in found)
-    return f"{trial}: {'largest gain' if gain > 0 else 'smallest loss'} in {labels[-i]}"
+    return say.top_delta(trial, labels[-i], gain > 0)
 
 
 BINNED_DELTA = FigureKind(read=_read_deltas, draw=_draw_deltas, caption=_deltas_caption, said=_binned_said)

@@ -15,6 +15,7 @@ from typing import Any
 from engine.errors import ExpressionError
 from engine.render.binned import signed
 from engine.render.figure_scene import FigureKind, Scene, run_predictions
+from engine.render.phrasebook import regions
 from engine.render.predictions import metric_fn, stacked
 from engine.render.templates import fmt_metric
 from engine.spec.vocabulary import metric_parts
@@ -88,12 +89,11 @@ def _draw_bootstrap(scene: Scene, read: _Against, target: Path) -> bytes:
 
 
 def _bootstrap_caption(scene: Scene, read: _Against) -> tuple[str, str]:
-    primary = scene.primary
-    facts = ", ".join(f"{n}: P(Δ > 0) = {d['p_positive']:.3f}" for n, d in read.found.items())
+    say, primary = regions(scene.spec.language), scene.primary
+    chances = [(n, f"{d['p_positive']:.3f}") for n, d in read.found.items()]
     return (
-        f"Paired bootstrap distribution of Δ {primary} (trial − {read.against}, {scene.spec.bootstrap.n} resamples; "
-        f"the bar above each: its 95 % interval). {facts}.",
-        f"bootstrap distribution of Δ {primary}",
+        say.bootstrap_caption(primary, read.against, scene.spec.bootstrap.n, chances),
+        say.bootstrap_alt(primary),
     )
 
 
@@ -112,16 +112,13 @@ def _draw_ablation(scene: Scene, read: _Against, target: Path) -> bytes:
 
 
 def _ablation_caption(scene: Scene, read: _Against) -> tuple[str, str]:
-    primary = scene.primary
-    facts = ", ".join(
+    say, primary = regions(scene.spec.language), scene.primary
+    deltas = [
         f"{n} {signed(fmt_metric(primary, d['value']))} [{signed(fmt_metric(primary, d['lo']))}, "
         f"{signed(fmt_metric(primary, d['hi']))}]"
         for n, d in read.found.items()
-    )
-    return (
-        f"Δ {primary} of each trial from {read.against}, with its paired bootstrap 95 % interval: {facts}.",
-        f"Δ {primary} vs {read.against}",
-    )
+    ]
+    return say.ablation_caption(primary, read.against, deltas), say.ablation_alt(primary, read.against)
 
 
 ABLATION = FigureKind(

@@ -12,17 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from engine.render.phrasebook import regions
 from engine.render.statistics import Tables
 
 if TYPE_CHECKING:  # figures imports numpy and matplotlib; a cached re-run must not
     from pathlib import Path
+    from types import ModuleType
 
     from engine.render.figures import Roles
 
 D = TypeVar("D")
-
-#: Why a figure is missing when its kind does not say otherwise.
-NO_RESULT = "the trials it shows have no result"
 
 
 @dataclass(frozen=True)
@@ -80,26 +79,32 @@ def _no_reason(scene: Scene) -> str | None:
     return None
 
 
+def _no_result(say: ModuleType) -> str:
+    """Why a figure is missing when its kind does not say otherwise."""
+    return say.no_result_figure()
+
+
 @dataclass(frozen=True)
 class FigureKind(Generic[D]):
     """What a figure kind does, as the registry holds it: `read` what the figure draws from the
     results (None when none of it ran), `draw` it into image bytes, `caption` it (caption, alt
     text), and `said`: the key observations under it. `trials`: those it draws, whose unmeasured
     training noise the observations own up to; `missing`: why there is no figure when `read`
-    finds nothing; `explain`: the reason that depends on the figure's own spec (a `y: info.<key>`
-    no model reported), where it has one — None falls back to `missing`."""
+    finds nothing, asked of the report's region phrasebook (`engine.render.phrasebook`);
+    `explain`: the reason that depends on the figure's own spec (a `y: info.<key>` no model
+    reported), where it has one — None falls back to `missing`."""
 
     read: Callable[[Scene], D | None]
     draw: Callable[[Scene, D, Path], bytes]
     caption: Callable[[Scene, D], tuple[str, str]]
     said: Callable[[Scene], list[str]] = _no_observations
     trials: Callable[[Scene], list[str]] = _shown_trials
-    missing: str = NO_RESULT
+    missing: Callable[[ModuleType], str] = _no_result
     explain: Callable[[Scene], str | None] = _no_reason
 
     def why_missing(self, scene: Scene) -> str:
-        """Why `scene` has no image: the figure's own reason, else the kind's."""
-        return self.explain(scene) or self.missing
+        """Why `scene` has no image: the figure's own reason, else the kind's, in the report's language."""
+        return self.explain(scene) or self.missing(regions(getattr(scene.spec, "language", None)))
 
 
 def run_predictions(plan, name: str) -> list[dict[str, Any]]:

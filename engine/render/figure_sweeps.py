@@ -13,10 +13,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from engine.render.decision import metric_value
 from engine.render.figure_scene import FigureKind, Scene, dig
+from engine.render.phrasebook import regions, regions_en
 from engine.render.statistics import interval_of
 from engine.render.templates import fmt_metric
 
@@ -117,11 +119,11 @@ def _along(scene: Scene, x_key: str, default_y: str, group_key: str | None = Non
     return _Along(y, points, own, missing, per_target, first_seed)
 
 
-def _y_words(y: str) -> str:
+def _y_words(y: str, say: ModuleType = regions_en) -> str:
     """`y` in a caption, named as the results table's header names it (`quantities.words`)."""
     from engine.render import quantities as q
 
-    return q.words(y)
+    return q.words(y, say)
 
 
 def _y_text(y: str, value: Any) -> str:
@@ -146,20 +148,10 @@ def _log_y(along: _Along) -> bool:
     return along.info and q.log_scale(along.y, [p.y for p in (*along.points, *along.own)])
 
 
-def _notes(along: _Along) -> str:
+def _notes(along: _Along, say: ModuleType = regions_en) -> str:
     """The caption's last sentences: where an info value comes from for a repeated trial, and
     which trials the figure could not draw, and why."""
-    text = ""
-    if along.first_seed:
-        text += " A repeated trial shows its first seed's value, as rules read `trials.<name>.info`."
-    if along.missing:
-        text += f" Left out, with no number at {along.y}: {', '.join(along.missing)}."
-    if along.per_target:
-        text += (
-            f" {along.y} holds one value per key ({', '.join(along.per_target)}): name one, "
-            f"e.g. y: {along.y}.{along.per_target[0]}."
-        )
-    return text
+    return say.along_notes(along.y, along.first_seed, along.missing, along.per_target)
 
 
 def _why_none(scene: Scene) -> str | None:
@@ -169,18 +161,16 @@ def _why_none(scene: Scene) -> str | None:
     y = scene.fig.y
     if y is None or not scene.shown:
         return None
+    say = regions(scene.spec.language)
     if not _is_info(y):
-        return f"none of the trials it shows has a number for {y}"
+        return say.no_number(y)
     record = scene.plan.groups[scene.shown[0]][0].record
     info = (record.info if record is not None else None) or {}
     reported = [f"info.{k}" for k, v in info.items() if _is_number(v) or isinstance(v, dict)]
     found = dig(info, y.removeprefix("info."))
     if isinstance(found, dict):
-        keys = [str(k) for k in found]
-        return f"{y} holds one value per key ({', '.join(keys)}): name one, e.g. y: {y}.{keys[0]}"
-    return f"none of the trials it shows reported {y}" + (
-        f"; {scene.shown[0]} reported {', '.join(reported[:8])}" if reported else ""
-    )
+        return say.y_per_key(y, [str(k) for k in found])
+    return say.none_reported(y, scene.shown[0], reported[:8])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,12 +202,10 @@ def _draw_sweep(scene: Scene, along: _Along, target: Path) -> bytes:
 
 
 def _sweep_caption(scene: Scene, along: _Along) -> tuple[str, str]:
-    y, param = along.y, scene.fig.param
-    facts = lambda points: ", ".join(f"{p.name} ({p.x:g}) {_y_text(y, p.y)}" for p in points)  # noqa: E731
-    text = f"{_y_words(y)} against {param}: " + facts(along.points) + "."
-    if along.own:
-        text += f" Apart from the sweep, under their own names: {facts(along.own)}."
-    return text + _notes(along), f"{y} vs {param}"
+    say, y, param = regions(scene.spec.language), along.y, scene.fig.param
+    facts = lambda points: [f"{p.name} ({p.x:g}) {_y_text(y, p.y)}" for p in points]  # noqa: E731
+    text = say.sweep_caption(_y_words(y, say), param, facts(along.points), facts(along.own))
+    return text + _notes(along, say), say.sweep_alt(y, param)
 
 
 def _sweep_said(scene: Scene) -> list[str]:
@@ -301,20 +289,14 @@ def _draw_lines(scene: Scene, along: _Along, target: Path) -> bytes:
 def _lines_caption(scene: Scene, along: _Along) -> tuple[str, str]:
     from engine.render.quantities import number
 
-    fig, y = scene.fig, along.y
-    series = _line_series(scene, along)
-    facts = "; ".join(
-        f"{fig.group} = {g}: " + ", ".join(f"{number(fig.x, x)} {_y_text(y, v)}" for x, v, _ in sorted(pts))
-        for g, pts in series.items()
-    )
-    if along.own:
-        facts += ("; " if facts else "") + "under their own names: "
-        facts += ", ".join(f"{p.name} ({number(fig.x, p.x)}) {_y_text(y, p.y)}" for p in along.own)
-    bars = "" if along.info else " (error bars: 95 % bootstrap intervals)"
-    return (
-        f"{_y_words(y)} against {fig.x}, one line per {fig.group}{bars}: {facts}.{_notes(along)}",
-        f"{y} vs {fig.x} by {fig.group}",
-    )
+    say, fig, y = regions(scene.spec.language), scene.fig, along.y
+    lines = [
+        (str(g), [f"{number(fig.x, x)} {_y_text(y, v)}" for x, v, _ in sorted(pts)])
+        for g, pts in _line_series(scene, along).items()
+    ]
+    own = [f"{p.name} ({number(fig.x, p.x)}) {_y_text(y, p.y)}" for p in along.own]
+    text = say.lines_caption(_y_words(y, say), fig.x, fig.group, not along.info, lines, own)
+    return text + _notes(along, say), say.lines_alt(y, fig.x, fig.group)
 
 
 def _lines_said(scene: Scene) -> list[str]:
@@ -342,15 +324,6 @@ LINE = FigureKind(
 
 # ---------------------------------------------------------------------------------------------
 # curves: what the nets logged per epoch
-
-_CURVE_WORDS = {"val_loss": "validation loss", "train_loss": "training loss", "lr": "learning rate"}
-
-
-def _curve_words(series: str) -> str:
-    """A curve's name in a sentence: 'validation loss', 'validation R² of log_g'."""
-    if series.startswith("val_r2."):
-        return f"validation R² of {series.split('.', 1)[1]}"
-    return _CURVE_WORDS.get(series, series)
 
 
 @dataclass(frozen=True)
@@ -403,20 +376,9 @@ def _draw_curves(scene: Scene, found: _Curves, target: Path) -> bytes:
 
 
 def _curves_caption(scene: Scene, found: _Curves) -> tuple[str, str]:
-    logged, lines = found.logged, found.lines
-    keys = ["dot: the best epoch"] + (["×: stopped early"] if any(v["stopped"] for v in lines.values()) else [])
-    keys += ["dashed: the training loss"] if logged == "val_loss" else []
-    facts = "; ".join(
-        f"{n}: best epoch {v['best']} of {v['x'][-1]}"
-        + (f", stopped early at epoch {v['x'][-1]}" if v["stopped"] else "")
-        for n, v in lines.items()
-    )
-    words = _curve_words(logged)
-    gone = f" Left out, with no {words} per epoch: {', '.join(found.left)}." if found.left else ""
-    return (
-        f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}",
-        f"{logged} per epoch",
-    )
+    say = regions(scene.spec.language)
+    runs = [(n, v["best"], v["x"][-1], bool(v["stopped"])) for n, v in found.lines.items()]
+    return say.curves_caption(found.logged, runs, found.left), say.curves_alt(found.logged)
 
 
 def _curves_said(scene: Scene) -> list[str]:
@@ -440,5 +402,5 @@ CURVES = FigureKind(
     draw=_draw_curves,
     caption=_curves_caption,
     said=_curves_said,
-    missing="none of the trials it shows recorded training curves; the nets do",
+    missing=lambda say: say.no_curves(),
 )

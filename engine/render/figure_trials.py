@@ -118,8 +118,14 @@ class _Scatter:
     truth: Any
     pred: Any
     target: str  # the target of the figure's metric
-    who: str  # the trial, and its seed when it is repeated
+    name: str  # the trial
+    seed: Any  # the seed shown of a repeated trial; None where the trial ran once
     r2: Any
+
+    @property
+    def who(self) -> str:
+        """The trial in the image's title, and its seed when it is repeated."""
+        return f"{self.name}, seed {self.seed}" if self.seed is not None else self.name
 
 
 def _scattered(scene: Scene) -> str | None:
@@ -136,8 +142,8 @@ def _read_scatter(scene: Scene) -> _Scatter | None:
     truth, pred = columns(first_predictions(plan, name), f"r2.{target_name}")
     first = plan.groups[name][0]  # a repeated trial: the scatter and its R² are of its first seed
     r2 = metric_value(first.record.metrics, f"r2.{target_name}")
-    who = f"{name}, seed {first.config['train']['seed']}" if name in scene.tables.spreads else name
-    return _Scatter(truth, pred, target_name, who, r2)
+    seed = first.config["train"]["seed"] if name in scene.tables.spreads else None
+    return _Scatter(truth, pred, target_name, name, seed, r2)
 
 
 def _draw_scatter(scene: Scene, scatter: _Scatter, target: Path) -> bytes:
@@ -155,10 +161,11 @@ def _draw_scatter(scene: Scene, scatter: _Scatter, target: Path) -> bytes:
 
 
 def _scatter_caption(scene: Scene, scatter: _Scatter) -> tuple[str, str]:
+    say = regions(scene.spec.language)
     r2 = fmt_metric("r2." + scatter.target, scatter.r2)
     return (
-        f"Predicted vs true {scatter.target} for {scatter.who} (R² = {r2}, n = {len(scatter.truth)}).",
-        f"predicted vs true {scatter.target}",
+        say.scatter_caption(scatter.target, scatter.name, scatter.seed, r2, len(scatter.truth)),
+        say.scatter_alt(scatter.target),
     )
 
 
@@ -191,13 +198,9 @@ def _draw_weights(scene: Scene, weights: dict[str, Any], target: Path) -> bytes:
 def _weights_caption(scene: Scene, weights: dict[str, Any]) -> tuple[str, str]:
     import numpy as np
 
-    means = "; ".join(
-        f"{n}: mean weight of the top expert {np.mean(np.max(w, axis=1)):.2f}" for n, w in weights.items()
-    )
-    return (
-        f"Distribution of the gate's weight on each expert, per trial. {means}.",
-        "gate weights per expert",
-    )
+    say = regions(scene.spec.language)
+    means = [(n, f"{np.mean(np.max(w, axis=1)):.2f}") for n, w in weights.items()]
+    return say.weights_caption(means), say.weights_alt()
 
 
 WEIGHTS = FigureKind(read=_read_weights, draw=_draw_weights, caption=_weights_caption)
@@ -226,12 +229,8 @@ def _draw_heatmap(scene: Scene, xy: tuple[dict[str, Any], dict[str, Any]], targe
 
 
 def _heatmap_caption(scene: Scene, xy: tuple[dict[str, Any], dict[str, Any]]) -> tuple[str, str]:
-    fig = scene.fig
-    return (
-        f"{fig.extra} against {fig.by} per spectrum of the test set, per trial (colour: spectra per cell, "
-        f"log scale; line: the median per {fig.by} bin).",
-        f"{fig.extra} vs {fig.by}",
-    )
+    say, fig = regions(scene.spec.language), scene.fig
+    return say.heatmap_caption(fig.extra, fig.by), say.heatmap_alt(fig.extra, fig.by)
 
 
 HEATMAP = FigureKind(read=_read_heatmap, draw=_draw_heatmap, caption=_heatmap_caption)

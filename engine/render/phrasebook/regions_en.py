@@ -364,6 +364,185 @@ def binned_alt(metric: str, by: str) -> str:
     return f"{metric} by {by}"
 
 
+def no_result_figure() -> str:
+    """Why a figure is missing when its kind does not say otherwise."""
+    return "the trials it shows have no result"
+
+
+# binned_delta: each trial's Δ from the table's reference per bin
+
+
+def top_delta(trial: str, where: str, gain: bool | None) -> str:
+    """The bin of a trial's best Δ: its largest gain (`gain`), else its smallest loss; None: a
+    metric with no better side (a bias), where its Δ is largest."""
+    if gain is None:
+        return f"{trial}: largest Δ in {where}"
+    return f"{trial}: {'largest gain' if gain else 'smallest loss'} in {where}"
+
+
+def deltas_caption(metric: str, by: str, reference: str, tops: Sequence[str], counts: str) -> str:
+    """`tops`: each trial's `top_delta`."""
+    best = f"{', '.join(tops)}. " if tops else ""
+    return (
+        f"Δ {metric} per {by} bin: each trial − {reference}, with its paired "
+        f"bootstrap 95 % interval. {best}Spectra per bin: {counts}."
+    )
+
+
+def deltas_alt(metric: str, by: str) -> str:
+    return f"Δ {metric} by {by}"
+
+
+# bootstrap and ablation: each trial's paired Δ from one other trial
+
+
+def bootstrap_caption(metric: str, against: str, resamples: int, chances: Sequence[tuple[str, str]]) -> str:
+    """(trial, its P(Δ > 0)) per trial."""
+    facts = ", ".join(f"{n}: P(Δ > 0) = {p}" for n, p in chances)
+    return (
+        f"Paired bootstrap distribution of Δ {metric} (trial − {against}, {resamples} resamples; "
+        f"the bar above each: its 95 % interval). {facts}."
+    )
+
+
+def bootstrap_alt(metric: str) -> str:
+    return f"bootstrap distribution of Δ {metric}"
+
+
+def ablation_caption(metric: str, against: str, deltas: Sequence[str]) -> str:
+    """`deltas`: each trial's Δ with its interval (`cand +0.01 [+0.00, +0.02]`)."""
+    return f"Δ {metric} of each trial from {against}, with its paired bootstrap 95 % interval: {', '.join(deltas)}."
+
+
+def ablation_alt(metric: str, against: str) -> str:
+    return f"Δ {metric} vs {against}"
+
+
+# pred_vs_true, weights, heatmap
+
+
+def scatter_caption(target: str, trial: str, seed: object, r2: str, n: int) -> str:
+    """`seed`: the seed shown of a repeated trial (None: the trial ran once)."""
+    who = f"{trial}, seed {seed}" if seed is not None else trial
+    return f"Predicted vs true {target} for {who} (R² = {r2}, n = {n})."
+
+
+def scatter_alt(target: str) -> str:
+    return f"predicted vs true {target}"
+
+
+def weights_caption(means: Sequence[tuple[str, str]]) -> str:
+    """(trial, the mean weight of its top expert) per trial."""
+    listed = "; ".join(f"{n}: mean weight of the top expert {m}" for n, m in means)
+    return f"Distribution of the gate's weight on each expert, per trial. {listed}."
+
+
+def weights_alt() -> str:
+    return "gate weights per expert"
+
+
+def heatmap_caption(extra: str, by: str) -> str:
+    return (
+        f"{extra} against {by} per spectrum of the test set, per trial (colour: spectra per cell, "
+        f"log scale; line: the median per {by} bin)."
+    )
+
+
+def heatmap_alt(extra: str, by: str) -> str:
+    return f"{extra} vs {by}"
+
+
+# sweep and line: a quantity against a swept key
+
+
+def sweep_caption(y: str, param: str, points: Sequence[str], own: Sequence[str]) -> str:
+    """`points`: the sweep's (`name (x) value`); `own`: the trials apart from it."""
+    text = f"{y} against {param}: {', '.join(points)}."
+    return text + (f" Apart from the sweep, under their own names: {', '.join(own)}." if own else "")
+
+
+def sweep_alt(y: str, param: str) -> str:
+    return f"{y} vs {param}"
+
+
+def lines_caption(
+    y: str, x: str, group: str, intervals: bool, lines: Sequence[tuple[str, Sequence[str]]], own: Sequence[str]
+) -> str:
+    """(value of `group`, its points `x value`) per line; `own`: the trials on no line."""
+    facts = "; ".join(f"{group} = {g}: " + ", ".join(points) for g, points in lines)
+    if own:
+        facts += ("; " if facts else "") + "under their own names: " + ", ".join(own)
+    bars = " (error bars: 95 % bootstrap intervals)" if intervals else ""
+    return f"{y} against {x}, one line per {group}{bars}: {facts}."
+
+
+def lines_alt(y: str, x: str, group: str) -> str:
+    return f"{y} vs {x} by {group}"
+
+
+def along_notes(y: str, first_seed: bool, missing: Sequence[str], per_key: Sequence[str]) -> str:
+    """A sweep or line caption's last sentences: where an info value comes from for a repeated
+    trial, the trials left out for want of a number, the keys of a `y` that holds one per key."""
+    text = ""
+    if first_seed:
+        text += " A repeated trial shows its first seed's value, as rules read `trials.<name>.info`."
+    if missing:
+        text += f" Left out, with no number at {y}: {', '.join(missing)}."
+    if per_key:
+        text += f" {y_per_key(y, per_key)}."
+    return text
+
+
+def y_per_key(y: str, keys: Sequence[str]) -> str:
+    return f"{y} holds one value per key ({', '.join(keys)}): name one, e.g. y: {y}.{keys[0]}"
+
+
+def no_number(y: str) -> str:
+    """Why a sweep or line figure of a metric `y` no trial has is missing."""
+    return f"none of the trials it shows has a number for {y}"
+
+
+def none_reported(y: str, trial: str, reported: Sequence[str]) -> str:
+    """Why a figure of an info value no trial reported is missing, and what `trial` did report."""
+    return f"none of the trials it shows reported {y}" + (
+        f"; {trial} reported {', '.join(reported)}" if reported else ""
+    )
+
+
+# curves: what the nets logged per epoch
+
+_CURVE_WORDS = {"val_loss": "validation loss", "train_loss": "training loss", "lr": "learning rate"}
+
+
+def _curve_words(series: str) -> str:
+    """A curve's name in a sentence: 'validation loss', 'validation R² of log_g'."""
+    if series.startswith("val_r2."):
+        return f"validation R² of {series.split('.', 1)[1]}"
+    return _CURVE_WORDS.get(series, series)
+
+
+def curves_caption(series: str, runs: Sequence[tuple[str, object, object, bool]], left: Sequence[str]) -> str:
+    """(run, best epoch, last epoch, stopped early?) per line of the logged `series`; `left`: the
+    runs that logged none."""
+    keys = ["dot: the best epoch"] + (["×: stopped early"] if any(s for *_, s in runs) else [])
+    keys += ["dashed: the training loss"] if series == "val_loss" else []
+    facts = "; ".join(
+        f"{n}: best epoch {best} of {last}" + (f", stopped early at epoch {last}" if stopped else "")
+        for n, best, last, stopped in runs
+    )
+    words = _curve_words(series)
+    gone = f" Left out, with no {words} per epoch: {', '.join(left)}." if left else ""
+    return f"{words[0].upper() + words[1:]} per epoch, one line per trial ({'; '.join(keys)}). {facts}.{gone}"
+
+
+def curves_alt(series: str) -> str:
+    return f"{series} per epoch"
+
+
+def no_curves() -> str:
+    return "none of the trials it shows recorded training curves; the nets do"
+
+
 # ---------------------------------------------------------------------------------------------
 # Reproduce and the log
 

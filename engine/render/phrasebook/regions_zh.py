@@ -354,6 +354,163 @@ def binned_alt(metric: str, by: str) -> str:
     return f"{metric}，按 {by} 分箱"
 
 
+def no_result_figure() -> str:
+    return "它所画的试验都没有结果"
+
+
+# binned_delta: each trial's Δ from the table's reference per bin
+
+
+def top_delta(trial: str, where: str, gain: bool | None) -> str:
+    if gain is None:
+        return f"{trial}：Δ 在 {where} 最大"
+    return f"{trial}：{'最大提升' if gain else '最小损失'}在 {where}"
+
+
+def deltas_caption(metric: str, by: str, reference: str, tops: Sequence[str], counts: str) -> str:
+    best = f"{'；'.join(tops)}。" if tops else ""
+    return (
+        f"各 {by} 分箱的 Δ {metric}：各试验 − {reference}，附配对 bootstrap 95 % 区间。"
+        f"{best}每个分箱的光谱数：{counts}。"
+    )
+
+
+def deltas_alt(metric: str, by: str) -> str:
+    return f"Δ {metric}，按 {by} 分箱"
+
+
+# bootstrap and ablation: each trial's paired Δ from one other trial
+
+
+def bootstrap_caption(metric: str, against: str, resamples: int, chances: Sequence[tuple[str, str]]) -> str:
+    facts = "；".join(f"{n}：P(Δ > 0) = {p}" for n, p in chances)
+    return (
+        f"Δ {metric}（试验 − {against}，{resamples} 次重采样）的配对 bootstrap 分布；"
+        f"每个分布上方的横条为其 95 % 区间。{facts}。"
+    )
+
+
+def bootstrap_alt(metric: str) -> str:
+    return f"Δ {metric} 的 bootstrap 分布"
+
+
+def ablation_caption(metric: str, against: str, deltas: Sequence[str]) -> str:
+    return f"各试验相对 {against} 的 Δ {metric}，附配对 bootstrap 95 % 区间：{'；'.join(deltas)}。"
+
+
+def ablation_alt(metric: str, against: str) -> str:
+    return f"相对 {against} 的 Δ {metric}"
+
+
+# pred_vs_true, weights, heatmap
+
+
+def scatter_caption(target: str, trial: str, seed: object, r2: str, n: int) -> str:
+    who = f"{trial}（种子 {seed}）的" if seed is not None else f"{trial} 的"
+    return f"{who} {target} 预测值对真值（R² = {r2}，n = {n}）。"
+
+
+def scatter_alt(target: str) -> str:
+    return f"{target} 预测值对真值"
+
+
+def weights_caption(means: Sequence[tuple[str, str]]) -> str:
+    listed = "；".join(f"{n}：权重最高的专家的平均权重 {m}" for n, m in means)
+    return f"各试验中门控分给每个专家的权重的分布。{listed}。"
+
+
+def weights_alt() -> str:
+    return "各专家的门控权重"
+
+
+def heatmap_caption(extra: str, by: str) -> str:
+    return f"各试验测试集每条光谱的 {extra} 对 {by}（颜色：每个单元格的光谱数，对数刻度；线：每个 {by} 分箱的中位数）。"
+
+
+def heatmap_alt(extra: str, by: str) -> str:
+    return f"{extra} 对 {by}"
+
+
+# sweep and line: a quantity against a swept key
+
+
+def sweep_caption(y: str, param: str, points: Sequence[str], own: Sequence[str]) -> str:
+    text = f"{y} 随 {param} 的变化：{'，'.join(points)}。"
+    return text + (f"扫描之外、以各自名称列出：{'，'.join(own)}。" if own else "")
+
+
+def sweep_alt(y: str, param: str) -> str:
+    return f"{y} 对 {param}"
+
+
+def lines_caption(
+    y: str, x: str, group: str, intervals: bool, lines: Sequence[tuple[str, Sequence[str]]], own: Sequence[str]
+) -> str:
+    facts = "；".join(f"{group} = {g}：" + "，".join(points) for g, points in lines)
+    if own:
+        facts += ("；" if facts else "") + "以各自名称列出：" + "，".join(own)
+    bars = "（误差棒：95 % bootstrap 区间）" if intervals else ""
+    return f"{y} 随 {x} 的变化，每个 {group} 一条线{bars}：{facts}。"
+
+
+def lines_alt(y: str, x: str, group: str) -> str:
+    return f"{y} 对 {x}，按 {group} 分线"
+
+
+def along_notes(y: str, first_seed: bool, missing: Sequence[str], per_key: Sequence[str]) -> str:
+    text = ""
+    if first_seed:
+        text += "重复试验显示其第一个种子的值，与规则读取 `trials.<name>.info` 时相同。"
+    if missing:
+        text += f"未画出（{y} 没有数值）：{'、'.join(missing)}。"
+    if per_key:
+        text += f"{y_per_key(y, per_key)}。"
+    return text
+
+
+def y_per_key(y: str, keys: Sequence[str]) -> str:
+    return f"{y} 每个键各有一个值（{', '.join(keys)}）：请指定其一，例如 y: {y}.{keys[0]}"
+
+
+def no_number(y: str) -> str:
+    return f"它所画的试验都没有 {y} 的数值"
+
+
+def none_reported(y: str, trial: str, reported: Sequence[str]) -> str:
+    return f"它所画的试验都没有报告 {y}" + (f"；{trial} 报告了 {', '.join(reported)}" if reported else "")
+
+
+# curves: what the nets logged per epoch
+
+_CURVE_WORDS = {"val_loss": "验证损失", "train_loss": "训练损失", "lr": "学习率"}
+
+
+def _curve_words(series: str) -> str:
+    if series.startswith("val_r2."):
+        return f"{series.split('.', 1)[1]} 的验证 R²"
+    return _CURVE_WORDS.get(series, series)
+
+
+def curves_caption(series: str, runs: Sequence[tuple[str, object, object, bool]], left: Sequence[str]) -> str:
+    keys = ["圆点：最佳 epoch"] + (["×：提前停止"] if any(s for *_, s in runs) else [])
+    keys += ["虚线：训练损失"] if series == "val_loss" else []
+    facts = "；".join(
+        f"{n}：最佳 epoch 为第 {best} 个（共 {last} 个）" + (f"，在第 {last} 个 epoch 提前停止" if stopped else "")
+        for n, best, last, stopped in runs
+    )
+    words = _curve_words(series)
+    gone = f"未画出（没有每个 epoch 的{words}）：{'、'.join(left)}。" if left else ""
+    return f"每个 epoch 的{words}，每个试验一条线（{'；'.join(keys)}）。{facts}。{gone}"
+
+
+def curves_alt(series: str) -> str:
+    return f"每个 epoch 的 {series}"
+
+
+def no_curves() -> str:
+    return "它所画的试验都没有记录训练曲线；只有神经网络会记录"
+
+
 # ---------------------------------------------------------------------------------------------
 # Reproduce and the log
 
