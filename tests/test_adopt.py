@@ -233,6 +233,20 @@ def test_the_users_report_front_matter(tmp_path):
     assert spec["answers"] == ["Q3.1"]
     assert spec["status"] == "planned"
     assert spec["data"]["targets"] == ["log_g", "T_eff", "Fe_H"]
+    assert spec["language"] == "zh"  # the user writes in Chinese: the run's words will be Chinese too
+    assert "language: zh  # guess: the prose is Chinese (" in path.read_text(encoding="utf-8")
+
+
+def test_an_english_report_keeps_the_default_language(tmp_path):
+    # a report in English with a Chinese phrase or two (3 words to one character here) stays en
+    path = tmp_path / "exp.md"
+    path.write_text(
+        "# Ridge on the error array\n\n> **ID:** EXP-1\n\n## Insights\n\n"
+        "- The error array alone predicts log g: a shortcut (捷径) every model must be checked against.\n",
+        encoding="utf-8",
+    )
+    adopt_file(path)
+    assert "language" not in front_matter_of(path)
 
 
 @settings(max_examples=300, deadline=None)

@@ -177,7 +177,8 @@ def test_the_summary_says_what_was_read_what_was_guessed_and_what_is_kept():
     summary = adopt_text(TEXT, path=REPORT).summary()
 
     assert "read from the report (`# read from`): topic, data.targets, data.n_train, data.n_test" in summary
-    assert "guessed (`# guessed from …: check`, `# guess:`): noise.level, model.type" in summary
+    # the report is in Chinese: its regions will be too (a guess from its prose, said as one)
+    assert "guessed (`# guessed from …: check`, `# guess:`): language, noise.level, model.type" in summary
     assert "trials (3)" in summary and "figures (4)" in summary and "decision.rules" in summary
     assert "fill by hand: 5800 spectra to train the gate" in summary  # no spec key holds it: said
     assert 'kept as yours: the hypothesis table: row "H5.2" is no hub question (Q…) a run answers' in summary

@@ -95,6 +95,7 @@ def compose(doc: Outline, lines: list[str], path: str | None, parts: Parts) -> F
     fm = FrontMatter(spec={}, notes={}, legacy_status=fields.get("status"))
     fm.header = [name for name in HEADER_FIELDS if name in fields]
     _header(fm, title, fields, where, path)
+    _language(fm, sentences)
     fm.spec.update(links(doc))
     fm.spec["answers"] = said_ids
     fm.notes["answers"] = "ids in the hub's hypothesis tree this experiment answers"
@@ -137,6 +138,25 @@ def _header(
     if "topic" in values:
         _topic(fm, fields["topic"], where["topic"], path)
     values["status"] = "planned"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # Han characters (CJK unified and compatibility ideographs)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _language(fm: FrontMatter, sentences: list[tuple[int, str]]) -> None:
+    """`language: zh` when the report's prose is Chinese: its tables, verdicts and observations
+    are then written in Chinese, as the words around them are. Chinese here means more Han
+    characters than English words in the prose (code blocks left out): a Chinese report full of
+    metric names and model names still has two or more characters per English word, an English
+    report with a Chinese note far fewer than one."""
+    prose = " ".join(text for _, text in sentences)
+    han, words = len(_CJK.findall(prose)), len(_WORD.findall(prose))
+    if han > words:
+        fm.spec["language"] = "zh"
+        fm.notes["language"] = default(
+            f"the prose is Chinese ({han} Han characters, {words} English words): tables and observations in Chinese; en for English"
+        )
 
 
 def _topic(fm: FrontMatter, topic: str, line: int, path: str | None) -> None:
@@ -389,6 +409,8 @@ def front_matter_text(fm: FrontMatter, line_at: LineAt | None = None) -> str:
     if fm.legacy_status:
         status_note += f"; the report said: {fm.legacy_status}"
     out.append(f"status: {values['status']}  # {clean(status_note)}")
+    if "language" in values:
+        line("language", yaml_scalar(values["language"]))
     for key in ("hub", "roadmap", "kanban"):
         if key in values:
             line(key, yaml_scalar(values[key]))
