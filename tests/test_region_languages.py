@@ -258,3 +258,34 @@ def test_every_region_phrase_is_asked_for():
     text += Path(REGIONS["zh"].__file__).read_text(encoding="utf-8")  # a phrase may ask another
     unasked = [name for name in _phrases(regions_en) if not re.search(rf"(?<!def ){name}\(", text)]
     assert unasked == []
+
+
+def test_the_english_words_the_chinese_book_translates_are_those_the_engine_writes():
+    """regions_zh translates words other stages write in English (a model's reason for having no
+    training noise, an info value's quantity words, how Ridge chose α, what the resamples drew):
+    a reworded source must fail here, not fall back to English in a Chinese report."""
+    from engine.models.configs import training_noise
+    from engine.render.confidence import Evidence
+    from engine.render.phrasebook import regions_zh
+    from engine.render.quantities import QUANTITIES
+
+    han = re.compile(r"[\u3400-\u9fff]")
+    seedless = [
+        {"type": "ridge"},
+        {"type": "fisher_ceiling"},
+        {"type": "lightgbm", "feature_fraction": 1.0, "bagging_fraction": 1.0},
+        {"type": "moe", "gate": "oracle"},
+    ]
+    for model in seedless:
+        noise = training_noise(model)
+        assert not noise.stochastic and han.search(regions_zh.noise_why(noise.why)), noise.why
+    for key, quantity in QUANTITIES.items():
+        if key.startswith("info.") and quantity.words:
+            said = regions_zh.info_words(quantity.words, None, key).replace(f"({key})", "")
+            assert han.search(said) and quantity.words not in said, said  # "epoch" stays, as the user writes it
+    for how in ("validation", "gcv"):
+        assert how not in regions_zh.alpha_chosen([("log_g", "10")], how, 9), how
+    for seeds in ({}, {"a": 5}):
+        evidence = Evidence(stochastic={t: True for t in seeds}, seeds=seeds, why={}).words(list(seeds))
+        said = regions_zh.held("pass", "97 %", 1000, evidence, [])
+        assert "test rows" not in said and han.search(said), said
