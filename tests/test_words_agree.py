@@ -209,7 +209,7 @@ def _caption_best(results, baseline, references=()):
     from engine.render.figure_trials import standing_words
 
     place = standing(results, "r2.log_g", baseline=baseline, references=references)
-    return standing_words(SimpleNamespace(primary_metric="r2.log_g"), SimpleNamespace(standing=place))
+    return standing_words(SimpleNamespace(primary_metric="r2.log_g", language="en"), SimpleNamespace(standing=place))
 
 
 def test_a_caption_does_not_call_a_candidate_that_lost_to_the_baseline_best():

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.render.phrasebook import regions
+from engine.render.phrasebook import regions, regions_en
 from engine.render.quantities import direction
 from engine.spec.vocabulary import METRICS, TARGETS, base_metric, metric_parts
 from engine.text.marks import question_verdict
@@ -557,7 +557,7 @@ def inconclusive_words(
     seeds per trial (margin +0.0012 dex, 95 % interval −0.0031 to +0.0050)`."""
     from engine.render.templates import fmt_metric, fmt_number
 
-    text = f"but only as a point estimate: {point} holds in {share_text(held)} of {resamples:,} resamples of {evidence}"
+    text = "but only as a point estimate: " + regions_en.held(point, share_text(held), resamples, evidence, ())
     if margin:
         fmt = (lambda v: fmt_metric(margin.get("metric"), v)) if margin.get("metric") else fmt_number
         sign = lambda v: fmt(v) if str(fmt(v)).startswith(("-", "n")) else "+" + fmt(v)  # noqa: E731
@@ -565,11 +565,7 @@ def inconclusive_words(
             f" (`{margin.get('of')}` holds by {sign(margin['value'])}; 95 % interval {sign(margin['lo'])} to "
             f"{sign(margin['hi'])})"
         )
-    return text + _unmeasured_words(unmeasured)
-
-
-def _unmeasured_words(trials) -> str:
-    return f"; training noise not measured for {', '.join(trials)} (1 seed)" if trials else ""
+    return text + regions_en.not_measured(unmeasured)
 
 
 def held_words(verdict: Verdict, say: ModuleType | None = None) -> str:

@@ -104,7 +104,7 @@ class FigureKind(Generic[D]):
 
     def why_missing(self, scene: Scene) -> str:
         """Why `scene` has no image: the figure's own reason, else the kind's, in the report's language."""
-        return self.explain(scene) or self.missing(regions(getattr(scene.spec, "language", None)))
+        return self.explain(scene) or self.missing(regions(scene.spec.language))
 
 
 def run_predictions(plan, name: str) -> list[dict[str, Any]]:

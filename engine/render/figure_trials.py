@@ -102,7 +102,7 @@ def standing_words(spec, tables: Tables) -> str:
     if place is None or place.best is None:
         return ""
     ahead = [name for name, _ in place.references_beating]
-    return regions(getattr(spec, "language", None)).standing(
+    return regions(spec.language).standing(
         spec.primary_metric, place.best, place.baseline, place.beats_baseline is False, ahead
     )
 

@@ -92,8 +92,14 @@ def info_words(words: str, target: str | None, key: str) -> str:
 
 
 def held(verdict: str, share: str, resamples: int, evidence: str, unmeasured: Sequence[str]) -> str:
-    text = f"{verdict} holds in {share} of {resamples:,} resamples of {evidence}"
-    return text + (f"; training noise not measured for {', '.join(unmeasured)} (1 seed)" if unmeasured else "")
+    """How often a verdict held over the resamples (also inside an inconclusive verdict's words,
+    which the run record keeps in English: `engine.render.decision.inconclusive_words`)."""
+    return f"{verdict} holds in {share} of {resamples:,} resamples of {evidence}" + not_measured(unmeasured)
+
+
+def not_measured(trials: Sequence[str]) -> str:
+    """The clause closing a verdict's odds when some trial ran with one seed."""
+    return f"; training noise not measured for {', '.join(trials)} (1 seed)" if trials else ""
 
 
 def decided(held: str) -> str:

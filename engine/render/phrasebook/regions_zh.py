@@ -113,8 +113,11 @@ def info_words(words: str, target: str | None, key: str) -> str:
 
 
 def held(verdict: str, share: str, resamples: int, evidence: str, unmeasured: Sequence[str]) -> str:
-    text = f"{verdict} 在 {resamples:,} 次重采样（{_evidence(evidence)}）中的 {share} 成立"
-    return text + (f"；{'、'.join(unmeasured)} 的训练噪声未测（1 个种子）" if unmeasured else "")
+    return f"{verdict} 在 {resamples:,} 次重采样（{_evidence(evidence)}）中的 {share} 成立" + not_measured(unmeasured)
+
+
+def not_measured(trials: Sequence[str]) -> str:
+    return f"；{'、'.join(trials)} 的训练噪声未测（1 个种子）" if trials else ""
 
 
 def decided(held: str) -> str:
